@@ -1,0 +1,315 @@
+package event
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// SpecVersion is the CloudEvents version of every envelope hookline writes.
+const SpecVersion = "1.0"
+
+// UnknownType is the type of an event whose sender's convention names none.
+const UnknownType = "unknown"
+
+// Validation errors. Every error from Decode, Validate and SetData wraps one of them.
+var (
+	ErrInvalid          = errors.New("invalid event")
+	ErrInvalidJSON      = errors.New("body is not valid JSON")
+	ErrUnsupportedMedia = errors.New("unsupported media type")
+)
+
+// Event is one received webhook as a CloudEvents 1.0 envelope plus hookline's extensions.
+type Event struct {
+	ID     string    // the event id: derived from the delivery or the body, or fresh (see id.go)
+	Source string    // the configured source name, e.g. "github"
+	Type   string    // the sender's event type, UnknownType when it names none
+	Time   time.Time // when the sender says it happened (its signed timestamp), else ReceivedAt
+
+	DataContentType string
+	// Data is the body as a JSON value: the received bytes for JSON bodies, a JSON string for
+	// text bodies. Nil when the body travels in DataBase64 or is empty.
+	Data json.RawMessage
+	// DataBase64 holds the raw bytes of a body that is neither JSON nor UTF-8 text.
+	DataBase64 []byte
+
+	// Extensions.
+	ReceivedAt  time.Time // when hookline received the request (extension "receivedat")
+	DeliveryID  string    // the sender's delivery id, if it gave one (extension "deliveryid")
+	DataVersion string    // the payload version the sender declared (extension "dataversion")
+}
+
+// SetData stores body in the envelope according to its media type: JSON stays JSON (the exact
+// bytes), UTF-8 text becomes a string, anything else is base64. contentType is the request's
+// Content-Type header and may be empty.
+func (e *Event) SetData(contentType string, body []byte) error {
+	e.Data, e.DataBase64 = nil, nil
+	mt := mediaType(contentType)
+	switch {
+	case strings.HasPrefix(mt, "multipart/"):
+		return fmt.Errorf("%w: %s bodies are not accepted; send JSON, text or raw bytes", ErrUnsupportedMedia, mt)
+	case len(body) == 0:
+		e.DataContentType = ""
+		return nil
+	case isJSONMedia(mt):
+		if !json.Valid(body) {
+			return fmt.Errorf("%w although Content-Type is %s", ErrInvalidJSON, mt)
+		}
+		e.Data = trimJSONSpace(body)
+	case mt == "" && json.Valid(body):
+		e.Data = trimJSONSpace(body)
+		contentType = "application/json"
+	case isTextMedia(mt) && utf8.Valid(body):
+		e.Data = appendString(make([]byte, 0, len(body)+16), string(body))
+		if contentType == "" {
+			contentType = "text/plain; charset=utf-8"
+		}
+	default:
+		e.DataBase64 = body
+		if contentType == "" {
+			contentType = "application/octet-stream"
+		}
+	}
+	e.DataContentType = contentType
+	return nil
+}
+
+// Body returns the received bytes back out of the envelope: the JSON bytes, the text or the
+// decoded binary.
+func (e *Event) Body() []byte {
+	switch {
+	case e.DataBase64 != nil:
+		return e.DataBase64
+	case len(e.Data) > 0 && e.Data[0] == '"' && !isJSONMedia(mediaType(e.DataContentType)):
+		var s string
+		if json.Unmarshal(e.Data, &s) == nil {
+			return []byte(s)
+		}
+	}
+	return e.Data
+}
+
+// Validate checks the envelope's required attributes and their formats.
+func (e *Event) Validate() error {
+	switch {
+	case e.ID == "":
+		return fmt.Errorf("%w: id is empty", ErrInvalid)
+	case e.Source == "":
+		return fmt.Errorf("%w: source is empty", ErrInvalid)
+	case e.Type == "":
+		return fmt.Errorf("%w: type is empty", ErrInvalid)
+	case e.Time.IsZero():
+		return fmt.Errorf("%w: time is missing", ErrInvalid)
+	case e.ReceivedAt.IsZero():
+		return fmt.Errorf("%w: receivedat is missing", ErrInvalid)
+	case e.Data != nil && e.DataBase64 != nil:
+		return fmt.Errorf("%w: both data and data_base64 are set", ErrInvalid)
+	case e.Data != nil && !json.Valid(e.Data):
+		return fmt.Errorf("%w: data is not a JSON value", ErrInvalid)
+	}
+	return nil
+}
+
+// Marshal returns the structured-mode CloudEvents JSON of e.
+func (e *Event) Marshal() []byte {
+	return e.AppendJSON(make([]byte, 0, e.EncodedLen()))
+}
+
+// EncodedLen is an upper bound of len(e.Marshal()), cheap enough to check size limits before
+// encoding.
+func (e *Event) EncodedLen() int {
+	n := 256 + 6*(len(e.ID)+len(e.Source)+len(e.Type)+len(e.DeliveryID)+len(e.DataVersion)+len(e.DataContentType))
+	n += len(e.Data)
+	n += base64.StdEncoding.EncodedLen(len(e.DataBase64))
+	return n
+}
+
+// AppendJSON appends the structured-mode CloudEvents JSON of e to dst. It is hand-written so the
+// data bytes are copied, never re-encoded, and ingest stays allocation-light.
+func (e *Event) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"specversion":"1.0","id":`...)
+	dst = appendString(dst, e.ID)
+	dst = append(dst, `,"source":`...)
+	dst = appendString(dst, e.Source)
+	dst = append(dst, `,"type":`...)
+	dst = appendString(dst, e.Type)
+	dst = append(dst, `,"time":"`...)
+	dst = e.Time.UTC().AppendFormat(dst, time.RFC3339Nano)
+	dst = append(dst, `","receivedat":"`...)
+	dst = e.ReceivedAt.UTC().AppendFormat(dst, time.RFC3339Nano)
+	dst = append(dst, '"')
+	if e.DeliveryID != "" {
+		dst = append(dst, `,"deliveryid":`...)
+		dst = appendString(dst, e.DeliveryID)
+	}
+	if e.DataVersion != "" {
+		dst = append(dst, `,"dataversion":`...)
+		dst = appendString(dst, e.DataVersion)
+	}
+	if e.DataContentType != "" {
+		dst = append(dst, `,"datacontenttype":`...)
+		dst = appendString(dst, e.DataContentType)
+	}
+	switch {
+	case e.DataBase64 != nil:
+		dst = append(dst, `,"data_base64":"`...)
+		dst = base64.StdEncoding.AppendEncode(dst, e.DataBase64)
+		dst = append(dst, '"')
+	case e.Data != nil:
+		dst = append(dst, `,"data":`...)
+		dst = append(dst, e.Data...)
+	}
+	return append(dst, '}')
+}
+
+// wire is the decoding shape of the envelope.
+type wire struct {
+	SpecVersion     string          `json:"specversion"`
+	ID              string          `json:"id"`
+	Source          string          `json:"source"`
+	Type            string          `json:"type"`
+	Time            string          `json:"time"`
+	ReceivedAt      string          `json:"receivedat"`
+	DeliveryID      string          `json:"deliveryid"`
+	DataVersion     string          `json:"dataversion"`
+	DataContentType string          `json:"datacontenttype"`
+	Data            json.RawMessage `json:"data"`
+	DataBase64      *string         `json:"data_base64"`
+}
+
+// Decode parses and validates an envelope written by Marshal (or any structured-mode
+// CloudEvents 1.0 JSON with hookline's receivedat extension).
+func Decode(b []byte) (*Event, error) {
+	var w wire
+	d := json.NewDecoder(bytes.NewReader(b))
+	if err := d.Decode(&w); err != nil {
+		return nil, fmt.Errorf("%w: not a JSON object: %v", ErrInvalid, err)
+	}
+	if d.More() {
+		return nil, fmt.Errorf("%w: trailing data after the JSON object", ErrInvalid)
+	}
+	if w.SpecVersion != SpecVersion {
+		return nil, fmt.Errorf("%w: specversion is %q, want %q", ErrInvalid, w.SpecVersion, SpecVersion)
+	}
+	e := &Event{
+		ID: w.ID, Source: w.Source, Type: w.Type,
+		DeliveryID: w.DeliveryID, DataVersion: w.DataVersion, DataContentType: w.DataContentType,
+	}
+	var err error
+	if e.Time, err = parseTime("time", w.Time); err != nil {
+		return nil, err
+	}
+	if e.ReceivedAt, err = parseTime("receivedat", w.ReceivedAt); err != nil {
+		return nil, err
+	}
+	if len(w.Data) > 0 && !bytes.Equal(w.Data, []byte("null")) {
+		e.Data = w.Data
+	}
+	if w.DataBase64 != nil {
+		if e.DataBase64, err = base64.StdEncoding.DecodeString(*w.DataBase64); err != nil {
+			return nil, fmt.Errorf("%w: data_base64: %v", ErrInvalid, err)
+		}
+		if e.DataBase64 == nil {
+			e.DataBase64 = []byte{}
+		}
+	}
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func parseTime(field, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, fmt.Errorf("%w: %s is missing", ErrInvalid, field)
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: %s %q is not RFC 3339", ErrInvalid, field, s)
+	}
+	return t, nil
+}
+
+// trimJSONSpace drops the insignificant white space around a JSON value (a trailing newline,
+// say): it cannot travel inside the envelope's data, and the value itself stays byte for byte.
+func trimJSONSpace(b []byte) []byte {
+	return bytes.Trim(b, " \t\r\n")
+}
+
+// mediaType returns the lower-cased media type of a Content-Type value, without parameters.
+func mediaType(ct string) string {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = strings.TrimSpace(ct)
+	for i := 0; i < len(ct); i++ {
+		if c := ct[i]; 'A' <= c && c <= 'Z' {
+			return strings.ToLower(ct)
+		}
+	}
+	return ct
+}
+
+func isJSONMedia(mt string) bool {
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+func isTextMedia(mt string) bool {
+	return mt == "" || strings.HasPrefix(mt, "text/") ||
+		mt == "application/x-www-form-urlencoded" || mt == "application/xml" || strings.HasSuffix(mt, "+xml")
+}
+
+// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, like encoding/json.
+func appendString(dst []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default: // control characters and HTML-sensitive <, >, & (safe to paste into HTML)
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' { // valid JSON, but not valid JavaScript source
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
