@@ -1,0 +1,59 @@
+package verify
+
+import (
+	"crypto/hmac"
+	"strings"
+	"time"
+)
+
+// GitHub verifies X-Hub-Signature-256: "sha256=" + hex(HMAC-SHA256(secret, body)).
+// The legacy SHA-1 X-Hub-Signature header is ignored: a request carrying only it is treated
+// as unsigned.
+type GitHub struct {
+	macs []*keyedMAC
+}
+
+// NewGitHub returns a GitHub verifier accepting any of secrets (each used as raw bytes).
+func NewGitHub(secrets []string) (*GitHub, error) {
+	if err := checkSecrets("github", secrets); err != nil {
+		return nil, err
+	}
+	return &GitHub{macs: keyedMACs(rawKeys(secrets))}, nil
+}
+
+var (
+	errGitHubMissing = newErr(ErrMissingSignature, "x-hub-signature-256 header absent (sha1 x-hub-signature is not accepted)")
+	errGitHubPrefix  = newErr(ErrMalformedSignature, "x-hub-signature-256: want sha256=<64 hex digits>")
+	errGitHubHex     = newErr(ErrMalformedSignature, "x-hub-signature-256: signature is not 64 hex digits")
+	errGitHubNoMatch = newErr(ErrNoMatch, "x-hub-signature-256 matches no secret")
+)
+
+const (
+	githubHeader       = "x-hub-signature-256"
+	githubSignaturePre = "sha256="
+)
+
+// Verify implements Verifier. The Result has no timestamp: GitHub signs none.
+func (g *GitHub) Verify(h Header, body []byte, _ time.Time) (Result, error) {
+	v := trimOWS(h.Get(githubHeader))
+	if v == "" {
+		return Result{}, errGitHubMissing
+	}
+	hexSig, ok := strings.CutPrefix(v, githubSignaturePre)
+	if !ok {
+		return Result{}, errGitHubPrefix
+	}
+	got, ok := decodeHex32(hexSig)
+	if !ok {
+		return Result{}, errGitHubHex
+	}
+	for _, m := range g.macs {
+		s := m.get()
+		s.h.Write(body)
+		want := m.finish(s)
+		if hmac.Equal(want[:], got[:]) {
+			return Result{}, nil
+		}
+	}
+	return Result{}, errGitHubNoMatch
+}

@@ -1,0 +1,130 @@
+package verify
+
+import (
+	"crypto/hmac"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// StandardWebhooks verifies the Standard Webhooks scheme (https://www.standardwebhooks.com),
+// which Svix also sends under svix-* header names: webhook-id, webhook-timestamp and
+// webhook-signature, a space-separated list of "v1,<base64(HMAC-SHA256(key, "<id>.<ts>.<body>"))>".
+// Any v1 entry matching any secret is accepted; other versions (v1a, …) are ignored.
+type StandardWebhooks struct {
+	macs      []*keyedMAC
+	tolerance time.Duration
+}
+
+const swSecretPrefix = "whsec_"
+
+// NewStandardWebhooks returns a Standard Webhooks verifier. Each secret is "whsec_<base64>"
+// (or the base64 part alone); the key is the decoded bytes. A zero tolerance means
+// DefaultTolerance.
+func NewStandardWebhooks(secrets []string, tolerance time.Duration) (*StandardWebhooks, error) {
+	if err := checkSecrets("standard-webhooks", secrets); err != nil {
+		return nil, err
+	}
+	tol, err := toleranceOrDefault("standard-webhooks", tolerance)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([][]byte, len(secrets))
+	for i, s := range secrets {
+		enc := strings.TrimPrefix(s, swSecretPrefix)
+		key, err := base64.StdEncoding.DecodeString(enc)
+		if err != nil {
+			key, err = base64.RawStdEncoding.DecodeString(enc)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("verify: standard-webhooks: secret %d of %d is not whsec_<base64>", i+1, len(secrets))
+		}
+		if len(key) == 0 {
+			return nil, fmt.Errorf("verify: standard-webhooks: secret %d of %d decodes to an empty key", i+1, len(secrets))
+		}
+		keys[i] = key
+	}
+	return &StandardWebhooks{macs: keyedMACs(keys), tolerance: tol}, nil
+}
+
+var (
+	errSWMissing     = newErr(ErrMissingSignature, "webhook-signature header absent")
+	errSWNoID        = newErr(ErrMalformedSignature, "webhook-id header absent")
+	errSWNoTimestamp = newErr(ErrMissingTimestamp, "webhook-timestamp header absent")
+	errSWBadTime     = newErr(ErrMalformedSignature, "webhook-timestamp is not unix seconds")
+	errSWStale       = newErr(ErrStaleTimestamp, "webhook-timestamp outside tolerance")
+	errSWNoV1        = newErr(ErrMalformedSignature, "webhook-signature: no v1 signature")
+	errSWBadV1       = newErr(ErrMalformedSignature, "webhook-signature: no v1 signature is base64 of 32 bytes")
+	errSWNoMatch     = newErr(ErrNoMatch, "webhook-signature: no v1 signature matches a secret")
+)
+
+// Verify implements Verifier; Result.Timestamp is the signed webhook-timestamp.
+//
+// The webhook-* headers are used when webhook-signature is present, else the svix-* ones;
+// the two sets are never mixed.
+func (sw *StandardWebhooks) Verify(h Header, body []byte, now time.Time) (Result, error) {
+	idName, tsName := "webhook-id", "webhook-timestamp"
+	sigs := trimOWS(h.Get("webhook-signature"))
+	if sigs == "" {
+		idName, tsName = "svix-id", "svix-timestamp"
+		sigs = trimOWS(h.Get("svix-signature"))
+	}
+	if sigs == "" {
+		return Result{}, errSWMissing
+	}
+	id := trimOWS(h.Get(idName))
+	if id == "" {
+		return Result{}, errSWNoID
+	}
+	tsRaw := trimOWS(h.Get(tsName))
+	if tsRaw == "" {
+		return Result{}, errSWNoTimestamp
+	}
+	ts, ok := parseUnix(tsRaw)
+	if !ok {
+		return Result{}, errSWBadTime
+	}
+	haveV1, goodV1 := false, false
+	for rest := sigs; rest != ""; {
+		var item string
+		item, rest, _ = strings.Cut(rest, " ")
+		version, sig, _ := strings.Cut(item, ",")
+		if version != "v1" {
+			continue
+		}
+		haveV1 = true
+		if _, ok := decodeB64x32(sig); ok {
+			goodV1 = true
+		}
+	}
+	switch {
+	case !haveV1:
+		return Result{}, errSWNoV1
+	case !goodV1:
+		return Result{}, errSWBadV1
+	case !fresh(ts, now, sw.tolerance):
+		return Result{}, errSWStale
+	}
+	for _, m := range sw.macs {
+		s := m.get()
+		// The libraries sign the re-formatted integer, so "0123" signs as "123".
+		s.buf = append(s.buf[:0], id...)
+		s.buf = append(appendUnix(append(s.buf, '.'), ts), '.')
+		s.h.Write(s.buf)
+		s.h.Write(body)
+		want := m.finish(s)
+		for rest := sigs; rest != ""; {
+			var item string
+			item, rest, _ = strings.Cut(rest, " ")
+			version, sig, _ := strings.Cut(item, ",")
+			if version != "v1" {
+				continue
+			}
+			if got, ok := decodeB64x32(sig); ok && hmac.Equal(want[:], got[:]) {
+				return Result{Timestamp: time.Unix(ts, 0).UTC()}, nil
+			}
+		}
+	}
+	return Result{}, errSWNoMatch
+}

@@ -1,0 +1,100 @@
+package verify
+
+import (
+	"crypto/hmac"
+	"strings"
+	"time"
+)
+
+// Stripe verifies Stripe-Signature: "t=<unix>,v1=<hex>[,v1=<hex>…]" where each v1 is
+// hex(HMAC-SHA256(secret, "<t>.<body>")) and the key is the whole "whsec_…" string as raw
+// bytes. v0 and unknown schemes are ignored; with several v1 values (Stripe sends one per
+// active secret while rolling) any match is accepted.
+type Stripe struct {
+	macs      []*keyedMAC
+	tolerance time.Duration
+}
+
+// NewStripe returns a Stripe verifier. A zero tolerance means DefaultTolerance.
+func NewStripe(secrets []string, tolerance time.Duration) (*Stripe, error) {
+	if err := checkSecrets("stripe", secrets); err != nil {
+		return nil, err
+	}
+	tol, err := toleranceOrDefault("stripe", tolerance)
+	if err != nil {
+		return nil, err
+	}
+	return &Stripe{macs: keyedMACs(rawKeys(secrets)), tolerance: tol}, nil
+}
+
+var (
+	errStripeMissing     = newErr(ErrMissingSignature, "stripe-signature header absent")
+	errStripeNoTimestamp = newErr(ErrMissingTimestamp, "stripe-signature: no t= timestamp")
+	errStripeBadTime     = newErr(ErrMalformedSignature, "stripe-signature: t= is not unix seconds")
+	errStripeDupTime     = newErr(ErrMalformedSignature, "stripe-signature: more than one t=")
+	errStripeNoV1        = newErr(ErrMalformedSignature, "stripe-signature: no v1 signature")
+	errStripeBadV1       = newErr(ErrMalformedSignature, "stripe-signature: no v1 signature is 64 hex digits")
+	errStripeStale       = newErr(ErrStaleTimestamp, "stripe-signature: t= outside tolerance")
+	errStripeNoMatch     = newErr(ErrNoMatch, "stripe-signature: no v1 signature matches a secret")
+)
+
+// Verify implements Verify; Result.Timestamp is the signed t=.
+func (st *Stripe) Verify(h Header, body []byte, now time.Time) (Result, error) {
+	v := h.Get("stripe-signature")
+	if trimOWS(v) == "" {
+		return Result{}, errStripeMissing
+	}
+	// First pass: the timestamp, and whether any v1 value is usable.
+	var ts int64
+	haveTS, haveV1, goodV1 := false, false, false
+	for rest := v; rest != ""; {
+		var item string
+		item, rest, _ = strings.Cut(rest, ",")
+		key, val, _ := strings.Cut(trimOWS(item), "=")
+		switch key {
+		case "t":
+			if haveTS {
+				return Result{}, errStripeDupTime
+			}
+			n, ok := parseUnix(val)
+			if !ok {
+				return Result{}, errStripeBadTime
+			}
+			ts, haveTS = n, true
+		case "v1":
+			haveV1 = true
+			if _, ok := decodeHex32(val); ok {
+				goodV1 = true
+			}
+		}
+	}
+	switch {
+	case !haveTS:
+		return Result{}, errStripeNoTimestamp
+	case !haveV1:
+		return Result{}, errStripeNoV1
+	case !goodV1:
+		return Result{}, errStripeBadV1
+	case !fresh(ts, now, st.tolerance):
+		return Result{}, errStripeStale
+	}
+	for _, m := range st.macs {
+		s := m.get()
+		s.buf = append(appendUnix(s.buf[:0], ts), '.')
+		s.h.Write(s.buf)
+		s.h.Write(body)
+		want := m.finish(s)
+		for rest := v; rest != ""; {
+			var item string
+			item, rest, _ = strings.Cut(rest, ",")
+			key, val, _ := strings.Cut(trimOWS(item), "=")
+			if key != "v1" {
+				continue
+			}
+			if got, ok := decodeHex32(val); ok && hmac.Equal(want[:], got[:]) {
+				return Result{Timestamp: time.Unix(ts, 0).UTC()}, nil
+			}
+		}
+	}
+	return Result{}, errStripeNoMatch
+}

@@ -1,0 +1,240 @@
+package verify
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Header looks up a request header by its lower-case name ("x-hub-signature-256").
+type Header interface{ Get(lowerName string) string }
+
+// Verifier checks that body was sent by the holder of a secret.
+type Verifier interface {
+	Verify(h Header, body []byte, now time.Time) (Result, error)
+}
+
+// Result is what a successful verification learned.
+type Result struct {
+	Timestamp time.Time // the signed timestamp, zero when the scheme signs none
+}
+
+// Sentinel errors; every error returned by Verify wraps exactly one of these (errors.Is works),
+// with a short, safe detail. Messages never contain a secret, an expected signature, or the
+// received signature value.
+var (
+	ErrMissingSignature   = errors.New("missing signature")   // header absent/empty
+	ErrMalformedSignature = errors.New("malformed signature") // header present but unparseable
+	ErrMissingTimestamp   = errors.New("missing timestamp")
+	ErrStaleTimestamp     = errors.New("timestamp outside tolerance")
+	ErrNoMatch            = errors.New("no matching signature")
+)
+
+// DefaultTolerance is how far a signed timestamp may be from now, either way, when none is set.
+const DefaultTolerance = 5 * time.Minute
+
+var (
+	_ Verifier = (*GitHub)(nil)
+	_ Verifier = (*Stripe)(nil)
+	_ Verifier = (*StandardWebhooks)(nil)
+	_ Verifier = (*HMAC)(nil)
+	_ Verifier = (*Token)(nil)
+)
+
+// verifyError is a sentinel plus a fixed, safe detail. Instances are package variables, so
+// failing requests cost no allocation either.
+type verifyError struct {
+	kind   error
+	detail string
+}
+
+func (e *verifyError) Error() string { return e.kind.Error() + ": " + e.detail }
+func (e *verifyError) Unwrap() error { return e.kind }
+
+func newErr(kind error, detail string) *verifyError { return &verifyError{kind: kind, detail: detail} }
+
+// macState is one pooled HMAC-SHA256 state for one key, with room for its output and for
+// the small signed prefixes ("<ts>.", "<id>.<ts>.") so nothing escapes to the heap per call.
+type macState struct {
+	h   hash.Hash
+	sum [sha256.Size]byte
+	buf []byte
+}
+
+// keyedMAC hands out HMAC-SHA256 states for one key.
+type keyedMAC struct {
+	pool sync.Pool
+}
+
+func newKeyedMAC(key []byte) *keyedMAC {
+	k := append([]byte(nil), key...)
+	m := &keyedMAC{}
+	m.pool.New = func() any { return &macState{h: hmac.New(sha256.New, k), buf: make([]byte, 0, 64)} }
+	return m
+}
+
+func (m *keyedMAC) get() *macState {
+	s := m.pool.Get().(*macState)
+	s.h.Reset()
+	return s
+}
+
+// finish computes the MAC, returns the state to the pool and the MAC by value.
+func (m *keyedMAC) finish(s *macState) [sha256.Size]byte {
+	s.h.Sum(s.sum[:0])
+	out := s.sum
+	if cap(s.buf) > 4096 {
+		s.buf = make([]byte, 0, 64) // don't pin a huge webhook-id in the pool
+	}
+	m.pool.Put(s)
+	return out
+}
+
+func keyedMACs(secrets [][]byte) []*keyedMAC {
+	out := make([]*keyedMAC, len(secrets))
+	for i, s := range secrets {
+		out[i] = newKeyedMAC(s)
+	}
+	return out
+}
+
+// checkSecrets rejects an empty list or an empty secret; the error never shows a secret.
+func checkSecrets(scheme string, secrets []string) error {
+	if len(secrets) == 0 {
+		return fmt.Errorf("verify: %s: no secrets", scheme)
+	}
+	for i, s := range secrets {
+		if s == "" {
+			return fmt.Errorf("verify: %s: secret %d of %d is empty", scheme, i+1, len(secrets))
+		}
+	}
+	return nil
+}
+
+func rawKeys(secrets []string) [][]byte {
+	keys := make([][]byte, len(secrets))
+	for i, s := range secrets {
+		keys[i] = []byte(s)
+	}
+	return keys
+}
+
+func toleranceOrDefault(scheme string, d time.Duration) (time.Duration, error) {
+	switch {
+	case d < 0:
+		return 0, fmt.Errorf("verify: %s: negative tolerance %v", scheme, d)
+	case d == 0:
+		return DefaultTolerance, nil
+	}
+	return d, nil
+}
+
+// parseUnix parses a decimal unix-seconds timestamp: digits only, no sign, at most 18 digits.
+func parseUnix(s string) (int64, bool) {
+	if len(s) == 0 || len(s) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// fresh reports whether ts lies within tol of now, on either side.
+func fresh(ts int64, now time.Time, tol time.Duration) bool {
+	d := now.Sub(time.Unix(ts, 0))
+	return d <= tol && d >= -tol
+}
+
+// appendUnix is strconv.AppendInt, named for what it is used for.
+func appendUnix(b []byte, ts int64) []byte { return strconv.AppendInt(b, ts, 10) }
+
+// trimOWS trims HTTP optional whitespace (spaces and tabs).
+func trimOWS(s string) string { return strings.Trim(s, " \t") }
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// decodeHex32 decodes exactly 64 hex digits (either case) into a 32-byte array. The input
+// is the received signature, which is public; only the MAC comparison needs constant time.
+func decodeHex32(s string) (out [sha256.Size]byte, ok bool) {
+	if len(s) != 2*sha256.Size {
+		return out, false
+	}
+	for i := range out {
+		hi, ok1 := unhex(s[2*i])
+		lo, ok2 := unhex(s[2*i+1])
+		if !ok1 || !ok2 {
+			return out, false
+		}
+		out[i] = hi<<4 | lo
+	}
+	return out, true
+}
+
+// b64val maps both the standard and the URL-safe alphabet; 0xff marks anything else.
+var b64val = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	const std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for i := 0; i < len(std); i++ {
+		t[std[i]] = byte(i)
+	}
+	t['-'], t['_'] = 62, 63
+	return t
+}()
+
+// decodeB64x32 decodes the base64 form of 32 bytes: 43 characters, optionally followed by one
+// '=', in the standard or URL-safe alphabet. Non-canonical encodings (non-zero unused bits)
+// are rejected, so exactly one string decodes to a given MAC, as when comparing encoded strings.
+func decodeB64x32(s string) (out [sha256.Size]byte, ok bool) {
+	switch {
+	case len(s) == 44 && s[43] == '=':
+		s = s[:43]
+	case len(s) != 43:
+		return out, false
+	}
+	var acc uint32
+	var bits uint
+	j := 0
+	for i := 0; i < len(s); i++ {
+		v := b64val[s[i]]
+		if v == 0xff {
+			return out, false
+		}
+		acc = acc<<6 | uint32(v)
+		bits += 6
+		if bits >= 8 {
+			bits -= 8
+			out[j] = byte(acc >> bits)
+			j++
+			acc &= 1<<bits - 1
+		}
+	}
+	// 43*6 = 258 bits: 256 decoded, 2 left over that must be zero.
+	if j != sha256.Size || acc != 0 {
+		return out, false
+	}
+	return out, true
+}
