@@ -1,0 +1,85 @@
+package lambdaio
+
+import (
+	"context"
+	"encoding/base64"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"hookline/pkg/pipeline"
+)
+
+// IngestHandler serves POST /webhooks/{source}: API Gateway routes every method on that path
+// here (ANY), so a browser's GET gets a clear 405 problem instead of API Gateway's bare 404.
+type IngestHandler struct {
+	Service *pipeline.Ingest
+	Log     *slog.Logger
+}
+
+// Handle is the Lambda handler.
+func (h *IngestHandler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	start := time.Now()
+	src := req.PathParameters["source"]
+	method := req.RequestContext.HTTP.Method
+	var (
+		resp events.APIGatewayV2HTTPResponse
+		acc  pipeline.Accepted
+		err  error
+	)
+	if method != http.MethodPost {
+		resp = MethodNotAllowed(method, req.RawPath, http.MethodPost)
+	} else if acc, err = h.accept(ctx, src, req); err != nil {
+		resp = ProblemResponse(err, req.RawPath)
+	} else {
+		resp = events.APIGatewayV2HTTPResponse{
+			StatusCode: http.StatusAccepted,
+			Headers:    map[string]string{"Content-Type": "application/json", "Location": "/events/" + acc.ID},
+			Body:       `{"id":"` + acc.ID + `","status":"accepted"}`,
+		}
+	}
+	h.logRequest(ctx, src, acc, resp.StatusCode, start, req, err)
+	return resp, nil // every failure is an HTTP response; a handler error would be API Gateway's 500
+}
+
+func (h *IngestHandler) accept(ctx context.Context, src string, req events.APIGatewayV2HTTPRequest) (pipeline.Accepted, error) {
+	var body []byte
+	if req.IsBase64Encoded {
+		var err error
+		if body, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
+			return pipeline.Accepted{}, pipeline.Errorf(pipeline.KindInvalid, "the body is marked base64 but does not decode")
+		}
+	} else {
+		body = []byte(req.Body)
+	}
+	return h.Service.Accept(ctx, pipeline.IngestRequest{Source: src, Header: header(req.Headers), Body: body})
+}
+
+// logRequest writes the one line per request: never a header value, secret or signature.
+func (h *IngestHandler) logRequest(ctx context.Context, src string, acc pipeline.Accepted, status int, start time.Time, req events.APIGatewayV2HTTPRequest, err error) {
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	} else if status >= 400 {
+		level = slog.LevelWarn
+	}
+	if !h.Log.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("event_id", acc.ID),
+		slog.String("source", src),
+		slog.String("type", acc.Type),
+		slog.Int("status", status),
+		slog.Duration("duration", time.Since(start)),
+		slog.String("request_id", req.RequestContext.RequestID),
+		slog.Int("bytes", len(req.Body)),
+	}
+	if err != nil {
+		// Internal causes go to the log only; the client saw a generic detail.
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	h.Log.LogAttrs(ctx, level, "ingest", attrs...)
+}

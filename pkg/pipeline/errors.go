@@ -1,0 +1,66 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies a failure by what the caller can do about it. lambdaio maps each kind to an
+// HTTP status in one table; nothing else decides statuses.
+type Kind int
+
+// The kinds of failure. KindInternal is the zero value so an unclassified error is never
+// mistaken for the client's fault.
+const (
+	KindInternal         Kind = iota // our fault; the detail is never shown
+	KindInvalid                      // malformed request
+	KindUnauthorized                 // missing, bad or stale signature or token
+	KindNotFound                     // unknown source or event
+	KindMethodNotAllowed             // wrong HTTP method for the route
+	KindTooLarge                     // body or resulting message over a limit
+	KindUnsupportedMedia             // a body we will not carry
+	KindThrottled                    // a downstream asked us to slow down
+	KindUnavailable                  // the bus or store is down: retry later
+)
+
+// Error is a failure with a kind and a detail that is safe to show the client.
+type Error struct {
+	Kind   Kind
+	Detail string // shown to the client for every kind but KindInternal
+	Err    error  // the cause, for logs; may be nil
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Detail + ": " + e.Err.Error()
+	}
+	return e.Detail
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error of kind whose detail is the formatted message. A %w verb also sets
+// the cause, so only use it with errors whose text is safe to show.
+func Errorf(kind Kind, format string, args ...any) *Error {
+	err := fmt.Errorf(format, args...)
+	return &Error{Kind: kind, Detail: err.Error(), Err: errors.Unwrap(err)}
+}
+
+// KindOf returns the kind of the first *Error in err's chain, KindInternal when there is none.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return KindInternal
+}
+
+// DetailOf returns the client-safe detail of err: the *Error detail, or "" for internal errors
+// whose text must never reach a client.
+func DetailOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Kind != KindInternal {
+		return e.Detail
+	}
+	return ""
+}

@@ -1,0 +1,71 @@
+// Package snsbus is the AWS side of hookline's bus: the ingest Lambda publishes event envelopes
+// to the events topic with Publisher, and the notifier publishes completion emails to the
+// notifications topic with Mailer. Both set the message attributes "type" and "source" so SNS
+// subscriptions can filter without reading bodies.
+package snsbus
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sns/types"
+
+	"hookline/pkg/pipeline"
+)
+
+// PublishAPI is the one SNS call hookline makes.
+type PublishAPI interface {
+	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+// Publisher publishes event envelopes to a topic.
+type Publisher struct {
+	Client   PublishAPI
+	TopicARN string
+}
+
+var _ pipeline.Publisher = (*Publisher)(nil)
+
+// Publish returns once SNS has accepted the message, which is when it is durable.
+func (p *Publisher) Publish(ctx context.Context, m pipeline.Message) error {
+	_, err := p.Client.Publish(ctx, &sns.PublishInput{
+		TopicArn:          aws.String(p.TopicARN),
+		Message:           aws.String(string(m.Body)),
+		MessageAttributes: attributes(m.Source, m.Type),
+	})
+	if err != nil {
+		return fmt.Errorf("sns publish event %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// Mailer sends completion emails through a topic with email subscriptions.
+type Mailer struct {
+	Client   PublishAPI
+	TopicARN string
+}
+
+var _ pipeline.Mailer = (*Mailer)(nil)
+
+// Send publishes the email; SNS uses Subject for email subscriptions.
+func (m *Mailer) Send(ctx context.Context, e pipeline.Email) error {
+	_, err := m.Client.Publish(ctx, &sns.PublishInput{
+		TopicArn:          aws.String(m.TopicARN),
+		Subject:           aws.String(e.Subject),
+		Message:           aws.String(e.Text),
+		MessageAttributes: attributes(e.Source, e.Type),
+	})
+	if err != nil {
+		return fmt.Errorf("sns publish email for %s: %w", e.EventID, err)
+	}
+	return nil
+}
+
+func attributes(source, typ string) map[string]types.MessageAttributeValue {
+	return map[string]types.MessageAttributeValue{
+		"source": {DataType: aws.String("String"), StringValue: aws.String(source)},
+		"type":   {DataType: aws.String("String"), StringValue: aws.String(typ)},
+	}
+}

@@ -1,0 +1,181 @@
+package snsbus_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/smithy-go"
+
+	"hookline/pkg/pipeline"
+	"hookline/pkg/snsbus"
+)
+
+const topic = "arn:aws:sns:eu-west-1:123456789012:events"
+
+const okXML = `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">
+  <PublishResult><MessageId>94f20ce6-13c5-43a0-9a9e-ca52d816e90b</MessageId></PublishResult>
+  <ResponseMetadata><RequestId>f187a3c1-376f-11df-8963-01868b7c937a</RequestId></ResponseMetadata>
+</PublishResponse>`
+
+func errorXML(code string) string {
+	return `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>` + code +
+		`</Code><Message>Rate exceeded</Message></Error><RequestId>9c4b1f61-f6a6-4e1a-bd6c-1b2e0c1f2a3d</RequestId></ErrorResponse>`
+}
+
+// fakeSNS answers like SNS: the i-th request (from 0) gets replies[i] (the last repeats).
+type fakeSNS struct {
+	t       *testing.T
+	replies []func(w http.ResponseWriter)
+	calls   atomic.Int32
+	form    atomic.Value // url.Values of the last request
+}
+
+func (f *fakeSNS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	if r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		f.t.Errorf("request %s %s, content type %q", r.Method, r.URL, r.Header.Get("Content-Type"))
+	}
+	if !strings.Contains(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256") {
+		f.t.Errorf("request is not SigV4-signed")
+	}
+	form, err := url.ParseQuery(string(b))
+	if err != nil {
+		f.t.Errorf("body is not a form: %v", err)
+	}
+	f.form.Store(form)
+	i := int(f.calls.Add(1)) - 1
+	if i >= len(f.replies) {
+		i = len(f.replies) - 1
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	f.replies[i](w)
+}
+
+func reply(status int, body string) func(http.ResponseWriter) {
+	return func(w http.ResponseWriter) { w.WriteHeader(status); io.WriteString(w, body) }
+}
+
+func client(t *testing.T, h http.Handler, attempts int, timeout time.Duration) *sns.Client {
+	srv := httptest.NewServer(h) // binds 127.0.0.1
+	t.Cleanup(srv.Close)
+	return sns.New(sns.Options{
+		Region:       "eu-west-1",
+		BaseEndpoint: aws.String(srv.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+		HTTPClient:   &http.Client{Timeout: timeout},
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = attempts
+			o.MaxBackoff = 10 * time.Millisecond
+		}),
+	})
+}
+
+var msg = pipeline.Message{ID: "8a4b0e4e-7c1f-5e0a-9b7e-6e9a4b2a1c3d", Source: "github", Type: "push", Body: []byte(`{"specversion":"1.0","id":"8a4b"}`)}
+
+func TestPublishWire(t *testing.T) {
+	t.Parallel()
+	f := &fakeSNS{t: t, replies: []func(http.ResponseWriter){reply(200, okXML)}}
+	p := &snsbus.Publisher{Client: client(t, f, 3, 5*time.Second), TopicARN: topic}
+	if err := p.Publish(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	form := f.form.Load().(url.Values)
+	want := map[string]string{
+		"Action":                         "Publish",
+		"Version":                        "2010-03-31",
+		"TopicArn":                       topic,
+		"Message":                        string(msg.Body),
+		"MessageAttributes.entry.1.Name": "source",
+		"MessageAttributes.entry.1.Value.DataType":    "String",
+		"MessageAttributes.entry.1.Value.StringValue": "github",
+		"MessageAttributes.entry.2.Name":              "type",
+		"MessageAttributes.entry.2.Value.StringValue": "push",
+	}
+	for k, v := range want {
+		if got := form.Get(k); got != v {
+			t.Errorf("%s = %q, want %q (form %v)", k, got, v, form)
+		}
+	}
+	if form.Has("Subject") {
+		t.Error("event messages carry no Subject")
+	}
+}
+
+func TestPublishRetriesThrottlingThenSucceeds(t *testing.T) {
+	t.Parallel()
+	f := &fakeSNS{t: t, replies: []func(http.ResponseWriter){reply(400, errorXML("Throttling")), reply(500, errorXML("InternalError")), reply(200, okXML)}}
+	p := &snsbus.Publisher{Client: client(t, f, 3, 5*time.Second), TopicARN: topic}
+	if err := p.Publish(context.Background(), msg); err != nil {
+		t.Fatalf("after a throttle and a 500 the third attempt should succeed: %v", err)
+	}
+	if n := f.calls.Load(); n != 3 {
+		t.Errorf("SNS saw %d requests, want 3", n)
+	}
+}
+
+func TestPublishGivesUpAfterMaxAttempts(t *testing.T) {
+	t.Parallel()
+	f := &fakeSNS{t: t, replies: []func(http.ResponseWriter){reply(400, errorXML("Throttling"))}}
+	p := &snsbus.Publisher{Client: client(t, f, 2, 5*time.Second), TopicARN: topic}
+	err := p.Publish(context.Background(), msg)
+	var api smithy.APIError
+	if !errors.As(err, &api) || api.ErrorCode() != "Throttling" {
+		t.Fatalf("err = %v, want a Throttling API error", err)
+	}
+	if !strings.Contains(err.Error(), msg.ID) {
+		t.Errorf("error %q does not name the event", err)
+	}
+	if n := f.calls.Load(); n != 2 {
+		t.Errorf("SNS saw %d requests, want 2 (MaxAttempts)", n)
+	}
+}
+
+func TestPublishTimesOut(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body) // lets the server notice the client hanging up
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	p := &snsbus.Publisher{Client: client(t, slow, 1, 5*time.Second), TopicARN: topic}
+	t.Cleanup(func() { close(release) }) // runs before the server's Close (cleanups are LIFO)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := p.Publish(ctx, msg)
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want a deadline error", err)
+	}
+	if time.Since(start) > 3*time.Second {
+		t.Errorf("publish took %v despite a 200ms deadline", time.Since(start))
+	}
+}
+
+func TestMailerWire(t *testing.T) {
+	t.Parallel()
+	f := &fakeSNS{t: t, replies: []func(http.ResponseWriter){reply(200, okXML)}}
+	m := &snsbus.Mailer{Client: client(t, f, 1, 5*time.Second), TopicARN: topic}
+	err := m.Send(context.Background(), pipeline.Email{EventID: "e1", Source: "stripe", Type: "invoice.paid", Subject: "[hookline] invoice.paid from stripe", Text: "body"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := f.form.Load().(url.Values)
+	if form.Get("Subject") != "[hookline] invoice.paid from stripe" || form.Get("Message") != "body" || form.Get("MessageAttributes.entry.2.Value.StringValue") != "invoice.paid" {
+		t.Errorf("form = %v", form)
+	}
+}

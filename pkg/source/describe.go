@@ -1,0 +1,124 @@
+package source
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+
+	"hookline/pkg/verify"
+)
+
+// MaxMetaLen bounds a delivery id, type or version taken from a request; longer values are cut
+// so one sender cannot bloat every index entry.
+const MaxMetaLen = 256
+
+// bodyFields are the conventions senders use inside JSON bodies.
+type bodyFields struct {
+	ID           string          `json:"id"`            // Stripe: the event id is the delivery id
+	Type         string          `json:"type"`          // Stripe, Standard Webhooks, most senders
+	Event        string          `json:"event"`         // auth services: {"event": "user.registered"}
+	ResourceType string          `json:"resource_type"` // intdash: resource_type.action
+	Action       string          `json:"action"`
+	Version      json.RawMessage `json:"version"` // a string or a number
+}
+
+// Describe reads the request's delivery id, event type and payload version by the source's
+// conventions. It runs after verification, so it only sees authentic requests.
+func (s *Source) Describe(h verify.Header, body []byte) Meta {
+	var m Meta
+	for _, name := range s.deliveryHeaders {
+		if v := h.Get(name); v != "" {
+			m.DeliveryID = v
+			break
+		}
+	}
+	if s.typeHeader != "" {
+		m.Type = h.Get(s.typeHeader)
+	}
+	m.Version = h.Get("x-webhook-version")
+
+	if s.bodyType && (m.Type == "" || m.Version == "" || (m.DeliveryID == "" && s.deliveryFromID)) {
+		if f, ok := parseBody(body); ok {
+			if m.Type == "" {
+				m.Type = bodyType(f)
+			}
+			if m.Version == "" {
+				m.Version = versionString(f.Version)
+			}
+			if m.DeliveryID == "" && s.deliveryFromID {
+				m.DeliveryID = f.ID
+			}
+		}
+	}
+	if m.Type == "" {
+		m.Type = "unknown"
+	}
+	m.DeliveryID = clip(m.DeliveryID)
+	m.Type = clip(m.Type)
+	m.Version = clip(m.Version)
+	return m
+}
+
+func parseBody(body []byte) (bodyFields, bool) {
+	var f bodyFields
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return f, false
+	}
+	// Fields of the wrong JSON type fail the whole decode; that only loses the conventions,
+	// never the event, so the error is not interesting.
+	if json.Unmarshal(body, &f) != nil {
+		return bodyFields{}, false
+	}
+	return f, true
+}
+
+func bodyType(f bodyFields) string {
+	switch {
+	case f.ResourceType != "" && f.Action != "":
+		return f.ResourceType + "." + f.Action
+	case f.Type != "":
+		return f.Type
+	case f.Event != "":
+		return f.Event
+	}
+	return ""
+}
+
+func versionString(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
+}
+
+// clip drops control characters, which have no place in a type or id, and cuts s to
+// MaxMetaLen bytes without splitting a UTF-8 sequence.
+func clip(s string) string {
+	if strings.IndexFunc(s, isControl) >= 0 {
+		s = strings.Map(func(r rune) rune {
+			if isControl(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	s = strings.TrimSpace(s)
+	if len(s) > MaxMetaLen {
+		cut := MaxMetaLen
+		for cut > 0 && s[cut]&0xC0 == 0x80 {
+			cut--
+		}
+		s = s[:cut]
+	}
+	return s
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
