@@ -1,0 +1,15 @@
+// Package ddbitem is the one codec between an event.Record and a DynamoDB item of the "events"
+// table. Every path that touches an item goes through it: the subscriber's conditional PutItem
+// (via ddbstore), the history reads, the notifier decoding a stream record's NewImage, and the
+// local engine, which writes the stream records it fakes with ToStreamImage so the notifier
+// sees the same JSON shape Lambda delivers.
+//
+// The item's "envelope" attribute holds the whole CloudEvents JSON and is the source of truth:
+// Unmarshal decodes it with event.Decode and only adds the status timestamps (stored_at,
+// notified_at). The other attributes (source, type, received_at, time, delivery_id) are copies
+// kept for humans reading the console and for the indexes; received_key and time_shard are the
+// GSI keys described in package ddbstore, and expires_at is the TTL attribute (unix seconds).
+//
+// Times are strings in UTC with exactly nine fractional digits (FormatTime), so that comparing
+// them as strings — what DynamoDB does with sort keys — orders them by time.
+package ddbitem

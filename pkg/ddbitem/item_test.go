@@ -1,0 +1,335 @@
+package ddbitem_test
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/go-cmp/cmp"
+
+	"hookline/pkg/ddbitem"
+	"hookline/pkg/event"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+var recv = time.Date(2026, 11, 23, 10, 0, 0, 123456789, time.UTC)
+
+// fixtureRecord is the record testdata/stream_insert.json holds.
+func fixtureRecord(t *testing.T) *event.Record {
+	t.Helper()
+	const delivery = "72d3162e-cc78-11e3-81ab-4c9367dc0958"
+	e := &event.Event{
+		ID: event.DeliveryID("github", delivery), Source: "github", Type: "push",
+		Time: recv, ReceivedAt: recv, DeliveryID: delivery,
+	}
+	body := `{"ref":"refs/heads/main","before":"6113728f27ae82c7b1a177c8d03f9e96e0adf246","after":"0000000000000000000000000000000000000000","repository":{"full_name":"octo-org/hello-world"},"pusher":{"name":"octocat"}}`
+	if err := e.SetData("application/json", []byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	return &event.Record{Event: e, StoredAt: recv.Add(250 * time.Millisecond)}
+}
+
+func fixtureTTL() time.Time { return recv.Add(90 * 24 * time.Hour) }
+
+func TestRoundTrip(t *testing.T) {
+	t.Parallel()
+	text := fixtureRecord(t)
+	text.Event.ID, text.Event.Source, text.Event.Type, text.Event.DeliveryID = "0195f0a4-7b1c-7d2e-8f3a-4b5c6d7e8f90", "postman", event.UnknownType, ""
+	if err := text.Event.SetData("text/plain", []byte("A new message has been published")); err != nil {
+		t.Fatal(err)
+	}
+	binary := fixtureRecord(t)
+	if err := binary.Event.SetData("application/octet-stream", []byte{0, 1, 0xff}); err != nil {
+		t.Fatal(err)
+	}
+	binary.Event.DataVersion = "2024-01-01"
+	binary.Event.Time = recv.Add(-time.Hour)
+	notified := fixtureRecord(t)
+	notified.NotifiedAt = recv.Add(2 * time.Second)
+	empty := fixtureRecord(t)
+	if err := empty.Event.SetData("", nil); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := map[string]struct {
+		r   *event.Record
+		ttl time.Time
+	}{
+		"json":            {fixtureRecord(t), fixtureTTL()},
+		"text, no ttl":    {text, time.Time{}},
+		"binary":          {binary, fixtureTTL()},
+		"notified":        {notified, fixtureTTL()},
+		"empty body":      {empty, fixtureTTL()},
+		"non-UTC records": {inZone(fixtureRecord(t)), fixtureTTL()},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			item, err := ddbitem.Marshal(tt.r, tt.ttl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := ddbitem.Unmarshal(item)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.r, got, equalTimes); diff != "" {
+				t.Errorf("Unmarshal(Marshal()) (-want +got):\n%s", diff)
+			}
+			_, hasTTL := item[ddbitem.AttrExpiresAt]
+			if hasTTL != !tt.ttl.IsZero() {
+				t.Errorf("expires_at present = %v, want %v", hasTTL, !tt.ttl.IsZero())
+			}
+
+			// Through the JSON that Lambda delivers, as the notifier receives it.
+			img, err := ddbitem.ToStreamImage(item)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wire, err := json.Marshal(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back map[string]events.DynamoDBAttributeValue
+			if err := json.Unmarshal(wire, &back); err != nil {
+				t.Fatalf("lambda-go cannot read %s: %v", wire, err)
+			}
+			got, err = ddbitem.FromStreamImage(back)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.r, got, equalTimes); diff != "" {
+				t.Errorf("FromStreamImage(ToStreamImage(Marshal())) (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func inZone(r *event.Record) *event.Record {
+	z := time.FixedZone("CET", 3600)
+	r.Event.Time, r.Event.ReceivedAt, r.StoredAt = r.Event.Time.In(z), r.Event.ReceivedAt.In(z), r.StoredAt.In(z)
+	return r
+}
+
+var equalTimes = cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })
+
+// TestStreamFixture decodes a stream event exactly as Lambda delivers it.
+func TestStreamFixture(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("testdata", "stream_insert.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.DynamoDBEvent
+	if err := json.Unmarshal(b, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if len(ev.Records) != 1 {
+		t.Fatalf("%d records, want 1", len(ev.Records))
+	}
+	rec := ev.Records[0]
+	if rec.EventName != string(events.DynamoDBOperationTypeInsert) || rec.EventSource != "aws:dynamodb" ||
+		rec.Change.StreamViewType != string(events.DynamoDBStreamViewTypeNewImage) {
+		t.Errorf("fixture header: eventName %q, eventSource %q, view %q", rec.EventName, rec.EventSource, rec.Change.StreamViewType)
+	}
+	got, err := ddbitem.FromStreamImage(rec.Change.NewImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(fixtureRecord(t), got, equalTimes); diff != "" {
+		t.Errorf("FromStreamImage (-want +got):\n%s", diff)
+	}
+	if key := rec.Change.Keys[ddbitem.AttrID].String(); key != got.Event.ID {
+		t.Errorf("Keys.id = %q, record id %q", key, got.Event.ID)
+	}
+	golden(t, "stream_insert.golden.json", recordJSON(t, got))
+
+	// The fixture's image is exactly what Marshal writes today.
+	item, err := ddbitem.Marshal(fixtureRecord(t), fixtureTTL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := ddbitem.ToStreamImage(item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(jsonOf(t, rec.Change.NewImage), jsonOf(t, img)); diff != "" {
+		t.Errorf("fixture NewImage differs from Marshal's item (-fixture +marshal):\n%s", diff)
+	}
+}
+
+// TestItemGolden pins the item layout that PutItem sends (in DynamoDB's JSON shape).
+func TestItemGolden(t *testing.T) {
+	t.Parallel()
+	r := fixtureRecord(t)
+	r.NotifiedAt = recv.Add(3 * time.Second)
+	item, err := ddbitem.Marshal(r, fixtureTTL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := ddbitem.ToStreamImage(item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "item.golden.json", jsonOf(t, img))
+}
+
+func jsonOf(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(b, '\n')
+}
+
+func recordJSON(t *testing.T, r *event.Record) []byte {
+	t.Helper()
+	out := struct {
+		Status     string          `json:"status"`
+		StoredAt   time.Time       `json:"stored_at"`
+		NotifiedAt *time.Time      `json:"notified_at,omitempty"`
+		Envelope   json.RawMessage `json:"envelope"`
+	}{Status: r.Status(), StoredAt: r.StoredAt, Envelope: r.Event.Marshal()}
+	if !r.NotifiedAt.IsZero() {
+		out.NotifiedAt = &r.NotifiedAt
+	}
+	return jsonOf(t, out)
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s is stale (-golden +got); run go test -update if the change is intended:\n%s", path, diff)
+	}
+}
+
+func TestUnmarshalErrors(t *testing.T) {
+	t.Parallel()
+	good, err := ddbitem.Marshal(fixtureRecord(t), fixtureTTL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	with := func(name string, v types.AttributeValue) map[string]types.AttributeValue {
+		m := make(map[string]types.AttributeValue, len(good))
+		for k, v := range good {
+			m[k] = v
+		}
+		if v == nil {
+			delete(m, name)
+		} else {
+			m[name] = v
+		}
+		return m
+	}
+	tests := map[string]struct {
+		item    map[string]types.AttributeValue
+		mention string
+	}{
+		"no envelope":         {with("envelope", nil), "envelope is missing"},
+		"envelope not S":      {with("envelope", &types.AttributeValueMemberN{Value: "1"}), "envelope is"},
+		"envelope not JSON":   {with("envelope", &types.AttributeValueMemberS{Value: "{"}), "attribute envelope"},
+		"no id":               {with("id", nil), "id is missing"},
+		"id mismatch":         {with("id", &types.AttributeValueMemberS{Value: "other"}), "envelope id"},
+		"no stored_at":        {with("stored_at", nil), "stored_at is missing"},
+		"bad stored_at":       {with("stored_at", &types.AttributeValueMemberS{Value: "yesterday"}), "stored_at"},
+		"bad notified_at":     {with("notified_at", &types.AttributeValueMemberS{Value: "soon"}), "notified_at"},
+		"notified_at wrong T": {with("notified_at", &types.AttributeValueMemberNULL{Value: true}), "notified_at"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, err := ddbitem.Unmarshal(tt.item)
+			if err == nil || !strings.Contains(err.Error(), tt.mention) {
+				t.Errorf("err = %v, want one mentioning %q", err, tt.mention)
+			}
+		})
+	}
+	if _, err := ddbitem.FromStreamImage(map[string]events.DynamoDBAttributeValue{"envelope": {}}); err == nil {
+		t.Error("FromStreamImage of a zero attribute value: no error")
+	}
+}
+
+func TestMarshalErrors(t *testing.T) {
+	t.Parallel()
+	noStored := fixtureRecord(t)
+	noStored.StoredAt = time.Time{}
+	invalid := fixtureRecord(t)
+	invalid.Event.Type = ""
+	for name, r := range map[string]*event.Record{"nil": nil, "no event": {}, "no stored_at": noStored, "invalid event": invalid} {
+		if _, err := ddbitem.Marshal(r, time.Time{}); err == nil {
+			t.Errorf("%s: Marshal succeeded", name)
+		}
+	}
+}
+
+// TestReceivedKeyOrder checks the property the indexes rely on: string order is time order,
+// then id order.
+func TestReceivedKeyOrder(t *testing.T) {
+	t.Parallel()
+	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	times := []time.Time{
+		base, base.Add(time.Nanosecond), base.Add(90 * time.Millisecond), base.Add(100 * time.Millisecond),
+		base.Add(time.Second), base.Add(time.Hour).In(time.FixedZone("x", -7*3600)), base.AddDate(1, 0, 0),
+	}
+	var keys []string
+	for _, tm := range times {
+		keys = append(keys, ddbitem.ReceivedKey(tm, "b"))
+	}
+	keys = append(keys[:2], append([]string{ddbitem.ReceivedKey(base.Add(time.Nanosecond), "c")}, keys[2:]...)...)
+	if !slices.IsSorted(keys) {
+		t.Errorf("keys not in time order:\n%s", strings.Join(keys, "\n"))
+	}
+	for _, k := range keys {
+		tm, id, err := ddbitem.ParseReceivedKey(k)
+		if err != nil || ddbitem.ReceivedKey(tm, id) != k {
+			t.Errorf("ParseReceivedKey(%q) = %v, %q, %v", k, tm, id, err)
+		}
+	}
+	for _, bad := range []string{"", "x", "2026-01-02T03:04:05Z#a", "2026-01-02T03:04:05.000000000Z#", "nope#a"} {
+		if _, _, err := ddbitem.ParseReceivedKey(bad); err == nil {
+			t.Errorf("ParseReceivedKey(%q) accepted", bad)
+		}
+	}
+}
+
+func TestTimeShardSpread(t *testing.T) {
+	t.Parallel()
+	counts := map[string]int{}
+	for range 4000 {
+		id, err := event.NewID()
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts[ddbitem.TimeShard(id, 4)]++
+	}
+	if len(counts) != 4 {
+		t.Fatalf("shards used: %v, want all#0..all#3", counts)
+	}
+	for shard, n := range counts {
+		if n < 800 || n > 1200 { // expected 1000 each
+			t.Errorf("shard %s got %d of 4000 ids", shard, n)
+		}
+	}
+	if got := ddbitem.TimeShard("x", 0); got != "all#0" {
+		t.Errorf("TimeShard with 0 shards = %q, want all#0", got)
+	}
+}

@@ -1,0 +1,355 @@
+package ddbstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"hookline/pkg/ddbitem"
+	"hookline/pkg/ddbstore"
+	"hookline/pkg/event"
+	"hookline/pkg/pipeline"
+)
+
+// fakeAPI answers each call with the matching func; a nil func fails the test if called.
+type fakeAPI struct {
+	t      *testing.T
+	put    func(*dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error)
+	get    func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error)
+	query  func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error)
+	update func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error)
+}
+
+func (f *fakeAPI) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if f.put == nil {
+		f.t.Fatal("unexpected PutItem")
+	}
+	return f.put(in)
+}
+
+func (f *fakeAPI) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	if f.get == nil {
+		f.t.Fatal("unexpected GetItem")
+	}
+	return f.get(in)
+}
+
+func (f *fakeAPI) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	if f.query == nil {
+		f.t.Fatal("unexpected Query")
+	}
+	return f.query(in)
+}
+
+func (f *fakeAPI) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if f.update == nil {
+		f.t.Fatal("unexpected UpdateItem")
+	}
+	return f.update(in)
+}
+
+func newStore(t *testing.T, f *fakeAPI, opts ...ddbstore.Option) *ddbstore.Store {
+	t.Helper()
+	f.t = t
+	s, err := ddbstore.New(f, "events", opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+var received = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+func record(t *testing.T, source, typ string, at time.Time) *event.Record {
+	t.Helper()
+	id, err := event.NewID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &event.Event{ID: id, Source: source, Type: typ, Time: at, ReceivedAt: at}
+	if err := e.SetData("application/json", []byte(`{"action":"opened"}`)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := event.NewRecord(e, at.Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// wireError is what the SDK returns after its retries: an operation error around an API error.
+func wireError(code string) error {
+	return &smithy.OperationError{ServiceID: "DynamoDB", OperationName: "PutItem",
+		Err: &smithy.GenericAPIError{Code: code, Message: "try again"}}
+}
+
+func TestPutNewRequest(t *testing.T) {
+	t.Parallel()
+	r := record(t, "github", "push", received)
+	var got *dynamodb.PutItemInput
+	s := newStore(t, &fakeAPI{put: func(in *dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) {
+		got = in
+		return &dynamodb.PutItemOutput{}, nil
+	}})
+	inserted, err := s.PutNew(context.Background(), r)
+	if err != nil || !inserted {
+		t.Fatalf("PutNew = %v, %v", inserted, err)
+	}
+	if aws.ToString(got.TableName) != "events" || aws.ToString(got.ConditionExpression) != "attribute_not_exists(#id)" ||
+		got.ExpressionAttributeNames["#id"] != "id" {
+		t.Errorf("PutItem input: table %q, condition %q, names %v", aws.ToString(got.TableName), aws.ToString(got.ConditionExpression), got.ExpressionAttributeNames)
+	}
+	wantTTL := fmt.Sprint(received.Add(90 * 24 * time.Hour).Unix())
+	if ttl, ok := got.Item["expires_at"].(*types.AttributeValueMemberN); !ok || ttl.Value != wantTTL {
+		t.Errorf("expires_at = %#v, want N %s (received + 90 days)", got.Item["expires_at"], wantTTL)
+	}
+
+	forever := newStore(t, &fakeAPI{put: func(in *dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) {
+		got = in
+		return &dynamodb.PutItemOutput{}, nil
+	}}, ddbstore.WithRetention(0), ddbstore.WithTimeShards(16))
+	if _, err := forever.PutNew(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got.Item["expires_at"]; ok {
+		t.Error("retention 0 still set expires_at")
+	}
+	if shard := got.Item["time_shard"].(*types.AttributeValueMemberS).Value; shard != ddbitem.TimeShard(r.Event.ID, 16) {
+		t.Errorf("time_shard = %q with 16 shards", shard)
+	}
+}
+
+func TestPutNewErrors(t *testing.T) {
+	t.Parallel()
+	r := record(t, "github", "push", received)
+	cause := errors.New("connection reset")
+	tests := map[string]struct {
+		err          error
+		wantInserted bool
+		wantErr      bool
+		wantKind     pipeline.Kind
+	}{
+		"condition failed is a duplicate": {err: &types.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}},
+		"wrapped condition failure":       {err: &smithy.OperationError{Err: &types.ConditionalCheckFailedException{}}},
+		"throttling":                      {err: wireError("ThrottlingException"), wantErr: true, wantKind: pipeline.KindThrottled},
+		"provisioned throughput":          {err: wireError("ProvisionedThroughputExceededException"), wantErr: true, wantKind: pipeline.KindThrottled},
+		"server error":                    {err: wireError("InternalServerError"), wantErr: true, wantKind: pipeline.KindInternal},
+		"network":                         {err: cause, wantErr: true, wantKind: pipeline.KindInternal},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := newStore(t, &fakeAPI{put: func(*dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) { return nil, tt.err }})
+			inserted, err := s.PutNew(context.Background(), r)
+			if inserted || (err != nil) != tt.wantErr {
+				t.Fatalf("PutNew = %v, %v", inserted, err)
+			}
+			if err == nil {
+				return
+			}
+			if !errors.Is(err, tt.err) || !strings.Contains(err.Error(), r.Event.ID) {
+				t.Errorf("err %q does not wrap the cause or name the id", err)
+			}
+			if got := pipeline.KindOf(err); got != tt.wantKind {
+				t.Errorf("KindOf = %v, want %v", got, tt.wantKind)
+			}
+		})
+	}
+}
+
+func TestMarkNotified(t *testing.T) {
+	t.Parallel()
+	at := received.Add(time.Minute)
+	failed := &types.ConditionalCheckFailedException{}
+	exists := &dynamodb.GetItemOutput{Item: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "x"}}}
+	tests := map[string]struct {
+		update   error
+		get      func() (*dynamodb.GetItemOutput, error) // nil: must not be called
+		notFound bool
+		wantErr  bool
+	}{
+		"marked":          {},
+		"already marked":  {update: failed, get: func() (*dynamodb.GetItemOutput, error) { return exists, nil }},
+		"missing":         {update: failed, get: func() (*dynamodb.GetItemOutput, error) { return &dynamodb.GetItemOutput{}, nil }, notFound: true, wantErr: true},
+		"check fails":     {update: failed, get: func() (*dynamodb.GetItemOutput, error) { return nil, wireError("InternalServerError") }, wantErr: true},
+		"update throttle": {update: wireError("ThrottlingException"), wantErr: true},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := &fakeAPI{update: func(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+				if c := aws.ToString(in.ConditionExpression); c != "attribute_exists(#id) AND attribute_not_exists(#n)" {
+					t.Errorf("condition %q", c)
+				}
+				if v := in.ExpressionAttributeValues[":at"].(*types.AttributeValueMemberS).Value; v != ddbitem.FormatTime(at) {
+					t.Errorf(":at = %q", v)
+				}
+				return &dynamodb.UpdateItemOutput{}, tt.update
+			}}
+			if tt.get != nil {
+				f.get = func(in *dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+					if !aws.ToBool(in.ConsistentRead) {
+						t.Error("existence check is not a consistent read")
+					}
+					return tt.get()
+				}
+			}
+			err := newStore(t, f).MarkNotified(context.Background(), "x", at)
+			if (err != nil) != tt.wantErr || errors.Is(err, pipeline.ErrNotFound) != tt.notFound {
+				t.Fatalf("MarkNotified err = %v; want error %v, not found %v", err, tt.wantErr, tt.notFound)
+			}
+			if tt.notFound && pipeline.KindOf(err) != pipeline.KindNotFound {
+				t.Errorf("KindOf = %v, want KindNotFound", pipeline.KindOf(err))
+			}
+		})
+	}
+}
+
+func TestGet(t *testing.T) {
+	t.Parallel()
+	s := newStore(t, &fakeAPI{get: func(in *dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+		if !aws.ToBool(in.ConsistentRead) {
+			t.Error("Get is not a consistent read")
+		}
+		return &dynamodb.GetItemOutput{}, nil
+	}})
+	_, err := s.Get(context.Background(), "nope")
+	if !errors.Is(err, pipeline.ErrNotFound) || pipeline.KindOf(err) != pipeline.KindNotFound {
+		t.Errorf("Get(missing) = %v, want ErrNotFound of KindNotFound", err)
+	}
+
+	bad := newStore(t, &fakeAPI{get: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+		return &dynamodb.GetItemOutput{Item: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "x"}}}, nil
+	}})
+	if _, err := bad.Get(context.Background(), "x"); err == nil || !strings.Contains(err.Error(), "envelope") {
+		t.Errorf("Get of a corrupt item: %v, want an error naming the attribute", err)
+	}
+}
+
+// queryLog fakes Query over a fixed set of items per partition and records every request.
+type queryLog struct {
+	mu    sync.Mutex
+	calls []*dynamodb.QueryInput
+}
+
+func (l *queryLog) answer(pages func(in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error)) func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+	return func(in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+		l.mu.Lock()
+		c := *in
+		l.calls = append(l.calls, &c)
+		l.mu.Unlock()
+		return pages(in)
+	}
+}
+
+func TestListRequests(t *testing.T) {
+	t.Parallel()
+	empty := func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) { return &dynamodb.QueryOutput{}, nil }
+	tests := []struct {
+		name       string
+		q          pipeline.Query
+		index      string
+		partitions []string
+		filter     bool
+		cond       string
+		limit      int32
+	}{
+		{"all sources", pipeline.Query{}, "by_time", []string{"all#0", "all#1", "all#2", "all#3"}, false, "#pk = :pk", 21},
+		{"source", pipeline.Query{Source: "github", Limit: 10}, "by_source", []string{"github"}, false, "#pk = :pk", 11},
+		{"type", pipeline.Query{Type: "push", Limit: 5000}, "by_type", []string{"push"}, false, "#pk = :pk", pipeline.MaxLimit + 1},
+		{"source and type", pipeline.Query{Source: "github", Type: "push", Since: received}, "by_source", []string{"github"}, true, "#pk = :pk AND #sk >= :lo", pipeline.DefaultLimit + 1},
+		{"range", pipeline.Query{Source: "github", Since: received, Until: received.Add(time.Hour)}, "by_source", []string{"github"}, false, "#pk = :pk AND #sk BETWEEN :lo AND :hi", pipeline.DefaultLimit + 1},
+		{"until", pipeline.Query{Source: "github", Until: received}, "by_source", []string{"github"}, false, "#pk = :pk AND #sk < :hi", pipeline.DefaultLimit + 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var log queryLog
+			s := newStore(t, &fakeAPI{query: log.answer(empty)})
+			page, err := s.List(context.Background(), tt.q)
+			if err != nil || len(page.Records) != 0 || page.Cursor != "" {
+				t.Fatalf("List = %+v, %v", page, err)
+			}
+			var parts []string
+			for _, in := range log.calls {
+				parts = append(parts, in.ExpressionAttributeValues[":pk"].(*types.AttributeValueMemberS).Value)
+				if aws.ToString(in.IndexName) != tt.index || aws.ToBool(in.ScanIndexForward) || aws.ToString(in.KeyConditionExpression) != tt.cond ||
+					(in.FilterExpression != nil) != tt.filter || aws.ToInt32(in.Limit) != tt.limit {
+					t.Errorf("query: index %s, forward %v, cond %q, filter %v, limit %d",
+						aws.ToString(in.IndexName), aws.ToBool(in.ScanIndexForward), aws.ToString(in.KeyConditionExpression), aws.ToString(in.FilterExpression), aws.ToInt32(in.Limit))
+				}
+			}
+			slices.Sort(parts)
+			if !slices.Equal(parts, tt.partitions) {
+				t.Errorf("partitions queried %v, want %v", parts, tt.partitions)
+			}
+		})
+	}
+}
+
+// TestListFilteredEmptyPages: with a filter DynamoDB may return a page with no items but a
+// LastEvaluatedKey; List must keep reading rather than stop early.
+func TestListFilteredEmptyPages(t *testing.T) {
+	t.Parallel()
+	r := record(t, "github", "push", received)
+	item, err := ddbitem.Marshal(r, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	s := newStore(t, &fakeAPI{query: func(in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+		calls++
+		if calls < 3 {
+			return &dynamodb.QueryOutput{LastEvaluatedKey: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: fmt.Sprint(calls)}}}, nil
+		}
+		if in.ExclusiveStartKey == nil {
+			t.Error("continuation query without ExclusiveStartKey")
+		}
+		return &dynamodb.QueryOutput{Items: []map[string]types.AttributeValue{item}}, nil
+	}})
+	page, err := s.List(context.Background(), pipeline.Query{Source: "github", Type: "push"})
+	if err != nil || len(page.Records) != 1 || page.Records[0].Event.ID != r.Event.ID {
+		t.Fatalf("List = %+v, %v", page, err)
+	}
+}
+
+func TestListErrors(t *testing.T) {
+	t.Parallel()
+	s := newStore(t, &fakeAPI{}) // no Query expected for a bad cursor
+	if _, err := s.List(context.Background(), pipeline.Query{Cursor: "%%%"}); pipeline.KindOf(err) != pipeline.KindInvalid ||
+		!strings.HasPrefix(pipeline.DetailOf(err), "cursor is not valid") {
+		t.Errorf("bad cursor: %v", err)
+	}
+	throttled := newStore(t, &fakeAPI{query: func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+		return nil, wireError("ThrottlingException")
+	}})
+	if _, err := throttled.List(context.Background(), pipeline.Query{}); pipeline.KindOf(err) != pipeline.KindThrottled {
+		t.Errorf("throttled List: %v (kind %v)", err, pipeline.KindOf(err))
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	t.Parallel()
+	f := &fakeAPI{t: t}
+	for name, build := range map[string]func() (*ddbstore.Store, error){
+		"nil client":     func() (*ddbstore.Store, error) { return ddbstore.New(nil, "events") },
+		"no table":       func() (*ddbstore.Store, error) { return ddbstore.New(f, "") },
+		"zero shards":    func() (*ddbstore.Store, error) { return ddbstore.New(f, "events", ddbstore.WithTimeShards(0)) },
+		"too many":       func() (*ddbstore.Store, error) { return ddbstore.New(f, "events", ddbstore.WithTimeShards(65)) },
+		"negative years": func() (*ddbstore.Store, error) { return ddbstore.New(f, "events", ddbstore.WithRetention(-time.Hour)) },
+	} {
+		if _, err := build(); err == nil {
+			t.Errorf("%s: New accepted it", name)
+		}
+	}
+}

@@ -1,0 +1,180 @@
+package ddbstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"hookline/pkg/ddbitem"
+	"hookline/pkg/event"
+	"hookline/pkg/pipeline"
+)
+
+// API is the part of the DynamoDB client the store uses; *dynamodb.Client satisfies it and
+// tests fake it with func types.
+type API interface {
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+}
+
+// Defaults; see the package doc for the reasoning.
+const (
+	DefaultRetention  = 90 * 24 * time.Hour
+	DefaultTimeShards = ddbitem.DefaultTimeShards
+	maxTimeShards     = 64 // a List over all sources queries every shard
+)
+
+// Store is the DynamoDB events table: the subscriber's conditional writer, the notifier's
+// marker and the history behind GET /events.
+type Store struct {
+	client    API
+	table     string
+	retention time.Duration
+	shards    int
+}
+
+var _ pipeline.Store = (*Store)(nil)
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithRetention sets how long after its receipt an event expires (the TTL). Zero keeps events
+// forever.
+func WithRetention(d time.Duration) Option { return func(s *Store) { s.retention = d } }
+
+// WithTimeShards sets how many partitions the newest-across-all index spreads writes over.
+// Readers must use at least the count writers use: raise it by deploying readers first, and
+// never lower it without rewriting time_shard on existing items.
+func WithTimeShards(n int) Option { return func(s *Store) { s.shards = n } }
+
+// New returns a Store over the table named table.
+func New(client API, table string, opts ...Option) (*Store, error) {
+	s := &Store{client: client, table: table, retention: DefaultRetention, shards: DefaultTimeShards}
+	for _, o := range opts {
+		o(s)
+	}
+	switch {
+	case client == nil:
+		return nil, errors.New("ddbstore: client is nil")
+	case table == "":
+		return nil, errors.New("ddbstore: table name is empty")
+	case s.retention < 0:
+		return nil, fmt.Errorf("ddbstore: retention %v is negative", s.retention)
+	case s.shards < 1 || s.shards > maxTimeShards:
+		return nil, fmt.Errorf("ddbstore: time shards %d not in 1..%d", s.shards, maxTimeShards)
+	}
+	return s, nil
+}
+
+// PutNew writes r unless an item with its id exists. A duplicate is (false, nil).
+func (s *Store) PutNew(ctx context.Context, r *event.Record) (bool, error) {
+	if r == nil || r.Event == nil {
+		return false, errors.New("put event: record has no event")
+	}
+	id := r.Event.ID
+	var ttl time.Time
+	if s.retention > 0 {
+		ttl = r.Event.ReceivedAt.Add(s.retention)
+	}
+	item, err := ddbitem.MarshalSharded(r, ttl, s.shards)
+	if err != nil {
+		return false, fmt.Errorf("put event %s: %w", id, err)
+	}
+	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(s.table),
+		Item:                     item,
+		ConditionExpression:      aws.String("attribute_not_exists(#id)"),
+		ExpressionAttributeNames: map[string]string{"#id": ddbitem.AttrID},
+	})
+	var exists *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &exists):
+		return false, nil
+	case err != nil:
+		return false, classify(fmt.Errorf("put event %s: %w", id, err))
+	}
+	return true, nil
+}
+
+// MarkNotified sets notified_at once; a second mark keeps the first time.
+func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error {
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(s.table),
+		Key:                 key(id),
+		UpdateExpression:    aws.String("SET #n = :at"),
+		ConditionExpression: aws.String("attribute_exists(#id) AND attribute_not_exists(#n)"),
+		ExpressionAttributeNames: map[string]string{
+			"#id": ddbitem.AttrID, "#n": ddbitem.AttrNotifiedAt,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":at": &types.AttributeValueMemberS{Value: ddbitem.FormatTime(at)},
+		},
+	})
+	var failed *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &failed):
+		// Either it was marked before (a redelivered stream record: fine) or it does not exist.
+		out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName: aws.String(s.table), Key: key(id), ConsistentRead: aws.Bool(true),
+			ProjectionExpression: aws.String("#id"), ExpressionAttributeNames: map[string]string{"#id": ddbitem.AttrID},
+		})
+		if err != nil {
+			return classify(fmt.Errorf("mark event %s notified: %w", id, err))
+		}
+		if len(out.Item) == 0 {
+			return fmt.Errorf("mark event %s notified: %w", id, notFound(id))
+		}
+		return nil
+	case err != nil:
+		return classify(fmt.Errorf("mark event %s notified: %w", id, err))
+	}
+	return nil
+}
+
+// Get reads one event with a strongly consistent read, so a just-stored event is always found.
+func (s *Store) Get(ctx context.Context, id string) (*event.Record, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: key(id), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, classify(fmt.Errorf("get event %s: %w", id, err))
+	}
+	if len(out.Item) == 0 {
+		return nil, notFound(id)
+	}
+	r, err := ddbitem.Unmarshal(out.Item)
+	if err != nil {
+		return nil, fmt.Errorf("get event %s: %w", id, err)
+	}
+	return r, nil
+}
+
+func key(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{ddbitem.AttrID: &types.AttributeValueMemberS{Value: id}}
+}
+
+// notFound is both pipeline.ErrNotFound (for errors.Is) and KindNotFound (for the HTTP status).
+func notFound(id string) error {
+	return &pipeline.Error{Kind: pipeline.KindNotFound, Detail: fmt.Sprintf("event %s not found", id), Err: pipeline.ErrNotFound}
+}
+
+// classify marks throttling, which the SDK has already retried, as KindThrottled so callers
+// answer 429 rather than 500; everything else stays internal. err keeps its whole chain.
+func classify(err error) error {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded":
+			return &pipeline.Error{Kind: pipeline.KindThrottled, Detail: "the event store is busy; retry later", Err: err}
+		}
+	}
+	return err
+}

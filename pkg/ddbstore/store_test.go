@@ -1,0 +1,117 @@
+package ddbstore_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"hookline/pkg/ddbstore"
+	"hookline/pkg/dynalitetest"
+	"hookline/pkg/event"
+	"hookline/pkg/pipeline"
+	"hookline/pkg/pipeline/storetest"
+)
+
+var tableSeq atomic.Int64
+
+// TestContract runs the shared pipeline.Store suite against dynalite, one fresh table per test.
+func TestContract(t *testing.T) {
+	start := time.Now()
+	client := dynalitetest.Client(t, dynalitetest.Start(t))
+	t.Cleanup(func() { t.Logf("contract suite against dynalite took %v", time.Since(start)) })
+	storetest.Run(t, func(t *testing.T) pipeline.Store {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		table := fmt.Sprintf("events-%d", tableSeq.Add(1))
+		if err := ddbstore.CreateTable(ctx, client, table); err != nil {
+			t.Fatal(err)
+		}
+		s, err := ddbstore.New(client, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+// TestContractOneShard proves the merge is not what makes the suite pass: with a single shard
+// a List over all sources is one plain query.
+func TestContractOneShard(t *testing.T) {
+	if testing.Short() {
+		t.Skip("second dynalite run")
+	}
+	client := dynalitetest.Client(t, dynalitetest.Start(t))
+	storetest.Run(t, func(t *testing.T) pipeline.Store {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		table := fmt.Sprintf("events1-%d", tableSeq.Add(1))
+		if err := ddbstore.CreateTable(ctx, client, table); err != nil {
+			t.Fatal(err)
+		}
+		s, err := ddbstore.New(client, table, ddbstore.WithTimeShards(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+func benchStore(b *testing.B) *ddbstore.Store {
+	client := dynalitetest.Client(b, dynalitetest.Start(b))
+	if err := ddbstore.CreateTable(context.Background(), client, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	s, err := ddbstore.New(client, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+func benchRecord(b *testing.B, at time.Time) *event.Record {
+	id, err := event.NewID()
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := &event.Event{ID: id, Source: "github", Type: "push", Time: at, ReceivedAt: at}
+	if err := e.SetData("application/json", []byte(`{"ref":"refs/heads/main","commits":[{"id":"6113728f"}]}`)); err != nil {
+		b.Fatal(err)
+	}
+	r, err := event.NewRecord(e, at)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return r
+}
+
+// BenchmarkPutNew measures the adapter plus dynalite's round trip, not DynamoDB's latency.
+func BenchmarkPutNew(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	now := time.Now()
+	for i := 0; b.Loop(); i++ {
+		if _, err := s.PutNew(ctx, benchRecord(b, now.Add(time.Duration(i)))); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkList reads pages of 50 over all four time shards.
+func BenchmarkList(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	now := time.Now()
+	for i := range 500 {
+		if _, err := s.PutNew(ctx, benchRecord(b, now.Add(time.Duration(i)*time.Millisecond))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		p, err := s.List(ctx, pipeline.Query{})
+		if err != nil || len(p.Records) != pipeline.DefaultLimit {
+			b.Fatalf("List = %d records, %v", len(p.Records), err)
+		}
+	}
+}
