@@ -1,0 +1,74 @@
+// Command ingest is the ingest Lambda: API Gateway (HTTP API) → verify → SNS events topic.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"hookline/pkg/envconf"
+	"hookline/pkg/lambdaio"
+	"hookline/pkg/pipeline"
+	"hookline/pkg/snsbus"
+	"hookline/pkg/source"
+)
+
+func main() {
+	log := lambdacontext.NewLogger()
+	h, err := build(context.Background(), os.Getenv, log)
+	if err != nil {
+		log.Error("cold start failed", "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.StartHandlerFunc(h.Handle)
+}
+
+// build reads the configuration once and wires the handler: clients are built here, never per
+// request.
+func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*lambdaio.IngestHandler, error) {
+	env := envconf.New(getenv)
+	topic := env.Required("HOOKLINE_TOPIC_ARN")
+	secretARN := env.Required("HOOKLINE_SOURCES_SECRET_ARN")
+	ttl := env.Duration("HOOKLINE_SOURCES_TTL", source.DefaultRefreshTTL)
+	if err := env.Err(); err != nil {
+		return nil, err
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	sm := secretsmanager.NewFromConfig(cfg)
+	sources := &source.Refresher{
+		TTL: ttl,
+		Log: log,
+		Fetch: func(ctx context.Context) ([]byte, error) {
+			out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretARN)})
+			if err != nil {
+				return nil, fmt.Errorf("get secret %s: %w", secretARN, err)
+			}
+			if out.SecretString == nil {
+				return nil, errors.New("secret " + secretARN + " has no string value: put the sources JSON in it")
+			}
+			return []byte(*out.SecretString), nil
+		},
+	}
+	if err := sources.Load(ctx); err != nil {
+		return nil, err
+	}
+	return &lambdaio.IngestHandler{
+		Service: &pipeline.Ingest{
+			Sources:   sources,
+			Publisher: &snsbus.Publisher{Client: sns.NewFromConfig(cfg), TopicARN: topic},
+		},
+		Log: log,
+	}, nil
+}

@@ -1,0 +1,64 @@
+// Command notifier is the notifier Lambda: DynamoDB Stream (INSERT) → completion email on the
+// notifications topic → event marked notified.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"hookline/pkg/ddbstore"
+	"hookline/pkg/email"
+	"hookline/pkg/envconf"
+	"hookline/pkg/lambdaio"
+	"hookline/pkg/pipeline"
+	"hookline/pkg/snsbus"
+)
+
+func main() {
+	log := lambdacontext.NewLogger()
+	h, err := build(context.Background(), os.Getenv, log)
+	if err != nil {
+		log.Error("cold start failed", "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.StartHandlerFunc(h.Handle)
+}
+
+func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*lambdaio.NotifierHandler, error) {
+	env := envconf.New(getenv)
+	table := env.Required("HOOKLINE_TABLE")
+	topic := env.Required("HOOKLINE_NOTIFY_TOPIC_ARN")
+	templates := env.String("HOOKLINE_EMAIL_TEMPLATES", "") // a directory in the bundle; "" = built-in
+	maxData := env.Int("HOOKLINE_EMAIL_MAX_DATA", email.DefaultMaxData, 256, 200*1024)
+	if err := env.Err(); err != nil {
+		return nil, err
+	}
+	composer, err := email.NewComposer(templates, maxData)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	store, err := ddbstore.New(dynamodb.NewFromConfig(cfg), table)
+	if err != nil {
+		return nil, err
+	}
+	return &lambdaio.NotifierHandler{
+		Service: &pipeline.Notify{
+			Store:    store,
+			Composer: composer,
+			Mailer:   &snsbus.Mailer{Client: sns.NewFromConfig(cfg), TopicARN: topic},
+		},
+		Log: log,
+	}, nil
+}

@@ -1,0 +1,204 @@
+package email
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/template"
+	"time"
+	"unicode/utf8"
+
+	"hookline/pkg/event"
+	"hookline/pkg/pipeline"
+)
+
+//go:embed templates/default.tmpl
+var builtin embed.FS
+
+// Defaults for Composer.
+const (
+	DefaultMaxData    = 16 * 1024 // bytes of data shown in an email body
+	MaxSubjectLen     = 99        // SNS: subjects must be under 100 characters
+	defaultTemplate   = "default"
+	templateExtension = ".tmpl"
+)
+
+// Composer renders emails from templates. Build it once with NewComposer.
+type Composer struct {
+	byName  map[string]*template.Template // file name without extension → template
+	maxData int
+}
+
+var _ pipeline.Composer = (*Composer)(nil)
+
+// NewComposer loads the built-in default and, when dir is not empty, every *.tmpl in dir
+// (which may replace the default). A template that does not parse, or lacks "subject" or
+// "body", is an error now rather than at the first event.
+func NewComposer(dir string, maxData int) (*Composer, error) {
+	if maxData <= 0 {
+		maxData = DefaultMaxData
+	}
+	c := &Composer{byName: map[string]*template.Template{}, maxData: maxData}
+	b, err := builtin.ReadFile("templates/default.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("read built-in template: %w", err)
+	}
+	if err := c.add("default.tmpl", b); err != nil {
+		return nil, err
+	}
+	if dir == "" {
+		return c, nil
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*"+templateExtension))
+	if err != nil {
+		return nil, fmt.Errorf("email templates %s: %w", dir, err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("email templates: %w", err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("email template: %w", err)
+		}
+		if err := c.add(filepath.Base(f), b); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func (c *Composer) add(file string, text []byte) error {
+	name := strings.TrimSuffix(file, templateExtension)
+	t, err := template.New(name).Option("missingkey=error").Parse(string(text))
+	if err != nil {
+		return fmt.Errorf("email template %s: %w", file, err)
+	}
+	for _, part := range []string{"subject", "body"} {
+		if t.Lookup(part) == nil {
+			return fmt.Errorf(`email template %s: no {{define %q}} block`, file, part)
+		}
+	}
+	c.byName[name] = t
+	return nil
+}
+
+// View is what templates see.
+type View struct {
+	ID, Source, Type, DeliveryID, Version, ContentType string
+	Time, ReceivedAt, StoredAt                         time.Time
+	Data                                               string // pretty JSON, text, or a note about binary data
+	Size, Shown                                        int    // body bytes in the event, bytes shown
+	Truncated                                          bool
+}
+
+// Compose renders r's email with the most specific template for its type.
+func (c *Composer) Compose(r *event.Record) (pipeline.Email, error) {
+	e := r.Event
+	v := View{
+		ID: e.ID, Source: e.Source, Type: e.Type, DeliveryID: e.DeliveryID, Version: e.DataVersion,
+		ContentType: e.DataContentType, Time: e.Time.UTC(), ReceivedAt: e.ReceivedAt.UTC(), StoredAt: r.StoredAt.UTC(),
+	}
+	v.Data, v.Size, v.Shown = renderData(e, c.maxData)
+	v.Truncated = v.Shown < v.Size
+	t := c.lookup(e.Type)
+	var subj, body bytes.Buffer
+	if err := t.ExecuteTemplate(&subj, "subject", v); err != nil {
+		return pipeline.Email{}, fmt.Errorf("subject template %s: %w", t.Name(), err)
+	}
+	if err := t.ExecuteTemplate(&body, "body", v); err != nil {
+		return pipeline.Email{}, fmt.Errorf("body template %s: %w", t.Name(), err)
+	}
+	return pipeline.Email{
+		EventID: e.ID, Source: e.Source, Type: e.Type,
+		Subject: Subject(subj.String()),
+		Text:    strings.TrimLeft(body.String(), "\n"),
+	}, nil
+}
+
+func (c *Composer) lookup(typ string) *template.Template {
+	name := fileName(typ)
+	for name != "" {
+		if t, ok := c.byName[name]; ok {
+			return t
+		}
+		i := strings.LastIndexByte(name, '.')
+		if i < 0 {
+			break
+		}
+		name = name[:i]
+	}
+	return c.byName[defaultTemplate]
+}
+
+// fileName maps an event type to the template file name it would use: characters that have no
+// place in a file name become '_'.
+func fileName(typ string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '.' || r == '-' || r == '_' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9') {
+			return r
+		}
+		return '_'
+	}, typ)
+}
+
+// Subject makes s a valid SNS email subject: printable ASCII, one line, under 100 characters.
+// Other characters become '?', runs of white space one space.
+func Subject(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		switch {
+		case r == ' ' || r == '\t' || r == '\n' || r == '\r':
+			if !space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = true
+			continue
+		case r < 0x20 || r == 0x7f:
+			continue
+		case r >= utf8.RuneSelf:
+			b.WriteByte('?')
+		default:
+			b.WriteRune(r)
+		}
+		space = false
+	}
+	out := strings.TrimSpace(b.String())
+	if len(out) > MaxSubjectLen {
+		out = strings.TrimSpace(out[:MaxSubjectLen-3]) + "..."
+	}
+	if out == "" {
+		out = "hookline event"
+	}
+	return out
+}
+
+// renderData returns a readable, size-capped rendering of the event's data.
+func renderData(e *event.Event, max int) (text string, size, shown int) {
+	switch {
+	case e.DataBase64 != nil:
+		return fmt.Sprintf("(%d bytes of binary data, not shown)", len(e.DataBase64)), len(e.DataBase64), 0
+	case e.Data == nil:
+		return "", 0, 0
+	}
+	body := e.Body()
+	var pretty bytes.Buffer
+	if !bytes.Equal(body, e.Data) || json.Indent(&pretty, e.Data, "", "  ") != nil {
+		pretty.Reset()
+		pretty.Write(body) // text
+	}
+	out := pretty.Bytes()
+	if len(out) <= max {
+		return string(out), len(out), len(out)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(out[cut]) {
+		cut--
+	}
+	return string(out[:cut]) + "\n…", len(out), cut
+}

@@ -1,0 +1,225 @@
+package email_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/mail"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"hookline/pkg/email"
+	"hookline/pkg/event"
+	"hookline/pkg/nodetest"
+	"hookline/pkg/pipeline"
+)
+
+var at = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+func record(t *testing.T, typ, ct, body string) *event.Record {
+	t.Helper()
+	e := &event.Event{ID: event.DeliveryID("intdash", typ), Source: "intdash", Type: typ, Time: at, ReceivedAt: at}
+	if err := e.SetData(ct, []byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	return &event.Record{Event: e, StoredAt: at.Add(time.Second)}
+}
+
+func TestSubject(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("a", 150)
+	tests := map[string]string{
+		"[hookline] push from github": "[hookline] push from github",
+		"line\r\nbreak\ttab":          "line break tab",
+		"émoji 🎉 type":                "?moji ? type",
+		"\x00\x07":                    "hookline event",
+		long:                          long[:96] + "...",
+	}
+	for in, want := range tests {
+		got := email.Subject(in)
+		if got != want || len(got) >= 100 {
+			t.Errorf("Subject(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestComposeDefault(t *testing.T) {
+	t.Parallel()
+	c, err := email.NewComposer("", 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.Compose(record(t, "measurement.finished", "application/json", `{"resource_type":"measurement","action":"finished","measurement_uuid":"`+strings.Repeat("u", 80)+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"A measurement.finished event from intdash has been processed.", "Event id:     " + m.EventID, "Received at:  2026-11-23 10:00:00.000 UTC", `"resource_type": "measurement"`, "(first 64 of"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("body lacks %q:\n%s", want, m.Text)
+		}
+	}
+	if m.Subject != "[hookline] measurement.finished from intdash" || m.Type != "measurement.finished" || m.Source != "intdash" {
+		t.Errorf("email = %+v", m)
+	}
+	bin, err := c.Compose(record(t, "blob", "application/octet-stream", "\xff\x00"))
+	if err != nil || !strings.Contains(bin.Text, "(2 bytes of binary data, not shown)") {
+		t.Errorf("binary: %v\n%s", err, bin.Text)
+	}
+	txt, _ := c.Compose(record(t, "unknown", "text/plain", "A new message has been published"))
+	if !strings.Contains(txt.Text, "\nA new message has been published\n") {
+		t.Errorf("text body not shown as text:\n%s", txt.Text)
+	}
+}
+
+func TestComposeCustomTemplates(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("measurement.tmpl", `{{define "subject"}}Measurement {{.Type}}{{end}}{{define "body"}}uuid data: {{.Data}}{{end}}`)
+	c, err := email.NewComposer(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := c.Compose(record(t, "measurement.finished", "application/json", `{"a":1}`))
+	if m.Subject != "Measurement measurement.finished" || !strings.HasPrefix(m.Text, "uuid data: {") {
+		t.Errorf("prefix template not used: %+v", m)
+	}
+	other, _ := c.Compose(record(t, "push", "application/json", `{}`))
+	if !strings.HasPrefix(other.Subject, "[hookline] push") {
+		t.Errorf("default not used for other types: %q", other.Subject)
+	}
+	// Broken templates fail at start-up, naming the file.
+	bad := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bad, "x.tmpl"), []byte(`{{define "subject"}}x{{end}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := email.NewComposer(bad, 0); err == nil || !strings.Contains(err.Error(), `x.tmpl: no {{define "body"}}`) {
+		t.Errorf("missing body block: err = %v", err)
+	}
+	if _, err := email.NewComposer(filepath.Join(dir, "nope"), 0); err == nil {
+		t.Error("missing templates dir: want an error")
+	}
+}
+
+func TestOutboxWritesEMLAndKeepsDuplicatesVisible(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	c, _ := email.NewComposer("", 0)
+	m, err := c.Compose(record(t, "user.registered", "application/json", `{"event":"user.registered","name":"Zoë"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &email.Outbox{Dir: dir, Now: func() time.Time { return at }}
+	for range 2 {
+		if err := o.Send(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+	if len(files) != 2 || filepath.Base(files[0]) != m.EventID+"-2.eml" && filepath.Base(files[1]) != m.EventID+"-2.eml" {
+		t.Fatalf("files = %v, want %s.eml and %s-2.eml", files, m.EventID, m.EventID)
+	}
+	f, _ := os.Open(filepath.Join(dir, m.EventID+".eml"))
+	defer f.Close()
+	msg, err := mail.ReadMessage(f)
+	if err != nil {
+		t.Fatalf("not an RFC 5322 message: %v", err)
+	}
+	if msg.Header.Get("X-Hookline-Event-Id") != m.EventID || msg.Header.Get("Subject") != m.Subject || msg.Header.Get("Content-Transfer-Encoding") != "quoted-printable" {
+		t.Errorf("headers = %v", msg.Header)
+	}
+	if _, err := mail.ParseDate(msg.Header.Get("Date")); err != nil {
+		t.Errorf("Date: %v", err)
+	}
+	if err := o.Send(context.Background(), pipeline.Email{EventID: "../escape"}); err == nil {
+		t.Error("an id with a path in it must be refused")
+	}
+}
+
+// TestSMTPAgainstMaildev sends through a real SMTP server (npm maildev, pinned in .tools) and
+// reads the message back from its REST API.
+func TestSMTPAgainstMaildev(t *testing.T) {
+	t.Parallel()
+	node, cli := nodetest.Locate(t, "maildev/dist/bin/maildev.js")
+	smtpPort, err := nodetest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	webPort, err := nodetest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, cli, "--ip", "127.0.0.1", "--web-ip", "127.0.0.1",
+		"--smtp", strconv.Itoa(smtpPort), "--web", strconv.Itoa(webPort), "--silent")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	api := fmt.Sprintf("http://127.0.0.1:%d/api/email", webPort)
+	waitFor(t, 20*time.Second, func() bool {
+		resp, err := http.Get(api)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	}, func() string { return "maildev did not start: " + out.String() })
+
+	c, _ := email.NewComposer("", 0)
+	m, _ := c.Compose(record(t, "measurement.finished", "application/json", `{"resource_type":"measurement","action":"finished"}`))
+	s := &email.SMTP{Addr: fmt.Sprintf("127.0.0.1:%d", smtpPort), To: "ops <ops@example.test>", Timeout: 10 * time.Second}
+	if err := s.Send(context.Background(), m); err != nil {
+		t.Fatalf("send: %v\n%s", err, out.String())
+	}
+	var got []struct {
+		Subject string
+		Text    string
+		Headers map[string]any
+		To      []struct{ Address string }
+	}
+	waitFor(t, 10*time.Second, func() bool {
+		resp, err := http.Get(api)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return json.Unmarshal(b, &got) == nil && len(got) == 1
+	}, func() string { return "maildev never listed the email" })
+	if got[0].Subject != m.Subject || !strings.Contains(got[0].Text, "has been processed") || got[0].To[0].Address != "ops@example.test" {
+		t.Errorf("maildev got subject %q to %v text:\n%s", got[0].Subject, got[0].To, got[0].Text)
+	}
+	if got[0].Headers["x-hookline-event-id"] != m.EventID {
+		t.Errorf("x-hookline-event-id header = %v, want %s", got[0].Headers["x-hookline-event-id"], m.EventID)
+	}
+	// A server that is not there is an error, not a hang.
+	dead := &email.SMTP{Addr: "127.0.0.1:1", Timeout: 2 * time.Second}
+	if err := dead.Send(context.Background(), m); err == nil {
+		t.Error("send to a closed port succeeded")
+	}
+}
+
+func waitFor(t *testing.T, d time.Duration, ok func() bool, msg func() string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatal(msg())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

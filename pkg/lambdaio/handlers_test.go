@@ -1,0 +1,315 @@
+package lambdaio_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/go-cmp/cmp"
+
+	"hookline/pkg/email"
+	"hookline/pkg/event"
+	"hookline/pkg/lambdaio"
+	"hookline/pkg/pipeline"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// memStore is a minimal in-memory store for handler tests; the real adapters are proven by
+// the storetest contract suite.
+type memStore struct {
+	mu      sync.Mutex
+	recs    map[string]*event.Record
+	inserts int
+	putErr  error
+	markErr error
+}
+
+func newMem() *memStore { return &memStore{recs: map[string]*event.Record{}} }
+
+func (m *memStore) PutNew(_ context.Context, r *event.Record) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.putErr != nil {
+		return false, m.putErr
+	}
+	if _, ok := m.recs[r.Event.ID]; ok {
+		return false, nil
+	}
+	cp := *r
+	m.recs[r.Event.ID] = &cp
+	m.inserts++
+	return true, nil
+}
+
+func (m *memStore) Get(_ context.Context, id string) (*event.Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.recs[id]
+	if !ok {
+		return nil, pipeline.ErrNotFound
+	}
+	cp := *r
+	return &cp, nil
+}
+
+func (m *memStore) MarkNotified(_ context.Context, id string, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.markErr != nil {
+		return m.markErr
+	}
+	r, ok := m.recs[id]
+	if !ok {
+		return pipeline.ErrNotFound
+	}
+	if r.NotifiedAt.IsZero() {
+		r.NotifiedAt = at
+	}
+	return nil
+}
+
+type mailbox struct {
+	mu   sync.Mutex
+	sent []pipeline.Email
+	err  error
+}
+
+func (b *mailbox) Send(_ context.Context, m pipeline.Email) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err != nil {
+		return b.err
+	}
+	b.sent = append(b.sent, m)
+	return nil
+}
+
+func loadJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+func golden(t *testing.T, name string, got any) {
+	t.Helper()
+	b, err := json.MarshalIndent(got, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append(b, '\n')
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(b)); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, diff)
+	}
+}
+
+var storedAt = time.Date(2026, 11, 23, 10, 0, 0, 500_000_000, time.UTC)
+
+func quiet() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
+
+func TestSubscriberFixture(t *testing.T) {
+	t.Parallel()
+	var ev events.SQSEvent
+	loadJSON(t, "testdata/sqs_event.json", &ev)
+	store := newMem()
+	var logs strings.Builder
+	h := &lambdaio.SubscriberHandler{
+		Service: &pipeline.Record{Events: store, Now: func() time.Time { return storedAt }},
+		Log:     slog.New(slog.NewJSONHandler(&logs, nil)),
+	}
+	resp, err := h.Handle(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The malformed message is reported (so it reaches the DLQ); the redelivered duplicate is a success.
+	want := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{{ItemIdentifier: "d0c1b2a3-9999-4999-8999-999999999999"}}}
+	if diff := cmp.Diff(want, resp); diff != "" {
+		t.Errorf("response (-want +got):\n%s", diff)
+	}
+	if store.inserts != 2 {
+		t.Errorf("inserts = %d, want 2 (the third message is a duplicate)", store.inserts)
+	}
+	ids := make([]string, 0, len(store.recs))
+	for id := range store.recs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	written := make([]lambdaio.EventView, 0, len(ids))
+	for _, id := range ids {
+		written = append(written, lambdaio.View(store.recs[id], true))
+	}
+	golden(t, "sqs_event.written.golden.json", written)
+	if !strings.Contains(logs.String(), `"duplicate":true`) || !strings.Contains(logs.String(), "malformed message") {
+		t.Errorf("logs lack the duplicate or the malformed reason:\n%s", logs.String())
+	}
+}
+
+func TestSubscriberTransientFailure(t *testing.T) {
+	t.Parallel()
+	var ev events.SQSEvent
+	loadJSON(t, "testdata/sqs_event.json", &ev)
+	store := newMem()
+	store.putErr = errors.New("ProvisionedThroughputExceededException")
+	h := &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: store}, Log: quiet()}
+	resp, err := h.Handle(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) != len(ev.Records) {
+		t.Fatalf("err = %v, failures = %d; want every message reported, no handler error", err, len(resp.BatchItemFailures))
+	}
+}
+
+func TestNotifierFixture(t *testing.T) {
+	t.Parallel()
+	var ev events.DynamoDBEvent
+	loadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
+	store, box := newMem(), &mailbox{}
+	for _, rec := range ev.Records {
+		if rec.EventName == "INSERT" {
+			r, err := lambdaioRecord(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			store.recs[r.Event.ID] = r
+		}
+	}
+	composer, err := email.NewComposer("", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notifiedAt := storedAt.Add(time.Second)
+	h := &lambdaio.NotifierHandler{
+		Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: box, Now: func() time.Time { return notifiedAt }},
+		Log:     quiet(),
+	}
+	resp, err := h.Handle(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("err = %v, failures = %v", err, resp.BatchItemFailures)
+	}
+	golden(t, "stream_insert.published.golden.json", box.sent)
+	for id, r := range store.recs {
+		if !r.NotifiedAt.Equal(notifiedAt) {
+			t.Errorf("event %s not marked notified", id)
+		}
+	}
+	// Redelivery of the same stream batch sends nothing more.
+	n := len(box.sent)
+	if _, err := h.Handle(context.Background(), ev); err != nil || len(box.sent) != n {
+		t.Errorf("redelivery sent %d more emails (err %v); want none", len(box.sent)-n, err)
+	}
+}
+
+func TestNotifierStopsAtFirstFailure(t *testing.T) {
+	t.Parallel()
+	var ev events.DynamoDBEvent
+	loadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
+	if len(ev.Records) == 0 {
+		t.Fatal("fixture has no records")
+	}
+	first := ev.Records[0]
+	bad := first
+	bad.Change.SequenceNumber = "999"
+	bad.Change.NewImage = map[string]events.DynamoDBAttributeValue{"id": events.NewStringAttribute("x")}
+	modify := first
+	modify.EventName = "MODIFY"
+	ev.Records = []events.DynamoDBEventRecord{modify, bad, first}
+	box := &mailbox{}
+	composer, _ := email.NewComposer("", 0)
+	h := &lambdaio.NotifierHandler{Service: &pipeline.Notify{Store: newMem(), Composer: composer, Mailer: box}, Log: quiet()}
+	resp, _ := h.Handle(context.Background(), ev)
+	want := []events.DynamoDBBatchItemFailure{{ItemIdentifier: "999"}}
+	if diff := cmp.Diff(want, resp.BatchItemFailures); diff != "" || len(box.sent) != 0 {
+		t.Errorf("failures (-want +got):\n%s\nsent %d emails; want the MODIFY skipped and nothing after the bad record", diff, len(box.sent))
+	}
+	// A failing mailer is reported too, and nothing is marked.
+	box.err = errors.New("sns: throttled")
+	ev.Records = []events.DynamoDBEventRecord{first}
+	resp, _ = h.Handle(context.Background(), ev)
+	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != first.Change.SequenceNumber {
+		t.Errorf("mailer failure: %+v", resp.BatchItemFailures)
+	}
+}
+
+func TestHistoryHandler(t *testing.T) {
+	t.Parallel()
+	hist := &fakeHistory{store: newMem()}
+	r := &event.Record{Event: &event.Event{ID: event.DeliveryID("github", "d"), Source: "github", Type: "push", Time: storedAt, ReceivedAt: storedAt}, StoredAt: storedAt}
+	_ = r.Event.SetData("application/json", []byte(`{"a":1}`))
+	hist.store.recs[r.Event.ID] = r
+	h := &lambdaio.HistoryHandler{History: hist, Log: quiet(), Now: func() time.Time { return storedAt }}
+	get := func(path string, params, query map[string]string) events.APIGatewayV2HTTPResponse {
+		resp, err := h.Handle(context.Background(), events.APIGatewayV2HTTPRequest{
+			RawPath: path, PathParameters: params, QueryStringParameters: query,
+			RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET"}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	resp := get("/events/"+r.Event.ID, map[string]string{"id": r.Event.ID}, nil)
+	var v lambdaio.EventView
+	if err := json.Unmarshal([]byte(resp.Body), &v); err != nil || resp.StatusCode != 200 || string(v.Data) != `{"a":1}` || v.Status != "stored" || v.NotifiedAt != nil {
+		t.Errorf("get: %d %s", resp.StatusCode, resp.Body)
+	}
+	if resp := get("/events/nope", map[string]string{"id": "nope"}, nil); resp.StatusCode != 404 {
+		t.Errorf("bad id: %d", resp.StatusCode)
+	}
+	missing := event.DeliveryID("github", "missing")
+	if resp := get("/events/"+missing, map[string]string{"id": missing}, nil); resp.StatusCode != 404 || !strings.Contains(resp.Body, missing) {
+		t.Errorf("missing id: %d %s", resp.StatusCode, resp.Body)
+	}
+	resp = get("/events", nil, map[string]string{"source": "github", "since": "1h", "limit": "10"})
+	if resp.StatusCode != 200 || hist.last.Source != "github" || hist.last.Limit != 10 || !hist.last.Since.Equal(storedAt.Add(-time.Hour)) {
+		t.Errorf("list: %d %s, query %+v", resp.StatusCode, resp.Body, hist.last)
+	}
+	for q, want := range map[string]string{"limit=0": "limit", "since=yesterday": "since", "until=-1h": "until"} {
+		k, v, _ := strings.Cut(q, "=")
+		resp := get("/events", nil, map[string]string{k: v})
+		if resp.StatusCode != 400 || !strings.Contains(resp.Body, want) {
+			t.Errorf("%s: %d %s", q, resp.StatusCode, resp.Body)
+		}
+	}
+}
+
+type fakeHistory struct {
+	store *memStore
+	last  pipeline.Query
+}
+
+func (f *fakeHistory) Get(ctx context.Context, id string) (*event.Record, error) {
+	return f.store.Get(ctx, id)
+}
+
+func (f *fakeHistory) List(_ context.Context, q pipeline.Query) (pipeline.Page, error) {
+	f.last = q
+	var out []*event.Record
+	for _, r := range f.store.recs {
+		out = append(out, r)
+	}
+	return pipeline.Page{Records: out}, nil
+}

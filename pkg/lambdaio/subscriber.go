@@ -1,0 +1,67 @@
+package lambdaio
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"sync"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"hookline/pkg/pipeline"
+)
+
+// SubscriberHandler stores each SQS message's event. Messages are independent (a standard
+// queue has no order), so a batch is stored concurrently and every failure is reported per
+// message: one bad message never fails the batch.
+type SubscriberHandler struct {
+	Service *pipeline.Record
+	Log     *slog.Logger
+}
+
+// Handle is the Lambda handler. It never returns an error: a whole-batch error would make SQS
+// redeliver messages that were stored fine.
+func (h *SubscriberHandler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	failed := make([]bool, len(ev.Records))
+	var wg sync.WaitGroup
+	for i := range ev.Records {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			failed[i] = !h.store(ctx, &ev.Records[i])
+		}()
+	}
+	wg.Wait()
+	var resp events.SQSEventResponse
+	for i, f := range failed {
+		if f {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: ev.Records[i].MessageId})
+		}
+	}
+	return resp, nil
+}
+
+func (h *SubscriberHandler) store(ctx context.Context, m *events.SQSMessage) bool {
+	receives, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
+	res, err := h.Service.Store(ctx, []byte(m.Body))
+	attrs := []slog.Attr{
+		slog.String("event_id", res.ID),
+		slog.String("message_id", m.MessageId),
+		slog.Int("receive_count", receives),
+	}
+	if err != nil {
+		reason := "store failed; will retry"
+		if pipeline.KindOf(err) == pipeline.KindInvalid {
+			reason = "malformed message; retries cannot fix it, it will reach the DLQ"
+		}
+		h.Log.LogAttrs(ctx, slog.LevelError, reason, append(attrs, slog.String("error", err.Error()))...)
+		return false
+	}
+	attrs = append(attrs, slog.String("source", res.Source), slog.String("type", res.Type), slog.Bool("duplicate", res.Duplicate))
+	msg := "stored"
+	if res.Duplicate {
+		msg = "duplicate delivery; already stored"
+	}
+	h.Log.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
+	return true
+}

@@ -1,0 +1,84 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"hookline/pkg/event"
+)
+
+// Email is a completion email, ready to send. Source and Type travel as attributes so email
+// subscriptions can filter (SNS filter policies) without parsing the text.
+type Email struct {
+	EventID string
+	Source  string
+	Type    string
+	Subject string // ASCII, one line, under 100 characters (SNS's rules)
+	Text    string
+}
+
+// Mailer sends a completion email.
+type Mailer interface {
+	Send(ctx context.Context, m Email) error
+}
+
+// Composer renders the completion email of a record.
+type Composer interface {
+	Compose(r *event.Record) (Email, error)
+}
+
+// NotifyStore is what the notifier needs of the events table.
+type NotifyStore interface {
+	Get(ctx context.Context, id string) (*event.Record, error)
+	NotifiedMarker
+}
+
+// Notified is the outcome of notifying one event.
+type Notified struct {
+	ID      string
+	Skipped bool // already notified by an earlier delivery of the same stream record
+}
+
+// Notify is the notifier's service: one stored event → one completion email → marked notified.
+type Notify struct {
+	Store    NotifyStore
+	Composer Composer
+	Mailer   Mailer
+	Now      func() time.Time // nil means time.Now
+}
+
+// Notify sends r's completion email unless an earlier attempt already did, then marks the
+// event notified. Stream records are delivered at least once; checking notified_at first makes
+// a redelivery send nothing. (A crash between Send and MarkNotified can still send twice: the
+// email is at-least-once by design, never lost.)
+func (s *Notify) Notify(ctx context.Context, r *event.Record) (Notified, error) {
+	id := r.Event.ID
+	cur, err := s.Store.Get(ctx, id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		// The image says it was inserted; a missing item was deleted or expired since. The
+		// email still reports what arrived.
+		cur = r
+	case err != nil:
+		return Notified{ID: id}, fmt.Errorf("read event %s: %w", id, err)
+	case !cur.NotifiedAt.IsZero():
+		return Notified{ID: id, Skipped: true}, nil
+	}
+	m, err := s.Composer.Compose(cur)
+	if err != nil {
+		return Notified{ID: id}, &Error{Kind: KindInvalid, Detail: "cannot compose the email", Err: fmt.Errorf("compose email for %s: %w", id, err)}
+	}
+	if err := s.Mailer.Send(ctx, m); err != nil {
+		return Notified{ID: id}, fmt.Errorf("send email for %s: %w", id, err)
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	if err := s.Store.MarkNotified(ctx, id, now().UTC()); err != nil && !errors.Is(err, ErrNotFound) {
+		return Notified{ID: id}, fmt.Errorf("mark event %s notified: %w", id, err)
+	}
+	return Notified{ID: id}, nil
+}
