@@ -7,25 +7,29 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"hookline/pkg/pipeline"
 )
 
-// Outbox is a Mailer that writes each email as an .eml file (opens in any mail client). A file
-// is named by its event id; a second email for the same event gets "-2", "-3", … so duplicates
-// are visible rather than overwritten.
+// Outbox is a Mailer that writes each email as an .eml file named by its event id (opens in any
+// mail client). The file name is the idempotency key: a second Send for the same event (a
+// notifier retried after a crash between sending and marking) finds the file and writes
+// nothing, so the outbox holds exactly one email per event.
 type Outbox struct {
-	Dir      string
+	Dir string
+	// Sync fsyncs each file and the directory before Send returns, so an email survives power
+	// loss once the event is marked notified. Without it a file survives a crash of the process
+	// (the kernel still writes it out) but not of the machine.
+	Sync     bool
 	From, To string           // defaults DefaultFrom, DefaultTo
 	Now      func() time.Time // nil means time.Now
 }
 
 var _ pipeline.Mailer = (*Outbox)(nil)
 
-// Send writes the email durably: a temporary file, fsync, then a hard link to its final name,
-// which fails rather than replaces when that name exists.
+// Send writes the email: a temporary file (fsynced with Sync), then a hard link to its final
+// name, which fails rather than replaces when that name exists.
 func (o *Outbox) Send(_ context.Context, m pipeline.Email) error {
 	if !validName(m.EventID) {
 		return fmt.Errorf("outbox: event id %q is not usable as a file name", m.EventID)
@@ -46,27 +50,26 @@ func (o *Outbox) Send(_ context.Context, m pipeline.Email) error {
 		tmp.Close()
 		return fmt.Errorf("outbox: write %s: %w", tmp.Name(), err)
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("outbox: sync %s: %w", tmp.Name(), err)
+	if o.Sync {
+		if err := tmp.Sync(); err != nil {
+			tmp.Close()
+			return fmt.Errorf("outbox: sync %s: %w", tmp.Name(), err)
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
-	for n := 1; ; n++ {
-		name := m.EventID + ".eml"
-		if n > 1 {
-			name = m.EventID + "-" + strconv.Itoa(n) + ".eml"
-		}
-		err := os.Link(tmp.Name(), filepath.Join(o.Dir, name))
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("outbox: %w", err)
-		}
-		return syncDir(o.Dir)
+	err = os.Link(tmp.Name(), filepath.Join(o.Dir, m.EventID+".eml"))
+	if errors.Is(err, fs.ErrExist) {
+		return nil // already sent
 	}
+	if err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	if !o.Sync {
+		return nil
+	}
+	return syncDir(o.Dir)
 }
 
 func (o *Outbox) now() time.Time {

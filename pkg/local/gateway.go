@@ -1,0 +1,343 @@
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// Route maps an API Gateway route key to a Lambda handler.
+type Route struct {
+	Method  string // an HTTP method or "ANY"
+	Pattern string // "/events/{id}"; a last segment "{name+}" takes the rest of the path
+	Handler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+}
+
+// DefaultMaxBodyBytes is the request body limit when Gateway.MaxBodyBytes is 0.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Gateway serves Routes over HTTP the way an API Gateway HTTP API (payload format 2.0) invokes
+// Lambda handlers, so the handlers run unchanged on a laptop.
+type Gateway struct {
+	Routes       []Route
+	MaxBodyBytes int64        // 0 means DefaultMaxBodyBytes
+	Log          *slog.Logger // nil means slog.Default()
+}
+
+var _ http.Handler = (*Gateway)(nil)
+
+func (g *Gateway) logger() *slog.Logger {
+	if g.Log != nil {
+		return g.Log
+	}
+	return slog.Default()
+}
+
+// match reports whether the escaped path matches pattern, with its decoded path parameters,
+// and how many literal segments it matched (more is more specific).
+func match(pattern, path string) (map[string]string, int, bool) {
+	ps := strings.Split(strings.Trim(pattern, "/"), "/")
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	var params map[string]string
+	literals := 0
+	for i, p := range ps {
+		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "+}") && i == len(ps)-1 {
+			if i >= len(segs) || segs[i] == "" {
+				return nil, 0, false
+			}
+			rest, err := url.PathUnescape(strings.Join(segs[i:], "/"))
+			if err != nil {
+				return nil, 0, false
+			}
+			if params == nil {
+				params = map[string]string{}
+			}
+			params[p[1:len(p)-2]] = rest
+			return params, literals, true
+		}
+		if i >= len(segs) {
+			return nil, 0, false
+		}
+		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
+			v, err := url.PathUnescape(segs[i])
+			if err != nil || v == "" {
+				return nil, 0, false
+			}
+			if params == nil {
+				params = map[string]string{}
+			}
+			params[p[1:len(p)-1]] = v
+			continue
+		}
+		if p != segs[i] {
+			return nil, 0, false
+		}
+		literals++
+	}
+	if len(segs) != len(ps) {
+		return nil, 0, false
+	}
+	return params, literals, true
+}
+
+func (g *Gateway) route(method, path string) (*Route, map[string]string, []string) {
+	var best *Route
+	var bestParams map[string]string
+	bestLit := -1
+	var allow []string
+	for i := range g.Routes {
+		rt := &g.Routes[i]
+		params, lit, ok := match(rt.Pattern, path)
+		if !ok {
+			continue
+		}
+		if rt.Method == "ANY" || rt.Method == method {
+			// The most specific path wins; an exact method beats ANY at equal specificity.
+			if lit > bestLit || (lit == bestLit && best.Method == "ANY" && rt.Method != "ANY") {
+				best, bestParams, bestLit = rt, params, lit
+			}
+		}
+		if !slices.Contains(allow, rt.Method) {
+			allow = append(allow, rt.Method)
+		}
+	}
+	slices.Sort(allow)
+	return best, bestParams, allow
+}
+
+// ServeHTTP builds the payload v2 request, invokes the route's handler and writes its response.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	requestID := newRequestID()
+	w.Header().Set("Apigw-Requestid", requestID)
+	log := g.logger().With("request_id", requestID, "method", r.Method, "path", r.URL.Path)
+	status := g.serve(w, r, requestID, start, log)
+	log.Info("request", "status", status, "duration", time.Since(start))
+}
+
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string, start time.Time, log *slog.Logger) int {
+	rawPath := r.URL.EscapedPath()
+	rt, params, allow := g.route(r.Method, rawPath)
+	if rt == nil {
+		if len(allow) == 0 {
+			return writeProblem(w, http.StatusNotFound, fmt.Sprintf("no route matches %s", r.URL.Path))
+		}
+		if slices.Contains(allow, "ANY") {
+			allow = []string{"ANY"} // unreachable in practice: ANY matches every method
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		return writeProblem(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(allow, ", ")))
+	}
+
+	limit := g.MaxBodyBytes
+	if limit <= 0 {
+		limit = DefaultMaxBodyBytes
+	}
+	if r.ContentLength > limit {
+		return writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is %d bytes; the limit is %d", r.ContentLength, limit))
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is over the %d-byte limit", limit))
+		}
+		return writeProblem(w, http.StatusBadRequest, "the request body could not be read")
+	}
+
+	req := buildRequest(r, rt, params, body, requestID, start)
+	resp, err := safeCall(r.Context(), rt.Handler, req)
+	if err != nil {
+		// Lambda would answer 500 "Internal Server Error"; the cause stays in the log.
+		log.Error("handler failed", "route", req.RouteKey, "err", err)
+		return writeProblem(w, http.StatusInternalServerError, "an internal error occurred; it has been logged")
+	}
+	return writeResponse(w, resp, log)
+}
+
+// buildRequest is the API Gateway HTTP API payload format 2.0 request for r.
+func buildRequest(r *http.Request, rt *Route, params map[string]string, body []byte, requestID string, at time.Time) events.APIGatewayV2HTTPRequest {
+	headers := make(map[string]string, len(r.Header)+4)
+	var cookies []string
+	for name, vals := range r.Header {
+		n := strings.ToLower(name)
+		if n == "cookie" { // payload v2 moves cookies to their own field
+			for _, v := range vals {
+				for c := range strings.SplitSeq(v, ";") {
+					if c = strings.TrimSpace(c); c != "" {
+						cookies = append(cookies, c)
+					}
+				}
+			}
+			continue
+		}
+		headers[n] = strings.Join(vals, ",")
+	}
+	headers["host"] = r.Host
+	sourceIP, port := r.RemoteAddr, ""
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		sourceIP = h
+	}
+	if _, p, err := net.SplitHostPort(r.Host); err == nil {
+		port = p
+	}
+	proto := "http"
+	if r.TLS != nil {
+		proto = "https"
+	}
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[proto]
+	}
+	if xff := headers["x-forwarded-for"]; xff != "" {
+		headers["x-forwarded-for"] = xff + ", " + sourceIP
+	} else {
+		headers["x-forwarded-for"] = sourceIP
+	}
+	headers["x-forwarded-proto"] = proto
+	headers["x-forwarded-port"] = port
+
+	var query map[string]string
+	if r.URL.RawQuery != "" {
+		if vals, err := url.ParseQuery(r.URL.RawQuery); err == nil && len(vals) > 0 {
+			query = make(map[string]string, len(vals))
+			for k, v := range vals {
+				query[k] = strings.Join(v, ",")
+			}
+		}
+	}
+	domain := r.Host
+	if h, _, err := net.SplitHostPort(r.Host); err == nil {
+		domain = h
+	}
+	prefix, _, _ := strings.Cut(domain, ".")
+	routeKey := rt.Method + " " + rt.Pattern
+	if rt.Method == "ANY" {
+		routeKey = "ANY " + rt.Pattern
+	}
+	req := events.APIGatewayV2HTTPRequest{
+		Version:               "2.0",
+		RouteKey:              routeKey,
+		RawPath:               r.URL.EscapedPath(),
+		RawQueryString:        r.URL.RawQuery,
+		Cookies:               cookies,
+		Headers:               headers,
+		QueryStringParameters: query,
+		PathParameters:        params,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RouteKey:     routeKey,
+			AccountID:    "000000000000",
+			Stage:        "$default",
+			RequestID:    requestID,
+			APIID:        "local",
+			DomainName:   domain,
+			DomainPrefix: prefix,
+			Time:         at.UTC().Format("02/Jan/2006:15:04:05 -0700"),
+			TimeEpoch:    at.UnixMilli(),
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
+				Method:    r.Method,
+				Path:      r.URL.Path,
+				Protocol:  r.Proto,
+				SourceIP:  sourceIP,
+				UserAgent: r.UserAgent(),
+			},
+		},
+	}
+	if len(body) > 0 {
+		if isTextContent(headers["content-type"]) && utf8.Valid(body) {
+			req.Body = string(body)
+		} else {
+			req.Body = base64.StdEncoding.EncodeToString(body)
+			req.IsBase64Encoded = true
+		}
+	}
+	return req
+}
+
+// isTextContent reports whether API Gateway would pass a body of this Content-Type as text.
+func isTextContent(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	switch {
+	case strings.HasPrefix(mt, "text/"),
+		mt == "application/json", strings.HasSuffix(mt, "+json"),
+		mt == "application/xml", strings.HasSuffix(mt, "+xml"),
+		mt == "application/x-www-form-urlencoded",
+		mt == "application/javascript":
+		return true
+	}
+	return false
+}
+
+func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse, log *slog.Logger) int {
+	body := []byte(resp.Body)
+	if resp.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(resp.Body)
+		if err != nil {
+			log.Error("handler returned an invalid base64 body", "err", err)
+			return writeProblem(w, http.StatusInternalServerError, "an internal error occurred; it has been logged")
+		}
+		body = b
+	}
+	h := w.Header()
+	for k, v := range resp.Headers {
+		h.Set(k, v)
+	}
+	for k, vs := range resp.MultiValueHeaders {
+		h.Del(k)
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	for _, c := range resp.Cookies {
+		h.Add("Set-Cookie", c)
+	}
+	status := resp.StatusCode
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if h.Get("Content-Type") == "" && len(body) > 0 {
+		h.Set("Content-Type", "application/json") // API Gateway's default for Lambda proxy answers
+	}
+	w.WriteHeader(status)
+	w.Write(body)
+	return status
+}
+
+type problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+}
+
+func writeProblem(w http.ResponseWriter, status int, detail string) int {
+	b, _ := json.Marshal(problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail})
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	w.Write(b)
+	return status
+}
+
+// newRequestID returns an id shaped like API Gateway's (e.g. "JKJaXmPLvHcESHA=").
+func newRequestID() string {
+	var b [10]byte
+	rand.Read(b[:])
+	return base64.StdEncoding.EncodeToString(b[:])
+}

@@ -1,0 +1,241 @@
+package local
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// recorder is a handler that keeps the request it got and answers resp.
+type recorder struct {
+	got  events.APIGatewayV2HTTPRequest
+	resp events.APIGatewayV2HTTPResponse
+	err  error
+}
+
+func (r *recorder) handle(_ context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	r.got = req
+	return r.resp, r.err
+}
+
+func newGateway(rec *recorder) *Gateway {
+	return &Gateway{
+		MaxBodyBytes: 64,
+		Log:          quietLog(),
+		Routes: []Route{
+			{Method: "POST", Pattern: "/webhooks/{source}", Handler: rec.handle},
+			{Method: "GET", Pattern: "/events", Handler: rec.handle},
+			{Method: "GET", Pattern: "/events/{id}", Handler: rec.handle},
+			{Method: "ANY", Pattern: "/healthz", Handler: rec.handle},
+		},
+	}
+}
+
+func serve(t *testing.T, g *Gateway, req *http.Request) *http.Response {
+	t.Helper()
+	w := httptest.NewRecorder()
+	g.ServeHTTP(w, req)
+	return w.Result()
+}
+
+func TestGatewayRequestShape(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{resp: events.APIGatewayV2HTTPResponse{StatusCode: 202, Headers: map[string]string{"Content-Type": "application/json"}, Body: `{"status":"accepted"}`}}
+	g := newGateway(rec)
+	req := httptest.NewRequest("POST", "http://hooks.example.com:8080/webhooks/git%20hub?a=1&a=2&b=x", strings.NewReader(`{"x":1}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Add("X-Multi", "one")
+	req.Header.Add("X-Multi", "two")
+	req.Header.Set("User-Agent", "GitHub-Hookshot/abc")
+	req.Header.Set("Cookie", "a=1; b=2")
+	resp := serve(t, g, req)
+	if resp.StatusCode != 202 {
+		t.Fatalf("status = %d", resp.StatusCode)
+	}
+	if b, _ := io.ReadAll(resp.Body); string(b) != `{"status":"accepted"}` {
+		t.Errorf("body = %s", b)
+	}
+	got := rec.got
+	checks := map[string][2]string{
+		"Version":        {got.Version, "2.0"},
+		"RouteKey":       {got.RouteKey, "POST /webhooks/{source}"},
+		"ctx.RouteKey":   {got.RequestContext.RouteKey, "POST /webhooks/{source}"},
+		"RawPath":        {got.RawPath, "/webhooks/git%20hub"},
+		"RawQueryString": {got.RawQueryString, "a=1&a=2&b=x"},
+		"query a":        {got.QueryStringParameters["a"], "1,2"},
+		"path source":    {got.PathParameters["source"], "git hub"},
+		"x-github-event": {got.Headers["x-github-event"], "push"},
+		"x-multi":        {got.Headers["x-multi"], "one,two"},
+		"content-type":   {got.Headers["content-type"], "application/json"},
+		"host":           {got.Headers["host"], "hooks.example.com:8080"},
+		"method":         {got.RequestContext.HTTP.Method, "POST"},
+		"path":           {got.RequestContext.HTTP.Path, "/webhooks/git hub"},
+		"protocol":       {got.RequestContext.HTTP.Protocol, "HTTP/1.1"},
+		"sourceIp":       {got.RequestContext.HTTP.SourceIP, "192.0.2.1"},
+		"userAgent":      {got.RequestContext.HTTP.UserAgent, "GitHub-Hookshot/abc"},
+		"stage":          {got.RequestContext.Stage, "$default"},
+		"domainName":     {got.RequestContext.DomainName, "hooks.example.com"},
+		"domainPrefix":   {got.RequestContext.DomainPrefix, "hooks"},
+		"body":           {got.Body, `{"x":1}`},
+	}
+	for name, c := range checks {
+		if c[0] != c[1] {
+			t.Errorf("%s = %q, want %q", name, c[0], c[1])
+		}
+	}
+	for k := range got.Headers {
+		if k != strings.ToLower(k) {
+			t.Errorf("header %q is not lower-case", k)
+		}
+	}
+	if _, ok := got.Headers["cookie"]; ok || strings.Join(got.Cookies, "|") != "a=1|b=2" {
+		t.Errorf("cookies = %v, headers has cookie: %v", got.Cookies, ok)
+	}
+	if got.IsBase64Encoded || got.RequestContext.RequestID == "" || got.RequestContext.TimeEpoch == 0 || got.RequestContext.Time == "" {
+		t.Errorf("request context = %+v", got.RequestContext)
+	}
+	if resp.Header.Get("Apigw-Requestid") != got.RequestContext.RequestID {
+		t.Errorf("Apigw-Requestid header does not match the request id")
+	}
+	// Request ids are unique.
+	serve(t, g, httptest.NewRequest("GET", "/events", nil))
+	if rec.got.RequestContext.RequestID == got.RequestContext.RequestID {
+		t.Error("request id reused")
+	}
+	if rec.got.QueryStringParameters != nil || rec.got.PathParameters != nil || rec.got.Body != "" {
+		t.Errorf("GET /events: %+v", rec.got)
+	}
+}
+
+func TestGatewayBodyEncoding(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		ct, body string
+		base64   bool
+	}{
+		{"application/json", `{"a":1}`, false},
+		{"text/plain; charset=utf-8", "A new message has been published", false},
+		{"application/cloudevents+json", `{}`, false},
+		{"application/xml", "<a/>", false},
+		{"application/x-www-form-urlencoded", "a=1", false},
+		{"application/javascript", "x()", false},
+		{"application/octet-stream", "\x00\x01\xfe", true},
+		{"", "plain but untyped", true},
+		{"text/plain", "\xff\xfe invalid utf-8", true},
+		{"image/png", "\x89PNG", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.ct, func(t *testing.T) {
+			t.Parallel()
+			rec := &recorder{resp: events.APIGatewayV2HTTPResponse{StatusCode: 200}}
+			req := httptest.NewRequest("POST", "/webhooks/x", strings.NewReader(tt.body))
+			if tt.ct != "" {
+				req.Header.Set("Content-Type", tt.ct)
+			}
+			serve(t, newGateway(rec), req)
+			if rec.got.IsBase64Encoded != tt.base64 {
+				t.Fatalf("IsBase64Encoded = %v, want %v", rec.got.IsBase64Encoded, tt.base64)
+			}
+			body := rec.got.Body
+			if tt.base64 {
+				b, err := base64.StdEncoding.DecodeString(body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body = string(b)
+			}
+			if body != tt.body {
+				t.Errorf("body = %q, want %q", body, tt.body)
+			}
+		})
+	}
+}
+
+func problemOf(t *testing.T, resp *http.Response) map[string]any {
+	t.Helper()
+	if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	var p map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+		t.Fatal(err)
+	}
+	if p["type"] != "about:blank" || p["title"] != http.StatusText(resp.StatusCode) || p["status"] != float64(resp.StatusCode) || p["detail"] == "" {
+		t.Errorf("problem = %v", p)
+	}
+	return p
+}
+
+func TestGatewayErrors(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{resp: events.APIGatewayV2HTTPResponse{StatusCode: 200}}
+	g := newGateway(rec)
+
+	resp := serve(t, g, httptest.NewRequest("GET", "/nowhere", nil))
+	if resp.StatusCode != 404 {
+		t.Errorf("unknown path: %d", resp.StatusCode)
+	}
+	problemOf(t, resp)
+
+	resp = serve(t, g, httptest.NewRequest("GET", "/webhooks/github", nil))
+	if resp.StatusCode != 405 || resp.Header.Get("Allow") != "POST" {
+		t.Errorf("wrong method: %d, Allow %q", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+	problemOf(t, resp)
+
+	resp = serve(t, g, httptest.NewRequest("DELETE", "/healthz", nil))
+	if resp.StatusCode != 200 || rec.got.RouteKey != "ANY /healthz" {
+		t.Errorf("ANY route: %d, %q", resp.StatusCode, rec.got.RouteKey)
+	}
+
+	resp = serve(t, g, httptest.NewRequest("POST", "/webhooks/github", strings.NewReader(strings.Repeat("x", 65))))
+	if resp.StatusCode != 413 {
+		t.Errorf("large body: %d", resp.StatusCode)
+	}
+	problemOf(t, resp)
+	// Without a Content-Length the limit still holds.
+	req := httptest.NewRequest("POST", "/webhooks/github", io.MultiReader(strings.NewReader(strings.Repeat("x", 100))))
+	req.ContentLength = -1
+	if resp = serve(t, g, req); resp.StatusCode != 413 {
+		t.Errorf("large chunked body: %d", resp.StatusCode)
+	}
+
+	rec.err = errors.New("dynamodb.eu-west-1.amazonaws.com: secret detail")
+	resp = serve(t, g, httptest.NewRequest("GET", "/events/abc", nil))
+	if resp.StatusCode != 500 {
+		t.Errorf("handler error: %d", resp.StatusCode)
+	}
+	if p := problemOf(t, resp); strings.Contains(p["detail"].(string), "secret") {
+		t.Errorf("internal error leaked: %v", p)
+	}
+	if rec.got.PathParameters["id"] != "abc" || rec.got.RouteKey != "GET /events/{id}" {
+		t.Errorf("path params = %v, route %q", rec.got.PathParameters, rec.got.RouteKey)
+	}
+}
+
+func TestGatewayResponse(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{resp: events.APIGatewayV2HTTPResponse{
+		StatusCode:        201,
+		Headers:           map[string]string{"Content-Type": "image/png", "X-One": "1"},
+		MultiValueHeaders: map[string][]string{"X-Many": {"a", "b"}},
+		Cookies:           []string{"s=1; HttpOnly"},
+		Body:              base64.StdEncoding.EncodeToString([]byte{0x89, 'P', 'N', 'G'}),
+		IsBase64Encoded:   true,
+	}}
+	resp := serve(t, newGateway(rec), httptest.NewRequest("GET", "/events", nil))
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 201 || string(b) != "\x89PNG" || resp.Header.Get("X-One") != "1" ||
+		strings.Join(resp.Header.Values("X-Many"), ",") != "a,b" || resp.Header.Get("Set-Cookie") != "s=1; HttpOnly" {
+		t.Errorf("response: %d %q %v", resp.StatusCode, b, resp.Header)
+	}
+}

@@ -1,0 +1,514 @@
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"hookline/pkg/pipeline"
+)
+
+// DefaultVisibilityTimeout is SQS's default.
+const DefaultVisibilityTimeout = 30 * time.Second
+
+// QueueConfig is a queue's SQS-like settings.
+type QueueConfig struct {
+	VisibilityTimeout time.Duration // 0 means DefaultVisibilityTimeout
+	// MaxReceiveCount is the redrive policy's maxReceiveCount: a message received this many
+	// times without being deleted moves to DeadLetterQueue. 0, or no DeadLetterQueue, means
+	// messages are redelivered forever.
+	MaxReceiveCount int
+	DeadLetterQueue string
+}
+
+// Message is one received queue message.
+type Message struct {
+	ID              string
+	ReceiptHandle   string
+	Body            []byte
+	Attributes      map[string]string // the SNS message attributes: "type", "source"
+	ReceiveCount    int               // including this receive
+	SentAt          time.Time
+	FirstReceivedAt time.Time
+}
+
+// DeadLetter is a message sitting in a dead-letter queue.
+type DeadLetter struct {
+	Message
+	SourceQueue string    // the queue it was dead-lettered from
+	Reason      string    // the last recorded failure, or why it was moved
+	DeadAt      time.Time // when it was moved
+}
+
+// ErrUnknownQueue is returned (wrapped) for operations on a queue that was never created.
+var ErrUnknownQueue = errors.New("no such queue")
+
+// ErrMessageNotInflight is ChangeVisibility's error for a receipt handle whose message is no
+// longer in flight with that handle (SQS's MessageNotInflight / ReceiptHandleIsInvalid).
+var ErrMessageNotInflight = errors.New("message is not in flight with this receipt handle")
+
+// CreateQueue creates the queue or updates its settings. A dead-letter queue must exist first.
+func (e *Engine) CreateQueue(ctx context.Context, name string, cfg QueueConfig) error {
+	if name == "" {
+		return errors.New("create queue: empty name")
+	}
+	if cfg.VisibilityTimeout <= 0 {
+		cfg.VisibilityTimeout = DefaultVisibilityTimeout
+	}
+	if cfg.MaxReceiveCount < 0 {
+		return fmt.Errorf("create queue %s: MaxReceiveCount %d is negative", name, cfg.MaxReceiveCount)
+	}
+	if cfg.DeadLetterQueue != "" {
+		if cfg.DeadLetterQueue == name {
+			return fmt.Errorf("create queue %s: a queue cannot be its own dead-letter queue", name)
+		}
+		if _, err := e.queueConfig(cfg.DeadLetterQueue); err != nil {
+			return fmt.Errorf("create queue %s: dead-letter queue: %w", name, err)
+		}
+	}
+	err := e.write(ctx, func(w *wtx) error {
+		_, err := w.Exec(`INSERT INTO queues (name, visibility_timeout_ms, max_receive_count, dead_letter_queue) VALUES (?, ?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET visibility_timeout_ms = excluded.visibility_timeout_ms,
+				max_receive_count = excluded.max_receive_count, dead_letter_queue = excluded.dead_letter_queue`,
+			name, cfg.VisibilityTimeout.Milliseconds(), cfg.MaxReceiveCount, cfg.DeadLetterQueue)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create queue %s: %w", name, err)
+	}
+	e.mu.Lock()
+	e.queues[name] = cfg
+	e.mu.Unlock()
+	return nil
+}
+
+// Subscribe delivers every message published to topic into queue from now on. Subscribing
+// twice is a no-op.
+func (e *Engine) Subscribe(ctx context.Context, topic, queue string) error {
+	if _, err := e.queueConfig(queue); err != nil {
+		return fmt.Errorf("subscribe %s to %s: %w", queue, topic, err)
+	}
+	err := e.write(ctx, func(w *wtx) error {
+		_, err := w.Exec(`INSERT INTO subscriptions (topic, queue) VALUES (?, ?) ON CONFLICT DO NOTHING`, topic, queue)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("subscribe %s to %s: %w", queue, topic, err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, q := range e.subs[topic] {
+		if q == queue {
+			return nil
+		}
+	}
+	e.subs[topic] = append(e.subs[topic], queue)
+	return nil
+}
+
+func (e *Engine) queueConfig(name string) (QueueConfig, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	cfg, ok := e.queues[name]
+	if !ok {
+		return QueueConfig{}, fmt.Errorf("%w: %q", ErrUnknownQueue, name)
+	}
+	return cfg, nil
+}
+
+// Topic is a named SNS-like topic. It fans each message out to its subscribed queues.
+type Topic struct {
+	e    *Engine
+	name string
+}
+
+var _ pipeline.Publisher = (*Topic)(nil)
+
+// Topic returns the topic called name. Topics need no creation; one without subscribers
+// accepts and drops messages, like SNS.
+func (e *Engine) Topic(name string) *Topic { return &Topic{e: e, name: name} }
+
+// Name returns the topic's name.
+func (t *Topic) Name() string { return t.name }
+
+// Publish writes m to every subscribed queue in one transaction and returns after it commits.
+func (t *Topic) Publish(ctx context.Context, m pipeline.Message) error {
+	if size := m.Size(); size > pipeline.MaxMessageBytes {
+		return fmt.Errorf("publish %s to %s: message is %d bytes, over the %d-byte limit", m.ID, t.name, size, pipeline.MaxMessageBytes)
+	}
+	attrs, err := json.Marshal(map[string]string{"type": m.Type, "source": m.Source})
+	if err != nil {
+		return fmt.Errorf("publish %s to %s: %w", m.ID, t.name, err)
+	}
+	t.e.mu.RLock()
+	queues := t.e.subs[t.name]
+	t.e.mu.RUnlock()
+	if len(queues) == 0 {
+		return nil
+	}
+	ids := make([]string, len(queues))
+	for i := range ids {
+		ids[i] = uuid.NewString() // each SQS queue gives its copy its own MessageId
+	}
+	now := time.Now().UnixNano()
+	err = t.e.write(ctx, func(w *wtx) error {
+		for i, q := range queues {
+			if _, err := w.Exec(`INSERT INTO messages (queue, message_id, body, attrs, sent_at, visible_at) VALUES (?, ?, ?, ?, ?, ?)`,
+				q, ids[i], m.Body, string(attrs), now, now); err != nil {
+				return fmt.Errorf("enqueue to %s: %w", q, err)
+			}
+			w.afterCommit(t.e.queueWaiter(q).notify)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("publish %s to %s: %w", m.ID, t.name, err)
+	}
+	return nil
+}
+
+// Receive returns up to max visible messages from queue and hides them for the queue's
+// visibility timeout. A message that has already been received MaxReceiveCount times is moved
+// to the dead-letter queue instead of being delivered.
+func (e *Engine) Receive(ctx context.Context, queue string, max int) ([]Message, error) {
+	cfg, err := e.queueConfig(queue)
+	if err != nil {
+		return nil, fmt.Errorf("receive from %s: %w", queue, err)
+	}
+	if max <= 0 {
+		max = 1
+	}
+	var out []Message
+	err = e.write(ctx, func(w *wtx) error {
+		out, err = e.receiveTx(w, queue, cfg, max)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("receive from %s: %w", queue, err)
+	}
+	return out, nil
+}
+
+// ReceiveWait is Receive with SQS long polling: when nothing is visible it waits up to wait
+// for a publish to the queue (or for wait to pass) before returning empty-handed.
+func (e *Engine) ReceiveWait(ctx context.Context, queue string, max int, wait time.Duration) ([]Message, error) {
+	b := e.queueWaiter(queue)
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		ch := b.wait() // take the channel before looking, so a publish in between is not missed
+		ok, err := e.hasVisible(ctx, queue)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			msgs, err := e.Receive(ctx, queue, max)
+			if err != nil || len(msgs) > 0 {
+				return msgs, err
+			}
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			return nil, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-e.closed:
+			return nil, ErrClosed
+		}
+	}
+}
+
+// hasVisible is a cheap read so idle polling never takes the write lock.
+func (e *Engine) hasVisible(ctx context.Context, queue string) (bool, error) {
+	var one int
+	err := e.rdb.QueryRowContext(ctx, `SELECT 1 FROM messages WHERE queue = ? AND visible_at <= ? LIMIT 1`, queue, time.Now().UnixNano()).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("poll %s: %w", queue, err)
+	}
+	return true, nil
+}
+
+type candidate struct {
+	seq                           int64
+	id, attrs, reason             string
+	body                          []byte
+	sentAt, firstAt, receiveCount int64
+}
+
+func (e *Engine) receiveTx(w *wtx, queue string, cfg QueueConfig, max int) ([]Message, error) {
+	now := time.Now()
+	var out []Message
+	dlq := cfg.DeadLetterQueue != "" && cfg.MaxReceiveCount > 0
+	moved := false
+	for len(out) < max {
+		rows, err := w.Query(`SELECT seq, message_id, body, attrs, sent_at, first_received_at, receive_count, reason
+			FROM messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?`, queue, now.UnixNano(), max-len(out))
+		if err != nil {
+			return nil, fmt.Errorf("select visible: %w", err)
+		}
+		var cs []candidate
+		for rows.Next() {
+			var c candidate
+			if err := rows.Scan(&c.seq, &c.id, &c.body, &c.attrs, &c.sentAt, &c.firstAt, &c.receiveCount, &c.reason); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("scan message: %w", err)
+			}
+			cs = append(cs, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("select visible: %w", err)
+		}
+		if len(cs) == 0 {
+			break
+		}
+		for _, c := range cs {
+			if dlq && c.receiveCount >= int64(cfg.MaxReceiveCount) {
+				reason := c.reason
+				if reason == "" {
+					reason = fmt.Sprintf("received %d times (maxReceiveCount %d) without being deleted", c.receiveCount, cfg.MaxReceiveCount)
+				}
+				if _, err := w.Exec(`UPDATE messages SET queue = ?, visible_at = ?, receipt = '', reason = ?, dead_from = ?, dead_at = ? WHERE seq = ?`,
+					cfg.DeadLetterQueue, now.UnixNano(), reason, queue, now.UnixNano(), c.seq); err != nil {
+					return nil, fmt.Errorf("move message %s to %s: %w", c.id, cfg.DeadLetterQueue, err)
+				}
+				moved = true
+				continue
+			}
+			receipt, err := newReceipt(c.seq)
+			if err != nil {
+				return nil, err
+			}
+			if c.firstAt == 0 {
+				c.firstAt = now.UnixNano()
+			}
+			if _, err := w.Exec(`UPDATE messages SET visible_at = ?, receive_count = receive_count + 1, first_received_at = ?, receipt = ? WHERE seq = ?`,
+				now.Add(cfg.VisibilityTimeout).UnixNano(), c.firstAt, receipt, c.seq); err != nil {
+				return nil, fmt.Errorf("hide message %s: %w", c.id, err)
+			}
+			var attrs map[string]string
+			if err := json.Unmarshal([]byte(c.attrs), &attrs); err != nil {
+				return nil, fmt.Errorf("message %s attributes: %w", c.id, err)
+			}
+			out = append(out, Message{
+				ID: c.id, ReceiptHandle: receipt, Body: c.body, Attributes: attrs,
+				ReceiveCount: int(c.receiveCount) + 1,
+				SentAt:       time.Unix(0, c.sentAt), FirstReceivedAt: time.Unix(0, c.firstAt),
+			})
+		}
+	}
+	if moved {
+		w.afterCommit(e.queueWaiter(cfg.DeadLetterQueue).notify)
+	}
+	return out, nil
+}
+
+// newReceipt makes a receipt handle: the row's seq (so Delete is a primary-key lookup) and a
+// random part that changes with every receive, so a stale handle matches nothing.
+func newReceipt(seq int64) (string, error) {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("receipt handle: %w", err)
+	}
+	return strconv.FormatInt(seq, 10) + "-" + hex.EncodeToString(b[:]), nil
+}
+
+func parseReceipt(h string) (int64, bool) {
+	s, _, ok := strings.Cut(h, "-")
+	if !ok {
+		return 0, false
+	}
+	seq, err := strconv.ParseInt(s, 10, 64)
+	return seq, err == nil
+}
+
+// Delete removes the message received with receiptHandle. Like SQS, a stale handle (the
+// message was received again since, or is already gone) succeeds without deleting anything;
+// only a malformed handle is an error.
+func (e *Engine) Delete(ctx context.Context, queue, receiptHandle string) error {
+	return e.DeleteBatch(ctx, queue, []string{receiptHandle})
+}
+
+// DeleteBatch deletes several messages in one transaction, like SQS DeleteMessageBatch.
+func (e *Engine) DeleteBatch(ctx context.Context, queue string, receiptHandles []string) error {
+	return e.settle(ctx, queue, receiptHandles, nil)
+}
+
+// settle deletes the succeeded messages and records why the failed ones failed, in one
+// transaction: what the runner does after every batch.
+func (e *Engine) settle(ctx context.Context, queue string, deletes []string, reasons map[string]string) error {
+	seqs := make([]int64, len(deletes))
+	for i, h := range deletes {
+		seq, ok := parseReceipt(h)
+		if !ok {
+			return fmt.Errorf("delete from %s: receipt handle %q is malformed", queue, h)
+		}
+		seqs[i] = seq
+	}
+	err := e.write(ctx, func(w *wtx) error {
+		for i, seq := range seqs {
+			if _, err := w.Exec(`DELETE FROM messages WHERE seq = ? AND queue = ? AND receipt = ?`, seq, queue, deletes[i]); err != nil {
+				return fmt.Errorf("delete message: %w", err)
+			}
+		}
+		for id, reason := range reasons {
+			if _, err := w.Exec(`UPDATE messages SET reason = ? WHERE queue = ? AND message_id = ?`, reason, queue, id); err != nil {
+				return fmt.Errorf("record failure of %s: %w", id, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("settle messages in %s: %w", queue, err)
+	}
+	return nil
+}
+
+// SetFailureReason records why the message with id failed; DLQ listings show the last one.
+func (e *Engine) SetFailureReason(ctx context.Context, queue, id, reason string) error {
+	return e.settle(ctx, queue, nil, map[string]string{id: reason})
+}
+
+// ChangeVisibility makes an in-flight message visible again after timeout (0: at once), like
+// SQS ChangeMessageVisibility.
+func (e *Engine) ChangeVisibility(ctx context.Context, queue, receiptHandle string, timeout time.Duration) error {
+	seq, ok := parseReceipt(receiptHandle)
+	if !ok {
+		return fmt.Errorf("change visibility in %s: receipt handle %q is malformed", queue, receiptHandle)
+	}
+	err := e.write(ctx, func(w *wtx) error {
+		now := time.Now()
+		r, err := w.Exec(`UPDATE messages SET visible_at = ? WHERE seq = ? AND queue = ? AND receipt = ? AND visible_at > ?`,
+			now.Add(timeout).UnixNano(), seq, queue, receiptHandle, now.UnixNano())
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return ErrMessageNotInflight
+		}
+		if timeout <= 0 {
+			w.afterCommit(e.queueWaiter(queue).notify)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("change visibility in %s: %w", queue, err)
+	}
+	return nil
+}
+
+// Depth counts the queue's visible and in-flight messages (SQS's ApproximateNumberOfMessages
+// and ApproximateNumberOfMessagesNotVisible).
+func (e *Engine) Depth(ctx context.Context, queue string) (visible, inflight int, err error) {
+	err = e.rdb.QueryRowContext(ctx, `SELECT
+			COALESCE(SUM(visible_at <= ?1), 0), COALESCE(SUM(visible_at > ?1), 0)
+		FROM messages WHERE queue = ?2`, time.Now().UnixNano(), queue).Scan(&visible, &inflight)
+	if err != nil {
+		return 0, 0, fmt.Errorf("depth of %s: %w", queue, err)
+	}
+	return visible, inflight, nil
+}
+
+// ListDLQ returns up to max messages in the dead-letter queue dlq, oldest first, without
+// receiving them.
+func (e *Engine) ListDLQ(ctx context.Context, dlq string, max int) ([]DeadLetter, error) {
+	if max <= 0 {
+		max = 100
+	}
+	rows, err := e.rdb.QueryContext(ctx, `SELECT message_id, body, attrs, sent_at, first_received_at, receive_count, reason, dead_from, dead_at
+		FROM messages WHERE queue = ? ORDER BY seq LIMIT ?`, dlq, max)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", dlq, err)
+	}
+	defer rows.Close()
+	var out []DeadLetter
+	for rows.Next() {
+		var d DeadLetter
+		var attrs string
+		var sent, first, dead int64
+		if err := rows.Scan(&d.ID, &d.Body, &attrs, &sent, &first, &d.ReceiveCount, &d.Reason, &d.SourceQueue, &dead); err != nil {
+			return nil, fmt.Errorf("list %s: %w", dlq, err)
+		}
+		if err := json.Unmarshal([]byte(attrs), &d.Attributes); err != nil {
+			return nil, fmt.Errorf("list %s: message %s attributes: %w", dlq, d.ID, err)
+		}
+		d.SentAt = time.Unix(0, sent)
+		if first > 0 {
+			d.FirstReceivedAt = time.Unix(0, first)
+		}
+		if dead > 0 {
+			d.DeadAt = time.Unix(0, dead)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list %s: %w", dlq, err)
+	}
+	return out, nil
+}
+
+// Redrive moves every message in dlq back to target with a fresh receive count, like SQS
+// StartMessageMoveTask. An empty target sends each message back to the queue it came from.
+func (e *Engine) Redrive(ctx context.Context, dlq, target string) (int, error) {
+	if _, err := e.queueConfig(dlq); err != nil {
+		return 0, fmt.Errorf("redrive %s: %w", dlq, err)
+	}
+	if target != "" {
+		if _, err := e.queueConfig(target); err != nil {
+			return 0, fmt.Errorf("redrive %s: target: %w", dlq, err)
+		}
+	}
+	var n int64
+	err := e.write(ctx, func(w *wtx) error {
+		rows, err := w.Query(`SELECT DISTINCT CASE WHEN ?1 != '' THEN ?1 ELSE dead_from END FROM messages WHERE queue = ?2`, target, dlq)
+		if err != nil {
+			return err
+		}
+		var targets []string
+		for rows.Next() {
+			var t string
+			if err := rows.Scan(&t); err != nil {
+				rows.Close()
+				return err
+			}
+			targets = append(targets, t)
+		}
+		rows.Close()
+		for _, t := range targets {
+			if t == "" {
+				return fmt.Errorf("some messages in %s have no source queue; name a target", dlq)
+			}
+			if _, err := e.queueConfig(t); err != nil {
+				return err
+			}
+		}
+		r, err := w.Exec(`UPDATE messages SET queue = CASE WHEN ?1 != '' THEN ?1 ELSE dead_from END,
+				visible_at = ?2, receive_count = 0, first_received_at = 0, receipt = '', reason = '', dead_from = '', dead_at = 0
+			WHERE queue = ?3`, target, time.Now().UnixNano(), dlq)
+		if err != nil {
+			return err
+		}
+		n, _ = r.RowsAffected()
+		for _, t := range targets {
+			w.afterCommit(e.queueWaiter(t).notify)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("redrive %s: %w", dlq, err)
+	}
+	return int(n), nil
+}

@@ -1,0 +1,412 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"hookline/pkg/ddbitem"
+)
+
+// counter counts deliveries by key.
+type counter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *counter) add(k string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[k]++
+	return c.n[k]
+}
+
+func (c *counter) get(k string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[k]
+}
+
+// startRunner runs r until the test ends and returns a func that cancels it and waits.
+func startRunner(t *testing.T, r *Runner) (stop func()) {
+	t.Helper()
+	if r.Log == nil {
+		r.Log = quietLog()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Error("Run did not return after cancel")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func queueSetup(t *testing.T, cfg QueueConfig) *Engine {
+	e := openEngine(t, "")
+	mustCreate(t, e, "dlq", QueueConfig{})
+	cfg.DeadLetterQueue = "dlq"
+	mustCreate(t, e, "q", cfg)
+	mustSubscribe(t, e, "events", "q")
+	return e
+}
+
+func TestRunnerPartialBatchFailure(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	e := queueSetup(t, QueueConfig{VisibilityTimeout: 100 * time.Millisecond, MaxReceiveCount: 5})
+	var seen counter
+	var shape sync.Once
+	r := &Runner{
+		Engine: e, Queue: "q", PollInterval: 10 * time.Millisecond,
+		Subscriber: func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+			var resp events.SQSEventResponse
+			shape.Do(func() {
+				m := ev.Records[0]
+				if m.EventSource != "aws:sqs" || m.EventSourceARN != "arn:aws:sqs:local:000000000000:q" ||
+					m.Attributes["ApproximateReceiveCount"] != "1" || m.Attributes["SentTimestamp"] == "" ||
+					m.Attributes["ApproximateFirstReceiveTimestamp"] == "" || m.MessageId == "" || m.ReceiptHandle == "" {
+					t.Errorf("SQS record = %+v", m)
+				}
+				if a := m.MessageAttributes["type"]; a.DataType != "String" || a.StringValue == nil || *a.StringValue != "push" {
+					t.Errorf("type attribute = %+v", a)
+				}
+			})
+			for _, m := range ev.Records {
+				// "flaky" fails on its first delivery only.
+				if seen.add(m.Body) == 1 && strings.Contains(m.Body, "flaky") {
+					resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+				}
+			}
+			return resp, nil
+		},
+	}
+	startRunner(t, r)
+	for _, id := range []string{"a", "flaky", "b"} {
+		if err := e.Topic("events").Publish(ctx, msg(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 5*time.Second, "flaky redelivered", func() bool { return seen.get(`{"id":"flaky"}`) == 2 })
+	waitFor(t, 5*time.Second, "queue empty", func() bool {
+		vis, inflight, _ := e.Depth(ctx, "q")
+		return vis+inflight == 0
+	})
+	for _, id := range []string{"a", "b"} {
+		if n := seen.get(`{"id":"` + id + `"}`); n != 1 {
+			t.Errorf("%s delivered %d times, want 1", id, n)
+		}
+	}
+}
+
+func TestRunnerPoisonMessageGoesToDLQ(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"partial", "error"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			ctx := testCtx(t)
+			e := queueSetup(t, QueueConfig{VisibilityTimeout: 30 * time.Millisecond, MaxReceiveCount: 3})
+			var seen counter
+			r := &Runner{
+				Engine: e, Queue: "q", PollInterval: 5 * time.Millisecond, BatchSize: 1,
+				Subscriber: func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+					var resp events.SQSEventResponse
+					for _, m := range ev.Records {
+						seen.add(m.Body)
+						if strings.Contains(m.Body, "poison") {
+							if mode == "error" {
+								return resp, errors.New("cannot decode poison")
+							}
+							resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+						}
+					}
+					return resp, nil
+				},
+			}
+			startRunner(t, r)
+			for _, id := range []string{"poison", "ok"} {
+				if err := e.Topic("events").Publish(ctx, msg(id)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var dead []DeadLetter
+			waitFor(t, 5*time.Second, "poison in DLQ", func() bool {
+				dead, _ = e.ListDLQ(ctx, "dlq", 10)
+				return len(dead) == 1
+			})
+			d := dead[0]
+			if string(d.Body) != `{"id":"poison"}` || d.ReceiveCount != 3 || d.SourceQueue != "q" {
+				t.Errorf("dead letter = %+v", d)
+			}
+			want := "BatchItemFailures"
+			if mode == "error" {
+				want = "cannot decode poison"
+			}
+			if !strings.Contains(d.Reason, want) {
+				t.Errorf("reason = %q, want it to mention %q", d.Reason, want)
+			}
+			if n := seen.get(`{"id":"poison"}`); n != 3 {
+				t.Errorf("poison delivered %d times, want MaxReceiveCount 3", n)
+			}
+			if n := seen.get(`{"id":"ok"}`); n != 1 {
+				t.Errorf("ok delivered %d times, want 1", n)
+			}
+		})
+	}
+}
+
+func TestRunnerWakesOnPublishAndPutNew(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	e := queueSetup(t, QueueConfig{})
+	got := make(chan time.Time, 10)
+	notified := make(chan time.Time, 10)
+	r := &Runner{
+		Engine: e, Queue: "q", StreamConsumer: "notifier",
+		// No fallback polling within the test: only the signals can wake the pollers.
+		BatchWindow: time.Minute, PollInterval: time.Minute,
+		Subscriber: func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+			got <- time.Now()
+			return events.SQSEventResponse{}, nil
+		},
+		Notifier: func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+			notified <- time.Now()
+			return events.DynamoDBEventResponse{}, nil
+		},
+	}
+	startRunner(t, r)
+	time.Sleep(20 * time.Millisecond) // let the pollers go idle
+	start := time.Now()
+	if err := e.Topic("events").Publish(ctx, msg("x")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case at := <-got:
+		if d := at.Sub(start); d > 200*time.Millisecond {
+			t.Errorf("subscriber saw the message after %v", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("subscriber never called")
+	}
+	start = time.Now()
+	if _, err := e.Events().PutNew(ctx, newTestRecord(t, "ev", "s", "t", time.Now().UTC())); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case at := <-notified:
+		if d := at.Sub(start); d > 200*time.Millisecond {
+			t.Errorf("notifier saw the record after %v", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("notifier never called")
+	}
+}
+
+func TestRunnerDrainsOnCancel(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	e := queueSetup(t, QueueConfig{VisibilityTimeout: time.Hour})
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	r := &Runner{
+		Engine: e, Queue: "q", Concurrency: 1,
+		Subscriber: func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+			close(entered)
+			<-release
+			if ctx.Err() != nil {
+				return events.SQSEventResponse{}, ctx.Err() // the drained batch must get a live ctx
+			}
+			return events.SQSEventResponse{}, nil
+		},
+	}
+	stop := startRunner(t, r)
+	if err := e.Topic("events").Publish(ctx, msg("x")); err != nil {
+		t.Fatal(err)
+	}
+	<-entered
+	stopped := make(chan struct{})
+	go func() { stop(); close(stopped) }()
+	select {
+	case <-stopped:
+		t.Fatal("Run returned before the in-flight batch finished")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	<-stopped
+	if vis, inflight, _ := e.Depth(ctx, "q"); vis+inflight != 0 {
+		t.Fatalf("drained message not deleted: %d visible, %d in flight", vis, inflight)
+	}
+}
+
+func TestRunnerStreamRetriesThenRecords(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"partial", "error"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			ctx := testCtx(t)
+			e := openEngine(t, "")
+			var seen counter
+			r := &Runner{
+				Engine: e, StreamConsumer: "notifier", StreamRetries: 2, RetryDelay: time.Millisecond, StreamBatchSize: 4,
+				Notifier: func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+					var resp events.DynamoDBEventResponse
+					for _, rec := range ev.Records {
+						if rec.EventName != "INSERT" || rec.EventSource != "aws:dynamodb" || rec.Change.StreamViewType != "NEW_IMAGE" {
+							t.Errorf("record = %+v", rec)
+						}
+						got, err := ddbitem.FromStreamImage(rec.Change.NewImage)
+						if err != nil {
+							return resp, err
+						}
+						if got.Event.ID == "bad" {
+							if mode == "error" {
+								return resp, errors.New("mailer down for bad")
+							}
+							resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
+							continue
+						}
+						seen.add(got.Event.ID)
+					}
+					if mode == "partial" {
+						for _, rec := range ev.Records {
+							if got, _ := ddbitem.FromStreamImage(rec.Change.NewImage); got.Event.ID == "bad" {
+								seen.add("bad")
+							}
+						}
+					}
+					return resp, nil
+				},
+			}
+			now := time.Now().UTC()
+			ids := []string{"a", "b", "bad", "c", "d", "e"}
+			for i, id := range ids {
+				if _, err := e.Events().PutNew(ctx, newTestRecord(t, id, "s", "t", now.Add(time.Duration(i)))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			startRunner(t, r)
+			var fails []StreamFailure
+			waitFor(t, 5*time.Second, "failure recorded", func() bool {
+				fails, _ = e.ListStreamFailures(ctx, "notifier", 10)
+				return len(fails) == 1
+			})
+			waitFor(t, 5*time.Second, "stream consumed", func() bool {
+				recs, _ := e.ReadStream(ctx, "notifier", 10)
+				return len(recs) == 0
+			})
+			f := fails[0]
+			if img, _ := ddbitem.FromStreamImage(f.Record.NewImage); img == nil || img.Event.ID != "bad" {
+				t.Errorf("recorded failure is not the bad record: %+v", f)
+			}
+			want := "BatchItemFailures"
+			if mode == "error" {
+				want = "mailer down for bad"
+			}
+			if !strings.Contains(f.Reason, want) {
+				t.Errorf("reason = %q, want it to mention %q", f.Reason, want)
+			}
+			if mode == "partial" {
+				if n := seen.get("bad"); n != 3 {
+					t.Errorf("bad delivered %d times, want 1 + 2 retries", n)
+				}
+			}
+			for _, id := range []string{"a", "b"} {
+				// Before a reported failure: checkpointed, never redelivered. A handler error
+				// fails the whole batch, so then they may come again (at-least-once).
+				if n := seen.get(id); n < 1 || (mode == "partial" && n != 1) {
+					t.Errorf("%s delivered %d times, want 1", id, n)
+				}
+			}
+			for _, id := range []string{"c", "d", "e"} {
+				if n := seen.get(id); n < 1 {
+					t.Errorf("%s never delivered", id)
+				}
+			}
+		})
+	}
+}
+
+func TestRunnerConfigErrors(t *testing.T) {
+	t.Parallel()
+	e := openEngine(t, "")
+	noop := func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+		return events.SQSEventResponse{}, nil
+	}
+	for i, r := range []*Runner{
+		{},
+		{Engine: e, Subscriber: noop},
+		{Engine: e, Subscriber: noop, Queue: "missing"},
+		{Engine: e, Notifier: func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+			return events.DynamoDBEventResponse{}, nil
+		}},
+	} {
+		if err := r.Run(context.Background()); err == nil {
+			t.Errorf("case %d: Run accepted a bad config", i)
+		}
+	}
+}
+
+func TestSQSEventAttributes(t *testing.T) {
+	t.Parallel()
+	sent := time.UnixMilli(1700000000123)
+	ev := SQSEvent("events", []Message{{ID: "id", ReceiptHandle: "1-ab", Body: []byte("b"), ReceiveCount: 2,
+		SentAt: sent, FirstReceivedAt: sent.Add(time.Second), Attributes: map[string]string{"type": "push", "source": "github"}}})
+	m := ev.Records[0]
+	want := map[string]string{"ApproximateReceiveCount": "2", "SentTimestamp": "1700000000123", "ApproximateFirstReceiveTimestamp": strconv.FormatInt(sent.Add(time.Second).UnixMilli(), 10)}
+	for k, v := range want {
+		if m.Attributes[k] != v {
+			t.Errorf("%s = %q, want %q", k, m.Attributes[k], v)
+		}
+	}
+	if *m.MessageAttributes["source"].StringValue != "github" || *m.MessageAttributes["type"].StringValue != "push" {
+		t.Errorf("message attributes = %s", fmt.Sprint(m.MessageAttributes))
+	}
+}
+
+func TestWindowCheckpointsFinishedPrefix(t *testing.T) {
+	t.Parallel()
+	// Chunks cover seqs 1-3, 4-6, 7-9.
+	w := &window{ends: []int64{3, 6, 9}, through: []int64{0, 3, 6}}
+	steps := []struct {
+		chunk int
+		seq   int64
+		want  int64 // 0: nothing new to checkpoint
+	}{
+		{1, 6, 0}, // chunk 1 done, but chunk 0 is not
+		{0, 2, 2},
+		{2, 8, 0},
+		{0, 3, 8}, // chunk 0 done: through chunk 1 and chunk 2's progress
+		{2, 9, 9},
+	}
+	for i, s := range steps {
+		got, ok := w.progress(s.chunk, s.seq)
+		if !ok {
+			got = 0
+		}
+		if got != s.want {
+			t.Errorf("step %d: checkpoint %d, want %d", i, got, s.want)
+		}
+	}
+}

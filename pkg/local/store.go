@@ -1,0 +1,352 @@
+package local
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"hookline/pkg/ddbitem"
+	"hookline/pkg/event"
+	"hookline/pkg/pipeline"
+)
+
+// Store is the events table: conditional writes, the notified mark and the history, with a
+// change stream written in the same transaction as each new item (DynamoDB + Streams).
+type Store struct {
+	e *Engine
+}
+
+var _ pipeline.Store = (*Store)(nil)
+
+// StreamInsert is the EventName of a stream record for a new item.
+const StreamInsert = "INSERT"
+
+// PutNew stores r unless an event with its id exists and, in the same transaction, appends an
+// INSERT stream record whose NewImage is the item exactly as DynamoDB Streams would deliver it.
+// A duplicate appends nothing.
+func (s *Store) PutNew(ctx context.Context, r *event.Record) (bool, error) {
+	if r == nil || r.Event == nil {
+		return false, errors.New("put event: nil record")
+	}
+	e := r.Event
+	if err := e.Validate(); err != nil {
+		return false, fmt.Errorf("put event %s: %w", e.ID, err)
+	}
+	storedAt := r.StoredAt
+	if storedAt.IsZero() {
+		storedAt = time.Now()
+	}
+	var ttl time.Time
+	var expires int64
+	if s.e.opts.TTL > 0 {
+		ttl = storedAt.Add(s.e.opts.TTL).UTC()
+		expires = ttl.Unix()
+	}
+	// Encode outside the writer: it is the one serial section of the engine.
+	item, err := ddbitem.Marshal(r, ttl)
+	if err != nil {
+		return false, fmt.Errorf("put event %s: %w", e.ID, err)
+	}
+	img, err := ddbitem.ToStreamImage(item)
+	if err != nil {
+		return false, fmt.Errorf("put event %s: stream image: %w", e.ID, err)
+	}
+	newImage, err := json.Marshal(img)
+	if err != nil {
+		return false, fmt.Errorf("put event %s: stream image: %w", e.ID, err)
+	}
+	keys, err := json.Marshal(map[string]events.DynamoDBAttributeValue{ddbitem.AttrID: events.NewStringAttribute(e.ID)})
+	if err != nil {
+		return false, fmt.Errorf("put event %s: stream keys: %w", e.ID, err)
+	}
+	envelope := e.Marshal()
+	var notified any
+	if !r.NotifiedAt.IsZero() {
+		notified = r.NotifiedAt.UnixNano()
+	}
+	var inserted bool
+	err = s.e.write(ctx, func(w *wtx) error {
+		res, err := w.Exec(`INSERT INTO events (id, source, type, received_key, envelope, stored_at, notified_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			e.ID, e.Source, e.Type, ddbitem.ReceivedKey(e.ReceivedAt, e.ID), envelope, storedAt.UnixNano(), notified, expires)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		inserted = true
+		// SizeBytes approximates DynamoDB's: the encoded keys and image.
+		if _, err := w.Exec(`INSERT INTO stream (event_name, keys, new_image, size_bytes, created_at) VALUES (?, ?, ?, ?, ?)`,
+			StreamInsert, string(keys), string(newImage), len(keys)+len(newImage), time.Now().UnixNano()); err != nil {
+			return fmt.Errorf("append stream record: %w", err)
+		}
+		w.afterCommit(s.e.stream.notify)
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("put event %s: %w", e.ID, err)
+	}
+	return inserted, nil
+}
+
+// MarkNotified sets the event's notified time unless it is already set.
+func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error {
+	err := s.e.write(ctx, func(w *wtx) error {
+		res, err := w.Exec(`UPDATE events SET notified_at = ? WHERE id = ? AND notified_at IS NULL`, at.UnixNano(), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			return nil
+		}
+		var one int
+		err = w.QueryRow(`SELECT 1 FROM events WHERE id = ?`, id).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return pipeline.ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("mark event %s notified: %w", id, err)
+	}
+	return nil
+}
+
+const recordColumns = `envelope, stored_at, notified_at`
+
+func scanRecord(sc interface{ Scan(...any) error }) (*event.Record, string, error) {
+	var env []byte
+	var stored int64
+	var notified sql.NullInt64
+	var key string
+	if err := sc.Scan(&env, &stored, &notified, &key); err != nil {
+		return nil, "", err
+	}
+	e, err := event.Decode(env)
+	if err != nil {
+		return nil, "", fmt.Errorf("decode stored envelope: %w", err)
+	}
+	r := &event.Record{Event: e, StoredAt: time.Unix(0, stored).UTC()}
+	if notified.Valid {
+		r.NotifiedAt = time.Unix(0, notified.Int64).UTC()
+	}
+	return r, key, nil
+}
+
+// Get returns the event with id, or an error wrapping pipeline.ErrNotFound.
+func (s *Store) Get(ctx context.Context, id string) (*event.Record, error) {
+	r, _, err := scanRecord(s.e.rdb.QueryRowContext(ctx, `SELECT `+recordColumns+`, received_key FROM events WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("get event %s: %w", id, pipeline.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get event %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// List answers q newest first from the received_key indexes.
+func (s *Store) List(ctx context.Context, q pipeline.Query) (pipeline.Page, error) {
+	limit := q.Limit
+	switch {
+	case limit < 0:
+		return pipeline.Page{}, pipeline.Errorf(pipeline.KindInvalid, "limit %d is negative", limit)
+	case limit == 0:
+		limit = pipeline.DefaultLimit
+	case limit > pipeline.MaxLimit:
+		limit = pipeline.MaxLimit
+	}
+	var where []string
+	var args []any
+	// The equality filter picks the index (source, received_key) or (type, received_key); the
+	// range conditions then bound the scan of that index.
+	if q.Source != "" {
+		where, args = append(where, "source = ?"), append(args, q.Source)
+	}
+	if q.Type != "" {
+		where, args = append(where, "type = ?"), append(args, q.Type)
+	}
+	// Keys are "<fixed-width time>#<id>" and '#' sorts before every digit, so comparing with
+	// the bare time string makes since inclusive and until exclusive.
+	if !q.Since.IsZero() {
+		where, args = append(where, "received_key >= ?"), append(args, ddbitem.FormatTime(q.Since))
+	}
+	if !q.Until.IsZero() {
+		where, args = append(where, "received_key < ?"), append(args, ddbitem.FormatTime(q.Until))
+	}
+	if q.Cursor != "" {
+		key, err := decodeCursor(q.Cursor)
+		if err != nil {
+			return pipeline.Page{}, err
+		}
+		where, args = append(where, "received_key < ?"), append(args, key)
+	}
+	query := `SELECT ` + recordColumns + `, received_key FROM events`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY received_key DESC LIMIT ?"
+	args = append(args, limit+1) // one extra tells whether another page exists
+
+	rows, err := s.e.rdb.QueryContext(ctx, query, args...)
+	if err != nil {
+		return pipeline.Page{}, fmt.Errorf("list events: %w", err)
+	}
+	defer rows.Close()
+	var page pipeline.Page
+	var lastKey string
+	for rows.Next() {
+		if len(page.Records) == limit {
+			page.Cursor = base64.RawURLEncoding.EncodeToString([]byte(lastKey))
+			break
+		}
+		r, key, err := scanRecord(rows)
+		if err != nil {
+			return pipeline.Page{}, fmt.Errorf("list events: %w", err)
+		}
+		page.Records = append(page.Records, r)
+		lastKey = key
+	}
+	if err := rows.Err(); err != nil {
+		return pipeline.Page{}, fmt.Errorf("list events: %w", err)
+	}
+	return page, nil
+}
+
+func decodeCursor(c string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		_, _, err = ddbitem.ParseReceivedKey(string(b))
+	}
+	if err != nil {
+		return "", pipeline.Errorf(pipeline.KindInvalid, "cursor %q is not one this server returned", c)
+	}
+	return string(b), nil
+}
+
+// StreamRecord is one change-stream record, the local equivalent of a DynamoDB Streams record.
+type StreamRecord struct {
+	Seq       int64
+	EventName string // "INSERT"
+	Keys      map[string]events.DynamoDBAttributeValue
+	NewImage  map[string]events.DynamoDBAttributeValue
+	SizeBytes int64
+	CreatedAt time.Time
+}
+
+// StreamFailure is a stream record a consumer gave up on (the on-failure destination).
+type StreamFailure struct {
+	ID       int64
+	Consumer string
+	Record   StreamRecord
+	Reason   string
+	FailedAt time.Time
+}
+
+// ReadStream returns up to max records after consumer's checkpoint, in sequence order.
+func (e *Engine) ReadStream(ctx context.Context, consumer string, max int) ([]StreamRecord, error) {
+	if max <= 0 {
+		max = 100
+	}
+	rows, err := e.rdb.QueryContext(ctx, `SELECT seq, event_name, keys, new_image, size_bytes, created_at FROM stream
+		WHERE seq > COALESCE((SELECT seq FROM checkpoints WHERE consumer = ?), 0) ORDER BY seq LIMIT ?`, consumer, max)
+	if err != nil {
+		return nil, fmt.Errorf("read stream for %s: %w", consumer, err)
+	}
+	defer rows.Close()
+	var out []StreamRecord
+	for rows.Next() {
+		var r StreamRecord
+		var keys, img string
+		var created int64
+		if err := rows.Scan(&r.Seq, &r.EventName, &keys, &img, &r.SizeBytes, &created); err != nil {
+			return nil, fmt.Errorf("read stream for %s: %w", consumer, err)
+		}
+		if err := json.Unmarshal([]byte(keys), &r.Keys); err != nil {
+			return nil, fmt.Errorf("read stream for %s: record %d keys: %w", consumer, r.Seq, err)
+		}
+		if err := json.Unmarshal([]byte(img), &r.NewImage); err != nil {
+			return nil, fmt.Errorf("read stream for %s: record %d image: %w", consumer, r.Seq, err)
+		}
+		r.CreatedAt = time.Unix(0, created)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read stream for %s: %w", consumer, err)
+	}
+	return out, nil
+}
+
+// streamWait returns a channel closed by the next stream append.
+func (e *Engine) streamWait() <-chan struct{} { return e.stream.wait() }
+
+// Checkpoint records that consumer has processed every record up to and including seq.
+// Checkpoints never move backwards.
+func (e *Engine) Checkpoint(ctx context.Context, consumer string, seq int64) error {
+	err := e.write(ctx, func(w *wtx) error {
+		_, err := w.Exec(`INSERT INTO checkpoints (consumer, seq) VALUES (?, ?)
+			ON CONFLICT (consumer) DO UPDATE SET seq = max(seq, excluded.seq)`, consumer, seq)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("checkpoint %s at %d: %w", consumer, seq, err)
+	}
+	return nil
+}
+
+// RecordStreamFailure keeps rec and why consumer gave up on it, like a stream trigger's
+// on-failure destination.
+func (e *Engine) RecordStreamFailure(ctx context.Context, consumer string, rec StreamRecord, reason string) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("record stream failure %d: %w", rec.Seq, err)
+	}
+	err = e.write(ctx, func(w *wtx) error {
+		_, err := w.Exec(`INSERT INTO stream_failures (consumer, seq, record, reason, failed_at) VALUES (?, ?, ?, ?, ?)`,
+			consumer, rec.Seq, string(b), reason, time.Now().UnixNano())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record stream failure %d for %s: %w", rec.Seq, consumer, err)
+	}
+	return nil
+}
+
+// ListStreamFailures returns up to max failures recorded for consumer, oldest first.
+func (e *Engine) ListStreamFailures(ctx context.Context, consumer string, max int) ([]StreamFailure, error) {
+	if max <= 0 {
+		max = 100
+	}
+	rows, err := e.rdb.QueryContext(ctx, `SELECT id, consumer, record, reason, failed_at FROM stream_failures
+		WHERE consumer = ? ORDER BY id LIMIT ?`, consumer, max)
+	if err != nil {
+		return nil, fmt.Errorf("list stream failures of %s: %w", consumer, err)
+	}
+	defer rows.Close()
+	var out []StreamFailure
+	for rows.Next() {
+		var f StreamFailure
+		var rec string
+		var at int64
+		if err := rows.Scan(&f.ID, &f.Consumer, &rec, &f.Reason, &at); err != nil {
+			return nil, fmt.Errorf("list stream failures of %s: %w", consumer, err)
+		}
+		if err := json.Unmarshal([]byte(rec), &f.Record); err != nil {
+			return nil, fmt.Errorf("list stream failures of %s: failure %d: %w", consumer, f.ID, err)
+		}
+		f.FailedAt = time.Unix(0, at)
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list stream failures of %s: %w", consumer, err)
+	}
+	return out, nil
+}
