@@ -1,0 +1,253 @@
+package main_test
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"hookline/pkg/event"
+	"hookline/pkg/lambdaio"
+)
+
+const crashSecret = "crash-test-secret"
+
+// TestKill9LosesNothingAcknowledged builds the real binary, posts a few hundred events
+// concurrently, kills the process with SIGKILL mid-stream, restarts it on the same data dir and
+// checks that every id that got a 202 is stored exactly once with exactly one email, and that
+// nothing un-acknowledged appears twice. Bounded: 300 requests, 60 s of waiting at most.
+func TestKill9LosesNothingAcknowledged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	sources := filepath.Join(dir, "sources.json")
+	must(t, os.WriteFile(sources, []byte(`{"sources":{"gh":{"scheme":"github","secrets":["`+crashSecret+`"]}}}`), 0o600))
+	addr := freeAddr(t)
+
+	p := startBinary(t, bin, addr, data, sources)
+	const total, workers = 300, 8
+	var (
+		mu    sync.Mutex
+		acked = map[string]string{} // delivery → event id
+		wg    sync.WaitGroup
+		next  = make(chan int)
+	)
+	client := &http.Client{Timeout: 5 * time.Second}
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				delivery := fmt.Sprintf("d-%03d", i)
+				if id, ok := postSigned(client, addr, delivery); ok {
+					mu.Lock()
+					acked[delivery] = id
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	killed := false
+	for i := range total {
+		next <- i
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if !killed && n >= total/3 {
+			must(t, p.Process.Signal(syscall.SIGKILL)) // mid-stream: workers still have requests in flight
+			killed = true
+		}
+	}
+	close(next)
+	wg.Wait()
+	_ = p.Wait()
+	if !killed {
+		t.Fatal("the process was never killed")
+	}
+	t.Logf("%d of %d requests acknowledged before and around the kill", len(acked), total)
+	if len(acked) == 0 || len(acked) == total {
+		t.Fatalf("acknowledged %d of %d: the kill did not land mid-stream", len(acked), total)
+	}
+
+	p2 := startBinary(t, bin, addr, data, sources)
+	deadline := time.Now().Add(60 * time.Second)
+	for delivery, id := range acked {
+		if want := event.DeliveryID("gh", delivery); id != want {
+			t.Fatalf("delivery %s got id %s, want %s", delivery, id, want)
+		}
+		for {
+			v, code := getEvent(t, client, addr, id)
+			if code == 200 && v.NotifiedAt != nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("acknowledged event %s (%s) not stored and notified after restart: %d %+v", id, delivery, code, v)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n := countFiles(t, filepath.Join(data, "outbox", id+"*")); n != 1 {
+			t.Errorf("event %s has %d emails, want 1", id, n)
+		}
+	}
+	// Every stored event, acknowledged or not, appears once, and is one we sent.
+	seen := map[string]int{}
+	cursor := ""
+	for {
+		page := listEvents(t, client, addr, cursor)
+		for _, e := range page.Events {
+			seen[e.ID]++
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	sent := map[string]bool{}
+	for i := range total {
+		sent[event.DeliveryID("gh", fmt.Sprintf("d-%03d", i))] = true
+	}
+	for id, n := range seen {
+		if n != 1 || !sent[id] {
+			t.Errorf("stored event %s appears %d times (sent by us: %v)", id, n, sent[id])
+		}
+	}
+	t.Logf("stored after restart: %d events (%d acknowledged, %d more that were accepted as the process died)", len(seen), len(acked), len(seen)-len(acked))
+
+	// SIGTERM drains and exits cleanly.
+	must(t, p2.Process.Signal(syscall.SIGTERM))
+	done := make(chan error, 1)
+	go func() { done <- p2.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		_ = p2.Process.Kill()
+		t.Error("did not exit within 20s of SIGTERM")
+	}
+}
+
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go is not on PATH")
+	}
+	bin := filepath.Join(t.TempDir(), "hookline")
+	out, err := exec.Command(goBin, "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func startBinary(t *testing.T, bin, addr, data, sources string) *exec.Cmd {
+	t.Helper()
+	// Messages in flight at the kill are redelivered after the visibility timeout, as on SQS;
+	// a short one keeps the test fast.
+	cmd := exec.Command(bin, "local", "--addr", addr, "--data", data, "--sources", sources, "--log-level", "warn", "--visibility-timeout", "2s")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	must(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return cmd
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hookline did not become healthy: %v\n%s", err, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func postSigned(c *http.Client, addr, delivery string) (string, bool) {
+	body := `{"delivery":"` + delivery + `","zen":"Anything added dilutes everything else."}`
+	mac := hmac.New(sha256.New, []byte(crashSecret))
+	mac.Write([]byte(body))
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/webhooks/gh", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Set("X-GitHub-Delivery", delivery)
+	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", false
+	}
+	defer resp.Body.Close()
+	var out struct{ ID, Status string }
+	if resp.StatusCode != http.StatusAccepted || json.NewDecoder(resp.Body).Decode(&out) != nil {
+		return "", false
+	}
+	return out.ID, true
+}
+
+func getEvent(t *testing.T, c *http.Client, addr, id string) (lambdaio.EventView, int) {
+	t.Helper()
+	resp, err := c.Get("http://" + addr + "/events/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v lambdaio.EventView
+	_ = json.NewDecoder(resp.Body).Decode(&v)
+	return v, resp.StatusCode
+}
+
+func listEvents(t *testing.T, c *http.Client, addr, cursor string) lambdaio.ListView {
+	t.Helper()
+	resp, err := c.Get("http://" + addr + "/events?limit=100&cursor=" + cursor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var v lambdaio.ListView
+	if resp.StatusCode != 200 || json.Unmarshal(b, &v) != nil {
+		t.Fatalf("GET /events: %d %s", resp.StatusCode, b)
+	}
+	return v
+}
+
+func countFiles(t *testing.T, pattern string) int {
+	t.Helper()
+	m, err := filepath.Glob(pattern)
+	must(t, err)
+	return len(m)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

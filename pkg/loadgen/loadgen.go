@@ -1,0 +1,252 @@
+// Package loadgen drives a running hookline with signed webhooks at a fixed rate (an open-loop
+// load: requests are sent on schedule whether or not earlier ones have answered, so slow
+// answers show up as latency instead of silently lowering the rate) and reports time to 202,
+// then reads the history to report 202→stored and 202→emailed. It only talks to the URL it is
+// given; the tests and `make bench` point it at 127.0.0.1.
+package loadgen
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"hookline/pkg/lambdaio"
+)
+
+// Config is one load run.
+type Config struct {
+	URL      string        // base URL, e.g. http://127.0.0.1:8080
+	Source   string        // a github-scheme source
+	Secret   string        // its secret
+	Rate     int           // requests per second; 0 = as fast as Workers allow (closed loop)
+	Duration time.Duration // how long to send
+	Workers  int           // concurrent connections (default 64)
+	BodySize int           // bytes of JSON body (default 1024)
+	RunID    string        // prefix of delivery ids, so runs never collide
+	Settle   time.Duration // how long to wait for processing after sending (default 60 s)
+}
+
+// Result holds what a run measured.
+type Result struct {
+	Sent, Accepted, Failed int
+	SendSeconds            float64
+	AcceptedPerSec         float64
+	P50Accept, P99Accept   time.Duration // client-side time to 202
+	MaxAccept              time.Duration
+	Processed              int     // accepted events seen notified in the history
+	ProcessedPerSec        float64 // processed / (last notified_at - first received_at)
+	P50Stored, P99Stored   time.Duration
+	P50Emailed, P99Emailed time.Duration
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("sent %d in %.1fs: %d accepted (%.0f/s), %d failed; time to 202 p50 %v p99 %v max %v\n"+
+		"processed %d (%.0f events/s stored+emailed); 202→stored p50 %v p99 %v; 202→emailed p50 %v p99 %v",
+		r.Sent, r.SendSeconds, r.Accepted, r.AcceptedPerSec, r.Failed, r.P50Accept, r.P99Accept, r.MaxAccept,
+		r.Processed, r.ProcessedPerSec, r.P50Stored, r.P99Stored, r.P50Emailed, r.P99Emailed)
+}
+
+// Run sends the load, waits for processing and measures.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 64
+	}
+	if cfg.BodySize <= 0 {
+		cfg.BodySize = 1024
+	}
+	if cfg.Settle <= 0 {
+		cfg.Settle = 60 * time.Second
+	}
+	if cfg.RunID == "" {
+		cfg.RunID = strconv.FormatInt(time.Now().UnixNano(), 36)
+	}
+	tr := &http.Transport{MaxIdleConnsPerHost: cfg.Workers, MaxConnsPerHost: cfg.Workers}
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	defer tr.CloseIdleConnections()
+
+	pad := strings.Repeat("x", max(0, cfg.BodySize-60))
+	var (
+		seq       atomic.Int64
+		mu        sync.Mutex
+		latencies []time.Duration
+		ids       []string
+		failed    int
+	)
+	send := func() {
+		n := seq.Add(1)
+		delivery := cfg.RunID + "-" + strconv.FormatInt(n, 10)
+		body := `{"delivery":"` + delivery + `","pad":"` + pad + `"}`
+		mac := hmac.New(sha256.New, []byte(cfg.Secret))
+		mac.Write([]byte(body))
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, cfg.URL+"/webhooks/"+cfg.Source, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-GitHub-Event", "load")
+		req.Header.Set("X-GitHub-Delivery", delivery)
+		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+		start := time.Now()
+		resp, err := client.Do(req)
+		d := time.Since(start)
+		var out struct{ ID string }
+		ok := err == nil && resp.StatusCode == http.StatusAccepted
+		if err == nil {
+			ok = ok && json.NewDecoder(resp.Body).Decode(&out) == nil
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if ok {
+			latencies = append(latencies, d)
+			ids = append(ids, out.ID)
+		} else {
+			failed++
+		}
+	}
+
+	start := time.Now()
+	deadline := start.Add(cfg.Duration)
+	work := make(chan struct{}, cfg.Workers)
+	var wg sync.WaitGroup
+	for range cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range work {
+				send()
+			}
+		}()
+	}
+	if cfg.Rate > 0 {
+		interval := time.Second / time.Duration(cfg.Rate)
+		for i := 0; ; i++ {
+			at := start.Add(time.Duration(i) * interval)
+			if at.After(deadline) || ctx.Err() != nil {
+				break
+			}
+			time.Sleep(time.Until(at))
+			work <- struct{}{} // blocks only if every worker is busy: then latency grows, as it should show
+		}
+	} else {
+		for time.Now().Before(deadline) && ctx.Err() == nil {
+			work <- struct{}{}
+		}
+	}
+	close(work)
+	wg.Wait()
+	sendSecs := time.Since(start).Seconds()
+
+	res := Result{Sent: int(seq.Load()), Accepted: len(ids), Failed: failed, SendSeconds: sendSecs}
+	res.AcceptedPerSec = float64(res.Accepted) / sendSecs
+	slices.Sort(latencies)
+	res.P50Accept, res.P99Accept = pct(latencies, 50), pct(latencies, 99)
+	if len(latencies) > 0 {
+		res.MaxAccept = latencies[len(latencies)-1]
+	}
+	return res, measureProcessing(ctx, client, cfg, ids, &res)
+}
+
+// measureProcessing waits until every accepted event is notified (or Settle passes) and reads
+// the server-side timestamps from the history.
+func measureProcessing(ctx context.Context, c *http.Client, cfg Config, ids []string, res *Result) error {
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	deadline := time.Now().Add(cfg.Settle)
+	var views map[string]lambdaio.EventView
+	for {
+		var err error
+		views, err = history(ctx, c, cfg.URL, want)
+		if err != nil {
+			return err
+		}
+		done := 0
+		for _, v := range views {
+			if v.NotifiedAt != nil {
+				done++
+			}
+		}
+		if done == len(want) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	var stored, emailed []time.Duration
+	var first, last time.Time
+	for _, v := range views {
+		stored = append(stored, v.StoredAt.Sub(v.ReceivedAt))
+		if v.NotifiedAt == nil {
+			continue
+		}
+		res.Processed++
+		emailed = append(emailed, v.NotifiedAt.Sub(v.ReceivedAt))
+		if first.IsZero() || v.ReceivedAt.Before(first) {
+			first = v.ReceivedAt
+		}
+		if v.NotifiedAt.After(last) {
+			last = *v.NotifiedAt
+		}
+	}
+	slices.Sort(stored)
+	slices.Sort(emailed)
+	res.P50Stored, res.P99Stored = pct(stored, 50), pct(stored, 99)
+	res.P50Emailed, res.P99Emailed = pct(emailed, 50), pct(emailed, 99)
+	if span := last.Sub(first).Seconds(); span > 0 {
+		res.ProcessedPerSec = float64(res.Processed) / span
+	}
+	return nil
+}
+
+// history pages through GET /events?type=load and keeps the events of this run.
+func history(ctx context.Context, c *http.Client, base string, want map[string]bool) (map[string]lambdaio.EventView, error) {
+	out := make(map[string]lambdaio.EventView, len(want))
+	cursor := ""
+	for {
+		u := base + "/events?type=load&limit=1000"
+		if cursor != "" {
+			u += "&cursor=" + url.QueryEscape(cursor)
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("read history: %w", err)
+		}
+		var page lambdaio.ListView
+		err = json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			return nil, fmt.Errorf("read history: status %d: %v", resp.StatusCode, err)
+		}
+		for _, v := range page.Events {
+			if want[v.ID] {
+				out[v.ID] = v
+			}
+		}
+		if cursor = page.NextCursor; cursor == "" || len(out) == len(want) {
+			return out, nil
+		}
+	}
+}
+
+func pct(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := (len(sorted)*p + 99) / 100
+	if i > 0 {
+		i--
+	}
+	return sorted[i].Round(10 * time.Microsecond)
+}

@@ -1,0 +1,48 @@
+package localrun
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"hookline/pkg/source"
+)
+
+// DemoBody is the body of the printed curl example.
+const DemoBody = `{"zen":"Design for failure.","hook_id":1}`
+
+// DemoSignature is what GitHub would send in X-Hub-Signature-256 for body and secret.
+func DemoSignature(secret, body string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(body))
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+func printBanner(w io.Writer, url string, cfg Config, set *source.Set, demo *demoSecrets) {
+	fmt.Fprintf(w, "hookline local is listening on %s\n", url)
+	fmt.Fprintf(w, "  data:    %s (events, queues and stream in %s)\n", cfg.DataDir, DBFile)
+	if cfg.SMTPAddr != "" {
+		fmt.Fprintf(w, "  email:   SMTP to %s\n", cfg.SMTPAddr)
+	} else {
+		fmt.Fprintf(w, "  email:   .eml files in %s\n", filepath.Join(cfg.DataDir, OutboxDir))
+	}
+	fmt.Fprintf(w, "  history: %s/events\n\nsources:\n", url)
+	for _, name := range set.Names() {
+		src, _, _ := set.Lookup(context.Background(), name)
+		fmt.Fprintf(w, "  %-12s %-18s POST %s/webhooks/%s\n", name, src.Scheme, url, name)
+	}
+	if demo == nil {
+		fmt.Fprintf(w, "\nsend a signed webhook with: hookline send --help\n\n")
+		return
+	}
+	fmt.Fprintf(w, "\ndemo secrets (generated, kept in %s): demo=%s postman=%s\n", cfg.DataDir, demo.GitHub, demo.Token)
+	fmt.Fprintf(w, "\ntry it (signed the way GitHub signs):\n\n")
+	fmt.Fprintf(w, "  curl -i %s/webhooks/demo \\\n    -H 'Content-Type: application/json' -H 'X-GitHub-Event: ping' \\\n    -H 'X-Hub-Signature-256: %s' \\\n    -d '%s'\n\n",
+		url, DemoSignature(demo.GitHub, DemoBody), DemoBody)
+	fmt.Fprintf(w, "  curl -i %s/webhooks/postman -H 'Authorization: Bearer %s' \\\n    -H 'Content-Type: text/plain' -d 'A new message has been published'\n\n", url, demo.Token)
+	fmt.Fprintf(w, "then: curl -s %s/events   (stored and notified within a second)\n\n", url)
+}

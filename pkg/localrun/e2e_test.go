@@ -1,0 +1,338 @@
+package localrun_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hookline/pkg/lambdaio"
+	"hookline/pkg/local"
+	"hookline/pkg/localrun"
+	"hookline/pkg/pipeline"
+)
+
+// vector is one provider-signed request from pkg/verify/testdata (made by the providers' own
+// libraries, see .tools/vectors/sign.mjs).
+type vector struct {
+	Provider string            `json:"provider"`
+	Name     string            `json:"name"`
+	Secret   string            `json:"secret"`
+	Body     string            `json:"body"`
+	Headers  map[string]string `json:"headers"`
+}
+
+func loadVectors(t *testing.T) []vector {
+	t.Helper()
+	b, err := os.ReadFile("../verify/testdata/vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs []vector
+	if err := json.Unmarshal(b, &vs); err != nil {
+		t.Fatal(err)
+	}
+	return vs
+}
+
+// The vectors were signed at fixed times in the past; this tolerance admits them. The
+// "strict" sources keep the default five minutes to prove stale requests are refused.
+const vectorTolerance = "150000h"
+
+func sourcesFor(t *testing.T, vs []vector) string {
+	t.Helper()
+	scheme := map[string]string{"github": "github", "stripe": "stripe", "standard-webhooks": "standard-webhooks", "svix": "standard-webhooks", "intdash": "intdash"}
+	secrets := map[string][]string{}
+	for _, v := range vs {
+		if !contains(secrets[v.Provider], v.Secret) {
+			secrets[v.Provider] = append(secrets[v.Provider], v.Secret)
+		}
+	}
+	cfg := map[string]map[string]any{}
+	for p, s := range secrets {
+		c := map[string]any{"scheme": scheme[p], "secrets": s}
+		if p == "stripe" || p == "standard-webhooks" || p == "svix" {
+			c["tolerance"] = vectorTolerance
+		}
+		cfg[p] = c
+	}
+	cfg["strict"] = map[string]any{"scheme": "standard-webhooks", "secrets": secrets["standard-webhooks"]}
+	cfg["postman"] = map[string]any{"scheme": "token", "secrets": []string{"dev-token"}}
+	b, _ := json.Marshal(map[string]any{"sources": cfg})
+	path := filepath.Join(t.TempDir(), "sources.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+type server struct {
+	url  string
+	data string
+	stop func()
+}
+
+func start(t *testing.T, sources string, maxReceives int) *server {
+	t.Helper()
+	data := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	var logs bytes.Buffer
+	cfg := localrun.Config{
+		Addr: "127.0.0.1:0", DataDir: data, SourcesFile: sources,
+		Visibility: time.Second, MaxReceives: maxReceives, Durability: local.DurabilityProcess,
+		Log: slog.New(slog.NewJSONHandler(&syncWriter{w: &logs}, nil)),
+	}
+	go func() { done <- localrun.Run(ctx, cfg, io.Discard, ready) }()
+	select {
+	case addr := <-ready:
+		s := &server{url: "http://" + addr, data: data}
+		s.stop = func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		}
+		t.Cleanup(s.stop)
+		return s
+	case err := <-done:
+		t.Fatalf("Run returned before listening: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not start")
+	}
+	return nil
+}
+
+func (s *server) post(t *testing.T, source string, headers map[string]string, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, s.url+"/webhooks/"+source, strings.NewReader(body))
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	b, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(b, &out)
+	return resp.StatusCode, out
+}
+
+func (s *server) getEvent(t *testing.T, id string) (int, lambdaio.EventView) {
+	t.Helper()
+	resp, err := http.Get(s.url + "/events/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v lambdaio.EventView
+	_ = json.NewDecoder(resp.Body).Decode(&v)
+	return resp.StatusCode, v
+}
+
+// waitNotified polls the history until the event is notified or the deadline passes.
+func (s *server) waitNotified(t *testing.T, id string) lambdaio.EventView {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, v := s.getEvent(t, id)
+		if code == 200 && v.NotifiedAt != nil {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("event %s not stored and notified within 10s (last status %d %+v)", id, code, v)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (s *server) emails(t *testing.T, id string) int {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(s.data, "outbox", id+"*.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(files)
+}
+
+func TestEndToEndEveryScheme(t *testing.T) {
+	vs := loadVectors(t)
+	s := start(t, sourcesFor(t, vs), 5)
+	for _, v := range vs {
+		t.Run(v.Name, func(t *testing.T) {
+			code, out := s.post(t, v.Provider, v.Headers, v.Body)
+			if code != http.StatusAccepted || out["status"] != "accepted" {
+				t.Fatalf("got %d %v", code, out)
+			}
+			id := out["id"].(string)
+			ev := s.waitNotified(t, id)
+			if ev.Source != v.Provider || ev.Status != "notified" || ev.StoredAt.IsZero() {
+				t.Errorf("history = %+v", ev)
+			}
+			if n := s.emails(t, id); n != 1 {
+				t.Errorf("%d emails for %s, want 1", n, id)
+			}
+		})
+	}
+}
+
+func TestEndToEndRejections(t *testing.T) {
+	vs := loadVectors(t)
+	s := start(t, sourcesFor(t, vs), 5)
+	var gh, sw vector
+	for _, v := range vs {
+		switch v.Name {
+		case "github/json":
+			gh = v
+		case "standard-webhooks/spec":
+			sw = v
+		}
+	}
+	tampered := gh.Body[:len(gh.Body)-2] + "2}}"
+	wrongSecret := map[string]string{"X-Hub-Signature-256": "sha256=" + strings.Repeat("0", 64), "Content-Type": "application/json"}
+	cases := []struct {
+		name, source string
+		headers      map[string]string
+		body         string
+		want         int
+		detail       string
+	}{
+		{"tampered body", "github", gh.Headers, tampered, 401, "no matching signature"},
+		{"wrong secret", "github", wrongSecret, gh.Body, 401, "no matching signature"},
+		{"stale timestamp", "strict", sw.Headers, sw.Body, 401, "timestamp outside tolerance"},
+		{"unknown source", "nope", gh.Headers, gh.Body, 404, `no source named "nope"`},
+		{"missing token", "postman", map[string]string{"Content-Type": "text/plain"}, "hi", 401, "missing signature"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, out := s.post(t, c.source, c.headers, c.body)
+			if code != c.want || !strings.Contains(fmt.Sprint(out["detail"]), c.detail) {
+				t.Errorf("got %d %v, want %d with %q", code, out, c.want, c.detail)
+			}
+		})
+	}
+	// Nothing was stored by any of them.
+	resp, err := http.Get(s.url + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list lambdaio.ListView
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || len(list.Events) != 0 {
+		t.Errorf("history after rejections: %v %+v", err, list)
+	}
+	// A browser GET gets a clear 405 problem.
+	get, err := http.Get(s.url + "/webhooks/github")
+	if err != nil {
+		t.Fatal(err)
+	}
+	get.Body.Close()
+	if get.StatusCode != 405 || get.Header.Get("Content-Type") != "application/problem+json" || get.Header.Get("Allow") != "POST" {
+		t.Errorf("GET /webhooks/github: %d %v", get.StatusCode, get.Header)
+	}
+}
+
+func TestEndToEndDuplicateDelivery(t *testing.T) {
+	vs := loadVectors(t)
+	s := start(t, sourcesFor(t, vs), 5)
+	var sw vector
+	for _, v := range vs {
+		if v.Name == "standard-webhooks/unicode" {
+			sw = v
+		}
+	}
+	ids := map[string]bool{}
+	for range 3 {
+		code, out := s.post(t, "standard-webhooks", sw.Headers, sw.Body)
+		if code != 202 {
+			t.Fatalf("got %d %v", code, out)
+		}
+		ids[out["id"].(string)] = true
+	}
+	if len(ids) != 1 {
+		t.Fatalf("three deliveries of one webhook-id got ids %v, want one", ids)
+	}
+	for id := range ids {
+		s.waitNotified(t, id)
+		time.Sleep(300 * time.Millisecond) // give duplicates the chance to show up
+		if n := s.emails(t, id); n != 1 {
+			t.Errorf("%d emails for one delivery sent three times, want 1", n)
+		}
+		resp, _ := http.Get(s.url + "/events")
+		var list lambdaio.ListView
+		_ = json.NewDecoder(resp.Body).Decode(&list)
+		resp.Body.Close()
+		if len(list.Events) != 1 {
+			t.Errorf("history has %d events, want 1", len(list.Events))
+		}
+	}
+}
+
+// syncWriter serialises log writes from the server's goroutines.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// TestEndToEndPoisonMessage puts a message no subscriber can store on the bus (through a second
+// connection to the same database file, as a foreign publisher would) and watches it land in
+// the DLQ after maxReceiveCount deliveries, with the reason.
+func TestEndToEndPoisonMessage(t *testing.T) {
+	vs := loadVectors(t)
+	s := start(t, sourcesFor(t, vs), 2)
+	eng, err := local.Open(filepath.Join(s.data, localrun.DBFile), local.Options{Durability: local.DurabilityProcess, SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	ctx := context.Background()
+	if err := eng.Topic(localrun.EventsTopic).Publish(ctx, pipeline.Message{ID: "poison-1", Source: "github", Type: "push", Body: []byte(`{"not":"an event"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		dead, err := eng.ListDLQ(ctx, localrun.EventsDLQ, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(dead) == 1 {
+			d := dead[0]
+			if string(d.Body) != `{"not":"an event"}` || d.ReceiveCount < 2 || d.Reason == "" {
+				t.Errorf("dead letter = %+v", d)
+			}
+			t.Logf("DLQ: receive count %d, reason %q", d.ReceiveCount, d.Reason)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("poison message not in the DLQ after 20s (DLQ has %d)", len(dead))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

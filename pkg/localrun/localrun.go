@@ -1,0 +1,236 @@
+// Package localrun assembles `hookline local`: the same Lambda handlers as on AWS (ingest,
+// subscriber, notifier, history) wired to the embedded engine in pkg/local, behind an HTTP
+// server that speaks API Gateway's payload format. cmd/hookline only parses flags and calls Run.
+package localrun
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"hookline/pkg/email"
+	"hookline/pkg/lambdaio"
+	"hookline/pkg/local"
+	"hookline/pkg/pipeline"
+	"hookline/pkg/source"
+)
+
+// Names of the local topology; the CDK stack creates the same pieces on AWS.
+const (
+	EventsTopic    = "events"
+	EventsQueue    = "events"
+	EventsDLQ      = "events-dlq"
+	StreamConsumer = "notifier"
+	DBFile         = "hookline.db"
+	OutboxDir      = "outbox"
+)
+
+// Defaults shared with the CDK stack (infra/): a subscriber timeout of 10 s gives a visibility
+// timeout of 60 s (6×), and a message is tried 5 times before it goes to the DLQ.
+const (
+	DefaultVisibilityTimeout = 60 * time.Second
+	DefaultMaxReceiveCount   = 5
+)
+
+// Config is everything `hookline local` can be told.
+type Config struct {
+	Addr        string // listen address; default 127.0.0.1:8080
+	DataDir     string // default .hookline
+	SourcesFile string // "" = generate demo sources in DataDir
+	SMTPAddr    string // "" = write .eml files to DataDir/outbox
+	MailFrom    string
+	MailTo      string
+	Templates   string        // email templates directory; "" = built-in
+	Visibility  time.Duration // queue visibility timeout
+	MaxReceives int           // maxReceiveCount before the DLQ
+	Durability  local.Durability
+	Log         *slog.Logger
+}
+
+func (c *Config) defaults() {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = ".hookline"
+	}
+	if c.Visibility <= 0 {
+		c.Visibility = DefaultVisibilityTimeout
+	}
+	if c.MaxReceives <= 0 {
+		c.MaxReceives = DefaultMaxReceiveCount
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+}
+
+// Run serves until ctx is cancelled, then stops taking requests, drains in-flight work and
+// closes the engine. ready, if not nil, receives the bound address once the server listens.
+func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string) error {
+	cfg.defaults()
+	log := cfg.Log
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	sources, demo, err := loadSources(cfg)
+	if err != nil {
+		return err
+	}
+	composer, err := email.NewComposer(cfg.Templates, 0)
+	if err != nil {
+		return err
+	}
+	var mailer pipeline.Mailer = &email.Outbox{
+		Dir: filepath.Join(cfg.DataDir, OutboxDir), From: cfg.MailFrom, To: cfg.MailTo,
+		Sync: cfg.Durability == local.DurabilityPowerLoss,
+	}
+	if cfg.SMTPAddr != "" {
+		mailer = &email.SMTP{Addr: cfg.SMTPAddr, From: cfg.MailFrom, To: cfg.MailTo}
+	}
+
+	eng, err := local.Open(filepath.Join(cfg.DataDir, DBFile), local.Options{Durability: cfg.Durability, Log: log})
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	if err := setupTopology(ctx, eng, cfg); err != nil {
+		return err
+	}
+	store := eng.Events()
+
+	ingest := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: sources, Publisher: eng.Topic(EventsTopic)}, Log: log}
+	history := &lambdaio.HistoryHandler{History: store, Log: log}
+	subscriber := &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: store}, Log: log}
+	notifier := &lambdaio.NotifierHandler{Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: mailer}, Log: log}
+
+	gw := &local.Gateway{Log: log, Routes: []local.Route{
+		{Method: "ANY", Pattern: "/webhooks/{source}", Handler: ingest.Handle},
+		{Method: http.MethodGet, Pattern: "/events", Handler: history.Handle},
+		{Method: http.MethodGet, Pattern: "/events/{id}", Handler: history.Handle},
+		{Method: http.MethodGet, Pattern: "/healthz", Handler: healthz(eng)},
+	}}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another hookline running? use --addr)", cfg.Addr, err)
+	}
+	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+
+	runCtx, stopRunner := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRunner()
+	runner := &local.Runner{
+		Engine: eng, Queue: EventsQueue, Subscriber: subscriber.Handle,
+		StreamConsumer: StreamConsumer, Notifier: notifier.Handle, Log: log,
+	}
+	runnerDone := make(chan error, 1)
+	go func() { runnerDone <- runner.Run(runCtx) }()
+	serveDone := make(chan error, 1)
+	go func() { serveDone <- srv.Serve(ln) }()
+
+	printBanner(stdout, "http://"+ln.Addr().String(), cfg, sources, demo)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-serveDone:
+	}
+	// Stop taking requests first (in-flight ones finish and get their 202), then let the
+	// runner finish the batches it holds; whatever is still queued waits in the file.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("http shutdown", "error", err.Error())
+	}
+	stopRunner()
+	if err := <-runnerDone; err != nil && !errors.Is(err, context.Canceled) {
+		log.Warn("runner stopped with an error", "error", err.Error())
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", serveErr)
+	}
+	log.Info("stopped; queued work resumes on the next start", "data", cfg.DataDir)
+	return nil
+}
+
+func setupTopology(ctx context.Context, eng *local.Engine, cfg Config) error {
+	if err := eng.CreateQueue(ctx, EventsDLQ, local.QueueConfig{VisibilityTimeout: cfg.Visibility}); err != nil {
+		return err
+	}
+	if err := eng.CreateQueue(ctx, EventsQueue, local.QueueConfig{VisibilityTimeout: cfg.Visibility, MaxReceiveCount: cfg.MaxReceives, DeadLetterQueue: EventsDLQ}); err != nil {
+		return err
+	}
+	return eng.Subscribe(ctx, EventsTopic, EventsQueue)
+}
+
+func healthz(eng *local.Engine) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return func(ctx context.Context, _ events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		visible, inflight, err := eng.Depth(ctx, EventsQueue)
+		if err != nil {
+			return lambdaio.ProblemResponse(&pipeline.Error{Kind: pipeline.KindUnavailable, Detail: "the local engine cannot be read", Err: err}, "/healthz"), nil
+		}
+		dead, _, err := eng.Depth(ctx, EventsDLQ)
+		if err != nil {
+			return lambdaio.ProblemResponse(&pipeline.Error{Kind: pipeline.KindUnavailable, Detail: "the local engine cannot be read", Err: err}, "/healthz"), nil
+		}
+		body := fmt.Sprintf(`{"status":"ok","queue":{"visible":%d,"in_flight":%d},"dlq":%d}`, visible, inflight, dead)
+		return events.APIGatewayV2HTTPResponse{StatusCode: 200, Headers: map[string]string{"Content-Type": "application/json"}, Body: body}, nil
+	}
+}
+
+// demoSecrets are generated once per data dir, so printed curl commands keep working across
+// restarts.
+type demoSecrets struct{ GitHub, Token string }
+
+func loadSources(cfg Config) (*source.Set, *demoSecrets, error) {
+	if cfg.SourcesFile != "" {
+		set, err := source.Load(cfg.SourcesFile)
+		return set, nil, err
+	}
+	d := &demoSecrets{}
+	var err error
+	if d.GitHub, err = persistentSecret(filepath.Join(cfg.DataDir, "demo-secret")); err != nil {
+		return nil, nil, err
+	}
+	if d.Token, err = persistentSecret(filepath.Join(cfg.DataDir, "postman-token")); err != nil {
+		return nil, nil, err
+	}
+	set, err := source.New(source.File{Sources: map[string]source.Config{
+		"demo":    {Scheme: source.SchemeGitHub, Secrets: []string{d.GitHub}},
+		"postman": {Scheme: source.SchemeToken, Secrets: []string{d.Token}},
+	}})
+	return set, d, err
+}
+
+func persistentSecret(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		if s := strings.TrimSpace(string(b)); s != "" {
+			return s, nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	var raw [16]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", fmt.Errorf("generate a dev secret: %w", err)
+	}
+	s := "dev-" + hex.EncodeToString(raw[:])
+	if err := os.WriteFile(path, []byte(s+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return s, nil
+}
