@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"hookline/pkg/lambdaio"
+	"hookline/pkg/pipeline"
 )
 
 // Route maps an API Gateway route key to a Lambda handler.
@@ -126,22 +128,28 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	requestID := newRequestID()
 	w.Header().Set("Apigw-Requestid", requestID)
 	log := g.logger().With("request_id", requestID, "method", r.Method, "path", r.URL.Path)
-	status := g.serve(w, r, requestID, start, log)
-	log.Info("request", "status", status, "duration", time.Since(start))
+	status, handled := g.serve(w, r, requestID, start, log)
+	// The handlers log each request they answer, with its event id; this access line (like
+	// API Gateway's access log) only needs to be seen for what never reached a handler.
+	level := slog.LevelDebug
+	if !handled {
+		level = slog.LevelWarn
+	}
+	log.Log(r.Context(), level, "request", "status", status, "duration", time.Since(start))
 }
 
-func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string, start time.Time, log *slog.Logger) int {
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string, start time.Time, log *slog.Logger) (status int, handled bool) {
 	rawPath := r.URL.EscapedPath()
 	rt, params, allow := g.route(r.Method, rawPath)
 	if rt == nil {
 		if len(allow) == 0 {
-			return writeProblem(w, http.StatusNotFound, fmt.Sprintf("no route matches %s", r.URL.Path))
+			return writeProblem(w, pipeline.KindNotFound, fmt.Sprintf("no route matches %s", r.URL.Path)), false
 		}
 		if slices.Contains(allow, "ANY") {
 			allow = []string{"ANY"} // unreachable in practice: ANY matches every method
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		return writeProblem(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(allow, ", ")))
+		return writeProblem(w, pipeline.KindMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(allow, ", "))), false
 	}
 
 	limit := g.MaxBodyBytes
@@ -149,15 +157,15 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string
 		limit = DefaultMaxBodyBytes
 	}
 	if r.ContentLength > limit {
-		return writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is %d bytes; the limit is %d", r.ContentLength, limit))
+		return writeProblem(w, pipeline.KindTooLarge, fmt.Sprintf("the body is %d bytes; the limit is %d", r.ContentLength, limit)), false
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is over the %d-byte limit", limit))
+			return writeProblem(w, pipeline.KindTooLarge, fmt.Sprintf("the body is over the %d-byte limit", limit)), false
 		}
-		return writeProblem(w, http.StatusBadRequest, "the request body could not be read")
+		return writeProblem(w, pipeline.KindInvalid, "the request body could not be read"), false
 	}
 
 	req := buildRequest(r, rt, params, body, requestID, start)
@@ -165,9 +173,9 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string
 	if err != nil {
 		// Lambda would answer 500 "Internal Server Error"; the cause stays in the log.
 		log.Error("handler failed", "route", req.RouteKey, "err", err)
-		return writeProblem(w, http.StatusInternalServerError, "an internal error occurred; it has been logged")
+		return writeProblem(w, pipeline.KindInternal, ""), false
 	}
-	return writeResponse(w, resp, log)
+	return writeResponse(w, resp, log), true
 }
 
 // buildRequest is the API Gateway HTTP API payload format 2.0 request for r.
@@ -291,7 +299,7 @@ func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse, 
 		b, err := base64.StdEncoding.DecodeString(resp.Body)
 		if err != nil {
 			log.Error("handler returned an invalid base64 body", "err", err)
-			return writeProblem(w, http.StatusInternalServerError, "an internal error occurred; it has been logged")
+			return writeProblem(w, pipeline.KindInternal, "")
 		}
 		body = b
 	}
@@ -320,19 +328,16 @@ func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse, 
 	return status
 }
 
-type problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail"`
-}
-
-func writeProblem(w http.ResponseWriter, status int, detail string) int {
-	b, _ := json.Marshal(problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail})
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	w.Write(b)
-	return status
+// writeProblem answers with the same problem+json the handlers use (lambdaio owns the one
+// mapping from kinds to statuses).
+func writeProblem(w http.ResponseWriter, kind pipeline.Kind, detail string) int {
+	resp := lambdaio.ProblemResponse(&pipeline.Error{Kind: kind, Detail: detail}, "")
+	for k, v := range resp.Headers {
+		w.Header().Set(k, v)
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.WriteString(w, resp.Body)
+	return resp.StatusCode
 }
 
 // newRequestID returns an id shaped like API Gateway's (e.g. "JKJaXmPLvHcESHA=").
