@@ -25,8 +25,9 @@ tools: .tools/node_modules/.package-lock.json ## install pinned npm test tools i
 run: deps ## run the whole pipeline locally on 127.0.0.1:8080 (state in .hookline/)
 	$(GO) run ./cmd/hookline local $(ARGS)
 
-test: deps tools vet ## install what tests need, vet, and run every test
+test: deps tools vet ## install what tests need, vet, run every test (CDK assertions included), synth the stack
 	$(GO) test -count=1 ./...
+	$(MAKE) synth-check
 
 vet:
 	$(GO) vet ./...
@@ -42,3 +43,36 @@ bench: ## run the Go benchmarks (see BENCHMARKS.md)
 
 clean:
 	rm -rf build cdk.out
+
+# ── AWS: the CDK app in infra/ (issue 5) ──────────────────────────────────────────────────
+# The CDK CLI is pinned in .tools/ (npm aws-cdk@2.1148.1) and runs with notices, telemetry and
+# version checks off; `cdk synth` needs no credentials. CDK_ARGS passes anything else, e.g.
+# CDK_ARGS='-c dev=true' for a disposable stack (see infra/doc.go for every context key).
+CDK := .tools/node_modules/.bin/cdk
+CDK_FLAGS := --no-notices
+export CDK_DISABLE_CLI_TELEMETRY := true
+
+.PHONY: synth synth-check diff deploy destroy infra-test
+
+synth: tools ## build the functions and print the stack's CloudFormation template (offline)
+	$(MAKE) lambdas
+	$(CDK) synth $(CDK_FLAGS) $(CDK_ARGS)
+
+synth-check: tools ## synth through the CDK CLI and cdk.json, quietly: a broken stack fails make test
+	$(MAKE) lambdas
+	$(CDK) synth $(CDK_FLAGS) --quiet $(CDK_ARGS)
+
+diff: tools ## show what deploy would change (needs AWS credentials)
+	$(MAKE) lambdas
+	$(CDK) diff $(CDK_FLAGS) $(CDK_ARGS)
+
+deploy: tools ## deploy to AWS: make deploy EMAIL=you@example.com (EMAIL needed the first time)
+	$(MAKE) lambdas
+	$(CDK) deploy $(CDK_FLAGS) $(if $(EMAIL),--parameters NotifyEmail=$(EMAIL)) $(CDK_ARGS)
+
+destroy: tools ## delete the stack; table, secret, key and logs are kept unless deployed with dev=true
+	$(MAKE) lambdas
+	$(CDK) destroy $(CDK_FLAGS) $(CDK_ARGS)
+
+infra-test: deps ## CDK assertion tests and the cdk-nag AwsSolutions rules (no lambdas needed)
+	$(GO) test -count=1 ./infra

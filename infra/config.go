@@ -1,0 +1,127 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Context keys read by the app (cdk.json holds the defaults; `-c key=value` overrides them).
+const (
+	ctxDev       = "dev"           // "true": a disposable stack (DESTROY, no deletion protection)
+	ctxEmail     = "email"         // default of the NotifyEmail stack parameter
+	ctxAssetDir  = "assetDir"      // where `make lambdas` put <fn>/bootstrap
+	ctxRateLimit = "apiRateLimit"  // API stage steady-state requests per second
+	ctxBurst     = "apiBurstLimit" // API stage burst, in requests
+)
+
+// Config is everything the stack can be told from outside; the zero value of each field means
+// "use the default" (see withDefaults).
+type Config struct {
+	// AssetDir holds one directory per function with its bootstrap binary.
+	AssetDir string
+	// Dev makes every stateful resource disposable: RemovalPolicy DESTROY and no deletion
+	// protection, so `make destroy` leaves nothing behind. Never use it for real events.
+	Dev bool
+	// Email is the default of the NotifyEmail parameter; empty means the parameter has no
+	// default and `cdk deploy` needs `--parameters NotifyEmail=…` (make deploy EMAIL=…).
+	Email string
+	// RateLimit and BurstLimit throttle the API stage; they protect the functions and the
+	// account's concurrency pool from a misbehaving sender.
+	RateLimit  float64
+	BurstLimit float64
+}
+
+// Defaults: 50 requests/s steady with bursts of 100 is well above what webhook senders
+// produce, while a flood is answered with 429 by API Gateway before it costs a Lambda run.
+const (
+	defaultAssetDir   = "build"
+	defaultRateLimit  = 50
+	defaultBurstLimit = 100
+)
+
+func (c Config) withDefaults() Config {
+	if c.AssetDir == "" {
+		c.AssetDir = defaultAssetDir
+	}
+	if c.RateLimit == 0 {
+		c.RateLimit = defaultRateLimit
+	}
+	if c.BurstLimit == 0 {
+		c.BurstLimit = defaultBurstLimit
+	}
+	return c
+}
+
+// configFromContext reads the app's context. Values from cdk.json arrive typed (bool, number);
+// values from `-c key=value` arrive as strings, so both are accepted.
+func configFromContext(app awscdk.App) (Config, error) {
+	get := func(k string) any { return app.Node().TryGetContext(jsii.String(k)) }
+	var c Config
+	var err error
+	if c.Dev, err = contextBool(get(ctxDev)); err != nil {
+		return c, fmt.Errorf("context %s: %w", ctxDev, err)
+	}
+	if c.Email, err = contextString(get(ctxEmail)); err != nil {
+		return c, fmt.Errorf("context %s: %w", ctxEmail, err)
+	}
+	if c.AssetDir, err = contextString(get(ctxAssetDir)); err != nil {
+		return c, fmt.Errorf("context %s: %w", ctxAssetDir, err)
+	}
+	if c.RateLimit, err = contextNumber(get(ctxRateLimit)); err != nil {
+		return c, fmt.Errorf("context %s: %w", ctxRateLimit, err)
+	}
+	if c.BurstLimit, err = contextNumber(get(ctxBurst)); err != nil {
+		return c, fmt.Errorf("context %s: %w", ctxBurst, err)
+	}
+	return c.withDefaults(), nil
+}
+
+func contextBool(v any) (bool, error) {
+	switch v := v.(type) {
+	case nil:
+		return false, nil
+	case bool:
+		return v, nil
+	case string:
+		if v == "" {
+			return false, nil
+		}
+		return strconv.ParseBool(v)
+	}
+	return false, fmt.Errorf("want true or false, got %v", v)
+}
+
+func contextString(v any) (string, error) {
+	switch v := v.(type) {
+	case nil:
+		return "", nil
+	case string:
+		return v, nil
+	}
+	return "", fmt.Errorf("want a string, got %v", v)
+}
+
+func contextNumber(v any) (float64, error) {
+	switch v := v.(type) {
+	case nil:
+		return 0, nil
+	case float64:
+		if v < 0 {
+			return 0, fmt.Errorf("want a positive number, got %v", v)
+		}
+		return v, nil
+	case string:
+		if v == "" {
+			return 0, nil
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 {
+			return 0, fmt.Errorf("want a positive number, got %q", v)
+		}
+		return f, nil
+	}
+	return 0, fmt.Errorf("want a number, got %v", v)
+}

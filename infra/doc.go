@@ -1,0 +1,69 @@
+// Command infra is the AWS CDK app that deploys hookline: one CloudFormation stack, "Hookline",
+// with every physical name chosen by CloudFormation. cdk.json runs it (`go run ./infra`); the
+// Make targets wrap the pinned CDK CLI in .tools/:
+//
+//	make synth                         build the functions, print the template (offline, no credentials)
+//	make diff                          what a deploy would change
+//	make deploy EMAIL=you@example.com  deploy; EMAIL sets the NotifyEmail parameter (kept on later deploys)
+//	make destroy                       delete the stack
+//	make infra-test                    the assertion and cdk-nag tests (dummy binaries; no lambdas needed)
+//
+// # Context (cdk.json holds the defaults; override with CDK_ARGS='-c key=value')
+//
+//	dev=true          a disposable stack: every stateful resource (table, secret, key, log groups,
+//	                  dead-letter queues) is DESTROYed with the stack and the table has no deletion
+//	                  protection. Default false: they are RETAINed and the table is protected.
+//	email=ADDR        default of the NotifyEmail parameter (otherwise the first deploy needs EMAIL=)
+//	assetDir=DIR      where the bootstrap binaries are (default build, as `make lambdas` writes)
+//	apiRateLimit=N    API stage throttling, requests per second (default 50)
+//	apiBurstLimit=N   API stage burst (default 100)
+//
+// # What each resource is for, in the order an event travels
+//
+//   - HTTP API (API Gateway v2), stage $default with throttling and JSON access logs (log group,
+//     1 month). ANY /webhooks/{source} → ingest, unauthenticated at the gateway because each
+//     source's signature is verified by ingest; ANY so that a browser's GET gets a 405 problem.
+//     GET /events and GET /events/{id} → history, IAM (SigV4) authorization. Payload format 2.0.
+//   - ingest function: verifies the request against the source's config, publishes the
+//     CloudEvents envelope to the events topic (message attributes type and source), answers 202.
+//   - Sources secret (Secrets Manager): the sources config JSON, read by ingest and cached for
+//     HOOKLINE_SOURCES_TTL (5m). Created with the placeholder {"sources": {}}: until the real
+//     config is put, ingest's cold start fails with "no sources" in its log and webhooks get
+//     500 (the IngestErrors alarm fires). Put it after the first deploy:
+//     aws secretsmanager put-secret-value --secret-id <SourcesSecretArn> --secret-string file://sources.json
+//     CloudFormation never overwrites it afterwards. Rotation without downtime: add the new
+//     secret next to the old in the source's "secrets" list, put the config, switch the sender,
+//     then remove the old one; each step reaches every ingest instance within 5 minutes.
+//   - Events topic (SNS, KMS-encrypted, TLS-only): the fan-out point. The stack subscribes the
+//     events queue; other teams may subscribe their own queues (filter on type/source).
+//   - Events queue (SQS, SSE-SQS, TLS-only, raw delivery so the body is the envelope): buffers
+//     events for the subscriber. Visibility 180 s (6 × the subscriber's 30 s timeout),
+//     4 days retention, redrive to the events DLQ after 5 receives.
+//   - Events DLQ (SQS, 14 days): poison messages, to inspect and redrive (`hookline dlq`).
+//   - subscriber function: SQS trigger, batches of 10 within 1 s, partial batch failures,
+//     at most 10 concurrent instances; a conditional PutItem makes delivery effectively-once.
+//   - Events table (DynamoDB, on demand, PITR, deletion protection): the stored events, keyed by
+//     id, with the by_source, by_type and by_time GSIs from pkg/ddbstore.TableSchema, TTL on
+//     expires_at (90 days, HOOKLINE_RETENTION), and a NEW_IMAGE stream.
+//   - notifier function: stream trigger filtered to INSERT (one stored event → one email),
+//     starting at TRIM_HORIZON, partial batch failures, bisect on error, 5 retries, records
+//     older than 1 hour given up; what still fails goes to the notify-failures queue (SQS,
+//     14 days) with the shard and sequence numbers to replay within the stream's 24 hours.
+//   - Notifications topic (SNS, KMS): the notifier publishes one message per new event; the
+//     NotifyEmail address is subscribed (confirm the email AWS sends after deploy).
+//   - history function: GET /events queries the GSIs (never Scan); GET /events/{id} reads one.
+//   - Alarm topic (SNS, KMS; CloudWatch may publish, from this account only), with NotifyEmail
+//     subscribed, and the alarms: events DLQ not empty, notify failures not empty, oldest queued
+//     event ≥ 5 min, notifier iterator age ≥ 5 min, API 5xx ≥ 5 in 5 min, and per function
+//     errors ≥ 1 and throttles ≥ 1 in 5 min. Each alarm notifies on ALARM and on OK.
+//   - Dashboard: alarm status, API traffic and latency, invocations/errors/duration per
+//     function, queue depth and age, dead letters, iterator age, table capacity.
+//   - Topic key (KMS, rotated yearly): encrypts the three topics; a customer-managed key because
+//     CloudWatch cannot publish to a topic encrypted with the AWS-managed aws/sns key.
+//
+// Each function (provided.al2023, arm64, handler bootstrap, code from assetDir/<fn>) has its
+// own role, starting empty, and its own log group (JSON log format, 1 month retention); X-Ray
+// tracing is active. Permissions come only from grants, on exact resources: see functions.go
+// for memory and timeout reasoning and TestLeastPrivilege for the full list. cdk-nag's
+// AwsSolutions pack runs in the tests; each suppression and its reason is in nag.go.
+package main

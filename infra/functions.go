@@ -1,0 +1,128 @@
+package main
+
+import (
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/jsii-runtime-go"
+
+	"hookline/pkg/ddbstore"
+	"hookline/pkg/source"
+)
+
+// The functions, named as their directories under functions/ and build/.
+const (
+	fnIngest     = "ingest"
+	fnSubscriber = "subscriber"
+	fnNotifier   = "notifier"
+	fnHistory    = "history"
+)
+
+var functionNames = []string{fnIngest, fnSubscriber, fnNotifier, fnHistory}
+
+// The functions' own defaults, set explicitly so the deployed configuration is visible in the
+// console, and taken from the packages that define them so they cannot drift.
+var (
+	sourcesTTL = source.DefaultRefreshTTL.String()        // ingest's cache of the sources secret: rotation reaches every instance within it
+	retention  = ddbstore.DefaultRetention.String()       // until DynamoDB's TTL deletes a stored event
+	timeShards = strconv.Itoa(ddbstore.DefaultTimeShards) // by_time partitions: subscriber writes and history reads must agree
+)
+
+type functionSpec struct {
+	description    string
+	memoryMB       float64
+	timeoutSeconds float64
+}
+
+// Memory buys CPU on Lambda (128 MB ≈ 1/14 vCPU, 256 MB twice that). The Go binaries are small
+// and need little RAM; the question for each function is how much CPU its latency deserves.
+//
+// No function has reserved concurrency: reserving takes from the account's pool (and a deploy
+// fails outright in a new account whose limit is 10, as Lambda keeps 10 unreserved). The
+// downstreams are protected instead by the API stage throttle (ingest, history), the SQS event
+// source's maximum concurrency (subscriber) and the stream's one batch per shard (notifier).
+var specs = map[string]functionSpec{
+	// A sender is waiting: 256 MB for faster cold starts and HMAC/JSON work. 10 s covers a cold
+	// start's Secrets Manager read plus the SDK's retries of one SNS publish, well inside API
+	// Gateway's 30 s integration limit.
+	fnIngest: {"hookline: verifies a webhook, publishes its event, answers 202", 256, 10},
+	// Nobody waits: 128 MB does ≤ 10 conditional PutItems. 30 s leaves room for SDK backoff when
+	// DynamoDB throttles; the queue's visibility timeout is 6× this.
+	fnSubscriber: {"hookline: stores queued events in DynamoDB (conditional put: effectively once)", 128, 30},
+	// Nobody waits: 128 MB for ≤ 10 records, each one SNS publish and one UpdateItem. 30 s for
+	// SDK backoff; a timeout is retried by the stream trigger, bisected.
+	fnNotifier: {"hookline: emails each newly stored event and marks it notified", 128, 30},
+	// An operator waits: 256 MB to page through Query results and encode JSON quickly.
+	fnHistory: {"hookline: lists and reads stored events for operators", 256, 10},
+}
+
+func (h *Hookline) newFunctions(retain awscdk.RemovalPolicy) {
+	env := map[string]map[string]*string{
+		fnIngest: {
+			"HOOKLINE_TOPIC_ARN":          h.EventsTopic.TopicArn(),
+			"HOOKLINE_SOURCES_SECRET_ARN": h.SourcesSecret.SecretArn(),
+			"HOOKLINE_SOURCES_TTL":        jsii.String(sourcesTTL),
+		},
+		fnSubscriber: {
+			"HOOKLINE_TABLE":       h.Table.TableName(),
+			"HOOKLINE_RETENTION":   jsii.String(retention),
+			"HOOKLINE_TIME_SHARDS": jsii.String(timeShards),
+		},
+		fnNotifier: {
+			"HOOKLINE_TABLE":            h.Table.TableName(),
+			"HOOKLINE_NOTIFY_TOPIC_ARN": h.NotificationsTopic.TopicArn(),
+		},
+		fnHistory: {
+			"HOOKLINE_TABLE":       h.Table.TableName(),
+			"HOOKLINE_TIME_SHARDS": jsii.String(timeShards),
+		},
+	}
+	for _, name := range functionNames {
+		h.Functions[name] = h.newFunction(name, env[name], retain)
+	}
+}
+
+// newFunction builds one Go function with its own log group and its own role. The role starts
+// empty (no AWSLambdaBasicExecutionRole, whose log permissions cover every log group): it gets
+// write access to this function's log group here and everything else from grants.
+func (h *Hookline) newFunction(name string, env map[string]*string, retain awscdk.RemovalPolicy) awslambda.Function {
+	spec := specs[name]
+	id := jsii.String(titleCase(name))
+	logs := awslogs.NewLogGroup(h.Stack, jsii.String(titleCase(name)+"Logs"), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_ONE_MONTH,
+		RemovalPolicy: retain,
+	})
+	role := awsiam.NewRole(h.Stack, jsii.String(titleCase(name)+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("hookline " + name + " function"),
+	})
+	logs.GrantWrite(role)
+	return awslambda.NewFunction(h.Stack, id, &awslambda.FunctionProps{
+		Description:  jsii.String(spec.description),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(), // cheaper per GB-second than x86 for Go
+		Handler:      jsii.String("bootstrap"),
+		Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(h.Config.AssetDir, name)), nil),
+		MemorySize:   jsii.Number(spec.memoryMB),
+		Timeout:      awscdk.Duration_Seconds(jsii.Number(spec.timeoutSeconds)),
+		Environment:  &env,
+		Role:         role,
+		// JSON logs: Lambda's own lines and slog's share one format, queryable in Insights.
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+		LogGroup:      logs,
+		Tracing:       awslambda.Tracing_ACTIVE,
+	})
+}
+
+// titleCase turns a function name into its construct id prefix: "ingest" → "Ingest".
+func titleCase(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -1,0 +1,342 @@
+package main
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"hookline/pkg/ddbstore"
+)
+
+// HooklineProps configures NewHookline.
+type HooklineProps struct {
+	awscdk.StackProps
+	Config
+}
+
+// Hookline is the stack and the constructs tests and alarms refer to.
+type Hookline struct {
+	awscdk.Stack
+	Config Config
+
+	API          awsapigatewayv2.HttpApi
+	Stage        awsapigatewayv2.HttpStage
+	WebhookRoute awsapigatewayv2.HttpRoute
+	Functions    map[string]awslambda.Function // by name: ingest, subscriber, notifier, history
+
+	Table              awsdynamodb.Table
+	EventsTopic        awssns.Topic
+	NotificationsTopic awssns.Topic
+	AlarmTopic         awssns.Topic
+	TopicKey           awskms.Key
+	EventsQueue        awssqs.Queue
+	EventsDLQ          awssqs.Queue
+	NotifyFailures     awssqs.Queue // the notifier stream trigger's on-failure destination
+	SourcesSecret      awssecretsmanager.Secret
+	NotifyEmail        awscdk.CfnParameter
+	Alarms             []awscloudwatch.Alarm
+}
+
+// Event source settings, shared with the queue and alarm arithmetic.
+const (
+	// Up to 10 messages per invocation: enough to amortise an invocation under load, few
+	// enough that one batch of conditional puts stays far inside the subscriber's timeout.
+	subscriberBatchSize = 10
+	// At most 10 subscriber instances poll the queue: it caps DynamoDB write concurrency and
+	// the account's Lambda concurrency without reserved concurrency (see functions.go).
+	subscriberMaxConcurrency = 10
+	// A message that fails 5 receives is poison, not bad luck: off to the DLQ.
+	maxReceiveCount = 5
+	// The notifier retries a failing stream batch (bisected each time) this often; records that
+	// exhaust the retries or outlive notifyMaxRecordAge go to NotifyFailures. An hour leaves 23
+	// of the stream's 24 hours of retention to replay from the shard/sequence the failure names.
+	notifyRetryAttempts = 5
+	notifyBatchSize     = 10
+)
+
+var notifyMaxRecordAge = awscdk.Duration_Hours(jsii.Number(1))
+
+// NewHookline builds the whole pipeline (see doc.go for what each resource is for).
+func NewHookline(scope constructs.Construct, id string, props *HooklineProps) *Hookline {
+	cfg := props.Config.withDefaults()
+	stack := awscdk.NewStack(scope, &id, &props.StackProps)
+	h := &Hookline{Stack: stack, Config: cfg, Functions: map[string]awslambda.Function{}}
+
+	// Stateful resources survive `cdk destroy` unless this is a dev stack.
+	retain := awscdk.RemovalPolicy_RETAIN
+	if cfg.Dev {
+		retain = awscdk.RemovalPolicy_DESTROY
+	}
+
+	h.NotifyEmail = awscdk.NewCfnParameter(stack, jsii.String("NotifyEmail"), &awscdk.CfnParameterProps{
+		Type:                  jsii.String("String"),
+		Description:           jsii.String("Address that receives event notifications and alarms (confirm the subscription emails)."),
+		AllowedPattern:        jsii.String(`[^@\s]+@[^@\s]+\.[^@\s]+`),
+		ConstraintDescription: jsii.String("must be an email address"),
+	})
+	if cfg.Email != "" {
+		h.NotifyEmail.SetDefault(jsii.String(cfg.Email))
+	}
+
+	// One customer-managed key for the three topics: the AWS-managed aws/sns key cannot be
+	// opened to CloudWatch, which must publish alarms to an encrypted topic.
+	h.TopicKey = awskms.NewKey(stack, jsii.String("TopicKey"), &awskms.KeyProps{
+		Description:       jsii.String("hookline: encrypts the events, notifications and alarm topics at rest"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     retain,
+	})
+	newTopic := func(id, name string) awssns.Topic {
+		return awssns.NewTopic(stack, jsii.String(id), &awssns.TopicProps{
+			DisplayName: jsii.String(name),
+			MasterKey:   h.TopicKey,
+			EnforceSSL:  jsii.Bool(true),
+		})
+	}
+	h.EventsTopic = newTopic("EventsTopic", "hookline events")
+	h.NotificationsTopic = newTopic("NotificationsTopic", "hookline")
+	h.AlarmTopic = newTopic("AlarmTopic", "hookline alarms")
+
+	h.Table = newEventsTable(stack, cfg, retain)
+	h.newQueues(retain)
+
+	h.SourcesSecret = awssecretsmanager.NewSecret(stack, jsii.String("SourcesSecret"), &awssecretsmanager.SecretProps{
+		Description: jsii.String(`hookline sources config (JSON, {"sources": {...}}); put the real one with aws secretsmanager put-secret-value`),
+		// A valid-JSON placeholder: until the operator puts the real config, ingest's cold start
+		// fails with "no sources: add at least one" in its log (the API answers 500 and the
+		// IngestErrors alarm says so). CloudFormation never writes it again after creation (the
+		// property does not change), so the operator's value survives later deploys.
+		SecretStringValue: awscdk.SecretValue_UnsafePlainText(jsii.String(`{"sources": {}}`)),
+		RemovalPolicy:     retain,
+	})
+
+	h.newFunctions(retain)
+	h.wireGrants()
+	h.wireEventSources()
+	h.newAPI(retain)
+	h.subscribeEmail()
+	h.newAlarms()
+	h.newDashboard()
+	h.outputs()
+	addNagSuppressions(h)
+	return h
+}
+
+func newEventsTable(stack awscdk.Stack, cfg Config, retain awscdk.RemovalPolicy) awsdynamodb.Table {
+	// The schema comes from the store adapter so the keys and index names cannot drift.
+	schema := ddbstore.TableSchema()
+	str := func(name string) *awsdynamodb.Attribute {
+		return &awsdynamodb.Attribute{Name: jsii.String(name), Type: awsdynamodb.AttributeType_STRING}
+	}
+	table := awsdynamodb.NewTable(stack, jsii.String("EventsTable"), &awsdynamodb.TableProps{
+		PartitionKey: str(schema.PartitionKey),
+		// On-demand: webhook traffic is bursty and mostly idle; no capacity to plan or pay for.
+		BillingMode: awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		// The notifier decodes the new image of each INSERT; old images are never needed.
+		Stream:                           awsdynamodb.StreamViewType_NEW_IMAGE,
+		TimeToLiveAttribute:              jsii.String(schema.TTLAttribute),
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: jsii.Bool(true)},
+		DeletionProtection:               jsii.Bool(!cfg.Dev),
+		RemovalPolicy:                    retain,
+	})
+	for _, ix := range schema.Indexes {
+		table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+			IndexName:      jsii.String(ix.Name),
+			PartitionKey:   str(ix.PartitionKey),
+			SortKey:        str(ix.SortKey),
+			ProjectionType: awsdynamodb.ProjectionType_ALL,
+		})
+	}
+	return table
+}
+
+func (h *Hookline) newQueues(retain awscdk.RemovalPolicy) {
+	// SQS-managed encryption: free, and SNS can deliver to it without a key policy.
+	queue := func(id string, props awssqs.QueueProps) awssqs.Queue {
+		props.Encryption = awssqs.QueueEncryption_SQS_MANAGED
+		props.EnforceSSL = jsii.Bool(true)
+		return awssqs.NewQueue(h.Stack, jsii.String(id), &props)
+	}
+	// Dead letters are evidence to inspect and redrive, so they live as long as SQS allows.
+	fortnight := awscdk.Duration_Days(jsii.Number(14))
+	h.EventsDLQ = queue("EventsDLQ", awssqs.QueueProps{RetentionPeriod: fortnight, RemovalPolicy: retain})
+	h.EventsQueue = queue("EventsQueue", awssqs.QueueProps{
+		// AWS's rule for Lambda consumers: at least 6× the function timeout, so a message is not
+		// redelivered to a second instance while the first one is still (retrying) on it.
+		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(6 * specs[fnSubscriber].timeoutSeconds)),
+		// 4 days (the SQS default), well under the DLQ's 14: a standard queue keeps a message's
+		// original enqueue time when it moves to the DLQ, so the DLQ must outlive the source.
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(4)),
+		DeadLetterQueue: &awssqs.DeadLetterQueue{Queue: h.EventsDLQ, MaxReceiveCount: jsii.Number(maxReceiveCount)},
+	})
+	h.NotifyFailures = queue("NotifyFailures", awssqs.QueueProps{RetentionPeriod: fortnight, RemovalPolicy: retain})
+
+	// Raw delivery: the SQS body is the CloudEvents JSON itself, not an SNS envelope around it.
+	h.EventsTopic.AddSubscription(awssnssubscriptions.NewSqsSubscription(h.EventsQueue, &awssnssubscriptions.SqsSubscriptionProps{
+		RawMessageDelivery: jsii.Bool(true),
+	}))
+}
+
+func (h *Hookline) wireGrants() {
+	ingest, subscriber, notifier, history := h.Functions[fnIngest], h.Functions[fnSubscriber], h.Functions[fnNotifier], h.Functions[fnHistory]
+
+	h.EventsTopic.GrantPublish(ingest)
+	h.SourcesSecret.GrantRead(ingest, nil)
+
+	// Each function gets the table actions its store calls make, on exactly the resources they
+	// touch (pkg/ddbstore): a conditional PutItem; UpdateItem to mark notified plus GetItem to
+	// tell "already marked" from "missing"; Query on the named GSIs and GetItem for history.
+	// Table.Grant would add "<table>/index/*" to every one of them.
+	tableOnly := []*string{h.Table.TableArn()}
+	grant(subscriber, tableOnly, "dynamodb:PutItem")
+	grant(notifier, tableOnly, "dynamodb:UpdateItem", "dynamodb:GetItem")
+	withIndexes := []*string{h.Table.TableArn()}
+	for _, ix := range ddbstore.TableSchema().Indexes {
+		withIndexes = append(withIndexes, awscdk.Fn_Join(jsii.String(""), &[]*string{h.Table.TableArn(), jsii.String("/index/" + ix.Name)}))
+	}
+	grant(history, withIndexes, "dynamodb:Query", "dynamodb:GetItem")
+	h.NotificationsTopic.GrantPublish(notifier)
+
+	// CloudWatch publishes alarm state changes to the encrypted alarm topic. On the topic, the
+	// condition keeps other accounts' alarms out (confused deputy). The key grant has none:
+	// AWS documents it unconditioned, and the key alone lets nobody publish.
+	cloudwatch := "cloudwatch.amazonaws.com"
+	awsiam.Grant_AddToPrincipalOrResource(&awsiam.GrantWithResourceOptions{
+		Grantee: awsiam.NewServicePrincipal(jsii.String(cloudwatch), &awsiam.ServicePrincipalOpts{
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": h.Stack.Account()}},
+		}),
+		Actions:      jsii.Strings("sns:Publish"),
+		ResourceArns: &[]*string{h.AlarmTopic.TopicArn()},
+		Resource:     h.AlarmTopic,
+	})
+	h.TopicKey.Grant(awsiam.NewServicePrincipal(jsii.String(cloudwatch), nil), jsii.String("kms:Decrypt"), jsii.String("kms:GenerateDataKey*"))
+}
+
+// grant allows a function's role exactly these actions on exactly these resources.
+func grant(fn awslambda.Function, resources []*string, actions ...string) {
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      fn,
+		Actions:      jsii.Strings(actions...),
+		ResourceArns: &resources,
+	})
+}
+
+func (h *Hookline) wireEventSources() {
+	h.Functions[fnSubscriber].AddEventSource(awslambdaeventsources.NewSqsEventSource(h.EventsQueue, &awslambdaeventsources.SqsEventSourceProps{
+		BatchSize: jsii.Number(subscriberBatchSize),
+		// Wait up to 1 s to fill a batch: fewer invocations under load, ≤ 1 s added latency.
+		MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(1)),
+		ReportBatchItemFailures: jsii.Bool(true),
+		MaxConcurrency:          jsii.Number(subscriberMaxConcurrency),
+	}))
+
+	h.Functions[fnNotifier].AddEventSource(awslambdaeventsources.NewDynamoEventSource(h.Table, &awslambdaeventsources.DynamoEventSourceProps{
+		// TRIM_HORIZON, not LATEST: when the mapping is first created (or replaced) it starts at
+		// the oldest record still in the stream, so events stored meanwhile still get their
+		// email. Re-reading an already notified record is harmless: MarkNotified is idempotent.
+		StartingPosition: awslambda.StartingPosition_TRIM_HORIZON,
+		BatchSize:        jsii.Number(notifyBatchSize),
+		// Only new events send mail; MODIFY (marking notified) and REMOVE (TTL) are filtered out
+		// by Lambda before they cost an invocation.
+		Filters: &[]*map[string]any{
+			awslambda.FilterCriteria_Filter(&map[string]any{"eventName": awslambda.FilterRule_IsEqual(jsii.String("INSERT"))}),
+		},
+		ReportBatchItemFailures: jsii.Bool(true),
+		BisectBatchOnError:      jsii.Bool(true),
+		RetryAttempts:           jsii.Number(notifyRetryAttempts),
+		MaxRecordAge:            notifyMaxRecordAge,
+		OnFailure:               awslambdaeventsources.NewSqsDlq(h.NotifyFailures),
+	}))
+}
+
+func (h *Hookline) newAPI(retain awscdk.RemovalPolicy) {
+	h.API = awsapigatewayv2.NewHttpApi(h.Stack, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
+		Description: jsii.String("hookline: webhooks in (signature-verified by ingest), history out (IAM)"),
+		// The stage is made below, with throttling and access logs.
+		CreateDefaultStage: jsii.Bool(false),
+	})
+	h.Stage = h.API.AddStage(jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageOptions{
+		StageName:  jsii.String("$default"),
+		AutoDeploy: jsii.Bool(true),
+		Throttle: &awsapigatewayv2.ThrottleSettings{
+			RateLimit:  jsii.Number(h.Config.RateLimit),
+			BurstLimit: jsii.Number(h.Config.BurstLimit),
+		},
+	})
+	accessLogs := awslogs.NewLogGroup(h.Stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_ONE_MONTH,
+		RemovalPolicy: retain,
+	})
+	// The L2 stage takes access log settings only as a jsii interface; setting them on the L1
+	// is simpler. JSON, one line per request, keyed by the request id the functions log too.
+	cfnStage := h.Stage.Node().DefaultChild().(awsapigatewayv2.CfnStage)
+	cfnStage.SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
+		DestinationArn: accessLogs.LogGroupArn(),
+		Format:         jsii.String(accessLogFormat),
+	})
+
+	v2 := &awsapigatewayv2integrations.HttpLambdaIntegrationProps{
+		PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
+	}
+	ingest := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("Ingest"), h.Functions[fnIngest], v2)
+	history := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("History"), h.Functions[fnHistory], v2)
+
+	// ANY, not POST: a browser's GET then reaches ingest and gets a 405 problem naming POST,
+	// instead of API Gateway's bare 404. No authorizer: senders cannot sign with SigV4; ingest
+	// verifies each source's own signature scheme over the raw body.
+	h.WebhookRoute = (*h.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		Path:        jsii.String("/webhooks/{source}"),
+		Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_ANY},
+		Integration: ingest,
+	}))[0]
+	// History is for operators: SigV4-signed requests from principals allowed execute-api:Invoke.
+	iam := awsapigatewayv2authorizers.NewHttpIamAuthorizer()
+	for _, path := range []string{"/events", "/events/{id}"} {
+		h.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path:        jsii.String(path),
+			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET},
+			Integration: history,
+			Authorizer:  iam,
+		})
+	}
+}
+
+// accessLogFormat is one JSON object per request. integrationErrorMessage explains 5xx that
+// never reached a function's own log (permissions, timeouts).
+const accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",` +
+	`"requestTime":"$context.requestTime","method":"$context.httpMethod","routeKey":"$context.routeKey",` +
+	`"path":"$context.path","status":"$context.status","protocol":"$context.protocol",` +
+	`"responseLength":"$context.responseLength","latencyMs":"$context.responseLatency",` +
+	`"integrationLatencyMs":"$context.integrationLatency","integrationError":"$context.integrationErrorMessage",` +
+	`"user":"$context.identity.userArn"}`
+
+func (h *Hookline) subscribeEmail() {
+	email := h.NotifyEmail.ValueAsString()
+	h.NotificationsTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(email, nil))
+	h.AlarmTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(email, nil))
+}
+
+func (h *Hookline) outputs() {
+	out := func(id string, value *string, desc string) {
+		awscdk.NewCfnOutput(h.Stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(desc)})
+	}
+	out("ApiUrl", h.Stage.Url(), "Base URL: POST {ApiUrl}webhooks/{source}; GET {ApiUrl}events (SigV4)")
+	out("TableName", h.Table.TableName(), "DynamoDB events table")
+	out("EventsTopicArn", h.EventsTopic.TopicArn(), "SNS topic every accepted event is published to (subscribe your own queues)")
+	out("NotificationsTopicArn", h.NotificationsTopic.TopicArn(), "SNS topic of the notification emails")
+	out("AlarmTopicArn", h.AlarmTopic.TopicArn(), "SNS topic of the CloudWatch alarms")
+	out("SourcesSecretArn", h.SourcesSecret.SecretArn(), "Secrets Manager secret holding the sources config JSON")
+}

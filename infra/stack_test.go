@@ -1,0 +1,755 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/google/go-cmp/cmp"
+
+	"hookline/pkg/ddbstore"
+)
+
+func TestHTTPAPIRoutes(t *testing.T) {
+	f := prod(t)
+	ingest, history := f.logicalID(f.h.Functions[fnIngest]), f.logicalID(f.h.Functions[fnHistory])
+	for _, tc := range []struct {
+		route, auth, fn string
+	}{
+		{"ANY /webhooks/{source}", "NONE", ingest}, // ANY: a browser GET gets ingest's 405 problem
+		{"GET /events", "AWS_IAM", history},
+		{"GET /events/{id}", "AWS_IAM", history},
+	} {
+		t.Run(tc.route, func(t *testing.T) {
+			check(t, "route with authorization "+tc.auth, func() {
+				f.template.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Route"), like(obj{
+					"RouteKey": tc.route, "AuthorizationType": tc.auth,
+				}))
+			})
+			// The route's target integration invokes the right function with payload v2.
+			target := findRoute(t, f, tc.route)
+			integration := f.resources("AWS::ApiGatewayV2::Integration")[target]
+			want := obj{"IntegrationType": "AWS_PROXY", "PayloadFormatVersion": "2.0", "IntegrationUri": getAtt(tc.fn, "Arn")}
+			got := props(integration)
+			for k, v := range want {
+				if diff := cmp.Diff(v, got[k]); diff != "" {
+					t.Errorf("integration %s %s (-want +got):\n%s", target, k, diff)
+				}
+			}
+		})
+	}
+	check(t, "exactly three routes", func() {
+		f.template.ResourceCountIs(jsii.String("AWS::ApiGatewayV2::Route"), jsii.Number(3))
+	})
+}
+
+// findRoute returns the logical id of the integration a route targets.
+func findRoute(t *testing.T, f *fixture, key string) string {
+	t.Helper()
+	for _, r := range f.resources("AWS::ApiGatewayV2::Route") {
+		p := props(r)
+		if p["RouteKey"] != key {
+			continue
+		}
+		// Target is {"Fn::Join": ["", ["integrations/", {"Ref": id}]]}.
+		parts := p["Target"].(obj)["Fn::Join"].([]any)[1].([]any)
+		return parts[1].(obj)["Ref"].(string)
+	}
+	t.Fatalf("no route %q", key)
+	return ""
+}
+
+func TestStageThrottlingAndAccessLogs(t *testing.T) {
+	f := prod(t)
+	check(t, "$default stage, auto-deployed, throttled, access-logged as JSON", func() {
+		f.template.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Stage"), like(obj{
+			"StageName":  "$default",
+			"AutoDeploy": true,
+			"DefaultRouteSettings": obj{
+				"ThrottlingRateLimit":  defaultRateLimit,
+				"ThrottlingBurstLimit": defaultBurstLimit,
+			},
+			"AccessLogSettings": obj{
+				"DestinationArn": getAtt(accessLogGroupID(t, f), "Arn"),
+				"Format":         assertions.Match_StringLikeRegexp(jsii.String(`^\{.*"requestId":"\$context\.requestId".*\}$`)),
+			},
+		}))
+	})
+	t.Run("configurable", func(t *testing.T) {
+		// Throttling comes from context (apiRateLimit / apiBurstLimit); resolving the stage's
+		// L1 shows it without another synthesis.
+		h := NewHookline(awscdk.NewApp(nil), "T", &HooklineProps{Config: Config{AssetDir: dummyAssets(t), RateLimit: 7, BurstLimit: 9}})
+		stage := h.Stage.Node().DefaultChild().(awsapigatewayv2.CfnStage)
+		got := h.Stack.Resolve(stage.DefaultRouteSettings())
+		want := map[string]any{"throttlingRateLimit": 7.0, "throttlingBurstLimit": 9.0}
+		if diff := cmp.Diff(any(want), got); diff != "" {
+			t.Errorf("DefaultRouteSettings (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// accessLogGroupID is the log group the stage writes access logs to.
+func accessLogGroupID(t *testing.T, f *fixture) string {
+	t.Helper()
+	for id := range f.resources("AWS::Logs::LogGroup") {
+		if strings.HasPrefix(id, "ApiAccessLogs") {
+			return id
+		}
+	}
+	t.Fatal("no API access log group")
+	return ""
+}
+
+func TestFunctions(t *testing.T) {
+	f := prod(t)
+	for _, name := range functionNames {
+		t.Run(name, func(t *testing.T) {
+			fn := f.h.Functions[name]
+			id := f.logicalID(fn)
+			r, ok := f.resources("AWS::Lambda::Function")[id]
+			if !ok {
+				t.Fatalf("no function %s", id)
+			}
+			p := props(r)
+			want := obj{
+				"Runtime":       "provided.al2023",
+				"Architectures": []any{"arm64"},
+				"Handler":       "bootstrap",
+				"MemorySize":    specs[name].memoryMB,
+				"Timeout":       specs[name].timeoutSeconds,
+				"TracingConfig": obj{"Mode": "Active"},
+				"LoggingConfig": obj{"LogFormat": "JSON", "LogGroup": ref(f.logicalID(logGroupOf(fn)))},
+			}
+			for k, v := range want {
+				if diff := cmp.Diff(v, p[k]); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", k, diff)
+				}
+			}
+			if _, reserved := p["ReservedConcurrentExecutions"]; reserved {
+				t.Error("reserved concurrency set: it fails deploys in new accounts; use event-source maximum concurrency")
+			}
+		})
+	}
+}
+
+// logGroupOf is the explicit log group a function logs to.
+func logGroupOf(fn awslambda.Function) constructs.IConstruct { return fn.LogGroup() }
+
+func TestFunctionEnvironment(t *testing.T) {
+	f := prod(t)
+	table := ref(f.logicalID(f.h.Table))
+	want := map[string]obj{
+		fnIngest: {
+			"HOOKLINE_TOPIC_ARN":          ref(f.logicalID(f.h.EventsTopic)),
+			"HOOKLINE_SOURCES_SECRET_ARN": ref(f.logicalID(f.h.SourcesSecret)),
+			"HOOKLINE_SOURCES_TTL":        "5m0s",
+		},
+		fnSubscriber: {"HOOKLINE_TABLE": table, "HOOKLINE_RETENTION": "2160h0m0s", "HOOKLINE_TIME_SHARDS": "4"},
+		fnNotifier:   {"HOOKLINE_TABLE": table, "HOOKLINE_NOTIFY_TOPIC_ARN": ref(f.logicalID(f.h.NotificationsTopic))},
+		fnHistory:    {"HOOKLINE_TABLE": table, "HOOKLINE_TIME_SHARDS": "4"}, // must match the subscriber's
+	}
+	for _, name := range functionNames {
+		p := props(f.resources("AWS::Lambda::Function")[f.logicalID(f.h.Functions[name])])
+		got := p["Environment"].(obj)["Variables"]
+		if diff := cmp.Diff(any(want[name]), got); diff != "" {
+			t.Errorf("%s environment (-want +got):\n%s", name, diff)
+		}
+	}
+}
+
+func TestFunctionCodeComesFromAssetDir(t *testing.T) {
+	f := prod(t)
+	// Each function's code is its own asset (a distinct content hash per directory).
+	keys := map[string]string{}
+	for _, name := range functionNames {
+		p := props(f.resources("AWS::Lambda::Function")[f.logicalID(f.h.Functions[name])])
+		key, _ := p["Code"].(obj)["S3Key"].(string)
+		if !strings.HasSuffix(key, ".zip") {
+			t.Errorf("%s: code S3Key %q is not a zipped asset", name, key)
+		}
+		if other, dup := keys[key]; dup {
+			t.Errorf("%s and %s share one code asset %s", name, other, key)
+		}
+		keys[key] = name
+	}
+
+	// A directory without the binaries fails the construction, naming the missing path.
+	missing := t.TempDir()
+	var msg string
+	func() {
+		defer func() { msg = fmt.Sprint(recover()) }()
+		NewHookline(awscdk.NewApp(nil), "Missing", &HooklineProps{Config: Config{AssetDir: missing}})
+	}()
+	if !strings.Contains(msg, missing) {
+		t.Errorf("building with an empty asset dir: got %q, want an error naming %s", msg, missing)
+	}
+	// main checks first and says how to fix it.
+	if err := checkAssets(missing); err == nil || !strings.Contains(err.Error(), "make lambdas") {
+		t.Errorf("checkAssets(empty dir) = %v, want an error mentioning make lambdas", err)
+	}
+	if err := checkAssets(dummyAssets(t)); err != nil {
+		t.Errorf("checkAssets(complete dir) = %v", err)
+	}
+}
+
+func TestLogGroupsHaveRetention(t *testing.T) {
+	f := prod(t)
+	groups := f.resources("AWS::Logs::LogGroup")
+	if len(groups) != len(functionNames)+1 {
+		t.Errorf("%d log groups, want one per function plus the API access logs", len(groups))
+	}
+	for id, r := range groups {
+		if got := props(r)["RetentionInDays"]; got != float64(30) {
+			t.Errorf("%s: RetentionInDays = %v, want 30", id, got)
+		}
+	}
+	// No CDK log-retention custom resource: the groups are explicit.
+	check(t, "no LogRetention custom resource", func() {
+		f.template.ResourceCountIs(jsii.String("Custom::LogRetention"), jsii.Number(0))
+	})
+}
+
+func TestEventsTopicFansOutRawToQueue(t *testing.T) {
+	f := prod(t)
+	check(t, "SQS subscription with raw message delivery", func() {
+		f.template.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), like(obj{
+			"Protocol":           "sqs",
+			"TopicArn":           ref(f.logicalID(f.h.EventsTopic)),
+			"Endpoint":           getAtt(f.logicalID(f.h.EventsQueue), "Arn"),
+			"RawMessageDelivery": true,
+		}))
+	})
+	check(t, "the queue accepts SendMessage only from the events topic", func() {
+		f.template.HasResourceProperties(jsii.String("AWS::SQS::QueuePolicy"), like(obj{
+			"PolicyDocument": like(obj{"Statement": arrayWith(like(obj{
+				"Effect": "Allow", "Action": "sqs:SendMessage", "Principal": obj{"Service": "sns.amazonaws.com"},
+				"Condition": obj{"ArnEquals": obj{"aws:SourceArn": ref(f.logicalID(f.h.EventsTopic))}},
+			}))}),
+		}))
+	})
+}
+
+func TestTopicsEncryptedAndTLSOnly(t *testing.T) {
+	f := prod(t)
+	key := getAtt(f.logicalID(f.h.TopicKey), "Arn")
+	for name, topic := range map[string]constructs.IConstruct{
+		"events": f.h.EventsTopic, "notifications": f.h.NotificationsTopic, "alarms": f.h.AlarmTopic,
+	} {
+		id := f.logicalID(topic)
+		if got := props(f.resources("AWS::SNS::Topic")[id])["KmsMasterKeyId"]; !cmp.Equal(got, any(key)) {
+			t.Errorf("%s topic KmsMasterKeyId = %v, want the topic key", name, got)
+		}
+		check(t, name+" topic denies publishing without TLS", func() {
+			f.template.HasResourceProperties(jsii.String("AWS::SNS::TopicPolicy"), like(obj{
+				"Topics": []any{ref(id)},
+				"PolicyDocument": like(obj{"Statement": arrayWith(like(obj{
+					"Effect": "Deny", "Action": "sns:Publish",
+					"Condition": obj{"Bool": obj{"aws:SecureTransport": "false"}},
+				}))}),
+			}))
+		})
+	}
+	check(t, "topic key rotates", func() {
+		f.template.HasResourceProperties(jsii.String("AWS::KMS::Key"), like(obj{"EnableKeyRotation": true}))
+	})
+}
+
+func TestQueues(t *testing.T) {
+	f := prod(t)
+	queues := f.resources("AWS::SQS::Queue")
+	queue := props(queues[f.logicalID(f.h.EventsQueue)])
+	dlq := props(queues[f.logicalID(f.h.EventsDLQ)])
+	failures := props(queues[f.logicalID(f.h.NotifyFailures)])
+
+	for name, q := range map[string]obj{"events": queue, "DLQ": dlq, "notify failures": failures} {
+		if q["SqsManagedSseEnabled"] != true {
+			t.Errorf("%s queue is not encrypted at rest (SqsManagedSseEnabled = %v)", name, q["SqsManagedSseEnabled"])
+		}
+	}
+	for _, q := range []constructs.IConstruct{f.h.EventsQueue, f.h.EventsDLQ, f.h.NotifyFailures} {
+		id := f.logicalID(q)
+		check(t, id+" denies access without TLS", func() {
+			f.template.HasResourceProperties(jsii.String("AWS::SQS::QueuePolicy"), like(obj{
+				"Queues": []any{ref(id)},
+				"PolicyDocument": like(obj{"Statement": arrayWith(like(obj{
+					"Effect": "Deny", "Action": "sqs:*",
+					"Condition": obj{"Bool": obj{"aws:SecureTransport": "false"}},
+				}))}),
+			}))
+		})
+	}
+
+	subscriberTimeout := props(f.resources("AWS::Lambda::Function")[f.logicalID(f.h.Functions[fnSubscriber])])["Timeout"].(float64)
+	if vt, _ := queue["VisibilityTimeout"].(float64); vt < 6*subscriberTimeout {
+		t.Errorf("events queue VisibilityTimeout = %v s, want ≥ 6 × subscriber timeout (%v s)", vt, 6*subscriberTimeout)
+	}
+	wantRedrive := obj{"deadLetterTargetArn": getAtt(f.logicalID(f.h.EventsDLQ), "Arn"), "maxReceiveCount": float64(maxReceiveCount)}
+	if diff := cmp.Diff(any(wantRedrive), queue["RedrivePolicy"]); diff != "" {
+		t.Errorf("events queue RedrivePolicy (-want +got):\n%s", diff)
+	}
+	fortnight := float64(14 * 24 * 3600)
+	if dlq["MessageRetentionPeriod"] != fortnight || failures["MessageRetentionPeriod"] != fortnight {
+		t.Errorf("DLQ retention = %v, notify failures retention = %v; want 14 days (%v s) for both",
+			dlq["MessageRetentionPeriod"], failures["MessageRetentionPeriod"], fortnight)
+	}
+	if r, _ := queue["MessageRetentionPeriod"].(float64); r >= fortnight {
+		t.Errorf("events queue retention %v s must be shorter than the DLQ's: messages keep their enqueue time", r)
+	}
+}
+
+func TestSubscriberEventSource(t *testing.T) {
+	f := prod(t)
+	check(t, "SQS trigger: batch 10, 1 s window, partial batch failures, max concurrency", func() {
+		f.template.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), like(obj{
+			"FunctionName":                   ref(f.logicalID(f.h.Functions[fnSubscriber])),
+			"EventSourceArn":                 getAtt(f.logicalID(f.h.EventsQueue), "Arn"),
+			"BatchSize":                      10,
+			"MaximumBatchingWindowInSeconds": 1,
+			"FunctionResponseTypes":          []any{"ReportBatchItemFailures"},
+			"ScalingConfig":                  obj{"MaximumConcurrency": subscriberMaxConcurrency},
+		}))
+	})
+}
+
+func TestEventsTable(t *testing.T) {
+	f := prod(t)
+	schema := ddbstore.TableSchema()
+	id := f.logicalID(f.h.Table)
+	p := props(f.resources("AWS::DynamoDB::Table")[id])
+
+	var gsis []any
+	attrs := map[string]bool{schema.PartitionKey: true}
+	for _, ix := range schema.Indexes {
+		attrs[ix.PartitionKey], attrs[ix.SortKey] = true, true
+		gsis = append(gsis, obj{
+			"IndexName": ix.Name,
+			"KeySchema": []any{
+				obj{"AttributeName": ix.PartitionKey, "KeyType": "HASH"},
+				obj{"AttributeName": ix.SortKey, "KeyType": "RANGE"},
+			},
+			"Projection": obj{"ProjectionType": "ALL"},
+		})
+	}
+	var defs []any
+	for a := range attrs {
+		defs = append(defs, obj{"AttributeName": a, "AttributeType": "S"})
+	}
+	byName := cmp.Transformer("sortDefs", func(in []any) []any {
+		out := slices.Clone(in)
+		sort.Slice(out, func(i, j int) bool { return fmt.Sprint(out[i]) < fmt.Sprint(out[j]) })
+		return out
+	})
+
+	want := obj{
+		"BillingMode":                      "PAY_PER_REQUEST",
+		"KeySchema":                        []any{obj{"AttributeName": schema.PartitionKey, "KeyType": "HASH"}},
+		"GlobalSecondaryIndexes":           gsis,
+		"StreamSpecification":              obj{"StreamViewType": "NEW_IMAGE"},
+		"TimeToLiveSpecification":          obj{"AttributeName": schema.TTLAttribute, "Enabled": true},
+		"PointInTimeRecoverySpecification": obj{"PointInTimeRecoveryEnabled": true},
+		"DeletionProtectionEnabled":        true,
+	}
+	for k, v := range want {
+		if diff := cmp.Diff(v, p[k]); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", k, diff)
+		}
+	}
+	if diff := cmp.Diff(defs, p["AttributeDefinitions"], byName); diff != "" {
+		t.Errorf("AttributeDefinitions (-want +got):\n%s", diff)
+	}
+}
+
+func TestNotifierEventSource(t *testing.T) {
+	f := prod(t)
+	check(t, "stream trigger: INSERT only, partial failures, bisect, bounded retries and age, on-failure queue", func() {
+		f.template.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), like(obj{
+			"FunctionName":               ref(f.logicalID(f.h.Functions[fnNotifier])),
+			"EventSourceArn":             getAtt(f.logicalID(f.h.Table), "StreamArn"),
+			"StartingPosition":           "TRIM_HORIZON",
+			"FilterCriteria":             obj{"Filters": []any{obj{"Pattern": `{"eventName":["INSERT"]}`}}},
+			"FunctionResponseTypes":      []any{"ReportBatchItemFailures"},
+			"BisectBatchOnFunctionError": true,
+			"MaximumRetryAttempts":       notifyRetryAttempts,
+			"MaximumRecordAgeInSeconds":  3600,
+			"DestinationConfig": obj{"OnFailure": obj{
+				"Destination": getAtt(f.logicalID(f.h.NotifyFailures), "Arn"),
+			}},
+		}))
+	})
+}
+
+func TestEmailParameterAndSubscriptions(t *testing.T) {
+	f := prod(t)
+	check(t, "NotifyEmail parameter, default from the email context", func() {
+		f.template.HasParameter(jsii.String("NotifyEmail"), like(obj{"Type": "String", "Default": "ops@example.com"}))
+	})
+	for name, topic := range map[string]constructs.IConstruct{
+		"notifications": f.h.NotificationsTopic, "alarms": f.h.AlarmTopic,
+	} {
+		check(t, name+" topic emails the NotifyEmail address", func() {
+			f.template.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), like(obj{
+				"Protocol": "email", "Endpoint": ref("NotifyEmail"), "TopicArn": ref(f.logicalID(topic)),
+			}))
+		})
+	}
+	check(t, "without an email context the parameter has no default (deploy must pass one)", func() {
+		dev(t).template.HasParameter(jsii.String("NotifyEmail"), like(obj{"Default": assertions.Match_Absent()}))
+	})
+}
+
+func TestSourcesSecret(t *testing.T) {
+	f := prod(t)
+	id := f.logicalID(f.h.SourcesSecret)
+	check(t, "the stack creates the secret with a placeholder ingest explains", func() {
+		f.template.HasResourceProperties(jsii.String("AWS::SecretsManager::Secret"), like(obj{
+			"SecretString": `{"sources": {}}`,
+		}))
+	})
+	stmts := f.statements(f.h.Functions[fnIngest])
+	if diff := cmp.Diff([]any{ref(id)}, resourcesFor(stmts, "secretsmanager:GetSecretValue")); diff != "" {
+		t.Errorf("ingest may read (-want +got):\n%s", diff)
+	}
+}
+
+func TestAlarms(t *testing.T) {
+	f := prod(t)
+	topic := []any{ref(f.logicalID(f.h.AlarmTopic))}
+	fnDim := func(name string) any {
+		return arrayWith(obj{"Name": "FunctionName", "Value": ref(f.logicalID(f.h.Functions[name]))})
+	}
+	queueDim := func(q constructs.IConstruct) any {
+		return arrayWith(obj{"Name": "QueueName", "Value": getAtt(f.logicalID(q), "QueueName")})
+	}
+	type alarm struct {
+		what, namespace, metric string
+		dims                    any
+		threshold               float64
+	}
+	alarms := []alarm{
+		{"DLQ not empty", "AWS/SQS", "ApproximateNumberOfMessagesVisible", queueDim(f.h.EventsDLQ), 1},
+		{"on-failure queue not empty", "AWS/SQS", "ApproximateNumberOfMessagesVisible", queueDim(f.h.NotifyFailures), 1},
+		{"age of oldest queued event", "AWS/SQS", "ApproximateAgeOfOldestMessage", queueDim(f.h.EventsQueue), queueAgeAlarmSeconds},
+		{"stream iterator age", "AWS/Lambda", "IteratorAge", fnDim(fnNotifier), iteratorAgeAlarmMillis},
+		{"API 5xx", "AWS/ApiGateway", "5xx", arrayWith(obj{"Name": "ApiId", "Value": ref(f.logicalID(f.h.API))}), api5xxAlarmCount},
+	}
+	for _, name := range functionNames {
+		alarms = append(alarms,
+			alarm{name + " errors", "AWS/Lambda", "Errors", fnDim(name), 1},
+			alarm{name + " throttles", "AWS/Lambda", "Throttles", fnDim(name), 1})
+	}
+	for _, a := range alarms {
+		check(t, "alarm on "+a.what, func() {
+			f.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), like(obj{
+				"Namespace": a.namespace, "MetricName": a.metric, "Dimensions": a.dims,
+				"Threshold":          a.threshold,
+				"ComparisonOperator": "GreaterThanOrEqualToThreshold",
+				"AlarmActions":       topic, "OKActions": topic,
+			}))
+		})
+	}
+	check(t, "no other alarms", func() {
+		f.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(float64(len(alarms))))
+	})
+	check(t, "CloudWatch may publish to the alarm topic, from this account only", func() {
+		f.template.HasResourceProperties(jsii.String("AWS::SNS::TopicPolicy"), like(obj{
+			"Topics": topic,
+			"PolicyDocument": like(obj{"Statement": arrayWith(like(obj{
+				"Effect": "Allow", "Action": "sns:Publish", "Principal": obj{"Service": "cloudwatch.amazonaws.com"},
+				"Condition": obj{"StringEquals": obj{"aws:SourceAccount": ref("AWS::AccountId")}},
+			}))}),
+		}))
+	})
+	check(t, "CloudWatch may use the topic key (alarms go to an encrypted topic)", func() {
+		f.template.HasResourceProperties(jsii.String("AWS::KMS::Key"), like(obj{
+			"KeyPolicy": like(obj{"Statement": arrayWith(like(obj{
+				"Effect": "Allow", "Principal": obj{"Service": "cloudwatch.amazonaws.com"},
+				"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"},
+			}))}),
+		}))
+	})
+}
+
+func TestDashboard(t *testing.T) {
+	f := prod(t)
+	check(t, "one dashboard", func() {
+		f.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Dashboard"), jsii.Number(1))
+	})
+}
+
+func TestOutputs(t *testing.T) {
+	f := prod(t)
+	for _, o := range []string{"ApiUrl", "TableName", "EventsTopicArn", "NotificationsTopicArn", "AlarmTopicArn", "SourcesSecretArn"} {
+		check(t, "output "+o, func() { f.template.HasOutput(jsii.String(o), assertions.Match_AnyValue()) })
+	}
+}
+
+// TestLeastPrivilege pins every action each function may take and on what: a new grant must
+// show up here, and a wildcard only where the service forces it.
+func TestLeastPrivilege(t *testing.T) {
+	f := prod(t)
+	base := []string{"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+	want := map[string][]string{
+		fnIngest: append(slices.Clone(base), "sns:Publish", "kms:Decrypt", "kms:GenerateDataKey*",
+			"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
+		fnSubscriber: append(slices.Clone(base), "dynamodb:PutItem",
+			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
+		fnNotifier: append(slices.Clone(base), "dynamodb:UpdateItem", "dynamodb:GetItem", "sns:Publish", "kms:Decrypt", "kms:GenerateDataKey*",
+			"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
+			"dynamodb:ListStreams", "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"),
+		fnHistory: append(slices.Clone(base), "dynamodb:Query", "dynamodb:GetItem"),
+	}
+	for _, name := range functionNames {
+		t.Run(name, func(t *testing.T) {
+			stmts := f.statements(f.h.Functions[name])
+			var got []string
+			for _, s := range stmts {
+				got = append(got, actions(s)...)
+			}
+			slices.Sort(got)
+			w := slices.Clone(want[name])
+			slices.Sort(w)
+			if diff := cmp.Diff(w, got); diff != "" {
+				t.Errorf("actions (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	table := getAtt(f.logicalID(f.h.Table), "Arn")
+	index := func(name string) any {
+		return obj{"Fn::Join": []any{"", []any{table, "/index/" + name}}}
+	}
+	resources := []struct {
+		fn, action string
+		want       []any
+	}{
+		{fnIngest, "sns:Publish", []any{ref(f.logicalID(f.h.EventsTopic))}},
+		{fnSubscriber, "dynamodb:PutItem", []any{table}},
+		{fnNotifier, "dynamodb:UpdateItem", []any{table}},
+		{fnNotifier, "sns:Publish", []any{ref(f.logicalID(f.h.NotificationsTopic))}},
+		{fnNotifier, "sqs:SendMessage", []any{getAtt(f.logicalID(f.h.NotifyFailures), "Arn")}},
+		{fnNotifier, "dynamodb:GetRecords", []any{getAtt(f.logicalID(f.h.Table), "StreamArn")}},
+		{fnHistory, "dynamodb:Query", []any{table, index(ddbstore.IndexBySource), index(ddbstore.IndexByType), index(ddbstore.IndexByTime)}},
+		{fnIngest, "kms:GenerateDataKey*", []any{getAtt(f.logicalID(f.h.TopicKey), "Arn")}},
+		{fnSubscriber, "logs:PutLogEvents", []any{getAtt(f.logicalID(logGroupOf(f.h.Functions[fnSubscriber])), "Arn")}},
+	}
+	for _, r := range resources {
+		if diff := cmp.Diff(r.want, resourcesFor(f.statements(f.h.Functions[r.fn]), r.action)); diff != "" {
+			t.Errorf("%s %s on (-want +got):\n%s", r.fn, r.action, diff)
+		}
+	}
+
+	// Across the whole template: no managed policies, no wildcard actions (bar the one KMS
+	// family SNS needs), Resource "*" only for actions without resource-level permissions.
+	forcedStar := map[string]bool{"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true, "dynamodb:ListStreams": true}
+	for id, r := range f.resources("AWS::IAM::Role") {
+		if _, ok := props(r)["ManagedPolicyArns"]; ok {
+			t.Errorf("role %s has managed policies", id)
+		}
+	}
+	check(t, "no managed policies", func() {
+		f.template.ResourceCountIs(jsii.String("AWS::IAM::ManagedPolicy"), jsii.Number(0))
+	})
+	for id, r := range f.resources("AWS::IAM::Policy") {
+		for _, s := range props(r)["PolicyDocument"].(obj)["Statement"].([]any) {
+			s := s.(obj)
+			for _, a := range actions(s) {
+				if strings.Contains(a, "*") && a != "kms:GenerateDataKey*" {
+					t.Errorf("%s: wildcard action %s", id, a)
+				}
+				if s["Resource"] == "*" && !forcedStar[a] {
+					t.Errorf("%s: %s on Resource *", id, a)
+				}
+			}
+		}
+	}
+}
+
+// statements returns the Allow statements of the policies attached to a function's role.
+func (f *fixture) statements(fn awslambda.Function) []obj {
+	role := ref(f.logicalID(fn.Role()))
+	var out []obj
+	for _, r := range f.resources("AWS::IAM::Policy") {
+		p := props(r)
+		if !slices.ContainsFunc(p["Roles"].([]any), func(x any) bool { return cmp.Equal(x, any(role)) }) {
+			continue
+		}
+		for _, s := range p["PolicyDocument"].(obj)["Statement"].([]any) {
+			if s.(obj)["Effect"] == "Allow" {
+				out = append(out, s.(obj))
+			}
+		}
+	}
+	return out
+}
+
+func actions(s obj) []string {
+	switch a := s["Action"].(type) {
+	case string:
+		return []string{a}
+	case []any:
+		out := make([]string, len(a))
+		for i, x := range a {
+			out[i] = x.(string)
+		}
+		return out
+	}
+	return nil
+}
+
+// resourcesFor lists the resources of the statements that allow action.
+func resourcesFor(stmts []obj, action string) []any {
+	var out []any
+	for _, s := range stmts {
+		if !slices.Contains(actions(s), action) {
+			continue
+		}
+		switch r := s["Resource"].(type) {
+		case []any:
+			out = append(out, r...)
+		default:
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestNoHardCodedNames: CloudFormation names everything, so two stacks (a dev stack next to
+// prod, or two accounts' pipelines) never collide and replacements never fail on a name.
+func TestNoHardCodedNames(t *testing.T) {
+	f := prod(t)
+	nameProps := map[string]string{
+		"AWS::DynamoDB::Table":        "TableName",
+		"AWS::SNS::Topic":             "TopicName",
+		"AWS::SQS::Queue":             "QueueName",
+		"AWS::Lambda::Function":       "FunctionName",
+		"AWS::IAM::Role":              "RoleName",
+		"AWS::Logs::LogGroup":         "LogGroupName",
+		"AWS::SecretsManager::Secret": "Name",
+		"AWS::CloudWatch::Alarm":      "AlarmName",
+		"AWS::CloudWatch::Dashboard":  "DashboardName",
+		"AWS::KMS::Alias":             "AliasName",
+	}
+	for typ, prop := range nameProps {
+		for id, r := range f.resources(typ) {
+			if v, ok := props(r)[prop]; ok {
+				t.Errorf("%s %s has a hard-coded %s %v", typ, id, prop, v)
+			}
+		}
+	}
+}
+
+// TestStatefulResourcesRetainedUnlessDev: by default nothing holding events, secrets or logs is
+// deleted with the stack; `-c dev=true` makes all of it disposable.
+func TestStatefulResourcesRetainedUnlessDev(t *testing.T) {
+	stateful := []string{"AWS::DynamoDB::Table", "AWS::SecretsManager::Secret", "AWS::Logs::LogGroup", "AWS::KMS::Key"}
+	for _, tc := range []struct {
+		name   string
+		f      *fixture
+		policy string
+		protec bool
+	}{
+		{"prod", prod(t), "Retain", true},
+		{"dev", dev(t), "Delete", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, typ := range stateful {
+				rs := tc.f.resources(typ)
+				if len(rs) == 0 {
+					t.Errorf("no %s", typ)
+				}
+				for id, r := range rs {
+					if r["DeletionPolicy"] != tc.policy || r["UpdateReplacePolicy"] != tc.policy {
+						t.Errorf("%s %s: DeletionPolicy %v, UpdateReplacePolicy %v; want %s",
+							typ, id, r["DeletionPolicy"], r["UpdateReplacePolicy"], tc.policy)
+					}
+				}
+			}
+			for _, q := range []constructs.IConstruct{tc.f.h.EventsDLQ, tc.f.h.NotifyFailures} {
+				id := tc.f.logicalID(q)
+				if got := tc.f.resources("AWS::SQS::Queue")[id]["DeletionPolicy"]; got != tc.policy {
+					t.Errorf("dead-letter queue %s: DeletionPolicy %v, want %s", id, got, tc.policy)
+				}
+			}
+			table := props(tc.f.resources("AWS::DynamoDB::Table")[tc.f.logicalID(tc.f.h.Table)])
+			if table["DeletionProtectionEnabled"] != tc.protec {
+				t.Errorf("table DeletionProtectionEnabled = %v, want %v", table["DeletionProtectionEnabled"], tc.protec)
+			}
+		})
+	}
+}
+
+func TestConfigFromContext(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		context map[string]any
+		want    Config
+		wantErr bool
+	}{
+		{"defaults", nil, Config{AssetDir: "build", RateLimit: 50, BurstLimit: 100}, false},
+		{"cdk.json types", map[string]any{"dev": false, "email": "", "apiRateLimit": 20.0},
+			Config{AssetDir: "build", RateLimit: 20, BurstLimit: 100}, false},
+		{"-c strings", map[string]any{"dev": "true", "email": "me@example.com", "assetDir": "out", "apiBurstLimit": "300"},
+			Config{AssetDir: "out", Dev: true, Email: "me@example.com", RateLimit: 50, BurstLimit: 300}, false},
+		{"bad bool", map[string]any{"dev": "yes please"}, Config{}, true},
+		{"bad number", map[string]any{"apiRateLimit": "-3"}, Config{}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := tc.context
+			app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+			got, err := configFromContext(app)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
+			}
+			if err == nil && got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestEnvironment(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	if e := environment(env(nil)); e != nil {
+		t.Errorf("without credentials: %+v, want nil (environment-agnostic)", e)
+	}
+	e := environment(env(map[string]string{"CDK_DEFAULT_ACCOUNT": "123456789012", "CDK_DEFAULT_REGION": "eu-west-1"}))
+	if e == nil || *e.Account != "123456789012" || *e.Region != "eu-west-1" {
+		t.Errorf("with account and region: %+v", e)
+	}
+}
+
+// TestCDKJSON: cdk.json runs this app and its context parses to the production defaults, so
+// what the tests synthesize is what `make synth` and `make deploy` synthesize.
+func TestCDKJSON(t *testing.T) {
+	b, err := os.ReadFile("../cdk.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		App     string         `json:"app"`
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatalf("cdk.json: %v", err)
+	}
+	if c.App != "go run ./infra" {
+		t.Errorf("app = %q, want go run ./infra", c.App)
+	}
+	got, err := configFromContext(awscdk.NewApp(&awscdk.AppProps{Context: &c.Context}))
+	if err != nil {
+		t.Fatalf("cdk.json context: %v", err)
+	}
+	if want := (Config{}).withDefaults(); got != want {
+		t.Errorf("cdk.json context = %+v, want the production defaults %+v", got, want)
+	}
+}
