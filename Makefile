@@ -25,9 +25,15 @@ tools: .tools/node_modules/.package-lock.json ## install pinned npm test tools i
 run: deps ## run the whole pipeline locally on 127.0.0.1:8080 (state in .hookline/)
 	$(GO) run ./cmd/hookline local $(ARGS)
 
-test: deps tools vet ## install what tests need, vet, run every test (CDK assertions included), synth the stack
+test: deps tools test-prereqs vet ## install what tests need, vet, run every test (CDK assertions included), synth the stack
 	$(GO) test -count=1 ./...
 	$(MAKE) synth-check
+
+# Fragments in mk/*.mk add install steps with their own `test-prereqs::` rules (double-colon:
+# each fragment's recipe runs) and their own targets, without editing this file.
+.PHONY: test-prereqs
+test-prereqs::
+	@true
 
 vet:
 	$(GO) vet ./...
@@ -76,3 +82,6 @@ destroy: tools ## delete the stack; table, secret, key and logs are kept unless 
 
 infra-test: deps ## CDK assertion tests and the cdk-nag AwsSolutions rules (no lambdas needed)
 	$(GO) test -count=1 ./infra
+
+# Last, so no fragment's first rule becomes the default goal.
+-include mk/*.mk
