@@ -117,16 +117,15 @@ func (e *Event) Validate() error {
 
 // Marshal returns the structured-mode CloudEvents JSON of e.
 func (e *Event) Marshal() []byte {
-	return e.AppendJSON(make([]byte, 0, e.EncodedLen()))
+	return e.AppendJSON(make([]byte, 0, e.sizeHint()))
 }
 
-// EncodedLen is an upper bound of len(e.Marshal()), cheap enough to check size limits before
-// encoding.
-func (e *Event) EncodedLen() int {
-	n := 256 + 6*(len(e.ID)+len(e.Source)+len(e.Type)+len(e.DeliveryID)+len(e.DataVersion)+len(e.DataContentType))
-	n += len(e.Data)
-	n += base64.StdEncoding.EncodedLen(len(e.DataBase64))
-	return n
+// sizeHint is the encoded length when no string needs escaping (the usual case), so Marshal
+// allocates once; escapes only make append grow the buffer.
+func (e *Event) sizeHint() int {
+	const fixed = len(`{"specversion":"1.0","id":"","source":"","type":"","time":"","receivedat":"","deliveryid":"","dataversion":"","datacontenttype":"","data_base64":""}`)
+	n := fixed + 2*len(time.RFC3339Nano) + len(e.ID) + len(e.Source) + len(e.Type) + len(e.DeliveryID) + len(e.DataVersion) + len(e.DataContentType)
+	return n + len(e.Data) + base64.StdEncoding.EncodedLen(len(e.DataBase64))
 }
 
 // AppendJSON appends the structured-mode CloudEvents JSON of e to dst. It is hand-written so the
