@@ -38,10 +38,13 @@ func (o *Outbox) Send(_ context.Context, m pipeline.Email) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
-		return fmt.Errorf("outbox: %w", err)
-	}
 	tmp, err := os.CreateTemp(o.Dir, ".tmp-*.eml")
+	if errors.Is(err, fs.ErrNotExist) { // first email, or the directory was removed
+		if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+			return fmt.Errorf("outbox: %w", err)
+		}
+		tmp, err = os.CreateTemp(o.Dir, ".tmp-*.eml")
+	}
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}

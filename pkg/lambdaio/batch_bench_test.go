@@ -1,0 +1,117 @@
+package lambdaio_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"hookline/pkg/ddbitem"
+	"hookline/pkg/email"
+	"hookline/pkg/event"
+	"hookline/pkg/lambdaio"
+	"hookline/pkg/local"
+	"hookline/pkg/pipeline"
+)
+
+// openEngine is the in-process store the local pipeline uses (SQLite, kill -9 durability).
+func openEngine(b *testing.B) *local.Engine {
+	b.Helper()
+	eng, err := local.Open(filepath.Join(b.TempDir(), "bench.db"), local.Options{Durability: local.DurabilityProcess, SweepInterval: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { eng.Close() })
+	return eng
+}
+
+func benchEvent(b *testing.B, i int) *event.Event {
+	e := &event.Event{
+		ID: event.DeliveryID("github", "bench-"+strconv.Itoa(i)), Source: "github", Type: "push",
+		Time: now, ReceivedAt: now, DeliveryID: "bench-" + strconv.Itoa(i),
+	}
+	if err := e.SetData("application/json", []byte(body1KiB)); err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
+// BenchmarkSubscriberBatch10 stores SQS batches of 10 new 1 KiB events through the real handler
+// into the local engine's events table (one op = one batch).
+func BenchmarkSubscriberBatch10(b *testing.B) {
+	eng := openEngine(b)
+	h := &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: eng.Events()}, Log: quiet()}
+	ctx := context.Background()
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		ev := events.SQSEvent{Records: make([]events.SQSMessage, 10)}
+		for j := range ev.Records {
+			n++
+			ev.Records[j] = events.SQSMessage{MessageId: strconv.Itoa(n), Body: string(benchEvent(b, n).Marshal()),
+				Attributes: map[string]string{"ApproximateReceiveCount": "1"}}
+		}
+		resp, _ := h.Handle(ctx, ev)
+		if len(resp.BatchItemFailures) != 0 {
+			b.Fatalf("failures: %v", resp.BatchItemFailures)
+		}
+	}
+	b.ReportMetric(float64(b.N*10)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkNotifierBatch10 emails stream batches of 10 inserted events through the real handler:
+// read, compose, write the .eml, mark notified (one op = one batch).
+func BenchmarkNotifierBatch10(b *testing.B) {
+	eng := openEngine(b)
+	store := eng.Events()
+	composer, err := email.NewComposer("", 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := &lambdaio.NotifierHandler{
+		Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: &email.Outbox{Dir: filepath.Join(b.TempDir(), "outbox")}},
+		Log:     quiet(),
+	}
+	ctx := context.Background()
+	// Build the batches outside the timer: each needs its events stored first.
+	batches := make([]events.DynamoDBEvent, 0, 64)
+	mk := func(i int) events.DynamoDBEvent {
+		ev := events.DynamoDBEvent{Records: make([]events.DynamoDBEventRecord, 10)}
+		for j := range ev.Records {
+			rec := &event.Record{Event: benchEvent(b, i*10+j), StoredAt: now}
+			if _, err := store.PutNew(ctx, rec); err != nil {
+				b.Fatal(err)
+			}
+			item, err := ddbitem.Marshal(rec, time.Time{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			img, err := ddbitem.ToStreamImage(item)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ev.Records[j] = events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: img, SequenceNumber: fmt.Sprint(i*10 + j)}}
+		}
+		return ev
+	}
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		if i == len(batches) {
+			batches = append(batches, mk(i))
+		}
+		ev := batches[i]
+		i++
+		b.StartTimer()
+		resp, _ := h.Handle(ctx, ev)
+		if len(resp.BatchItemFailures) != 0 {
+			b.Fatalf("failures: %v", resp.BatchItemFailures)
+		}
+	}
+	b.ReportMetric(float64(b.N*10)/b.Elapsed().Seconds(), "events/s")
+}
