@@ -70,6 +70,10 @@ func runLocal(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&cfg.Templates, "templates", "", "directory of email templates (<type>.tmpl, default.tmpl)")
 	fs.DurationVar(&cfg.Visibility, "visibility-timeout", localrun.DefaultVisibilityTimeout, "queue visibility timeout before a failed message is retried")
 	fs.IntVar(&cfg.MaxReceives, "max-receives", localrun.DefaultMaxReceiveCount, "deliveries of a message before it moves to the DLQ")
+	fs.IntVar(&cfg.BatchSize, "batch-size", 10, "messages per subscriber batch (SQS event source BatchSize)")
+	fs.DurationVar(&cfg.BatchWindow, "batch-window", time.Second, "longest wait to fill a subscriber batch; never delays messages already waiting")
+	fs.IntVar(&cfg.Pollers, "pollers", 4, "concurrent subscriber batches")
+	fs.IntVar(&cfg.StreamBatch, "stream-batch-size", 10, "records per notifier batch (stream event source BatchSize)")
 	durability := fs.String("durability", "process", `"process": every 202 survives kill -9 of hookline; "full": also power loss (fsync per commit, slower)`)
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file until shutdown (for load runs)")
@@ -92,6 +96,12 @@ func runLocal(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	cfg.Log = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lv}))
+	if cfg.BatchSize < 1 || cfg.BatchSize > 10 {
+		return fmt.Errorf("--batch-size: %d is not from 1 to 10 (SQS's limit)", cfg.BatchSize)
+	}
+	if cfg.Pollers < 1 || cfg.StreamBatch < 1 || cfg.BatchWindow < 0 {
+		return errors.New("--pollers and --stream-batch-size must be at least 1, --batch-window not negative")
+	}
 	if cfg.Visibility < time.Second {
 		return fmt.Errorf("--visibility-timeout: %v is under 1s", cfg.Visibility)
 	}

@@ -25,6 +25,7 @@ import (
 	"hookline/pkg/local"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/source"
+	"hookline/pkg/webui"
 )
 
 // Names of the local topology; the CDK stack creates the same pieces on AWS.
@@ -56,6 +57,12 @@ type Config struct {
 	Visibility  time.Duration // queue visibility timeout
 	MaxReceives int           // maxReceiveCount before the DLQ
 	Durability  local.Durability
+	// Runner settings; zero values take the defaults in local.Runner, which match the CDK
+	// stack's event sources (batches of 10, 1 s window).
+	BatchSize   int
+	BatchWindow time.Duration
+	Pollers     int
+	StreamBatch int
 	Log         *slog.Logger
 }
 
@@ -126,13 +133,16 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another hookline running? use --addr)", cfg.Addr, err)
 	}
-	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	// GET / and /ui/... are the web view for people; every other path is the API as before.
+	ui := webui.New(store, filepath.Join(cfg.DataDir, OutboxDir), log)
+	srv := &http.Server{Handler: webui.Mount(ui, gw), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
 
 	runCtx, stopRunner := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRunner()
 	runner := &local.Runner{
 		Engine: eng, Queue: EventsQueue, Subscriber: subscriber.Handle,
 		StreamConsumer: StreamConsumer, Notifier: notifier.Handle, Log: log,
+		BatchSize: cfg.BatchSize, BatchWindow: cfg.BatchWindow, Concurrency: cfg.Pollers, StreamBatchSize: cfg.StreamBatch,
 	}
 	runnerDone := make(chan error, 1)
 	go func() { runnerDone <- runner.Run(runCtx) }()
