@@ -139,6 +139,31 @@ func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error
 	return nil
 }
 
+// NotifiedAt reads only the mark (and the key, to tell "unmarked" from "missing") with a
+// strongly consistent read.
+func (s *Store) NotifiedAt(ctx context.Context, id string) (time.Time, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: key(id), ConsistentRead: aws.Bool(true),
+		ProjectionExpression:     aws.String("#id, #n"),
+		ExpressionAttributeNames: map[string]string{"#id": ddbitem.AttrID, "#n": ddbitem.AttrNotifiedAt},
+	})
+	if err != nil {
+		return time.Time{}, classify(fmt.Errorf("read notified_at of %s: %w", id, err))
+	}
+	if len(out.Item) == 0 {
+		return time.Time{}, notFound(id)
+	}
+	v, ok := out.Item[ddbitem.AttrNotifiedAt].(*types.AttributeValueMemberS)
+	if !ok {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v.Value)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read notified_at of %s: %q: %w", id, v.Value, err)
+	}
+	return t, nil
+}
+
 // Get reads one event with a strongly consistent read, so a just-stored event is always found.
 func (s *Store) Get(ctx context.Context, id string) (*event.Record, error) {
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{

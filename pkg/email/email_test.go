@@ -121,7 +121,7 @@ func TestOutboxWritesOneEMLPerEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := &email.Outbox{Dir: dir, Now: func() time.Time { return at }}
+	o := &email.Outbox{Dir: dir, Sync: true, Now: func() time.Time { return at }}
 	for range 2 {
 		if err := o.Send(context.Background(), m); err != nil {
 			t.Fatal(err)
@@ -142,6 +142,18 @@ func TestOutboxWritesOneEMLPerEvent(t *testing.T) {
 	}
 	if _, err := mail.ParseDate(msg.Header.Get("Date")); err != nil {
 		t.Errorf("Date: %v", err)
+	}
+	// A file cut short by a crash mid-write is replaced whole on the retry.
+	path := filepath.Join(dir, m.EventID+".eml")
+	full, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, full[:10], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := os.ReadFile(path); !bytes.Equal(again, full) {
+		t.Errorf("truncated email not replaced: %d bytes, want %d", len(again), len(full))
 	}
 	if err := o.Send(context.Background(), pipeline.Email{EventID: "../escape"}); err == nil {
 		t.Error("an id with a path in it must be refused")

@@ -64,6 +64,16 @@ func (m *memStore) Get(_ context.Context, id string) (*event.Record, error) {
 	return &cp, nil
 }
 
+func (m *memStore) NotifiedAt(_ context.Context, id string) (time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.recs[id]
+	if !ok {
+		return time.Time{}, pipeline.ErrNotFound
+	}
+	return r.NotifiedAt, nil
+}
+
 func (m *memStore) MarkNotified(_ context.Context, id string, at time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

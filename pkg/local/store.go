@@ -153,6 +153,22 @@ func (s *Store) Get(ctx context.Context, id string) (*event.Record, error) {
 	return r, nil
 }
 
+// NotifiedAt reads the mark alone (the envelope stays undecoded).
+func (s *Store) NotifiedAt(ctx context.Context, id string) (time.Time, error) {
+	var at sql.NullInt64
+	err := s.e.rdb.QueryRowContext(ctx, `SELECT notified_at FROM events WHERE id = ?`, id).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, fmt.Errorf("read notified_at of %s: %w", id, pipeline.ErrNotFound)
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read notified_at of %s: %w", id, err)
+	}
+	if !at.Valid {
+		return time.Time{}, nil
+	}
+	return time.Unix(0, at.Int64).UTC(), nil
+}
+
 // List answers q newest first from the received_key indexes.
 func (s *Store) List(ctx context.Context, q pipeline.Query) (pipeline.Page, error) {
 	limit := q.Limit

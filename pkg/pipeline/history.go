@@ -41,9 +41,12 @@ type History interface {
 }
 
 // NotifiedMarker records that an event's completion email was sent. Marking an event that is
-// already marked is not an error and keeps the first time.
+// already marked is not an error and keeps the first time. NotifiedAt reads the mark (zero
+// while unmarked; ErrNotFound for an unknown id) with a strongly consistent read, without
+// decoding the event.
 type NotifiedMarker interface {
 	MarkNotified(ctx context.Context, id string, at time.Time) error
+	NotifiedAt(ctx context.Context, id string) (time.Time, error)
 }
 
 // Store is everything an event store adapter provides; the contract suite in storetest runs

@@ -31,7 +31,6 @@ type Composer interface {
 
 // NotifyStore is what the notifier needs of the events table.
 type NotifyStore interface {
-	Get(ctx context.Context, id string) (*event.Record, error)
 	NotifiedMarker
 }
 
@@ -55,18 +54,18 @@ type Notify struct {
 // email is at-least-once by design, never lost.)
 func (s *Notify) Notify(ctx context.Context, r *event.Record) (Notified, error) {
 	id := r.Event.ID
-	cur, err := s.Store.Get(ctx, id)
+	// The stream image is the record as inserted, so it is what the email reports; the store
+	// only has to say whether an earlier delivery already sent it. A missing item was deleted
+	// or expired since its INSERT: the email still reports what arrived.
+	at, err := s.Store.NotifiedAt(ctx, id)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		// The image says it was inserted; a missing item was deleted or expired since. The
-		// email still reports what arrived.
-		cur = r
 	case err != nil:
 		return Notified{ID: id}, fmt.Errorf("read event %s: %w", id, err)
-	case !cur.NotifiedAt.IsZero():
+	case !at.IsZero():
 		return Notified{ID: id, Skipped: true}, nil
 	}
-	m, err := s.Composer.Compose(cur)
+	m, err := s.Composer.Compose(r)
 	if err != nil {
 		return Notified{ID: id}, &Error{Kind: KindInvalid, Detail: "cannot compose the email", Err: fmt.Errorf("compose email for %s: %w", id, err)}
 	}

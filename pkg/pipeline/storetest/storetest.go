@@ -275,8 +275,14 @@ func testMarkNotified(t *testing.T, s pipeline.Store) {
 	other := newRecord(t, "github", "push", base.Add(time.Second))
 	put(t, s, r, other)
 	first := base.Add(2*time.Second + 123456789)
+	if at, err := s.NotifiedAt(ctx, r.Event.ID); err != nil || !at.IsZero() {
+		t.Fatalf("NotifiedAt before marking = %v, %v; want zero, nil", at, err)
+	}
 	if err := s.MarkNotified(ctx, r.Event.ID, first); err != nil {
 		t.Fatal(err)
+	}
+	if at, err := s.NotifiedAt(ctx, r.Event.ID); err != nil || !at.Equal(first) {
+		t.Fatalf("NotifiedAt after marking = %v, %v; want %v", at, err, first)
 	}
 	// A redelivered stream record marks again: no error, the first time stays.
 	if err := s.MarkNotified(ctx, r.Event.ID, first.Add(time.Minute)); err != nil {
@@ -306,6 +312,9 @@ func testMarkNotified(t *testing.T, s pipeline.Store) {
 	}
 	if err := s.MarkNotified(ctx, missing, first); !errors.Is(err, pipeline.ErrNotFound) {
 		t.Errorf("MarkNotified(missing) err = %v, want ErrNotFound", err)
+	}
+	if _, err := s.NotifiedAt(ctx, missing); !errors.Is(err, pipeline.ErrNotFound) {
+		t.Errorf("NotifiedAt(missing) err = %v, want ErrNotFound", err)
 	}
 }
 
