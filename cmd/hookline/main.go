@@ -35,9 +35,12 @@ func main() {
 const usage = `hookline — receive webhooks, verify them, store them once, email when done.
 
 usage:
-  hookline local [flags]    run the whole pipeline in one process on 127.0.0.1
+  hookline local [flags]              run the whole pipeline in one process on 127.0.0.1
+  hookline events list|get|tail ...   read the event history (local data dir or DynamoDB)
+  hookline send [flags] BODY          sign a webhook as a provider would and post it
+  hookline dlq list|redrive ...       inspect and redrive the dead-letter queue (local or SQS)
 
-run "hookline local --help" for its flags.
+run "hookline <command> --help" for its flags.
 `
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -48,6 +51,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "local":
 		return runLocal(ctx, args[1:], getenv, stdout, stderr)
+	case "events":
+		return runEvents(ctx, args[1:], getenv, stdout, stderr)
+	case "send":
+		return runSend(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+	case "dlq":
+		return runDLQ(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -74,6 +83,7 @@ func runLocal(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&cfg.BatchWindow, "batch-window", time.Second, "longest wait to fill a subscriber batch; never delays messages already waiting")
 	fs.IntVar(&cfg.Pollers, "pollers", 4, "concurrent subscriber batches")
 	fs.IntVar(&cfg.StreamBatch, "stream-batch-size", 10, "records per notifier batch (stream event source BatchSize)")
+	fs.IntVar(&cfg.StreamParallel, "stream-parallel", 10, "notifier batches in flight at once (Lambda's ParallelizationFactor)")
 	durability := fs.String("durability", "process", `"process": every 202 survives kill -9 of hookline; "full": also power loss (fsync per commit, slower)`)
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file until shutdown (for load runs)")
@@ -99,8 +109,8 @@ func runLocal(ctx context.Context, args []string, getenv func(string) string, st
 	if cfg.BatchSize < 1 || cfg.BatchSize > 10 {
 		return fmt.Errorf("--batch-size: %d is not from 1 to 10 (SQS's limit)", cfg.BatchSize)
 	}
-	if cfg.Pollers < 1 || cfg.StreamBatch < 1 || cfg.BatchWindow < 0 {
-		return errors.New("--pollers and --stream-batch-size must be at least 1, --batch-window not negative")
+	if cfg.Pollers < 1 || cfg.StreamBatch < 1 || cfg.StreamParallel < 1 || cfg.BatchWindow < 0 {
+		return errors.New("--pollers, --stream-batch-size and --stream-parallel must be at least 1, --batch-window not negative")
 	}
 	if cfg.Visibility < time.Second {
 		return fmt.Errorf("--visibility-timeout: %v is under 1s", cfg.Visibility)

@@ -59,11 +59,12 @@ type Config struct {
 	Durability  local.Durability
 	// Runner settings; zero values take the defaults in local.Runner, which match the CDK
 	// stack's event sources (batches of 10, 1 s window).
-	BatchSize   int
-	BatchWindow time.Duration
-	Pollers     int
-	StreamBatch int
-	Log         *slog.Logger
+	BatchSize      int
+	BatchWindow    time.Duration
+	Pollers        int
+	StreamBatch    int
+	StreamParallel int
+	Log            *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -143,6 +144,7 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 		Engine: eng, Queue: EventsQueue, Subscriber: subscriber.Handle,
 		StreamConsumer: StreamConsumer, Notifier: notifier.Handle, Log: log,
 		BatchSize: cfg.BatchSize, BatchWindow: cfg.BatchWindow, Concurrency: cfg.Pollers, StreamBatchSize: cfg.StreamBatch,
+		ParallelizationFactor: cfg.StreamParallel,
 	}
 	runnerDone := make(chan error, 1)
 	go func() { runnerDone <- runner.Run(runCtx) }()
