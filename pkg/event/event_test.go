@@ -223,7 +223,7 @@ func FuzzSetData(f *testing.F) {
 			t.Fatalf("Decode(Marshal()) of %q/%q: %v\n%s", ct, body, err, e.Marshal())
 		}
 		want := body
-		if trimmed := bytes.Trim(body, " \t\r\n"); bytes.Equal(e.Data, trimmed) {
+		if trimmed := bytes.Trim(body, " \t\r\n"); e.Data != nil && bytes.Equal(e.Data, trimmed) {
 			want = trimmed // a JSON body: the value is kept, the white space around it is not
 		}
 		if !bytes.Equal(back.Body(), want) && len(body) > 0 {
