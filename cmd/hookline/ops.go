@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"hookline/pkg/local"
+	"hookline/pkg/localrun"
+)
+
+// parseInterspersed parses flags that may come before or after positional arguments
+// ("events get ID --json"), which the flag package alone stops at.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// flagSet reports whether the flag called name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// openLocal opens the database of a `hookline local` data dir for the CLI. The server may be
+// running and writing it: SQLite's WAL lets both work. The CLI never sweeps expired rows
+// (that is the server's job) and never creates a database where there is none.
+func openLocal(dir string) (*local.Engine, error) {
+	path := filepath.Join(dir, localrun.DBFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no hookline database in %s: run `hookline local` first", dir)
+	} else if err != nil {
+		return nil, fmt.Errorf("--data: %w", err)
+	}
+	eng, err := local.Open(path, local.Options{SweepInterval: -1, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, fmt.Errorf("--data: %w", err)
+	}
+	return eng, nil
+}
+
+// awsConfig loads the default credential chain and region, with --region overriding.
+func awsConfig(ctx context.Context, region string) (aws.Config, error) {
+	var opts []func(*config.LoadOptions) error
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, errors.New("--region: no AWS region: pass --region or set AWS_REGION")
+	}
+	return cfg, nil
+}
+
+// endpointOption points an SDK client at --endpoint (a DynamoDB- or SQS-compatible server).
+func endpointOption(endpoint string) *string {
+	if endpoint == "" {
+		return nil
+	}
+	return aws.String(endpoint)
+}

@@ -1,0 +1,445 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"hookline/pkg/ddbstore"
+	"hookline/pkg/dynalitetest"
+	"hookline/pkg/event"
+	"hookline/pkg/lambdaio"
+	"hookline/pkg/localrun"
+	"hookline/pkg/pipeline"
+)
+
+// Secrets of the sources the tests run `hookline local` with, one per scheme.
+const (
+	ghSecret    = "gh-secret"
+	whsec       = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	stripeKey   = "whsec_stripe_test"
+	hmacSecret  = "hmac-secret"
+	intdashKey  = "intdash-secret"
+	tokenSecret = "dev-token"
+)
+
+const sourcesJSON = `{"sources": {
+  "github":  {"scheme": "github", "secrets": ["` + ghSecret + `"]},
+  "stripe":  {"scheme": "stripe", "secrets": ["` + stripeKey + `"]},
+  "billing": {"scheme": "standard-webhooks", "secrets": ["` + whsec + `"]},
+  "auth":    {"scheme": "hmac-sha256", "header": "X-Signature", "encoding": "hex", "prefix": "sha256=",
+              "timestamp_header": "X-Timestamp", "type_header": "X-Event", "secrets": ["` + hmacSecret + `"]},
+  "intdash": {"scheme": "intdash", "secrets": ["` + intdashKey + `"]},
+  "postman": {"scheme": "token", "secrets": ["` + tokenSecret + `"]}
+}}`
+
+type localServer struct {
+	url, data string
+}
+
+// startLocal runs `hookline local`'s Run in-process on 127.0.0.1:0 until the test ends.
+func startLocal(t *testing.T, maxReceives int) localServer {
+	t.Helper()
+	dir := t.TempDir()
+	sources := filepath.Join(dir, "sources.json")
+	if err := os.WriteFile(sources, []byte(sourcesJSON), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	cfg := localrun.Config{
+		Addr: "127.0.0.1:0", DataDir: data, SourcesFile: sources, Visibility: time.Second, MaxReceives: maxReceives,
+		Log: slog.New(slog.DiscardHandler),
+	}
+	go func() { done <- localrun.Run(ctx, cfg, io.Discard, ready) }()
+	select {
+	case addr := <-ready:
+		t.Cleanup(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("hookline local: %v", err)
+			}
+		})
+		return localServer{url: "http://" + addr, data: data}
+	case err := <-done:
+		t.Fatalf("hookline local stopped before listening: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("hookline local did not start in 20s")
+	}
+	return localServer{}
+}
+
+func noenv(string) string { return "" }
+
+// cli runs the command line like main does and returns stdout.
+func cli(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), args, noenv, &stdout, &stderr)
+	return stdout.String(), err
+}
+
+// eventually retries f until it returns "" or the deadline passes, then fails with its last
+// complaint.
+func eventually(t *testing.T, within time.Duration, f func() string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		msg := f()
+		if msg == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", within, msg)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// syncBuffer is the stdout of a command running in another goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestSendEveryScheme signs and posts with every scheme to a running `hookline local`, expects
+// 202 and an event id, and finds each event with `events list`, `get` and `tail` reading the
+// same database file while the server writes it.
+func TestSendEveryScheme(t *testing.T) {
+	t.Parallel()
+	srv := startLocal(t, 5)
+
+	tailCtx, stopTail := context.WithCancel(context.Background())
+	var tailOut syncBuffer
+	tailDone := make(chan error, 1)
+	// --since: the tail may open the database after the first send; start it from before.
+	since := time.Now().UTC().Format(time.RFC3339Nano)
+	go func() {
+		tailDone <- run(tailCtx, []string{"events", "tail", "--data", srv.data, "--json", "--interval", "50ms", "--since", since}, noenv, &tailOut, io.Discard)
+	}()
+
+	tests := []struct {
+		source   string
+		args     []string
+		body     string
+		wantType string
+	}{
+		{"github", []string{"--scheme", "github", "--secret", ghSecret, "--type", "push"}, `{"ref":"refs/heads/main"}`, "push"},
+		{"stripe", []string{"--scheme", "stripe", "--secret", stripeKey}, `{"id":"evt_1","type":"invoice.paid"}`, "invoice.paid"},
+		{"billing", []string{"--scheme", "standard-webhooks", "--secret", whsec}, `{"type":"user.created"}`, "user.created"},
+		{"auth", []string{"--scheme", "hmac-sha256", "--secret", hmacSecret, "--hmac-header", "X-Signature", "--prefix", "sha256=",
+			"--timestamp-header", "X-Timestamp", "--type-header", "X-Event", "--type", "user.registered"}, `{"user":1}`, "user.registered"},
+		{"intdash", []string{"--scheme", "intdash", "--secret", intdashKey}, `{"resource_type":"measurement","action":"finished"}`, "measurement.finished"},
+		{"postman", []string{"--scheme", "token", "--secret", tokenSecret}, `A new message has been published`, "unknown"},
+	}
+	ids := map[string]string{} // id → source
+	for _, tt := range tests {
+		args := append([]string{"send", "--url", srv.url, "--source", tt.source}, tt.args...)
+		out, err := cli(t, append(args, tt.body)...)
+		if err != nil {
+			t.Fatalf("send %s: %v\n%s", tt.source, err, out)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 3 || lines[0] != "202 Accepted" || !strings.HasPrefix(lines[2], "event id: ") {
+			t.Fatalf("send %s printed:\n%s", tt.source, out)
+		}
+		id := strings.TrimPrefix(lines[2], "event id: ")
+		ids[id] = tt.source
+
+		eventually(t, 10*time.Second, func() string {
+			out, err := cli(t, "events", "list", "--data", srv.data, "--source", tt.source, "--json")
+			if err != nil {
+				return err.Error()
+			}
+			var v lambdaio.EventView
+			if err := json.Unmarshal([]byte(out), &v); err != nil {
+				return "list --json: " + err.Error() + ": " + out
+			}
+			if v.ID != id || v.Type != tt.wantType || v.Status != "notified" {
+				return "list --json: " + out
+			}
+			return ""
+		})
+		out, err = cli(t, "events", "get", id, "--data", srv.data)
+		if err != nil || !strings.Contains(out, "status        notified\n") || !strings.Contains(out, "type          "+tt.wantType+"\n") {
+			t.Errorf("events get %s: %v\n%s", id, err, out)
+		}
+	}
+
+	// The table lists all six, newest first.
+	out, err := cli(t, "events", "list", "--data", srv.data, "--since", "1h", "--limit", "10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Split(strings.TrimSpace(out), "\n")
+	if len(rows) != 7 || !strings.HasPrefix(rows[0], "ID ") || !strings.Contains(rows[1], "postman") {
+		t.Errorf("events list:\n%s", out)
+	}
+
+	// tail saw every event, and each one's status changes.
+	eventually(t, 10*time.Second, func() string {
+		seen := map[string]bool{}
+		for _, l := range strings.Split(strings.TrimSpace(tailOut.String()), "\n") {
+			var v lambdaio.EventView
+			if json.Unmarshal([]byte(l), &v) == nil && v.Status == "notified" {
+				seen[v.ID] = true
+			}
+		}
+		for id, src := range ids {
+			if !seen[id] {
+				return "tail has not shown " + src + " event " + id + " as notified:\n" + tailOut.String()
+			}
+		}
+		return ""
+	})
+	stopTail()
+	if err := <-tailDone; err != nil {
+		t.Errorf("tail: %v", err)
+	}
+}
+
+func TestSendRefusedAndStdin(t *testing.T) {
+	t.Parallel()
+	srv := startLocal(t, 5)
+	var stdout bytes.Buffer
+	err := run(context.Background(), []string{"send", "--url", srv.url, "--source", "github", "--scheme", "github", "--secret", "wrong", "{}"}, noenv, &stdout, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "401 Unauthorized") || !strings.HasPrefix(stdout.String(), "401 Unauthorized\n{") {
+		t.Errorf("wrong secret: %v\n%s", err, stdout.String())
+	}
+	stdout.Reset()
+	err = runSend(context.Background(), []string{"--url", srv.url, "--source", "postman", "--scheme", "token", "-"},
+		func(k string) string { return map[string]string{"HOOKLINE_SECRET": tokenSecret}[k] },
+		strings.NewReader(`{"event":"from.stdin"}`), &stdout, io.Discard)
+	if err != nil || !strings.Contains(stdout.String(), "202 Accepted") {
+		t.Errorf("stdin body: %v\n%s", err, stdout.String())
+	}
+}
+
+// TestDLQLocal lets a poison message die in a running `hookline local`, lists it with the
+// engine's reason, and redrives it while the server runs.
+func TestDLQLocal(t *testing.T) {
+	t.Parallel()
+	srv := startLocal(t, 1)
+	out, err := cli(t, "dlq", "list", "--data", srv.data)
+	if err != nil || out != "the dead-letter queue is empty\n" {
+		t.Fatalf("empty DLQ: %v %q", err, out)
+	}
+	eng, err := openLocal(srv.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	if err := eng.Topic(localrun.EventsTopic).Publish(context.Background(), pipeline.Message{ID: "poison", Source: "github", Type: "push", Body: []byte(`{"not":"an event"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	var dead struct {
+		ID           string `json:"id"`
+		ReceiveCount int    `json:"receive_count"`
+		SourceQueue  string `json:"source_queue"`
+		Reason       string `json:"reason"`
+	}
+	eventually(t, 15*time.Second, func() string {
+		out, err := cli(t, "dlq", "list", "--data", srv.data, "--json")
+		if err != nil {
+			return err.Error()
+		}
+		if json.Unmarshal([]byte(out), &dead) != nil || dead.Reason == "" {
+			return "dlq list --json: " + out
+		}
+		return ""
+	})
+	if dead.ReceiveCount != 1 || dead.SourceQueue != localrun.EventsQueue {
+		t.Errorf("dead message %+v", dead)
+	}
+	out, err = cli(t, "dlq", "list", "--data", srv.data)
+	if err != nil || !strings.Contains(out, dead.ID) || !strings.Contains(out, dead.Reason) {
+		t.Errorf("dlq list: %v\n%s", err, out)
+	}
+	out, err = cli(t, "dlq", "redrive", "--data", srv.data)
+	if want := "moved 1 message(s) from events-dlq back to their source queue\n"; err != nil || out != want {
+		t.Errorf("dlq redrive: %v %q, want %q", err, out, want)
+	}
+	// Still poison: the server receives it again and it dies again, redriven with a fresh count.
+	eventually(t, 15*time.Second, func() string {
+		msgs, err := eng.ListDLQ(context.Background(), localrun.EventsDLQ, 10)
+		if err != nil || len(msgs) != 1 || msgs[0].ID != dead.ID || msgs[0].ReceiveCount != 1 {
+			return "not dead again"
+		}
+		return ""
+	})
+}
+
+// TestDLQSQSWiring checks that --queue-url, --region and --endpoint reach the SQS client.
+func TestDLQSQSWiring(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKID")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "SECRET")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	var targets []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		targets = append(targets, r.Header.Get("X-Amz-Target"))
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		switch r.Header.Get("X-Amz-Target") {
+		case "AmazonSQS.GetQueueAttributes":
+			w.Write([]byte(`{"Attributes":{"QueueArn":"arn:aws:sqs:eu-west-1:123456789012:events-dlq"}}`))
+		case "AmazonSQS.StartMessageMoveTask":
+			w.Write([]byte(`{"TaskHandle":"task-1"}`))
+		default:
+			w.Write([]byte(`{"Messages":[]}`))
+		}
+	}))
+	defer srv.Close()
+	url := "https://sqs.eu-west-1.amazonaws.com/123456789012/events-dlq"
+	out, err := cli(t, "dlq", "redrive", "--queue-url", url, "--region", "eu-west-1", "--endpoint", srv.URL)
+	want := "started a message move task from arn:aws:sqs:eu-west-1:123456789012:events-dlq back to the source queues\ntask handle: task-1\n"
+	if err != nil || out != want {
+		t.Errorf("redrive: %v\n%s", err, out)
+	}
+	out, err = cli(t, "dlq", "list", "--queue-url", url, "--region", "eu-west-1", "--endpoint", srv.URL)
+	if err != nil || out != "the dead-letter queue is empty\n" {
+		t.Errorf("list: %v\n%s", err, out)
+	}
+	if diff := cmp.Diff([]string{"AmazonSQS.GetQueueAttributes", "AmazonSQS.StartMessageMoveTask", "AmazonSQS.ReceiveMessage"}, targets); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}
+
+// TestEventsDynamoDB reads a DynamoDB table on dynalite through --table/--endpoint.
+func TestEventsDynamoDB(t *testing.T) {
+	endpoint := dynalitetest.Start(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "fake")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	ctx := context.Background()
+	client := dynalitetest.Client(t, endpoint)
+	if err := ddbstore.CreateTable(ctx, client, "events"); err != nil {
+		t.Fatal(err)
+	}
+	store, err := ddbstore.New(client, "events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Now().Add(-time.Hour).UTC().Truncate(time.Millisecond)
+	var ids []string
+	for i, src := range []string{"github", "stripe", "github"} {
+		id, _ := event.NewID()
+		at := base.Add(time.Duration(i) * time.Minute)
+		e := &event.Event{ID: id, Source: src, Type: "push", Time: at, ReceivedAt: at}
+		e.SetData("application/json", []byte(`{"i":1}`))
+		r, _ := event.NewRecord(e, at.Add(20*time.Millisecond))
+		if _, err := store.PutNew(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := store.MarkNotified(ctx, ids[2], base.Add(2*time.Minute+time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	aws := []string{"--table", "events", "--region", "us-east-1", "--endpoint", endpoint}
+
+	out, err := cli(t, append([]string{"events", "list", "--source", "github", "--json", "--limit", "1"}, aws...)...)
+	var v lambdaio.EventView
+	if err != nil || json.Unmarshal([]byte(out), &v) != nil || v.ID != ids[2] || v.Status != "notified" || strings.Count(out, "\n") != 1 {
+		t.Errorf("list --source github --limit 1: %v\n%s", err, out)
+	}
+	out, err = cli(t, append([]string{"events", "list", "--since", "2h"}, aws...)...)
+	if err != nil || strings.Count(out, "\n") != 4 || !strings.Contains(out, ids[1]) {
+		t.Errorf("list --since 2h: %v\n%s", err, out)
+	}
+	out, err = cli(t, append([]string{"events", "get", ids[0]}, aws...)...)
+	if err != nil || !strings.Contains(out, "notified      not yet\n") || !strings.HasSuffix(out, "data:\n{\n  \"i\": 1\n}\n") {
+		t.Errorf("get: %v\n%s", err, out)
+	}
+}
+
+func TestFlagErrors(t *testing.T) {
+	t.Parallel()
+	empty := t.TempDir()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"events"}, "events: no subcommand"},
+		{[]string{"events", "purge"}, `events: unknown subcommand "purge"`},
+		{[]string{"events", "list", "--data", empty, "--table", "t"}, "--data and --table: give one"},
+		{[]string{"events", "list", "--data", empty}, "no hookline database in " + empty + ": run `hookline local` first"},
+		{[]string{"events", "list", "--data", empty, "--region", "eu-west-1"}, "--region and --endpoint: only with --table"},
+		{[]string{"events", "list", "--since", "yesterday"}, `--since: "yesterday" is neither`},
+		{[]string{"events", "list", "--until", "-1h"}, "--until: duration"},
+		{[]string{"events", "list", "--since", "1h", "--until", "2h"}, "--since must be before --until"},
+		{[]string{"events", "list", "--limit", "0"}, "--limit: 0 is not a positive number"},
+		{[]string{"events", "list", "extra"}, `events list: unexpected argument "extra"`},
+		{[]string{"events", "list", "--table", "t", "--time-shards", "0"}, "--time-shards: 0"},
+		{[]string{"events", "get", "--data", empty}, "events get: give exactly one event id"},
+		{[]string{"events", "tail", "--interval", "1ms"}, "--interval: 1ms is under 10ms"},
+		{[]string{"events", "tail", "--lag", "0s"}, "--lag: 0s is not a positive duration"},
+		{[]string{"send", "--source", "s", "--secret", "x", "{}"}, "--scheme: required"},
+		{[]string{"send", "--scheme", "github", "--source", "s", "{}"}, "--secret: required"},
+		{[]string{"send", "--scheme", "github", "--secret", "x", "{}"}, "--source: required"},
+		{[]string{"send", "--scheme", "github", "--secret", "x", "--source", "s"}, "send: no body"},
+		{[]string{"send", "--scheme", "github", "--secret", "x", "--source", "s", "a", "b"}, `send: unexpected argument "b"`},
+		{[]string{"send", "--scheme", "github", "--secret", "x", "--source", "s", "--url", "ftp://x", "{}"}, "--url: "},
+		{[]string{"send", "--scheme", "svix", "--secret", "x", "--source", "s", "{}"}, `--scheme svix: unknown scheme "svix"`},
+		{[]string{"send", "--scheme", "stripe", "--secret", "x", "--source", "s", "--type", "t", "{}"}, "--scheme stripe: type: the stripe scheme"},
+		{[]string{"send", "--scheme", "hmac-sha256", "--secret", "x", "--source", "s", "{}"}, "--scheme hmac-sha256: hmac-sha256: no signature header"},
+		{[]string{"send", "--header", "novalue", "{}"}, `invalid value "novalue" for flag -header`},
+		{[]string{"send", "--scheme", "token", "--secret", "x", "--source", "s", "@" + filepath.Join(empty, "missing.json")}, "read body: open"},
+		{[]string{"dlq"}, "dlq: no subcommand"},
+		{[]string{"dlq", "peek"}, `dlq: unknown subcommand "peek"`},
+		{[]string{"dlq", "list", "--data", empty, "--queue-url", "https://q"}, "--data and --queue-url: give one"},
+		{[]string{"dlq", "redrive", "--data", empty}, "no hookline database in " + empty},
+		{[]string{"dlq", "list", "--data", empty, "--endpoint", "http://x"}, "--region and --endpoint: only with --queue-url"},
+		{[]string{"dlq", "list", "--limit", "-1"}, "--limit: -1 is not a positive number"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), tt.args, func(k string) string {
+				return map[string]string{"HOOKLINE_DATA": empty}[k]
+			}, &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// The CLI must never create a database (or a data dir) where there is none.
+func TestMissingDatabaseIsNotCreated(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if _, err := cli(t, "events", "list", "--data", dir); err == nil {
+		t.Fatal("no error")
+	}
+	if _, err := os.Stat(filepath.Join(dir, localrun.DBFile)); !os.IsNotExist(err) {
+		t.Errorf("a database was created: %v", err)
+	}
+}

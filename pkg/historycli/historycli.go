@@ -1,0 +1,284 @@
+// Package historycli is `hookline events`: it reads the event history through the
+// pipeline.History port — the local SQLite engine or the DynamoDB table, the same queries
+// either way, never a scan — and renders it for people (aligned tables, a detail view) or
+// scripts (one JSON object per line, the history API's EventView shape).
+package historycli
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	"hookline/pkg/event"
+	"hookline/pkg/lambdaio"
+	"hookline/pkg/pipeline"
+)
+
+// Walk calls fn for up to limit records matching q, newest first, following cursors page by
+// page; limit <= 0 means all of them. q.Limit and q.Cursor are managed here.
+func Walk(ctx context.Context, h pipeline.History, q pipeline.Query, limit int, fn func(*event.Record) error) error {
+	q.Cursor = ""
+	for left := limit; ; {
+		q.Limit = pipeline.MaxLimit
+		if limit > 0 {
+			q.Limit = min(left, pipeline.MaxLimit)
+		}
+		page, err := h.List(ctx, q)
+		if err != nil {
+			return fmt.Errorf("list events: %w", err)
+		}
+		for _, r := range page.Records {
+			if err := fn(r); err != nil {
+				return err
+			}
+			if left--; limit > 0 && left == 0 {
+				return nil
+			}
+		}
+		if page.Cursor == "" {
+			return nil
+		}
+		q.Cursor = page.Cursor
+	}
+}
+
+// List writes up to limit events matching q: an aligned table, or with asJSON one EventView
+// per line.
+func List(ctx context.Context, w io.Writer, h pipeline.History, q pipeline.Query, limit int, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		return Walk(ctx, h, q, limit, func(r *event.Record) error {
+			return enc.Encode(lambdaio.View(r, false))
+		})
+	}
+	// The table is buffered until the end so every column is as wide as its widest cell.
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tRECEIVED\tSOURCE\tTYPE\tSTATUS\tSTORED+\tNOTIFIED+")
+	n := 0
+	err := Walk(ctx, h, q, limit, func(r *event.Record) error {
+		n++
+		c := cells(r)
+		_, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c[0], c[1], c[2], c[3], c[4], c[5], c[6])
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		_, err := fmt.Fprintln(w, "no events match")
+		return err
+	}
+	return tw.Flush()
+}
+
+// receivedLayout is RFC 3339 with milliseconds, in UTC: ordering by eye and across machines.
+const receivedLayout = "2006-01-02T15:04:05.000Z07:00"
+
+func cells(r *event.Record) [7]string {
+	e := r.Event
+	notified := "-"
+	if !r.NotifiedAt.IsZero() {
+		notified = After(r.NotifiedAt.Sub(e.ReceivedAt))
+	}
+	return [7]string{e.ID, e.ReceivedAt.UTC().Format(receivedLayout), e.Source, e.Type, r.Status(),
+		After(r.StoredAt.Sub(e.ReceivedAt)), notified}
+}
+
+// After formats how long after the receipt a stage was reached, precise where it matters:
+// milliseconds under a second, 10 ms under a minute, seconds beyond.
+func After(d time.Duration) string {
+	switch a := d.Abs(); {
+	case a < time.Second:
+		return "+" + d.Round(time.Millisecond).String()
+	case a < time.Minute:
+		return "+" + d.Round(10*time.Millisecond).String()
+	default:
+		return "+" + d.Round(time.Second).String()
+	}
+}
+
+// Get writes one event in full: its attributes, its status with times, and its data
+// (pretty-printed JSON, text as text, other bytes as base64). asJSON writes the EventView.
+func Get(ctx context.Context, w io.Writer, h pipeline.History, id string, asJSON bool) error {
+	if !event.ValidID(id) {
+		return fmt.Errorf("no event with id %q: event ids are lower-case UUIDs", id)
+	}
+	r, err := h.Get(ctx, id)
+	if pipeline.IsNotFound(err) {
+		return fmt.Errorf("no event with id %q", id)
+	}
+	if err != nil {
+		return fmt.Errorf("get event %s: %w", id, err)
+	}
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(lambdaio.View(r, true))
+	}
+	return writeDetail(w, r)
+}
+
+func writeDetail(w io.Writer, r *event.Record) error {
+	e := r.Event
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	line := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(tw, "%s\t%s\n", k, v)
+		}
+	}
+	stamp := func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+	line("id", e.ID)
+	line("source", e.Source)
+	line("type", e.Type)
+	line("status", r.Status())
+	line("time", stamp(e.Time))
+	line("received", stamp(e.ReceivedAt))
+	line("stored", stamp(r.StoredAt)+"  ("+After(r.StoredAt.Sub(e.ReceivedAt))+")")
+	if r.NotifiedAt.IsZero() {
+		line("notified", "not yet")
+	} else {
+		line("notified", stamp(r.NotifiedAt)+"  ("+After(r.NotifiedAt.Sub(e.ReceivedAt))+")")
+	}
+	line("delivery id", e.DeliveryID)
+	line("data version", e.DataVersion)
+	line("content type", e.DataContentType)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	data, label := renderData(e)
+	if label == "" {
+		_, err := fmt.Fprintln(w, "\n(no data)")
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\n%s:\n%s\n", label, bytes.TrimRight(data, "\n"))
+	return err
+}
+
+// renderData picks how a person best reads the payload.
+func renderData(e *event.Event) ([]byte, string) {
+	switch {
+	case e.DataBase64 != nil:
+		return []byte(base64.StdEncoding.EncodeToString(e.DataBase64)), "data (base64)"
+	case len(e.Data) == 0:
+		return nil, ""
+	case e.Data[0] == '"':
+		// A text body travels as a JSON string; show the text the sender wrote.
+		var s string
+		if json.Unmarshal(e.Data, &s) == nil {
+			return []byte(s), "data (text)"
+		}
+	}
+	var buf bytes.Buffer
+	if json.Indent(&buf, e.Data, "", "  ") != nil {
+		return e.Data, "data"
+	}
+	return buf.Bytes(), "data"
+}
+
+// TailOptions configures Tail.
+type TailOptions struct {
+	Query pipeline.Query // Source and Type filter; Since, if set, starts the tail in the past
+	// Interval between polls; 0 means 1 s.
+	Interval time.Duration
+	// Lag is how far behind the newest event each poll looks again, so events stored (or
+	// notified) late — a retried delivery — are still shown. 0 means 2 minutes.
+	Lag    time.Duration
+	JSON   bool
+	Now    func() time.Time // nil means time.Now
+	MaxRow int              // rows read per poll at most; 0 means 10,000
+}
+
+// Tail follows the history until ctx ends, writing a row (or JSON object) when an event
+// appears and again when its status changes, oldest first. It returns nil when ctx ends.
+func Tail(ctx context.Context, w io.Writer, h pipeline.History, o TailOptions) error {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	interval := o.Interval
+	if interval <= 0 {
+		interval = time.Second
+	}
+	lag := o.Lag
+	if lag <= 0 {
+		lag = 2 * time.Minute
+	}
+	maxRows := o.MaxRow
+	if maxRows <= 0 {
+		maxRows = 10_000
+	}
+	start := o.Query.Since
+	if start.IsZero() {
+		start = now()
+	}
+	newest := start
+	shown := map[string]string{} // id → status last shown
+	receivedAt := map[string]time.Time{}
+	enc := json.NewEncoder(w)
+	if !o.JSON {
+		if _, err := fmt.Fprintf(w, tailRow, "ID", "RECEIVED", "SOURCE", "TYPE", "STATUS", "STORED+", "NOTIFIED+"); err != nil {
+			return err
+		}
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		q := o.Query
+		q.Since = newest.Add(-lag)
+		if q.Since.Before(start) {
+			q.Since = start
+		}
+		var batch []*event.Record
+		err := Walk(ctx, h, q, maxRows, func(r *event.Record) error {
+			batch = append(batch, r)
+			return nil
+		})
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		slices.Reverse(batch) // oldest first, like a log
+		for _, r := range batch {
+			id, status := r.Event.ID, r.Status()
+			if shown[id] == status {
+				continue
+			}
+			shown[id], receivedAt[id] = status, r.Event.ReceivedAt
+			if r.Event.ReceivedAt.After(newest) {
+				newest = r.Event.ReceivedAt
+			}
+			if o.JSON {
+				err = enc.Encode(lambdaio.View(r, false))
+			} else {
+				c := cells(r)
+				_, err = fmt.Fprintf(w, tailRow, c[0], c[1], c[2], c[3], c[4], c[5], c[6])
+			}
+			if err != nil {
+				return err
+			}
+		}
+		// Forget what the next poll cannot return any more.
+		for id, at := range receivedAt {
+			if at.Before(q.Since) {
+				delete(shown, id)
+				delete(receivedAt, id)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// tailRow has fixed widths: rows arrive one by one, so they cannot be aligned afterwards.
+const tailRow = "%-36s  %-24s  %-12s  %-22s  %-8s  %-8s  %s\n"
