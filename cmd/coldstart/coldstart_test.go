@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestEachBinaryIsALambda builds every function exactly as `make lambdas` does (host
+// architecture) and runs each once under the fake Runtime API: each must start with its
+// production wiring (config from the environment, the sources secret from Secrets Manager,
+// real SDK clients pointed at the fake AWS) and post a correct answer to a real invocation.
+// Building takes about a minute on the 2-core dev VM, hence skipped under -short.
+func TestEachBinaryIsALambda(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds five binaries (~1 min); run without -short")
+	}
+	ctx := context.Background()
+	ts := targets()
+	bins, err := build(ctx, t.TempDir(), ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples := map[string][]sample{}
+	for _, tg := range ts {
+		t.Run(tg.name, func(t *testing.T) {
+			s, err := coldStart(ctx, tg, bins[tg.name], 30*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.firstPoll <= 0 || s.response < s.firstPoll {
+				t.Errorf("timings out of order: first poll %v, response %v", s.firstPoll, s.response)
+			}
+			samples[tg.name] = []sample{s}
+			t.Logf("exec → first poll %v, → response %v, peak RSS %.1f MiB", s.firstPoll, s.response, float64(s.maxRSS)/(1<<20))
+		})
+	}
+	if t.Failed() {
+		return
+	}
+	var out bytes.Buffer
+	if err := report(&out, ts, bins, samples, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range ts {
+		if !strings.Contains(out.String(), "| "+tg.name+" |") {
+			t.Errorf("report has no row for %s:\n%s", tg.name, out.String())
+		}
+	}
+}
+
+func TestRank(t *testing.T) {
+	d := []time.Duration{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	if got := median(d); got != 5 {
+		t.Errorf("median = %v, want 5", got)
+	}
+	if got := p90(d); got != 9 {
+		t.Errorf("p90 = %v, want 9", got)
+	}
+	if got := p90(d[:1]); got != 1 {
+		t.Errorf("p90 of one = %v, want 1", got)
+	}
+	if got := median(nil); got != 0 {
+		t.Errorf("median of none = %v, want 0", got)
+	}
+}

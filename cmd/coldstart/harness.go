@@ -1,0 +1,395 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"hookline/pkg/ddbitem"
+	"hookline/pkg/event"
+	"hookline/pkg/runtimeapi"
+)
+
+// buildFlags are `make lambdas`' flags (LAMBDA_FLAGS in the Makefile), for the host
+// architecture: the measurement is of this machine.
+var buildFlags = []string{"-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w"}
+
+// target is one binary to start: how to build it, its environment, the invocation it gets
+// and how to tell that its answer is right.
+type target struct {
+	name  string
+	pkg   string
+	env   map[string]string
+	event func() ([]byte, error)
+	check func(body []byte, aws *fakeAWS) error
+}
+
+const (
+	topicARN       = "arn:aws:sns:us-east-1:000000000000:hookline-events"
+	notifyTopicARN = "arn:aws:sns:us-east-1:000000000000:hookline-notifications"
+	secretARN      = "arn:aws:secretsmanager:us-east-1:000000000000:secret:hookline-sources-AbCdEf"
+	table          = "hookline-events"
+	sourceToken    = "coldstart-token"
+	// The sources secret: one bearer-token source, so the ingest event can be really accepted.
+	sourcesSecret = `{"sources":{"coldstart":{"scheme":"token","secrets":["` + sourceToken + `"]}}}`
+)
+
+const baseline = "hello"
+
+// targets lists the hello-world baseline first, then every function in functions/.
+func targets() []target {
+	return []target{
+		{
+			name:  baseline,
+			pkg:   "hookline/cmd/coldstart/hello",
+			event: func() ([]byte, error) { return []byte(`{"name":"coldstart"}`), nil },
+			check: func(body []byte, _ *fakeAWS) error {
+				if string(body) != `"Hello coldstart!"` {
+					return fmt.Errorf("response %s, want \"Hello coldstart!\"", body)
+				}
+				return nil
+			},
+		},
+		{
+			name: "ingest",
+			pkg:  "hookline/functions/ingest",
+			env:  map[string]string{"HOOKLINE_TOPIC_ARN": topicARN, "HOOKLINE_SOURCES_SECRET_ARN": secretARN},
+			event: func() ([]byte, error) {
+				req := apiRequest("POST", "/webhooks/coldstart", map[string]string{"source": "coldstart"})
+				req.Headers = map[string]string{"content-type": "application/json", "authorization": "Bearer " + sourceToken}
+				req.Body = `{"type":"coldstart.ping","n":1}`
+				return json.Marshal(req)
+			},
+			check: func(body []byte, aws *fakeAWS) error {
+				var resp events.APIGatewayV2HTTPResponse
+				if err := json.Unmarshal(body, &resp); err != nil {
+					return fmt.Errorf("response is not an API Gateway response: %w", err)
+				}
+				if resp.StatusCode != 202 || !strings.Contains(resp.Body, `"status":"accepted"`) {
+					return fmt.Errorf("status %d body %s, want 202 accepted", resp.StatusCode, resp.Body)
+				}
+				return wantCalls(aws, map[string]int{"SecretsManager.GetSecretValue": 1, "SNS.Publish": 1})
+			},
+		},
+		{
+			name: "subscriber",
+			pkg:  "hookline/functions/subscriber",
+			env:  map[string]string{"HOOKLINE_TABLE": table},
+			event: func() ([]byte, error) {
+				// One good message (stored: one PutItem) and one that is not an event (reported
+				// as a batch item failure, no DynamoDB call).
+				ev := events.SQSEvent{Records: []events.SQSMessage{
+					sqsMessage("good-1", string(sampleEvent().Marshal())),
+					sqsMessage("poison-1", "not a hookline event"),
+				}}
+				return json.Marshal(ev)
+			},
+			check: func(body []byte, aws *fakeAWS) error {
+				var resp events.SQSEventResponse
+				if err := json.Unmarshal(body, &resp); err != nil {
+					return fmt.Errorf("response is not an SQSEventResponse: %w", err)
+				}
+				if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "poison-1" {
+					return fmt.Errorf("batch item failures %+v, want exactly poison-1", resp.BatchItemFailures)
+				}
+				return wantCalls(aws, map[string]int{"DynamoDB.PutItem": 1})
+			},
+		},
+		{
+			name: "notifier",
+			pkg:  "hookline/functions/notifier",
+			env:  map[string]string{"HOOKLINE_TABLE": table, "HOOKLINE_NOTIFY_TOPIC_ARN": notifyTopicARN},
+			event: func() ([]byte, error) {
+				// An INSERT (read, emailed, marked) and a MODIFY (skipped, as the stream filter
+				// would never deliver it).
+				rec, err := event.NewRecord(sampleEvent(), time.Now())
+				if err != nil {
+					return nil, err
+				}
+				item, err := ddbitem.Marshal(rec, time.Now().Add(24*time.Hour))
+				if err != nil {
+					return nil, err
+				}
+				img, err := ddbitem.ToStreamImage(item)
+				if err != nil {
+					return nil, err
+				}
+				keys := map[string]events.DynamoDBAttributeValue{"id": events.NewStringAttribute(rec.Event.ID)}
+				ev := events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{
+					streamRecord("INSERT", "100", keys, img),
+					streamRecord("MODIFY", "101", keys, img),
+				}}
+				return json.Marshal(ev)
+			},
+			check: func(body []byte, aws *fakeAWS) error {
+				var resp events.DynamoDBEventResponse
+				if err := json.Unmarshal(body, &resp); err != nil {
+					return fmt.Errorf("response is not a DynamoDBEventResponse: %w", err)
+				}
+				if len(resp.BatchItemFailures) != 0 {
+					return fmt.Errorf("batch item failures %+v, want none", resp.BatchItemFailures)
+				}
+				return wantCalls(aws, map[string]int{"DynamoDB.GetItem": 1, "SNS.Publish": 1, "DynamoDB.UpdateItem": 1})
+			},
+		},
+		{
+			name: "history",
+			pkg:  "hookline/functions/history",
+			env:  map[string]string{"HOOKLINE_TABLE": table},
+			event: func() ([]byte, error) {
+				const id = "0190b4c2-0000-7000-8000-000000000000" // well-formed, not stored
+				return json.Marshal(apiRequest("GET", "/events/"+id, map[string]string{"id": id}))
+			},
+			check: func(body []byte, aws *fakeAWS) error {
+				var resp events.APIGatewayV2HTTPResponse
+				if err := json.Unmarshal(body, &resp); err != nil {
+					return fmt.Errorf("response is not an API Gateway response: %w", err)
+				}
+				if resp.StatusCode != 404 || !strings.HasPrefix(resp.Headers["Content-Type"], "application/problem+json") {
+					return fmt.Errorf("status %d headers %v body %s, want a 404 problem", resp.StatusCode, resp.Headers, resp.Body)
+				}
+				return wantCalls(aws, map[string]int{"DynamoDB.GetItem": 1})
+			},
+		},
+	}
+}
+
+func wantCalls(aws *fakeAWS, want map[string]int) error {
+	var errs []error
+	for op, n := range want {
+		if got := aws.count(op); got != n {
+			errs = append(errs, fmt.Errorf("%s called %d times, want %d", op, got, n))
+		}
+	}
+	if u := aws.unexpected(); len(u) > 0 {
+		errs = append(errs, fmt.Errorf("calls the fake does not answer: %v", u))
+	}
+	return errors.Join(errs...)
+}
+
+func apiRequest(method, path string, params map[string]string) events.APIGatewayV2HTTPRequest {
+	var req events.APIGatewayV2HTTPRequest
+	req.Version = "2.0"
+	req.RouteKey = method + " " + path
+	req.RawPath = path
+	req.PathParameters = params
+	req.Headers = map[string]string{}
+	req.RequestContext.RequestID = "coldstart-req"
+	req.RequestContext.HTTP.Method = method
+	req.RequestContext.HTTP.Path = path
+	req.RequestContext.HTTP.SourceIP = "127.0.0.1"
+	req.RequestContext.TimeEpoch = time.Now().UnixMilli()
+	return req
+}
+
+func sampleEvent() *event.Event {
+	now := time.Now().UTC()
+	e := &event.Event{
+		ID: event.DeliveryID("coldstart", "delivery-1"), Source: "coldstart", Type: "coldstart.ping",
+		Time: now, ReceivedAt: now, DeliveryID: "delivery-1",
+	}
+	if err := e.SetData("application/json", []byte(`{"n":1}`)); err != nil {
+		panic(err) // a constant JSON body always sets
+	}
+	return e
+}
+
+func sqsMessage(id, body string) events.SQSMessage {
+	return events.SQSMessage{
+		MessageId: id, ReceiptHandle: "rh-" + id, Body: body,
+		Attributes:  map[string]string{"ApproximateReceiveCount": "1"},
+		EventSource: "aws:sqs", EventSourceARN: "arn:aws:sqs:us-east-1:000000000000:hookline-events", AWSRegion: "us-east-1",
+	}
+}
+
+func streamRecord(name, seq string, keys, img map[string]events.DynamoDBAttributeValue) events.DynamoDBEventRecord {
+	return events.DynamoDBEventRecord{
+		EventID: "ev-" + seq, EventName: name, EventSource: "aws:dynamodb", EventVersion: "1.1", AWSRegion: "us-east-1",
+		EventSourceArn: "arn:aws:dynamodb:us-east-1:000000000000:table/" + table + "/stream/2026-01-01T00:00:00.000",
+		Change: events.DynamoDBStreamRecord{
+			ApproximateCreationDateTime: events.SecondsEpochTime{Time: time.Now()},
+			Keys:                        keys, NewImage: img, SequenceNumber: seq, SizeBytes: 512, StreamViewType: "NEW_IMAGE",
+		},
+	}
+}
+
+// build compiles every target into dir (one `go build` so shared packages compile once) and
+// returns the binary paths by target name.
+func build(ctx context.Context, dir string, ts []target) (map[string]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	args := append([]string{"build"}, buildFlags...)
+	args = append(args, "-o", abs+string(filepath.Separator))
+	for _, t := range ts {
+		args = append(args, t.pkg)
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
+	}
+	bins := map[string]string{}
+	for _, t := range ts {
+		bins[t.name] = filepath.Join(abs, filepath.Base(t.pkg))
+	}
+	return bins, nil
+}
+
+// sample is one cold start.
+type sample struct {
+	firstPoll time.Duration // exec → first GET invocation/next
+	response  time.Duration // exec → the response posted
+	maxRSS    int64         // bytes, the process's peak RSS when it polls for a second event
+}
+
+// coldStart runs bin once under a fresh fake Runtime API and fake AWS, with the invocation
+// already queued (as Lambda has it when it starts a runtime for a request), checks the answer
+// and kills the process once it polls for the next event.
+func coldStart(ctx context.Context, t target, bin string, timeout time.Duration) (sample, error) {
+	api, err := runtimeapi.Start()
+	if err != nil {
+		return sample{}, err
+	}
+	defer api.Close()
+	aws, err := startFakeAWS(sourcesSecret)
+	if err != nil {
+		return sample{}, err
+	}
+	defer aws.close()
+	payload, err := t.event()
+	if err != nil {
+		return sample{}, fmt.Errorf("%s: event: %w", t.name, err)
+	}
+	api.Enqueue(runtimeapi.Invocation{RequestID: "coldstart-1", Payload: payload})
+
+	home, err := os.MkdirTemp("", "coldstart-home-")
+	if err != nil {
+		return sample{}, err
+	}
+	defer os.RemoveAll(home)
+	cmd := exec.Command(bin)
+	cmd.Env = lambdaEnv(t, api.Addr(), aws.url, home)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return sample{}, fmt.Errorf("%s: %w", t.name, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop := func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+
+	var res runtimeapi.Result
+	resCh := make(chan runtimeapi.Result, 1)
+	go func() {
+		if r, err := api.Next(ctx); err == nil {
+			resCh <- r
+		}
+	}()
+	select {
+	case res = <-resCh:
+	case err := <-exited:
+		return sample{}, fmt.Errorf("%s exited before answering (%v):\n%s", t.name, err, tail(stderr.String()))
+	case <-ctx.Done():
+		stop()
+		return sample{}, fmt.Errorf("%s: no answer within %s:\n%s", t.name, timeout, tail(stderr.String()))
+	}
+	s := sample{firstPoll: api.FirstPoll().Sub(start), response: res.At.Sub(start)}
+	// Wait for the second poll: the runtime is idle then, so the RSS is that of a warm function.
+	for deadline := time.Now().Add(2 * time.Second); api.Polls() < 2 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	s.maxRSS = peakRSS(cmd.Process.Pid)
+	stop()
+	if res.Kind != "response" {
+		return s, fmt.Errorf("%s posted %s %s: %s\n%s", t.name, res.Kind, res.ErrorType, res.Body, tail(stderr.String()))
+	}
+	if err := t.check(res.Body, aws); err != nil {
+		return s, fmt.Errorf("%s: %w\n%s", t.name, err, tail(stderr.String()))
+	}
+	return s, nil
+}
+
+// lambdaEnv is what Lambda sets for a provided.al2023 function, plus endpoints that point the
+// AWS SDK at the fake (the SDK reads AWS_ENDPOINT_URL_<SERVICE ID>, see
+// aws-sdk-go-v2/config's EnvConfig.GetServiceBaseEndpoint). Nothing of the host's environment
+// leaks in: no ~/.aws, no instance metadata.
+func lambdaEnv(t target, runtimeAPI, awsURL, home string) []string {
+	env := map[string]string{
+		"AWS_LAMBDA_RUNTIME_API":           runtimeAPI,
+		"AWS_LAMBDA_FUNCTION_NAME":         "hookline-" + t.name,
+		"AWS_LAMBDA_FUNCTION_VERSION":      "$LATEST",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE":  "128",
+		"AWS_LAMBDA_LOG_GROUP_NAME":        "/aws/lambda/hookline-" + t.name,
+		"AWS_LAMBDA_LOG_STREAM_NAME":       "coldstart",
+		"AWS_REGION":                       "us-east-1",
+		"AWS_DEFAULT_REGION":               "us-east-1",
+		"AWS_ACCESS_KEY_ID":                "AKIAIOSFODNN7EXAMPLE",
+		"AWS_SECRET_ACCESS_KEY":            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		"AWS_SESSION_TOKEN":                "coldstart",
+		"AWS_EC2_METADATA_DISABLED":        "true",
+		"AWS_CONFIG_FILE":                  filepath.Join(home, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE":      filepath.Join(home, "credentials"),
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER": awsURL,
+		"AWS_ENDPOINT_URL_SNS":             awsURL,
+		"AWS_ENDPOINT_URL_DYNAMODB":        awsURL,
+		"HOME":                             home,
+		"TZ":                               ":UTC",
+	}
+	for k, v := range t.env {
+		env[k] = v
+	}
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// peakRSS reads the process's own high-water RSS (VmHWM) from /proc; 0 where there is none.
+// (The rusage of a reaped child is no good here: its ru_maxrss keeps the parent's RSS from
+// before the exec.)
+func peakRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int64
+			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%d kB", &kb); err == nil {
+				return kb * 1024
+			}
+		}
+	}
+	return 0
+}
+
+func tail(s string) string {
+	const max = 2000
+	if len(s) > max {
+		return "…" + s[len(s)-max:]
+	}
+	return s
+}

@@ -1,0 +1,8 @@
+# Lambda cold start on this machine (issue 7, item 2): every function and an aws-lambda-go hello
+# world built with LAMBDA_FLAGS for the host architecture, each started COLDSTART_N times under
+# the fake Runtime API in pkg/runtimeapi. Figures and how to read them: docs/coldstart.md.
+COLDSTART_N ?= 20
+
+.PHONY: coldstart
+coldstart: deps ## cold start of each Lambda binary vs hello world (size, exec → first poll, → response)
+	$(GO) run ./cmd/coldstart -n $(COLDSTART_N)

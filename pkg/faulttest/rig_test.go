@@ -1,0 +1,87 @@
+package faulttest
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"hookline/pkg/email"
+	"hookline/pkg/lambdaio"
+	"hookline/pkg/local"
+	"hookline/pkg/pipeline"
+	"hookline/pkg/source"
+)
+
+// rig is the local pipeline as localrun wires it (ingest → topic → queue → subscriber → store →
+// stream → notifier → outbox), with every port wrapped by the fault decorators, and a runner
+// tuned for a test: short visibility timeout, short polls.
+type rig struct {
+	eng    *local.Engine
+	ingest *lambdaio.IngestHandler
+	mailer *faultyMailer
+	outbox string
+	stop   func() error // stops the runner (once) and returns its error
+}
+
+func newRig(t *testing.T, in *injector, led *ledger, r rates, tune func(*local.Runner)) *rig {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	dir := t.TempDir()
+	ctx := context.Background()
+
+	eng, err := local.Open(filepath.Join(dir, "hookline.db"), local.Options{SweepInterval: -1, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	// A short visibility timeout makes failed messages come back quickly; 10 receives put a
+	// poison message in the DLQ within ~1 s while a good message, failing at most ~30% of its
+	// receives here, practically never exhausts them (0.3^10 ≈ 6e-6).
+	if err := eng.CreateQueue(ctx, dlq, local.QueueConfig{VisibilityTimeout: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.CreateQueue(ctx, queue, local.QueueConfig{VisibilityTimeout: 100 * time.Millisecond, MaxReceiveCount: 10, DeadLetterQueue: dlq}); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Subscribe(ctx, topic, queue); err != nil {
+		t.Fatal(err)
+	}
+	sources, err := source.New(source.File{Sources: map[string]source.Config{src: {Scheme: source.SchemeToken, Secrets: []string{token}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	composer, err := email.NewComposer("", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rg := &rig{eng: eng, outbox: filepath.Join(dir, "outbox")}
+	rg.mailer = &faultyMailer{next: &email.Outbox{Dir: rg.outbox}, in: in, led: led, r: r}
+	store := &faultyStore{next: eng.Events(), in: in, led: led, r: r}
+	rg.ingest = &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: sources, Publisher: &faultyPublisher{next: eng.Topic(topic), in: in, p: r.publishFail}}, Log: log}
+	subscriber := &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: store}, Log: log}
+	notifier := &lambdaio.NotifierHandler{Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: rg.mailer}, Log: log}
+
+	runner := &local.Runner{
+		Engine: eng, Queue: queue, Subscriber: crashingSubscriber(subscriber.Handle, in, r.subscriberCrash),
+		StreamConsumer: stream, Notifier: crashingNotifier(notifier.Handle, in, r.notifierCrash),
+		Concurrency: 2, BatchWindow: 20 * time.Millisecond, PollInterval: 10 * time.Millisecond,
+		ParallelizationFactor: 2, Log: log,
+	}
+	if tune != nil {
+		tune(runner)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- runner.Run(runCtx) }()
+	var once sync.Once
+	var runErr error
+	rg.stop = func() error {
+		once.Do(func() { cancel(); runErr = <-done })
+		return runErr
+	}
+	t.Cleanup(func() { _ = rg.stop() })
+	return rg
+}
