@@ -11,7 +11,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 .PHONY: help deps tools run test vet lambdas bench fuzz clean
 
 help: ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 deps: ## download Go modules
 	$(GO) mod download
@@ -44,8 +44,18 @@ lambdas: ## cross-build every function to build/<fn>/bootstrap (linux/arm64)
 	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o build/$$fn/bootstrap ./functions/$$fn || exit 1; \
 	done
 
-bench: ## run the Go benchmarks (see BENCHMARKS.md)
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./pkg/... | tee build/bench.txt
+# benchstat pinned by pseudo-version (x/perf has no tags); it summarises -count runs.
+BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+BENCH_PKGS := ./pkg/lambdaio ./pkg/verify ./pkg/local ./pkg/ddbstore
+
+bench: deps tools ## Go benchmarks (-count 6, benchstat), then the loopback load runs; appends to BENCHMARKS.md
+	@mkdir -p build
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 $(BENCH_PKGS) > build/bench.txt
+	$(GO) build -o build/hookline ./cmd/hookline
+	$(GO) run ./cmd/hookline-bench --bin build/hookline $(BENCH_ARGS) > build/bench-load.md
+	{ cat build/bench-load.md; echo 'Go benchmarks (`$(GO) test -bench . -benchmem -count 6 $(BENCH_PKGS)`, summarised by benchstat):'; \
+	  echo; echo '```'; $(GO) run $(BENCHSTAT) build/bench.txt; echo '```'; echo; } >> BENCHMARKS.md
+	@echo "appended a dated section to BENCHMARKS.md"
 
 clean:
 	rm -rf build cdk.out

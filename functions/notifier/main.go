@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"hookline/pkg/ddbitem"
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/email"
 	"hookline/pkg/envconf"
@@ -54,6 +55,7 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		return nil, err
 	}
 	return &lambdaio.NotifierHandler{
+		DecodeImage: ddbitem.FromStreamImage,
 		Service: &pipeline.Notify{
 			Store:    store,
 			Composer: composer,

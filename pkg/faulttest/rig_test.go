@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"hookline/pkg/ddbitem"
 	"hookline/pkg/email"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/local"
@@ -62,7 +63,7 @@ func newRig(t *testing.T, in *injector, led *ledger, r rates, tune func(*local.R
 	store := &faultyStore{next: eng.Events(), in: in, led: led, r: r}
 	rg.ingest = &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: sources, Publisher: &faultyPublisher{next: eng.Topic(topic), in: in, p: r.publishFail}}, Log: log}
 	subscriber := &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: store}, Log: log}
-	notifier := &lambdaio.NotifierHandler{Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: rg.mailer}, Log: log}
+	notifier := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: rg.mailer}, Log: log}
 
 	runner := &local.Runner{
 		Engine: eng, Queue: queue, Subscriber: crashingSubscriber(subscriber.Handle, in, r.subscriberCrash),

@@ -73,8 +73,9 @@ func BenchmarkNotifierBatch10(b *testing.B) {
 		b.Fatal(err)
 	}
 	h := &lambdaio.NotifierHandler{
-		Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: &email.Outbox{Dir: filepath.Join(b.TempDir(), "outbox")}},
-		Log:     quiet(),
+		DecodeImage: ddbitem.FromStreamImage,
+		Service:     &pipeline.Notify{Store: store, Composer: composer, Mailer: &email.Outbox{Dir: filepath.Join(b.TempDir(), "outbox")}},
+		Log:         quiet(),
 	}
 	ctx := context.Background()
 	// Build the batches outside the timer: each needs its events stored first.

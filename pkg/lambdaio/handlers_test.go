@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
 
+	"hookline/pkg/ddbitem"
 	"hookline/pkg/email"
 	"hookline/pkg/event"
 	"hookline/pkg/lambdaio"
@@ -213,8 +214,9 @@ func TestNotifierFixture(t *testing.T) {
 	}
 	notifiedAt := storedAt.Add(time.Second)
 	h := &lambdaio.NotifierHandler{
-		Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: box, Now: func() time.Time { return notifiedAt }},
-		Log:     quiet(),
+		DecodeImage: ddbitem.FromStreamImage,
+		Service:     &pipeline.Notify{Store: store, Composer: composer, Mailer: box, Now: func() time.Time { return notifiedAt }},
+		Log:         quiet(),
 	}
 	resp, err := h.Handle(context.Background(), ev)
 	if err != nil || len(resp.BatchItemFailures) != 0 {
@@ -249,7 +251,7 @@ func TestNotifierStopsAtFirstFailure(t *testing.T) {
 	ev.Records = []events.DynamoDBEventRecord{modify, bad, first}
 	box := &mailbox{}
 	composer, _ := email.NewComposer("", 0)
-	h := &lambdaio.NotifierHandler{Service: &pipeline.Notify{Store: newMem(), Composer: composer, Mailer: box}, Log: quiet()}
+	h := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: newMem(), Composer: composer, Mailer: box}, Log: quiet()}
 	resp, _ := h.Handle(context.Background(), ev)
 	want := []events.DynamoDBBatchItemFailure{{ItemIdentifier: "999"}}
 	if diff := cmp.Diff(want, resp.BatchItemFailures); diff != "" || len(box.sent) != 0 {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"hookline/pkg/ddbitem"
+	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
 )
 
@@ -14,7 +14,11 @@ import (
 // Stream batch.
 type NotifierHandler struct {
 	Service *pipeline.Notify
-	Log     *slog.Logger
+	// DecodeImage turns a stream record's NewImage into the stored record: ddbitem.FromStreamImage.
+	// It is passed in rather than imported so that the ingest Lambda, which links this package,
+	// does not also link (and initialise at cold start) the DynamoDB item codec.
+	DecodeImage func(map[string]events.DynamoDBAttributeValue) (*event.Record, error)
+	Log         *slog.Logger
 }
 
 // Handle is the Lambda handler. Stream records of a shard are in order and Lambda checkpoints
@@ -30,7 +34,7 @@ func (h *NotifierHandler) Handle(ctx context.Context, ev events.DynamoDBEvent) (
 			h.Log.LogAttrs(ctx, slog.LevelDebug, "skipped stream record", slog.String("event_name", rec.EventName), slog.String("sequence_number", seq))
 			continue
 		}
-		r, err := ddbitem.FromStreamImage(rec.Change.NewImage)
+		r, err := h.DecodeImage(rec.Change.NewImage)
 		if err != nil {
 			h.Log.LogAttrs(ctx, slog.LevelError, "stream image does not decode; retries cannot fix it, it will reach the on-failure queue",
 				slog.String("event_id", ""), slog.String("sequence_number", seq), slog.String("error", err.Error()))

@@ -20,6 +20,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"hookline/pkg/ddbitem"
 	"hookline/pkg/email"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/local"
@@ -122,7 +123,7 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 	ingest := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: sources, Publisher: eng.Topic(EventsTopic)}, Log: log}
 	history := &lambdaio.HistoryHandler{History: store, Log: log}
 	subscriber := &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: store}, Log: log}
-	notifier := &lambdaio.NotifierHandler{Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: mailer}, Log: log}
+	notifier := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: mailer}, Log: log}
 
 	gw := &local.Gateway{Log: log, Routes: []local.Route{
 		{Method: "ANY", Pattern: "/webhooks/{source}", Handler: ingest.Handle},
