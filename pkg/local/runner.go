@@ -37,8 +37,13 @@ type Runner struct {
 	// handles records one by one keeps up locally. Checkpoints only ever cover records whose
 	// predecessors are all done.
 	ParallelizationFactor int
-	StreamRetries         int           // retries of a failing stream record before it is recorded as failed; 0 means 3, negative none
-	RetryDelay            time.Duration // pause between stream retries; 0 means 100 ms
+	// StreamRetries is how often a failing stream record is retried before it is recorded as
+	// failed (the on-failure destination); 0 means 10, negative none. The pause doubles from
+	// RetryDelay (0 means 100 ms) up to MaxRetryDelay (0 means 30 s): about 80 s in all, so a
+	// mail server that is down for a moment delays emails instead of dropping them.
+	StreamRetries int
+	RetryDelay    time.Duration
+	MaxRetryDelay time.Duration
 
 	// PollInterval is the fallback poll that notices messages whose visibility timeout ran out
 	// (nothing signals those). 0 means 100 ms.
@@ -79,9 +84,12 @@ func (r *Runner) defaults() (*Runner, error) {
 		c.ParallelizationFactor = 10
 	}
 	if c.StreamRetries == 0 {
-		c.StreamRetries = 3
+		c.StreamRetries = 10
 	} else if c.StreamRetries < 0 {
 		c.StreamRetries = 0
+	}
+	if c.MaxRetryDelay <= 0 {
+		c.MaxRetryDelay = 30 * time.Second
 	}
 	if c.RetryDelay <= 0 {
 		c.RetryDelay = 100 * time.Millisecond
@@ -390,10 +398,20 @@ func (c *Runner) deliverStream(ctx context.Context, recs []StreamRecord, done fu
 			continue
 		}
 		c.Log.Warn("stream batch failed; retrying", "consumer", c.StreamConsumer, "seq", failed.Seq, "attempt", attempts, "reason", reason)
-		if !pause(ctx, c.RetryDelay) {
+		if !pause(ctx, c.retryDelay(attempts)) {
 			return
 		}
 	}
+}
+
+// retryDelay is the pause before the given retry: RetryDelay doubled per earlier attempt,
+// capped at MaxRetryDelay.
+func (c *Runner) retryDelay(attempt int) time.Duration {
+	d := c.RetryDelay
+	for i := 1; i < attempt && d < c.MaxRetryDelay; i++ {
+		d *= 2
+	}
+	return min(d, c.MaxRetryDelay)
 }
 
 // firstStreamFailure returns the index in batch of the lowest failed sequence number, or -1.
