@@ -2,18 +2,33 @@ package lambdaio
 
 import "strings"
 
-// header serves verify.Header over API Gateway's header map. API Gateway's HTTP API lower-cases
-// header names; the fallback scan keeps hand-built requests (tests, other runners) working.
+// header serves verify.Header over API Gateway's header map, whose names the HTTP API always
+// lower-cases (and so does the local gateway).
 type header map[string]string
 
-func (h header) Get(lowerName string) string {
-	if v, ok := h[lowerName]; ok {
-		return v
-	}
-	for k, v := range h {
-		if strings.EqualFold(k, lowerName) {
-			return v
+func (h header) Get(lowerName string) string { return h[lowerName] }
+
+// lowerHeaders returns m as a header, lower-casing names only if some are not already: a
+// hand-built request (tests, other runners) may use any case, API Gateway never does, so the
+// hot path costs one scan of the names and no copy.
+func lowerHeaders(m map[string]string) header {
+	for k := range m {
+		if hasUpper(k) {
+			low := make(map[string]string, len(m))
+			for k, v := range m {
+				low[strings.ToLower(k)] = v
+			}
+			return low
 		}
 	}
-	return ""
+	return m
+}
+
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
 }

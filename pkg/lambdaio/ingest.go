@@ -57,7 +57,7 @@ func (h *IngestHandler) accept(ctx context.Context, src string, req events.APIGa
 		// it can share the request string's bytes instead of copying a body per request.
 		body = unsafe.Slice(unsafe.StringData(req.Body), len(req.Body))
 	}
-	return h.Service.Accept(ctx, pipeline.IngestRequest{Source: src, Header: header(req.Headers), Body: body})
+	return h.Service.Accept(ctx, pipeline.IngestRequest{Source: src, Header: lowerHeaders(req.Headers), Body: body})
 }
 
 // logRequest writes the one line per request: never a header value, secret or signature.
