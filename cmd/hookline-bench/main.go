@@ -1,0 +1,42 @@
+// Command hookline-bench runs the bounded loopback load runs and prints the dated Markdown
+// section that `make bench` appends to BENCHMARKS.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"time"
+
+	"hookline/pkg/benchreport"
+)
+
+func main() {
+	var cfg benchreport.Config
+	flag.StringVar(&cfg.Bin, "bin", "build/hookline", "the hookline binary to run")
+	flag.DurationVar(&cfg.Duration, "duration", 30*time.Second, "length of each load run")
+	flag.IntVar(&cfg.Rate, "rate", 500, "requests per second of the fixed-rate run")
+	sizes := flag.String("history", "1000,100000", "comma-separated table sizes for history query latency")
+	flag.Parse()
+	for _, s := range strings.Split(*sizes, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "hookline-bench: --history: %q is not a positive count\n", s)
+			os.Exit(2)
+		}
+		cfg.HistorySizes = append(cfg.HistorySizes, n)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := benchreport.Run(ctx, cfg, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "hookline-bench:", err)
+		os.Exit(1)
+	}
+}
