@@ -1,0 +1,206 @@
+package webui
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime"
+	"mime/quotedprintable"
+	"net/http"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"hookline/pkg/event"
+)
+
+// OutboxPageSize is how many of the newest emails the outbox list parses and shows.
+const OutboxPageSize = 100
+
+// maxEmailBytes bounds what one .eml read may take; hookline's own emails are far smaller.
+const maxEmailBytes = 1 << 20
+
+type emailView struct {
+	ID       string // the event id, which is also the file name
+	Subject  string
+	From, To string
+	Date     time.Time
+	Source   string // X-Hookline-Source
+	Type     string // X-Hookline-Type
+	Hookline [][2]string
+	Body     string
+	Trunc    bool // the body did not decode to the end (damaged, or cut at maxEmailBytes)
+}
+
+type outboxView struct {
+	Emails []emailView
+	Total  int // .eml files in the outbox
+	Dir    string
+}
+
+// outboxList is GET /ui/outbox: the newest emails first.
+func (u *UI) outboxList(w http.ResponseWriter, r *http.Request) {
+	ids, err := u.outboxIDs()
+	if err != nil {
+		u.fail(w, r, http.StatusInternalServerError, "", err)
+		return
+	}
+	v := outboxView{Total: len(ids), Dir: u.outbox}
+	for _, id := range ids[:min(len(ids), OutboxPageSize)] {
+		m, err := u.readEmail(id)
+		if err != nil {
+			// One unreadable file must not hide the others; it is named in the log.
+			u.log.Warn("webui: unreadable email", "id", id, "err", err)
+			m = emailView{ID: id, Subject: "(unreadable)"}
+		}
+		v.Emails = append(v.Emails, m)
+	}
+	u.render(w, r, http.StatusOK, "outbox", page{Title: "Outbox", Nav: "outbox", Refresh: RefreshSeconds, Data: &v})
+}
+
+// email is GET /ui/outbox/{id}: one email's headers and text.
+func (u *UI) email(w http.ResponseWriter, r *http.Request) {
+	id, ok := u.emailID(w, r)
+	if !ok {
+		return
+	}
+	m, err := u.readEmail(id)
+	if err != nil {
+		u.failEmail(w, r, err)
+		return
+	}
+	u.render(w, r, http.StatusOK, "email", page{Title: m.Subject, Nav: "outbox", Data: &m})
+}
+
+// rawEmail is GET /ui/outbox/{id}/raw: the .eml itself, as a download a mail client opens.
+func (u *UI) rawEmail(w http.ResponseWriter, r *http.Request) {
+	id, ok := u.emailID(w, r)
+	if !ok {
+		return
+	}
+	f, err := os.Open(filepath.Join(u.outbox, id+".eml"))
+	if err != nil {
+		u.failEmail(w, r, err)
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", "message/rfc822")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+id+`.eml"`)
+	if r.Method == http.MethodHead {
+		return
+	}
+	if _, err := io.Copy(w, io.LimitReader(f, maxEmailBytes)); err != nil {
+		u.log.Warn("webui: send raw email", "id", id, "err", err)
+	}
+}
+
+// emailID accepts only event ids, so a path can never name anything outside the outbox.
+func (u *UI) emailID(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	if !event.ValidID(id) {
+		u.fail(w, r, http.StatusNotFound, "Emails are named by event id (a UUID); this is not one.", nil)
+		return "", false
+	}
+	return id, true
+}
+
+func (u *UI) failEmail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, fs.ErrNotExist) {
+		u.fail(w, r, http.StatusNotFound, "No email for this event is in the outbox (yet, or it went out over SMTP).", nil)
+		return
+	}
+	u.fail(w, r, http.StatusInternalServerError, "", err)
+}
+
+// outboxIDs lists the event ids with an .eml file, newest file first. A missing directory is
+// an empty outbox: nothing has been sent yet.
+func (u *UI) outboxIDs() ([]string, error) {
+	entries, err := os.ReadDir(u.outbox)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read outbox: %w", err)
+	}
+	type file struct {
+		id  string
+		mod time.Time
+	}
+	files := make([]file, 0, len(entries))
+	for _, e := range entries {
+		id, ok := strings.CutSuffix(e.Name(), ".eml")
+		if !ok || !e.Type().IsRegular() || !event.ValidID(id) { // skips the mailer's .tmp-* files
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		files = append(files, file{id, info.ModTime()})
+	}
+	slices.SortFunc(files, func(a, b file) int {
+		if c := b.mod.Compare(a.mod); c != 0 {
+			return c
+		}
+		return strings.Compare(b.id, a.id)
+	})
+	ids := make([]string, len(files))
+	for i, f := range files {
+		ids[i] = f.id
+	}
+	return ids, nil
+}
+
+var headerDecoder = mime.WordDecoder{}
+
+// readEmail parses <outbox>/<id>.eml; id must have passed event.ValidID.
+func (u *UI) readEmail(id string) (emailView, error) {
+	f, err := os.Open(filepath.Join(u.outbox, id+".eml"))
+	if err != nil {
+		return emailView{}, err
+	}
+	defer f.Close()
+	return parseEmail(id, io.LimitReader(f, maxEmailBytes))
+}
+
+func parseEmail(id string, r io.Reader) (emailView, error) {
+	msg, err := mail.ReadMessage(r)
+	if err != nil {
+		return emailView{}, fmt.Errorf("parse email %s: %w", id, err)
+	}
+	h := msg.Header
+	dec := func(k string) string {
+		v := h.Get(k)
+		if d, err := headerDecoder.DecodeHeader(v); err == nil {
+			return d
+		}
+		return v
+	}
+	m := emailView{
+		ID: id, Subject: dec("Subject"), From: dec("From"), To: dec("To"),
+		Source: dec("X-Hookline-Source"), Type: dec("X-Hookline-Type"),
+	}
+	m.Date, _ = h.Date() // a missing or odd date just shows blank
+	for k := range h {
+		if strings.HasPrefix(k, "X-Hookline-") {
+			m.Hookline = append(m.Hookline, [2]string{k, dec(k)})
+		}
+	}
+	slices.SortFunc(m.Hookline, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+
+	var body io.Reader = msg.Body
+	if strings.EqualFold(strings.TrimSpace(h.Get("Content-Transfer-Encoding")), "quoted-printable") {
+		body = quotedprintable.NewReader(body)
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		// A damaged encoding still shows what decoded; the page says it was cut.
+		m.Trunc = true
+	}
+	m.Body = strings.ReplaceAll(string(b), "\r\n", "\n")
+	return m, nil
+}

@@ -1,0 +1,242 @@
+package webui
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"hookline/pkg/pipeline"
+)
+
+// RefreshSeconds is how often the event and outbox lists reload themselves.
+const RefreshSeconds = 2
+
+// ContentSecurityPolicy allows nothing but this origin's own files: the pages have no inline
+// script, so even a payload that escaped html/template could not run.
+const ContentSecurityPolicy = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self'; " +
+	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// pages holds one template set per page, each the layout plus that page's "content", because
+// html/template cannot redefine "content" within one set. The files are embedded, so a parse
+// error is a build defect that the package tests catch.
+var pages = parsePages("events", "event", "outbox", "email", "error")
+
+func parsePages(names ...string) map[string]*template.Template {
+	funcs := template.FuncMap{"ts": formatTime, "tsSec": formatSeconds, "ago": ago, "delay": delay}
+	m := make(map[string]*template.Template, len(names))
+	for _, n := range names {
+		m[n] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+n+".html"))
+	}
+	return m
+}
+
+// UI serves the web view. Build it with New.
+type UI struct {
+	history pipeline.History
+	outbox  string
+	log     *slog.Logger
+	now     func() time.Time
+	mux     *http.ServeMux
+}
+
+var _ http.Handler = (*UI)(nil)
+
+// New returns the web view over history, showing the .eml files in outboxDir (which may not
+// exist yet: no email has been written). log may be nil.
+func New(history pipeline.History, outboxDir string, log *slog.Logger) *UI {
+	if log == nil {
+		log = slog.Default()
+	}
+	u := &UI{history: history, outbox: outboxDir, log: log, now: time.Now, mux: http.NewServeMux()}
+	static, _ := fs.Sub(staticFS, "static") // cannot fail: "static" is embedded above
+	u.mux.HandleFunc("GET /{$}", u.events)
+	u.mux.HandleFunc("GET /ui", redirect("/"))
+	u.mux.HandleFunc("GET /ui/{$}", redirect("/"))
+	u.mux.HandleFunc("GET /ui/events/{id}", u.event)
+	u.mux.HandleFunc("GET /ui/outbox", u.outboxList)
+	u.mux.HandleFunc("GET /ui/outbox/{$}", redirect("/ui/outbox"))
+	u.mux.HandleFunc("GET /ui/outbox/{id}", u.email)
+	u.mux.HandleFunc("GET /ui/outbox/{id}/raw", u.rawEmail)
+	u.mux.Handle("GET /ui/static/", http.StripPrefix("/ui/static/", http.FileServerFS(static)))
+	u.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		u.fail(w, r, http.StatusNotFound, "There is no page at this address.", nil)
+	})
+	return u
+}
+
+// ServeHTTP sets the security headers every answer carries and routes the request.
+func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", ContentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		// The view only reads; say so the way the API does, with Allow.
+		h.Set("Allow", "GET, HEAD")
+		u.fail(w, r, http.StatusMethodNotAllowed, r.Method+" is not allowed here; the web view only reads (GET).", nil)
+		return
+	}
+	u.mux.ServeHTTP(w, r)
+}
+
+// IsUIPath reports whether r belongs to the web view rather than the API: a GET (or HEAD) of /
+// and anything under /ui/. Every other request, POST / included, keeps the API's answers.
+func IsUIPath(r *http.Request) bool {
+	p := r.URL.Path
+	if p == "/" {
+		return r.Method == http.MethodGet || r.Method == http.MethodHead
+	}
+	return p == "/ui" || strings.HasPrefix(p, "/ui/")
+}
+
+// Mount returns a handler that sends web view requests (see IsUIPath) to ui and everything
+// else to api.
+func Mount(ui, api http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if IsUIPath(r) {
+			ui.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+}
+
+// page is what the layout renders around a page's content.
+type page struct {
+	Title   string
+	Nav     string // "events" or "outbox": the highlighted tab
+	Refresh int    // seconds between reloads; 0 = a page that does not change
+	Now     time.Time
+	Data    any
+}
+
+// render executes into a buffer first, so a template failure becomes a clean error page
+// rather than half a page.
+func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	p.Now = u.now()
+	var buf bytes.Buffer
+	if err := pages[name].Execute(&buf, p); err != nil {
+		u.log.Error("webui: render", "page", name, "path", r.URL.Path, "err", err)
+		if name != "error" {
+			u.fail(w, r, http.StatusInternalServerError, "", err)
+			return
+		}
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+type errorView struct {
+	Status  int
+	Title   string
+	Message string
+}
+
+// fail shows an error page. message must be safe to show; for a server-side failure pass ""
+// and the cause in err, which goes to the log only.
+func (u *UI) fail(w http.ResponseWriter, r *http.Request, status int, message string, err error) {
+	if status >= 500 {
+		u.log.Error("webui: request failed", "path", r.URL.Path, "status", status, "err", err)
+		if message == "" {
+			message = "Something went wrong on the server; its log has the details."
+		}
+	}
+	u.render(w, r, status, "error", page{Title: http.StatusText(status), Data: errorView{Status: status, Title: http.StatusText(status), Message: message}})
+}
+
+// failQuery maps a history error to a page: the client's mistakes (a bad filter or cursor)
+// show their pipeline detail, anything else is logged and shown generically.
+func (u *UI) failQuery(w http.ResponseWriter, r *http.Request, err error) {
+	switch pipeline.KindOf(err) {
+	case pipeline.KindInvalid:
+		u.fail(w, r, http.StatusBadRequest, pipeline.DetailOf(err), nil)
+	case pipeline.KindNotFound:
+		u.fail(w, r, http.StatusNotFound, "There is no event with this id.", nil)
+	case pipeline.KindUnavailable:
+		u.fail(w, r, http.StatusServiceUnavailable, "The history cannot be read right now; try again shortly.", err)
+	default:
+		if errors.Is(err, pipeline.ErrNotFound) {
+			u.fail(w, r, http.StatusNotFound, "There is no event with this id.", nil)
+			return
+		}
+		u.fail(w, r, http.StatusInternalServerError, "", err)
+	}
+}
+
+func redirect(to string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, to, http.StatusFound) }
+}
+
+// formatTime shows a time in the server's zone: `hookline local` runs on the reader's machine.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Local().Format("2006-01-02 15:04:05.000 MST")
+}
+
+// formatSeconds is formatTime for times that only have seconds, like an email's Date.
+func formatSeconds(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Local().Format("2006-01-02 15:04:05 MST")
+}
+
+// ago is a coarse age ("3s ago", "5m ago") for scanning a list.
+func ago(t, now time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case t.IsZero():
+		return ""
+	case d < time.Second:
+		return "just now"
+	case d < time.Minute:
+		return strconv.Itoa(int(d/time.Second)) + "s ago"
+	case d < time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + "m ago"
+	case d < 48*time.Hour:
+		return strconv.Itoa(int(d/time.Hour)) + "h ago"
+	default:
+		return strconv.Itoa(int(d/(24*time.Hour))) + "d ago"
+	}
+}
+
+// delay is how long after from the stage at to happened, short: "12ms", "1.4s".
+func delay(from, to time.Time) string {
+	if from.IsZero() || to.IsZero() {
+		return ""
+	}
+	d := to.Sub(from)
+	switch {
+	case d < 0:
+		return "0ms"
+	case d < time.Millisecond:
+		return "<1ms"
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond).String()
+	default:
+		return d.Round(time.Second).String()
+	}
+}
