@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -25,13 +26,22 @@ import (
 
 const crashSecret = "crash-test-secret"
 
-// TestKill9LosesNothingAcknowledged builds the real binary, posts a few hundred events
-// concurrently, kills the process with SIGKILL mid-stream, restarts it on the same data dir and
-// checks that every id that got a 202 is stored exactly once with exactly one email, and that
-// nothing un-acknowledged appears twice. Bounded: 300 requests, 60 s of waiting at most.
+// TestKill9LosesNothingAcknowledged builds the real binary and, HOOKLINE_CRASH_KILLS times
+// (default 3), starts it on the same data dir, posts deliveries concurrently and kills it with
+// SIGKILL mid-stream. Then it restarts it once more and checks that every id that got a 202 in
+// any round is stored exactly once with exactly one email, and that nothing un-acknowledged
+// appears twice. Bounded: 300 requests a round, 60 s of waiting at most.
 func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
+	}
+	kills := 3
+	if v := os.Getenv("HOOKLINE_CRASH_KILLS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 50 {
+			t.Fatalf("HOOKLINE_CRASH_KILLS=%q: want 1 to 50", v)
+		}
+		kills = n
 	}
 	bin := buildBinary(t)
 	dir := t.TempDir()
@@ -40,49 +50,51 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	must(t, os.WriteFile(sources, []byte(`{"sources":{"gh":{"scheme":"github","secrets":["`+crashSecret+`"]}}}`), 0o600))
 	addr := freeAddr(t)
 
-	p := startBinary(t, bin, addr, data, sources)
-	const total, workers = 300, 8
-	var (
-		mu    sync.Mutex
-		acked = map[string]string{} // delivery → event id
-		wg    sync.WaitGroup
-		next  = make(chan int)
-	)
+	const perRound, workers = 300, 8
+	total := kills * perRound
+	acked := map[string]string{} // delivery → event id, over every round
 	client := &http.Client{Timeout: 5 * time.Second}
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				delivery := fmt.Sprintf("d-%03d", i)
-				if id, ok := postSigned(client, addr, delivery); ok {
-					mu.Lock()
-					acked[delivery] = id
-					mu.Unlock()
+	for round := range kills {
+		p := startBinary(t, bin, addr, data, sources)
+		var (
+			mu        sync.Mutex
+			roundAcks int
+			wg        sync.WaitGroup
+			next      = make(chan int)
+		)
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					delivery := fmt.Sprintf("d-%04d", i)
+					if id, ok := postSigned(client, addr, delivery); ok {
+						mu.Lock()
+						acked[delivery] = id
+						roundAcks++
+						mu.Unlock()
+					}
 				}
-			}
-		}()
-	}
-	killed := false
-	for i := range total {
-		next <- i
-		mu.Lock()
-		n := len(acked)
-		mu.Unlock()
-		if !killed && n >= total/3 {
-			must(t, p.Process.Signal(syscall.SIGKILL)) // mid-stream: workers still have requests in flight
-			killed = true
+			}()
 		}
-	}
-	close(next)
-	wg.Wait()
-	_ = p.Wait()
-	if !killed {
-		t.Fatal("the process was never killed")
-	}
-	t.Logf("%d of %d requests acknowledged before and around the kill", len(acked), total)
-	if len(acked) == 0 || len(acked) == total {
-		t.Fatalf("acknowledged %d of %d: the kill did not land mid-stream", len(acked), total)
+		killed := false
+		for i := round * perRound; i < (round+1)*perRound; i++ {
+			next <- i
+			mu.Lock()
+			n := roundAcks
+			mu.Unlock()
+			if !killed && n >= perRound/3 {
+				must(t, p.Process.Signal(syscall.SIGKILL)) // mid-stream: workers still have requests in flight
+				killed = true
+			}
+		}
+		close(next)
+		wg.Wait()
+		_ = p.Wait()
+		if !killed || roundAcks == perRound {
+			t.Fatalf("round %d: acknowledged %d of %d: the kill did not land mid-stream", round, roundAcks, perRound)
+		}
+		t.Logf("round %d: %d of %d requests acknowledged before and around the kill", round, roundAcks, perRound)
 	}
 
 	p2 := startBinary(t, bin, addr, data, sources)
@@ -119,7 +131,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	}
 	sent := map[string]bool{}
 	for i := range total {
-		sent[event.DeliveryID("gh", fmt.Sprintf("d-%03d", i))] = true
+		sent[event.DeliveryID("gh", fmt.Sprintf("d-%04d", i))] = true
 	}
 	for id, n := range seen {
 		if n != 1 || !sent[id] {

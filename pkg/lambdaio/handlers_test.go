@@ -235,7 +235,7 @@ func TestNotifierFixture(t *testing.T) {
 	}
 }
 
-func TestNotifierStopsAtFirstFailure(t *testing.T) {
+func TestNotifierReportsEachFailure(t *testing.T) {
 	t.Parallel()
 	var ev events.DynamoDBEvent
 	loadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
@@ -251,13 +251,28 @@ func TestNotifierStopsAtFirstFailure(t *testing.T) {
 	ev.Records = []events.DynamoDBEventRecord{modify, bad, first}
 	box := &mailbox{}
 	composer, _ := email.NewComposer("", 0)
-	h := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: newMem(), Composer: composer, Mailer: box}, Log: quiet()}
+	stored := func() *memStore {
+		m := newMem()
+		r, err := lambdaioRecord(first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.recs[r.Event.ID] = r
+		return m
+	}
+	h := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: stored(), Composer: composer, Mailer: box}, Log: quiet()}
 	resp, _ := h.Handle(context.Background(), ev)
+	// The MODIFY is skipped, the bad image reported; the good record after it is emailed, and
+	// the redelivery Lambda makes from the bad record on sends it no second email.
 	want := []events.DynamoDBBatchItemFailure{{ItemIdentifier: "999"}}
-	if diff := cmp.Diff(want, resp.BatchItemFailures); diff != "" || len(box.sent) != 0 {
-		t.Errorf("failures (-want +got):\n%s\nsent %d emails; want the MODIFY skipped and nothing after the bad record", diff, len(box.sent))
+	if diff := cmp.Diff(want, resp.BatchItemFailures); diff != "" || len(box.sent) != 1 {
+		t.Errorf("failures (-want +got):\n%s\nsent %d emails; want 1", diff, len(box.sent))
+	}
+	if _, err := h.Handle(context.Background(), events.DynamoDBEvent{Records: ev.Records[1:]}); err != nil || len(box.sent) != 1 {
+		t.Errorf("redelivery from the failed record sent %d emails in all (err %v); want still 1", len(box.sent), err)
 	}
 	// A failing mailer is reported too, and nothing is marked.
+	h.Service.Store = stored()
 	box.err = errors.New("sns: throttled")
 	ev.Records = []events.DynamoDBEventRecord{first}
 	resp, _ = h.Handle(context.Background(), ev)
@@ -324,4 +339,22 @@ func (f *fakeHistory) List(_ context.Context, q pipeline.Query) (pipeline.Page, 
 		out = append(out, r)
 	}
 	return pipeline.Page{Records: out}, nil
+}
+
+type panickyMailer struct{}
+
+func (panickyMailer) Send(context.Context, pipeline.Email) error { panic("mailer bug") }
+
+// TestNotifierPanicFailsOnlyThatRecord: records run in goroutines, where a panic would end the
+// process; it must become that record's failure.
+func TestNotifierPanicFailsOnlyThatRecord(t *testing.T) {
+	t.Parallel()
+	var ev events.DynamoDBEvent
+	loadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
+	composer, _ := email.NewComposer("", 0)
+	h := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: newMem(), Composer: composer, Mailer: panickyMailer{}}, Log: quiet()}
+	resp, err := h.Handle(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != ev.Records[0].Change.SequenceNumber {
+		t.Errorf("resp = %+v, err = %v; want the record reported failed", resp, err)
+	}
 }

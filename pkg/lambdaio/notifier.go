@@ -3,6 +3,7 @@ package lambdaio
 import (
 	"context"
 	"log/slog"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -21,41 +22,60 @@ type NotifierHandler struct {
 	Log         *slog.Logger
 }
 
-// Handle is the Lambda handler. Stream records of a shard are in order and Lambda checkpoints
-// before the first reported failure, so processing stops there: records after it are retried
-// with it rather than emailed out of order and again.
+// Handle is the Lambda handler. The records of a batch are notified concurrently: each email
+// waits on the store and the mailer, not on the others. Every failure is reported; Lambda
+// checkpoints before the lowest one and redelivers from there, and the records after it that
+// did succeed are skipped on redelivery because they are marked notified, so nothing is
+// emailed twice. (Emails of one batch may go out in any order; none is promised.)
 func (h *NotifierHandler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	var resp events.DynamoDBEventResponse
+	failed := make([]bool, len(ev.Records))
+	var wg sync.WaitGroup
 	for i := range ev.Records {
 		rec := &ev.Records[i]
-		seq := rec.Change.SequenceNumber
 		if rec.EventName != string(events.DynamoDBOperationTypeInsert) {
 			// The event source filter passes only INSERTs; anything else is not ours to email.
-			h.Log.LogAttrs(ctx, slog.LevelDebug, "skipped stream record", slog.String("event_name", rec.EventName), slog.String("sequence_number", seq))
+			h.Log.LogAttrs(ctx, slog.LevelDebug, "skipped stream record", slog.String("event_name", rec.EventName), slog.String("sequence_number", rec.Change.SequenceNumber))
 			continue
 		}
-		r, err := h.DecodeImage(rec.Change.NewImage)
-		if err != nil {
-			h.Log.LogAttrs(ctx, slog.LevelError, "stream image does not decode; retries cannot fix it, it will reach the on-failure queue",
-				slog.String("event_id", ""), slog.String("sequence_number", seq), slog.String("error", err.Error()))
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: seq})
-			return resp, nil
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			failed[i] = true // until notify returns: a panic below fails only this record
+			defer recoverRecord(ctx, h.Log, rec.Change.SequenceNumber)
+			failed[i] = !h.notify(ctx, rec)
+		}()
+	}
+	wg.Wait()
+	var resp events.DynamoDBEventResponse
+	for i, f := range failed {
+		if f {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: ev.Records[i].Change.SequenceNumber})
 		}
-		res, err := h.Service.Notify(ctx, r)
-		attrs := []slog.Attr{
-			slog.String("event_id", r.Event.ID), slog.String("source", r.Event.Source),
-			slog.String("type", r.Event.Type), slog.String("sequence_number", seq),
-		}
-		if err != nil {
-			h.Log.LogAttrs(ctx, slog.LevelError, "notify failed; will retry", append(attrs, slog.String("error", err.Error()))...)
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: seq})
-			return resp, nil
-		}
-		msg := "notified"
-		if res.Skipped {
-			msg = "already notified; redelivered stream record skipped"
-		}
-		h.Log.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
 	}
 	return resp, nil
+}
+
+func (h *NotifierHandler) notify(ctx context.Context, rec *events.DynamoDBEventRecord) bool {
+	seq := rec.Change.SequenceNumber
+	r, err := h.DecodeImage(rec.Change.NewImage)
+	if err != nil {
+		h.Log.LogAttrs(ctx, slog.LevelError, "stream image does not decode; retries cannot fix it, it will reach the on-failure queue",
+			slog.String("event_id", ""), slog.String("sequence_number", seq), slog.String("error", err.Error()))
+		return false
+	}
+	res, err := h.Service.Notify(ctx, r)
+	attrs := []slog.Attr{
+		slog.String("event_id", r.Event.ID), slog.String("source", r.Event.Source),
+		slog.String("type", r.Event.Type), slog.String("sequence_number", seq),
+	}
+	if err != nil {
+		h.Log.LogAttrs(ctx, slog.LevelError, "notify failed; will retry", append(attrs, slog.String("error", err.Error()))...)
+		return false
+	}
+	msg := "notified"
+	if res.Skipped {
+		msg = "already notified; redelivered stream record skipped"
+	}
+	h.Log.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
+	return true
 }

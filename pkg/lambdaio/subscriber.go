@@ -2,7 +2,9 @@ package lambdaio
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
 	"sync"
 
@@ -28,6 +30,8 @@ func (h *SubscriberHandler) Handle(ctx context.Context, ev events.SQSEvent) (eve
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			failed[i] = true // until store returns: a panic below fails only this message
+			defer recoverRecord(ctx, h.Log, ev.Records[i].MessageId)
 			failed[i] = !h.store(ctx, &ev.Records[i])
 		}()
 	}
@@ -64,4 +68,14 @@ func (h *SubscriberHandler) store(ctx context.Context, m *events.SQSMessage) boo
 	}
 	h.Log.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
 	return true
+}
+
+// recoverRecord turns a panic while handling one record of a batch into that record's failure.
+// The records run in their own goroutines, where a panic would otherwise end the whole process
+// (on Lambda the batch, locally every pipeline stage at once).
+func recoverRecord(ctx context.Context, log *slog.Logger, item string) {
+	if p := recover(); p != nil {
+		log.LogAttrs(ctx, slog.LevelError, "panic while handling a record; reported as failed",
+			slog.String("event_id", ""), slog.String("item", item), slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
+	}
 }
