@@ -20,6 +20,7 @@ func main() {
 	flag.StringVar(&cfg.Bin, "bin", "build/hookline", "the hookline binary to run")
 	flag.DurationVar(&cfg.Duration, "duration", 30*time.Second, "length of each load run")
 	flag.IntVar(&cfg.Rate, "rate", 500, "requests per second of the fixed-rate run")
+	flag.BoolVar(&cfg.SkipLoad, "skip-load", false, "only the history query run")
 	sizes := flag.String("history", "1000,100000", "comma-separated table sizes for history query latency")
 	flag.Parse()
 	for _, s := range strings.Split(*sizes, ",") {

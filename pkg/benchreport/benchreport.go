@@ -33,6 +33,7 @@ type Config struct {
 	Duration     time.Duration // each load run (default 30 s)
 	Rate         int           // the fixed rate of the latency run (default 500)
 	HistorySizes []int         // events in the table for the history query run
+	SkipLoad     bool          // only the history query run
 }
 
 // Run executes the runs and writes Markdown to w.
@@ -52,6 +53,27 @@ func Run(ctx context.Context, cfg Config, w io.Writer) error {
 	fmt.Fprintf(w, "## %s — %s\n\n", time.Now().UTC().Format("2006-01-02"), machine())
 	fmt.Fprintf(w, "Reproduce: `make bench` (Go benchmarks, then `go run ./cmd/hookline-bench`). Load runs: `hookline local --durability process` on 127.0.0.1, 1 KiB GitHub-signed JSON bodies, `hookline-load` in the same machine.\n\n")
 
+	if !cfg.SkipLoad {
+		if err := loadRuns(ctx, cfg, dir, w); err != nil {
+			return err
+		}
+	}
+	if len(cfg.HistorySizes) > 0 {
+		fmt.Fprintf(w, "History queries on the local engine (median of 21, page of 50, in-process):\n\n| events stored | newest across all | by source | by type, last hour | get by id |\n|---|---|---|---|---|\n")
+		for _, n := range cfg.HistorySizes {
+			row, err := historyLatency(ctx, filepath.Join(dir, fmt.Sprintf("hist-%d.db", n)), n)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "| %d | %v | %v | %v | %v |\n", n, row[0], row[1], row[2], row[3])
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+// loadRuns runs the fixed-rate and the flat-out load runs against the real binary.
+func loadRuns(ctx context.Context, cfg Config, dir string, w io.Writer) error {
 	srv, err := start(ctx, cfg.Bin, filepath.Join(dir, "data"))
 	if err != nil {
 		return err
@@ -94,17 +116,6 @@ func Run(ctx context.Context, cfg Config, w io.Writer) error {
 	fmt.Fprintf(w, "\nPeak RSS of `hookline local` over both runs: %.1f MiB. Database after %d events (file + WAL, after shutdown): %.1f MiB, %.1f MiB per 10k events.\n\n",
 		float64(rss)/(1<<20), events, float64(dbBytes)/(1<<20), float64(dbBytes)/(1<<20)/float64(max(events, 1))*10000)
 
-	if len(cfg.HistorySizes) > 0 {
-		fmt.Fprintf(w, "History queries on the local engine (median of 21, page of 50, in-process):\n\n| events stored | newest across all | by source | by type, last hour | get by id |\n|---|---|---|---|---|\n")
-		for _, n := range cfg.HistorySizes {
-			row, err := historyLatency(ctx, filepath.Join(dir, fmt.Sprintf("hist-%d.db", n)), n)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(w, "| %d | %v | %v | %v | %v |\n", n, row[0], row[1], row[2], row[3])
-		}
-		fmt.Fprintln(w)
-	}
 	return nil
 }
 
