@@ -7,21 +7,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/local"
 	"hookline/pkg/localrun"
+	"hookline/pkg/localrun/localruntest"
 	"hookline/pkg/nodetest"
 )
 
@@ -289,39 +287,13 @@ func readJSON(t *testing.T, path string, v any) {
 
 type server struct {
 	url, data string
-	logs      *syncBuffer
+	logs      *localruntest.SyncBuffer
 }
 
 func startLocal(t *testing.T, sources string) *server {
 	t.Helper()
-	data := t.TempDir()
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	cfg := localrun.Config{
-		Addr: "127.0.0.1:0", DataDir: data, SourcesFile: sources,
-		Durability: local.DurabilityProcess,
-		Log:        slog.New(slog.NewJSONHandler(logs, nil)),
-	}
-	go func() { done <- localrun.Run(ctx, cfg, io.Discard, ready) }()
-	select {
-	case addr := <-ready:
-		t.Cleanup(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("localrun.Run: %v", err)
-			}
-		})
-		return &server{url: "http://" + addr, data: data, logs: logs}
-	case err := <-done:
-		cancel()
-		t.Fatalf("localrun.Run returned before listening: %v", err)
-	case <-time.After(20 * time.Second):
-		cancel()
-		t.Fatal("hookline local did not start within 20s")
-	}
-	return nil
+	rs := localruntest.Start(t, localrun.Config{SourcesFile: sources, Durability: local.DurabilityProcess})
+	return &server{url: rs.URL, data: rs.DataDir, logs: rs.Logs}
 }
 
 func (s *server) events(t *testing.T) lambdaio.ListView {
@@ -336,22 +308,4 @@ func (s *server) events(t *testing.T) lambdaio.ListView {
 		t.Fatalf("GET /events: %d %v", resp.StatusCode, err)
 	}
 	return list
-}
-
-// syncBuffer collects the server's log lines from its goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"hookline/pkg/event"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/localrun"
+	"hookline/pkg/localrun/localruntest"
 	"hookline/pkg/pipeline"
 )
 
@@ -52,35 +52,12 @@ type localServer struct {
 // startLocal runs `hookline local`'s Run in-process on 127.0.0.1:0 until the test ends.
 func startLocal(t *testing.T, maxReceives int) localServer {
 	t.Helper()
-	dir := t.TempDir()
-	sources := filepath.Join(dir, "sources.json")
+	sources := filepath.Join(t.TempDir(), "sources.json")
 	if err := os.WriteFile(sources, []byte(sourcesJSON), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	data := filepath.Join(dir, "data")
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	cfg := localrun.Config{
-		Addr: "127.0.0.1:0", DataDir: data, SourcesFile: sources, Visibility: time.Second, MaxReceives: maxReceives,
-		Log: slog.New(slog.DiscardHandler),
-	}
-	go func() { done <- localrun.Run(ctx, cfg, io.Discard, ready) }()
-	select {
-	case addr := <-ready:
-		t.Cleanup(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("hookline local: %v", err)
-			}
-		})
-		return localServer{url: "http://" + addr, data: data}
-	case err := <-done:
-		t.Fatalf("hookline local stopped before listening: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("hookline local did not start in 20s")
-	}
-	return localServer{}
+	rs := localruntest.Start(t, localrun.Config{SourcesFile: sources, Visibility: time.Second, MaxReceives: maxReceives, Log: slog.New(slog.DiscardHandler)})
+	return localServer{url: rs.URL, data: rs.DataDir}
 }
 
 func noenv(string) string { return "" }
@@ -111,22 +88,7 @@ func eventually(t *testing.T, within time.Duration, f func() string) {
 }
 
 // syncBuffer is the stdout of a command running in another goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = localruntest.SyncBuffer
 
 // TestSendEveryScheme signs and posts with every scheme to a running `hookline local`, expects
 // 202 and an event id, and finds each event with `events list`, `get` and `tail` reading the

@@ -1,23 +1,21 @@
 package localrun_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/local"
 	"hookline/pkg/localrun"
+	"hookline/pkg/localrun/localruntest"
 	"hookline/pkg/pipeline"
 )
 
@@ -87,39 +85,12 @@ func contains(ss []string, s string) bool {
 type server struct {
 	url  string
 	data string
-	stop func()
 }
 
 func start(t *testing.T, sources string, maxReceives int) *server {
 	t.Helper()
-	data := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	var logs bytes.Buffer
-	cfg := localrun.Config{
-		Addr: "127.0.0.1:0", DataDir: data, SourcesFile: sources,
-		Visibility: time.Second, MaxReceives: maxReceives, Durability: local.DurabilityProcess,
-		Log: slog.New(slog.NewJSONHandler(&syncWriter{w: &logs}, nil)),
-	}
-	go func() { done <- localrun.Run(ctx, cfg, io.Discard, ready) }()
-	select {
-	case addr := <-ready:
-		s := &server{url: "http://" + addr, data: data}
-		s.stop = func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		}
-		t.Cleanup(s.stop)
-		return s
-	case err := <-done:
-		t.Fatalf("Run returned before listening: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("server did not start")
-	}
-	return nil
+	rs := localruntest.Start(t, localrun.Config{SourcesFile: sources, Visibility: time.Second, MaxReceives: maxReceives, Durability: local.DurabilityProcess})
+	return &server{url: rs.URL, data: rs.DataDir}
 }
 
 func (s *server) post(t *testing.T, source string, headers map[string]string, body string) (int, map[string]any) {
@@ -339,18 +310,6 @@ func TestEndToEndDuplicateDelivery(t *testing.T) {
 	if n := s.emails(t, id); n != 1 {
 		t.Errorf("%d emails, want 1", n)
 	}
-}
-
-// syncWriter serialises log writes from the server's goroutines.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 // TestEndToEndPoisonMessage puts a message no subscriber can store on the bus (through a second

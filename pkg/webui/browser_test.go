@@ -4,13 +4,11 @@ package webui_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,6 +19,7 @@ import (
 
 	"hookline/pkg/local"
 	"hookline/pkg/localrun"
+	"hookline/pkg/localrun/localruntest"
 )
 
 // The Debian packages' paths; mk/browser.mk installs them for `make test`.
@@ -178,32 +177,11 @@ func startHookline(t *testing.T) *hookline {
 	if err := os.WriteFile(sources, cfg, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- localrun.Run(ctx, localrun.Config{
-			Addr: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"), SourcesFile: sources,
-			Visibility: time.Second, Durability: local.DurabilityProcess,
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		}, io.Discard, ready)
-	}()
-	select {
-	case addr := <-ready:
-		t.Cleanup(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		})
-		return &hookline{url: "http://" + addr}
-	case err := <-done:
-		t.Fatalf("Run returned before listening: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("hookline local did not start")
-	}
-	cancel()
-	return nil
+	rs := localruntest.Start(t, localrun.Config{
+		DataDir: filepath.Join(dir, "data"), SourcesFile: sources,
+		Visibility: time.Second, Durability: local.DurabilityProcess,
+	})
+	return &hookline{url: rs.URL}
 }
 
 // postGitHub signs body the way GitHub does and returns the accepted event id.
