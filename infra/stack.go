@@ -338,5 +338,7 @@ func (h *Hookline) outputs() {
 	out("EventsTopicArn", h.EventsTopic.TopicArn(), "SNS topic every accepted event is published to (subscribe your own queues)")
 	out("NotificationsTopicArn", h.NotificationsTopic.TopicArn(), "SNS topic of the notification emails")
 	out("AlarmTopicArn", h.AlarmTopic.TopicArn(), "SNS topic of the CloudWatch alarms")
+	out("EventsDLQUrl", h.EventsDLQ.QueueUrl(), "events that failed every delivery: hookline dlq list|redrive --queue-url {EventsDLQUrl}")
+	out("NotifyFailuresUrl", h.NotifyFailures.QueueUrl(), "stream records whose email failed every retry")
 	out("SourcesSecretArn", h.SourcesSecret.SecretArn(), "Secrets Manager secret holding the sources config JSON")
 }

@@ -488,7 +488,7 @@ func TestDashboard(t *testing.T) {
 
 func TestOutputs(t *testing.T) {
 	f := prod(t)
-	for _, o := range []string{"ApiUrl", "TableName", "EventsTopicArn", "NotificationsTopicArn", "AlarmTopicArn", "SourcesSecretArn"} {
+	for _, o := range []string{"ApiUrl", "TableName", "EventsTopicArn", "NotificationsTopicArn", "AlarmTopicArn", "SourcesSecretArn", "EventsDLQUrl", "NotifyFailuresUrl"} {
 		check(t, "output "+o, func() { f.template.HasOutput(jsii.String(o), assertions.Match_AnyValue()) })
 	}
 }
