@@ -15,6 +15,7 @@ import (
 
 const dlqUsage = `usage:
   hookline dlq list [flags]       the dead messages: receives, when they died, why, which event
+  hookline dlq list --stream      (local) the stored events whose email the notifier gave up on
   hookline dlq redrive [flags]    send every dead message back to the queue it came from
 
 where the DLQ is (one of):
@@ -43,10 +44,11 @@ func runDLQ(ctx context.Context, args []string, getenv func(string) string, stdo
 	queueURL := fs.String("queue-url", getenv("HOOKLINE_DLQ_URL"), "URL of the SQS dead-letter queue, instead of --data (env HOOKLINE_DLQ_URL)")
 	region := fs.String("region", "", "AWS region of --queue-url (default: the AWS config's)")
 	endpoint := fs.String("endpoint", "", "SQS endpoint URL, for an SQS-compatible server")
-	limit, asJSON := new(int), new(bool)
+	limit, asJSON, stream := new(int), new(bool), new(bool)
 	if sub == "list" {
 		fs.IntVar(limit, "limit", 100, "how many messages to show at most")
 		fs.BoolVar(asJSON, "json", false, "one JSON object per line")
+		fs.BoolVar(stream, "stream", false, "list the notifier's given-up stream records instead (local only; on AWS they are in the NotifyFailuresUrl queue)")
 	}
 	pos, err := parseInterspersed(fs, args[1:])
 	if err != nil {
@@ -59,6 +61,20 @@ func runDLQ(ctx context.Context, args []string, getenv func(string) string, stdo
 		return fmt.Errorf("--limit: %d is not a positive number", *limit)
 	case flagSet(fs, "data") && flagSet(fs, "queue-url"):
 		return errors.New("--data and --queue-url: give one: a local data dir or an SQS queue")
+	case *stream && flagSet(fs, "queue-url"):
+		return errors.New("--stream: only with a local data dir; on AWS list the NotifyFailuresUrl queue with --queue-url")
+	}
+	if *stream {
+		eng, err := openLocal(*data)
+		if err != nil {
+			return err
+		}
+		defer eng.Close()
+		msgs, err := (&dlq.StreamFailures{Engine: eng, Consumer: localrun.StreamConsumer}).List(ctx, *limit)
+		if err != nil {
+			return err
+		}
+		return dlq.Print(stdout, msgs, *asJSON)
 	}
 
 	var q dlq.Queue

@@ -243,6 +243,9 @@ func TestDLQLocal(t *testing.T) {
 	if err != nil || !strings.Contains(out, dead.ID) || !strings.Contains(out, dead.Reason) {
 		t.Errorf("dlq list: %v\n%s", err, out)
 	}
+	if out, err := cli(t, "dlq", "list", "--stream", "--data", srv.data); err != nil {
+		t.Errorf("dlq list --stream (no given-up emails): %v\n%s", err, out)
+	}
 	out, err = cli(t, "dlq", "redrive", "--data", srv.data)
 	if want := "moved 1 message(s) from events-dlq back to their source queue\n"; err != nil || out != want {
 		t.Errorf("dlq redrive: %v %q, want %q", err, out, want)
@@ -376,6 +379,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"dlq"}, "dlq: no subcommand"},
 		{[]string{"dlq", "peek"}, `dlq: unknown subcommand "peek"`},
 		{[]string{"dlq", "list", "--data", empty, "--queue-url", "https://q"}, "--data and --queue-url: give one"},
+		{[]string{"dlq", "list", "--stream", "--queue-url", "https://q"}, "--stream: only with a local data dir"},
 		{[]string{"dlq", "redrive", "--data", empty}, "no hookline database in " + empty},
 		{[]string{"dlq", "list", "--data", empty, "--endpoint", "http://x"}, "--region and --endpoint: only with --queue-url"},
 		{[]string{"dlq", "list", "--limit", "-1"}, "--limit: -1 is not a positive number"},

@@ -296,3 +296,39 @@ m-2      6         2026-11-23T10:00:00Z  -                     -      -       - 
 		t.Errorf("empty: %q", out.String())
 	}
 }
+
+// TestStreamFailures lists what the local notifier gave up on, with the event each record
+// carries, read from the engine's stream failures.
+func TestStreamFailures(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	eng, err := local.Open(filepath.Join(t.TempDir(), "hookline.db"), local.Options{SweepInterval: -1})
+	must(t, err)
+	defer eng.Close()
+	e, err := event.Decode(envelope(t, event.DeliveryID("github", "d-1"), "github", "push"))
+	must(t, err)
+	if _, err := eng.Events().PutNew(ctx, &event.Record{Event: e, StoredAt: e.ReceivedAt}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := eng.ReadStream(ctx, "notifier", 10)
+	must(t, err)
+	if len(recs) != 1 {
+		t.Fatalf("stream has %d records, want 1", len(recs))
+	}
+	must(t, eng.RecordStreamFailure(ctx, "notifier", recs[0], "send email: smtp 127.0.0.1:1025: connection refused"))
+
+	got, err := (&dlq.StreamFailures{Engine: eng, Consumer: "notifier"}).List(ctx, 10)
+	must(t, err)
+	if len(got) != 1 {
+		t.Fatalf("listed %d failures, want 1", len(got))
+	}
+	g := got[0]
+	if g.EventID != e.ID || g.EventType != "push" || g.EventSource != "github" || !strings.Contains(g.Reason, "connection refused") || g.SourceQueue != "stream:notifier" {
+		t.Errorf("failure = %+v", g)
+	}
+	var out strings.Builder
+	must(t, dlq.Print(&out, got, false))
+	if !strings.Contains(out.String(), e.ID) {
+		t.Errorf("printed table lacks the event id:\n%s", out.String())
+	}
+}

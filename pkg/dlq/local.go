@@ -3,7 +3,9 @@ package dlq
 import (
 	"context"
 	"fmt"
+	"strconv"
 
+	"hookline/pkg/ddbitem"
 	"hookline/pkg/local"
 )
 
@@ -41,4 +43,32 @@ func (l *Local) Redrive(ctx context.Context) (Redriven, error) {
 		return Redriven{}, fmt.Errorf("redrive: %w", err)
 	}
 	return Redriven{Moved: n, Source: l.Name}, nil
+}
+
+// StreamFailures lists the change-stream records the local notifier gave up on after its
+// retries (the local counterpart of the stream trigger's on-failure queue): stored events
+// whose completion email was not sent.
+type StreamFailures struct {
+	Engine   *local.Engine
+	Consumer string // localrun.StreamConsumer for `hookline local`
+}
+
+// List returns up to max failures, oldest first, with the event each record carries.
+func (s *StreamFailures) List(ctx context.Context, max int) ([]Message, error) {
+	fails, err := s.Engine.ListStreamFailures(ctx, s.Consumer, max)
+	if err != nil {
+		return nil, fmt.Errorf("list stream failures: %w", err)
+	}
+	out := make([]Message, 0, len(fails))
+	for _, f := range fails {
+		m := Message{
+			ID: "stream-" + strconv.FormatInt(f.Record.Seq, 10), SentAt: f.Record.CreatedAt, DiedAt: f.FailedAt,
+			SourceQueue: "stream:" + f.Consumer, Reason: f.Reason,
+		}
+		if r, err := ddbitem.FromStreamImage(f.Record.NewImage); err == nil {
+			m.EventID, m.EventType, m.EventSource = r.Event.ID, r.Event.Type, r.Event.Source
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
