@@ -127,7 +127,7 @@ func (f *faultyPublisher) Publish(ctx context.Context, m pipeline.Message) error
 type faultyStore struct {
 	next interface {
 		pipeline.EventWriter
-		pipeline.NotifyStore
+		pipeline.NotifiedMarker
 	}
 	in  *injector
 	led *ledger

@@ -29,11 +29,6 @@ type Composer interface {
 	Compose(r *event.Record) (Email, error)
 }
 
-// NotifyStore is what the notifier needs of the events table.
-type NotifyStore interface {
-	NotifiedMarker
-}
-
 // Notified is the outcome of notifying one event.
 type Notified struct {
 	ID      string
@@ -42,7 +37,7 @@ type Notified struct {
 
 // Notify is the notifier's service: one stored event → one completion email → marked notified.
 type Notify struct {
-	Store    NotifyStore
+	Store    NotifiedMarker // whether an event was already emailed, and marking it
 	Composer Composer
 	Mailer   Mailer
 	Now      func() time.Time // nil means time.Now
