@@ -6,10 +6,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -17,19 +15,12 @@ import (
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/envconf"
 	"hookline/pkg/lambdaio"
+	"hookline/pkg/lambdarun"
 )
 
-func main() {
-	log := lambdacontext.NewLogger()
-	h, err := build(context.Background(), os.Getenv, log)
-	if err != nil {
-		log.Error("cold start failed", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.StartHandlerFunc(h.Handle)
-}
+func main() { lambdarun.Start(build) }
 
-func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*lambdaio.HistoryHandler, error) {
+func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), error) {
 	env := envconf.New(getenv)
 	table := env.Required("HOOKLINE_TABLE")
 	shards := env.Int("HOOKLINE_TIME_SHARDS", ddbitem.DefaultTimeShards, 1, 64)
@@ -44,5 +35,6 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	return &lambdaio.HistoryHandler{History: store, Log: log}, nil
+	h := &lambdaio.HistoryHandler{History: store, Log: log}
+	return h.Handle, nil
 }

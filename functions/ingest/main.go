@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -17,24 +15,17 @@ import (
 
 	"hookline/pkg/envconf"
 	"hookline/pkg/lambdaio"
+	"hookline/pkg/lambdarun"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/snsbus"
 	"hookline/pkg/source"
 )
 
-func main() {
-	log := lambdacontext.NewLogger()
-	h, err := build(context.Background(), os.Getenv, log)
-	if err != nil {
-		log.Error("cold start failed", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.StartHandlerFunc(h.Handle)
-}
+func main() { lambdarun.Start(build) }
 
 // build reads the configuration once and wires the handler: clients are built here, never per
 // request.
-func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*lambdaio.IngestHandler, error) {
+func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), error) {
 	env := envconf.New(getenv)
 	topic := env.Required("HOOKLINE_TOPIC_ARN")
 	secretARN := env.Required("HOOKLINE_SOURCES_SECRET_ARN")
@@ -64,11 +55,12 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err := sources.Load(ctx); err != nil {
 		return nil, err
 	}
-	return &lambdaio.IngestHandler{
+	h := &lambdaio.IngestHandler{
 		Service: &pipeline.Ingest{
 			Sources:   sources,
 			Publisher: &snsbus.Publisher{Client: sns.NewFromConfig(cfg), TopicARN: topic},
 		},
 		Log: log,
-	}, nil
+	}
+	return h.Handle, nil
 }

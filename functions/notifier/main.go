@@ -6,10 +6,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -19,21 +17,14 @@ import (
 	"hookline/pkg/email"
 	"hookline/pkg/envconf"
 	"hookline/pkg/lambdaio"
+	"hookline/pkg/lambdarun"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/snsbus"
 )
 
-func main() {
-	log := lambdacontext.NewLogger()
-	h, err := build(context.Background(), os.Getenv, log)
-	if err != nil {
-		log.Error("cold start failed", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.StartHandlerFunc(h.Handle)
-}
+func main() { lambdarun.Start(build) }
 
-func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*lambdaio.NotifierHandler, error) {
+func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error), error) {
 	env := envconf.New(getenv)
 	table := env.Required("HOOKLINE_TABLE")
 	topic := env.Required("HOOKLINE_NOTIFY_TOPIC_ARN")
@@ -54,7 +45,7 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	return &lambdaio.NotifierHandler{
+	h := &lambdaio.NotifierHandler{
 		DecodeImage: ddbitem.FromStreamImage,
 		Service: &pipeline.Notify{
 			Store:    store,
@@ -62,5 +53,6 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 			Mailer:   &snsbus.Mailer{Client: sns.NewFromConfig(cfg), TopicARN: topic},
 		},
 		Log: log,
-	}, nil
+	}
+	return h.Handle, nil
 }

@@ -6,10 +6,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -17,20 +15,13 @@ import (
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/envconf"
 	"hookline/pkg/lambdaio"
+	"hookline/pkg/lambdarun"
 	"hookline/pkg/pipeline"
 )
 
-func main() {
-	log := lambdacontext.NewLogger()
-	h, err := build(context.Background(), os.Getenv, log)
-	if err != nil {
-		log.Error("cold start failed", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.StartHandlerFunc(h.Handle)
-}
+func main() { lambdarun.Start(build) }
 
-func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*lambdaio.SubscriberHandler, error) {
+func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), error) {
 	env := envconf.New(getenv)
 	table := env.Required("HOOKLINE_TABLE")
 	retention := env.Duration("HOOKLINE_RETENTION", ddbstore.DefaultRetention)
@@ -46,5 +37,6 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	return &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: store}, Log: log}, nil
+	h := &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: store}, Log: log}
+	return h.Handle, nil
 }
