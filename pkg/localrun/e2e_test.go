@@ -17,40 +17,18 @@ import (
 	"hookline/pkg/localrun"
 	"hookline/pkg/localrun/localruntest"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/verify/verifytest"
 )
-
-// vector is one provider-signed request from pkg/verify/testdata (made by the providers' own
-// libraries, see .tools/vectors/sign.mjs).
-type vector struct {
-	Provider string            `json:"provider"`
-	Name     string            `json:"name"`
-	Secret   string            `json:"secret"`
-	Body     string            `json:"body"`
-	Headers  map[string]string `json:"headers"`
-}
-
-func loadVectors(t *testing.T) []vector {
-	t.Helper()
-	b, err := os.ReadFile("../verify/testdata/vectors.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vs []vector
-	if err := json.Unmarshal(b, &vs); err != nil {
-		t.Fatal(err)
-	}
-	return vs
-}
 
 // The vectors were signed at fixed times in the past; this tolerance admits them. The
 // "strict" sources keep the default five minutes to prove stale requests are refused.
 const vectorTolerance = "150000h"
 
-func sourcesFor(t *testing.T, vs []vector) string {
+func sourcesFor(t *testing.T, vs []verifytest.Vector) string {
 	t.Helper()
-	scheme := map[string]string{"github": "github", "stripe": "stripe", "standard-webhooks": "standard-webhooks", "svix": "standard-webhooks", "intdash": "intdash"}
-	secrets := map[string][]string{}
+	scheme, secrets := map[string]string{}, map[string][]string{}
 	for _, v := range vs {
+		scheme[v.Provider] = v.Scheme()
 		if !contains(secrets[v.Provider], v.Secret) {
 			secrets[v.Provider] = append(secrets[v.Provider], v.Secret)
 		}
@@ -58,7 +36,7 @@ func sourcesFor(t *testing.T, vs []vector) string {
 	cfg := map[string]map[string]any{}
 	for p, s := range secrets {
 		c := map[string]any{"scheme": scheme[p], "secrets": s}
-		if p == "stripe" || p == "standard-webhooks" || p == "svix" {
+		if scheme[p] == "stripe" || scheme[p] == "standard-webhooks" {
 			c["tolerance"] = vectorTolerance
 		}
 		cfg[p] = c
@@ -148,7 +126,7 @@ func (s *server) emails(t *testing.T, id string) int {
 }
 
 func TestEndToEndEveryScheme(t *testing.T) {
-	vs := loadVectors(t)
+	vs := verifytest.Load(t)
 	s := start(t, sourcesFor(t, vs), 5)
 	for _, v := range vs {
 		t.Run(v.Name, func(t *testing.T) {
@@ -169,9 +147,9 @@ func TestEndToEndEveryScheme(t *testing.T) {
 }
 
 func TestEndToEndRejections(t *testing.T) {
-	vs := loadVectors(t)
+	vs := verifytest.Load(t)
 	s := start(t, sourcesFor(t, vs), 5)
-	var gh, sw vector
+	var gh, sw verifytest.Vector
 	for _, v := range vs {
 		switch v.Name {
 		case "github/json":
@@ -225,9 +203,9 @@ func TestEndToEndRejections(t *testing.T) {
 }
 
 func TestEndToEndDuplicateDelivery(t *testing.T) {
-	vs := loadVectors(t)
+	vs := verifytest.Load(t)
 	s := start(t, sourcesFor(t, vs), 5)
-	var sw vector
+	var sw verifytest.Vector
 	for _, v := range vs {
 		if v.Name == "standard-webhooks/unicode" {
 			sw = v
@@ -316,7 +294,7 @@ func TestEndToEndDuplicateDelivery(t *testing.T) {
 // connection to the same database file, as a foreign publisher would) and watches it land in
 // the DLQ after maxReceiveCount deliveries, with the reason.
 func TestEndToEndPoisonMessage(t *testing.T) {
-	vs := loadVectors(t)
+	vs := verifytest.Load(t)
 	s := start(t, sourcesFor(t, vs), 2)
 	eng, err := local.Open(filepath.Join(s.data, localrun.DBFile), local.Options{Durability: local.DurabilityProcess, SweepInterval: -1})
 	if err != nil {

@@ -2,7 +2,6 @@ package sender_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,36 +15,18 @@ import (
 
 	"hookline/pkg/sender"
 	"hookline/pkg/source"
+	"hookline/pkg/verify/verifytest"
 )
-
-// vector is one provider-signed request from pkg/verify/testdata, made by the providers' own
-// libraries (.tools/vectors/sign.mjs).
-type vector struct {
-	Provider  string            `json:"provider"`
-	Name      string            `json:"name"`
-	Secret    string            `json:"secret"`
-	Body      string            `json:"body"`
-	Headers   map[string]string `json:"headers"`
-	Timestamp int64             `json:"timestamp"`
-}
 
 // TestProviderVectors signs each vector's body, secret, timestamp and id and expects the very
 // header bytes the provider's library produced.
 func TestProviderVectors(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile("../verify/testdata/vectors.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vs []vector
-	if err := json.Unmarshal(b, &vs); err != nil {
-		t.Fatal(err)
-	}
-	scheme := map[string]string{"github": sender.GitHub, "stripe": sender.Stripe, "standard-webhooks": sender.StandardWebhooks, "svix": sender.StandardWebhooks, "intdash": sender.Intdash}
+	vs := verifytest.Load(t)
 	for _, v := range vs {
 		t.Run(v.Name, func(t *testing.T) {
 			t.Parallel()
-			r := sender.Request{Scheme: scheme[v.Provider], Secret: v.Secret, Body: []byte(v.Body), Timestamp: time.Unix(v.Timestamp, 0)}
+			r := sender.Request{Scheme: v.Scheme(), Secret: v.Secret, Body: []byte(v.Body), Timestamp: time.Unix(v.Timestamp, 0)}
 			// Standard Webhooks and Svix sign the id and timestamp they send.
 			if id := v.Headers["webhook-id"] + v.Headers["svix-id"]; id != "" {
 				r.DeliveryID = id

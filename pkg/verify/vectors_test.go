@@ -2,39 +2,15 @@ package verify
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"hookline/pkg/verify/verifytest"
 )
-
-// vector is one case of testdata/vectors.json, produced by .tools/vectors/sign.mjs with the
-// providers' own libraries (@octokit/webhooks-methods, stripe, standardwebhooks, svix; node's
-// crypto for intdash, which has no library).
-type vector struct {
-	Provider  string            `json:"provider"`
-	Name      string            `json:"name"`
-	Secret    string            `json:"secret"`
-	Body      string            `json:"body"`
-	Headers   map[string]string `json:"headers"`
-	Timestamp int64             `json:"timestamp"`
-}
-
-func loadVectors(t *testing.T) []vector {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "vectors.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vs []vector
-	if err := json.Unmarshal(raw, &vs); err != nil {
-		t.Fatal(err)
-	}
-	return vs
-}
 
 func verifierFor(t *testing.T, provider, secret string) Verifier {
 	t.Helper()
@@ -59,7 +35,7 @@ func verifierFor(t *testing.T, provider, secret string) Verifier {
 }
 
 func TestVectors(t *testing.T) {
-	vs := loadVectors(t)
+	vs := verifytest.Load(t)
 	seen := map[string]int{}
 	for _, vec := range vs {
 		seen[vec.Provider]++
