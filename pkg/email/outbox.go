@@ -61,7 +61,13 @@ func (o *Outbox) Send(_ context.Context, m pipeline.Email) error {
 		f.Close()
 		return fmt.Errorf("outbox: write %s: %w", path, err)
 	}
-	return o.finish(f)
+	if err := o.finish(f); err != nil {
+		return err
+	}
+	if o.Sync {
+		return syncDir(o.Dir)
+	}
+	return nil
 }
 
 // replace writes msg to a temporary file and renames it over path.
@@ -87,7 +93,8 @@ func (o *Outbox) replace(path string, msg []byte) error {
 	return nil
 }
 
-// finish closes f, first making it durable when Sync is set.
+// finish closes f, first making its contents durable when Sync is set. The directory entry
+// is the caller's to sync, once, after the file has its final name.
 func (o *Outbox) finish(f *os.File) error {
 	if o.Sync {
 		if err := f.Sync(); err != nil {
@@ -97,9 +104,6 @@ func (o *Outbox) finish(f *os.File) error {
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("outbox: %w", err)
-	}
-	if o.Sync {
-		return syncDir(o.Dir)
 	}
 	return nil
 }
