@@ -1,6 +1,6 @@
 # Lambda cold start on this machine (issue 7, item 2): every function and an aws-lambda-go hello
 # world built with LAMBDA_FLAGS for the host architecture, each started COLDSTART_N times under
-# the fake Runtime API in pkg/runtimeapi. Figures and how to read them: BENCHMARKS.md, "Lambda cold start".
+# the fake Runtime API in internal/runtimeapi. Figures and how to read them: BENCHMARKS.md, "Lambda cold start".
 COLDSTART_N ?= 20
 
 .PHONY: coldstart

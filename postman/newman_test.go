@@ -16,11 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"hookline/internal/testenv"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/local"
 	"hookline/pkg/localrun"
 	"hookline/pkg/localrun/localruntest"
-	"hookline/pkg/nodetest"
 )
 
 const (
@@ -48,8 +48,8 @@ var secretVars = map[string]string{
 // TestNewmanCollection runs the whole collection once against a fresh pipeline and checks the
 // run (newman's exit status and JSON report) and what the pipeline stored.
 func TestNewmanCollection(t *testing.T) {
-	node, newman := nodetest.Locate(t, "newman/bin/newman.js")
-	root, err := nodetest.RepoRoot()
+	node, newman := testenv.Locate(t, "newman/bin/newman.js")
+	root, err := testenv.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,9 +15,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"hookline/internal/runtimeapi"
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/event"
-	"hookline/pkg/runtimeapi"
 )
 
 // buildFlags are `make lambdas`' flags (LAMBDA_FLAGS in the Makefile), for the host

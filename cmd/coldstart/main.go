@@ -1,7 +1,7 @@
 // Command coldstart measures each Lambda function's cold start on this machine: it builds
 // every function in functions/ and an aws-lambda-go hello world with `make lambdas`' flags for
 // the host architecture, starts each binary -n times under the in-repo fake Lambda Runtime API
-// (pkg/runtimeapi) with its dependencies faked on 127.0.0.1, and prints a Markdown table:
+// (internal/runtimeapi) with its dependencies faked on 127.0.0.1, and prints a Markdown table:
 // binary size, exec → first GET invocation/next (median, p90, ratio to hello), exec → first
 // response posted, and peak RSS. Every answer is checked, so a number is never that of a
 // function that failed to start.

@@ -12,11 +12,11 @@ import (
 	"strings"
 	"time"
 
-	"hookline/pkg/benchreport"
+	"hookline/internal/bench/report"
 )
 
 func main() {
-	var cfg benchreport.Config
+	var cfg report.Config
 	flag.StringVar(&cfg.Bin, "bin", "build/hookline", "the hookline binary to run")
 	flag.DurationVar(&cfg.Duration, "duration", 30*time.Second, "length of each load run")
 	flag.IntVar(&cfg.Rate, "rate", 500, "requests per second of the fixed-rate run")
@@ -36,7 +36,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := benchreport.Run(ctx, cfg, os.Stdout); err != nil {
+	if err := report.Run(ctx, cfg, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "hookline-bench:", err)
 		os.Exit(1)
 	}

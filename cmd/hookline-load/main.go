@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"hookline/pkg/loadgen"
+	"hookline/internal/bench/loadgen"
 )
 
 func main() {

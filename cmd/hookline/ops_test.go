@@ -16,8 +16,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"hookline/internal/testenv"
 	"hookline/pkg/ddbstore"
-	"hookline/pkg/dynalitetest"
 	"hookline/pkg/event"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/localrun"
@@ -297,13 +297,13 @@ func TestDLQSQSWiring(t *testing.T) {
 
 // TestEventsDynamoDB reads a DynamoDB table on dynalite through --table/--endpoint.
 func TestEventsDynamoDB(t *testing.T) {
-	endpoint := dynalitetest.Start(t)
+	endpoint := testenv.StartDynalite(t)
 	t.Setenv("AWS_ACCESS_KEY_ID", "fake")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake")
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	ctx := context.Background()
-	client := dynalitetest.Client(t, endpoint)
+	client := testenv.DynamoDB(t, endpoint)
 	if err := ddbstore.CreateTable(ctx, client, "events"); err != nil {
 		t.Fatal(err)
 	}

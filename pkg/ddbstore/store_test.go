@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"hookline/internal/testenv"
 	"hookline/pkg/ddbstore"
-	"hookline/pkg/dynalitetest"
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/pipeline/storetest"
@@ -19,7 +19,7 @@ var tableSeq atomic.Int64
 // TestContract runs the shared pipeline.Store suite against dynalite, one fresh table per test.
 func TestContract(t *testing.T) {
 	start := time.Now()
-	client := dynalitetest.Client(t, dynalitetest.Start(t))
+	client := testenv.DynamoDB(t, testenv.StartDynalite(t))
 	t.Cleanup(func() { t.Logf("contract suite against dynalite took %v", time.Since(start)) })
 	storetest.Run(t, func(t *testing.T) pipeline.Store {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -42,7 +42,7 @@ func TestContractOneShard(t *testing.T) {
 	if testing.Short() {
 		t.Skip("second dynalite run")
 	}
-	client := dynalitetest.Client(t, dynalitetest.Start(t))
+	client := testenv.DynamoDB(t, testenv.StartDynalite(t))
 	storetest.Run(t, func(t *testing.T) pipeline.Store {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -59,7 +59,7 @@ func TestContractOneShard(t *testing.T) {
 }
 
 func benchStore(b *testing.B) *ddbstore.Store {
-	client := dynalitetest.Client(b, dynalitetest.Start(b))
+	client := testenv.DynamoDB(b, testenv.StartDynalite(b))
 	if err := ddbstore.CreateTable(context.Background(), client, "bench"); err != nil {
 		b.Fatal(err)
 	}

@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"hookline/internal/testenv"
 	"hookline/pkg/email"
 	"hookline/pkg/event"
-	"hookline/pkg/nodetest"
 	"hookline/pkg/pipeline"
 )
 
@@ -164,12 +164,12 @@ func TestOutboxWritesOneEMLPerEvent(t *testing.T) {
 // reads the message back from its REST API.
 func TestSMTPAgainstMaildev(t *testing.T) {
 	t.Parallel()
-	node, cli := nodetest.Locate(t, "maildev/dist/bin/maildev.js")
-	smtpPort, err := nodetest.FreePort()
+	node, cli := testenv.Locate(t, "maildev/dist/bin/maildev.js")
+	smtpPort, err := testenv.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	webPort, err := nodetest.FreePort()
+	webPort, err := testenv.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

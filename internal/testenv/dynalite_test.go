@@ -1,20 +1,20 @@
-package dynalitetest_test
+package testenv_test
 
 import (
 	"context"
 	"testing"
 	"time"
 
-	"hookline/pkg/dynalitetest"
+	"hookline/internal/testenv"
 )
 
-func TestStart(t *testing.T) {
+func TestStartDynalite(t *testing.T) {
 	start := time.Now()
-	endpoint := dynalitetest.Start(t)
+	endpoint := testenv.StartDynalite(t)
 	t.Logf("dynalite at %s after %v", endpoint, time.Since(start))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := dynalitetest.Ping(ctx, dynalitetest.Client(t, endpoint)); err != nil {
+	if err := testenv.PingDynamoDB(ctx, testenv.DynamoDB(t, endpoint)); err != nil {
 		t.Fatalf("ListTables: %v", err)
 	}
 }

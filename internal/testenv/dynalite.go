@@ -1,10 +1,8 @@
-// Package dynalitetest starts dynalite — a DynamoDB-compatible server on Node, pinned in
-// .tools/package.json — for tests of the DynamoDB adapters, and builds SDK clients pointed at
-// it. Each Start is a fresh in-memory server bound to 127.0.0.1, stopped when the test ends.
-//
-// Plain `go test ./...` skips these tests with a hint when dynalite is not installed; with
-// CI=true a missing dynalite fails the test instead, so CI can never silently skip them.
-package dynalitetest
+package testenv
+
+// dynalite — a DynamoDB-compatible server on Node, pinned in .tools/package.json — for tests of
+// the DynamoDB adapters. Each StartDynalite is a fresh in-memory server bound to 127.0.0.1,
+// stopped when the test ends.
 
 import (
 	"bufio"
@@ -19,22 +17,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
-	"hookline/pkg/nodetest"
 )
 
 // startTimeout bounds how long a server may take to listen; Node starts in well under a second.
 const startTimeout = 15 * time.Second
 
-// Start runs a fresh in-memory dynalite on a free 127.0.0.1 port and returns its endpoint URL.
-func Start(t testing.TB) (endpoint string) {
+// StartDynalite runs a fresh in-memory dynalite on a free 127.0.0.1 port and returns its endpoint URL.
+func StartDynalite(t testing.TB) (endpoint string) {
 	t.Helper()
-	node, cli := nodetest.Locate(t, "dynalite/cli.js")
+	node, cli := Locate(t, "dynalite/cli.js")
 	// dynalite cannot listen on port 0 (it treats 0 as "use 4567"), so pick a free port and
 	// retry in the unlikely case another process takes it first.
 	var lastErr error
 	for range 3 {
-		endpoint, lastErr = start(t, node, cli)
+		endpoint, lastErr = startDynalite(t, node, cli)
 		if lastErr == nil {
 			return endpoint
 		}
@@ -43,8 +39,8 @@ func Start(t testing.TB) (endpoint string) {
 	return ""
 }
 
-func start(t testing.TB, node, cli string) (string, error) {
-	port, err := nodetest.FreePort()
+func startDynalite(t testing.TB, node, cli string) (string, error) {
+	port, err := FreePort()
 	if err != nil {
 		return "", err
 	}
@@ -90,9 +86,9 @@ func start(t testing.TB, node, cli string) (string, error) {
 	return "http://127.0.0.1:" + strconv.Itoa(port), nil
 }
 
-// Client returns a DynamoDB client for the server at endpoint. The config is built by hand so no
+// DynamoDB returns a DynamoDB client for the server at endpoint. The config is built by hand so no
 // shared config, profile or real credential of the developer is ever read.
-func Client(t testing.TB, endpoint string) *dynamodb.Client {
+func DynamoDB(t testing.TB, endpoint string) *dynamodb.Client {
 	t.Helper()
 	cfg := aws.Config{
 		Region:      "us-east-1",
@@ -103,8 +99,8 @@ func Client(t testing.TB, endpoint string) *dynamodb.Client {
 	})
 }
 
-// Ping is a cheap request that proves the server answers.
-func Ping(ctx context.Context, c *dynamodb.Client) error {
+// PingDynamoDB is a cheap request that proves the server answers.
+func PingDynamoDB(ctx context.Context, c *dynamodb.Client) error {
 	_, err := c.ListTables(ctx, &dynamodb.ListTablesInput{Limit: aws.Int32(1)})
 	return err
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"hookline/pkg/runtimeapi"
+	"hookline/internal/runtimeapi"
 )
 
 // TestProtocol walks one invocation the way aws-lambda-go's runtime client does: poll, read

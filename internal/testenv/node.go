@@ -1,8 +1,10 @@
-// Package nodetest finds and runs the Node test peers pinned in .tools/package.json (dynalite,
-// maildev, …) for Go tests. A missing peer skips the test with a hint, except under CI=true,
-// where it fails: CI installs every peer (make test runs npm ci --prefix .tools) and must never
-// silently skip.
-package nodetest
+// Package testenv finds and starts the peers tests need — the Node tools pinned in
+// .tools/package.json (dynalite, maildev, newman, …) — and builds clients pointed at them. It is
+// test support only (internal/), never linked into a product binary.
+//
+// A missing peer skips the test with a hint, except under CI=true, where it fails: CI installs
+// every peer (make test runs npm ci --prefix .tools) and must never silently skip.
+package testenv
 
 import (
 	"errors"

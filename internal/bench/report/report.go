@@ -1,8 +1,8 @@
-// Package benchreport runs hookline's bounded load runs on loopback and writes the dated
+// Package report runs hookline's bounded load runs on loopback and writes the dated
 // Markdown section of BENCHMARKS.md: throughput, time to 202, 202→stored and 202→emailed,
 // peak RSS, database growth, and history query latency as the table grows. `make bench` runs
 // it after the Go benchmarks.
-package benchreport
+package report
 
 import (
 	"bufio"
@@ -21,8 +21,8 @@ import (
 	"syscall"
 	"time"
 
+	"hookline/internal/bench/loadgen"
 	"hookline/pkg/event"
-	"hookline/pkg/loadgen"
 	"hookline/pkg/local"
 	"hookline/pkg/pipeline"
 )

@@ -53,7 +53,7 @@ func TestFaultsLoseNothingAcknowledged(t *testing.T) {
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
-	t.Logf("seed %d (reproduce the same faults: go test ./pkg/faulttest -run %s -fault.seed %d)", seed, t.Name(), seed)
+	t.Logf("seed %d (reproduce the same faults: go test ./internal/faulttest -run %s -fault.seed %d)", seed, t.Name(), seed)
 
 	r := rates{
 		publishFail: 0.2, putFailBefore: 0.15, putFailAfter: 0.1, putSlow: 0.1, readFail: 0.05,
