@@ -2,111 +2,131 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
-	"io"
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"hookline/pkg/dlq"
 	"hookline/pkg/localrun"
 )
 
-const dlqUsage = `usage:
-  hookline dlq list [flags]       the dead messages: receives, when they died, why, which event
-  hookline dlq list --stream      (local) the stored events whose email the notifier gave up on
-  hookline dlq redrive [flags]    send every dead message back to the queue it came from
+const dlqLong = `Inspects and redrives the dead-letter queue: messages that failed every delivery.
 
-where the DLQ is (one of):
-  --data DIR                      a hookline local data dir (default .hookline, env HOOKLINE_DATA)
-  --queue-url URL                 an SQS dead-letter queue (env HOOKLINE_DLQ_URL), with --region, --endpoint
-`
+Where the DLQ is (one of):
+  --data DIR        a hookline local data dir (default .hookline, env HOOKLINE_DATA)
+  --queue-url URL   an SQS dead-letter queue (env HOOKLINE_DLQ_URL), with --region, --endpoint`
 
-func runDLQ(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, dlqUsage)
-		return errors.New("dlq: no subcommand: list or redrive")
+func (c *app) dlqCmd() *cobra.Command {
+	return c.groupCmd("dlq", "inspect and redrive the dead-letter queue (local or SQS)", dlqLong,
+		c.dlqListCmd(), c.dlqRedriveCmd())
+}
+
+// queueFlags selects the DLQ: a local data dir or an SQS queue.
+type queueFlags struct {
+	data, queueURL, region, endpoint string
+	fs                               *pflag.FlagSet
+}
+
+func (q *queueFlags) register(fs *pflag.FlagSet) {
+	q.fs = fs
+	fs.StringVar(&q.data, "data", ".hookline", "hookline local data dir")
+	bindEnv(fs, "data", "HOOKLINE_DATA")
+	fs.StringVar(&q.queueURL, "queue-url", "", "URL of the SQS dead-letter queue, instead of --data")
+	bindEnv(fs, "queue-url", "HOOKLINE_DLQ_URL")
+	fs.StringVar(&q.region, "region", "", "AWS region of --queue-url (default: the AWS config's)")
+	fs.StringVar(&q.endpoint, "endpoint", "", "SQS endpoint URL, for an SQS-compatible server")
+}
+
+// open returns the queue and a func that releases it.
+func (q *queueFlags) open(ctx context.Context) (dlq.Queue, func(), error) {
+	if q.fs.Changed("data") && q.fs.Changed("queue-url") {
+		return nil, nil, usageErrorf("--data and --queue-url: give one: a local data dir or an SQS queue")
 	}
-	sub := args[0]
-	switch sub {
-	case "list", "redrive":
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, dlqUsage)
-		return nil
-	default:
-		fmt.Fprint(stderr, dlqUsage)
-		return fmt.Errorf("dlq: unknown subcommand %q: list or redrive", sub)
+	if q.queueURL != "" && !q.fs.Changed("data") {
+		cfg, err := awsConfig(ctx, q.region)
+		if err != nil {
+			return nil, nil, err
+		}
+		client := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = endpointOption(q.endpoint) })
+		return &dlq.SQS{Client: client, QueueURL: q.queueURL}, func() {}, nil
 	}
-	fs := flag.NewFlagSet("hookline dlq "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", envOr(getenv, "HOOKLINE_DATA", ".hookline"), "hookline local data dir (env HOOKLINE_DATA)")
-	queueURL := fs.String("queue-url", getenv("HOOKLINE_DLQ_URL"), "URL of the SQS dead-letter queue, instead of --data (env HOOKLINE_DLQ_URL)")
-	region := fs.String("region", "", "AWS region of --queue-url (default: the AWS config's)")
-	endpoint := fs.String("endpoint", "", "SQS endpoint URL, for an SQS-compatible server")
-	limit, asJSON, stream := new(int), new(bool), new(bool)
-	if sub == "list" {
-		fs.IntVar(limit, "limit", 100, "how many messages to show at most")
-		fs.BoolVar(asJSON, "json", false, "one JSON object per line")
-		fs.BoolVar(stream, "stream", false, "list the notifier's given-up stream records instead (local only; on AWS they are in the NotifyFailuresUrl queue)")
+	if q.fs.Changed("region") || q.fs.Changed("endpoint") {
+		return nil, nil, usageErrorf("--region and --endpoint: only with --queue-url")
 	}
-	pos, err := parseInterspersed(fs, args[1:])
+	eng, err := openLocal(q.data)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	switch {
-	case len(pos) > 0:
-		return fmt.Errorf("dlq %s: unexpected argument %q", sub, pos[0])
-	case sub == "list" && *limit < 1:
-		return fmt.Errorf("--limit: %d is not a positive number", *limit)
-	case flagSet(fs, "data") && flagSet(fs, "queue-url"):
-		return errors.New("--data and --queue-url: give one: a local data dir or an SQS queue")
-	case *stream && flagSet(fs, "queue-url"):
-		return errors.New("--stream: only with a local data dir; on AWS list the NotifyFailuresUrl queue with --queue-url")
-	}
-	if *stream {
-		eng, err := openLocal(*data)
-		if err != nil {
-			return err
-		}
-		defer eng.Close()
-		msgs, err := (&dlq.StreamFailures{Engine: eng, Consumer: localrun.StreamConsumer}).List(ctx, *limit)
-		if err != nil {
-			return err
-		}
-		return dlq.Print(stdout, msgs, *asJSON)
-	}
+	return &dlq.Local{Engine: eng, Name: localrun.EventsDLQ}, func() { eng.Close() }, nil
+}
 
-	var q dlq.Queue
-	if *queueURL != "" && !flagSet(fs, "data") {
-		cfg, err := awsConfig(ctx, *region)
-		if err != nil {
-			return err
-		}
-		client := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = endpointOption(*endpoint) })
-		q = &dlq.SQS{Client: client, QueueURL: *queueURL}
-	} else {
-		if flagSet(fs, "region") || flagSet(fs, "endpoint") {
-			return errors.New("--region and --endpoint: only with --queue-url")
-		}
-		eng, err := openLocal(*data)
-		if err != nil {
-			return err
-		}
-		defer eng.Close()
-		q = &dlq.Local{Engine: eng, Name: localrun.EventsDLQ}
+func (c *app) dlqListCmd() *cobra.Command {
+	var qf queueFlags
+	var limit int
+	var asJSON, stream bool
+	cmd := &cobra.Command{
+		Use:   "list [flags]",
+		Short: "the dead messages: receives, when they died, why, which event",
+		Args:  positional(0, 0, ""),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			switch {
+			case limit < 1:
+				return usageErrorf("--limit: %d is not a positive number", limit)
+			case stream && qf.fs.Changed("queue-url"):
+				return usageErrorf("--stream: only with a local data dir; on AWS list the NotifyFailuresUrl queue with --queue-url")
+			}
+			if stream {
+				eng, err := openLocal(qf.data)
+				if err != nil {
+					return err
+				}
+				defer eng.Close()
+				msgs, err := (&dlq.StreamFailures{Engine: eng, Consumer: localrun.StreamConsumer}).List(ctx, limit)
+				if err != nil {
+					return err
+				}
+				return dlq.Print(c.stdout, msgs, asJSON)
+			}
+			q, closeQueue, err := qf.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer closeQueue()
+			msgs, err := q.List(ctx, limit)
+			if err != nil {
+				return err
+			}
+			return dlq.Print(c.stdout, msgs, asJSON)
+		},
 	}
+	qf.register(cmd.Flags())
+	cmd.Flags().IntVar(&limit, "limit", 100, "how many messages to show at most")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
+	cmd.Flags().BoolVar(&stream, "stream", false, "list the notifier's given-up stream records instead (local only; on AWS they are in the NotifyFailuresUrl queue)")
+	return cmd
+}
 
-	if sub == "redrive" {
-		r, err := q.Redrive(ctx)
-		if err != nil {
-			return err
-		}
-		return dlq.PrintRedriven(stdout, r)
+func (c *app) dlqRedriveCmd() *cobra.Command {
+	var qf queueFlags
+	cmd := &cobra.Command{
+		Use:   "redrive [flags]",
+		Short: "send every dead message back to the queue it came from",
+		Args:  positional(0, 0, ""),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q, closeQueue, err := qf.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer closeQueue()
+			r, err := q.Redrive(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return dlq.PrintRedriven(c.stdout, r)
+		},
 	}
-	msgs, err := q.List(ctx, *limit)
-	if err != nil {
-		return err
-	}
-	return dlq.Print(stdout, msgs, *asJSON)
+	qf.register(cmd.Flags())
+	return cmd
 }

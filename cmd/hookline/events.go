@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/ddbstore"
@@ -16,43 +16,45 @@ import (
 	"hookline/pkg/pipeline"
 )
 
-const eventsUsage = `usage:
-  hookline events list [flags]      newest first: an aligned table, or --json lines
-  hookline events get ID [flags]    one event in full: status times and data
-  hookline events tail [flags]      follow new events (and status changes) until Ctrl-C
+const eventsLong = `Reads the event history: what arrived, whether it was stored, whether the email went out.
 
-where the history is (one of):
-  --data DIR                        a hookline local data dir (default .hookline, env HOOKLINE_DATA)
-  --table NAME                      a DynamoDB table (env HOOKLINE_TABLE), with --region, --endpoint
+Where the history is (one of):
+  --data DIR     a hookline local data dir (default .hookline, env HOOKLINE_DATA)
+  --table NAME   a DynamoDB table (env HOOKLINE_TABLE), with --region, --endpoint`
 
-run "hookline events list --help" for every flag.
-`
+func (c *app) eventsCmd() *cobra.Command {
+	return c.groupCmd("events", "read the event history (local data dir or DynamoDB)", eventsLong,
+		c.eventsListCmd(), c.eventsGetCmd(), c.eventsTailCmd())
+}
 
 // historyFlags selects the history: a local data dir or a DynamoDB table.
 type historyFlags struct {
 	data, table, region, endpoint string
 	shards                        int
-	fs                            *flag.FlagSet
+	fs                            *pflag.FlagSet
 }
 
-func (h *historyFlags) register(fs *flag.FlagSet, getenv func(string) string) {
+func (h *historyFlags) register(fs *pflag.FlagSet) {
 	h.fs = fs
-	fs.StringVar(&h.data, "data", envOr(getenv, "HOOKLINE_DATA", ".hookline"), "hookline local data dir to read (env HOOKLINE_DATA)")
-	fs.StringVar(&h.table, "table", getenv("HOOKLINE_TABLE"), "DynamoDB events table to read instead of --data (env HOOKLINE_TABLE)")
+	fs.StringVar(&h.data, "data", ".hookline", "hookline local data dir to read")
+	bindEnv(fs, "data", "HOOKLINE_DATA")
+	fs.StringVar(&h.table, "table", "", "DynamoDB events table to read instead of --data")
+	bindEnv(fs, "table", "HOOKLINE_TABLE")
 	fs.StringVar(&h.region, "region", "", "AWS region of --table (default: the AWS config's)")
 	fs.StringVar(&h.endpoint, "endpoint", "", "DynamoDB endpoint URL, for a DynamoDB-compatible server")
-	fs.IntVar(&h.shards, "time-shards", ddbitem.DefaultTimeShards, "time shards the writers use (the stack's HOOKLINE_TIME_SHARDS)")
+	fs.IntVar(&h.shards, "time-shards", ddbitem.DefaultTimeShards, "time shards the writers use, as the stack sets them")
+	bindEnv(fs, "time-shards", "HOOKLINE_TIME_SHARDS")
 }
 
 // open returns the history and a func that releases it.
 func (h *historyFlags) open(ctx context.Context) (pipeline.History, func(), error) {
-	dataSet, tableSet := flagSet(h.fs, "data"), flagSet(h.fs, "table")
+	dataSet, tableSet := h.fs.Changed("data"), h.fs.Changed("table")
 	switch {
 	case dataSet && tableSet:
-		return nil, nil, errors.New("--data and --table: give one: a local data dir or a DynamoDB table")
+		return nil, nil, usageErrorf("--data and --table: give one: a local data dir or a DynamoDB table")
 	case h.table != "" && !dataSet:
 		if h.shards < 1 || h.shards > 64 {
-			return nil, nil, fmt.Errorf("--time-shards: %d is not from 1 to 64", h.shards)
+			return nil, nil, usageErrorf("--time-shards: %d is not from 1 to 64", h.shards)
 		}
 		cfg, err := awsConfig(ctx, h.region)
 		if err != nil {
@@ -65,8 +67,8 @@ func (h *historyFlags) open(ctx context.Context) (pipeline.History, func(), erro
 		}
 		return store, func() {}, nil
 	default:
-		if flagSet(h.fs, "region") || flagSet(h.fs, "endpoint") {
-			return nil, nil, errors.New("--region and --endpoint: only with --table")
+		if h.fs.Changed("region") || h.fs.Changed("endpoint") {
+			return nil, nil, usageErrorf("--region and --endpoint: only with --table")
 		}
 		eng, err := openLocal(h.data)
 		if err != nil {
@@ -82,7 +84,7 @@ type queryFlags struct {
 	json                      bool
 }
 
-func (q *queryFlags) register(fs *flag.FlagSet) {
+func (q *queryFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&q.source, "source", "", "only events from this source")
 	fs.StringVar(&q.typ, "type", "", "only events of this type")
 	fs.StringVar(&q.since, "since", "", "received at or after: a duration before now (1h) or an RFC 3339 time")
@@ -94,78 +96,107 @@ func (q *queryFlags) query(now time.Time) (pipeline.Query, error) {
 	out := pipeline.Query{Source: q.source, Type: q.typ}
 	var err error
 	if out.Since, err = pipeline.ParseTimeBound("--since", q.since, now); err != nil {
-		return out, err
+		return out, &usageError{err}
 	}
 	if out.Until, err = pipeline.ParseTimeBound("--until", q.until, now); err != nil {
-		return out, err
+		return out, &usageError{err}
 	}
 	if !out.Since.IsZero() && !out.Until.IsZero() && !out.Since.Before(out.Until) {
-		return out, errors.New("--since must be before --until")
+		return out, usageErrorf("--since must be before --until")
 	}
 	return out, nil
 }
 
-func runEvents(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, eventsUsage)
-		return errors.New("events: no subcommand: list, get or tail")
-	}
-	sub := args[0]
-	fs := flag.NewFlagSet("hookline events "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func (c *app) eventsListCmd() *cobra.Command {
 	var hf historyFlags
-	hf.register(fs, getenv)
 	var qf queryFlags
 	var limit int
+	cmd := &cobra.Command{
+		Use:   "list [flags]",
+		Short: "newest first: an aligned table, or --json lines",
+		Args:  positional(0, 0, ""),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if limit < 1 {
+				return usageErrorf("--limit: %d is not a positive number", limit)
+			}
+			q, err := qf.query(time.Now())
+			if err != nil {
+				return err
+			}
+			history, closeHistory, err := hf.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer closeHistory()
+			return historycli.List(cmd.Context(), c.stdout, history, q, limit, qf.json)
+		},
+	}
+	hf.register(cmd.Flags())
+	qf.register(cmd.Flags())
+	cmd.Flags().IntVar(&limit, "limit", pipeline.DefaultLimit, "how many events to show at most (paged under the hood)")
+	return cmd
+}
+
+func (c *app) eventsGetCmd() *cobra.Command {
+	var hf historyFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "get ID [flags]",
+		Short: "one event in full: status times and data",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrorf("give exactly one event id")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			history, closeHistory, err := hf.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer closeHistory()
+			return historycli.Get(cmd.Context(), c.stdout, history, args[0], asJSON)
+		},
+	}
+	hf.register(cmd.Flags())
+	cmd.Flags().BoolVar(&asJSON, "json", false, "the event as JSON (the GET /events/{id} shape)")
+	return cmd
+}
+
+func (c *app) eventsTailCmd() *cobra.Command {
+	var hf historyFlags
+	var qf queryFlags
 	var interval, lag time.Duration
-	switch sub {
-	case "list":
-		qf.register(fs)
-		fs.IntVar(&limit, "limit", pipeline.DefaultLimit, "how many events to show at most (paged under the hood)")
-	case "tail":
-		qf.register(fs)
-		fs.DurationVar(&interval, "interval", time.Second, "how often to poll")
-		fs.DurationVar(&lag, "lag", 2*time.Minute, "how far back each poll looks again, to catch events stored or notified late")
-	case "get":
-		fs.BoolVar(&qf.json, "json", false, "the event as JSON (the GET /events/{id} shape)")
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, eventsUsage)
-		return nil
-	default:
-		fmt.Fprint(stderr, eventsUsage)
-		return fmt.Errorf("events: unknown subcommand %q: list, get or tail", sub)
+	cmd := &cobra.Command{
+		Use:   "tail [flags]",
+		Short: "follow new events (and status changes) until Ctrl-C",
+		Args:  positional(0, 0, ""),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch {
+			case interval < 10*time.Millisecond:
+				return usageErrorf("--interval: %v is under 10ms", interval)
+			case lag <= 0:
+				return usageErrorf("--lag: %v is not a positive duration", lag)
+			}
+			q, err := qf.query(time.Now())
+			if err != nil {
+				return err
+			}
+			history, closeHistory, err := hf.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer closeHistory()
+			err = historycli.Tail(cmd.Context(), c.stdout, history, historycli.TailOptions{Query: q, Interval: interval, Lag: lag, JSON: qf.json})
+			if errors.Is(err, context.Canceled) {
+				return nil // Ctrl-C is how tail ends
+			}
+			return err
+		},
 	}
-	pos, err := parseInterspersed(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	switch {
-	case sub == "get" && len(pos) != 1:
-		return errors.New("events get: give exactly one event id")
-	case sub != "get" && len(pos) > 0:
-		return fmt.Errorf("events %s: unexpected argument %q", sub, pos[0])
-	case sub == "list" && limit < 1:
-		return fmt.Errorf("--limit: %d is not a positive number", limit)
-	case sub == "tail" && interval < 10*time.Millisecond:
-		return fmt.Errorf("--interval: %v is under 10ms", interval)
-	case sub == "tail" && lag <= 0:
-		return fmt.Errorf("--lag: %v is not a positive duration", lag)
-	}
-	q, err := qf.query(time.Now())
-	if err != nil {
-		return err
-	}
-	history, closeHistory, err := hf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeHistory()
-	switch sub {
-	case "list":
-		return historycli.List(ctx, stdout, history, q, limit, qf.json)
-	case "get":
-		return historycli.Get(ctx, stdout, history, pos[0], qf.json)
-	default:
-		return historycli.Tail(ctx, stdout, history, historycli.TailOptions{Query: q, Interval: interval, Lag: lag, JSON: qf.json})
-	}
+	hf.register(cmd.Flags())
+	qf.register(cmd.Flags())
+	cmd.Flags().DurationVar(&interval, "interval", time.Second, "how often to poll")
+	cmd.Flags().DurationVar(&lag, "lag", 2*time.Minute, "how far back each poll looks again, to catch events stored or notified late")
+	return cmd
 }

@@ -1,137 +1,263 @@
-// Command hookline is the command line of the hookline webhook pipeline.
+// Command hookline is the command line of the hookline webhook pipeline: `hookline local` runs
+// the whole pipeline in one process; events, send and dlq operate it, locally or on AWS. It
+// only wires: the work is done in pkg/.
 //
-//	hookline local [flags]   run the whole pipeline in one process (see --help)
+// Commands are spf13/cobra commands, built afresh by every call of run, so tests call run
+// with their own arguments, environment and streams, as main does with the process's.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"strings"
 	"syscall"
-	"time"
 
-	"hookline/pkg/local"
-	"hookline/pkg/localrun"
+	"github.com/spf13/cobra"
 )
+
+// Commands are listed in the order they are added (most used first), not sorted.
+func init() { cobra.EnableCommandSorting = false }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "hookline:", err)
-		}
-		os.Exit(2)
-	}
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(os.Stderr, err))
 }
 
-const usage = `hookline — receive webhooks, verify them, store them once, email when done.
+// Exit statuses, as gh and most Unix tools use them.
+const (
+	exitOK      = 0
+	exitFailure = 1 // the command ran and failed: a 401 from send, a file it cannot read
+	exitUsage   = 2 // the command was called wrongly: unknown command or flag, a bad value
+)
 
-usage:
-  hookline local [flags]              run the whole pipeline in one process on 127.0.0.1
-  hookline events list|get|tail ...   read the event history (local data dir or DynamoDB)
-  hookline send [flags] BODY          sign a webhook as a provider would and post it
-  hookline dlq list|redrive ...       inspect and redrive the dead-letter queue (local or SQS)
+// usageError marks a mistake in how a command was called: exit 2 and a hint to --help.
+// Everything else a command returns is an operational failure: exit 1.
+type usageError struct{ err error }
 
-run "hookline <command> --help" for its flags.
-`
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return errors.New("no command given")
+func usageErrorf(format string, a ...any) error {
+	return &usageError{fmt.Errorf(format, a...)}
+}
+
+// commandError is what run returns: the error and the command it came from.
+type commandError struct {
+	path string // "hookline events get"
+	err  error
+}
+
+func (e *commandError) Error() string { return e.path + ": " + e.err.Error() }
+func (e *commandError) Unwrap() error { return e.err }
+
+// exitCode reports err on stderr the way main does and returns the exit status: a usage error
+// gets one line and a hint, anything else its message.
+func exitCode(stderr io.Writer, err error) int {
+	if err == nil {
+		return exitOK
 	}
-	switch args[0] {
-	case "local":
-		return runLocal(ctx, args[1:], getenv, stdout, stderr)
-	case "events":
-		return runEvents(ctx, args[1:], getenv, stdout, stderr)
-	case "send":
-		return runSend(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
-	case "dlq":
-		return runDLQ(ctx, args[1:], getenv, stdout, stderr)
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, usage)
+	var ue *usageError
+	if !errors.As(err, &ue) {
+		fmt.Fprintln(stderr, err)
+		return exitFailure
+	}
+	path := "hookline"
+	var ce *commandError
+	if errors.As(err, &ce) {
+		path = ce.path
+	}
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	fmt.Fprintln(stderr, msg)
+	fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", path)
+	return exitUsage
+}
+
+// app is what run was given. Commands read their environment and streams from it, never
+// from os, so a test's run is the whole program.
+type app struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	c := &app{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	root := c.rootCmd()
+	root.SetArgs(goStyleFlags(root, args))
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
 		return nil
-	default:
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("unknown command %q", args[0])
+	}
+	if cmd == nil {
+		cmd = root
+	}
+	return &commandError{path: cmd.CommandPath(), err: err}
+}
+
+const rootLong = `hookline receives webhooks, verifies them, stores each one once and emails when done.
+The same handlers run on AWS (Lambda, SNS, SQS, DynamoDB) and on a laptop: hookline local.`
+
+func (c *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "hookline",
+		Short: "receive webhooks, verify them, store them once, email when done",
+		Long:  rootLong,
+		// main reports errors (exitCode); cobra would print them and the whole usage again.
+		SilenceErrors:              true,
+		SilenceUsage:               true,
+		Annotations:                map[string]string{"environment": envHelp()},
+		Args:                       cobra.ArbitraryArgs,
+		RunE:                       c.dispatchError,
+		SuggestionsMinimumDistance: 2,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return applyEnv(cmd.Flags(), c.getenv)
+		},
+	}
+	root.SetIn(c.stdin)
+	root.SetOut(c.stdout)
+	root.SetErr(c.stderr)
+	root.SetUsageTemplate(usageTemplate)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.AddCommand(
+		c.localCmd(),
+		c.eventsCmd(),
+		c.sendCmd(),
+		c.dlqCmd(),
+		c.versionCmd(),
+	)
+	// cobra adds these when it executes; adding them now lets them follow the rules below.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	for _, cmd := range root.Commands() {
+		switch cmd.Name() {
+		case "help":
+			cmd.Short = "help about any command"
+		case "completion":
+			cmd.Short = "print the shell completion script: bash, zsh (also fish, powershell)"
+			cmd.Args, cmd.RunE = cobra.ArbitraryArgs, c.dispatchError
+		}
+	}
+	argsAreUsageErrors(root)
+	return root
+}
+
+// argsAreUsageErrors makes what every command's positional-argument check returns a usage
+// error, cobra's own checks (completion, help) included.
+func argsAreUsageErrors(cmd *cobra.Command) {
+	if check := cmd.Args; check != nil {
+		cmd.Args = func(cmd *cobra.Command, args []string) error {
+			var ue *usageError
+			if err := check(cmd, args); err != nil && !errors.As(err, &ue) {
+				return &usageError{err}
+			} else if err != nil {
+				return err
+			}
+			return nil
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		argsAreUsageErrors(sub)
 	}
 }
 
-func runLocal(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("hookline local", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg := localrun.Config{}
-	fs.StringVar(&cfg.Addr, "addr", envOr(getenv, "HOOKLINE_ADDR", "127.0.0.1:8080"), "listen address (env HOOKLINE_ADDR)")
-	fs.StringVar(&cfg.DataDir, "data", envOr(getenv, "HOOKLINE_DATA", ".hookline"), "state directory: database, outbox, demo secrets (env HOOKLINE_DATA)")
-	fs.StringVar(&cfg.SourcesFile, "sources", getenv("HOOKLINE_SOURCES"), "sources config JSON file; none = a generated demo source (env HOOKLINE_SOURCES)")
-	fs.StringVar(&cfg.SMTPAddr, "smtp", getenv("HOOKLINE_SMTP"), "send emails to this SMTP host:port instead of writing .eml files (env HOOKLINE_SMTP)")
-	fs.StringVar(&cfg.MailFrom, "mail-from", "", "From address of completion emails (default hookline <hookline@localhost>)")
-	fs.StringVar(&cfg.MailTo, "mail-to", "", "To address of completion emails (default ops <ops@localhost>)")
-	fs.StringVar(&cfg.Templates, "templates", "", "directory of email templates (<type>.tmpl, default.tmpl)")
-	fs.DurationVar(&cfg.Visibility, "visibility-timeout", localrun.DefaultVisibilityTimeout, "queue visibility timeout before a failed message is retried")
-	fs.IntVar(&cfg.MaxReceives, "max-receives", localrun.DefaultMaxReceiveCount, "deliveries of a message before it moves to the DLQ")
-	fs.IntVar(&cfg.BatchSize, "batch-size", 10, "messages per subscriber batch (SQS event source BatchSize)")
-	fs.DurationVar(&cfg.BatchWindow, "batch-window", time.Second, "longest wait to fill a subscriber batch; never delays messages already waiting")
-	fs.IntVar(&cfg.Pollers, "pollers", 4, "concurrent subscriber batches")
-	fs.IntVar(&cfg.StreamBatch, "stream-batch-size", 10, "records per notifier batch (stream event source BatchSize)")
-	fs.IntVar(&cfg.StreamParallel, "stream-parallel", 10, "notifier batches in flight at once (Lambda's ParallelizationFactor)")
-	durability := fs.String("durability", "process", `"process": every 202 survives kill -9 of hookline; "full": also power loss (fsync per commit, slower)`)
-	level := fs.String("log-level", "info", "debug, info, warn or error")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file until shutdown (for load runs)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("local: unexpected argument %q", fs.Arg(0))
-	}
-	switch *durability {
-	case "full":
-		cfg.Durability = local.DurabilityPowerLoss
-	case "process":
-		cfg.Durability = local.DurabilityProcess
-	default:
-		return fmt.Errorf(`--durability: %q is neither "full" nor "process"`, *durability)
-	}
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(strings.ToUpper(*level))); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
-	}
-	cfg.Log = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lv}))
-	if cfg.BatchSize < 1 || cfg.BatchSize > 10 {
-		return fmt.Errorf("--batch-size: %d is not from 1 to 10 (SQS's limit)", cfg.BatchSize)
-	}
-	if cfg.Pollers < 1 || cfg.StreamBatch < 1 || cfg.StreamParallel < 1 || cfg.BatchWindow < 0 {
-		return errors.New("--pollers, --stream-batch-size and --stream-parallel must be at least 1, --batch-window not negative")
-	}
-	if cfg.Visibility < time.Second {
-		return fmt.Errorf("--visibility-timeout: %v is under 1s", cfg.Visibility)
-	}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return fmt.Errorf("--cpuprofile: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("--cpuprofile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
-	}
-	return localrun.Run(ctx, cfg, stdout, nil)
+// groupCmd is a command that only holds subcommands (events, dlq).
+func (c *app) groupCmd(use, short, long string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{Use: use, Short: short, Long: long, Args: cobra.ArbitraryArgs, RunE: c.dispatchError, SuggestionsMinimumDistance: 2}
+	cmd.AddCommand(subs...)
+	return cmd
 }
 
-func envOr(getenv func(string) string, key, def string) string {
-	if v := getenv(key); v != "" {
-		return v
+// dispatchError is the RunE of commands that only dispatch: being run at all means no
+// subcommand, or an unknown one, was named.
+func (c *app) dispatchError(cmd *cobra.Command, args []string) error {
+	var names []string
+	for _, sub := range cmd.Commands() {
+		if sub.IsAvailableCommand() {
+			names = append(names, sub.Name())
+		}
 	}
-	return def
+	list := strings.Join(names, ", ")
+	if len(args) == 0 {
+		return usageErrorf("no command given: one of %s", list)
+	}
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		return usageErrorf("unknown command %q: did you mean %q?", args[0], s[0])
+	}
+	return usageErrorf("unknown command %q: one of %s", args[0], list)
 }
+
+// positional checks the number of positional arguments with a usage error that names the
+// command's argument.
+func positional(min, max int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch {
+		case len(args) < min:
+			return usageErrorf("missing %s", what)
+		case len(args) > max && max == 0:
+			return usageErrorf("unexpected argument %q", args[0])
+		case len(args) > max:
+			return usageErrorf("unexpected argument %q: give one %s (quote it if it has spaces)", args[max], what)
+		}
+		return nil
+	}
+}
+
+// goStyleFlags rewrites "-name" to "--name" where name is a long flag of the command args
+// select. hookline parsed flags with the standard flag package before it used cobra, which
+// takes both forms; scripts written then keep working.
+func goStyleFlags(root *cobra.Command, args []string) []string {
+	cmd, _, err := root.Find(args)
+	if err != nil {
+		return args
+	}
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) > 2 && a[0] == '-' && a[1] != '-' {
+			if name, _, _ := strings.Cut(a[1:], "="); cmd.Flags().Lookup(name) != nil {
+				a = "-" + a
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// usageTemplate is cobra's, with the environment table and the exit statuses in the root
+// command's help: the one place that lists every HOOKLINE_* variable.
+const usageTemplate = `Usage:{{if and .Runnable (not .HasAvailableSubCommands)}}
+  {{.UseLine}}{{end}}{{if .HasAvailableSubCommands}}
+  {{.CommandPath}} <command> [flags]{{end}}{{if .HasExample}}
+
+Examples:
+{{.Example}}{{end}}{{if .HasAvailableSubCommands}}
+
+Commands:{{range .Commands}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
+  {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
+
+Flags:
+{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
+
+Global Flags:
+{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if not .HasParent}}
+
+Environment (a flag given on the command line wins over its variable):
+{{index .Annotations "environment"}}
+
+AWS commands (--table, --queue-url) use the AWS SDK's default credentials and region
+(AWS_PROFILE, AWS_REGION, ...).
+
+Exit status: 0 done; 1 failed (a rejected send, a file that cannot be read, AWS errors);
+2 called wrongly (unknown command or flag, a bad value).{{end}}{{if .HasAvailableSubCommands}}
+
+Run "{{.CommandPath}} <command> --help" for more about a command.{{end}}
+`

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -16,33 +15,6 @@ import (
 	"hookline/pkg/local"
 	"hookline/pkg/localrun"
 )
-
-// parseInterspersed parses flags that may come before or after positional arguments
-// ("events get ID --json"), which the flag package alone stops at.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
-// flagSet reports whether the flag called name was given on the command line.
-func flagSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
-}
 
 // openLocal opens the database of a `hookline local` data dir for the CLI. The server may be
 // running and writing it: SQLite's WAL lets both work. The CLI never sweeps expired rows
@@ -72,7 +44,7 @@ func awsConfig(ctx context.Context, region string) (aws.Config, error) {
 		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
 	}
 	if cfg.Region == "" {
-		return aws.Config{}, errors.New("--region: no AWS region: pass --region or set AWS_REGION")
+		return aws.Config{}, usageErrorf("--region: no AWS region: pass --region or set AWS_REGION")
 	}
 	return cfg, nil
 }

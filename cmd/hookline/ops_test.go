@@ -66,7 +66,7 @@ func noenv(string) string { return "" }
 func cli(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), args, noenv, &stdout, &stderr)
+	err := run(context.Background(), args, noenv, strings.NewReader(""), &stdout, &stderr)
 	return stdout.String(), err
 }
 
@@ -103,7 +103,7 @@ func TestSendEveryScheme(t *testing.T) {
 	// --since: the tail may open the database after the first send; start it from before.
 	since := time.Now().UTC().Format(time.RFC3339Nano)
 	go func() {
-		tailDone <- run(tailCtx, []string{"events", "tail", "--data", srv.data, "--json", "--interval", "50ms", "--since", since}, noenv, &tailOut, io.Discard)
+		tailDone <- run(tailCtx, []string{"events", "tail", "--data", srv.data, "--json", "--interval", "50ms", "--since", since}, noenv, strings.NewReader(""), &tailOut, io.Discard)
 	}()
 
 	tests := []struct {
@@ -190,12 +190,12 @@ func TestSendRefusedAndStdin(t *testing.T) {
 	t.Parallel()
 	srv := startLocal(t, 5)
 	var stdout bytes.Buffer
-	err := run(context.Background(), []string{"send", "--url", srv.url, "--source", "github", "--scheme", "github", "--secret", "wrong", "{}"}, noenv, &stdout, io.Discard)
+	err := run(context.Background(), []string{"send", "--url", srv.url, "--source", "github", "--scheme", "github", "--secret", "wrong", "{}"}, noenv, strings.NewReader(""), &stdout, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "401 Unauthorized") || !strings.HasPrefix(stdout.String(), "401 Unauthorized\n{") {
 		t.Errorf("wrong secret: %v\n%s", err, stdout.String())
 	}
 	stdout.Reset()
-	err = runSend(context.Background(), []string{"--url", srv.url, "--source", "postman", "--scheme", "token", "-"},
+	err = run(context.Background(), []string{"send", "--url", srv.url, "--source", "postman", "--scheme", "token", "-"},
 		func(k string) string { return map[string]string{"HOOKLINE_SECRET": tokenSecret}[k] },
 		strings.NewReader(`{"event":"from.stdin"}`), &stdout, io.Discard)
 	if err != nil || !strings.Contains(stdout.String(), "202 Accepted") {
@@ -344,45 +344,62 @@ func TestEventsDynamoDB(t *testing.T) {
 	}
 }
 
+// TestFlagErrors runs each wrong call through run and exitCode, as main does: a usage error
+// exits 2 with one line and a hint, an operational failure exits 1.
 func TestFlagErrors(t *testing.T) {
 	t.Parallel()
 	empty := t.TempDir()
+	const usage, failed = exitUsage, exitFailure
 	tests := []struct {
 		args []string
 		want string
+		code int
 	}{
-		{[]string{"events"}, "events: no subcommand"},
-		{[]string{"events", "purge"}, `events: unknown subcommand "purge"`},
-		{[]string{"events", "list", "--data", empty, "--table", "t"}, "--data and --table: give one"},
-		{[]string{"events", "list", "--data", empty}, "no hookline database in " + empty + ": run `hookline local` first"},
-		{[]string{"events", "list", "--data", empty, "--region", "eu-west-1"}, "--region and --endpoint: only with --table"},
-		{[]string{"events", "list", "--since", "yesterday"}, `--since: "yesterday" is neither`},
-		{[]string{"events", "list", "--until", "-1h"}, "--until: duration"},
-		{[]string{"events", "list", "--since", "1h", "--until", "2h"}, "--since must be before --until"},
-		{[]string{"events", "list", "--limit", "0"}, "--limit: 0 is not a positive number"},
-		{[]string{"events", "list", "extra"}, `events list: unexpected argument "extra"`},
-		{[]string{"events", "list", "--table", "t", "--time-shards", "0"}, "--time-shards: 0"},
-		{[]string{"events", "get", "--data", empty}, "events get: give exactly one event id"},
-		{[]string{"events", "tail", "--interval", "1ms"}, "--interval: 1ms is under 10ms"},
-		{[]string{"events", "tail", "--lag", "0s"}, "--lag: 0s is not a positive duration"},
-		{[]string{"send", "--source", "s", "--secret", "x", "{}"}, "--scheme: required"},
-		{[]string{"send", "--scheme", "github", "--source", "s", "{}"}, "--secret: required"},
-		{[]string{"send", "--scheme", "github", "--secret", "x", "{}"}, "--source: required"},
-		{[]string{"send", "--scheme", "github", "--secret", "x", "--source", "s"}, "send: no body"},
-		{[]string{"send", "--scheme", "github", "--secret", "x", "--source", "s", "a", "b"}, `send: unexpected argument "b"`},
-		{[]string{"send", "--scheme", "github", "--secret", "x", "--source", "s", "--url", "ftp://x", "{}"}, "--url: "},
-		{[]string{"send", "--scheme", "svix", "--secret", "x", "--source", "s", "{}"}, `--scheme svix: unknown scheme "svix"`},
-		{[]string{"send", "--scheme", "stripe", "--secret", "x", "--source", "s", "--type", "t", "{}"}, "--scheme stripe: type: the stripe scheme"},
-		{[]string{"send", "--scheme", "hmac-sha256", "--secret", "x", "--source", "s", "{}"}, "--scheme hmac-sha256: hmac-sha256: no signature header"},
-		{[]string{"send", "--header", "novalue", "{}"}, `invalid value "novalue" for flag -header`},
-		{[]string{"send", "--scheme", "token", "--secret", "x", "--source", "s", "@" + filepath.Join(empty, "missing.json")}, "read body: open"},
-		{[]string{"dlq"}, "dlq: no subcommand"},
-		{[]string{"dlq", "peek"}, `dlq: unknown subcommand "peek"`},
-		{[]string{"dlq", "list", "--data", empty, "--queue-url", "https://q"}, "--data and --queue-url: give one"},
-		{[]string{"dlq", "list", "--stream", "--queue-url", "https://q"}, "--stream: only with a local data dir"},
-		{[]string{"dlq", "redrive", "--data", empty}, "no hookline database in " + empty},
-		{[]string{"dlq", "list", "--data", empty, "--endpoint", "http://x"}, "--region and --endpoint: only with --queue-url"},
-		{[]string{"dlq", "list", "--limit", "-1"}, "--limit: -1 is not a positive number"},
+		{[]string{}, "hookline: no command given: one of local, events, send, dlq, version, completion", usage},
+		{[]string{"evnts"}, `hookline: unknown command "evnts": did you mean "events"?`, usage},
+		{[]string{"events"}, "hookline events: no command given: one of list, get, tail", usage},
+		{[]string{"events", "purge"}, `hookline events: unknown command "purge": one of list, get, tail`, usage},
+		{[]string{"events", "list", "--data", empty, "--table", "t"}, "--data and --table: give one", usage},
+		{[]string{"events", "list", "--data", empty}, "hookline events list: no hookline database in " + empty + ": run `hookline local` first", failed},
+		{[]string{"events", "list", "--data", empty, "--region", "eu-west-1"}, "--region and --endpoint: only with --table", usage},
+		{[]string{"events", "list", "--since", "yesterday"}, `--since: "yesterday" is neither`, usage},
+		{[]string{"events", "list", "--until", "-1h"}, "--until: duration", usage},
+		{[]string{"events", "list", "--since", "1h", "--until", "2h"}, "--since must be before --until", usage},
+		{[]string{"events", "list", "--limit", "0"}, "--limit: 0 is not a positive number", usage},
+		{[]string{"events", "list", "--limit", "x"}, `invalid argument "x" for "--limit" flag`, usage},
+		{[]string{"events", "list", "--nope"}, "hookline events list: unknown flag: --nope", usage},
+		{[]string{"events", "list", "extra"}, `hookline events list: unexpected argument "extra"`, usage},
+		{[]string{"events", "list", "--table", "t", "--time-shards", "0"}, "--time-shards: 0", usage},
+		{[]string{"events", "get", "--data", empty}, "hookline events get: give exactly one event id", usage},
+		{[]string{"events", "tail", "--interval", "1ms"}, "--interval: 1ms is under 10ms", usage},
+		{[]string{"events", "tail", "--lag", "0s"}, "--lag: 0s is not a positive duration", usage},
+		{[]string{"send", "--source", "s", "--secret", "x", "{}"}, "--scheme: required", usage},
+		{[]string{"send", "--scheme", "github", "--source", "s", "{}"}, "--secret: required", usage},
+		{[]string{"send", "--scheme", "github", "--secret", "x", "{}"}, "--source: required", usage},
+		{[]string{"send", "--scheme", "github", "--secret", "x", "--source", "s"}, "hookline send: missing body", usage},
+		{[]string{"send", "--scheme", "github", "--secret", "x", "--source", "s", "a", "b"}, `hookline send: unexpected argument "b"`, usage},
+		{[]string{"send", "--scheme", "github", "--secret", "x", "--source", "s", "--url", "ftp://x", "{}"}, "--url: ", usage},
+		{[]string{"send", "--scheme", "svix", "--secret", "x", "--source", "s", "{}"}, `--scheme svix: unknown scheme "svix"`, usage},
+		{[]string{"send", "--scheme", "stripe", "--secret", "x", "--source", "s", "--type", "t", "{}"}, "--scheme stripe: type: the stripe scheme", usage},
+		{[]string{"send", "--scheme", "hmac-sha256", "--secret", "x", "--source", "s", "{}"}, "--scheme hmac-sha256: hmac-sha256: no signature header", usage},
+		{[]string{"send", "--header", "novalue", "{}"}, `invalid argument "novalue" for "--header" flag`, usage},
+		{[]string{"send", "--scheme", "token", "--secret", "x", "--source", "s", "@" + filepath.Join(empty, "missing.json")}, "read body: open", failed},
+		{[]string{"send", "--scheme", "token", "--secret", "x", "--source", "s", "--url", "http://127.0.0.1:1", "{}"}, "hookline send: post http://127.0.0.1:1/webhooks/s", failed},
+		{[]string{"dlq"}, "hookline dlq: no command given: one of list, redrive", usage},
+		{[]string{"dlq", "peek"}, `hookline dlq: unknown command "peek"`, usage},
+		{[]string{"dlq", "list", "--data", empty, "--queue-url", "https://q"}, "--data and --queue-url: give one", usage},
+		{[]string{"dlq", "list", "--stream", "--queue-url", "https://q"}, "--stream: only with a local data dir", usage},
+		{[]string{"dlq", "redrive", "--data", empty}, "no hookline database in " + empty, failed},
+		{[]string{"dlq", "list", "--data", empty, "--endpoint", "http://x"}, "--region and --endpoint: only with --queue-url", usage},
+		{[]string{"dlq", "list", "--limit", "-1"}, "--limit: -1 is not a positive number", usage},
+		{[]string{"local", "--durability", "maybe"}, `--durability: "maybe" is neither`, usage},
+		{[]string{"local", "--log-format", "xml"}, `--log-format: "xml" is neither "text" nor "json"`, usage},
+		{[]string{"local", "--batch-size", "11"}, "--batch-size: 11 is not from 1 to 10", usage},
+		{[]string{"local", "extra"}, `hookline local: unexpected argument "extra"`, usage},
+		{[]string{"version", "extra"}, `hookline version: unexpected argument "extra"`, usage},
+		{[]string{"completion"}, "hookline completion: no command given: one of bash, zsh, fish, powershell", usage},
+		{[]string{"completion", "tcsh"}, `hookline completion: unknown command "tcsh"`, usage},
+		{[]string{"completion", "bash", "extra"}, `hookline completion bash: unknown command "extra"`, usage},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -390,9 +407,20 @@ func TestFlagErrors(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			err := run(context.Background(), tt.args, func(k string) string {
 				return map[string]string{"HOOKLINE_DATA": empty}[k]
-			}, &stdout, &stderr)
+			}, strings.NewReader(""), &stdout, &stderr)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("error %v, want it to contain %q", err, tt.want)
+				t.Fatalf("error %v, want it to contain %q", err, tt.want)
+			}
+			var reported bytes.Buffer
+			if code := exitCode(&reported, err); code != tt.code {
+				t.Errorf("exit status %d, want %d", code, tt.code)
+			}
+			lines := strings.Split(strings.TrimSuffix(reported.String(), "\n"), "\n")
+			if tt.code == exitUsage && (len(lines) != 2 || !strings.HasPrefix(lines[1], "Run 'hookline") || !strings.HasSuffix(lines[1], " --help' for usage.")) {
+				t.Errorf("a usage error is reported as one line and a hint, got:\n%s", reported.String())
+			}
+			if stdout.Len() > 0 || stderr.Len() > 0 {
+				t.Errorf("run itself printed: stdout %q stderr %q (main reports errors)", stdout.String(), stderr.String())
 			}
 		})
 	}

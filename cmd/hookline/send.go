@@ -1,14 +1,15 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"flag"
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"hookline/pkg/sender"
 )
@@ -17,6 +18,7 @@ import (
 type headerFlags http.Header
 
 func (h headerFlags) String() string { return "" }
+func (h headerFlags) Type() string   { return "Name:value" }
 
 func (h headerFlags) Set(v string) error {
 	k, val, ok := strings.Cut(v, ":")
@@ -27,27 +29,34 @@ func (h headerFlags) Set(v string) error {
 	return nil
 }
 
-const sendUsage = `usage: hookline send --scheme SCHEME --secret SECRET --source NAME [flags] BODY|@file|-
+const sendLong = `Signs BODY the way the provider of SCHEME signs webhooks and posts it to <url>/webhooks/<source>.
+BODY is the literal body, @file reads a file, - reads stdin.
+Prints the status line, the answer and the event id (or, with --json, one JSON object);
+exits 1 unless the answer is 2xx.`
 
-Signs BODY the way the provider of SCHEME signs webhooks and posts it to <url>/webhooks/<source>.
-Schemes: github, stripe, standard-webhooks, hmac-sha256, intdash, token.
-Prints the status line, the answer and the event id; exits non-zero unless the answer is 2xx.
+const sendExample = `  hookline send --scheme github --secret "it's-a-secret" --source github --type push '{"ref":"refs/heads/main"}'
+  echo -n 'A new message has been published' | HOOKLINE_SECRET=dev-token hookline send --scheme token --source postman -`
 
-flags:
-`
-
-func runSend(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("hookline send", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), sendUsage)
-		fs.PrintDefaults()
-	}
+func (c *app) sendCmd() *cobra.Command {
 	var r sender.Request
+	var src, url string
+	var timeout time.Duration
+	var asJSON bool
+	headers := headerFlags{}
+	cmd := &cobra.Command{
+		Use:     "send --scheme SCHEME --secret SECRET --source NAME [flags] BODY|@file|-",
+		Short:   "sign a webhook as a provider would and post it",
+		Long:    sendLong,
+		Example: sendExample,
+		Args:    positional(1, 1, "body: BODY, @file or - (stdin)"),
+	}
+	fs := cmd.Flags()
 	fs.StringVar(&r.Scheme, "scheme", "", "how to sign: "+strings.Join(sender.Schemes(), ", "))
-	fs.StringVar(&r.Secret, "secret", getenv("HOOKLINE_SECRET"), "the source's secret (env HOOKLINE_SECRET keeps it out of shell history)")
-	src := fs.String("source", "", "the source name: the URL path is /webhooks/<source>")
-	url := fs.String("url", envOr(getenv, "HOOKLINE_URL", "http://127.0.0.1:8080"), "base URL of hookline: local, or the API Gateway URL (env HOOKLINE_URL)")
+	fs.StringVar(&r.Secret, "secret", "", "the source's secret")
+	bindEnv(fs, "secret", "HOOKLINE_SECRET")
+	fs.StringVar(&src, "source", "", "the source name: the URL path is /webhooks/<source>")
+	fs.StringVar(&url, "url", "http://127.0.0.1:8080", "base URL of hookline: local, or the API Gateway URL")
+	bindEnv(fs, "url", "HOOKLINE_URL")
 	fs.StringVar(&r.Type, "type", "", "event type: X-GitHub-Event for github (default ping); with --type-header for other schemes")
 	fs.StringVar(&r.TypeHeader, "type-header", "", "header carrying --type, for sources with type_header")
 	fs.StringVar(&r.ContentType, "content-type", "", "Content-Type (default application/json for a JSON body, else text/plain; charset=utf-8)")
@@ -57,47 +66,77 @@ func runSend(ctx context.Context, args []string, getenv func(string) string, std
 	fs.StringVar(&r.HMAC.Prefix, "prefix", "", "hmac-sha256: text before the signature, e.g. sha256=")
 	fs.StringVar(&r.HMAC.TimestampHeader, "timestamp-header", "", "hmac-sha256: send and sign the unix time in this header")
 	fs.StringVar(&r.HMAC.Template, "template", "", "hmac-sha256: signed content, default {body} or {timestamp}.{body}")
-	headers := headerFlags{}
 	fs.Var(headers, "header", "extra header Name: value (repeatable; replaces a signed header of the same name)")
-	timeout := fs.Duration("timeout", 10*time.Second, "give up on the request after this long")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
+	fs.DurationVar(&timeout, "timeout", 10*time.Second, "give up on the request after this long")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON object: status, event_id, duration_ms, answer")
+	completeWords(cmd, "scheme", sender.Schemes()...)
+	completeWords(cmd, "encoding", "hex", "base64")
+
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		switch {
+		case r.Scheme == "":
+			return usageErrorf("--scheme: required: one of %s", strings.Join(sender.Schemes(), ", "))
+		case r.Secret == "":
+			return usageErrorf("--secret: required (or set HOOKLINE_SECRET)")
+		case src == "":
+			return usageErrorf("--source: required: the name in /webhooks/<source>")
+		case !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://"):
+			return usageErrorf("--url: %q is not an http(s) URL", url)
+		case timeout <= 0:
+			return usageErrorf("--timeout: %v is not positive", timeout)
+		}
+		var err error
+		if r.Body, err = sender.ReadBody(args[0], c.stdin); err != nil {
+			return err
+		}
+		if len(headers) > 0 {
+			r.Header = http.Header(headers)
+		}
+		if _, err := sender.Sign(r); err != nil {
+			return usageErrorf("--scheme %s: %w", r.Scheme, err)
+		}
+		start := time.Now()
+		resp, err := sender.Send(cmd.Context(), &http.Client{Timeout: timeout}, url, src, r)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			err = printSendJSON(c.stdout, resp, time.Since(start))
+		} else {
+			err = resp.Print(c.stdout)
+		}
+		if err != nil {
+			return err
+		}
+		if !resp.OK() {
+			return fmt.Errorf("not accepted: %s", resp.Status)
+		}
+		return nil
 	}
-	switch {
-	case len(pos) == 0:
-		return errors.New("send: no body: give BODY, @file or - (stdin)")
-	case len(pos) > 1:
-		return fmt.Errorf("send: unexpected argument %q: give one body (quote it)", pos[1])
-	case r.Scheme == "":
-		return fmt.Errorf("--scheme: required: one of %s", strings.Join(sender.Schemes(), ", "))
-	case r.Secret == "":
-		return errors.New("--secret: required (or set HOOKLINE_SECRET)")
-	case *src == "":
-		return errors.New("--source: required: the name in /webhooks/<source>")
-	case !strings.HasPrefix(*url, "http://") && !strings.HasPrefix(*url, "https://"):
-		return fmt.Errorf("--url: %q is not an http(s) URL", *url)
-	case *timeout <= 0:
-		return fmt.Errorf("--timeout: %v is not positive", *timeout)
+	return cmd
+}
+
+// sendResult is `hookline send --json`: one object, the answer kept as JSON when it is JSON.
+type sendResult struct {
+	Status     int             `json:"status"`
+	StatusText string          `json:"status_text"`
+	EventID    string          `json:"event_id,omitempty"`
+	DurationMS float64         `json:"duration_ms"`
+	Answer     json.RawMessage `json:"answer,omitempty"`
+}
+
+func printSendJSON(w io.Writer, resp sender.Response, took time.Duration) error {
+	out := sendResult{
+		Status:     resp.StatusCode,
+		StatusText: resp.Status,
+		EventID:    resp.EventID,
+		DurationMS: float64(took.Microseconds()) / 1000,
 	}
-	if r.Body, err = sender.ReadBody(pos[0], stdin); err != nil {
-		return err
+	if body := bytes.TrimSpace(resp.Body); json.Valid(body) {
+		out.Answer = body
+	} else if len(body) > 0 {
+		out.Answer, _ = json.Marshal(string(body))
 	}
-	if len(headers) > 0 {
-		r.Header = http.Header(headers)
-	}
-	if _, err := sender.Sign(r); err != nil {
-		return fmt.Errorf("--scheme %s: %w", r.Scheme, err)
-	}
-	resp, err := sender.Send(ctx, &http.Client{Timeout: *timeout}, *url, *src, r)
-	if err != nil {
-		return err
-	}
-	if err := resp.Print(stdout); err != nil {
-		return err
-	}
-	if !resp.OK() {
-		return fmt.Errorf("send: not accepted: %s", resp.Status)
-	}
-	return nil
+	enc := json.NewEncoder(w)
+	return enc.Encode(out)
 }

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+
+	"hookline/pkg/local"
+	"hookline/pkg/localrun"
+)
+
+const localLong = `Runs the whole pipeline in one process on 127.0.0.1: the HTTP routes of API Gateway, the
+ingest, subscriber and notifier handlers, a durable SQLite engine for the topic, queues, DLQ,
+events table and its change stream, and a mailer that writes .eml files (or sends SMTP).
+Stop it with Ctrl-C: queued work resumes on the next start.`
+
+func (c *app) localCmd() *cobra.Command {
+	cfg := localrun.Config{}
+	var durability, level, logFormat, cpuprofile string
+	cmd := &cobra.Command{
+		Use:   "local [flags]",
+		Short: "run the whole pipeline in one process on 127.0.0.1",
+		Long:  localLong,
+		Args:  positional(0, 0, ""),
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "listen address")
+	bindEnv(fs, "addr", "HOOKLINE_ADDR")
+	fs.StringVar(&cfg.DataDir, "data", ".hookline", "state directory: database, outbox, demo secrets")
+	bindEnv(fs, "data", "HOOKLINE_DATA")
+	fs.StringVar(&cfg.SourcesFile, "sources", "", "sources config JSON file; none = a generated demo source")
+	bindEnv(fs, "sources", "HOOKLINE_SOURCES")
+	fs.StringVar(&cfg.SMTPAddr, "smtp", "", "send emails to this SMTP host:port instead of writing .eml files")
+	bindEnv(fs, "smtp", "HOOKLINE_SMTP")
+	fs.StringVar(&cfg.MailFrom, "mail-from", "", "From address of completion emails (default hookline <hookline@localhost>)")
+	fs.StringVar(&cfg.MailTo, "mail-to", "", "To address of completion emails (default ops <ops@localhost>)")
+	fs.StringVar(&cfg.Templates, "templates", "", "directory of email templates (<type>.tmpl, default.tmpl)")
+	fs.DurationVar(&cfg.Visibility, "visibility-timeout", localrun.DefaultVisibilityTimeout, "queue visibility timeout before a failed message is retried")
+	fs.IntVar(&cfg.MaxReceives, "max-receives", localrun.DefaultMaxReceiveCount, "deliveries of a message before it moves to the DLQ")
+	fs.IntVar(&cfg.BatchSize, "batch-size", 10, "messages per subscriber batch (SQS event source BatchSize)")
+	fs.DurationVar(&cfg.BatchWindow, "batch-window", time.Second, "longest wait to fill a subscriber batch; never delays messages already waiting")
+	fs.IntVar(&cfg.Pollers, "pollers", 4, "concurrent subscriber batches")
+	fs.IntVar(&cfg.StreamBatch, "stream-batch-size", 10, "records per notifier batch (stream event source BatchSize)")
+	fs.IntVar(&cfg.StreamParallel, "stream-parallel", 10, "notifier batches in flight at once (Lambda's ParallelizationFactor)")
+	fs.StringVar(&durability, "durability", "process", `"process": every 202 survives kill -9 of hookline; "full": also power loss (fsync per commit, slower)`)
+	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&logFormat, "log-format", "", "text or json (default text when stderr is a terminal, else json)")
+	fs.StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile to this file until shutdown (for load runs)")
+	completeWords(cmd, "durability", "process", "full")
+	completeWords(cmd, "log-level", "debug", "info", "warn", "error")
+	completeWords(cmd, "log-format", "text", "json")
+
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		switch durability {
+		case "full":
+			cfg.Durability = local.DurabilityPowerLoss
+		case "process":
+			cfg.Durability = local.DurabilityProcess
+		default:
+			return usageErrorf(`--durability: %q is neither "full" nor "process"`, durability)
+		}
+		log, err := newLogger(c.stderr, level, logFormat)
+		if err != nil {
+			return err
+		}
+		cfg.Log = log
+		switch {
+		case cfg.BatchSize < 1 || cfg.BatchSize > 10:
+			return usageErrorf("--batch-size: %d is not from 1 to 10 (SQS's limit)", cfg.BatchSize)
+		case cfg.Pollers < 1 || cfg.StreamBatch < 1 || cfg.StreamParallel < 1 || cfg.BatchWindow < 0:
+			return usageErrorf("--pollers, --stream-batch-size and --stream-parallel must be at least 1, --batch-window not negative")
+		case cfg.Visibility < time.Second:
+			return usageErrorf("--visibility-timeout: %v is under 1s", cfg.Visibility)
+		}
+		if cpuprofile != "" {
+			f, err := os.Create(cpuprofile)
+			if err != nil {
+				return fmt.Errorf("--cpuprofile: %w", err)
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return fmt.Errorf("--cpuprofile: %w", err)
+			}
+			defer pprof.StopCPUProfile()
+		}
+		return localrun.Run(cmd.Context(), cfg, c.stdout, nil)
+	}
+	return cmd
+}
+
+// newLogger builds the slog logger of `hookline local`: text for a person at a terminal,
+// JSON (one object a line, for tools) otherwise or when asked.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		return nil, usageErrorf("--log-level: %q is not debug, info, warn or error", level)
+	}
+	if format == "" {
+		format = "json"
+		if isTerminal(w) {
+			format = "text"
+		}
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, usageErrorf(`--log-format: %q is neither "text" nor "json"`, format)
+	}
+}
+
+// isTerminal reports whether w is a terminal (a person reads it).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(interface{ Fd() uintptr })
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// completeWords offers a flag's fixed values to shell completion.
+func completeWords(cmd *cobra.Command, flag string, words ...string) {
+	if err := cmd.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(words, cobra.ShellCompDirectiveNoFileComp)); err != nil {
+		panic(err)
+	}
+}
