@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"hookline/internal/fakeaws"
 	"hookline/internal/runtimeapi"
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/event"
@@ -31,7 +32,7 @@ type target struct {
 	pkg   string
 	env   map[string]string
 	event func() ([]byte, error)
-	check func(body []byte, aws *fakeAWS) error
+	check func(body []byte, aws *fakeaws.Server) error
 }
 
 const (
@@ -53,7 +54,7 @@ func targets() []target {
 			name:  baseline,
 			pkg:   "hookline/cmd/coldstart/hello",
 			event: func() ([]byte, error) { return []byte(`{"name":"coldstart"}`), nil },
-			check: func(body []byte, _ *fakeAWS) error {
+			check: func(body []byte, _ *fakeaws.Server) error {
 				if string(body) != `"Hello coldstart!"` {
 					return fmt.Errorf("response %s, want \"Hello coldstart!\"", body)
 				}
@@ -70,7 +71,7 @@ func targets() []target {
 				req.Body = `{"type":"coldstart.ping","n":1}`
 				return json.Marshal(req)
 			},
-			check: func(body []byte, aws *fakeAWS) error {
+			check: func(body []byte, aws *fakeaws.Server) error {
 				var resp events.APIGatewayV2HTTPResponse
 				if err := json.Unmarshal(body, &resp); err != nil {
 					return fmt.Errorf("response is not an API Gateway response: %w", err)
@@ -78,7 +79,7 @@ func targets() []target {
 				if resp.StatusCode != 202 || !strings.Contains(resp.Body, `"status":"accepted"`) {
 					return fmt.Errorf("status %d body %s, want 202 accepted", resp.StatusCode, resp.Body)
 				}
-				return wantCalls(aws, map[string]int{"SecretsManager.GetSecretValue": 1, "SNS.Publish": 1})
+				return wantCalls(aws, map[string]int{"secretsmanager:GetSecretValue": 1, "sns:Publish": 1})
 			},
 		},
 		{
@@ -94,7 +95,7 @@ func targets() []target {
 				}}
 				return json.Marshal(ev)
 			},
-			check: func(body []byte, aws *fakeAWS) error {
+			check: func(body []byte, aws *fakeaws.Server) error {
 				var resp events.SQSEventResponse
 				if err := json.Unmarshal(body, &resp); err != nil {
 					return fmt.Errorf("response is not an SQSEventResponse: %w", err)
@@ -102,7 +103,7 @@ func targets() []target {
 				if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "poison-1" {
 					return fmt.Errorf("batch item failures %+v, want exactly poison-1", resp.BatchItemFailures)
 				}
-				return wantCalls(aws, map[string]int{"DynamoDB.PutItem": 1})
+				return wantCalls(aws, map[string]int{"dynamodb:PutItem": 1})
 			},
 		},
 		{
@@ -131,7 +132,7 @@ func targets() []target {
 				}}
 				return json.Marshal(ev)
 			},
-			check: func(body []byte, aws *fakeAWS) error {
+			check: func(body []byte, aws *fakeaws.Server) error {
 				var resp events.DynamoDBEventResponse
 				if err := json.Unmarshal(body, &resp); err != nil {
 					return fmt.Errorf("response is not a DynamoDBEventResponse: %w", err)
@@ -139,7 +140,7 @@ func targets() []target {
 				if len(resp.BatchItemFailures) != 0 {
 					return fmt.Errorf("batch item failures %+v, want none", resp.BatchItemFailures)
 				}
-				return wantCalls(aws, map[string]int{"DynamoDB.GetItem": 1, "SNS.Publish": 1, "DynamoDB.UpdateItem": 1})
+				return wantCalls(aws, map[string]int{"dynamodb:GetItem": 1, "sns:Publish": 1, "dynamodb:UpdateItem": 1})
 			},
 		},
 		{
@@ -150,7 +151,7 @@ func targets() []target {
 				const id = "0190b4c2-0000-7000-8000-000000000000" // well-formed, not stored
 				return json.Marshal(apiRequest("GET", "/events/"+id, map[string]string{"id": id}))
 			},
-			check: func(body []byte, aws *fakeAWS) error {
+			check: func(body []byte, aws *fakeaws.Server) error {
 				var resp events.APIGatewayV2HTTPResponse
 				if err := json.Unmarshal(body, &resp); err != nil {
 					return fmt.Errorf("response is not an API Gateway response: %w", err)
@@ -158,20 +159,20 @@ func targets() []target {
 				if resp.StatusCode != 404 || !strings.HasPrefix(resp.Headers["Content-Type"], "application/problem+json") {
 					return fmt.Errorf("status %d headers %v body %s, want a 404 problem", resp.StatusCode, resp.Headers, resp.Body)
 				}
-				return wantCalls(aws, map[string]int{"DynamoDB.GetItem": 1})
+				return wantCalls(aws, map[string]int{"dynamodb:GetItem": 1})
 			},
 		},
 	}
 }
 
-func wantCalls(aws *fakeAWS, want map[string]int) error {
+func wantCalls(aws *fakeaws.Server, want map[string]int) error {
 	var errs []error
 	for op, n := range want {
-		if got := aws.count(op); got != n {
+		if got := aws.Count(op); got != n {
 			errs = append(errs, fmt.Errorf("%s called %d times, want %d", op, got, n))
 		}
 	}
-	if u := aws.unexpected(); len(u) > 0 {
+	if u := aws.Unanswered(); len(u) > 0 {
 		errs = append(errs, fmt.Errorf("calls the fake does not answer: %v", u))
 	}
 	return errors.Join(errs...)
@@ -266,11 +267,11 @@ func coldStart(ctx context.Context, t target, bin string, timeout time.Duration)
 		return sample{}, err
 	}
 	defer api.Close()
-	aws, err := startFakeAWS(sourcesSecret)
+	aws, err := startFakeAWS()
 	if err != nil {
 		return sample{}, err
 	}
-	defer aws.close()
+	defer aws.Close()
 	payload, err := t.event()
 	if err != nil {
 		return sample{}, fmt.Errorf("%s: event: %w", t.name, err)
@@ -283,7 +284,7 @@ func coldStart(ctx context.Context, t target, bin string, timeout time.Duration)
 	}
 	defer os.RemoveAll(home)
 	cmd := exec.Command(bin)
-	cmd.Env = lambdaEnv(t, api.Addr(), aws.url, home)
+	cmd.Env = lambdaEnv(t, api.Addr(), aws.URL, home)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 
@@ -329,6 +330,18 @@ func coldStart(ctx context.Context, t target, bin string, timeout time.Duration)
 		return s, fmt.Errorf("%s: %w\n%s", t.name, err, tail(stderr.String()))
 	}
 	return s, nil
+}
+
+// startFakeAWS serves the topics and the sources secret the targets' environments name.
+func startFakeAWS() (*fakeaws.Server, error) {
+	f, err := fakeaws.Start(fakeaws.Options{})
+	if err != nil {
+		return nil, err
+	}
+	f.AddTopic(topicARN, "")
+	f.AddTopic(notifyTopicARN, "")
+	f.AddSecret(secretARN, sourcesSecret)
+	return f, nil
 }
 
 // lambdaEnv is what Lambda sets for a provided.al2023 function, plus endpoints that point the

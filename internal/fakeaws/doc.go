@@ -1,0 +1,20 @@
+// Package fakeaws answers, on 127.0.0.1, the AWS calls hookline's Lambda functions make, so a
+// real bootstrap binary runs with no network and no account. It is test and bench support:
+// cmd/coldstart times cold starts against it, and the AWS rehearsal in infra/ runs the four
+// functions against it with the environment, topics, queues and roles of the synthesized stack.
+//
+// One server speaks every protocol the SDK clients use: SNS (query protocol: topics whose
+// subscriptions deliver to SQS queues, raw or in the SNS envelope, and record email and other
+// deliveries), SQS (AWS JSON 1.0: visibility timeouts, receive counts, long polls, redrive to a
+// dead-letter queue), Secrets Manager (AWS JSON 1.1) and DynamoDB (AWS JSON 1.0), the latter
+// either as an empty table that accepts every write or as a recording proxy in front of a real
+// DynamoDB-compatible server (dynalite).
+//
+// Every request is attributed to a caller by the access key id in its SigV4 Credential= and
+// turned into the IAM actions and resource ARNs it needs (an SNS publish to a KMS-encrypted
+// topic also needs kms:GenerateDataKey and kms:Decrypt on the key, as on AWS). An Authorizer
+// decides each one; a refusal is answered the way AWS answers it (AuthorizationError,
+// AccessDeniedException), so the caller fails as it would in the cloud, and Calls lists what
+// happened. Policy evaluates IAM policy statements for such an Authorizer; Filter matches Lambda
+// event filter patterns; Stream turns the items of a table into DynamoDB Streams records.
+package fakeaws
