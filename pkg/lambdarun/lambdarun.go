@@ -5,8 +5,12 @@ package lambdarun
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -15,14 +19,57 @@ import (
 // Build makes a function's handler from its environment; it runs once per cold start.
 type Build[In, Out any] func(ctx context.Context, getenv func(string) string, log *slog.Logger) (func(context.Context, In) (Out, error), error)
 
-// Start builds the handler and serves invocations. A build error is logged and exits the
-// process, which Lambda reports as a failed init.
+// Start builds the handler and serves invocations. A build error, or a hookline variable the
+// build never read, is logged and exits the process, which Lambda reports as a failed init.
 func Start[In, Out any](build Build[In, Out]) {
 	log := lambdacontext.NewLogger()
-	h, err := build(context.Background(), os.Getenv, log)
-	if err != nil {
+	env := NewEnv(os.Environ())
+	h, err := build(context.Background(), env.Getenv, log)
+	if err = errors.Join(err, env.Unread()); err != nil {
 		log.Error("cold start failed", "error", err.Error())
 		os.Exit(1)
 	}
 	lambda.StartHandlerFunc(h)
+}
+
+// Prefix starts the name of every variable hookline's functions read.
+const Prefix = "HOOKLINE_"
+
+// Env is the process environment as a getenv that remembers what was read.
+type Env struct {
+	vars map[string]string
+	read map[string]bool
+}
+
+// NewEnv reads environ ("NAME=value" entries, as os.Environ returns them).
+func NewEnv(environ []string) *Env {
+	e := &Env{vars: map[string]string{}, read: map[string]bool{}}
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		e.vars[k] = v
+	}
+	return e
+}
+
+// Getenv returns the variable's value ("" when unset) and remembers that it was read.
+func (e *Env) Getenv(name string) string {
+	e.read[name] = true
+	return e.vars[name]
+}
+
+// Unread names the hookline variables that are set but were never read. The stack and the
+// function disagree on such a name (misspelt, renamed on one side only, or meant for another
+// function), and the function would silently run on a default instead.
+func (e *Env) Unread() error {
+	var names []string
+	for k := range e.vars {
+		if strings.HasPrefix(k, Prefix) && !e.read[k] {
+			names = append(names, k)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	slices.Sort(names)
+	return fmt.Errorf("configuration: %s set but not read by this function (misspelt, or meant for another function?)", strings.Join(names, ", "))
 }
