@@ -1,5 +1,7 @@
-# hookline — every target works offline on a fresh clone once `go mod download` and
-# `npm ci --prefix .tools` have run (make test and make run do both).
+# hookline — every target works offline on a fresh clone once its downloads are done: `make run`
+# and `make build` fetch only the modules the CLI links (go run/build do it themselves); targets
+# that test, synth or deploy run `go mod download` (the CDK for Go is ~264 MB) and `npm ci
+# --prefix .tools`.
 
 SHELL := /bin/bash
 GO ?= go
@@ -8,7 +10,7 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: help deps tools run test vet lambdas bench fuzz clean
+.PHONY: help deps tools build run test vet lambdas bench fuzz clean
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -22,8 +24,19 @@ tools: .tools/node_modules/.package-lock.json ## install pinned npm test tools i
 	npm ci --prefix .tools --no-audit --no-fund
 	@touch $@
 
-run: deps ## run the whole pipeline locally on 127.0.0.1:8080 (state in .hookline/)
-	$(GO) run ./cmd/hookline local $(ARGS)
+# `hookline version` prints the commit. The build info has it only when Go stamps VCS data,
+# which GOFLAGS=-buildvcs=false (set on some machines) turns off, so the commit is passed in.
+# Recursive (=): git runs only for the targets that build the CLI.
+VCS_REVISION = $(shell git rev-parse HEAD 2>/dev/null)
+VCS_MODIFIED = $(shell test -n "$$(git status --porcelain 2>/dev/null)" && echo true)
+CLI_LDFLAGS = -X main.vcsRevision=$(VCS_REVISION) -X main.vcsModified=$(VCS_MODIFIED)
+
+build: ## build the CLI to bin/hookline, stamped with the commit (or: go install ./cmd/hookline)
+	$(GO) build -ldflags '$(CLI_LDFLAGS)' -o bin/hookline ./cmd/hookline
+
+# No `deps` here: go run fetches what the CLI links, and nothing of the CDK (infra/ only).
+run: ## run the whole pipeline locally on 127.0.0.1:8080 (state in .hookline/)
+	$(GO) run -ldflags '$(CLI_LDFLAGS)' ./cmd/hookline local $(ARGS)
 
 test: deps tools test-prereqs vet ## install what tests need, vet, run every test (CDK assertions included), synth the stack
 	$(GO) test -count=1 ./...
@@ -58,7 +71,7 @@ bench: deps tools ## Go benchmarks (-count 6, benchstat), then the loopback load
 	@echo "appended a dated section to BENCHMARKS.md"
 
 clean:
-	rm -rf build cdk.out
+	rm -rf build bin cdk.out
 
 # ── AWS: the CDK app in infra/ (issue 5) ──────────────────────────────────────────────────
 # The CDK CLI is pinned in .tools/ (npm aws-cdk@2.1148.1) and runs with notices, telemetry and
@@ -70,23 +83,23 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 
 .PHONY: synth synth-check diff deploy destroy infra-test
 
-synth: tools ## build the functions and print the stack's CloudFormation template (offline)
+synth: deps tools ## build the functions and print the stack's CloudFormation template (offline)
 	$(MAKE) lambdas
 	$(CDK) synth $(CDK_FLAGS) $(CDK_ARGS)
 
-synth-check: tools ## synth through the CDK CLI and cdk.json, quietly: a broken stack fails make test
+synth-check: deps tools ## synth through the CDK CLI and cdk.json, quietly: a broken stack fails make test
 	$(MAKE) lambdas
 	$(CDK) synth $(CDK_FLAGS) --quiet $(CDK_ARGS)
 
-diff: tools ## show what deploy would change (needs AWS credentials)
+diff: deps tools ## show what deploy would change (needs AWS credentials)
 	$(MAKE) lambdas
 	$(CDK) diff $(CDK_FLAGS) $(CDK_ARGS)
 
-deploy: tools ## deploy to AWS: make deploy EMAIL=you@example.com (EMAIL needed the first time)
+deploy: deps tools ## deploy to AWS: make deploy EMAIL=you@example.com (EMAIL needed the first time)
 	$(MAKE) lambdas
 	$(CDK) deploy $(CDK_FLAGS) $(if $(EMAIL),--parameters NotifyEmail=$(EMAIL)) $(CDK_ARGS)
 
-destroy: tools ## delete the stack; table, secret, key and logs are kept unless deployed with dev=true
+destroy: deps tools ## delete the stack; table, secret, key and logs are kept unless deployed with dev=true
 	$(MAKE) lambdas
 	$(CDK) destroy $(CDK_FLAGS) $(CDK_ARGS)
 
