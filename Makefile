@@ -59,7 +59,7 @@ lambdas: ## cross-build every function to build/<fn>/bootstrap (linux/arm64)
 
 # benchstat pinned by pseudo-version (x/perf has no tags); it summarises -count runs.
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
-BENCH_PKGS := ./pkg/lambdaio ./pkg/verify ./pkg/local ./pkg/ddbstore
+BENCH_PKGS := ./pkg/lambdaio ./pkg/verify ./pkg/local/... ./pkg/ddbstore
 
 bench: deps tools ## Go benchmarks (-count 6, benchstat), then the loopback load runs; appends to BENCHMARKS.md
 	@mkdir -p build

@@ -18,7 +18,7 @@ import (
 
 	"hookline/internal/testenv"
 	"hookline/pkg/lambdaio"
-	"hookline/pkg/local"
+	"hookline/pkg/local/engine"
 	"hookline/pkg/localrun"
 	"hookline/pkg/localrun/localruntest"
 )
@@ -292,7 +292,7 @@ type server struct {
 
 func startLocal(t *testing.T, sources string) *server {
 	t.Helper()
-	rs := localruntest.Start(t, localrun.Config{SourcesFile: sources, Durability: local.DurabilityProcess})
+	rs := localruntest.Start(t, localrun.Config{SourcesFile: sources, Durability: engine.DurabilityProcess})
 	return &server{url: rs.URL, data: rs.DataDir, logs: rs.Logs}
 }
 

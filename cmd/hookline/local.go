@@ -12,7 +12,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
-	"hookline/pkg/local"
+	"hookline/pkg/local/engine"
 	"hookline/pkg/localrun"
 )
 
@@ -60,9 +60,9 @@ func (c *app) localCmd() *cobra.Command {
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		switch durability {
 		case "full":
-			cfg.Durability = local.DurabilityPowerLoss
+			cfg.Durability = engine.DurabilityPowerLoss
 		case "process":
-			cfg.Durability = local.DurabilityProcess
+			cfg.Durability = engine.DurabilityProcess
 		default:
 			return usageErrorf(`--durability: %q is neither "full" nor "process"`, durability)
 		}

@@ -12,21 +12,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 
-	"hookline/pkg/local"
+	"hookline/pkg/local/engine"
 	"hookline/pkg/localrun"
 )
 
 // openLocal opens the database of a `hookline local` data dir for the CLI. The server may be
 // running and writing it: SQLite's WAL lets both work. The CLI never sweeps expired rows
 // (that is the server's job) and never creates a database where there is none.
-func openLocal(dir string) (*local.Engine, error) {
+func openLocal(dir string) (*engine.Engine, error) {
 	path := filepath.Join(dir, localrun.DBFile)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no hookline database in %s: run `hookline local` first", dir)
 	} else if err != nil {
 		return nil, fmt.Errorf("--data: %w", err)
 	}
-	eng, err := local.Open(path, local.Options{SweepInterval: -1, Log: slog.New(slog.DiscardHandler)})
+	eng, err := engine.Open(path, engine.Options{SweepInterval: -1, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, fmt.Errorf("--data: %w", err)
 	}

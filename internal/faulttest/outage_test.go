@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"hookline/pkg/local"
+	"hookline/pkg/local/runner"
 )
 
 // TestMailerOutage checks what happens to emails when the mailer is down. A short outage (1 s)
@@ -34,7 +34,7 @@ func TestMailerOutage(t *testing.T) {
 func mailerOutage(t *testing.T, retries int, outage time.Duration, wantGivenUp bool) {
 	in, led := newInjector(1), newLedger()
 	// Small stream batches only to keep the run short: each given-up record costs its retries.
-	rg := newRig(t, in, led, rates{}, func(r *local.Runner) { r.StreamBatchSize = 3; r.StreamRetries = retries })
+	rg := newRig(t, in, led, rates{}, func(r *runner.Runner) { r.StreamBatchSize = 3; r.StreamRetries = retries })
 	ctx := context.Background()
 
 	rg.mailer.down.Store(true)

@@ -16,7 +16,8 @@ import (
 
 	"hookline/pkg/event"
 	"hookline/pkg/lambdaio"
-	"hookline/pkg/local"
+	"hookline/pkg/local/engine"
+	"hookline/pkg/local/runner"
 	"hookline/pkg/pipeline"
 )
 
@@ -61,7 +62,7 @@ func TestFaultsLoseNothingAcknowledged(t *testing.T) {
 		subscriberCrash: 0.05, notifierCrash: 0.1,
 	}
 	in, led := newInjector(seed), newLedger()
-	rg := newRig(t, in, led, r, func(run *local.Runner) {
+	rg := newRig(t, in, led, r, func(run *runner.Runner) {
 		// Lambda gives up on a stream record after its retries and sends it to the on-failure
 		// destination: its email would then never go out (TestMailerOutage shows that path).
 		// Here the retries outlast any run of injected faults (0.4^40 ≈ 1e-16).
@@ -249,7 +250,7 @@ func deliver(t *testing.T, h *lambdaio.IngestHandler, key string, tries int) (id
 
 // publishPoison puts messages on the topic that no subscriber can ever store; they must end up
 // in the DLQ and nowhere else. It returns their bodies, sorted.
-func publishPoison(t *testing.T, eng *local.Engine) []string {
+func publishPoison(t *testing.T, eng *engine.Engine) []string {
 	t.Helper()
 	bodies := []string{
 		`not json at all`,
@@ -270,7 +271,7 @@ func publishPoison(t *testing.T, eng *local.Engine) []string {
 
 // waitRecovered polls until every acknowledged event is marked notified, the DLQ holds want
 // messages and the queue is empty, or fails the test after timeout.
-func waitRecovered(t *testing.T, eng *local.Engine, acked map[string]string, wantDead int, timeout time.Duration) {
+func waitRecovered(t *testing.T, eng *engine.Engine, acked map[string]string, wantDead int, timeout time.Duration) {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(timeout)
@@ -307,7 +308,7 @@ func waitRecovered(t *testing.T, eng *local.Engine, acked map[string]string, wan
 }
 
 // countHistory pages through the whole history (index reads, newest first).
-func countHistory(t *testing.T, eng *local.Engine) int {
+func countHistory(t *testing.T, eng *engine.Engine) int {
 	t.Helper()
 	n, cursor := 0, ""
 	for {

@@ -11,7 +11,8 @@ import (
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/email"
 	"hookline/pkg/lambdaio"
-	"hookline/pkg/local"
+	"hookline/pkg/local/engine"
+	"hookline/pkg/local/runner"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/source"
 )
@@ -20,20 +21,20 @@ import (
 // stream → notifier → outbox), with every port wrapped by the fault decorators, and a runner
 // tuned for a test: short visibility timeout, short polls.
 type rig struct {
-	eng    *local.Engine
+	eng    *engine.Engine
 	ingest *lambdaio.IngestHandler
 	mailer *faultyMailer
 	outbox string
 	stop   func() error // stops the runner (once) and returns its error
 }
 
-func newRig(t *testing.T, in *injector, led *ledger, r rates, tune func(*local.Runner)) *rig {
+func newRig(t *testing.T, in *injector, led *ledger, r rates, tune func(*runner.Runner)) *rig {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	dir := t.TempDir()
 	ctx := context.Background()
 
-	eng, err := local.Open(filepath.Join(dir, "hookline.db"), local.Options{SweepInterval: -1, Log: log})
+	eng, err := engine.Open(filepath.Join(dir, "hookline.db"), engine.Options{SweepInterval: -1, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,10 +42,10 @@ func newRig(t *testing.T, in *injector, led *ledger, r rates, tune func(*local.R
 	// A short visibility timeout makes failed messages come back quickly; 10 receives put a
 	// poison message in the DLQ within ~1 s while a good message, failing at most ~30% of its
 	// receives here, practically never exhausts them (0.3^10 ≈ 6e-6).
-	if err := eng.CreateQueue(ctx, dlq, local.QueueConfig{VisibilityTimeout: time.Minute}); err != nil {
+	if err := eng.CreateQueue(ctx, dlq, engine.QueueConfig{VisibilityTimeout: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
-	if err := eng.CreateQueue(ctx, queue, local.QueueConfig{VisibilityTimeout: 100 * time.Millisecond, MaxReceiveCount: 10, DeadLetterQueue: dlq}); err != nil {
+	if err := eng.CreateQueue(ctx, queue, engine.QueueConfig{VisibilityTimeout: 100 * time.Millisecond, MaxReceiveCount: 10, DeadLetterQueue: dlq}); err != nil {
 		t.Fatal(err)
 	}
 	if err := eng.Subscribe(ctx, topic, queue); err != nil {
@@ -65,7 +66,7 @@ func newRig(t *testing.T, in *injector, led *ledger, r rates, tune func(*local.R
 	subscriber := &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: store}, Log: log}
 	notifier := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: rg.mailer}, Log: log}
 
-	runner := &local.Runner{
+	runner := &runner.Runner{
 		Engine: eng, Queue: queue, Subscriber: crashingSubscriber(subscriber.Handle, in, r.subscriberCrash),
 		StreamConsumer: stream, Notifier: crashingNotifier(notifier.Handle, in, r.notifierCrash),
 		Concurrency: 2, BatchWindow: 20 * time.Millisecond, PollInterval: 10 * time.Millisecond,

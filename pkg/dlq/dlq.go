@@ -1,6 +1,6 @@
 // Package dlq is `hookline dlq`: it shows the messages that exhausted their retries on the
 // events queue — why they failed, where known, and which event each one carries — and sends
-// them back for another try. The port is Queue; Local adapts the embedded engine (pkg/local),
+// them back for another try. The port is Queue; Local adapts the embedded engine (pkg/local/engine),
 // SQS adapts an Amazon SQS dead-letter queue and SQS's own redrive (StartMessageMoveTask).
 package dlq
 

@@ -21,7 +21,7 @@ import (
 
 	"hookline/pkg/dlq"
 	"hookline/pkg/event"
-	"hookline/pkg/local"
+	"hookline/pkg/local/engine"
 	"hookline/pkg/pipeline"
 )
 
@@ -41,13 +41,13 @@ func envelope(t *testing.T, id, source, typ string) []byte {
 func TestLocal(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	eng, err := local.Open(filepath.Join(t.TempDir(), "hookline.db"), local.Options{SweepInterval: -1})
+	eng, err := engine.Open(filepath.Join(t.TempDir(), "hookline.db"), engine.Options{SweepInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	must(t, eng.CreateQueue(ctx, "events-dlq", local.QueueConfig{}))
-	must(t, eng.CreateQueue(ctx, "events", local.QueueConfig{VisibilityTimeout: time.Minute, MaxReceiveCount: 1, DeadLetterQueue: "events-dlq"}))
+	must(t, eng.CreateQueue(ctx, "events-dlq", engine.QueueConfig{}))
+	must(t, eng.CreateQueue(ctx, "events", engine.QueueConfig{VisibilityTimeout: time.Minute, MaxReceiveCount: 1, DeadLetterQueue: "events-dlq"}))
 	must(t, eng.Subscribe(ctx, "events", "events"))
 	id1, id2 := "0193a1b2-0000-7000-8000-000000000001", "0193a1b2-0000-7000-8000-000000000002"
 	must(t, eng.Topic("events").Publish(ctx, pipeline.Message{ID: id1, Source: "github", Type: "push", Body: envelope(t, id1, "github", "push")}))
@@ -302,7 +302,7 @@ m-2      6         2026-11-23T10:00:00Z  -                     -      -       - 
 func TestStreamFailures(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	eng, err := local.Open(filepath.Join(t.TempDir(), "hookline.db"), local.Options{SweepInterval: -1})
+	eng, err := engine.Open(filepath.Join(t.TempDir(), "hookline.db"), engine.Options{SweepInterval: -1})
 	must(t, err)
 	defer eng.Close()
 	e, err := event.Decode(envelope(t, event.DeliveryID("github", "d-1"), "github", "push"))

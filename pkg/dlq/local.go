@@ -6,13 +6,13 @@ import (
 	"strconv"
 
 	"hookline/pkg/ddbitem"
-	"hookline/pkg/local"
+	"hookline/pkg/local/engine"
 )
 
 // Local is a dead-letter queue of the embedded engine, which records the last failure of each
 // message and when it was moved.
 type Local struct {
-	Engine *local.Engine
+	Engine *engine.Engine
 	Name   string // the DLQ, localrun.EventsDLQ for `hookline local`
 }
 
@@ -49,7 +49,7 @@ func (l *Local) Redrive(ctx context.Context) (Redriven, error) {
 // retries (the local counterpart of the stream trigger's on-failure queue): stored events
 // whose completion email was not sent.
 type StreamFailures struct {
-	Engine   *local.Engine
+	Engine   *engine.Engine
 	Consumer string // localrun.StreamConsumer for `hookline local`
 }
 

@@ -14,14 +14,14 @@ import (
 	"hookline/pkg/email"
 	"hookline/pkg/event"
 	"hookline/pkg/lambdaio"
-	"hookline/pkg/local"
+	"hookline/pkg/local/engine"
 	"hookline/pkg/pipeline"
 )
 
 // openEngine is the in-process store the local pipeline uses (SQLite, kill -9 durability).
-func openEngine(b *testing.B) *local.Engine {
+func openEngine(b *testing.B) *engine.Engine {
 	b.Helper()
-	eng, err := local.Open(filepath.Join(b.TempDir(), "bench.db"), local.Options{Durability: local.DurabilityProcess, SweepInterval: -1})
+	eng, err := engine.Open(filepath.Join(b.TempDir(), "bench.db"), engine.Options{Durability: engine.DurabilityProcess, SweepInterval: -1})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"hookline/pkg/lambdaio"
-	"hookline/pkg/local"
+	"hookline/pkg/local/engine"
 	"hookline/pkg/localrun"
 	"hookline/pkg/localrun/localruntest"
 	"hookline/pkg/pipeline"
@@ -67,7 +67,7 @@ type server struct {
 
 func start(t *testing.T, sources string, maxReceives int) *server {
 	t.Helper()
-	rs := localruntest.Start(t, localrun.Config{SourcesFile: sources, Visibility: time.Second, MaxReceives: maxReceives, Durability: local.DurabilityProcess})
+	rs := localruntest.Start(t, localrun.Config{SourcesFile: sources, Visibility: time.Second, MaxReceives: maxReceives, Durability: engine.DurabilityProcess})
 	return &server{url: rs.URL, data: rs.DataDir}
 }
 
@@ -230,7 +230,7 @@ func TestEndToEndDuplicateDelivery(t *testing.T) {
 
 	// The bus may deliver a message twice too (SNS and SQS are at-least-once): put the same
 	// envelope on the topic again through a second connection to the database file.
-	eng, err := local.Open(filepath.Join(s.data, localrun.DBFile), local.Options{Durability: local.DurabilityProcess, SweepInterval: -1})
+	eng, err := engine.Open(filepath.Join(s.data, localrun.DBFile), engine.Options{Durability: engine.DurabilityProcess, SweepInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +278,7 @@ func TestEndToEndDuplicateDelivery(t *testing.T) {
 	}
 	inserts := 0
 	for _, r := range recs {
-		if r.EventName == local.StreamInsert && r.Keys["id"].String() == id {
+		if r.EventName == engine.StreamInsert && r.Keys["id"].String() == id {
 			inserts++
 		}
 	}
@@ -296,7 +296,7 @@ func TestEndToEndDuplicateDelivery(t *testing.T) {
 func TestEndToEndPoisonMessage(t *testing.T) {
 	vs := verifytest.Load(t)
 	s := start(t, sourcesFor(t, vs), 2)
-	eng, err := local.Open(filepath.Join(s.data, localrun.DBFile), local.Options{Durability: local.DurabilityProcess, SweepInterval: -1})
+	eng, err := engine.Open(filepath.Join(s.data, localrun.DBFile), engine.Options{Durability: engine.DurabilityProcess, SweepInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

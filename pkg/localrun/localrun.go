@@ -1,6 +1,7 @@
 // Package localrun assembles `hookline local`: the same Lambda handlers as on AWS (ingest,
-// subscriber, notifier, history) wired to the embedded engine in pkg/local, behind an HTTP
-// server that speaks API Gateway's payload format. cmd/hookline only parses flags and calls Run.
+// subscriber, notifier, history) wired to the embedded engine (pkg/local/engine), driven by the
+// event source mappings of pkg/local/runner, behind pkg/local/gateway, which speaks API
+// Gateway's payload format. cmd/hookline only parses flags and calls Run.
 package localrun
 
 import (
@@ -23,7 +24,9 @@ import (
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/email"
 	"hookline/pkg/lambdaio"
-	"hookline/pkg/local"
+	"hookline/pkg/local/engine"
+	"hookline/pkg/local/gateway"
+	"hookline/pkg/local/runner"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/source"
 	"hookline/pkg/webui"
@@ -57,8 +60,8 @@ type Config struct {
 	Templates   string        // email templates directory; "" = built-in
 	Visibility  time.Duration // queue visibility timeout
 	MaxReceives int           // maxReceiveCount before the DLQ
-	Durability  local.Durability
-	// Runner settings; zero values take the defaults in local.Runner, which match the CDK
+	Durability  engine.Durability
+	// Runner settings; zero values take the defaults in runner.Runner, which match the CDK
 	// stack's event sources (batches of 10, 1 s window).
 	BatchSize      int
 	BatchWindow    time.Duration
@@ -104,13 +107,13 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 	}
 	var mailer pipeline.Mailer = &email.Outbox{
 		Dir: filepath.Join(cfg.DataDir, OutboxDir), From: cfg.MailFrom, To: cfg.MailTo,
-		Sync: cfg.Durability == local.DurabilityPowerLoss,
+		Sync: cfg.Durability == engine.DurabilityPowerLoss,
 	}
 	if cfg.SMTPAddr != "" {
 		mailer = &email.SMTP{Addr: cfg.SMTPAddr, From: cfg.MailFrom, To: cfg.MailTo}
 	}
 
-	eng, err := local.Open(filepath.Join(cfg.DataDir, DBFile), local.Options{Durability: cfg.Durability, Log: log})
+	eng, err := engine.Open(filepath.Join(cfg.DataDir, DBFile), engine.Options{Durability: cfg.Durability, Log: log})
 	if err != nil {
 		return err
 	}
@@ -125,7 +128,7 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 	subscriber := &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: store}, Log: log}
 	notifier := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: mailer}, Log: log}
 
-	gw := &local.Gateway{Log: log, Routes: []local.Route{
+	gw := &gateway.Gateway{Log: log, Routes: []gateway.Route{
 		{Method: "ANY", Pattern: "/webhooks/{source}", Handler: ingest.Handle},
 		{Method: http.MethodGet, Pattern: "/events", Handler: history.Handle},
 		{Method: http.MethodGet, Pattern: "/events/{id}", Handler: history.Handle},
@@ -141,7 +144,7 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 
 	runCtx, stopRunner := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRunner()
-	runner := &local.Runner{
+	runner := &runner.Runner{
 		Engine: eng, Queue: EventsQueue, Subscriber: subscriber.Handle,
 		StreamConsumer: StreamConsumer, Notifier: notifier.Handle, Log: log,
 		BatchSize: cfg.BatchSize, BatchWindow: cfg.BatchWindow, Concurrency: cfg.Pollers, StreamBatchSize: cfg.StreamBatch,
@@ -180,17 +183,17 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 	return nil
 }
 
-func setupTopology(ctx context.Context, eng *local.Engine, cfg Config) error {
-	if err := eng.CreateQueue(ctx, EventsDLQ, local.QueueConfig{VisibilityTimeout: cfg.Visibility}); err != nil {
+func setupTopology(ctx context.Context, eng *engine.Engine, cfg Config) error {
+	if err := eng.CreateQueue(ctx, EventsDLQ, engine.QueueConfig{VisibilityTimeout: cfg.Visibility}); err != nil {
 		return err
 	}
-	if err := eng.CreateQueue(ctx, EventsQueue, local.QueueConfig{VisibilityTimeout: cfg.Visibility, MaxReceiveCount: cfg.MaxReceives, DeadLetterQueue: EventsDLQ}); err != nil {
+	if err := eng.CreateQueue(ctx, EventsQueue, engine.QueueConfig{VisibilityTimeout: cfg.Visibility, MaxReceiveCount: cfg.MaxReceives, DeadLetterQueue: EventsDLQ}); err != nil {
 		return err
 	}
 	return eng.Subscribe(ctx, EventsTopic, EventsQueue)
 }
 
-func healthz(eng *local.Engine) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+func healthz(eng *engine.Engine) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	return func(ctx context.Context, _ events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		visible, inflight, err := eng.Depth(ctx, EventsQueue)
 		var dead int

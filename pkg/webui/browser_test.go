@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"hookline/pkg/local"
+	"hookline/pkg/local/engine"
 	"hookline/pkg/localrun"
 	"hookline/pkg/localrun/localruntest"
 )
@@ -179,7 +179,7 @@ func startHookline(t *testing.T) *hookline {
 	}
 	rs := localruntest.Start(t, localrun.Config{
 		DataDir: filepath.Join(dir, "data"), SourcesFile: sources,
-		Visibility: time.Second, Durability: local.DurabilityProcess,
+		Visibility: time.Second, Durability: engine.DurabilityProcess,
 	})
 	return &hookline{url: rs.URL}
 }

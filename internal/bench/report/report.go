@@ -23,7 +23,7 @@ import (
 
 	"hookline/internal/bench/loadgen"
 	"hookline/pkg/event"
-	"hookline/pkg/local"
+	"hookline/pkg/local/engine"
 	"hookline/pkg/pipeline"
 )
 
@@ -176,7 +176,7 @@ func (s *server) stop() error {
 // the last 24 hours, then times the history's access patterns.
 func historyLatency(ctx context.Context, path string, n int) ([4]time.Duration, error) {
 	var out [4]time.Duration
-	eng, err := local.Open(path, local.Options{Durability: local.DurabilityProcess, SweepInterval: -1})
+	eng, err := engine.Open(path, engine.Options{Durability: engine.DurabilityProcess, SweepInterval: -1})
 	if err != nil {
 		return out, err
 	}

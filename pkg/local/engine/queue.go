@@ -1,4 +1,4 @@
-package local
+package engine
 
 import (
 	"context"
@@ -71,7 +71,7 @@ func (e *Engine) CreateQueue(ctx context.Context, name string, cfg QueueConfig) 
 		if cfg.DeadLetterQueue == name {
 			return fmt.Errorf("create queue %s: a queue cannot be its own dead-letter queue", name)
 		}
-		if _, err := e.queueConfig(cfg.DeadLetterQueue); err != nil {
+		if _, err := e.Queue(cfg.DeadLetterQueue); err != nil {
 			return fmt.Errorf("create queue %s: dead-letter queue: %w", name, err)
 		}
 	}
@@ -94,7 +94,7 @@ func (e *Engine) CreateQueue(ctx context.Context, name string, cfg QueueConfig) 
 // Subscribe delivers every message published to topic into queue from now on. Subscribing
 // twice is a no-op.
 func (e *Engine) Subscribe(ctx context.Context, topic, queue string) error {
-	if _, err := e.queueConfig(queue); err != nil {
+	if _, err := e.Queue(queue); err != nil {
 		return fmt.Errorf("subscribe %s to %s: %w", queue, topic, err)
 	}
 	err := e.write(ctx, func(w *wtx) error {
@@ -115,7 +115,8 @@ func (e *Engine) Subscribe(ctx context.Context, topic, queue string) error {
 	return nil
 }
 
-func (e *Engine) queueConfig(name string) (QueueConfig, error) {
+// Queue returns the configuration of queue name, or an error wrapping ErrUnknownQueue.
+func (e *Engine) Queue(name string) (QueueConfig, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	cfg, ok := e.queues[name]
@@ -180,7 +181,7 @@ func (t *Topic) Publish(ctx context.Context, m pipeline.Message) error {
 // visibility timeout. A message that has already been received MaxReceiveCount times is moved
 // to the dead-letter queue instead of being delivered.
 func (e *Engine) Receive(ctx context.Context, queue string, max int) ([]Message, error) {
-	cfg, err := e.queueConfig(queue)
+	cfg, err := e.Queue(queue)
 	if err != nil {
 		return nil, fmt.Errorf("receive from %s: %w", queue, err)
 	}
@@ -344,12 +345,12 @@ func (e *Engine) Delete(ctx context.Context, queue, receiptHandle string) error 
 
 // DeleteBatch deletes several messages in one transaction, like SQS DeleteMessageBatch.
 func (e *Engine) DeleteBatch(ctx context.Context, queue string, receiptHandles []string) error {
-	return e.settle(ctx, queue, receiptHandles, nil)
+	return e.Settle(ctx, queue, receiptHandles, nil)
 }
 
-// settle deletes the succeeded messages and records why the failed ones failed, in one
+// Settle deletes the succeeded messages and records why the failed ones failed, in one
 // transaction: what the runner does after every batch.
-func (e *Engine) settle(ctx context.Context, queue string, deletes []string, reasons map[string]string) error {
+func (e *Engine) Settle(ctx context.Context, queue string, deletes []string, reasons map[string]string) error {
 	seqs := make([]int64, len(deletes))
 	for i, h := range deletes {
 		seq, ok := parseReceipt(h)
@@ -379,7 +380,7 @@ func (e *Engine) settle(ctx context.Context, queue string, deletes []string, rea
 
 // SetFailureReason records why the message with id failed; DLQ listings show the last one.
 func (e *Engine) SetFailureReason(ctx context.Context, queue, id, reason string) error {
-	return e.settle(ctx, queue, nil, map[string]string{id: reason})
+	return e.Settle(ctx, queue, nil, map[string]string{id: reason})
 }
 
 // ChangeVisibility makes an in-flight message visible again after timeout (0: at once), like
@@ -463,11 +464,11 @@ func (e *Engine) ListDLQ(ctx context.Context, dlq string, max int) ([]DeadLetter
 // Redrive moves every message in dlq back to target with a fresh receive count, like SQS
 // StartMessageMoveTask. An empty target sends each message back to the queue it came from.
 func (e *Engine) Redrive(ctx context.Context, dlq, target string) (int, error) {
-	if _, err := e.queueConfig(dlq); err != nil {
+	if _, err := e.Queue(dlq); err != nil {
 		return 0, fmt.Errorf("redrive %s: %w", dlq, err)
 	}
 	if target != "" {
-		if _, err := e.queueConfig(target); err != nil {
+		if _, err := e.Queue(target); err != nil {
 			return 0, fmt.Errorf("redrive %s: target: %w", dlq, err)
 		}
 	}
@@ -491,7 +492,7 @@ func (e *Engine) Redrive(ctx context.Context, dlq, target string) (int, error) {
 			if t == "" {
 				return fmt.Errorf("some messages in %s have no source queue; name a target", dlq)
 			}
-			if _, err := e.queueConfig(t); err != nil {
+			if _, err := e.Queue(t); err != nil {
 				return err
 			}
 		}

@@ -1,4 +1,4 @@
-package local
+package engine_test
 
 import (
 	"bufio"
@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,75 +14,24 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/event"
+	"hookline/pkg/local/engine"
+	"hookline/pkg/local/engine/enginetest"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/pipeline/storetest"
 )
 
-func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func openEngine(t *testing.T, path string) *Engine {
-	t.Helper()
-	if path == "" {
-		path = filepath.Join(t.TempDir(), "hookline.db")
-	}
-	e, err := Open(path, Options{Durability: DurabilityProcess, Log: quietLog()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	return e
-}
-
-func mustCreate(t *testing.T, e *Engine, name string, cfg QueueConfig) {
-	t.Helper()
-	if err := e.CreateQueue(context.Background(), name, cfg); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func mustSubscribe(t *testing.T, e *Engine, topic, queue string) {
-	t.Helper()
-	if err := e.Subscribe(context.Background(), topic, queue); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func msg(id string) pipeline.Message {
-	return pipeline.Message{ID: id, Source: "github", Type: "push", Body: []byte(`{"id":"` + id + `"}`)}
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func TestFanOutToTwoQueues(t *testing.T) {
 	t.Parallel()
-	ctx := testCtx(t)
-	e := openEngine(t, "")
-	mustCreate(t, e, "a", QueueConfig{})
-	mustCreate(t, e, "b", QueueConfig{})
-	mustSubscribe(t, e, "events", "a")
-	mustSubscribe(t, e, "events", "b")
-	mustSubscribe(t, e, "events", "b") // idempotent
-	if err := e.Topic("events").Publish(ctx, msg("m1")); err != nil {
+	ctx := enginetest.Context(t)
+	e := enginetest.Open(t, "")
+	enginetest.CreateQueue(t, e, "a", engine.QueueConfig{})
+	enginetest.CreateQueue(t, e, "b", engine.QueueConfig{})
+	enginetest.Subscribe(t, e, "events", "a")
+	enginetest.Subscribe(t, e, "events", "b")
+	enginetest.Subscribe(t, e, "events", "b") // idempotent
+	if err := e.Topic("events").Publish(ctx, enginetest.Message("m1")); err != nil {
 		t.Fatal(err)
 	}
 	for _, q := range []string{"a", "b"} {
@@ -107,11 +54,11 @@ func TestFanOutToTwoQueues(t *testing.T) {
 
 func TestVisibilityTimeoutRedelivers(t *testing.T) {
 	t.Parallel()
-	ctx := testCtx(t)
-	e := openEngine(t, "")
-	mustCreate(t, e, "q", QueueConfig{VisibilityTimeout: 50 * time.Millisecond})
-	mustSubscribe(t, e, "t", "q")
-	if err := e.Topic("t").Publish(ctx, msg("m1")); err != nil {
+	ctx := enginetest.Context(t)
+	e := enginetest.Open(t, "")
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: 50 * time.Millisecond})
+	enginetest.Subscribe(t, e, "t", "q")
+	if err := e.Topic("t").Publish(ctx, enginetest.Message("m1")); err != nil {
 		t.Fatal(err)
 	}
 	first, err := e.Receive(ctx, "q", 10)
@@ -144,7 +91,7 @@ func TestVisibilityTimeoutRedelivers(t *testing.T) {
 	if _, inflight, _ := e.Depth(ctx, "q"); inflight != 1 {
 		t.Fatalf("stale handle deleted the message")
 	}
-	if err := e.ChangeVisibility(ctx, "q", first[0].ReceiptHandle, 0); !errors.Is(err, ErrMessageNotInflight) {
+	if err := e.ChangeVisibility(ctx, "q", first[0].ReceiptHandle, 0); !errors.Is(err, engine.ErrMessageNotInflight) {
 		t.Errorf("ChangeVisibility with stale handle: %v, want ErrMessageNotInflight", err)
 	}
 	if err := e.Delete(ctx, "q", second[0].ReceiptHandle); err != nil {
@@ -160,11 +107,11 @@ func TestVisibilityTimeoutRedelivers(t *testing.T) {
 
 func TestChangeVisibilityReleases(t *testing.T) {
 	t.Parallel()
-	ctx := testCtx(t)
-	e := openEngine(t, "")
-	mustCreate(t, e, "q", QueueConfig{VisibilityTimeout: time.Hour})
-	mustSubscribe(t, e, "t", "q")
-	if err := e.Topic("t").Publish(ctx, msg("m1")); err != nil {
+	ctx := enginetest.Context(t)
+	e := enginetest.Open(t, "")
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: time.Hour})
+	enginetest.Subscribe(t, e, "t", "q")
+	if err := e.Topic("t").Publish(ctx, enginetest.Message("m1")); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := e.Receive(ctx, "q", 1)
@@ -179,17 +126,17 @@ func TestChangeVisibilityReleases(t *testing.T) {
 
 func TestDLQAfterMaxReceiveCountAndRedrive(t *testing.T) {
 	t.Parallel()
-	ctx := testCtx(t)
-	e := openEngine(t, "")
-	mustCreate(t, e, "dlq", QueueConfig{})
-	mustCreate(t, e, "q", QueueConfig{VisibilityTimeout: time.Hour, MaxReceiveCount: 2, DeadLetterQueue: "dlq"})
-	mustSubscribe(t, e, "t", "q")
+	ctx := enginetest.Context(t)
+	e := enginetest.Open(t, "")
+	enginetest.CreateQueue(t, e, "dlq", engine.QueueConfig{})
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: time.Hour, MaxReceiveCount: 2, DeadLetterQueue: "dlq"})
+	enginetest.Subscribe(t, e, "t", "q")
 	for _, id := range []string{"poison", "fine"} {
-		if err := e.Topic("t").Publish(ctx, msg(id)); err != nil {
+		if err := e.Topic("t").Publish(ctx, enginetest.Message(id)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	release := func(ms []Message) {
+	release := func(ms []engine.Message) {
 		for _, m := range ms {
 			if err := e.ChangeVisibility(ctx, "q", m.ReceiptHandle, 0); err != nil {
 				t.Fatal(err)
@@ -246,58 +193,45 @@ func TestDLQAfterMaxReceiveCountAndRedrive(t *testing.T) {
 	if err != nil || len(got) != 2 || got[0].ReceiveCount != 1 {
 		t.Fatalf("after redrive: %v, %+v", err, got)
 	}
-	if _, err := e.Redrive(ctx, "dlq", "nope"); !errors.Is(err, ErrUnknownQueue) {
+	if _, err := e.Redrive(ctx, "dlq", "nope"); !errors.Is(err, engine.ErrUnknownQueue) {
 		t.Errorf("redrive to unknown queue: %v", err)
 	}
 }
 
 func TestPublishWithoutSubscribersAndLimits(t *testing.T) {
 	t.Parallel()
-	ctx := testCtx(t)
-	e := openEngine(t, "")
-	if err := e.Topic("nobody").Publish(ctx, msg("x")); err != nil {
+	ctx := enginetest.Context(t)
+	e := enginetest.Open(t, "")
+	if err := e.Topic("nobody").Publish(ctx, enginetest.Message("x")); err != nil {
 		t.Fatalf("publish to a topic without subscribers: %v", err)
 	}
 	big := pipeline.Message{ID: "big", Body: make([]byte, pipeline.MaxMessageBytes)}
 	if err := e.Topic("nobody").Publish(ctx, big); err == nil {
 		t.Error("oversized message accepted")
 	}
-	if _, err := e.Receive(ctx, "missing", 1); !errors.Is(err, ErrUnknownQueue) {
+	if _, err := e.Receive(ctx, "missing", 1); !errors.Is(err, engine.ErrUnknownQueue) {
 		t.Errorf("receive from unknown queue: %v", err)
 	}
-	if err := e.CreateQueue(ctx, "q", QueueConfig{DeadLetterQueue: "missing", MaxReceiveCount: 1}); !errors.Is(err, ErrUnknownQueue) {
+	if err := e.CreateQueue(ctx, "q", engine.QueueConfig{DeadLetterQueue: "missing", MaxReceiveCount: 1}); !errors.Is(err, engine.ErrUnknownQueue) {
 		t.Errorf("queue with unknown DLQ: %v", err)
 	}
 }
 
-func newTestRecord(t *testing.T, id, source, typ string, received time.Time) *event.Record {
-	t.Helper()
-	e := &event.Event{ID: id, Source: source, Type: typ, Time: received, ReceivedAt: received}
-	if err := e.SetData("application/json", []byte(`{"n":1}`)); err != nil {
-		t.Fatal(err)
-	}
-	r, err := event.NewRecord(e, received.Add(time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
 func TestDurableAcrossReopen(t *testing.T) {
 	t.Parallel()
-	ctx := testCtx(t)
+	ctx := enginetest.Context(t)
 	path := filepath.Join(t.TempDir(), "hookline.db")
-	e, err := Open(path, Options{Log: quietLog()})
+	e, err := engine.Open(path, engine.Options{Log: enginetest.QuietLog()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustCreate(t, e, "dlq", QueueConfig{})
-	mustCreate(t, e, "q", QueueConfig{MaxReceiveCount: 3, DeadLetterQueue: "dlq"})
-	mustSubscribe(t, e, "t", "q")
-	if err := e.Topic("t").Publish(ctx, msg("m1")); err != nil {
+	enginetest.CreateQueue(t, e, "dlq", engine.QueueConfig{})
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{MaxReceiveCount: 3, DeadLetterQueue: "dlq"})
+	enginetest.Subscribe(t, e, "t", "q")
+	if err := e.Topic("t").Publish(ctx, enginetest.Message("m1")); err != nil {
 		t.Fatal(err)
 	}
-	rec := newTestRecord(t, "ev-1", "github", "push", time.Now().UTC())
+	rec := enginetest.Record(t, "ev-1", "github", "push", time.Now().UTC())
 	if ok, err := e.Events().PutNew(ctx, rec); !ok || err != nil {
 		t.Fatalf("PutNew = %v, %v", ok, err)
 	}
@@ -307,17 +241,17 @@ func TestDurableAcrossReopen(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Topic("t").Publish(ctx, msg("late")); !errors.Is(err, ErrClosed) {
+	if err := e.Topic("t").Publish(ctx, enginetest.Message("late")); !errors.Is(err, engine.ErrClosed) {
 		t.Errorf("publish after Close: %v, want ErrClosed", err)
 	}
 
-	e2, err := Open(path, Options{Log: quietLog()})
+	e2, err := engine.Open(path, engine.Options{Log: enginetest.QuietLog()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e2.Close()
 	// Topology survives: publishing again fans out to q.
-	if err := e2.Topic("t").Publish(ctx, msg("m2")); err != nil {
+	if err := e2.Topic("t").Publish(ctx, enginetest.Message("m2")); err != nil {
 		t.Fatal(err)
 	}
 	got, err := e2.Receive(ctx, "q", 10)
@@ -335,12 +269,12 @@ func TestDurableAcrossReopen(t *testing.T) {
 
 func TestPutNewWritesStreamInSameTransaction(t *testing.T) {
 	t.Parallel()
-	ctx := testCtx(t)
-	e := openEngine(t, "")
+	ctx := enginetest.Context(t)
+	e := enginetest.Open(t, "")
 	s := e.Events()
 	now := time.Now().UTC()
-	r1 := newTestRecord(t, "ev-1", "github", "push", now)
-	r2 := newTestRecord(t, "ev-2", "stripe", "charge.succeeded", now.Add(time.Second))
+	r1 := enginetest.Record(t, "ev-1", "github", "push", now)
+	r2 := enginetest.Record(t, "ev-2", "stripe", "charge.succeeded", now.Add(time.Second))
 	for _, r := range []*event.Record{r1, r2, r1} {
 		if _, err := s.PutNew(ctx, r); err != nil {
 			t.Fatal(err)
@@ -397,9 +331,9 @@ func TestPutNewWritesStreamInSameTransaction(t *testing.T) {
 
 func TestSweepDeletesExpired(t *testing.T) {
 	t.Parallel()
-	ctx := testCtx(t)
-	e := openEngine(t, "")
-	if _, err := e.Events().PutNew(ctx, newTestRecord(t, "old", "s", "t", time.Now().UTC())); err != nil {
+	ctx := enginetest.Context(t)
+	e := enginetest.Open(t, "")
+	if _, err := e.Events().PutNew(ctx, enginetest.Record(t, "old", "s", "t", time.Now().UTC())); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := e.Sweep(ctx, time.Now()); err != nil || n != 0 {
@@ -416,25 +350,20 @@ func TestSweepDeletesExpired(t *testing.T) {
 
 func TestGroupCommitIsolatesFailures(t *testing.T) {
 	t.Parallel()
-	ctx := testCtx(t)
-	e := openEngine(t, "")
-	mustCreate(t, e, "q", QueueConfig{})
-	mustSubscribe(t, e, "t", "q")
+	ctx := enginetest.Context(t)
+	e := enginetest.Open(t, "")
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{})
+	enginetest.Subscribe(t, e, "t", "q")
 	// Many concurrent writers, some failing: each outcome is its own.
 	const n = 50
 	errs := make(chan error, n)
 	for i := range n {
 		go func() {
 			if i%5 == 0 {
-				errs <- e.write(ctx, func(w *wtx) error {
-					if _, err := w.Exec(`INSERT INTO checkpoints (consumer, seq) VALUES ('x', 1)`); err != nil {
-						return err
-					}
-					return errors.New("deliberate")
-				})
+				errs <- e.WriteThenFail(ctx, `INSERT INTO checkpoints (consumer, seq) VALUES ('x', 1)`)
 				return
 			}
-			errs <- e.Topic("t").Publish(ctx, msg(fmt.Sprint(i)))
+			errs <- e.Topic("t").Publish(ctx, enginetest.Message(fmt.Sprint(i)))
 		}()
 	}
 	failed := 0
@@ -454,59 +383,31 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 		t.Fatal("unexpected stream records")
 	}
 	var count int
-	e.rdb.QueryRow(`SELECT count(*) FROM checkpoints`).Scan(&count)
+	e.ReadDB().QueryRow(`SELECT count(*) FROM checkpoints`).Scan(&count)
 	if count != 0 {
 		t.Fatalf("failed ops left %d rows behind", count)
 	}
 }
 
 func TestStoreContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) pipeline.Store { return openEngine(t, "").Events() })
-}
-
-// The events image delivered to the notifier decodes to the stored record.
-func TestDynamoDBEventShape(t *testing.T) {
-	t.Parallel()
-	ctx := testCtx(t)
-	e := openEngine(t, "")
-	if _, err := e.Events().PutNew(ctx, newTestRecord(t, "ev-1", "github", "push", time.Now().UTC())); err != nil {
-		t.Fatal(err)
-	}
-	recs, _ := e.ReadStream(ctx, "c", 10)
-	ev := DynamoDBEvent(recs)
-	b, err := json.Marshal(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back events.DynamoDBEvent
-	if err := json.Unmarshal(b, &back); err != nil {
-		t.Fatal(err)
-	}
-	r := back.Records[0]
-	if r.EventName != "INSERT" || r.EventSource != "aws:dynamodb" || r.Change.StreamViewType != "NEW_IMAGE" ||
-		r.Change.SequenceNumber != fmt.Sprint(recs[0].Seq) || r.EventVersion != "1.1" || r.Change.SizeBytes == 0 {
-		t.Errorf("record = %+v", r)
-	}
-	if got, err := ddbitem.FromStreamImage(r.Change.NewImage); err != nil || got.Event.ID != "ev-1" {
-		t.Errorf("image after a JSON round trip: %v, %v", got, err)
-	}
+	storetest.Run(t, func(t *testing.T) pipeline.Store { return enginetest.Open(t, "").Events() })
 }
 
 // TestKill9LosesNothingAcknowledged runs a child process that publishes and prints each id
 // once Publish returned, kills it with SIGKILL mid-stream, and checks every printed id is there.
 func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	if path := os.Getenv("HOOKLINE_KILL9_DB"); path != "" {
-		e, err := Open(path, Options{Log: quietLog()})
+		e, err := engine.Open(path, engine.Options{Log: enginetest.QuietLog()})
 		if err != nil {
 			fmt.Println("error:", err)
 			os.Exit(1)
 		}
 		ctx := context.Background()
-		e.CreateQueue(ctx, "q", QueueConfig{})
+		e.CreateQueue(ctx, "q", engine.QueueConfig{})
 		e.Subscribe(ctx, "t", "q")
 		for i := 0; ; i++ {
 			id := fmt.Sprintf("m%d", i)
-			if err := e.Topic("t").Publish(ctx, msg(id)); err != nil {
+			if err := e.Topic("t").Publish(ctx, enginetest.Message(id)); err != nil {
 				fmt.Println("error:", err)
 				os.Exit(1)
 			}
@@ -537,8 +438,8 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 		acked = append(acked, sc.Text())
 	}
 	cmd.Wait()
-	e := openEngine(t, path)
-	rows, err := e.rdb.Query(`SELECT body FROM messages WHERE queue = 'q'`)
+	e := enginetest.Open(t, path)
+	rows, err := e.ReadDB().Query(`SELECT body FROM messages WHERE queue = 'q'`)
 	if err != nil {
 		t.Fatal(err)
 	}

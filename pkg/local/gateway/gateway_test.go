@@ -1,4 +1,4 @@
-package local
+package gateway
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -29,7 +30,7 @@ func (r *recorder) handle(_ context.Context, req events.APIGatewayV2HTTPRequest)
 func newGateway(rec *recorder) *Gateway {
 	return &Gateway{
 		MaxBodyBytes: 64,
-		Log:          quietLog(),
+		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Routes: []Route{
 			{Method: "POST", Pattern: "/webhooks/{source}", Handler: rec.handle},
 			{Method: "GET", Pattern: "/events", Handler: rec.handle},

@@ -1,4 +1,9 @@
-package local
+// Package runner is what Lambda's event source mappings are on AWS, for `hookline local`: it
+// polls the queues and the change stream of pkg/local/engine and drives the real Lambda
+// handlers with the aws-lambda-go event types they get on AWS — SQS batches with
+// ReportBatchItemFailures, stream batches with the INSERT filter, checkpointing before the
+// first failure, bisect on error, retries and the on-failure table. pkg/localrun wires it.
+package runner
 
 import (
 	"context"
@@ -10,12 +15,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"hookline/pkg/local/engine"
 )
 
 // Runner drives the real Lambda handlers from the engine, as the SQS and DynamoDB Streams
 // event source mappings do on AWS: batches in, partial batch failures honoured.
 type Runner struct {
-	Engine *Engine
+	Engine *engine.Engine
 
 	// Queue feeds Subscriber (nil: no subscriber pollers).
 	Queue      string
@@ -64,7 +71,7 @@ func (r *Runner) defaults() (*Runner, error) {
 		return nil, errors.New("runner: Notifier is set but StreamConsumer is empty")
 	}
 	if c.Subscriber != nil {
-		if _, err := c.Engine.queueConfig(c.Queue); err != nil {
+		if _, err := c.Engine.Queue(c.Queue); err != nil {
 			return nil, fmt.Errorf("runner: %w", err)
 		}
 	}
@@ -141,7 +148,7 @@ func (c *Runner) pollQueue(ctx context.Context) {
 	for ctx.Err() == nil {
 		msgs, err := c.Engine.ReceiveWait(ctx, c.Queue, c.BatchSize, wait)
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, ErrClosed) {
+			if ctx.Err() != nil || errors.Is(err, engine.ErrClosed) {
 				return
 			}
 			c.Log.Error("receive failed", "queue", c.Queue, "err", err)
@@ -156,7 +163,7 @@ func (c *Runner) pollQueue(ctx context.Context) {
 }
 
 // SQSEvent builds the event Lambda's SQS event source mapping would deliver for msgs.
-func SQSEvent(queue string, msgs []Message) events.SQSEvent {
+func SQSEvent(queue string, msgs []engine.Message) events.SQSEvent {
 	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(msgs))}
 	arn := "arn:aws:sqs:local:000000000000:" + queue
 	for i, m := range msgs {
@@ -183,7 +190,7 @@ func SQSEvent(queue string, msgs []Message) events.SQSEvent {
 	return ev
 }
 
-func (c *Runner) deliverSQS(ctx context.Context, msgs []Message) {
+func (c *Runner) deliverSQS(ctx context.Context, msgs []engine.Message) {
 	resp, err := safeCall(ctx, c.Subscriber, SQSEvent(c.Queue, msgs))
 	failed := map[string]string{}
 	if err != nil {
@@ -216,7 +223,7 @@ func (c *Runner) deliverSQS(ctx context.Context, msgs []Message) {
 	if len(failed) > 0 {
 		c.Log.Warn("subscriber batch had failures", "queue", c.Queue, "batch", len(msgs), "failed", len(failed), "err", err)
 	}
-	if err := c.Engine.settle(ctx, c.Queue, deletes, failed); err != nil {
+	if err := c.Engine.Settle(ctx, c.Queue, deletes, failed); err != nil {
 		// The messages reappear after their visibility timeout: at-least-once, nothing lost.
 		c.Log.Error("settle batch", "queue", c.Queue, "err", err)
 	}
@@ -235,7 +242,7 @@ func safeCall[In, Out any](ctx context.Context, h func(context.Context, In) (Out
 const streamARN = "arn:aws:dynamodb:local:000000000000:table/events/stream/local"
 
 // DynamoDBEvent builds the event a DynamoDB Streams event source mapping would deliver.
-func DynamoDBEvent(recs []StreamRecord) events.DynamoDBEvent {
+func DynamoDBEvent(recs []engine.StreamRecord) events.DynamoDBEvent {
 	ev := events.DynamoDBEvent{Records: make([]events.DynamoDBEventRecord, len(recs))}
 	for i, r := range recs {
 		seq := strconv.FormatInt(r.Seq, 10)
@@ -261,10 +268,10 @@ func DynamoDBEvent(recs []StreamRecord) events.DynamoDBEvent {
 
 func (c *Runner) pollStream(ctx context.Context) {
 	for ctx.Err() == nil {
-		ch := c.Engine.streamWait() // before reading, so an append in between wakes us
+		ch := c.Engine.StreamWait() // before reading, so an append in between wakes us
 		recs, err := c.Engine.ReadStream(ctx, c.StreamConsumer, c.StreamBatchSize*c.ParallelizationFactor)
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, ErrClosed) {
+			if ctx.Err() != nil || errors.Is(err, engine.ErrClosed) {
 				return
 			}
 			c.Log.Error("read stream failed", "consumer", c.StreamConsumer, "err", err)
@@ -287,8 +294,8 @@ func (c *Runner) pollStream(ctx context.Context) {
 
 // deliverWindow splits recs into consecutive chunks of StreamBatchSize, delivers them
 // concurrently and checkpoints the longest finished prefix as chunks make progress.
-func (c *Runner) deliverWindow(ctx context.Context, recs []StreamRecord) {
-	var chunks [][]StreamRecord
+func (c *Runner) deliverWindow(ctx context.Context, recs []engine.StreamRecord) {
+	var chunks [][]engine.StreamRecord
 	for len(recs) > 0 {
 		n := min(len(recs), c.StreamBatchSize)
 		chunks, recs = append(chunks, recs[:n]), recs[n:]
@@ -343,14 +350,14 @@ func (w *window) progress(chunk int, seq int64) (int64, bool) {
 // just before the first failure, retry from there, halve the batch on handler errors, and
 // after StreamRetries record the failing record and move past it. Only INSERT records reach the handler (the CDK filter).
 // If ctx ends it stops retrying; unfinished records stay after the checkpoint for next time.
-func (c *Runner) deliverStream(ctx context.Context, recs []StreamRecord, done func(seq int64)) {
+func (c *Runner) deliverStream(ctx context.Context, recs []engine.StreamRecord, done func(seq int64)) {
 	bg := context.WithoutCancel(ctx)
 	size, attempts, failSeq := c.StreamBatchSize, 0, int64(-1)
 	for len(recs) > 0 {
-		var batch []StreamRecord
+		var batch []engine.StreamRecord
 		last := -1 // index in recs of the last record this round covers
 		for i, r := range recs {
-			if r.EventName == StreamInsert {
+			if r.EventName == engine.StreamInsert {
 				if len(batch) == size {
 					break
 				}
@@ -415,7 +422,7 @@ func (c *Runner) retryDelay(attempt int) time.Duration {
 }
 
 // firstStreamFailure returns the index in batch of the lowest failed sequence number, or -1.
-func firstStreamFailure(batch []StreamRecord, resp events.DynamoDBEventResponse) (int, string) {
+func firstStreamFailure(batch []engine.StreamRecord, resp events.DynamoDBEventResponse) (int, string) {
 	first := -1
 	for _, f := range resp.BatchItemFailures {
 		idx := -1

@@ -1,4 +1,10 @@
-package local
+// Package gateway is what an API Gateway HTTP API (payload format 2.0) is on AWS, for
+// `hookline local`: it routes HTTP requests to the real Lambda handlers as
+// events.APIGatewayV2HTTPRequest and writes their events.APIGatewayV2HTTPResponse back, so the
+// handlers run unchanged on a laptop. Requests that never reach a handler (no route, wrong
+// method, body too large) get the same problem+json the handlers answer with. pkg/localrun
+// wires it.
+package gateway
 
 import (
 	"context"
@@ -23,11 +29,14 @@ import (
 	"hookline/pkg/pipeline"
 )
 
+// Handler is a Lambda handler behind an HTTP API route.
+type Handler = func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
 // Route maps an API Gateway route key to a Lambda handler.
 type Route struct {
 	Method  string // an HTTP method or "ANY"
 	Pattern string // "/events/{id}"; a last segment "{name+}" takes the rest of the path
-	Handler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+	Handler Handler
 }
 
 // DefaultMaxBodyBytes is the request body limit when Gateway.MaxBodyBytes is 0.
@@ -169,13 +178,23 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string
 	}
 
 	req := buildRequest(r, rt, params, body, requestID, start)
-	resp, err := safeCall(r.Context(), rt.Handler, req)
+	resp, err := invoke(r.Context(), rt.Handler, req)
 	if err != nil {
 		// Lambda would answer 500 "Internal Server Error"; the cause stays in the log.
 		log.Error("handler failed", "route", req.RouteKey, "err", err)
 		return writeProblem(w, pipeline.KindInternal, ""), false
 	}
 	return writeResponse(w, resp, log), true
+}
+
+// invoke calls h as the Lambda runtime would: a panic becomes the invocation's error.
+func invoke(ctx context.Context, h Handler, req events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("handler panicked: %v", p)
+		}
+	}()
+	return h(ctx, req)
 }
 
 // buildRequest is the API Gateway HTTP API payload format 2.0 request for r.

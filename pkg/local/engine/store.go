@@ -1,4 +1,4 @@
-package local
+package engine
 
 import (
 	"context"
@@ -301,8 +301,9 @@ func (e *Engine) ReadStream(ctx context.Context, consumer string, max int) ([]St
 	return out, nil
 }
 
-// streamWait returns a channel closed by the next stream append.
-func (e *Engine) streamWait() <-chan struct{} { return e.stream.wait() }
+// StreamWait returns a channel closed by the next stream append. Take it before reading the
+// stream, so an append in between is not missed.
+func (e *Engine) StreamWait() <-chan struct{} { return e.stream.wait() }
 
 // Checkpoint records that consumer has processed every record up to and including seq.
 // Checkpoints never move backwards.

@@ -1,7 +1,7 @@
-// Package local is hookline's embedded engine and the runner that drives the real Lambda
-// handlers on a laptop (`hookline local`, `make run`): the same handlers and the same
-// aws-lambda-go event types as on AWS, over one durable SQLite file (modernc.org/sqlite, pure
-// Go, WAL mode).
+// Package engine is the embedded engine of `hookline local` (`make run`): what SNS, SQS and
+// DynamoDB (with its stream) are on AWS, in one durable SQLite file (modernc.org/sqlite, pure
+// Go, WAL mode). pkg/local/runner drives the real Lambda handlers from it, and
+// pkg/local/gateway serves them over HTTP as API Gateway does; pkg/localrun wires the three.
 //
 // How it maps to AWS:
 //
@@ -17,10 +17,8 @@
 //   - The stream table ≈ DynamoDB Streams (NEW_IMAGE): PutNew appends the INSERT record in the
 //     same transaction as the item, its NewImage made by ddbitem so the notifier decodes
 //     exactly what Lambda delivers. Consumers keep checkpoints; records are trimmed after 24 h.
-//   - Runner ≈ the event source mappings: SQS batches with ReportBatchItemFailures, stream
-//     batches with the INSERT filter, checkpointing before the first failure, bisect on error,
-//     retries and an on-failure table (RecordStreamFailure / ListStreamFailures).
-//   - Gateway ≈ API Gateway HTTP API with payload format 2.0.
+//   - The stream-failure table ≈ the stream mapping's on-failure destination
+//     (RecordStreamFailure / ListStreamFailures), written by the runner.
 //
 // Writes: every write goes through one goroutine that owns the single write connection and
 // commits whatever requests queued up while the previous commit ran in one transaction (group
@@ -31,7 +29,7 @@
 // Durability: the default DurabilityProcess uses synchronous=NORMAL, which survives kill -9 of
 // the process (the promise behind a 202; TestKill9LosesNothingAcknowledged proves it) but not
 // power loss; DurabilityPowerLoss uses FULL (an fsync per group commit). Measured on the 2-core
-// dev VM with `go test -run x -bench . -benchtime 5000x ./pkg/local/` (quiet machine):
+// dev VM with `go test -run x -bench . -benchtime 5000x ./pkg/local/...` (quiet machine):
 //
 //	                               NORMAL      FULL
 //	Publish, serial                124 µs      328 µs
@@ -41,4 +39,4 @@
 //	                             ~2,100 ev/s   ~1,000 ev/s
 //
 // Only NORMAL meets the ≥ 2,000 events/s local target, hence the default.
-package local
+package engine

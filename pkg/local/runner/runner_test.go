@@ -1,7 +1,8 @@
-package local
+package runner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -13,6 +14,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"hookline/pkg/ddbitem"
+	"hookline/pkg/local/engine"
+	"hookline/pkg/local/engine/enginetest"
 )
 
 // counter counts deliveries by key.
@@ -41,7 +44,7 @@ func (c *counter) get(k string) int {
 func startRunner(t *testing.T, r *Runner) (stop func()) {
 	t.Helper()
 	if r.Log == nil {
-		r.Log = quietLog()
+		r.Log = enginetest.QuietLog()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -64,19 +67,19 @@ func startRunner(t *testing.T, r *Runner) (stop func()) {
 	return stop
 }
 
-func queueSetup(t *testing.T, cfg QueueConfig) *Engine {
-	e := openEngine(t, "")
-	mustCreate(t, e, "dlq", QueueConfig{})
+func queueSetup(t *testing.T, cfg engine.QueueConfig) *engine.Engine {
+	e := enginetest.Open(t, "")
+	enginetest.CreateQueue(t, e, "dlq", engine.QueueConfig{})
 	cfg.DeadLetterQueue = "dlq"
-	mustCreate(t, e, "q", cfg)
-	mustSubscribe(t, e, "events", "q")
+	enginetest.CreateQueue(t, e, "q", cfg)
+	enginetest.Subscribe(t, e, "events", "q")
 	return e
 }
 
 func TestRunnerPartialBatchFailure(t *testing.T) {
 	t.Parallel()
-	ctx := testCtx(t)
-	e := queueSetup(t, QueueConfig{VisibilityTimeout: 100 * time.Millisecond, MaxReceiveCount: 5})
+	ctx := enginetest.Context(t)
+	e := queueSetup(t, engine.QueueConfig{VisibilityTimeout: 100 * time.Millisecond, MaxReceiveCount: 5})
 	var seen counter
 	var shape sync.Once
 	r := &Runner{
@@ -105,12 +108,12 @@ func TestRunnerPartialBatchFailure(t *testing.T) {
 	}
 	startRunner(t, r)
 	for _, id := range []string{"a", "flaky", "b"} {
-		if err := e.Topic("events").Publish(ctx, msg(id)); err != nil {
+		if err := e.Topic("events").Publish(ctx, enginetest.Message(id)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 5*time.Second, "flaky redelivered", func() bool { return seen.get(`{"id":"flaky"}`) == 2 })
-	waitFor(t, 5*time.Second, "queue empty", func() bool {
+	enginetest.WaitFor(t, 5*time.Second, "flaky redelivered", func() bool { return seen.get(`{"id":"flaky"}`) == 2 })
+	enginetest.WaitFor(t, 5*time.Second, "queue empty", func() bool {
 		vis, inflight, _ := e.Depth(ctx, "q")
 		return vis+inflight == 0
 	})
@@ -126,8 +129,8 @@ func TestRunnerPoisonMessageGoesToDLQ(t *testing.T) {
 	for _, mode := range []string{"partial", "error"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			ctx := testCtx(t)
-			e := queueSetup(t, QueueConfig{VisibilityTimeout: 30 * time.Millisecond, MaxReceiveCount: 3})
+			ctx := enginetest.Context(t)
+			e := queueSetup(t, engine.QueueConfig{VisibilityTimeout: 30 * time.Millisecond, MaxReceiveCount: 3})
 			var seen counter
 			r := &Runner{
 				Engine: e, Queue: "q", PollInterval: 5 * time.Millisecond, BatchSize: 1,
@@ -147,12 +150,12 @@ func TestRunnerPoisonMessageGoesToDLQ(t *testing.T) {
 			}
 			startRunner(t, r)
 			for _, id := range []string{"poison", "ok"} {
-				if err := e.Topic("events").Publish(ctx, msg(id)); err != nil {
+				if err := e.Topic("events").Publish(ctx, enginetest.Message(id)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			var dead []DeadLetter
-			waitFor(t, 5*time.Second, "poison in DLQ", func() bool {
+			var dead []engine.DeadLetter
+			enginetest.WaitFor(t, 5*time.Second, "poison in DLQ", func() bool {
 				dead, _ = e.ListDLQ(ctx, "dlq", 10)
 				return len(dead) == 1
 			})
@@ -179,8 +182,8 @@ func TestRunnerPoisonMessageGoesToDLQ(t *testing.T) {
 
 func TestRunnerWakesOnPublishAndPutNew(t *testing.T) {
 	t.Parallel()
-	ctx := testCtx(t)
-	e := queueSetup(t, QueueConfig{})
+	ctx := enginetest.Context(t)
+	e := queueSetup(t, engine.QueueConfig{})
 	got := make(chan time.Time, 10)
 	notified := make(chan time.Time, 10)
 	r := &Runner{
@@ -199,7 +202,7 @@ func TestRunnerWakesOnPublishAndPutNew(t *testing.T) {
 	startRunner(t, r)
 	time.Sleep(20 * time.Millisecond) // let the pollers go idle
 	start := time.Now()
-	if err := e.Topic("events").Publish(ctx, msg("x")); err != nil {
+	if err := e.Topic("events").Publish(ctx, enginetest.Message("x")); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -211,7 +214,7 @@ func TestRunnerWakesOnPublishAndPutNew(t *testing.T) {
 		t.Fatal("subscriber never called")
 	}
 	start = time.Now()
-	if _, err := e.Events().PutNew(ctx, newTestRecord(t, "ev", "s", "t", time.Now().UTC())); err != nil {
+	if _, err := e.Events().PutNew(ctx, enginetest.Record(t, "ev", "s", "t", time.Now().UTC())); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -226,8 +229,8 @@ func TestRunnerWakesOnPublishAndPutNew(t *testing.T) {
 
 func TestRunnerDrainsOnCancel(t *testing.T) {
 	t.Parallel()
-	ctx := testCtx(t)
-	e := queueSetup(t, QueueConfig{VisibilityTimeout: time.Hour})
+	ctx := enginetest.Context(t)
+	e := queueSetup(t, engine.QueueConfig{VisibilityTimeout: time.Hour})
 	entered := make(chan struct{})
 	release := make(chan struct{})
 	r := &Runner{
@@ -242,7 +245,7 @@ func TestRunnerDrainsOnCancel(t *testing.T) {
 		},
 	}
 	stop := startRunner(t, r)
-	if err := e.Topic("events").Publish(ctx, msg("x")); err != nil {
+	if err := e.Topic("events").Publish(ctx, enginetest.Message("x")); err != nil {
 		t.Fatal(err)
 	}
 	<-entered
@@ -265,8 +268,8 @@ func TestRunnerStreamRetriesThenRecords(t *testing.T) {
 	for _, mode := range []string{"partial", "error"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			ctx := testCtx(t)
-			e := openEngine(t, "")
+			ctx := enginetest.Context(t)
+			e := enginetest.Open(t, "")
 			var seen counter
 			r := &Runner{
 				Engine: e, StreamConsumer: "notifier", StreamRetries: 2, RetryDelay: time.Millisecond, StreamBatchSize: 4,
@@ -302,17 +305,17 @@ func TestRunnerStreamRetriesThenRecords(t *testing.T) {
 			now := time.Now().UTC()
 			ids := []string{"a", "b", "bad", "c", "d", "e"}
 			for i, id := range ids {
-				if _, err := e.Events().PutNew(ctx, newTestRecord(t, id, "s", "t", now.Add(time.Duration(i)))); err != nil {
+				if _, err := e.Events().PutNew(ctx, enginetest.Record(t, id, "s", "t", now.Add(time.Duration(i)))); err != nil {
 					t.Fatal(err)
 				}
 			}
 			startRunner(t, r)
-			var fails []StreamFailure
-			waitFor(t, 5*time.Second, "failure recorded", func() bool {
+			var fails []engine.StreamFailure
+			enginetest.WaitFor(t, 5*time.Second, "failure recorded", func() bool {
 				fails, _ = e.ListStreamFailures(ctx, "notifier", 10)
 				return len(fails) == 1
 			})
-			waitFor(t, 5*time.Second, "stream consumed", func() bool {
+			enginetest.WaitFor(t, 5*time.Second, "stream consumed", func() bool {
 				recs, _ := e.ReadStream(ctx, "notifier", 10)
 				return len(recs) == 0
 			})
@@ -350,7 +353,7 @@ func TestRunnerStreamRetriesThenRecords(t *testing.T) {
 
 func TestRunnerConfigErrors(t *testing.T) {
 	t.Parallel()
-	e := openEngine(t, "")
+	e := enginetest.Open(t, "")
 	noop := func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 		return events.SQSEventResponse{}, nil
 	}
@@ -368,10 +371,38 @@ func TestRunnerConfigErrors(t *testing.T) {
 	}
 }
 
+// The events image delivered to the notifier decodes to the stored record.
+func TestDynamoDBEventShape(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	e := enginetest.Open(t, "")
+	if _, err := e.Events().PutNew(ctx, enginetest.Record(t, "ev-1", "github", "push", time.Now().UTC())); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := e.ReadStream(ctx, "c", 10)
+	ev := DynamoDBEvent(recs)
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back events.DynamoDBEvent
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	r := back.Records[0]
+	if r.EventName != "INSERT" || r.EventSource != "aws:dynamodb" || r.Change.StreamViewType != "NEW_IMAGE" ||
+		r.Change.SequenceNumber != fmt.Sprint(recs[0].Seq) || r.EventVersion != "1.1" || r.Change.SizeBytes == 0 {
+		t.Errorf("record = %+v", r)
+	}
+	if got, err := ddbitem.FromStreamImage(r.Change.NewImage); err != nil || got.Event.ID != "ev-1" {
+		t.Errorf("image after a JSON round trip: %v, %v", got, err)
+	}
+}
+
 func TestSQSEventAttributes(t *testing.T) {
 	t.Parallel()
 	sent := time.UnixMilli(1700000000123)
-	ev := SQSEvent("events", []Message{{ID: "id", ReceiptHandle: "1-ab", Body: []byte("b"), ReceiveCount: 2,
+	ev := SQSEvent("events", []engine.Message{{ID: "id", ReceiptHandle: "1-ab", Body: []byte("b"), ReceiveCount: 2,
 		SentAt: sent, FirstReceivedAt: sent.Add(time.Second), Attributes: map[string]string{"type": "push", "source": "github"}}})
 	m := ev.Records[0]
 	want := map[string]string{"ApproximateReceiveCount": "2", "SentTimestamp": "1700000000123", "ApproximateFirstReceiveTimestamp": strconv.FormatInt(sent.Add(time.Second).UnixMilli(), 10)}

@@ -1,0 +1,126 @@
+// Package enginetest opens throwaway engines and makes the messages and records the tests of
+// the engine and of the runner feed them, so both suites set up an engine the same way.
+package enginetest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"hookline/pkg/event"
+	"hookline/pkg/local/engine"
+	"hookline/pkg/pipeline"
+)
+
+// QuietLog discards everything.
+func QuietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// Context is cancelled when the test ends or after 20 s, so a stuck call fails the test
+// instead of hanging it.
+func Context(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// Open opens the engine at path (a fresh file in t's temp dir when path is "") with
+// DurabilityProcess and a quiet log, and closes it when the test ends.
+func Open(t testing.TB, path string) *engine.Engine {
+	t.Helper()
+	return OpenWith(t, path, engine.Options{Durability: engine.DurabilityProcess})
+}
+
+// OpenWith is Open with opts; a nil opts.Log is quiet.
+func OpenWith(t testing.TB, path string, opts engine.Options) *engine.Engine {
+	t.Helper()
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "hookline.db")
+	}
+	if opts.Log == nil {
+		opts.Log = QuietLog()
+	}
+	e, err := engine.Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// Durabilities are the engine's durability settings under the names benchmarks report.
+var Durabilities = []struct {
+	Name       string
+	Durability engine.Durability
+}{{"full", engine.DurabilityPowerLoss}, {"normal", engine.DurabilityProcess}}
+
+// OpenSubscribed opens a fresh engine with durability d whose topic "events" fans out to
+// queue "q".
+func OpenSubscribed(t testing.TB, d engine.Durability) *engine.Engine {
+	t.Helper()
+	e := OpenWith(t, "", engine.Options{Durability: d})
+	CreateQueue(t, e, "q", engine.QueueConfig{})
+	Subscribe(t, e, "events", "q")
+	return e
+}
+
+// CreateQueue creates queue name or fails the test.
+func CreateQueue(t testing.TB, e *engine.Engine, name string, cfg engine.QueueConfig) {
+	t.Helper()
+	if err := e.CreateQueue(context.Background(), name, cfg); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Subscribe subscribes queue to topic or fails the test.
+func Subscribe(t testing.TB, e *engine.Engine, topic, queue string) {
+	t.Helper()
+	if err := e.Subscribe(context.Background(), topic, queue); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Message is a small message whose body names id: {"id":"<id>"}.
+func Message(id string) pipeline.Message {
+	return pipeline.Message{ID: id, Source: "github", Type: "push", Body: []byte(`{"id":"` + id + `"}`)}
+}
+
+// Envelope is a message carrying a realistic 1 KiB envelope, for benchmarks.
+func Envelope(t testing.TB, i int) pipeline.Message {
+	t.Helper()
+	e := &event.Event{ID: fmt.Sprintf("ev-%d-%d", time.Now().UnixNano(), i), Source: "github", Type: "push", Time: time.Now(), ReceivedAt: time.Now()}
+	body := fmt.Appendf(nil, `{"ref":"refs/heads/main","pad":"%0900d"}`, i)
+	if err := e.SetData("application/json", body); err != nil {
+		t.Fatal(err)
+	}
+	return pipeline.Message{ID: e.ID, Source: e.Source, Type: e.Type, Body: e.Marshal()}
+}
+
+// Record is a stored-event record received at received, stored a millisecond later.
+func Record(t testing.TB, id, source, typ string, received time.Time) *event.Record {
+	t.Helper()
+	e := &event.Event{ID: id, Source: source, Type: typ, Time: received, ReceivedAt: received}
+	if err := e.SetData("application/json", []byte(`{"n":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := event.NewRecord(e, received.Add(time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// WaitFor polls cond until it holds, and fails the test once d has passed.
+func WaitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

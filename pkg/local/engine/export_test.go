@@ -1,0 +1,23 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+)
+
+// Hooks into the engine's insides for its external tests (package engine_test), which share
+// their fixtures with the runner's tests through enginetest.
+
+// ReadDB is the read pool, for tests that look at the tables directly.
+func (e *Engine) ReadDB() *sql.DB { return e.rdb }
+
+// WriteThenFail runs stmt in a write request that then fails.
+func (e *Engine) WriteThenFail(ctx context.Context, stmt string) error {
+	return e.write(ctx, func(w *wtx) error {
+		if _, err := w.Exec(stmt); err != nil {
+			return err
+		}
+		return errors.New("deliberate")
+	})
+}
