@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"hookline/internal/testenv"
-	"hookline/pkg/lambdaio"
+	"hookline/pkg/historyapi"
 	"hookline/pkg/local/engine"
 	"hookline/pkg/localrun"
 	"hookline/pkg/localrun/localruntest"
@@ -296,14 +296,14 @@ func startLocal(t *testing.T, sources string) *server {
 	return &server{url: rs.URL, data: rs.DataDir, logs: rs.Logs}
 }
 
-func (s *server) events(t *testing.T) lambdaio.ListView {
+func (s *server) events(t *testing.T) historyapi.ListView {
 	t.Helper()
 	resp, err := http.Get(s.url + "/events?limit=100")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var list lambdaio.ListView
+	var list historyapi.ListView
 	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /events: %d %v", resp.StatusCode, err)
 	}

@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"hookline/pkg/event"
-	"hookline/pkg/lambdaio"
+	"hookline/pkg/historyapi"
 )
 
 const crashSecret = "crash-test-secret"
@@ -215,19 +215,19 @@ func postSigned(c *http.Client, addr, delivery string) (string, bool) {
 	return out.ID, true
 }
 
-func getEvent(t *testing.T, c *http.Client, addr, id string) (lambdaio.EventView, int) {
+func getEvent(t *testing.T, c *http.Client, addr, id string) (historyapi.EventView, int) {
 	t.Helper()
 	resp, err := c.Get("http://" + addr + "/events/" + id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var v lambdaio.EventView
+	var v historyapi.EventView
 	_ = json.NewDecoder(resp.Body).Decode(&v)
 	return v, resp.StatusCode
 }
 
-func listEvents(t *testing.T, c *http.Client, addr, cursor string) lambdaio.ListView {
+func listEvents(t *testing.T, c *http.Client, addr, cursor string) historyapi.ListView {
 	t.Helper()
 	resp, err := c.Get("http://" + addr + "/events?limit=100&cursor=" + cursor)
 	if err != nil {
@@ -235,7 +235,7 @@ func listEvents(t *testing.T, c *http.Client, addr, cursor string) lambdaio.List
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	var v lambdaio.ListView
+	var v historyapi.ListView
 	if resp.StatusCode != 200 || json.Unmarshal(b, &v) != nil {
 		t.Fatalf("GET /events: %d %s", resp.StatusCode, b)
 	}

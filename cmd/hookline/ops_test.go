@@ -19,7 +19,7 @@ import (
 	"hookline/internal/testenv"
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/event"
-	"hookline/pkg/lambdaio"
+	"hookline/pkg/historyapi"
 	"hookline/pkg/localrun"
 	"hookline/pkg/localrun/localruntest"
 	"hookline/pkg/pipeline"
@@ -139,7 +139,7 @@ func TestSendEveryScheme(t *testing.T) {
 			if err != nil {
 				return err.Error()
 			}
-			var v lambdaio.EventView
+			var v historyapi.EventView
 			if err := json.Unmarshal([]byte(out), &v); err != nil {
 				return "list --json: " + err.Error() + ": " + out
 			}
@@ -168,7 +168,7 @@ func TestSendEveryScheme(t *testing.T) {
 	eventually(t, 10*time.Second, func() string {
 		seen := map[string]bool{}
 		for _, l := range strings.Split(strings.TrimSpace(tailOut.String()), "\n") {
-			var v lambdaio.EventView
+			var v historyapi.EventView
 			if json.Unmarshal([]byte(l), &v) == nil && v.Status == "notified" {
 				seen[v.ID] = true
 			}
@@ -330,7 +330,7 @@ func TestEventsDynamoDB(t *testing.T) {
 	aws := []string{"--table", "events", "--region", "us-east-1", "--endpoint", endpoint}
 
 	out, err := cli(t, append([]string{"events", "list", "--source", "github", "--json", "--limit", "1"}, aws...)...)
-	var v lambdaio.EventView
+	var v historyapi.EventView
 	if err != nil || json.Unmarshal([]byte(out), &v) != nil || v.ID != ids[2] || v.Status != "notified" || strings.Count(out, "\n") != 1 {
 		t.Errorf("list --source github --limit 1: %v\n%s", err, out)
 	}

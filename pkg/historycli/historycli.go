@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"hookline/pkg/event"
-	"hookline/pkg/lambdaio"
+	"hookline/pkg/historyapi"
 	"hookline/pkg/pipeline"
 )
 
@@ -54,7 +54,7 @@ func List(ctx context.Context, w io.Writer, h pipeline.History, q pipeline.Query
 	if asJSON {
 		enc := json.NewEncoder(w)
 		return Walk(ctx, h, q, limit, func(r *event.Record) error {
-			return enc.Encode(lambdaio.View(r, false))
+			return enc.Encode(historyapi.View(r, false))
 		})
 	}
 	// The table is buffered until the end so every column is as wide as its widest cell.
@@ -119,7 +119,7 @@ func Get(ctx context.Context, w io.Writer, h pipeline.History, id string, asJSON
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(lambdaio.View(r, true))
+		return enc.Encode(historyapi.View(r, true))
 	}
 	return writeDetail(w, r)
 }
@@ -256,7 +256,7 @@ func Tail(ctx context.Context, w io.Writer, h pipeline.History, o TailOptions) e
 				newest = r.Event.ReceivedAt
 			}
 			if o.JSON {
-				err = enc.Encode(lambdaio.View(r, false))
+				err = enc.Encode(historyapi.View(r, false))
 			} else {
 				c := cells(r)
 				_, err = fmt.Fprintf(w, tailRow, c[0], c[1], c[2], c[3], c[4], c[5], c[6])

@@ -13,8 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"hookline/pkg/event"
+	"hookline/pkg/historyapi"
 	"hookline/pkg/historycli"
-	"hookline/pkg/lambdaio"
 	"hookline/pkg/pipeline"
 )
 
@@ -164,11 +164,11 @@ func TestListJSONLines(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("%d lines, want 3:\n%s", len(lines), out.String())
 	}
-	var v lambdaio.EventView
+	var v historyapi.EventView
 	if err := json.Unmarshal([]byte(lines[0]), &v); err != nil {
 		t.Fatal(err)
 	}
-	want := lambdaio.View(rec(4, "github", "push", true), false)
+	want := historyapi.View(rec(4, "github", "push", true), false)
 	if diff := cmp.Diff(want, v); diff != "" {
 		t.Errorf("first line (-want +got):\n%s", diff)
 	}
@@ -213,7 +213,7 @@ data:
 
 	out.Reset()
 	historycli.Get(context.Background(), &out, h, "0193a1b2-0000-7000-8000-000000000004", true)
-	var v lambdaio.EventView
+	var v historyapi.EventView
 	var data bytes.Buffer
 	if err := json.Unmarshal([]byte(out.String()), &v); err != nil || json.Compact(&data, v.Data) != nil || data.String() != `{"n":4,"ok":true}` {
 		t.Errorf("get --json: %v, data %s", err, v.Data)
@@ -311,7 +311,7 @@ func TestTailFollowsNewEventsAndStatus(t *testing.T) {
 	}
 	var got []string
 	for _, l := range lines {
-		var v lambdaio.EventView
+		var v historyapi.EventView
 		if err := json.Unmarshal([]byte(l), &v); err != nil {
 			t.Fatalf("%v: %s", err, l)
 		}

@@ -21,6 +21,7 @@ import (
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/email"
 	"hookline/pkg/event"
+	"hookline/pkg/historyapi"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/pipeline"
 )
@@ -171,9 +172,9 @@ func TestSubscriberFixture(t *testing.T) {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	written := make([]lambdaio.EventView, 0, len(ids))
+	written := make([]historyapi.EventView, 0, len(ids))
 	for _, id := range ids {
-		written = append(written, lambdaio.View(store.recs[id], true))
+		written = append(written, historyapi.View(store.recs[id], true))
 	}
 	golden(t, "sqs_event.written.golden.json", written)
 	if !strings.Contains(logs.String(), `"duplicate":true`) || !strings.Contains(logs.String(), "malformed message") {
@@ -299,7 +300,7 @@ func TestHistoryHandler(t *testing.T) {
 		return resp
 	}
 	resp := get("/events/"+r.Event.ID, map[string]string{"id": r.Event.ID}, nil)
-	var v lambdaio.EventView
+	var v historyapi.EventView
 	if err := json.Unmarshal([]byte(resp.Body), &v); err != nil || resp.StatusCode != 200 || string(v.Data) != `{"a":1}` || v.Status != "stored" || v.NotifiedAt != nil {
 		t.Errorf("get: %d %s", resp.StatusCode, resp.Body)
 	}

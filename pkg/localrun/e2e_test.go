@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"hookline/pkg/lambdaio"
+	"hookline/pkg/historyapi"
 	"hookline/pkg/local/engine"
 	"hookline/pkg/localrun"
 	"hookline/pkg/localrun/localruntest"
@@ -88,20 +88,20 @@ func (s *server) post(t *testing.T, source string, headers map[string]string, bo
 	return resp.StatusCode, out
 }
 
-func (s *server) getEvent(t *testing.T, id string) (int, lambdaio.EventView) {
+func (s *server) getEvent(t *testing.T, id string) (int, historyapi.EventView) {
 	t.Helper()
 	resp, err := http.Get(s.url + "/events/" + id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var v lambdaio.EventView
+	var v historyapi.EventView
 	_ = json.NewDecoder(resp.Body).Decode(&v)
 	return resp.StatusCode, v
 }
 
 // waitNotified polls the history until the event is notified or the deadline passes.
-func (s *server) waitNotified(t *testing.T, id string) lambdaio.EventView {
+func (s *server) waitNotified(t *testing.T, id string) historyapi.EventView {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -187,7 +187,7 @@ func TestEndToEndRejections(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var list lambdaio.ListView
+	var list historyapi.ListView
 	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || len(list.Events) != 0 {
 		t.Errorf("history after rejections: %v %+v", err, list)
 	}
@@ -266,7 +266,7 @@ func TestEndToEndDuplicateDelivery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var list lambdaio.ListView
+	var list historyapi.ListView
 	_ = json.NewDecoder(resp.Body).Decode(&list)
 	resp.Body.Close()
 	if len(list.Events) != 1 {

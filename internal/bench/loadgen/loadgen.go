@@ -22,7 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"hookline/pkg/lambdaio"
+	"hookline/pkg/historyapi"
 )
 
 // Config is one load run.
@@ -180,7 +180,7 @@ func measureProcessing(ctx context.Context, c *http.Client, cfg Config, ids []st
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	var views map[string]lambdaio.EventView
+	var views map[string]historyapi.EventView
 	for {
 		var err error
 		views, err = history(ctx, c, cfg.URL, want)
@@ -225,14 +225,14 @@ func measureProcessing(ctx context.Context, c *http.Client, cfg Config, ids []st
 }
 
 // one reads a single event; a 404 (not stored yet) is an empty view.
-func one(ctx context.Context, c *http.Client, base, id string) (lambdaio.EventView, error) {
+func one(ctx context.Context, c *http.Client, base, id string) (historyapi.EventView, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/events/"+id, nil)
 	resp, err := c.Do(req)
 	if err != nil {
-		return lambdaio.EventView{}, fmt.Errorf("read event %s: %w", id, err)
+		return historyapi.EventView{}, fmt.Errorf("read event %s: %w", id, err)
 	}
 	defer resp.Body.Close()
-	var v lambdaio.EventView
+	var v historyapi.EventView
 	if resp.StatusCode == http.StatusOK {
 		_ = json.NewDecoder(resp.Body).Decode(&v)
 	}
@@ -240,8 +240,8 @@ func one(ctx context.Context, c *http.Client, base, id string) (lambdaio.EventVi
 }
 
 // history pages through GET /events?type=load and keeps the events of this run.
-func history(ctx context.Context, c *http.Client, base string, want map[string]bool) (map[string]lambdaio.EventView, error) {
-	out := make(map[string]lambdaio.EventView, len(want))
+func history(ctx context.Context, c *http.Client, base string, want map[string]bool) (map[string]historyapi.EventView, error) {
+	out := make(map[string]historyapi.EventView, len(want))
 	cursor := ""
 	for {
 		u := base + "/events?type=load&limit=1000"
@@ -253,7 +253,7 @@ func history(ctx context.Context, c *http.Client, base string, want map[string]b
 		if err != nil {
 			return nil, fmt.Errorf("read history: %w", err)
 		}
-		var page lambdaio.ListView
+		var page historyapi.ListView
 		err = json.NewDecoder(resp.Body).Decode(&page)
 		resp.Body.Close()
 		if err != nil || resp.StatusCode != 200 {

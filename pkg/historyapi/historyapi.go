@@ -1,0 +1,57 @@
+// Package historyapi holds the wire types of the history API — GET /events and
+// GET /events/{id}, served by the history Lambda (pkg/lambdaio) on AWS and in `hookline local`
+// — so that its clients (the CLI's --json output, the load generator, tests) read the same
+// structs without importing the Lambda adapter.
+package historyapi
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"time"
+
+	"hookline/pkg/event"
+)
+
+// EventView is the JSON shape of one event in the history API and the CLI's --json output.
+type EventView struct {
+	ID              string          `json:"id"`
+	Source          string          `json:"source"`
+	Type            string          `json:"type"`
+	Status          string          `json:"status"`
+	Time            time.Time       `json:"time"`
+	ReceivedAt      time.Time       `json:"received_at"`
+	StoredAt        time.Time       `json:"stored_at"`
+	NotifiedAt      *time.Time      `json:"notified_at"`
+	DeliveryID      string          `json:"delivery_id,omitempty"`
+	DataVersion     string          `json:"dataversion,omitempty"`
+	DataContentType string          `json:"datacontenttype,omitempty"`
+	Data            json.RawMessage `json:"data,omitempty"`
+	DataBase64      string          `json:"data_base64,omitempty"`
+}
+
+// ListView is the JSON shape of a page of events.
+type ListView struct {
+	Events     []EventView `json:"events"`
+	NextCursor string      `json:"next_cursor,omitempty"`
+}
+
+// View renders r; withData includes the payload (the list leaves it out to stay small).
+func View(r *event.Record, withData bool) EventView {
+	e := r.Event
+	v := EventView{
+		ID: e.ID, Source: e.Source, Type: e.Type, Status: r.Status(),
+		Time: e.Time.UTC(), ReceivedAt: e.ReceivedAt.UTC(), StoredAt: r.StoredAt.UTC(),
+		DeliveryID: e.DeliveryID, DataVersion: e.DataVersion, DataContentType: e.DataContentType,
+	}
+	if !r.NotifiedAt.IsZero() {
+		t := r.NotifiedAt.UTC()
+		v.NotifiedAt = &t
+	}
+	if withData {
+		v.Data = e.Data
+		if e.DataBase64 != nil {
+			v.DataBase64 = base64.StdEncoding.EncodeToString(e.DataBase64)
+		}
+	}
+	return v
+}
