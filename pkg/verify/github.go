@@ -33,7 +33,8 @@ const (
 	githubSignaturePre = "sha256="
 )
 
-// Verify implements Verifier. The Result has no timestamp: GitHub signs none.
+// Verify implements Verifier. The Result has no timestamp and no id: GitHub signs neither
+// (X-GitHub-Delivery is not covered by the signature).
 func (g *GitHub) Verify(h Header, body []byte, _ time.Time) (Result, error) {
 	v := trimOWS(h.Get(githubHeader))
 	if v == "" {
@@ -47,12 +48,12 @@ func (g *GitHub) Verify(h Header, body []byte, _ time.Time) (Result, error) {
 	if !ok {
 		return Result{}, errGitHubHex
 	}
-	for _, m := range g.macs {
+	for i, m := range g.macs {
 		s := m.get()
 		s.h.Write(body)
 		want := m.finish(s)
 		if hmac.Equal(want[:], got[:]) {
-			return Result{}, nil
+			return Result{Key: i}, nil
 		}
 	}
 	return Result{}, errGitHubNoMatch

@@ -13,7 +13,8 @@ type HMACConfig struct {
 	Encoding        string        // "hex" (default) or "base64" (standard or URL-safe alphabet, padded or not)
 	Prefix          string        // optional literal prefix before the signature, e.g. "sha256="
 	TimestampHeader string        // optional; when set the timestamp (unix seconds) is required and checked against Tolerance
-	Template        string        // optional signed-content template using {timestamp} and {body}; default "{body}" or, with a TimestampHeader, "{timestamp}.{body}"
+	IDHeader        string        // optional; the header whose value the template signs as {id}; required with {id}, and only then
+	Template        string        // optional signed-content template using {id}, {timestamp} and {body}; default "{body}" or, with a TimestampHeader, "{timestamp}.{body}"
 	Tolerance       time.Duration // default DefaultTolerance when TimestampHeader set
 	Secrets         []string
 }
@@ -29,6 +30,7 @@ type HMAC struct {
 	macs      []*keyedMAC
 	header    string // lower-case
 	tsHeader  string // lower-case, "" when unsigned by time
+	idHeader  string // lower-case, "" when the template signs no id
 	prefix    string
 	base64    bool
 	tolerance time.Duration
@@ -36,6 +38,7 @@ type HMAC struct {
 
 	errMissing, errPrefix, errEncoding, errNoMatch *verifyError
 	errNoTS, errBadTS, errStale                    *verifyError
+	errNoID                                        *verifyError
 }
 
 type tmplKind uint8
@@ -44,6 +47,7 @@ const (
 	tmplLiteral tmplKind = iota
 	tmplTimestamp
 	tmplBody
+	tmplID
 )
 
 type tmplPart struct {
@@ -51,11 +55,10 @@ type tmplPart struct {
 	lit  []byte
 }
 
-// parseTemplate splits a template into literals, {timestamp} and {body}. {body} must occur
-// exactly once; any other {…} is an error so a typo cannot silently change what is signed.
-func parseTemplate(t string) ([]tmplPart, bool, error) {
-	var parts []tmplPart
-	bodies, hasTS := 0, false
+// parseTemplate splits a template into literals, {id}, {timestamp} and {body}. {body} must
+// occur exactly once; any other {…} is an error so a typo cannot silently change what is signed.
+func parseTemplate(t string) (parts []tmplPart, hasTS, hasID bool, err error) {
+	bodies := 0
 	for t != "" {
 		i := strings.IndexByte(t, '{')
 		if i < 0 {
@@ -75,15 +78,23 @@ func parseTemplate(t string) ([]tmplPart, bool, error) {
 			parts = append(parts, tmplPart{kind: tmplTimestamp})
 			hasTS = true
 			t = t[len("{timestamp}"):]
+		case strings.HasPrefix(t, "{id}"):
+			parts = append(parts, tmplPart{kind: tmplID})
+			hasID = true
+			t = t[len("{id}"):]
 		default:
-			return nil, false, fmt.Errorf("verify: hmac-sha256: template has an unknown placeholder (only {timestamp} and {body})")
+			return nil, false, false, fmt.Errorf("verify: hmac-sha256: template has an unknown placeholder (only {id}, {timestamp} and {body})")
 		}
 	}
 	if bodies != 1 {
-		return nil, false, fmt.Errorf("verify: hmac-sha256: template must contain {body} exactly once")
+		return nil, false, false, fmt.Errorf("verify: hmac-sha256: template must contain {body} exactly once")
 	}
-	return parts, hasTS, nil
+	return parts, hasTS, hasID, nil
 }
+
+// TemplateSignsID reports whether an hmac-sha256 template signs a delivery id ({id}), so the
+// sources config can tell which header then becomes the event's identity.
+func TemplateSignsID(t string) bool { return strings.Contains(t, "{id}") }
 
 // NewHMAC returns a verifier for cfg.
 func NewHMAC(cfg HMACConfig) (*HMAC, error) {
@@ -93,6 +104,7 @@ func NewHMAC(cfg HMACConfig) (*HMAC, error) {
 	v := &HMAC{
 		header:   strings.ToLower(strings.TrimSpace(cfg.Header)),
 		tsHeader: strings.ToLower(strings.TrimSpace(cfg.TimestampHeader)),
+		idHeader: strings.ToLower(strings.TrimSpace(cfg.IDHeader)),
 		prefix:   cfg.Prefix,
 	}
 	if v.header == "" {
@@ -100,6 +112,9 @@ func NewHMAC(cfg HMACConfig) (*HMAC, error) {
 	}
 	if v.tsHeader == v.header {
 		return nil, fmt.Errorf("verify: hmac-sha256: timestamp header is the signature header")
+	}
+	if v.idHeader != "" && (v.idHeader == v.header || v.idHeader == v.tsHeader) {
+		return nil, fmt.Errorf("verify: hmac-sha256: id header is the signature or timestamp header")
 	}
 	switch strings.ToLower(cfg.Encoding) {
 	case "", "hex":
@@ -118,7 +133,7 @@ func NewHMAC(cfg HMACConfig) (*HMAC, error) {
 			tmpl = "{timestamp}.{body}"
 		}
 	}
-	parts, hasTS, err := parseTemplate(tmpl)
+	parts, hasTS, hasID, err := parseTemplate(tmpl)
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +142,10 @@ func NewHMAC(cfg HMACConfig) (*HMAC, error) {
 		return nil, fmt.Errorf("verify: hmac-sha256: template uses {timestamp} but no timestamp header is set")
 	case !hasTS && v.tsHeader != "":
 		return nil, fmt.Errorf("verify: hmac-sha256: timestamp header is set but the template does not sign {timestamp}")
+	case hasID && v.idHeader == "":
+		return nil, fmt.Errorf("verify: hmac-sha256: template uses {id} but no id header is set")
+	case !hasID && v.idHeader != "":
+		return nil, fmt.Errorf("verify: hmac-sha256: id header is set but the template does not sign {id}")
 	}
 	v.parts = parts
 	if v.tsHeader != "" {
@@ -145,10 +164,12 @@ func NewHMAC(cfg HMACConfig) (*HMAC, error) {
 	v.errNoTS = newErr(ErrMissingTimestamp, v.tsHeader+" header absent")
 	v.errBadTS = newErr(ErrMalformedSignature, v.tsHeader+" is not unix seconds")
 	v.errStale = newErr(ErrStaleTimestamp, v.tsHeader+" outside tolerance")
+	v.errNoID = newErr(ErrMalformedSignature, v.idHeader+" header absent (the signature covers it)")
 	return v, nil
 }
 
-// Verify implements Verifier; Result.Timestamp is the signed timestamp when one is configured.
+// Verify implements Verifier; Result.Timestamp is the signed timestamp when one is configured,
+// Result.ID the signed {id} when the template has one.
 func (v *HMAC) Verify(h Header, body []byte, now time.Time) (Result, error) {
 	sig := trimOWS(h.Get(v.header))
 	if sig == "" {
@@ -186,7 +207,12 @@ func (v *HMAC) Verify(h Header, body []byte, now time.Time) (Result, error) {
 		}
 		res.Timestamp = time.Unix(ts, 0).UTC()
 	}
-	for _, m := range v.macs {
+	if v.idHeader != "" {
+		if res.ID = trimOWS(h.Get(v.idHeader)); res.ID == "" {
+			return Result{}, v.errNoID
+		}
+	}
+	for i, m := range v.macs {
 		s := m.get()
 		for _, p := range v.parts {
 			switch p.kind {
@@ -196,12 +222,16 @@ func (v *HMAC) Verify(h Header, body []byte, now time.Time) (Result, error) {
 				// The timestamp is signed as sent (digits only, checked above).
 				s.buf = append(s.buf[:0], tsRaw...)
 				s.h.Write(s.buf)
+			case tmplID:
+				s.buf = append(s.buf[:0], res.ID...)
+				s.h.Write(s.buf)
 			case tmplBody:
 				s.h.Write(body)
 			}
 		}
 		want := m.finish(s)
 		if hmac.Equal(want[:], got[:]) {
+			res.Key = i
 			return res, nil
 		}
 	}

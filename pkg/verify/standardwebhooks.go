@@ -3,6 +3,7 @@ package verify
 import (
 	"crypto/hmac"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -32,20 +33,30 @@ func NewStandardWebhooks(secrets []string, tolerance time.Duration) (*StandardWe
 	}
 	keys := make([][]byte, len(secrets))
 	for i, s := range secrets {
-		enc := strings.TrimPrefix(s, swSecretPrefix)
-		key, err := base64.StdEncoding.DecodeString(enc)
+		key, err := StandardWebhooksKey(s)
 		if err != nil {
-			key, err = base64.RawStdEncoding.DecodeString(enc)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("verify: standard-webhooks: secret %d of %d is not whsec_<base64>", i+1, len(secrets))
-		}
-		if len(key) == 0 {
-			return nil, fmt.Errorf("verify: standard-webhooks: secret %d of %d decodes to an empty key", i+1, len(secrets))
+			return nil, fmt.Errorf("verify: standard-webhooks: secret %d of %d: %w", i+1, len(secrets), err)
 		}
 		keys[i] = key
 	}
 	return &StandardWebhooks{macs: keyedMACs(keys), tolerance: tol}, nil
+}
+
+// StandardWebhooksKey decodes a "whsec_<base64>" secret (or the base64 part alone) to the HMAC
+// key. The error never shows the secret.
+func StandardWebhooksKey(secret string) ([]byte, error) {
+	enc := strings.TrimPrefix(secret, swSecretPrefix)
+	key, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil {
+		key, err = base64.RawStdEncoding.DecodeString(enc)
+	}
+	switch {
+	case err != nil:
+		return nil, errors.New("not whsec_<base64>")
+	case len(key) == 0:
+		return nil, errors.New("decodes to an empty key")
+	}
+	return key, nil
 }
 
 var (
@@ -59,10 +70,12 @@ var (
 	errSWNoMatch     = newErr(ErrNoMatch, "webhook-signature: no v1 signature matches a secret")
 )
 
-// Verify implements Verifier; Result.Timestamp is the signed webhook-timestamp.
+// Verify implements Verifier; Result.Timestamp is the signed webhook-timestamp and Result.ID
+// the signed webhook-id (or svix-id).
 //
 // The webhook-* headers are used when webhook-signature is present, else the svix-* ones;
-// the two sets are never mixed.
+// the two sets are never mixed, so a webhook-id sent beside verified svix-* headers is never
+// the id that was verified.
 func (sw *StandardWebhooks) Verify(h Header, body []byte, now time.Time) (Result, error) {
 	idName, tsName := "webhook-id", "webhook-timestamp"
 	sigs := trimOWS(h.Get("webhook-signature"))
@@ -106,7 +119,7 @@ func (sw *StandardWebhooks) Verify(h Header, body []byte, now time.Time) (Result
 	case !fresh(ts, now, sw.tolerance):
 		return Result{}, errSWStale
 	}
-	for _, m := range sw.macs {
+	for i, m := range sw.macs {
 		s := m.get()
 		// The libraries sign the re-formatted integer, so "0123" signs as "123".
 		s.buf = append(s.buf[:0], id...)
@@ -122,7 +135,7 @@ func (sw *StandardWebhooks) Verify(h Header, body []byte, now time.Time) (Result
 				continue
 			}
 			if got, ok := decodeB64x32(sig); ok && hmac.Equal(want[:], got[:]) {
-				return Result{Timestamp: time.Unix(ts, 0).UTC()}, nil
+				return Result{Timestamp: time.Unix(ts, 0).UTC(), Key: i, ID: id}, nil
 			}
 		}
 	}

@@ -38,7 +38,8 @@ var (
 	errStripeNoMatch     = newErr(ErrNoMatch, "stripe-signature: no v1 signature matches a secret")
 )
 
-// Verify implements Verify; Result.Timestamp is the signed t=.
+// Verify implements Verifier; Result.Timestamp is the signed t=. Result.ID stays empty: Stripe's
+// id is the body's "id", which the signature covers with the rest of the body (pkg/source reads it).
 func (st *Stripe) Verify(h Header, body []byte, now time.Time) (Result, error) {
 	v := h.Get("stripe-signature")
 	if trimOWS(v) == "" {
@@ -78,7 +79,7 @@ func (st *Stripe) Verify(h Header, body []byte, now time.Time) (Result, error) {
 	case !fresh(ts, now, st.tolerance):
 		return Result{}, errStripeStale
 	}
-	for _, m := range st.macs {
+	for i, m := range st.macs {
 		s := m.get()
 		s.buf = append(appendUnix(s.buf[:0], ts), '.')
 		s.h.Write(s.buf)
@@ -92,7 +93,7 @@ func (st *Stripe) Verify(h Header, body []byte, now time.Time) (Result, error) {
 				continue
 			}
 			if got, ok := decodeHex32(val); ok && hmac.Equal(want[:], got[:]) {
-				return Result{Timestamp: time.Unix(ts, 0).UTC()}, nil
+				return Result{Timestamp: time.Unix(ts, 0).UTC(), Key: i}, nil
 			}
 		}
 	}

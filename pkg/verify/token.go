@@ -42,7 +42,7 @@ var (
 	errTokenNoMatch = newErr(ErrNoMatch, "authorization: bearer token matches no secret")
 )
 
-// Verify implements Verifier. The Result has no timestamp.
+// Verify implements Verifier. The Result has no timestamp and no id: a token signs nothing.
 func (t *Token) Verify(h Header, _ []byte, _ time.Time) (Result, error) {
 	v := trimOWS(h.Get("authorization"))
 	if v == "" {
@@ -63,12 +63,16 @@ func (t *Token) Verify(h Header, _ []byte, _ time.Time) (Result, error) {
 		s.buf = make([]byte, 0, 64) // don't pin a huge token in the pool
 	}
 	t.pool.Put(s)
-	match := 0
+	// Every digest is compared, and the index picked without a branch, so timing says nothing
+	// about which secret (if any) matched.
+	match, key := 0, 0
 	for i := range t.digests {
-		match |= subtle.ConstantTimeCompare(t.digests[i][:], got[:])
+		eq := subtle.ConstantTimeCompare(t.digests[i][:], got[:])
+		key = subtle.ConstantTimeSelect(eq&^match, i, key)
+		match |= eq
 	}
 	if match != 1 {
 		return Result{}, errTokenNoMatch
 	}
-	return Result{}, nil
+	return Result{Key: key}, nil
 }

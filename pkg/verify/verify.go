@@ -20,9 +20,17 @@ type Verifier interface {
 	Verify(h Header, body []byte, now time.Time) (Result, error)
 }
 
-// Result is what a successful verification learned.
+// Result is what a successful verification learned: the evidence stored with the event, and
+// the sender's id of the delivery when the signature covers one.
 type Result struct {
 	Timestamp time.Time // the signed timestamp, zero when the scheme signs none
+	// Key is the 0-based index, in config order, of the secret that matched. Rotation tracking
+	// counts it: once no event matches an old secret any more, that secret can go.
+	Key int
+	// ID is the delivery id the signature covers: webhook-id or svix-id of the header set that
+	// verified, or the {id} of an hmac-sha256 template. "" when the scheme signs no id; an id
+	// header that no signature covers is never reported here.
+	ID string
 }
 
 // Sentinel errors; every error returned by Verify wraps exactly one of these (errors.Is works),
