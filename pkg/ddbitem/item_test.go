@@ -1,6 +1,7 @@
 package ddbitem_test
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"flag"
 	"os"
@@ -59,16 +60,24 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	evidence := fixtureRecord(t)
+	evidence.Event.Verification = event.Verification{Scheme: "stripe", Key: 1, SkewMS: -412, HasSkew: true,
+		BodySHA256: sha256.Sum256(evidence.Event.Body()), SignedID: true}
+	noSkew := fixtureRecord(t)
+	noSkew.Event.Verification = event.Verification{Scheme: "github", BodySHA256: sha256.Sum256(noSkew.Event.Body()), SignedID: true}
+
 	tests := map[string]struct {
 		r   *event.Record
 		ttl time.Time
 	}{
-		"json":            {fixtureRecord(t), fixtureTTL()},
-		"text, no ttl":    {text, time.Time{}},
-		"binary":          {binary, fixtureTTL()},
-		"notified":        {notified, fixtureTTL()},
-		"empty body":      {empty, fixtureTTL()},
-		"non-UTC records": {inZone(fixtureRecord(t)), fixtureTTL()},
+		"json":                     {fixtureRecord(t), fixtureTTL()},
+		"with evidence":            {evidence, fixtureTTL()},
+		"evidence, no signed time": {noSkew, fixtureTTL()},
+		"text, no ttl":             {text, time.Time{}},
+		"binary":                   {binary, fixtureTTL()},
+		"notified":                 {notified, fixtureTTL()},
+		"empty body":               {empty, fixtureTTL()},
+		"non-UTC records":          {inZone(fixtureRecord(t)), fixtureTTL()},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -2,10 +2,13 @@ package event
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -42,6 +45,8 @@ type Event struct {
 	ReceivedAt  time.Time // when hookline received the request (extension "receivedat")
 	DeliveryID  string    // the sender's delivery id, if it gave one (extension "deliveryid")
 	DataVersion string    // the payload version the sender declared (extension "dataversion")
+	// Verification is how the sender was verified (extensions "verify…", see Verification).
+	Verification Verification
 }
 
 // SetData stores body in the envelope according to its media type: JSON stays JSON (the exact
@@ -57,11 +62,16 @@ func (e *Event) SetData(contentType string, body []byte) error {
 		e.DataContentType = ""
 		return nil
 	case isJSONMedia(mt):
+		// encoding/json accepts invalid UTF-8 inside strings; RFC 8259 does not, and neither
+		// would the consumers that decode the envelope.
+		if !utf8.Valid(body) {
+			return fmt.Errorf("%w: it is not valid UTF-8 although Content-Type is %s", ErrInvalidJSON, mt)
+		}
 		if !json.Valid(body) {
 			return fmt.Errorf("%w although Content-Type is %s", ErrInvalidJSON, mt)
 		}
 		e.Data = trimJSONSpace(body)
-	case mt == "" && json.Valid(body):
+	case mt == "" && utf8.Valid(body) && json.Valid(body):
 		e.Data = trimJSONSpace(body)
 		contentType = "application/json"
 	case isTextMedia(mt) && utf8.Valid(body):
@@ -124,7 +134,8 @@ func (e *Event) Marshal() []byte {
 // allocates once; escapes only make append grow the buffer.
 func (e *Event) sizeHint() int {
 	const fixed = len(`{"specversion":"1.0","id":"","source":"","type":"","time":"","receivedat":"","deliveryid":"","dataversion":"","datacontenttype":"","data_base64":""}`)
-	n := fixed + 2*len(time.RFC3339Nano) + len(e.ID) + len(e.Source) + len(e.Type) + len(e.DeliveryID) + len(e.DataVersion) + len(e.DataContentType)
+	const verification = len(`,"verifyscheme":"","verifykey":,"verifyskewms":,"verifybodysha256":"","verifysignedid":false`) + 2*20 + 2*sha256.Size
+	n := fixed + verification + 2*len(time.RFC3339Nano) + len(e.ID) + len(e.Source) + len(e.Type) + len(e.DeliveryID) + len(e.DataVersion) + len(e.DataContentType) + len(e.Verification.Scheme)
 	return n + len(e.Data) + base64.StdEncoding.EncodedLen(len(e.DataBase64))
 }
 
@@ -149,6 +160,20 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 	if e.DataVersion != "" {
 		dst = append(dst, `,"dataversion":`...)
 		dst = appendString(dst, e.DataVersion)
+	}
+	if v := &e.Verification; v.Present() {
+		dst = append(dst, `,"verifyscheme":`...)
+		dst = appendString(dst, v.Scheme)
+		dst = append(dst, `,"verifykey":`...)
+		dst = strconv.AppendInt(dst, int64(v.Key), 10)
+		if v.HasSkew {
+			dst = append(dst, `,"verifyskewms":`...)
+			dst = strconv.AppendInt(dst, v.SkewMS, 10)
+		}
+		dst = append(dst, `,"verifybodysha256":"`...)
+		dst = hex.AppendEncode(dst, v.BodySHA256[:])
+		dst = append(dst, `","verifysignedid":`...)
+		dst = strconv.AppendBool(dst, v.SignedID)
 	}
 	if e.DataContentType != "" {
 		dst = append(dst, `,"datacontenttype":`...)
@@ -176,6 +201,11 @@ type wire struct {
 	ReceivedAt      string          `json:"receivedat"`
 	DeliveryID      string          `json:"deliveryid"`
 	DataVersion     string          `json:"dataversion"`
+	VerifyScheme    string          `json:"verifyscheme"`
+	VerifyKey       *int            `json:"verifykey"`
+	VerifySkewMS    *int64          `json:"verifyskewms"`
+	VerifyBody      string          `json:"verifybodysha256"`
+	VerifySignedID  bool            `json:"verifysignedid"`
 	DataContentType string          `json:"datacontenttype"`
 	Data            json.RawMessage `json:"data"`
 	DataBase64      *string         `json:"data_base64"`
@@ -206,6 +236,9 @@ func Decode(b []byte) (*Event, error) {
 	if e.ReceivedAt, err = parseTime("receivedat", w.ReceivedAt); err != nil {
 		return nil, err
 	}
+	if e.Verification, err = w.verification(); err != nil {
+		return nil, err
+	}
 	if len(w.Data) > 0 && !bytes.Equal(w.Data, []byte("null")) {
 		e.Data = w.Data
 	}
@@ -221,6 +254,31 @@ func Decode(b []byte) (*Event, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// verification reads the verify… extensions; all absent is an event without evidence.
+func (w *wire) verification() (Verification, error) {
+	if w.VerifyScheme == "" {
+		if w.VerifyKey != nil || w.VerifySkewMS != nil || w.VerifyBody != "" {
+			return Verification{}, fmt.Errorf("%w: verify extensions without %s", ErrInvalid, ExtVerifyScheme)
+		}
+		return Verification{}, nil
+	}
+	v := Verification{Scheme: w.VerifyScheme, SignedID: w.VerifySignedID}
+	if w.VerifyKey == nil || *w.VerifyKey < 0 {
+		return Verification{}, fmt.Errorf("%w: %s is missing or negative", ErrInvalid, ExtVerifyKey)
+	}
+	v.Key = *w.VerifyKey
+	if w.VerifySkewMS != nil {
+		v.SkewMS, v.HasSkew = *w.VerifySkewMS, true
+	}
+	if len(w.VerifyBody) != hex.EncodedLen(sha256.Size) {
+		return Verification{}, fmt.Errorf("%w: %s is not 64 hex digits", ErrInvalid, ExtVerifyBodySHA256)
+	}
+	if _, err := hex.Decode(v.BodySHA256[:], []byte(w.VerifyBody)); err != nil {
+		return Verification{}, fmt.Errorf("%w: %s is not 64 hex digits", ErrInvalid, ExtVerifyBodySHA256)
+	}
+	return v, nil
 }
 
 func parseTime(field, s string) (time.Time, error) {

@@ -2,6 +2,7 @@ package event
 
 import (
 	"crypto/sha1" //nolint:gosec // SHA-1 is what RFC 9562 name-based (v5) UUIDs are defined with; not used for security.
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -12,17 +13,24 @@ import (
 // namespace scopes hookline's name-based ids so they cannot collide with other v5 UUIDs.
 var namespace = uuid.MustParse("6f1d3c2a-8b4e-5c7d-9e0f-a1b2c3d4e5f6")
 
-// DeliveryID derives the event id of a delivery the sender named (webhook-id,
-// X-GitHub-Delivery, Stripe's event id, an Idempotency-Key): a retry of the same delivery to the
-// same source gets the same id. The id is an RFC 9562 version 5 UUID.
+// DeliveryID derives the event id of a delivery the sender named in signed material (webhook-id,
+// svix-id, Stripe's body id, an hmac-sha256 {id}) or, where trusted, an Idempotency-Key: a
+// retry of the same delivery to the same source gets the same id. The id is an RFC 9562
+// version 5 UUID.
 func DeliveryID(source, deliveryID string) string {
 	return nameID(source, "delivery", []byte(deliveryID))
 }
 
-// BodyID derives the event id from the body bytes, for senders that name no delivery but resend
-// identical bytes when they retry.
+// BodyID derives the event id from the body bytes, for senders whose signature covers no
+// delivery id but who resend identical bytes when they retry (a GitHub redelivery).
 func BodyID(source string, body []byte) string {
-	return nameID(source, "body", body)
+	return BodyHashID(source, sha256.Sum256(body))
+}
+
+// BodyHashID is BodyID from the body's SHA-256, which ingest computes once for both the id and
+// the verification evidence.
+func BodyHashID(source string, bodySHA256 [sha256.Size]byte) string {
+	return nameID(source, "body", bodySHA256[:])
 }
 
 // NewID returns a fresh, time-ordered id (a version 7 UUID) for requests that must never be

@@ -5,6 +5,7 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -91,6 +92,11 @@ func newRecord(t *testing.T, source, typ string, receivedAt time.Time) *event.Re
 	b := bodies[n%len(bodies)]
 	if err := e.SetData(b.ct, []byte(b.body)); err != nil {
 		t.Fatal(err)
+	}
+	// Every store keeps the verification evidence with the event (rotation tracking counts it).
+	e.Verification = event.Verification{Scheme: "standard-webhooks", Key: n % 3, BodySHA256: sha256.Sum256([]byte(b.body)), SignedID: n%4 != 0}
+	if n%2 == 0 {
+		e.Verification.SkewMS, e.Verification.HasSkew = -int64(n%1000), true
 	}
 	r, err := event.NewRecord(e, receivedAt.Add(150*time.Millisecond))
 	if err != nil {
