@@ -40,7 +40,7 @@ const (
 	notifyTopicARN = "arn:aws:sns:us-east-1:000000000000:hookline-notifications"
 	secretARN      = "arn:aws:secretsmanager:us-east-1:000000000000:secret:hookline-sources-AbCdEf"
 	table          = "hookline-events"
-	sourceToken    = "coldstart-token"
+	sourceToken    = "coldstart-token-0123"
 	// The sources secret: one bearer-token source, so the ingest event can be really accepted.
 	sourcesSecret = `{"sources":{"coldstart":{"scheme":"token","secrets":["` + sourceToken + `"]}}}`
 )

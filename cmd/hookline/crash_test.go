@@ -24,7 +24,7 @@ import (
 	"hookline/pkg/historyapi"
 )
 
-const crashSecret = "crash-test-secret"
+const crashSecret = "crash-test-secret-0123"
 
 // TestKill9LosesNothingAcknowledged builds the real binary and, HOOKLINE_CRASH_KILLS times
 // (default 3), starts it on the same data dir, posts deliveries concurrently and kills it with
@@ -100,7 +100,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	p2 := startBinary(t, bin, addr, data, sources)
 	deadline := time.Now().Add(60 * time.Second)
 	for delivery, id := range acked {
-		if want := event.DeliveryID("gh", delivery); id != want {
+		if want := event.BodyID("gh", []byte(crashBody(delivery))); id != want {
 			t.Fatalf("delivery %s got id %s, want %s", delivery, id, want)
 		}
 		for {
@@ -131,7 +131,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	}
 	sent := map[string]bool{}
 	for i := range total {
-		sent[event.DeliveryID("gh", fmt.Sprintf("d-%04d", i))] = true
+		sent[event.BodyID("gh", []byte(crashBody(fmt.Sprintf("d-%04d", i))))] = true
 	}
 	for id, n := range seen {
 		if n != 1 || !sent[id] {
@@ -194,8 +194,14 @@ func startBinary(t *testing.T, bin, addr, data, sources string) *exec.Cmd {
 	}
 }
 
+// crashBody is the body of one delivery: GitHub signs no delivery id, so each delivery's
+// identity is its (distinct) signed body.
+func crashBody(delivery string) string {
+	return `{"delivery":"` + delivery + `","zen":"Anything added dilutes everything else."}`
+}
+
 func postSigned(c *http.Client, addr, delivery string) (string, bool) {
-	body := `{"delivery":"` + delivery + `","zen":"Anything added dilutes everything else."}`
+	body := crashBody(delivery)
 	mac := hmac.New(sha256.New, []byte(crashSecret))
 	mac.Write([]byte(body))
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/webhooks/gh", strings.NewReader(body))

@@ -27,12 +27,12 @@ import (
 
 // Secrets of the sources the tests run `hookline local` with, one per scheme.
 const (
-	ghSecret    = "gh-secret"
+	ghSecret    = "gh-secret-0123456789"
 	whsec       = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-	stripeKey   = "whsec_stripe_test"
-	hmacSecret  = "hmac-secret"
-	intdashKey  = "intdash-secret"
-	tokenSecret = "dev-token"
+	stripeKey   = "whsec_stripe_test_0123"
+	hmacSecret  = "hmac-secret-0123456"
+	intdashKey  = "intdash-secret-012345"
+	tokenSecret = "dev-token-0123456789"
 )
 
 const sourcesJSON = `{"sources": {

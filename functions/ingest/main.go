@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,6 +17,7 @@ import (
 	"hookline/pkg/envconf"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/lambdarun"
+	"hookline/pkg/metrics"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/snsbus"
 	"hookline/pkg/source"
@@ -61,6 +63,8 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 			Publisher: &snsbus.Publisher{Client: sns.NewFromConfig(cfg), TopicARN: topic},
 		},
 		Log: log,
+		// EMF lines on stdout become CloudWatch metrics (rotation tracking: which secret matched).
+		Metrics: &metrics.EMF{W: os.Stdout},
 	}
 	return h.Handle, nil
 }

@@ -33,7 +33,7 @@ const (
 	dlq    = "events-dlq"
 	stream = "notifier"
 	src    = "fault"
-	token  = "fault-token"
+	token  = "fault-token-0123456"
 )
 
 // TestFaultsLoseNothingAcknowledged drives a few hundred deliveries through the real ingest

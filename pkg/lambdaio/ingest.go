@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 	"unsafe"
 
@@ -18,6 +19,15 @@ import (
 type IngestHandler struct {
 	Service *pipeline.Ingest
 	Log     *slog.Logger
+	Metrics IngestMetrics // nil records nothing (hookline local counts from its store)
+}
+
+// IngestMetrics receives what ingest observed, for the metrics an operator watches. On AWS it
+// is pkg/metrics' EMF writer (CloudWatch metrics from the function's log).
+type IngestMetrics interface {
+	// KeyMatched counts one accepted request whose signature matched secret index key of
+	// source: rotation tracking, so an operator sees when an old secret is no longer used.
+	KeyMatched(source string, key int)
 }
 
 // Handle is the Lambda handler.
@@ -40,6 +50,9 @@ func (h *IngestHandler) Handle(ctx context.Context, req events.APIGatewayV2HTTPR
 			Headers:    map[string]string{"Content-Type": "application/json", "Location": "/events/" + acc.ID},
 			Body:       `{"id":"` + acc.ID + `","status":"accepted"}`,
 		}
+		if h.Metrics != nil {
+			h.Metrics.KeyMatched(src, acc.Verification.Key)
+		}
 	}
 	h.logRequest(ctx, src, acc, resp.StatusCode, start, err)
 	return resp, nil // every failure is an HTTP response; a handler error would be API Gateway's 500
@@ -48,6 +61,10 @@ func (h *IngestHandler) Handle(ctx context.Context, req events.APIGatewayV2HTTPR
 func (h *IngestHandler) accept(ctx context.Context, src string, req events.APIGatewayV2HTTPRequest) (pipeline.Accepted, error) {
 	var body []byte
 	if req.IsBase64Encoded {
+		// Refuse an over-size body before decoding it, let alone computing an HMAC over it.
+		if n := base64.StdEncoding.DecodedLen(len(req.Body)) - 2; n > pipeline.MaxBodyBytes {
+			return pipeline.Accepted{}, pipeline.BodyTooLarge(n)
+		}
 		var err error
 		if body, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
 			return pipeline.Accepted{}, pipeline.Errorf(pipeline.KindInvalid, "the body is marked base64 but does not decode")
@@ -57,7 +74,10 @@ func (h *IngestHandler) accept(ctx context.Context, src string, req events.APIGa
 		// it can share the request string's bytes instead of copying a body per request.
 		body = unsafe.Slice(unsafe.StringData(req.Body), len(req.Body))
 	}
-	return h.Service.Accept(ctx, pipeline.IngestRequest{Source: src, Header: lowerHeaders(req.Headers), Body: body})
+	// API Gateway's sourceIp is the TCP peer it saw (X-Forwarded-For is not consulted); the local
+	// gateway fills it the same way. An unparsable value is the zero Addr, which an allowlist refuses.
+	ip, _ := netip.ParseAddr(req.RequestContext.HTTP.SourceIP)
+	return h.Service.Accept(ctx, pipeline.IngestRequest{Source: src, Header: lowerHeaders(req.Headers), Body: body, SourceIP: ip})
 }
 
 // logRequest writes the one line per request: never a header value, secret or signature.

@@ -24,7 +24,7 @@ import (
 	"hookline/pkg/source"
 )
 
-const ghSecret = "it's-a-secret"
+const ghSecret = "it's-a-secret-0123"
 
 var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
@@ -48,8 +48,8 @@ func (r *recorder) Publish(_ context.Context, m pipeline.Message) error {
 func sources(t testing.TB) *source.Set {
 	t.Helper()
 	set, err := source.Parse([]byte(`{"sources": {
-		"github":  {"scheme": "github", "secrets": ["old-secret", "it's-a-secret"]},
-		"postman": {"scheme": "token",  "secrets": ["dev-token"]}
+		"github":  {"scheme": "github", "secrets": ["old-secret-0123456", "it's-a-secret-0123"]},
+		"postman": {"scheme": "token",  "secrets": ["dev-token-0123456"]}
 	}}`))
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +95,8 @@ func TestIngestAccepts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantID := event.DeliveryID("github", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
+	// GitHub signs no delivery id: the identity is the signed body.
+	wantID := event.BodyID("github", []byte(body))
 	if resp.StatusCode != http.StatusAccepted || resp.Body != `{"id":"`+wantID+`","status":"accepted"}` {
 		t.Fatalf("got %d %s", resp.StatusCode, resp.Body)
 	}
@@ -116,6 +117,10 @@ func TestIngestAccepts(t *testing.T) {
 	if string(e.Data) != body || e.DeliveryID != "72d3162e-cc78-11e3-81ab-4c9367dc0958" || !e.ReceivedAt.Equal(now) {
 		t.Errorf("event = %+v", e)
 	}
+	wantV := event.Verification{Scheme: "github", Key: 1, BodySHA256: sha256.Sum256([]byte(body)), SignedID: true}
+	if e.Verification != wantV {
+		t.Errorf("verification = %+v, want %+v", e.Verification, wantV)
+	}
 	// One JSON log line with the id, and never the signature or secret.
 	var line map[string]any
 	if err := json.Unmarshal([]byte(logs.String()), &line); err != nil {
@@ -133,11 +138,10 @@ func TestIngestRetrySameID(t *testing.T) {
 	t.Parallel()
 	pub := &recorder{}
 	h := newHandler(t, pub, io.Discard)
-	body := `{"a":1}`
-	r1, _ := h.Handle(context.Background(), githubRequest(body, "d-1"))
-	r2, _ := h.Handle(context.Background(), githubRequest(body, "d-1"))
-	r3, _ := h.Handle(context.Background(), githubRequest(body, "d-2"))
-	if r1.Body != r2.Body {
+	r1, _ := h.Handle(context.Background(), githubRequest(`{"a":1}`, "d-1"))
+	r2, _ := h.Handle(context.Background(), githubRequest(`{"a":1}`, "d-1"))
+	r3, _ := h.Handle(context.Background(), githubRequest(`{"a":2}`, "d-2"))
+	if r1.StatusCode != 202 || r1.Body != r2.Body {
 		t.Errorf("retried delivery got a new id: %s vs %s", r1.Body, r2.Body)
 	}
 	if r1.Body == r3.Body {
@@ -233,7 +237,7 @@ func TestIngestTokenFreshIDs(t *testing.T) {
 	h := newHandler(t, pub, io.Discard)
 	req := events.APIGatewayV2HTTPRequest{
 		RawPath:        "/webhooks/postman",
-		Headers:        map[string]string{"Authorization": "Bearer dev-token", "Content-Type": "text/plain"},
+		Headers:        map[string]string{"Authorization": "Bearer dev-token-0123456", "Content-Type": "text/plain"},
 		PathParameters: map[string]string{"source": "postman"},
 		RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST"}},
 		Body:           "A new message has been published",

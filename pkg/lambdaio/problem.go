@@ -3,6 +3,8 @@ package lambdaio
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -14,6 +16,7 @@ var statusOf = map[pipeline.Kind]int{
 	pipeline.KindInternal:         http.StatusInternalServerError,
 	pipeline.KindInvalid:          http.StatusBadRequest,
 	pipeline.KindUnauthorized:     http.StatusUnauthorized,
+	pipeline.KindForbidden:        http.StatusForbidden,
 	pipeline.KindNotFound:         http.StatusNotFound,
 	pipeline.KindMethodNotAllowed: http.StatusMethodNotAllowed,
 	pipeline.KindTooLarge:         http.StatusRequestEntityTooLarge,
@@ -58,9 +61,18 @@ func ProblemResponse(err error, path string) events.APIGatewayV2HTTPResponse {
 		Body:       string(b),
 	}
 	if p.Status == http.StatusServiceUnavailable || p.Status == http.StatusTooManyRequests {
-		resp.Headers["Retry-After"] = "5"
+		resp.Headers["Retry-After"] = retryAfter(pipeline.RetryAfterOf(err))
 	}
 	return resp
+}
+
+// retryAfter is the Retry-After value for a wait: whole seconds, rounded up, at least 1; 5 when
+// the error names no wait.
+func retryAfter(d time.Duration) string {
+	if d <= 0 {
+		return "5"
+	}
+	return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10)
 }
 
 // MethodNotAllowed is the 405 response for a route that only takes allow.

@@ -69,6 +69,9 @@ type Config struct {
 	StreamBatch    int
 	StreamParallel int
 	Log            *slog.Logger
+	// Clock is ingest's clock (receive times, signed-timestamp tolerance, rate limits); nil
+	// means time.Now. Tests set it to replay provider-signed requests at their signing time.
+	Clock func() time.Time
 }
 
 func (c *Config) defaults() {
@@ -123,7 +126,7 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 	}
 	store := eng.Events()
 
-	ingest := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: sources, Publisher: eng.Topic(EventsTopic)}, Log: log}
+	ingest := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: sources, Publisher: eng.Topic(EventsTopic), Now: cfg.Clock}, Log: log}
 	history := &lambdaio.HistoryHandler{History: store, Log: log}
 	subscriber := &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: store}, Log: log}
 	notifier := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: mailer}, Log: log}

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies a failure by what the caller can do about it. lambdaio maps each kind to an
@@ -15,11 +16,12 @@ const (
 	KindInternal         Kind = iota // our fault; the detail is never shown
 	KindInvalid                      // malformed request
 	KindUnauthorized                 // missing, bad or stale signature or token
+	KindForbidden                    // the caller's address is not in the source's allowlist
 	KindNotFound                     // unknown source or event
 	KindMethodNotAllowed             // wrong HTTP method for the route
 	KindTooLarge                     // body or resulting message over a limit
 	KindUnsupportedMedia             // a body we will not carry
-	KindThrottled                    // a downstream asked us to slow down
+	KindThrottled                    // over a rate limit, or a downstream asked us to slow down
 	KindUnavailable                  // the bus or store is down: retry later
 )
 
@@ -28,6 +30,9 @@ type Error struct {
 	Kind   Kind
 	Detail string // shown to the client for every kind but KindInternal
 	Err    error  // the cause, for logs; may be nil
+	// RetryAfter is when a throttled or unavailable caller may try again; zero means the
+	// default the HTTP layer picks.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -53,6 +58,15 @@ func KindOf(err error) Kind {
 		return e.Kind
 	}
 	return KindInternal
+}
+
+// RetryAfterOf returns the RetryAfter of the first *Error in err's chain, zero when none.
+func RetryAfterOf(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }
 
 // DetailOf returns the client-safe detail of err: the *Error detail, or "" for internal errors

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"hookline/pkg/verify"
 )
 
 // Schemes the signer speaks; the names match the sources config.
@@ -51,8 +53,10 @@ type Request struct {
 	Type       string
 	TypeHeader string
 	// DeliveryID names the delivery: X-GitHub-Delivery (GitHub), webhook-id (Standard
-	// Webhooks), else an Idempotency-Key header. GitHub and Standard Webhooks always send one,
-	// so it is generated when empty.
+	// Webhooks), HMAC.DeliveryHeader (hmac-sha256), else an Idempotency-Key header. GitHub,
+	// Standard Webhooks and an hmac-sha256 template with {id} always send one, so it is
+	// generated when empty. Only a signed id (webhook-id, {id}) or, for token sources and
+	// sources with "idempotency_key": true, the Idempotency-Key decides the event id.
 	DeliveryID string
 	// Timestamp is the signed time for the schemes that sign one; zero means now.
 	Timestamp time.Time
@@ -71,7 +75,8 @@ type HMACOptions struct {
 	Encoding        string // hex (default) or base64
 	Prefix          string // literal before the signature, e.g. "sha256="
 	TimestampHeader string // when set, the unix timestamp is sent here and signed
-	Template        string // signed content; default {body}, or {timestamp}.{body} with a TimestampHeader
+	DeliveryHeader  string // when set, the delivery id is sent here (and signed where the template has {id})
+	Template        string // signed content with {id}, {timestamp}, {body}; default {body}, or {timestamp}.{body} with a TimestampHeader
 }
 
 // Sign returns the headers the provider would send with r.Body, Content-Type included.
@@ -126,6 +131,9 @@ func Sign(r Request) (http.Header, error) {
 		if err := signHMAC(h, r, unix); err != nil {
 			return nil, err
 		}
+		if r.HMAC.DeliveryHeader != "" {
+			delivery = "" // sent in its own header, maybe signed
+		}
 	case Token:
 		h.Set("Authorization", "Bearer "+r.Secret)
 	case "":
@@ -133,9 +141,10 @@ func Sign(r Request) (http.Header, error) {
 	default:
 		return nil, fmt.Errorf("unknown scheme %q: one of %s", r.Scheme, strings.Join(Schemes(), ", "))
 	}
-	if r.DeliveryID != "" && r.Scheme != GitHub && r.Scheme != StandardWebhooks {
-		// The de-facto standard header every hookline source reads as the delivery id.
-		h.Set("Idempotency-Key", r.DeliveryID)
+	if delivery != "" && r.Scheme != GitHub && r.Scheme != StandardWebhooks {
+		// The de-facto standard header: every hookline source shows it as the delivery id,
+		// and token sources (or "idempotency_key": true) take it as the event's identity.
+		h.Set("Idempotency-Key", delivery)
 	}
 	if r.Type != "" && r.TypeHeader != "" {
 		h.Set(r.TypeHeader, r.Type)
@@ -169,7 +178,19 @@ func signHMAC(h http.Header, r Request, unix string) error {
 	if strings.Contains(tmpl, "{timestamp}") != (o.TimestampHeader != "") {
 		return errors.New("hmac-sha256: a template with {timestamp} needs a timestamp header, and a timestamp header needs {timestamp} in the template")
 	}
-	before, after, _ := strings.Cut(strings.ReplaceAll(tmpl, "{timestamp}", unix), "{body}")
+	delivery := r.DeliveryID
+	if strings.Contains(tmpl, "{id}") {
+		if o.DeliveryHeader == "" {
+			return errors.New("hmac-sha256: a template with {id} needs a delivery header (the source's delivery_header)")
+		}
+		if delivery == "" {
+			delivery = uuid.NewString()
+		}
+	}
+	if o.DeliveryHeader != "" && delivery != "" {
+		h.Set(o.DeliveryHeader, delivery)
+	}
+	before, after := expandTemplate(tmpl, delivery, unix)
 	sig := mac([]byte(r.Secret), []byte(before), r.Body, []byte(after))
 	var enc string
 	switch strings.ToLower(o.Encoding) {
@@ -187,15 +208,36 @@ func signHMAC(h http.Header, r Request, unix string) error {
 	return nil
 }
 
-// StandardWebhooksKey decodes a "whsec_<base64>" secret (or the bare base64) to the HMAC key.
-func StandardWebhooksKey(secret string) ([]byte, error) {
-	enc := strings.TrimPrefix(secret, "whsec_")
-	key, err := base64.StdEncoding.DecodeString(enc)
-	if err != nil {
-		key, err = base64.RawStdEncoding.DecodeString(enc)
+// expandTemplate returns the signed content around {body}, with {id} and {timestamp} filled in
+// one pass, so an id that happens to contain "{timestamp}" is still signed as sent.
+func expandTemplate(tmpl, id, ts string) (before, after string) {
+	var b strings.Builder
+	for tmpl != "" {
+		switch {
+		case strings.HasPrefix(tmpl, "{body}"):
+			before = b.String()
+			b.Reset()
+			tmpl = tmpl[len("{body}"):]
+		case strings.HasPrefix(tmpl, "{id}"):
+			b.WriteString(id)
+			tmpl = tmpl[len("{id}"):]
+		case strings.HasPrefix(tmpl, "{timestamp}"):
+			b.WriteString(ts)
+			tmpl = tmpl[len("{timestamp}"):]
+		default:
+			b.WriteByte(tmpl[0])
+			tmpl = tmpl[1:]
+		}
 	}
-	if err != nil || len(key) == 0 {
-		return nil, errors.New("standard-webhooks: secret is not whsec_<base64>")
+	return before, b.String()
+}
+
+// StandardWebhooksKey decodes a "whsec_<base64>" secret (or the bare base64) to the HMAC key,
+// exactly as the verifier does.
+func StandardWebhooksKey(secret string) ([]byte, error) {
+	key, err := verify.StandardWebhooksKey(secret)
+	if err != nil {
+		return nil, fmt.Errorf("standard-webhooks: secret: %w", err)
 	}
 	return key, nil
 }

@@ -55,69 +55,86 @@ func TestVerifierAccepts(t *testing.T) {
 	t.Parallel()
 	const whsec = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 	now := time.Now()
+	const s16 = "sixteen-byte-key" // the shortest secret the sources config accepts
 	tests := []struct {
 		name         string
 		cfg          source.Config
 		req          sender.Request
 		wantType     string
 		wantDelivery string
+		wantIdentity source.Identity
+		wantKey      string // the identity material for a signed id or a trusted key
 	}{
 		{
 			name:     "github",
-			cfg:      source.Config{Scheme: "github", Secrets: []string{"gh"}},
-			req:      sender.Request{Scheme: sender.GitHub, Secret: "gh", Type: "push", DeliveryID: "d-1"},
-			wantType: "push", wantDelivery: "d-1",
+			cfg:      source.Config{Scheme: "github", Secrets: []string{s16}},
+			req:      sender.Request{Scheme: sender.GitHub, Secret: s16, Type: "push", DeliveryID: "d-1"},
+			wantType: "push", wantDelivery: "d-1", wantIdentity: source.IdentityBody,
 		},
 		{
 			name:     "github default type",
-			cfg:      source.Config{Scheme: "github", Secrets: []string{"gh"}},
-			req:      sender.Request{Scheme: sender.GitHub, Secret: "gh", DeliveryID: "d-2"},
-			wantType: "ping", wantDelivery: "d-2",
+			cfg:      source.Config{Scheme: "github", Secrets: []string{s16}},
+			req:      sender.Request{Scheme: sender.GitHub, Secret: s16, DeliveryID: "d-2"},
+			wantType: "ping", wantDelivery: "d-2", wantIdentity: source.IdentityBody,
 		},
 		{
 			name:     "stripe",
-			cfg:      source.Config{Scheme: "stripe", Secrets: []string{"whsec_stripe"}},
-			req:      sender.Request{Scheme: sender.Stripe, Secret: "whsec_stripe", Body: []byte(`{"id":"evt_9","type":"invoice.paid"}`)},
-			wantType: "invoice.paid", wantDelivery: "evt_9",
+			cfg:      source.Config{Scheme: "stripe", Secrets: []string{"whsec_stripe_0123456"}},
+			req:      sender.Request{Scheme: sender.Stripe, Secret: "whsec_stripe_0123456", Body: []byte(`{"id":"evt_9","type":"invoice.paid"}`), DeliveryID: "ignored"},
+			wantType: "invoice.paid", wantDelivery: "evt_9", wantIdentity: source.IdentitySignedID, wantKey: "evt_9",
 		},
 		{
 			name:     "standard-webhooks",
 			cfg:      source.Config{Scheme: "standard-webhooks", Secrets: []string{whsec}},
 			req:      sender.Request{Scheme: sender.StandardWebhooks, Secret: whsec, DeliveryID: "msg_1", Body: []byte(`{"type":"user.created"}`)},
-			wantType: "user.created", wantDelivery: "msg_1",
+			wantType: "user.created", wantDelivery: "msg_1", wantIdentity: source.IdentitySignedID, wantKey: "msg_1",
 		},
 		{
 			name:     "intdash",
-			cfg:      source.Config{Scheme: "intdash", Secrets: []string{"idk"}},
-			req:      sender.Request{Scheme: sender.Intdash, Secret: "idk", Body: []byte(`{"resource_type":"measurement","action":"finished"}`)},
-			wantType: "measurement.finished",
+			cfg:      source.Config{Scheme: "intdash", Secrets: []string{s16}},
+			req:      sender.Request{Scheme: sender.Intdash, Secret: s16, Body: []byte(`{"resource_type":"measurement","action":"finished"}`)},
+			wantType: "measurement.finished", wantIdentity: source.IdentityBody,
 		},
 		{
 			name:     "hmac-sha256 hex",
-			cfg:      source.Config{Scheme: "hmac-sha256", Header: "X-Signature", Secrets: []string{"s"}},
-			req:      sender.Request{Scheme: sender.HMACSHA256, Secret: "s", HMAC: sender.HMACOptions{Header: "X-Signature"}, Body: []byte(`{"event":"user.registered"}`)},
-			wantType: "user.registered",
+			cfg:      source.Config{Scheme: "hmac-sha256", Header: "X-Signature", Secrets: []string{s16}},
+			req:      sender.Request{Scheme: sender.HMACSHA256, Secret: s16, HMAC: sender.HMACOptions{Header: "X-Signature"}, Body: []byte(`{"event":"user.registered"}`)},
+			wantType: "user.registered", wantIdentity: source.IdentityBody,
 		},
 		{
 			name: "hmac-sha256 base64 prefix timestamp type header",
 			cfg: source.Config{Scheme: "hmac-sha256", Header: "X-Sig", Encoding: "base64", Prefix: "sha256=",
-				TimestampHeader: "X-Timestamp", TypeHeader: "X-Event", Secrets: []string{"s"}},
-			req: sender.Request{Scheme: sender.HMACSHA256, Secret: "s", Type: "order.paid", TypeHeader: "X-Event", DeliveryID: "k-1",
+				TimestampHeader: "X-Timestamp", TypeHeader: "X-Event", Secrets: []string{s16}},
+			req: sender.Request{Scheme: sender.HMACSHA256, Secret: s16, Type: "order.paid", TypeHeader: "X-Event", DeliveryID: "k-1",
 				HMAC: sender.HMACOptions{Header: "X-Sig", Encoding: "base64", Prefix: "sha256=", TimestampHeader: "X-Timestamp"}},
-			wantType: "order.paid", wantDelivery: "k-1",
+			wantType: "order.paid", wantDelivery: "k-1", wantIdentity: source.IdentityBody,
 		},
 		{
 			name: "hmac-sha256 custom template",
-			cfg:  source.Config{Scheme: "hmac-sha256", Header: "X-Sig", TimestampHeader: "X-Ts", Template: "v0:{timestamp}:{body}", Secrets: []string{"s"}},
-			req: sender.Request{Scheme: sender.HMACSHA256, Secret: "s", Body: []byte("plain text"),
+			cfg:  source.Config{Scheme: "hmac-sha256", Header: "X-Sig", TimestampHeader: "X-Ts", Template: "v0:{timestamp}:{body}", Secrets: []string{s16}},
+			req: sender.Request{Scheme: sender.HMACSHA256, Secret: s16, Body: []byte("plain text"),
 				HMAC: sender.HMACOptions{Header: "X-Sig", TimestampHeader: "X-Ts", Template: "v0:{timestamp}:{body}"}},
-			wantType: "unknown",
+			wantType: "unknown", wantIdentity: source.IdentityBody,
+		},
+		{
+			name: "hmac-sha256 signed id",
+			cfg: source.Config{Scheme: "hmac-sha256", Header: "X-Sig", TimestampHeader: "X-Ts", DeliveryHeader: "X-Delivery",
+				Template: "{id}.{timestamp}.{body}", Secrets: []string{s16}},
+			req: sender.Request{Scheme: sender.HMACSHA256, Secret: s16, Body: []byte(`{}`), DeliveryID: "del-{timestamp}-1",
+				HMAC: sender.HMACOptions{Header: "X-Sig", TimestampHeader: "X-Ts", DeliveryHeader: "X-Delivery", Template: "{id}.{timestamp}.{body}"}},
+			wantType: "unknown", wantDelivery: "del-{timestamp}-1", wantIdentity: source.IdentitySignedID, wantKey: "del-{timestamp}-1",
 		},
 		{
 			name:     "token",
-			cfg:      source.Config{Scheme: "token", Secrets: []string{"dev-token"}},
-			req:      sender.Request{Scheme: sender.Token, Secret: "dev-token", Body: []byte(`A new message has been published`)},
-			wantType: "unknown",
+			cfg:      source.Config{Scheme: "token", Secrets: []string{"dev-token-0123456"}},
+			req:      sender.Request{Scheme: sender.Token, Secret: "dev-token-0123456", Body: []byte(`A new message has been published`)},
+			wantType: "unknown", wantIdentity: source.IdentityFresh,
+		},
+		{
+			name:     "token with Idempotency-Key",
+			cfg:      source.Config{Scheme: "token", Secrets: []string{"dev-token-0123456"}},
+			req:      sender.Request{Scheme: sender.Token, Secret: "dev-token-0123456", Body: []byte(`hi`), DeliveryID: "k-7"},
+			wantType: "unknown", wantDelivery: "k-7", wantIdentity: source.IdentityKey, wantKey: "k-7",
 		},
 	}
 	for _, tt := range tests {
@@ -132,10 +149,14 @@ func TestVerifierAccepts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := src.Verifier.Verify(h, tt.req.Body, now); err != nil {
+			res, err := src.Verifier.Verify(h, tt.req.Body, now)
+			if err != nil {
 				t.Fatalf("verify: %v (headers %v)", err, h)
 			}
-			meta := src.Describe(h, tt.req.Body)
+			meta := src.Describe(h, tt.req.Body, res)
+			if meta.Identity != tt.wantIdentity || meta.Key != tt.wantKey {
+				t.Errorf("identity %v %q, want %v %q", meta.Identity, meta.Key, tt.wantIdentity, tt.wantKey)
+			}
 			if meta.Type != tt.wantType {
 				t.Errorf("type %q, want %q", meta.Type, tt.wantType)
 			}
@@ -189,6 +210,7 @@ func TestSignErrors(t *testing.T) {
 		{"hmac no header", sender.Request{Scheme: sender.HMACSHA256, Secret: "s"}, "no signature header"},
 		{"hmac encoding", sender.Request{Scheme: sender.HMACSHA256, Secret: "s", HMAC: sender.HMACOptions{Header: "X", Encoding: "b32"}}, `encoding "b32"`},
 		{"hmac template", sender.Request{Scheme: sender.HMACSHA256, Secret: "s", HMAC: sender.HMACOptions{Header: "X", Template: "{timestamp}"}}, "exactly once"},
+		{"hmac {id} without header", sender.Request{Scheme: sender.HMACSHA256, Secret: "s", HMAC: sender.HMACOptions{Header: "X", Template: "{id}.{body}"}}, "needs a delivery header"},
 		{"intdash options", sender.Request{Scheme: sender.Intdash, Secret: "s", HMAC: sender.HMACOptions{Header: "X"}}, "preset"},
 		{"type in body", sender.Request{Scheme: sender.Stripe, Secret: "s", Type: "x"}, "type: the stripe scheme"},
 	}

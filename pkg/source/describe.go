@@ -14,7 +14,7 @@ const MaxMetaLen = 256
 
 // bodyFields are the conventions senders use inside JSON bodies.
 type bodyFields struct {
-	ID           string          `json:"id"`            // Stripe: the event id is the delivery id
+	ID           string          `json:"id"`            // Stripe: the event id names the delivery and is signed
 	Type         string          `json:"type"`          // Stripe, Standard Webhooks, most senders
 	Event        string          `json:"event"`         // auth services: {"event": "user.registered"}
 	ResourceType string          `json:"resource_type"` // intdash: resource_type.action
@@ -23,8 +23,14 @@ type bodyFields struct {
 }
 
 // Describe reads the request's delivery id, event type and payload version by the source's
-// conventions. It runs after verification, so it only sees authentic requests.
-func (s *Source) Describe(h verify.Header, body []byte) Meta {
+// conventions, and decides what the event's identity is made of. It runs after verification,
+// so it only sees authentic requests; res is what the verifier reported.
+//
+// Identity comes only from what the signature covers: the id the verifier reports (webhook-id,
+// svix-id, an hmac-sha256 {id}), Stripe's body id; else a trusted Idempotency-Key (token
+// sources, "idempotency_key": true); else the body (dedup "body") or nothing (dedup "none").
+// Unsigned delivery headers (X-GitHub-Delivery, delivery_header) are only read as DeliveryID.
+func (s *Source) Describe(h verify.Header, body []byte, res verify.Result) Meta {
 	var m Meta
 	for _, name := range s.deliveryHeaders {
 		if v := h.Get(name); v != "" {
@@ -37,7 +43,8 @@ func (s *Source) Describe(h verify.Header, body []byte) Meta {
 	}
 	m.Version = h.Get("x-webhook-version")
 
-	if s.bodyType && (m.Type == "" || m.Version == "" || (m.DeliveryID == "" && s.deliveryFromID)) {
+	var bodyID string
+	if s.bodyType && (m.Type == "" || m.Version == "" || s.bodySignedID) {
 		if f, ok := parseBody(body); ok {
 			if m.Type == "" {
 				m.Type = bodyType(f)
@@ -45,11 +52,23 @@ func (s *Source) Describe(h verify.Header, body []byte) Meta {
 			if m.Version == "" {
 				m.Version = versionString(f.Version)
 			}
-			if m.DeliveryID == "" && s.deliveryFromID {
-				m.DeliveryID = f.ID
-			}
+			bodyID = strings.TrimSpace(f.ID)
 		}
 	}
+	key := strings.TrimSpace(h.Get("idempotency-key"))
+	switch {
+	case res.ID != "":
+		m.Identity, m.Key, m.DeliveryID = IdentitySignedID, res.ID, res.ID
+	case s.bodySignedID && bodyID != "":
+		m.Identity, m.Key, m.DeliveryID = IdentitySignedID, bodyID, bodyID
+	case s.TrustKey && key != "":
+		m.Identity, m.Key = IdentityKey, key
+	case s.Dedup == DedupBody:
+		m.Identity = IdentityBody
+	default:
+		m.Identity = IdentityFresh
+	}
+	m.SignedID = m.Identity == IdentitySignedID || (m.Identity == IdentityBody && s.bodySigned)
 	if m.Type == "" {
 		m.Type = "unknown"
 	}

@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"net/netip"
 	"os"
 	"sort"
 	"strings"
@@ -29,7 +31,8 @@ const (
 	SchemeToken            = "token"
 )
 
-// Dedup says how a request without a sender delivery id gets its event id.
+// Dedup says how a request gets its event id when nothing signed (and no trusted
+// Idempotency-Key) names the delivery.
 type Dedup string
 
 const (
@@ -41,6 +44,13 @@ const (
 
 // ErrConfig is wrapped by every error about the sources config.
 var ErrConfig = errors.New("sources config")
+
+// Limits on secrets and signed timestamps. A short secret can be brute-forced from one captured
+// signature; a long tolerance keeps a captured request replayable for longer.
+const (
+	MinSecretBytes = 16
+	MaxTolerance   = time.Hour
+)
 
 // Config is one source's entry in the sources JSON.
 type Config struct {
@@ -55,9 +65,24 @@ type Config struct {
 	TimestampHeader string `json:"timestamp_header,omitempty"`
 	Template        string `json:"template,omitempty"`
 	// Optional conventions, any scheme.
-	Dedup          Dedup  `json:"dedup,omitempty"`
-	TypeHeader     string `json:"type_header,omitempty"`
+	Dedup      Dedup  `json:"dedup,omitempty"`
+	TypeHeader string `json:"type_header,omitempty"`
+	// DeliveryHeader names the sender's delivery id header. It is kept as the event's
+	// delivery_id for people to read; it is identity only when an hmac-sha256 template signs it
+	// as {id}.
 	DeliveryHeader string `json:"delivery_header,omitempty"`
+	// IdempotencyKey lets the Idempotency-Key header decide the event id (token sources always
+	// do: the token holder is trusted). Off, the header is only read as a delivery_id.
+	IdempotencyKey bool `json:"idempotency_key,omitempty"`
+	// Front door, checked before any signature work.
+	Allow []string `json:"allow,omitempty"` // caller CIDRs (IPv4 and IPv6); empty = anyone
+	Rate  *Rate    `json:"rate,omitempty"`  // requests per second with a burst; hookline local only
+}
+
+// Rate is a token bucket: PerSecond refills, Burst is the bucket size.
+type Rate struct {
+	PerSecond float64 `json:"per_second"`
+	Burst     int     `json:"burst,omitempty"` // default: PerSecond rounded up
 }
 
 // File is the whole sources JSON document.
@@ -71,18 +96,64 @@ type Source struct {
 	Scheme   string
 	Verifier verify.Verifier
 	Dedup    Dedup
+	// Allow is the caller allowlist; empty lets anyone try a signature.
+	Allow []netip.Prefix
+	// Rate is the per-source limit, nil for none. It is enforced where one process sees every
+	// request to the source (hookline local); on AWS API Gateway's throttles apply instead.
+	Rate *Rate
+	// TrustKey says the Idempotency-Key header decides the event id (token sources, or
+	// "idempotency_key": true).
+	TrustKey bool
 
-	deliveryHeaders []string // lower-case, first non-empty wins
+	deliveryHeaders []string // lower-case, first non-empty wins; read, never identity
 	typeHeader      string   // lower-case; "" means the scheme's body convention
 	bodyType        bool     // read type/id/version from a JSON body
-	deliveryFromID  bool     // the body's "id" names the delivery (Stripe)
+	bodySignedID    bool     // the body's "id" names the delivery and the signature covers it (Stripe)
+	bodySigned      bool     // the signature covers the body (every scheme but token)
 }
+
+// Identity says what an event id is derived from.
+type Identity int
+
+const (
+	// IdentityFresh: nothing names the delivery and the source does not dedup by body; the
+	// event gets a fresh, time-ordered id.
+	IdentityFresh Identity = iota
+	// IdentitySignedID: an id the signature covers (webhook-id, svix-id, Stripe's body id,
+	// an hmac-sha256 {id}).
+	IdentitySignedID
+	// IdentityKey: an Idempotency-Key the source trusts.
+	IdentityKey
+	// IdentityBody: the hash of the body.
+	IdentityBody
+)
 
 // Meta is what a request says about itself beyond its body.
 type Meta struct {
-	DeliveryID string // the sender's id of this delivery; "" when it gives none
+	DeliveryID string // the sender's id of this delivery, for people to read; "" when it gives none
 	Type       string // the event type; event.UnknownType when the convention yields none
 	Version    string // the payload version the sender declared, if any
+
+	Identity Identity // what the event id comes from
+	Key      string   // the id material for IdentitySignedID and IdentityKey
+	// SignedID says whether identity came from signed material: a signed id, or the body
+	// under a signature scheme.
+	SignedID bool
+}
+
+// Allows reports whether a caller at addr may send to s. A source without an allowlist allows
+// everyone; with one, an unknown address (the zero Addr) is refused.
+func (s *Source) Allows(addr netip.Addr) bool {
+	if len(s.Allow) == 0 {
+		return true
+	}
+	addr = addr.Unmap() // ::ffff:192.0.2.1 is 192.0.2.1
+	for _, p := range s.Allow {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // Set is a validated sources config.
@@ -185,6 +256,9 @@ func build(name string, c Config) (*Source, error) {
 		if strings.TrimSpace(s) == "" {
 			return nil, fmt.Errorf("secrets[%d]: empty secret", i)
 		}
+		if n := keyLen(c.Scheme, s); n >= 0 && n < MinSecretBytes {
+			return nil, fmt.Errorf("secrets[%d]: the key is %d bytes; use at least %d (random) bytes", i, n, MinSecretBytes)
+		}
 	}
 	tol := time.Duration(0)
 	if c.Tolerance != "" {
@@ -192,9 +266,19 @@ func build(name string, c Config) (*Source, error) {
 		if err != nil || d <= 0 {
 			return nil, fmt.Errorf("tolerance: %q is not a positive Go duration such as \"5m\"", c.Tolerance)
 		}
+		if d > MaxTolerance {
+			return nil, fmt.Errorf("tolerance: %q is over the %v maximum (a captured request stays replayable that long)", c.Tolerance, MaxTolerance)
+		}
 		tol = d
 	}
-	src := &Source{Name: name, Scheme: c.Scheme, Dedup: DedupBody}
+	src := &Source{Name: name, Scheme: c.Scheme, Dedup: DedupBody, bodySigned: c.Scheme != SchemeToken}
+	var err error
+	if src.Allow, err = parseAllow(c.Allow); err != nil {
+		return nil, err
+	}
+	if src.Rate, err = checkRate(c.Rate); err != nil {
+		return nil, err
+	}
 	if !isHMAC(c.Scheme) {
 		for field, v := range map[string]string{"header": c.Header, "encoding": c.Encoding, "prefix": c.Prefix, "timestamp_header": c.TimestampHeader, "template": c.Template} {
 			if v != "" {
@@ -202,7 +286,6 @@ func build(name string, c Config) (*Source, error) {
 			}
 		}
 	}
-	var err error
 	switch c.Scheme {
 	case SchemeGitHub:
 		src.Verifier, err = verify.NewGitHub(c.Secrets)
@@ -210,15 +293,22 @@ func build(name string, c Config) (*Source, error) {
 		src.typeHeader = "x-github-event"
 	case SchemeStripe:
 		src.Verifier, err = verify.NewStripe(c.Secrets, tol)
-		src.bodyType, src.deliveryFromID = true, true
+		src.bodyType, src.bodySignedID = true, true
 	case SchemeStandardWebhooks:
+		// The id is the signed webhook-id or svix-id the verifier reports, never a header read
+		// here: a webhook-id beside verified svix-* headers is not signed.
 		src.Verifier, err = verify.NewStandardWebhooks(c.Secrets, tol)
-		src.deliveryHeaders = []string{"webhook-id", "svix-id"}
 		src.bodyType = true
 	case SchemeHMAC, SchemeIntdash:
 		hc := verify.HMACConfig{
 			Header: c.Header, Encoding: c.Encoding, Prefix: c.Prefix,
 			TimestampHeader: c.TimestampHeader, Template: c.Template, Tolerance: tol, Secrets: c.Secrets,
+		}
+		if verify.TemplateSignsID(c.Template) {
+			if c.DeliveryHeader == "" {
+				return nil, errors.New("delivery_header: required when the template signs {id} (the header that carries the id)")
+			}
+			hc.IDHeader = c.DeliveryHeader
 		}
 		if c.Scheme == SchemeIntdash {
 			if c.Header != "" || c.Encoding != "" || c.Prefix != "" {
@@ -235,6 +325,7 @@ func build(name string, c Config) (*Source, error) {
 		src.Verifier, err = verify.NewToken(c.Secrets)
 		src.bodyType = true
 		src.Dedup = DedupNone
+		src.TrustKey = true
 	case "":
 		return nil, fmt.Errorf("scheme: missing; one of %s", strings.Join(Schemes(), ", "))
 	default:
@@ -256,9 +347,73 @@ func build(name string, c Config) (*Source, error) {
 	if c.DeliveryHeader != "" {
 		src.deliveryHeaders = append([]string{strings.ToLower(c.DeliveryHeader)}, src.deliveryHeaders...)
 	}
-	// Any sender may name its delivery with the de-facto standard header.
+	// Any sender may name its delivery with the de-facto standard header; it decides the id
+	// only where the source trusts it (TrustKey).
 	src.deliveryHeaders = append(src.deliveryHeaders, "idempotency-key")
+	src.TrustKey = src.TrustKey || c.IdempotencyKey
 	return src, nil
+}
+
+// keyLen is the length in bytes of the key a secret stands for, -1 when the scheme's
+// constructor will reject the secret with its own message.
+func keyLen(scheme, secret string) int {
+	switch scheme {
+	case SchemeStandardWebhooks:
+		key, err := verify.StandardWebhooksKey(secret)
+		if err != nil {
+			return -1
+		}
+		return len(key)
+	case SchemeToken:
+		// Surrounding white space never reaches the verifier (headers are trimmed).
+		return len(strings.TrimSpace(secret))
+	}
+	return len(secret)
+}
+
+// parseAllow parses CIDRs; a bare address allows that one address.
+func parseAllow(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for i, s := range list {
+		s = strings.TrimSpace(s)
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil || a.Zone() != "" {
+				return nil, fmt.Errorf("allow[%d]: %q is not a CIDR such as 192.30.252.0/22 or 2a0a:a440::/29", i, s)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		if p.Addr().Is4In6() {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+			if p.Bits() < 0 {
+				return nil, fmt.Errorf("allow[%d]: %q: an IPv4-mapped prefix needs at least /96", i, s)
+			}
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// maxRate bounds rate settings far above anything one process serves, so a typo such as 1e9
+// is an error instead of no limit.
+const maxRate = 1_000_000
+
+func checkRate(r *Rate) (*Rate, error) {
+	if r == nil {
+		return nil, nil
+	}
+	if !(r.PerSecond > 0) || r.PerSecond > maxRate {
+		return nil, fmt.Errorf("rate.per_second: %v is not a number of requests per second from just above 0 to %d", r.PerSecond, maxRate)
+	}
+	out := *r
+	switch {
+	case out.Burst < 0 || out.Burst > maxRate:
+		return nil, fmt.Errorf("rate.burst: %d is not from 1 to %d", out.Burst, maxRate)
+	case out.Burst == 0:
+		out.Burst = int(math.Ceil(out.PerSecond))
+	}
+	return &out, nil
 }
 
 func isHMAC(scheme string) bool { return scheme == SchemeHMAC || scheme == SchemeIntdash }

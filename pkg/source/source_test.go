@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"hookline/pkg/source"
+	"hookline/pkg/verify"
 )
 
 type hdr map[string]string
@@ -19,14 +21,20 @@ type hdr map[string]string
 func (h hdr) Get(k string) string { return h[k] }
 
 const full = `{"sources": {
-  "github":  {"scheme": "github",            "secrets": ["it's-a-secret"]},
-  "stripe":  {"scheme": "stripe",            "secrets": ["whsec_abc"], "tolerance": "5m"},
+  "github":  {"scheme": "github",            "secrets": ["it's-a-secret-0123"], "allow": ["192.30.252.0/22", "2a0a:a440::/29"]},
+  "stripe":  {"scheme": "stripe",            "secrets": ["whsec_abcdefghij0123"], "tolerance": "5m"},
   "billing": {"scheme": "standard-webhooks", "secrets": ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]},
-  "intdash": {"scheme": "hmac-sha256", "header": "X-Intdash-Signature-256", "encoding": "base64", "secrets": ["s"]},
-  "iot":     {"scheme": "intdash", "secrets": ["s"]},
-  "auth":    {"scheme": "hmac-sha256", "header": "X-Signature", "prefix": "sha256=", "timestamp_header": "X-Timestamp", "secrets": ["s"], "type_header": "X-Event"},
-  "postman": {"scheme": "token",             "secrets": ["dev-token"]}
+  "intdash": {"scheme": "hmac-sha256", "header": "X-Intdash-Signature-256", "encoding": "base64", "secrets": ["intdash-secret-0123"]},
+  "iot":     {"scheme": "intdash", "secrets": ["intdash-secret-0123"]},
+  "auth":    {"scheme": "hmac-sha256", "header": "X-Signature", "prefix": "sha256=", "timestamp_header": "X-Timestamp", "secrets": ["auth-secret-0123456"], "type_header": "X-Event"},
+  "signed":  {"scheme": "hmac-sha256", "header": "X-Signature", "timestamp_header": "X-Timestamp", "delivery_header": "X-Delivery",
+              "template": "{id}.{timestamp}.{body}", "secrets": ["auth-secret-0123456"]},
+  "keyed":   {"scheme": "github",            "secrets": ["it's-a-secret-0123"], "idempotency_key": true},
+  "postman": {"scheme": "token",             "secrets": ["dev-token-0123456"], "rate": {"per_second": 50, "burst": 200}}
 }}`
+
+// secret16 is a secret of exactly the minimum length.
+const secret16 = "0123456789abcdef"
 
 func TestParseFull(t *testing.T) {
 	t.Parallel()
@@ -34,7 +42,7 @@ func TestParseFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(set.Names(), ","); got != "auth,billing,github,intdash,iot,postman,stripe" {
+	if got := strings.Join(set.Names(), ","); got != "auth,billing,github,intdash,iot,keyed,postman,signed,stripe" {
 		t.Errorf("Names() = %s", got)
 	}
 	pm, ok, err := set.Lookup(context.Background(), "postman")
@@ -42,8 +50,11 @@ func TestParseFull(t *testing.T) {
 		t.Errorf("postman: ok=%v err=%v dedup=%v; token sources default to dedup none", ok, err, pm.Dedup)
 	}
 	gh, _, _ := set.Lookup(context.Background(), "github")
-	if gh.Dedup != source.DedupBody || gh.Scheme != "github" {
-		t.Errorf("github dedup = %v", gh.Dedup)
+	if gh.Dedup != source.DedupBody || gh.Scheme != "github" || gh.TrustKey || gh.Rate != nil {
+		t.Errorf("github dedup = %v, trust key %v, rate %v", gh.Dedup, gh.TrustKey, gh.Rate)
+	}
+	if !pm.TrustKey || pm.Rate == nil || *pm.Rate != (source.Rate{PerSecond: 50, Burst: 200}) {
+		t.Errorf("postman: trust key %v, rate %+v", pm.TrustKey, pm.Rate)
 	}
 	if _, ok, _ := set.Lookup(context.Background(), "nope"); ok {
 		t.Error("unknown source found")
@@ -53,20 +64,31 @@ func TestParseFull(t *testing.T) {
 func TestParseErrorsNameSourceAndField(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ name, json, want string }{
-		{"unknown scheme", `{"sources":{"a":{"scheme":"paypal","secrets":["x"]}}}`, `source "a": scheme: unknown scheme "paypal"`},
-		{"missing scheme", `{"sources":{"a":{"secrets":["x"]}}}`, `source "a": scheme: missing`},
+		{"unknown scheme", `{"sources":{"a":{"scheme":"paypal","secrets":["` + secret16 + `"]}}}`, `source "a": scheme: unknown scheme "paypal"`},
+		{"missing scheme", `{"sources":{"a":{"secrets":["` + secret16 + `"]}}}`, `source "a": scheme: missing`},
 		{"no secrets", `{"sources":{"gh":{"scheme":"github","secrets":[]}}}`, `source "gh": secrets: at least one`},
-		{"empty secret", `{"sources":{"gh":{"scheme":"github","secrets":["ok"," "]}}}`, `source "gh": secrets[1]: empty secret`},
-		{"bad tolerance", `{"sources":{"s":{"scheme":"stripe","secrets":["whsec_x"],"tolerance":"5 minutes"}}}`, `source "s": tolerance: "5 minutes"`},
-		{"negative tolerance", `{"sources":{"s":{"scheme":"stripe","secrets":["whsec_x"],"tolerance":"-1m"}}}`, `source "s": tolerance`},
+		{"empty secret", `{"sources":{"gh":{"scheme":"github","secrets":["` + secret16 + `"," "]}}}`, `source "gh": secrets[1]: empty secret`},
+		{"short secret", `{"sources":{"gh":{"scheme":"github","secrets":["` + secret16 + `","whsec_x"]}}}`, `source "gh": secrets[1]: the key is 7 bytes; use at least 16`},
+		{"short token", `{"sources":{"pm":{"scheme":"token","secrets":["dev-token"]}}}`, `source "pm": secrets[0]: the key is 9 bytes`},
+		{"short decoded whsec", `{"sources":{"b":{"scheme":"standard-webhooks","secrets":["whsec_c2hvcnQta2V5"]}}}`, `source "b": secrets[0]: the key is 9 bytes`},
+		{"bad tolerance", `{"sources":{"s":{"scheme":"stripe","secrets":["whsec_x` + secret16 + `"],"tolerance":"5 minutes"}}}`, `source "s": tolerance: "5 minutes"`},
+		{"negative tolerance", `{"sources":{"s":{"scheme":"stripe","secrets":["whsec_x` + secret16 + `"],"tolerance":"-1m"}}}`, `source "s": tolerance`},
+		{"huge tolerance", `{"sources":{"s":{"scheme":"stripe","secrets":["whsec_x` + secret16 + `"],"tolerance":"61m"}}}`, `source "s": tolerance: "61m" is over the 1h0m0s maximum`},
 		{"typo field", `{"sources":{"s":{"scheme":"github","secret":["x"]}}}`, `unknown field "secret"`},
 		{"no sources", `{"sources":{}}`, `no sources`},
-		{"bad name", `{"sources":{"Bad Name":{"scheme":"github","secrets":["x"]}}}`, `source "Bad Name": name:`},
-		{"hmac without header", `{"sources":{"h":{"scheme":"hmac-sha256","secrets":["x"]}}}`, `source "h": header: required`},
-		{"header on github", `{"sources":{"g":{"scheme":"github","secrets":["x"],"header":"X"}}}`, `source "g": header: only for`},
-		{"bad dedup", `{"sources":{"g":{"scheme":"github","secrets":["x"],"dedup":"maybe"}}}`, `source "g": dedup:`},
+		{"bad name", `{"sources":{"Bad Name":{"scheme":"github","secrets":["` + secret16 + `"]}}}`, `source "Bad Name": name:`},
+		{"hmac without header", `{"sources":{"h":{"scheme":"hmac-sha256","secrets":["` + secret16 + `"]}}}`, `source "h": header: required`},
+		{"header on github", `{"sources":{"g":{"scheme":"github","secrets":["` + secret16 + `"],"header":"X"}}}`, `source "g": header: only for`},
+		{"bad dedup", `{"sources":{"g":{"scheme":"github","secrets":["` + secret16 + `"],"dedup":"maybe"}}}`, `source "g": dedup:`},
 		{"bad whsec", `{"sources":{"b":{"scheme":"standard-webhooks","secrets":["whsec_!!!"]}}}`, `source "b": standard-webhooks:`},
-		{"trailing", `{"sources":{"g":{"scheme":"github","secrets":["x"]}}} {}`, `trailing data`},
+		{"{id} without delivery_header", `{"sources":{"h":{"scheme":"hmac-sha256","header":"X-Sig","template":"{id}.{body}","secrets":["` + secret16 + `"]}}}`, `source "h": delivery_header: required when the template signs {id}`},
+		{"bad cidr", `{"sources":{"g":{"scheme":"github","secrets":["` + secret16 + `"],"allow":["10.0.0.0/8","10.0.0.0/33"]}}}`, `source "g": allow[1]: "10.0.0.0/33" is not a CIDR`},
+		{"host name in allow", `{"sources":{"g":{"scheme":"github","secrets":["` + secret16 + `"],"allow":["github.com"]}}}`, `source "g": allow[0]:`},
+		{"zero rate", `{"sources":{"g":{"scheme":"github","secrets":["` + secret16 + `"],"rate":{"per_second":0}}}}`, `source "g": rate.per_second: 0`},
+		{"negative burst", `{"sources":{"g":{"scheme":"github","secrets":["` + secret16 + `"],"rate":{"per_second":5,"burst":-1}}}}`, `source "g": rate.burst: -1`},
+		{"absurd rate", `{"sources":{"g":{"scheme":"github","secrets":["` + secret16 + `"],"rate":{"per_second":1e12}}}}`, `source "g": rate.per_second:`},
+		{"rate typo", `{"sources":{"g":{"scheme":"github","secrets":["` + secret16 + `"],"rate":{"per_sec":5}}}}`, `unknown field "per_sec"`},
+		{"trailing", `{"sources":{"g":{"scheme":"github","secrets":["` + secret16 + `"]}}} {}`, `trailing data`},
 		{"not json", `sources:`, `sources config`},
 	}
 	for _, tt := range tests {
@@ -76,7 +98,7 @@ func TestParseErrorsNameSourceAndField(t *testing.T) {
 			if !errors.Is(err, source.ErrConfig) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want ErrConfig containing %q", err, tt.want)
 			}
-			if err != nil && strings.Contains(err.Error(), "whsec_x") {
+			if err != nil && (strings.Contains(err.Error(), "whsec_x") || strings.Contains(err.Error(), secret16)) {
 				t.Errorf("error leaks a secret: %v", err)
 			}
 		})
@@ -110,29 +132,131 @@ func TestDescribe(t *testing.T) {
 		body string
 		want source.Meta
 	}{
-		{"github", hdr{"x-github-event": "push", "x-github-delivery": "d1"}, `{"action":"x"}`, source.Meta{DeliveryID: "d1", Type: "push"}},
-		{"stripe", hdr{}, `{"id":"evt_1","type":"invoice.paid"}`, source.Meta{DeliveryID: "evt_1", Type: "invoice.paid"}},
-		{"billing", hdr{"webhook-id": "msg_1"}, `{"type":"user.created","version":2}`, source.Meta{DeliveryID: "msg_1", Type: "user.created", Version: "2"}},
-		{"billing", hdr{"svix-id": "msg_2"}, `{"type":"a"}`, source.Meta{DeliveryID: "msg_2", Type: "a"}},
-		{"iot", hdr{}, `{"resource_type":"measurement","action":"finished","measurement_uuid":"u"}`, source.Meta{Type: "measurement.finished"}},
-		{"auth", hdr{"x-event": "user.registered", "x-webhook-version": "2024-01"}, `{}`, source.Meta{Type: "user.registered", Version: "2024-01"}},
-		{"postman", hdr{}, `{"event":"user.registered","timestamp":1,"version":"v1"}`, source.Meta{Type: "user.registered", Version: "v1"}},
-		{"postman", hdr{"idempotency-key": "k1"}, `A new message has been published`, source.Meta{DeliveryID: "k1", Type: "unknown"}},
+		{"github", hdr{"x-github-event": "push", "x-github-delivery": "d1"}, `{"action":"x"}`, source.Meta{DeliveryID: "d1", Type: "push", Identity: source.IdentityBody, SignedID: true}},
+		{"stripe", hdr{}, `{"id":"evt_1","type":"invoice.paid"}`, source.Meta{DeliveryID: "evt_1", Type: "invoice.paid", Identity: source.IdentitySignedID, Key: "evt_1", SignedID: true}},
+		{"stripe", hdr{"idempotency-key": "k9"}, `{"type":"invoice.paid"}`, source.Meta{DeliveryID: "k9", Type: "invoice.paid", Identity: source.IdentityBody, SignedID: true}},
+		{"iot", hdr{}, `{"resource_type":"measurement","action":"finished","measurement_uuid":"u"}`, source.Meta{Type: "measurement.finished", Identity: source.IdentityBody, SignedID: true}},
+		{"auth", hdr{"x-event": "user.registered", "x-webhook-version": "2024-01"}, `{}`, source.Meta{Type: "user.registered", Version: "2024-01", Identity: source.IdentityBody, SignedID: true}},
+		{"postman", hdr{}, `{"event":"user.registered","timestamp":1,"version":"v1"}`, source.Meta{Type: "user.registered", Version: "v1", Identity: source.IdentityFresh}},
+		{"postman", hdr{"idempotency-key": " k1 "}, `A new message has been published`, source.Meta{DeliveryID: "k1", Type: "unknown", Identity: source.IdentityKey, Key: "k1"}},
+		{"keyed", hdr{"idempotency-key": "k2", "x-github-delivery": "d2"}, `{}`, source.Meta{DeliveryID: "d2", Type: "unknown", Identity: source.IdentityKey, Key: "k2"}},
+		{"keyed", hdr{}, `{}`, source.Meta{Type: "unknown", Identity: source.IdentityBody, SignedID: true}},
 		{"postman", hdr{}, `{"type": 5}`, source.Meta{Type: "unknown"}},
-		{"github", hdr{"x-github-event": "pu\nsh" + strings.Repeat("x", 300)}, ``, source.Meta{Type: ("push" + strings.Repeat("x", 300))[:source.MaxMetaLen]}},
+		{"github", hdr{"x-github-event": "pu\nsh" + strings.Repeat("x", 300)}, ``, source.Meta{Type: ("push" + strings.Repeat("x", 300))[:source.MaxMetaLen], Identity: source.IdentityBody, SignedID: true}},
 	}
 	for _, tt := range tests {
 		s, _, _ := set.Lookup(context.Background(), tt.src)
-		if got := s.Describe(tt.h, []byte(tt.body)); got != tt.want {
+		if got := s.Describe(tt.h, []byte(tt.body), verify.Result{}); got != tt.want {
 			t.Errorf("%s %v %s: got %+v, want %+v", tt.src, tt.h, tt.body, got, tt.want)
 		}
+	}
+}
+
+// TestDescribeIdentity is the replay table at the config level: for each scheme, headers that
+// no signature covers never change what identity is made of.
+func TestDescribeIdentity(t *testing.T) {
+	t.Parallel()
+	set, err := source.Parse([]byte(full))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(name string) *source.Source {
+		s, _, _ := set.Lookup(context.Background(), name)
+		return s
+	}
+	type req struct {
+		h   hdr
+		res verify.Result
+	}
+	tests := []struct {
+		src      string
+		body     string
+		original req
+		replays  map[string]req
+	}{
+		{"github", `{"zen":"x"}`, req{hdr{"x-github-delivery": "d1", "x-github-event": "push"}, verify.Result{}}, map[string]req{
+			"new X-GitHub-Delivery":  {hdr{"x-github-delivery": "d2", "x-github-event": "push"}, verify.Result{}},
+			"new Idempotency-Key":    {hdr{"x-github-delivery": "d1", "idempotency-key": "k"}, verify.Result{}},
+			"changed X-GitHub-Event": {hdr{"x-github-delivery": "d1", "x-github-event": "ping"}, verify.Result{}},
+		}},
+		{"stripe", `{"id":"evt_1","type":"a"}`, req{hdr{}, verify.Result{}}, map[string]req{
+			"new Idempotency-Key": {hdr{"idempotency-key": "k"}, verify.Result{}},
+		}},
+		{"billing", `{"type":"a"}`, req{hdr{"webhook-id": "msg_1"}, verify.Result{ID: "msg_1"}}, map[string]req{
+			"new Idempotency-Key": {hdr{"webhook-id": "msg_1", "idempotency-key": "k"}, verify.Result{ID: "msg_1"}},
+			// svix-* verified; the verifier reports svix-id, whatever webhook-id says.
+			"forged webhook-id beside svix headers": {hdr{"svix-id": "msg_1", "webhook-id": "msg_forged"}, verify.Result{ID: "msg_1"}},
+		}},
+		{"signed", `{}`, req{hdr{"x-delivery": "del-1"}, verify.Result{ID: "del-1"}}, map[string]req{
+			"new Idempotency-Key": {hdr{"x-delivery": "del-1", "idempotency-key": "k"}, verify.Result{ID: "del-1"}},
+		}},
+		{"iot", `{"resource_type":"m","action":"f"}`, req{hdr{}, verify.Result{}}, map[string]req{
+			"new Idempotency-Key": {hdr{"idempotency-key": "k"}, verify.Result{}},
+		}},
+	}
+	for _, tt := range tests {
+		s := lookup(tt.src)
+		want := s.Describe(tt.original.h, []byte(tt.body), tt.original.res)
+		if !want.SignedID || want.Identity == source.IdentityFresh || want.Identity == source.IdentityKey {
+			t.Errorf("%s: original identity %+v is not signed", tt.src, want)
+		}
+		for name, r := range tt.replays {
+			got := s.Describe(r.h, []byte(tt.body), r.res)
+			if got.Identity != want.Identity || got.Key != want.Key || !got.SignedID {
+				t.Errorf("%s, %s: identity %v %q, want %v %q", tt.src, name, got.Identity, got.Key, want.Identity, want.Key)
+			}
+		}
+	}
+}
+
+func TestAllows(t *testing.T) {
+	t.Parallel()
+	set, err := source.Parse([]byte(full))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh, _, _ := set.Lookup(context.Background(), "github")
+	open, _, _ := set.Lookup(context.Background(), "stripe")
+	for addr, want := range map[string]bool{
+		"192.30.252.1": true, "192.30.255.254": true, "::ffff:192.30.253.9": true, "2a0a:a440::1": true, "2a0a:a447:ffff::1": true,
+		"192.30.251.255": false, "192.30.256.0": false, "10.0.0.1": false, "2a0a:a448::1": false, "::1": false, "": false,
+	} {
+		a, _ := netip.ParseAddr(addr) // "" and bad addresses are the zero Addr: refused
+		if got := gh.Allows(a); got != want {
+			t.Errorf("github.Allows(%q) = %v, want %v", addr, got, want)
+		}
+		if !open.Allows(a) {
+			t.Errorf("a source without allow refused %q", addr)
+		}
+	}
+	mapped, err := source.Parse([]byte(`{"sources":{"g":{"scheme":"github","secrets":["` + secret16 + `"],"allow":["::ffff:10.0.0.0/104","172.16.0.9"]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _, _ := mapped.Lookup(context.Background(), "g")
+	for addr, want := range map[string]bool{"10.200.0.1": true, "172.16.0.9": true, "172.16.0.10": false} {
+		if got := g.Allows(netip.MustParseAddr(addr)); got != want {
+			t.Errorf("g.Allows(%s) = %v, want %v", addr, got, want)
+		}
+	}
+}
+
+func TestRateDefaults(t *testing.T) {
+	t.Parallel()
+	set, err := source.Parse([]byte(`{"sources":{"g":{"scheme":"github","secrets":["` + secret16 + `"],"rate":{"per_second":2.5}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _, _ := set.Lookup(context.Background(), "g")
+	if g.Rate == nil || *g.Rate != (source.Rate{PerSecond: 2.5, Burst: 3}) {
+		t.Errorf("rate = %+v, want burst defaulting to per_second rounded up", g.Rate)
 	}
 }
 
 func TestRefresher(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	doc := `{"sources":{"a":{"scheme":"github","secrets":["x"]}}}`
+	doc := `{"sources":{"a":{"scheme":"github","secrets":["` + secret16 + `"]}}}`
 	var fetchErr error
 	fetches := 0
 	r := &source.Refresher{
@@ -149,7 +273,7 @@ func TestRefresher(t *testing.T) {
 		t.Fatalf("ok=%v fetches=%d", ok, fetches)
 	}
 	// Rotation: a new config is picked up after the TTL, without a restart.
-	doc = `{"sources":{"b":{"scheme":"github","secrets":["y"]}}}`
+	doc = `{"sources":{"b":{"scheme":"github","secrets":["` + secret16 + `"]}}}`
 	if _, ok, _ := r.Lookup(ctx, "b"); ok {
 		t.Error("config refreshed before its TTL")
 	}
@@ -172,7 +296,8 @@ func TestRefresher(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(full))
-	f.Add([]byte(`{"sources":{"a":{"scheme":"token","secrets":["t"],"dedup":"none"}}}`))
+	f.Add([]byte(`{"sources":{"a":{"scheme":"token","secrets":["` + secret16 + `"],"dedup":"none"}}}`))
+	f.Add([]byte(`{"sources":{"a":{"scheme":"github","secrets":["` + secret16 + `"],"allow":["::ffff:10.0.0.0/104","10.1.2.3"],"rate":{"per_second":0.5}}}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		set, err := source.Parse(b)
 		if err != nil {

@@ -26,7 +26,7 @@ import (
 const (
 	chromiumPath     = "/usr/bin/chromium"
 	chromedriverName = "chromedriver"
-	githubSecret     = "it's-a-secret"
+	githubSecret     = "it's-a-secret-0123"
 	scriptType       = `<script>alert(1)</script>`
 )
 

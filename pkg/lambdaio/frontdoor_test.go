@@ -1,0 +1,442 @@
+package lambdaio_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"hookline/pkg/ddbitem"
+	"hookline/pkg/email"
+	"hookline/pkg/event"
+	"hookline/pkg/lambdaio"
+	"hookline/pkg/metrics"
+	"hookline/pkg/pipeline"
+	"hookline/pkg/sender"
+	"hookline/pkg/source"
+	"hookline/pkg/verify"
+)
+
+var _ lambdaio.IngestMetrics = (*metrics.EMF)(nil)
+
+// Secrets of the front-door sources; each at least the 16 bytes the config requires.
+const (
+	fdGitHub  = "frontdoor-github-secret"
+	fdStripe  = "whsec_frontdoor_stripe"
+	fdWhsec   = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	fdIntdash = "frontdoor-intdash-secret"
+	fdHMAC    = "frontdoor-hmac-secret"
+	fdToken   = "frontdoor-token-0123"
+)
+
+var signedIDOptions = sender.HMACOptions{Header: "X-Sig", TimestampHeader: "X-Ts", DeliveryHeader: "X-Delivery", Template: "{id}.{timestamp}.{body}"}
+
+func frontDoorSources(t testing.TB) *source.Set {
+	t.Helper()
+	set, err := source.Parse([]byte(`{"sources": {
+		"github":  {"scheme": "github", "secrets": ["retired-github-secret", "` + fdGitHub + `"]},
+		"stripe":  {"scheme": "stripe", "secrets": ["` + fdStripe + `"]},
+		"billing": {"scheme": "standard-webhooks", "secrets": ["` + fdWhsec + `"]},
+		"intdash": {"scheme": "intdash", "secrets": ["` + fdIntdash + `"]},
+		"plain":   {"scheme": "hmac-sha256", "header": "X-Sig", "delivery_header": "X-Delivery", "secrets": ["` + fdHMAC + `"]},
+		"signed":  {"scheme": "hmac-sha256", "header": "X-Sig", "timestamp_header": "X-Ts", "delivery_header": "X-Delivery",
+		            "template": "{id}.{timestamp}.{body}", "secrets": ["` + fdHMAC + `"]},
+		"postman": {"scheme": "token", "secrets": ["` + fdToken + `"]},
+		"fenced":  {"scheme": "token", "secrets": ["` + fdToken + `"], "allow": ["192.30.252.0/22", "2a0a:a440::/29"]}
+	}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+// apiRequest is what API Gateway hands the ingest function for a POST from ip.
+func apiRequest(src string, h http.Header, body []byte, ip string) events.APIGatewayV2HTTPRequest {
+	headers := map[string]string{}
+	for k, vs := range h {
+		headers[strings.ToLower(k)] = strings.Join(vs, ",")
+	}
+	return events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: "ANY /webhooks/{source}", RawPath: "/webhooks/" + src,
+		Headers: headers, PathParameters: map[string]string{"source": src},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: "/webhooks/" + src, SourceIP: ip},
+		},
+		Body: string(body),
+	}
+}
+
+// chain runs the three handlers as the pipeline does: every published message goes to the
+// subscriber, every new item to the notifier. It counts what arrives at each stage.
+type chain struct {
+	ingest     *lambdaio.IngestHandler
+	subscriber *lambdaio.SubscriberHandler
+	notifier   *lambdaio.NotifierHandler
+	store      *memStore
+	box        *mailbox
+	pub        *recorder
+	keys       *keyCounter
+}
+
+type keyCounter struct {
+	mu sync.Mutex
+	n  map[string]int // "source/key" → matches
+}
+
+func (k *keyCounter) KeyMatched(source string, key int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.n[source+"/"+string(rune('0'+key))]++
+}
+
+func newChain(t *testing.T, receivedAt time.Time) *chain {
+	t.Helper()
+	composer, err := email.NewComposer("", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &chain{store: newMem(), box: &mailbox{}, pub: &recorder{}, keys: &keyCounter{n: map[string]int{}}}
+	c.ingest = &lambdaio.IngestHandler{
+		Service: &pipeline.Ingest{Sources: frontDoorSources(t), Publisher: c.pub, Now: func() time.Time { return receivedAt }},
+		Log:     quiet(), Metrics: c.keys,
+	}
+	c.subscriber = &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: c.store}, Log: quiet()}
+	c.notifier = &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: c.store, Composer: composer, Mailer: c.box}, Log: quiet()}
+	return c
+}
+
+// post sends req through the chain and returns the ingest response.
+func (c *chain) post(t *testing.T, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	published := len(c.pub.got)
+	resp, err := c.ingest.Handle(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.pub.got) == published {
+		return resp
+	}
+	m := c.pub.got[len(c.pub.got)-1]
+	inserts := c.store.inserts
+	sub, err := c.subscriber.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: m.ID, Body: string(m.Body)}}})
+	if err != nil || len(sub.BatchItemFailures) != 0 {
+		t.Fatalf("subscriber: %v %+v", err, sub)
+	}
+	if c.store.inserts == inserts {
+		return resp // a duplicate: DynamoDB Streams would carry no INSERT
+	}
+	item, err := ddbitem.Marshal(c.store.recs[m.ID], time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := ddbitem.ToStreamImage(item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: img, SequenceNumber: m.ID}}
+	if out, err := c.notifier.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{rec}}); err != nil || len(out.BatchItemFailures) != 0 {
+		t.Fatalf("notifier: %v %+v", err, out)
+	}
+	return resp
+}
+
+func acceptedID(t *testing.T, resp events.APIGatewayV2HTTPResponse) string {
+	t.Helper()
+	var a struct{ ID, Status string }
+	if resp.StatusCode != http.StatusAccepted || json.Unmarshal([]byte(resp.Body), &a) != nil || a.ID == "" {
+		t.Fatalf("want 202 with an id, got %d %s", resp.StatusCode, resp.Body)
+	}
+	return a.ID
+}
+
+// replayCase is one captured delivery and the ways an attacker re-posts it.
+type replayCase struct {
+	source string
+	req    sender.Request
+	svix   bool                         // send the Standard Webhooks headers under svix-*
+	edits  map[string]func(http.Header) // replay variants: headers no signature covers
+}
+
+func replayCases(signedAt time.Time) []replayCase {
+	newKey := func(h http.Header) { h.Set("Idempotency-Key", "replay-key-2") }
+	return []replayCase{
+		{"github", sender.Request{Scheme: sender.GitHub, Secret: fdGitHub, Body: []byte(`{"zen":"Design for failure."}`), Type: "push", DeliveryID: "72d3162e-cc78-11e3-81ab-4c9367dc0958"}, false, map[string]func(http.Header){
+			"new X-GitHub-Delivery":  func(h http.Header) { h.Set("X-GitHub-Delivery", "00000000-0000-4000-8000-000000000002") },
+			"new Idempotency-Key":    newKey,
+			"changed X-GitHub-Event": func(h http.Header) { h.Set("X-GitHub-Event", "ping") },
+		}},
+		{"stripe", sender.Request{Scheme: sender.Stripe, Secret: fdStripe, Timestamp: signedAt, Body: []byte(`{"id":"evt_1","type":"invoice.paid"}`)}, false, map[string]func(http.Header){
+			"new Idempotency-Key": newKey,
+		}},
+		{"billing", sender.Request{Scheme: sender.StandardWebhooks, Secret: fdWhsec, Timestamp: signedAt, DeliveryID: "msg_1", Body: []byte(`{"type":"user.created"}`)}, false, map[string]func(http.Header){
+			"new Idempotency-Key": newKey,
+		}},
+		{"billing", sender.Request{Scheme: sender.StandardWebhooks, Secret: fdWhsec, Timestamp: signedAt, DeliveryID: "msg_svix", Body: []byte(`{"type":"user.deleted"}`)}, true, map[string]func(http.Header){
+			"forged webhook-id beside svix headers": func(h http.Header) { h.Set("Webhook-Id", "msg_forged") },
+			"new Idempotency-Key":                   newKey,
+		}},
+		{"intdash", sender.Request{Scheme: sender.Intdash, Secret: fdIntdash, Body: []byte(`{"resource_type":"measurement","action":"finished","measurement_uuid":"u-1"}`)}, false, map[string]func(http.Header){
+			"new Idempotency-Key": newKey,
+		}},
+		{"plain", sender.Request{Scheme: sender.HMACSHA256, Secret: fdHMAC, DeliveryID: "del-1", HMAC: sender.HMACOptions{Header: "X-Sig", DeliveryHeader: "X-Delivery"}, Body: []byte(`{"event":"user.registered"}`)}, false, map[string]func(http.Header){
+			"new unsigned X-Delivery": func(h http.Header) { h.Set("X-Delivery", "del-2") },
+			"new Idempotency-Key":     newKey,
+		}},
+		{"signed", sender.Request{Scheme: sender.HMACSHA256, Secret: fdHMAC, Timestamp: signedAt, DeliveryID: "del-1", HMAC: signedIDOptions, Body: []byte(`{"event":"order.paid"}`)}, false, map[string]func(http.Header){
+			"new Idempotency-Key": newKey,
+		}},
+		{"postman", sender.Request{Scheme: sender.Token, Secret: fdToken, DeliveryID: "replay-key-1", Body: []byte(`A new message has been published`)}, false, map[string]func(http.Header){
+			"same Idempotency-Key, new X-Request-Id": func(h http.Header) { h.Set("X-Request-Id", "r-2") },
+		}},
+	}
+}
+
+func signed(t *testing.T, rc replayCase) http.Header {
+	t.Helper()
+	h, err := sender.Sign(rc.req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc.svix {
+		for _, n := range []string{"Id", "Timestamp", "Signature"} {
+			h.Set("Svix-"+n, h.Get("Webhook-"+n))
+			h.Del("Webhook-" + n)
+		}
+	}
+	return h
+}
+
+// TestReplayVariants: a captured delivery re-posted with any header that no signature covers
+// changed gets the original id, and the chain stores one item and sends one email.
+func TestReplayVariants(t *testing.T) {
+	t.Parallel()
+	signedAt := now
+	for _, rc := range replayCases(signedAt) {
+		name := rc.source
+		if rc.svix {
+			name += "/svix"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c := newChain(t, now.Add(412*time.Millisecond))
+			orig := signed(t, rc)
+			id := acceptedID(t, c.post(t, apiRequest(rc.source, orig, rc.req.Body, "192.0.2.1")))
+			for variant, edit := range rc.edits {
+				h := orig.Clone()
+				edit(h)
+				if got := acceptedID(t, c.post(t, apiRequest(rc.source, h, rc.req.Body, "192.0.2.1"))); got != id {
+					t.Errorf("%s: id %s, want the original %s", variant, got, id)
+				}
+			}
+			if len(c.pub.got) != 1+len(rc.edits) || c.store.inserts != 1 || len(c.box.sent) != 1 {
+				t.Errorf("published %d, stored %d, emailed %d; want %d, 1, 1", len(c.pub.got), c.store.inserts, len(c.box.sent), 1+len(rc.edits))
+			}
+		})
+	}
+}
+
+// TestSignedIDsCannotBeChanged: where the id is signed, changing it is a bad signature, not a
+// new event.
+func TestSignedIDsCannotBeChanged(t *testing.T) {
+	t.Parallel()
+	c := newChain(t, now)
+	for _, tc := range []struct {
+		source string
+		req    sender.Request
+		header string
+	}{
+		{"billing", sender.Request{Scheme: sender.StandardWebhooks, Secret: fdWhsec, Timestamp: now, DeliveryID: "msg_1", Body: []byte(`{}`)}, "Webhook-Id"},
+		{"signed", sender.Request{Scheme: sender.HMACSHA256, Secret: fdHMAC, Timestamp: now, DeliveryID: "del-1", HMAC: signedIDOptions, Body: []byte(`{}`)}, "X-Delivery"},
+	} {
+		h := signed(t, replayCase{req: tc.req})
+		h.Set(tc.header, "changed")
+		if resp := c.post(t, apiRequest(tc.source, h, tc.req.Body, "192.0.2.1")); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s with a changed %s: %d %s, want 401", tc.source, tc.header, resp.StatusCode, resp.Body)
+		}
+	}
+	if len(c.pub.got) != 0 {
+		t.Errorf("published %d", len(c.pub.got))
+	}
+}
+
+// TestVerificationEvidence: every scheme's event carries what verified it.
+func TestVerificationEvidence(t *testing.T) {
+	t.Parallel()
+	received := now.Add(412 * time.Millisecond) // signed timestamps are whole seconds: now
+	tests := []struct {
+		source   string
+		req      sender.Request
+		svix     bool
+		want     event.Verification
+		wantSkew bool
+	}{
+		{"github", sender.Request{Scheme: sender.GitHub, Secret: fdGitHub, Body: []byte(`{"a":1}`)}, false, event.Verification{Scheme: "github", Key: 1, SignedID: true}, false},
+		{"stripe", sender.Request{Scheme: sender.Stripe, Secret: fdStripe, Timestamp: now, Body: []byte(`{"id":"evt_2"}`)}, false, event.Verification{Scheme: "stripe", SignedID: true}, true},
+		{"billing", sender.Request{Scheme: sender.StandardWebhooks, Secret: fdWhsec, Timestamp: now, Body: []byte(`{}`)}, false, event.Verification{Scheme: "standard-webhooks", SignedID: true}, true},
+		{"billing", sender.Request{Scheme: sender.StandardWebhooks, Secret: fdWhsec, Timestamp: now, Body: []byte(`{"svix":1}`)}, true, event.Verification{Scheme: "standard-webhooks", SignedID: true}, true},
+		{"intdash", sender.Request{Scheme: sender.Intdash, Secret: fdIntdash, Body: []byte(`{"b":2}`)}, false, event.Verification{Scheme: "intdash", SignedID: true}, false},
+		{"plain", sender.Request{Scheme: sender.HMACSHA256, Secret: fdHMAC, HMAC: sender.HMACOptions{Header: "X-Sig"}, Body: []byte(`{"c":3}`)}, false, event.Verification{Scheme: "hmac-sha256", SignedID: true}, false},
+		{"signed", sender.Request{Scheme: sender.HMACSHA256, Secret: fdHMAC, Timestamp: now, HMAC: signedIDOptions, Body: []byte(`{"d":4}`)}, false, event.Verification{Scheme: "hmac-sha256", SignedID: true}, true},
+		{"postman", sender.Request{Scheme: sender.Token, Secret: fdToken, Body: []byte(`hello`)}, false, event.Verification{Scheme: "token"}, false},
+		{"postman", sender.Request{Scheme: sender.Token, Secret: fdToken, DeliveryID: "k-1", Body: []byte(`hello`)}, false, event.Verification{Scheme: "token"}, false},
+	}
+	for _, tt := range tests {
+		c := newChain(t, received)
+		h := signed(t, replayCase{req: tt.req, svix: tt.svix})
+		id := acceptedID(t, c.post(t, apiRequest(tt.source, h, tt.req.Body, "192.0.2.1")))
+		e, err := event.Decode(c.pub.got[0].Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := tt.want
+		want.BodySHA256 = sha256.Sum256(tt.req.Body)
+		if tt.wantSkew {
+			want.SkewMS, want.HasSkew = -412, true
+		}
+		if e.Verification != want {
+			t.Errorf("%s %s: verification %+v, want %+v", tt.source, tt.req.Scheme, e.Verification, want)
+		}
+		_ = id
+		if c.keys.n[tt.source+"/"+string(rune('0'+want.Key))] != 1 {
+			t.Errorf("%s: key matches %v", tt.source, c.keys.n)
+		}
+	}
+}
+
+// countingVerifier counts Verify calls: a refusal that must come before any signature work
+// leaves it at zero.
+type countingVerifier struct{ calls atomic.Int64 }
+
+func (v *countingVerifier) Verify(verify.Header, []byte, time.Time) (verify.Result, error) {
+	v.calls.Add(1)
+	return verify.Result{}, nil
+}
+
+type oneSource struct{ src *source.Source }
+
+func (o oneSource) Lookup(_ context.Context, name string) (*source.Source, bool, error) {
+	return o.src, name == o.src.Name, nil
+}
+
+type stubLimiter struct{ wait time.Duration }
+
+func (l stubLimiter) Allow(*source.Source, time.Time) (time.Duration, bool) {
+	return l.wait, l.wait == 0
+}
+
+// TestCheapRejectionsFirst: size, source, allowlist and rate are refused before any signature
+// is computed, as RFC 9457 problems, and nothing is published.
+func TestCheapRejectionsFirst(t *testing.T) {
+	t.Parallel()
+	allowed, _ := source.Parse([]byte(`{"sources":{"x":{"scheme":"github","secrets":["0123456789abcdef"],"allow":["192.30.252.0/22","2a0a:a440::/29"]}}}`))
+	fenced, _, _ := allowed.Lookup(context.Background(), "x")
+	big := strings.Repeat("a", 7<<20) // 7 MB: more than Lambda's 6 MB, far more than a bus message
+	tests := []struct {
+		name       string
+		req        events.APIGatewayV2HTTPRequest
+		limiter    pipeline.Limiter
+		wantStatus int
+		wantDetail string
+		wantRetry  string
+	}{
+		{"7 MB body", apiRequest("x", http.Header{"Content-Type": {"text/plain"}}, []byte(big), "192.30.252.7"), nil, 413, "7340032 bytes, over the 262144-byte limit", ""},
+		{"7 MB base64 body", func() events.APIGatewayV2HTTPRequest {
+			r := apiRequest("x", nil, nil, "192.30.252.7")
+			r.Body, r.IsBase64Encoded = base64.StdEncoding.EncodeToString([]byte(big)), true
+			return r
+		}(), nil, 413, "over the 262144-byte limit", ""},
+		{"unknown source", apiRequest("nope", nil, []byte(`{}`), "192.30.252.7"), nil, 404, `no source named "nope"`, ""},
+		{"allowlist miss v4", apiRequest("x", nil, []byte(`{}`), "203.0.113.9"), nil, 403, `source "x" does not accept requests from 203.0.113.9`, ""},
+		{"allowlist miss v6", apiRequest("x", nil, []byte(`{}`), "2001:db8::1"), nil, 403, `source "x" does not accept requests from 2001:db8::1`, ""},
+		{"no source ip", apiRequest("x", nil, []byte(`{}`), ""), nil, 403, `source "x" accepts only listed addresses`, ""},
+		{"over the rate", apiRequest("x", nil, []byte(`{}`), "192.30.252.7"), stubLimiter{1500 * time.Millisecond}, 429, `source "x" is over its rate limit`, "2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			counter := &countingVerifier{}
+			src := *fenced
+			src.Verifier = counter
+			pub := &recorder{}
+			h := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: oneSource{&src}, Publisher: pub, Limiter: tt.limiter, Now: func() time.Time { return now }}, Log: quiet()}
+			resp, err := h.Handle(context.Background(), tt.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkProblem(t, resp, tt.wantStatus, tt.wantDetail)
+			if got := resp.Headers["Retry-After"]; got != tt.wantRetry {
+				t.Errorf("Retry-After = %q, want %q", got, tt.wantRetry)
+			}
+			if n := counter.calls.Load(); n != 0 {
+				t.Errorf("Verify ran %d times before the refusal", n)
+			}
+			if len(pub.got) != 0 {
+				t.Errorf("published %d messages", len(pub.got))
+			}
+		})
+	}
+	// Inside the allowlist (an IPv4-mapped address too) the request reaches the verifier.
+	for _, ip := range []string{"192.30.255.1", "::ffff:192.30.252.9", "2a0a:a441::5"} {
+		counter := &countingVerifier{}
+		src := *fenced
+		src.Verifier = counter
+		h := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: oneSource{&src}, Publisher: &recorder{}, Limiter: stubLimiter{}, Now: func() time.Time { return now }}, Log: quiet()}
+		resp, _ := h.Handle(context.Background(), apiRequest("x", nil, []byte(`{}`), ip))
+		if resp.StatusCode != http.StatusAccepted || counter.calls.Load() != 1 {
+			t.Errorf("%s: %d %s, verified %d times", ip, resp.StatusCode, resp.Body, counter.calls.Load())
+		}
+	}
+}
+
+func checkProblem(t *testing.T, resp events.APIGatewayV2HTTPResponse, status int, detail string) {
+	t.Helper()
+	var p lambdaio.Problem
+	if err := json.Unmarshal([]byte(resp.Body), &p); err != nil {
+		t.Fatalf("body is not a problem: %q", resp.Body)
+	}
+	if resp.StatusCode != status || p.Status != status || resp.Headers["Content-Type"] != "application/problem+json" || p.Title != http.StatusText(status) {
+		t.Errorf("got %d %s (%+v), want %d", resp.StatusCode, resp.Headers["Content-Type"], p, status)
+	}
+	if !strings.Contains(p.Detail, detail) {
+		t.Errorf("detail %q, want it to contain %q", p.Detail, detail)
+	}
+}
+
+// TestInvalidUTF8JSON: a JSON body that is not UTF-8 is malformed, after verification (an
+// unauthenticated caller learns nothing about its body) and before anything is published.
+func TestInvalidUTF8JSON(t *testing.T) {
+	t.Parallel()
+	c := newChain(t, now)
+	body := []byte("{\"name\":\"caf\xe9\"}")
+	h := signed(t, replayCase{req: sender.Request{Scheme: sender.GitHub, Secret: fdGitHub, Body: body, ContentType: "application/json"}})
+	checkProblem(t, c.post(t, apiRequest("github", h, body, "192.0.2.1")), 400, "not valid UTF-8")
+	if len(c.pub.got) != 0 {
+		t.Errorf("published %d", len(c.pub.got))
+	}
+}
+
+func TestIngestMetricsOnlyOnSuccess(t *testing.T) {
+	t.Parallel()
+	c := newChain(t, now)
+	body := []byte(`{"a":1}`)
+	h := signed(t, replayCase{req: sender.Request{Scheme: sender.GitHub, Secret: "retired-github-secret", Body: body}})
+	c.post(t, apiRequest("github", h, body, "192.0.2.1"))
+	c.post(t, apiRequest("github", h, []byte(`{"a":2}`), "192.0.2.1")) // 401
+	if len(c.keys.n) != 1 || c.keys.n["github/0"] != 1 {
+		t.Errorf("key matches = %v, want github/0 once", c.keys.n)
+	}
+	var buf strings.Builder
+	c.ingest.Metrics = &metrics.EMF{W: &buf}
+	c.post(t, apiRequest("github", h, body, "192.0.2.1"))
+	if !strings.Contains(buf.String(), `"Source":"github","Key":"0","SignatureKeyMatch":1`) {
+		t.Errorf("EMF line = %s", buf.String())
+	}
+}
