@@ -27,6 +27,32 @@ type EventView struct {
 	DataContentType string          `json:"datacontenttype,omitempty"`
 	Data            json.RawMessage `json:"data,omitempty"`
 	DataBase64      string          `json:"data_base64,omitempty"`
+	// Verification is how the sender was verified; absent on events stored before hookline
+	// kept the evidence.
+	Verification *Verification `json:"verification,omitempty"`
+}
+
+// Verification is the JSON shape of event.Verification:
+// {"scheme": "stripe", "key": 1, "skew_ms": -412, "body_sha256": "<hex>", "signed_id": true}.
+type Verification struct {
+	Scheme     string `json:"scheme"`
+	Key        int    `json:"key"`               // 0-based index of the secret that matched, in config order
+	SkewMS     *int64 `json:"skew_ms,omitempty"` // signed timestamp minus receipt; absent when the scheme signs none
+	BodySHA256 string `json:"body_sha256"`
+	SignedID   bool   `json:"signed_id"` // identity came from signed material
+}
+
+// VerificationView renders v, nil when the event carries no evidence.
+func VerificationView(v event.Verification) *Verification {
+	if !v.Present() {
+		return nil
+	}
+	out := &Verification{Scheme: v.Scheme, Key: v.Key, BodySHA256: v.BodySHA256Hex(), SignedID: v.SignedID}
+	if v.HasSkew {
+		skew := v.SkewMS
+		out.SkewMS = &skew
+	}
+	return out
 }
 
 // ListView is the JSON shape of a page of events.
@@ -42,6 +68,7 @@ func View(r *event.Record, withData bool) EventView {
 		ID: e.ID, Source: e.Source, Type: e.Type, Status: r.Status(),
 		Time: e.Time.UTC(), ReceivedAt: e.ReceivedAt.UTC(), StoredAt: r.StoredAt.UTC(),
 		DeliveryID: e.DeliveryID, DataVersion: e.DataVersion, DataContentType: e.DataContentType,
+		Verification: VerificationView(e.Verification),
 	}
 	if !r.NotifiedAt.IsZero() {
 		t := r.NotifiedAt.UTC()

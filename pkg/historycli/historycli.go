@@ -148,6 +148,10 @@ func writeDetail(w io.Writer, r *event.Record) error {
 	line("delivery id", e.DeliveryID)
 	line("data version", e.DataVersion)
 	line("content type", e.DataContentType)
+	if v := e.Verification; v.Present() {
+		line("verified", verified(v))
+		line("body sha256", v.BodySHA256Hex())
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -158,6 +162,19 @@ func writeDetail(w io.Writer, r *event.Record) error {
 	}
 	_, err := fmt.Fprintf(w, "\n%s:\n%s\n", label, bytes.TrimRight(data, "\n"))
 	return err
+}
+
+// verified says how the sender proved itself: "stripe, key 1, skew -412ms, signed id". The key
+// is the 0-based index of the secret that matched, as `hookline sources` counts it.
+func verified(v event.Verification) string {
+	out := fmt.Sprintf("%s, key %d", v.Scheme, v.Key)
+	if v.HasSkew {
+		out += fmt.Sprintf(", skew %dms", v.SkewMS)
+	}
+	if v.SignedID {
+		return out + ", signed id"
+	}
+	return out + ", id not signed"
 }
 
 // renderData picks how a person best reads the payload.

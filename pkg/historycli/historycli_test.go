@@ -179,7 +179,13 @@ func TestGet(t *testing.T) {
 	h := history(2)
 	text := rec(6, "postman", "unknown", false)
 	text.Event.SetData("text/plain", []byte("A new message has been published"))
+	text.Event.Verification = event.Verification{Scheme: "token", Key: 2}
 	h.add(text)
+	for _, r := range h.recs {
+		if r.Event.ID == "0193a1b2-0000-7000-8000-000000000004" {
+			r.Event.Verification = event.Verification{Scheme: "stripe", Key: 1, SkewMS: -412, HasSkew: true, BodySHA256: [32]byte{0xab, 0xcd}, SignedID: true}
+		}
+	}
 
 	var out strings.Builder
 	if err := historycli.Get(context.Background(), &out, h, "0193a1b2-0000-7000-8000-000000000004", false); err != nil {
@@ -194,6 +200,8 @@ received      2026-11-23T10:00:04Z
 stored        2026-11-23T10:00:04.012Z  (+12ms)
 notified      2026-11-23T10:00:05.5Z  (+1.5s)
 content type  application/json
+verified      stripe, key 1, skew -412ms, signed id
+body sha256   abcd000000000000000000000000000000000000000000000000000000000000
 
 data:
 {
@@ -207,7 +215,7 @@ data:
 
 	out.Reset()
 	historycli.Get(context.Background(), &out, h, text.Event.ID, false)
-	if !strings.Contains(out.String(), "notified      not yet\n") || !strings.HasSuffix(out.String(), "data (text):\nA new message has been published\n") {
+	if !strings.Contains(out.String(), "notified      not yet\n") || !strings.Contains(out.String(), "verified      token, key 2, id not signed\n") || !strings.HasSuffix(out.String(), "data (text):\nA new message has been published\n") {
 		t.Errorf("text event detail:\n%s", out.String())
 	}
 
@@ -217,6 +225,9 @@ data:
 	var data bytes.Buffer
 	if err := json.Unmarshal([]byte(out.String()), &v); err != nil || json.Compact(&data, v.Data) != nil || data.String() != `{"n":4,"ok":true}` {
 		t.Errorf("get --json: %v, data %s", err, v.Data)
+	}
+	if vv := v.Verification; vv == nil || vv.Scheme != "stripe" || vv.Key != 1 || vv.SkewMS == nil || *vv.SkewMS != -412 || !vv.SignedID || !strings.HasPrefix(vv.BodySHA256, "abcd00") {
+		t.Errorf("get --json verification = %+v", vv)
 	}
 
 	for id, want := range map[string]string{

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/email"
 	"hookline/pkg/event"
+	"hookline/pkg/historyapi"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/metrics"
 	"hookline/pkg/pipeline"
@@ -304,7 +306,19 @@ func TestVerificationEvidence(t *testing.T) {
 		if e.Verification != want {
 			t.Errorf("%s %s: verification %+v, want %+v", tt.source, tt.req.Scheme, e.Verification, want)
 		}
-		_ = id
+		// And the history view shows it as the issue spells it.
+		b, err := json.Marshal(historyapi.View(c.store.recs[id], true).Verification)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantJSON := fmt.Sprintf(`{"scheme":%q,"key":%d`, want.Scheme, want.Key)
+		if tt.wantSkew {
+			wantJSON += `,"skew_ms":-412`
+		}
+		wantJSON += fmt.Sprintf(`,"body_sha256":%q,"signed_id":%v}`, want.BodySHA256Hex(), want.SignedID)
+		if string(b) != wantJSON {
+			t.Errorf("%s: view verification %s, want %s", tt.source, b, wantJSON)
+		}
 		if c.keys.n[tt.source+"/"+string(rune('0'+want.Key))] != 1 {
 			t.Errorf("%s: key matches %v", tt.source, c.keys.n)
 		}
