@@ -223,17 +223,8 @@ func TestVersion(t *testing.T) {
 // it was given is the one it prints, with GOFLAGS=-buildvcs=false as on this machine.
 func TestVersionStamped(t *testing.T) {
 	t.Parallel()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go is not on PATH")
-	}
-	bin := filepath.Join(t.TempDir(), "hookline")
 	const rev = "0123456789abcdef0123456789abcdef01234567"
-	cmd := exec.Command(goBin, "build", "-ldflags", "-X main.vcsRevision="+rev+" -X main.vcsModified=true", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildCLI(t, "-X main.vcsRevision="+rev+" -X main.vcsModified=true")
 	out, err := exec.Command(bin, "version").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -263,6 +254,23 @@ func TestVersionStamped(t *testing.T) {
 			t.Errorf("hookline %v: want output on stdout only; stdout %d bytes, stderr: %s", tc.args, stdout.Len(), stderr.String())
 		}
 	}
+}
+
+// buildCLI builds this command into a temporary directory, with GOFLAGS=-buildvcs=false
+// as on this project's machines.
+func buildCLI(t *testing.T, ldflags string) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go is not on PATH")
+	}
+	bin := filepath.Join(t.TempDir(), "hookline")
+	cmd := exec.Command(goBin, "build", "-ldflags", ldflags, "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 func TestLogFormat(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
+	"hookline/pkg/email"
 	"hookline/pkg/local/engine"
 	"hookline/pkg/localrun"
 )
@@ -39,6 +40,8 @@ func (c *app) localCmd() *cobra.Command {
 	bindEnv(fs, "sources", "HOOKLINE_SOURCES")
 	fs.StringVar(&cfg.SMTPAddr, "smtp", "", "send emails to this SMTP host:port instead of writing .eml files")
 	bindEnv(fs, "smtp", "HOOKLINE_SMTP")
+	fs.BoolVar(&cfg.SMTPRequireTLS, "smtp-tls", false, "require STARTTLS from the SMTP server (it is used whenever offered); AUTH from HOOKLINE_SMTP_USER and HOOKLINE_SMTP_PASSWORD")
+	bindEnv(fs, "smtp-tls", "HOOKLINE_SMTP_TLS")
 	fs.StringVar(&cfg.MailFrom, "mail-from", "", "From address of completion emails (default hookline <hookline@localhost>)")
 	fs.StringVar(&cfg.MailTo, "mail-to", "", "To address of completion emails (default ops <ops@localhost>)")
 	fs.StringVar(&cfg.Templates, "templates", "", "directory of email templates (<type>.tmpl, default.tmpl)")
@@ -65,6 +68,18 @@ func (c *app) localCmd() *cobra.Command {
 			cfg.Durability = engine.DurabilityProcess
 		default:
 			return usageErrorf(`--durability: %q is neither "full" nor "process"`, durability)
+		}
+		cfg.SMTPUser, cfg.SMTPPassword = c.env("HOOKLINE_SMTP_USER"), c.env("HOOKLINE_SMTP_PASSWORD")
+		switch {
+		case (cfg.SMTPUser == "") != (cfg.SMTPPassword == ""):
+			return usageErrorf("HOOKLINE_SMTP_USER and HOOKLINE_SMTP_PASSWORD: set both or neither")
+		case cfg.SMTPAddr == "" && (cfg.SMTPRequireTLS || cfg.SMTPUser != ""):
+			return usageErrorf("--smtp-tls and HOOKLINE_SMTP_USER need --smtp HOST:PORT (without it, emails are .eml files)")
+		}
+		if cfg.SMTPAddr != "" {
+			if err := (&email.SMTP{Addr: cfg.SMTPAddr}).Check(); err != nil {
+				return usageErrorf("--smtp: %w", err)
+			}
 		}
 		log, err := newLogger(c.stderr, level, logFormat)
 		if err != nil {

@@ -87,6 +87,12 @@ type app struct {
 	stderr io.Writer
 }
 
+// env reads a variable of the environment table that no flag stands for (credentials, which
+// would show in ps and shell history as flags).
+func (c *app) env(name string) string {
+	return c.getenv(lookupEnv(name).Name)
+}
+
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	c := &app{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
 	root := c.rootCmd()

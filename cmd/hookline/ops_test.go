@@ -395,6 +395,8 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"local", "--durability", "maybe"}, `--durability: "maybe" is neither`, usage},
 		{[]string{"local", "--log-format", "xml"}, `--log-format: "xml" is neither "text" nor "json"`, usage},
 		{[]string{"local", "--batch-size", "11"}, "--batch-size: 11 is not from 1 to 10", usage},
+		{[]string{"local", "--smtp-tls"}, "--smtp-tls and HOOKLINE_SMTP_USER need --smtp HOST:PORT", usage},
+		{[]string{"local", "--smtp", "relay"}, `--smtp: smtp address "relay" is not host:port`, usage},
 		{[]string{"local", "extra"}, `hookline local: unexpected argument "extra"`, usage},
 		{[]string{"version", "extra"}, `hookline version: unexpected argument "extra"`, usage},
 		{[]string{"completion"}, "hookline completion: no command given: one of bash, zsh, fish, powershell", usage},

@@ -26,7 +26,14 @@ func printBanner(w io.Writer, url string, cfg Config, set *source.Set, demo *dem
 	fmt.Fprintf(w, "hookline local is listening on %s\n", url)
 	fmt.Fprintf(w, "  data:    %s (events, queues and stream in %s)\n", cfg.DataDir, DBFile)
 	if cfg.SMTPAddr != "" {
-		fmt.Fprintf(w, "  email:   SMTP to %s\n", cfg.SMTPAddr)
+		how := "STARTTLS when offered"
+		if cfg.SMTPRequireTLS {
+			how = "STARTTLS required"
+		}
+		if cfg.SMTPUser != "" {
+			how += ", AUTH as " + cfg.SMTPUser
+		}
+		fmt.Fprintf(w, "  email:   SMTP to %s (%s)\n", cfg.SMTPAddr, how)
 	} else {
 		fmt.Fprintf(w, "  email:   .eml files in %s\n", filepath.Join(cfg.DataDir, OutboxDir))
 	}

@@ -61,6 +61,9 @@ type Config struct {
 	Visibility  time.Duration // queue visibility timeout
 	MaxReceives int           // maxReceiveCount before the DLQ
 	Durability  engine.Durability
+	// SMTP relay settings (email.SMTP): STARTTLS required; AUTH credentials.
+	SMTPRequireTLS         bool
+	SMTPUser, SMTPPassword string
 	// Runner settings; zero values take the defaults in runner.Runner, which match the CDK
 	// stack's event sources (batches of 10, 1 s window).
 	BatchSize      int
@@ -113,7 +116,14 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 		Sync: cfg.Durability == engine.DurabilityPowerLoss,
 	}
 	if cfg.SMTPAddr != "" {
-		mailer = &email.SMTP{Addr: cfg.SMTPAddr, From: cfg.MailFrom, To: cfg.MailTo}
+		m := &email.SMTP{Addr: cfg.SMTPAddr, From: cfg.MailFrom, To: cfg.MailTo,
+			RequireTLS: cfg.SMTPRequireTLS, Username: cfg.SMTPUser, Password: cfg.SMTPPassword}
+		if err := m.Check(); err != nil {
+			return err
+		}
+		mailer = m
+	} else if cfg.SMTPRequireTLS || cfg.SMTPUser != "" || cfg.SMTPPassword != "" {
+		return errors.New("smtp: TLS and credentials settings need an SMTP address")
 	}
 
 	eng, err := engine.Open(filepath.Join(cfg.DataDir, DBFile), engine.Options{Durability: cfg.Durability, Log: log})
