@@ -22,6 +22,7 @@ import (
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/metrics"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/problem"
 	"hookline/pkg/sender"
 	"hookline/pkg/source"
 	"hookline/pkg/verify"
@@ -412,7 +413,7 @@ func TestCheapRejectionsFirst(t *testing.T) {
 
 func checkProblem(t *testing.T, resp events.APIGatewayV2HTTPResponse, status int, detail string) {
 	t.Helper()
-	var p lambdaio.Problem
+	var p problem.Details
 	if err := json.Unmarshal([]byte(resp.Body), &p); err != nil {
 		t.Fatalf("body is not a problem: %q", resp.Body)
 	}

@@ -21,6 +21,7 @@ import (
 	"hookline/pkg/event"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/problem"
 	"hookline/pkg/source"
 )
 
@@ -195,7 +196,7 @@ func TestIngestProblems(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var p lambdaio.Problem
+			var p problem.Details
 			if err := json.Unmarshal([]byte(resp.Body), &p); err != nil {
 				t.Fatalf("body is not a problem: %q", resp.Body)
 			}

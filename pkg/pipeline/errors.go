@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// Kind classifies a failure by what the caller can do about it. lambdaio maps each kind to an
-// HTTP status in one table; nothing else decides statuses.
+// Kind classifies a failure by what the caller can do about it. pkg/problem maps each kind to
+// an HTTP status in one table; nothing else decides statuses.
 type Kind int
 
 // The kinds of failure. KindInternal is the zero value so an unclassified error is never

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"hookline/pkg/pipeline"
+	"hookline/pkg/problem"
 )
 
 // RefreshSeconds is how often the event and outbox lists reload themselves.
@@ -163,23 +164,27 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, status int, message st
 	u.render(w, r, status, "error", page{Title: http.StatusText(status), Data: errorView{Status: status, Title: http.StatusText(status), Message: message}})
 }
 
-// failQuery maps a history error to a page: the client's mistakes (a bad filter or cursor)
-// show their pipeline detail, anything else is logged and shown generically.
+// failQuery shows a history error as a page with the status pkg/problem gives it (the one
+// table the API answers from too): the client's mistakes (a bad filter or cursor) show their
+// detail, anything else is logged and shown in words for people.
 func (u *UI) failQuery(w http.ResponseWriter, r *http.Request, err error) {
-	switch pipeline.KindOf(err) {
-	case pipeline.KindInvalid:
-		u.fail(w, r, http.StatusBadRequest, pipeline.DetailOf(err), nil)
-	case pipeline.KindNotFound:
-		u.fail(w, r, http.StatusNotFound, "There is no event with this id.", nil)
-	case pipeline.KindUnavailable:
-		u.fail(w, r, http.StatusServiceUnavailable, "The history cannot be read right now; try again shortly.", err)
-	default:
-		if errors.Is(err, pipeline.ErrNotFound) {
-			u.fail(w, r, http.StatusNotFound, "There is no event with this id.", nil)
-			return
-		}
-		u.fail(w, r, http.StatusInternalServerError, "", err)
+	if errors.Is(err, pipeline.ErrNotFound) {
+		err = &pipeline.Error{Kind: pipeline.KindNotFound, Err: err}
 	}
+	p := problem.For(err, r.URL.Path)
+	if p.RetryAfter != "" {
+		w.Header().Set("Retry-After", p.RetryAfter)
+	}
+	message := p.Detail
+	switch p.Status {
+	case http.StatusNotFound:
+		message = "There is no event with this id."
+	case http.StatusServiceUnavailable:
+		message = "The history cannot be read right now; try again shortly."
+	case http.StatusInternalServerError:
+		message = "" // fail's generic words
+	}
+	u.fail(w, r, p.Status, message, err)
 }
 
 func redirect(to string) http.HandlerFunc {

@@ -278,6 +278,10 @@ func TestInternalErrorsDoNotLeak(t *testing.T) {
 				if resp.StatusCode != tc.status || !strings.Contains(body, tc.want) || strings.Contains(body, "secret") {
 					t.Errorf("%s: status %d, body:\n%s", target, resp.StatusCode, body)
 				}
+				// The web view answers from the API's table (pkg/problem), Retry-After included.
+				if want := map[int]string{503: "5"}[tc.status]; resp.Header.Get("Retry-After") != want {
+					t.Errorf("%s: Retry-After %q, want %q", target, resp.Header.Get("Retry-After"), want)
+				}
 			}
 		})
 	}

@@ -25,8 +25,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"hookline/pkg/lambdaio"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/problem"
 )
 
 // Handler is a Lambda handler behind an HTTP API route.
@@ -347,16 +347,9 @@ func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse, 
 	return status
 }
 
-// writeProblem answers with the same problem+json the handlers use (lambdaio owns the one
-// mapping from kinds to statuses).
+// writeProblem answers with the same problem+json the handlers use (pkg/problem).
 func writeProblem(w http.ResponseWriter, kind pipeline.Kind, detail string) int {
-	resp := lambdaio.ProblemResponse(&pipeline.Error{Kind: kind, Detail: detail}, "")
-	for k, v := range resp.Headers {
-		w.Header().Set(k, v)
-	}
-	w.WriteHeader(resp.StatusCode)
-	_, _ = io.WriteString(w, resp.Body)
-	return resp.StatusCode
+	return problem.Write(w, problem.For(&pipeline.Error{Kind: kind, Detail: detail}, ""))
 }
 
 // newRequestID returns an id shaped like API Gateway's (e.g. "JKJaXmPLvHcESHA=").
