@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -90,17 +91,14 @@ func cells(r *event.Record) [7]string {
 		After(r.StoredAt.Sub(e.ReceivedAt)), notified}
 }
 
-// After formats how long after the receipt a stage was reached, precise where it matters:
-// milliseconds under a second, 10 ms under a minute, seconds beyond.
+// After formats how long after the receipt a stage was reached, in whole milliseconds like
+// every duration hookline prints ("+7ms", "+1234ms"), so columns compare at a glance.
 func After(d time.Duration) string {
-	switch a := d.Abs(); {
-	case a < time.Second:
-		return "+" + d.Round(time.Millisecond).String()
-	case a < time.Minute:
-		return "+" + d.Round(10*time.Millisecond).String()
-	default:
-		return "+" + d.Round(time.Second).String()
+	ms := d.Round(time.Millisecond).Milliseconds()
+	if ms < 0 { // clocks of two machines (Lambda) may disagree by a little
+		return strconv.FormatInt(ms, 10) + "ms"
 	}
+	return "+" + strconv.FormatInt(ms, 10) + "ms"
 }
 
 // Get writes one event in full: its attributes, its status with times, and its data

@@ -141,8 +141,8 @@ func TestListTable(t *testing.T) {
 	}
 	want := `ID                                    RECEIVED                  SOURCE   TYPE     STATUS    STORED+  NOTIFIED+
 0193a1b2-0000-7000-8000-000000000005  2026-11-23T10:00:05.000Z  postman  unknown  stored    +12ms    -
-0193a1b2-0000-7000-8000-000000000004  2026-11-23T10:00:04.000Z  github   push     notified  +12ms    +1.5s
-0193a1b2-0000-7000-8000-000000000003  2026-11-23T10:00:03.000Z  github   ping     notified  +12ms    +1.5s
+0193a1b2-0000-7000-8000-000000000004  2026-11-23T10:00:04.000Z  github   push     notified  +12ms    +1500ms
+0193a1b2-0000-7000-8000-000000000003  2026-11-23T10:00:03.000Z  github   ping     notified  +12ms    +1500ms
 `
 	if diff := cmp.Diff(want, out.String()); diff != "" {
 		t.Errorf("table (-want +got):\n%s", diff)
@@ -198,7 +198,7 @@ status        notified
 time          2026-11-23T10:00:04Z
 received      2026-11-23T10:00:04Z
 stored        2026-11-23T10:00:04.012Z  (+12ms)
-notified      2026-11-23T10:00:05.5Z  (+1.5s)
+notified      2026-11-23T10:00:05.5Z  (+1500ms)
 content type  application/json
 verified      stripe, key 1, skew -412ms, signed id
 body sha256   abcd000000000000000000000000000000000000000000000000000000000000
@@ -243,10 +243,12 @@ data:
 func TestAfter(t *testing.T) {
 	t.Parallel()
 	for d, want := range map[time.Duration]string{
-		0:                                     "+0s",
+		0:                                     "+0ms",
 		1234 * time.Microsecond:               "+1ms",
-		1234 * time.Millisecond:               "+1.23s",
-		83*time.Second + 400*time.Millisecond: "+1m23s",
+		1500 * time.Microsecond:               "+2ms",
+		1234 * time.Millisecond:               "+1234ms",
+		83*time.Second + 400*time.Millisecond: "+83400ms",
+		-3 * time.Millisecond:                 "-3ms",
 	} {
 		if got := historycli.After(d); got != want {
 			t.Errorf("After(%v) = %q, want %q", d, got, want)
@@ -347,7 +349,7 @@ func TestTailTableHeader(t *testing.T) {
 	<-done
 	want := []string{
 		"ID                                    RECEIVED                  SOURCE        TYPE                    STATUS    STORED+   NOTIFIED+",
-		"0193a1b2-0000-7000-8000-000000000004  2026-11-23T10:00:04.000Z  github        push                    notified  +12ms     +1.5s",
+		"0193a1b2-0000-7000-8000-000000000004  2026-11-23T10:00:04.000Z  github        push                    notified  +12ms     +1500ms",
 		"0193a1b2-0000-7000-8000-000000000005  2026-11-23T10:00:05.000Z  postman       unknown                 stored    +12ms     -",
 	}
 	if diff := cmp.Diff(want, lines); diff != "" {

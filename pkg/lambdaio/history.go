@@ -54,7 +54,7 @@ func (h *HistoryHandler) Handle(ctx context.Context, req events.APIGatewayV2HTTP
 		}
 	}
 	level := slog.LevelInfo
-	attrs := []slog.Attr{slog.String("event_id", id), slog.String("path", req.RawPath), slog.Int("status", status), slog.Duration("duration", time.Since(start))}
+	attrs := []slog.Attr{slog.String("event_id", id), slog.String("path", req.RawPath), slog.Int("status", status), slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000)}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
 		if status >= 500 {

@@ -96,7 +96,7 @@ func (h *IngestHandler) logRequest(ctx context.Context, src string, acc pipeline
 		slog.String("source", src),
 		slog.String("type", acc.Type),
 		slog.Int("status", status),
-		slog.Duration("duration", time.Since(start)),
+		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 	}
 	// Five attributes fit in slog.Record without an allocation; the Lambda log handler adds the
 	// request id itself (lambdacontext.NewLogHandler), and locally the gateway logs it.

@@ -144,7 +144,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !handled {
 		level = slog.LevelWarn
 	}
-	log.Log(r.Context(), level, "request", "status", status, "duration", time.Since(start))
+	log.Log(r.Context(), level, "request", "status", status, "duration_ms", float64(time.Since(start).Microseconds())/1000)
 }
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string, start time.Time, log *slog.Logger) (status int, handled bool) {
