@@ -136,6 +136,7 @@ func (c *app) rootCmd() *cobra.Command {
 		c.eventsCmd(),
 		c.sendCmd(),
 		c.dlqCmd(),
+		c.sourcesCmd(),
 		c.versionCmd(),
 	)
 	// cobra adds these when it executes; adding them now lets them follow the rules below.

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +25,7 @@ import (
 	"hookline/pkg/localrun"
 	"hookline/pkg/localrun/localruntest"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/rotation"
 )
 
 // Secrets of the sources the tests run `hookline local` with, one per scheme.
@@ -33,6 +36,7 @@ const (
 	hmacSecret  = "hmac-secret-0123456"
 	intdashKey  = "intdash-secret-012345"
 	tokenSecret = "dev-token-0123456789"
+	newGHSecret = "gh-secret-rotated-0123"
 )
 
 const sourcesJSON = `{"sources": {
@@ -42,11 +46,12 @@ const sourcesJSON = `{"sources": {
   "auth":    {"scheme": "hmac-sha256", "header": "X-Signature", "encoding": "hex", "prefix": "sha256=",
               "timestamp_header": "X-Timestamp", "type_header": "X-Event", "secrets": ["` + hmacSecret + `"]},
   "intdash": {"scheme": "intdash", "secrets": ["` + intdashKey + `"]},
-  "postman": {"scheme": "token", "secrets": ["` + tokenSecret + `"]}
+  "postman": {"scheme": "token", "secrets": ["` + tokenSecret + `"]},
+  "rotating": {"scheme": "github", "secrets": ["` + ghSecret + `", "` + newGHSecret + `"]}
 }}`
 
 type localServer struct {
-	url, data string
+	url, data, sources string
 }
 
 // startLocal runs `hookline local`'s Run in-process on 127.0.0.1:0 until the test ends.
@@ -57,7 +62,7 @@ func startLocal(t *testing.T, maxReceives int) localServer {
 		t.Fatal(err)
 	}
 	rs := localruntest.Start(t, localrun.Config{SourcesFile: sources, Visibility: time.Second, MaxReceives: maxReceives, Log: slog.New(slog.DiscardHandler)})
-	return localServer{url: rs.URL, data: rs.DataDir}
+	return localServer{url: rs.URL, data: rs.DataDir, sources: sources}
 }
 
 func noenv(string) string { return "" }
@@ -149,7 +154,8 @@ func TestSendEveryScheme(t *testing.T) {
 			return ""
 		})
 		out, err = cli(t, "events", "get", id, "--data", srv.data)
-		if err != nil || !strings.Contains(out, "status        notified\n") || !strings.Contains(out, "type          "+tt.wantType+"\n") {
+		if err != nil || !strings.Contains(out, "status        notified\n") || !strings.Contains(out, "type          "+tt.wantType+"\n") ||
+			!strings.Contains(out, "verified      "+tt.args[1]+", key 0") {
 			t.Errorf("events get %s: %v\n%s", id, err, out)
 		}
 	}
@@ -355,7 +361,7 @@ func TestFlagErrors(t *testing.T) {
 		want string
 		code int
 	}{
-		{[]string{}, "hookline: no command given: one of local, events, send, dlq, version, completion", usage},
+		{[]string{}, "hookline: no command given: one of local, events, send, dlq, sources, version, completion", usage},
 		{[]string{"evnts"}, `hookline: unknown command "evnts": did you mean "events"?`, usage},
 		{[]string{"events"}, "hookline events: no command given: one of list, get, tail", usage},
 		{[]string{"events", "purge"}, `hookline events: unknown command "purge": one of list, get, tail`, usage},
@@ -437,5 +443,69 @@ func TestMissingDatabaseIsNotCreated(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, localrun.DBFile)); !os.IsNotExist(err) {
 		t.Errorf("a database was created: %v", err)
+	}
+}
+
+// TestSourcesRotation moves a sender from secret 0 to secret 1 and reads `hookline sources`
+// as an operator would: over the week both keys verified events; since the switch, key 0 is
+// unused and can be removed.
+func TestSourcesRotation(t *testing.T) {
+	t.Parallel()
+	srv := startLocal(t, 5)
+	send := func(secret string, i int) string {
+		out, err := cli(t, "send", "--url", srv.url, "--source", "rotating", "--scheme", "github", "--secret", secret, "--type", "push",
+			fmt.Sprintf(`{"n":%d}`, i))
+		if err != nil {
+			t.Fatalf("send: %v\n%s", err, out)
+		}
+		return out
+	}
+	rows := func(args ...string) map[int]rotation.Row {
+		out, err := cli(t, append([]string{"sources", "--data", srv.data, "--sources", srv.sources, "--json"}, args...)...)
+		if err != nil {
+			t.Fatalf("sources: %v\n%s", err, out)
+		}
+		got := map[int]rotation.Row{}
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			var r rotation.Row
+			if err := json.Unmarshal([]byte(l), &r); err != nil {
+				t.Fatalf("sources --json: %v: %s", err, l)
+			}
+			if r.Source == "rotating" {
+				got[r.Key] = r
+			}
+		}
+		return got
+	}
+	stored := func(want int) {
+		eventually(t, 10*time.Second, func() string {
+			out, err := cli(t, "events", "list", "--data", srv.data, "--source", "rotating", "--json")
+			if n := strings.Count(out, "\n"); err != nil || n != want {
+				return fmt.Sprintf("%d of %d events stored (%v)", n, want, err)
+			}
+			return ""
+		})
+	}
+	for i := range 3 {
+		send(ghSecret, i)
+	}
+	stored(3)
+	switched := time.Now().UTC()
+	for i := 3; i < 5; i++ {
+		send(newGHSecret, i)
+	}
+	stored(5)
+
+	week := rows()
+	if week[0].Events != 3 || week[1].Events != 2 || !week[0].Configured || !week[1].Configured || week[0].Last == nil || week[1].Last == nil {
+		t.Errorf("last 7 days: %+v", week)
+	}
+	since := rows("--since", switched.Format(time.RFC3339Nano))
+	if since[0].Events != 0 || since[0].Last != nil || !since[0].Configured || since[1].Events != 2 {
+		t.Errorf("since the switch: %+v", since)
+	}
+	out, err := cli(t, "sources", "--data", srv.data, "--sources", srv.sources, "--since", switched.Format(time.RFC3339Nano))
+	if err != nil || !regexp.MustCompile(`(?m)^rotating +github +0 +0 +- +unused in the window$`).MatchString(out) {
+		t.Errorf("sources table: %v\n%s", err, out)
 	}
 }

@@ -104,6 +104,8 @@ type Source struct {
 	// TrustKey says the Idempotency-Key header decides the event id (token sources, or
 	// "idempotency_key": true).
 	TrustKey bool
+	// Keys is how many secrets the source has; a verification's key is an index below it.
+	Keys int
 
 	deliveryHeaders []string // lower-case, first non-empty wins; read, never identity
 	typeHeader      string   // lower-case; "" means the scheme's body convention
@@ -271,7 +273,7 @@ func build(name string, c Config) (*Source, error) {
 		}
 		tol = d
 	}
-	src := &Source{Name: name, Scheme: c.Scheme, Dedup: DedupBody, bodySigned: c.Scheme != SchemeToken}
+	src := &Source{Name: name, Scheme: c.Scheme, Dedup: DedupBody, Keys: len(c.Secrets), bodySigned: c.Scheme != SchemeToken}
 	var err error
 	if src.Allow, err = parseAllow(c.Allow); err != nil {
 		return nil, err

@@ -46,7 +46,7 @@ type Options struct {
 }
 
 // schemaVersion is stored in PRAGMA user_version; migrate brings older files up to it.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // migrations[i] upgrades a file from user_version i to i+1.
 var migrations = []string{
@@ -114,6 +114,13 @@ CREATE TABLE stream_failures (
 	failed_at INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX stream_failures_consumer ON stream_failures (consumer, id);
+`,
+	// 2: the index of the secret that verified each event (rotation tracking), copied out of
+	// the envelope like source and type; NULL for events stored without evidence.
+	`
+ALTER TABLE events ADD COLUMN verify_key INTEGER;
+UPDATE events SET verify_key = json_extract(CAST(envelope AS TEXT), '$.verifykey')
+	WHERE json_valid(CAST(envelope AS TEXT));
 `,
 }
 

@@ -21,3 +21,7 @@ func (e *Engine) WriteThenFail(ctx context.Context, stmt string) error {
 		return errors.New("deliberate")
 	})
 }
+
+// SchemaV1 is the first migration: a file at schema version 1, as hookline wrote it before
+// the verify_key column, for the migration test.
+var SchemaV1 = migrations[0]

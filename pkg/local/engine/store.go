@@ -15,6 +15,7 @@ import (
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/rotation"
 )
 
 // Store is the events table: conditional writes, the notified mark and the history, with a
@@ -23,7 +24,10 @@ type Store struct {
 	e *Engine
 }
 
-var _ pipeline.Store = (*Store)(nil)
+var (
+	_ pipeline.Store = (*Store)(nil)
+	_ rotation.Usage = (*Store)(nil)
+)
 
 // StreamInsert is the EventName of a stream record for a new item.
 const StreamInsert = "INSERT"
@@ -67,15 +71,18 @@ func (s *Store) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 		return false, fmt.Errorf("put event %s: stream keys: %w", e.ID, err)
 	}
 	envelope := e.Marshal()
-	var notified any
+	var notified, verifyKey any
 	if !r.NotifiedAt.IsZero() {
 		notified = r.NotifiedAt.UnixNano()
 	}
+	if e.Verification.Present() {
+		verifyKey = e.Verification.Key
+	}
 	var inserted bool
 	err = s.e.write(ctx, func(w *wtx) error {
-		res, err := w.Exec(`INSERT INTO events (id, source, type, received_key, envelope, stored_at, notified_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			e.ID, e.Source, e.Type, ddbitem.ReceivedKey(e.ReceivedAt, e.ID), envelope, storedAt.UnixNano(), notified, expires)
+		res, err := w.Exec(`INSERT INTO events (id, source, type, received_key, envelope, stored_at, notified_at, expires_at, verify_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			e.ID, e.Source, e.Type, ddbitem.ReceivedKey(e.ReceivedAt, e.ID), envelope, storedAt.UnixNano(), notified, expires, verifyKey)
 		if err != nil {
 			return err
 		}
@@ -364,6 +371,35 @@ func (e *Engine) ListStreamFailures(ctx context.Context, consumer string, max in
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list stream failures of %s: %w", consumer, err)
+	}
+	return out, nil
+}
+
+// KeyUsage counts, per source and secret index, the events received at or after since that
+// carry verification evidence, with the newest receive time (rotation tracking). It reads the
+// received_key index over the window, never the envelopes.
+func (s *Store) KeyUsage(ctx context.Context, since time.Time) ([]rotation.KeyUse, error) {
+	rows, err := s.e.rdb.QueryContext(ctx, `SELECT source, verify_key, COUNT(*), MAX(received_key) FROM events
+		WHERE received_key >= ? AND verify_key IS NOT NULL
+		GROUP BY source, verify_key ORDER BY source, verify_key`, ddbitem.FormatTime(since))
+	if err != nil {
+		return nil, fmt.Errorf("key usage: %w", err)
+	}
+	defer rows.Close()
+	var out []rotation.KeyUse
+	for rows.Next() {
+		var u rotation.KeyUse
+		var last string
+		if err := rows.Scan(&u.Source, &u.Key, &u.Events, &last); err != nil {
+			return nil, fmt.Errorf("key usage: %w", err)
+		}
+		if u.Last, _, err = ddbitem.ParseReceivedKey(last); err != nil {
+			return nil, fmt.Errorf("key usage: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("key usage: %w", err)
 	}
 	return out, nil
 }
