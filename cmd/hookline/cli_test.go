@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -14,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -219,17 +221,59 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-// TestVersionStamped builds the binary the way `make build` does and checks that the commit
-// it was given is the one it prints, with GOFLAGS=-buildvcs=false as on this machine.
+// fakeRevision is the commit the shared test binary is stamped with, as `make build` does.
+const fakeRevision = "0123456789abcdef0123456789abcdef01234567"
+
+// shared is one build of this command for the tests that run the real binary.
+var shared struct {
+	once     sync.Once
+	dir, bin string
+	err      error
+}
+
+// sharedCLI builds this command once per test run, stamped like `make build` and with
+// GOFLAGS=-buildvcs=false as on this project's machines, and returns its path.
+func sharedCLI(t *testing.T) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go is not on PATH")
+	}
+	shared.once.Do(func() {
+		if shared.dir, shared.err = os.MkdirTemp("", "hookline-cli-test"); shared.err != nil {
+			return
+		}
+		shared.bin = filepath.Join(shared.dir, "hookline")
+		cmd := exec.Command(goBin, "build", "-ldflags", "-X main.vcsRevision="+fakeRevision+" -X main.vcsModified=true", "-o", shared.bin, ".")
+		cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			shared.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.bin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}
+
+// TestVersionStamped: the commit `make build` stamps is the one `hookline version` prints,
+// though the build info has none (-buildvcs=false).
 func TestVersionStamped(t *testing.T) {
 	t.Parallel()
-	const rev = "0123456789abcdef0123456789abcdef01234567"
-	bin := buildCLI(t, "-X main.vcsRevision="+rev+" -X main.vcsModified=true")
+	bin := sharedCLI(t)
 	out, err := exec.Command(bin, "version").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(out), "commit   "+rev+" (modified)\n") {
+	if !strings.Contains(string(out), "commit   "+fakeRevision+" (modified)\n") {
 		t.Errorf("stamped commit not printed:\n%s", out)
 	}
 	// Exit statuses of the real process, as main maps them.
@@ -254,23 +298,6 @@ func TestVersionStamped(t *testing.T) {
 			t.Errorf("hookline %v: want output on stdout only; stdout %d bytes, stderr: %s", tc.args, stdout.Len(), stderr.String())
 		}
 	}
-}
-
-// buildCLI builds this command into a temporary directory, with GOFLAGS=-buildvcs=false
-// as on this project's machines.
-func buildCLI(t *testing.T, ldflags string) string {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go is not on PATH")
-	}
-	bin := filepath.Join(t.TempDir(), "hookline")
-	cmd := exec.Command(goBin, "build", "-ldflags", ldflags, "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }
 
 func TestLogFormat(t *testing.T) {
@@ -306,5 +333,46 @@ func TestCompletion(t *testing.T) {
 	out, err = cli(t, "__complete", "send", "--scheme", "")
 	if err != nil || !strings.Contains(out, "standard-webhooks\n") {
 		t.Errorf("__complete send --scheme: %v\n%s", err, out)
+	}
+}
+
+// TestBashCompletion sources the bash script in a real bash (with bash-completion, which
+// cobra's script needs, installed by mk/completion.mk) and completes as a user pressing Tab.
+func TestBashCompletion(t *testing.T) {
+	t.Parallel()
+	const helpers = "/usr/share/bash-completion/bash_completion"
+	bash, err := exec.LookPath("bash")
+	if _, serr := os.Stat(helpers); err != nil || serr != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("bash or bash-completion is missing; make test installs it (mk/completion.mk)")
+		}
+		t.Skip("bash-completion is not installed: apt-get install bash-completion (or make test)")
+	}
+	bin := sharedCLI(t)
+	const prog = `source ` + helpers + `
+source <(hookline completion bash)
+complete_line() {
+	COMP_LINE="$*"; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]}-1)); COMP_POINT=${#COMP_LINE}
+	COMPREPLY=(); __start_hookline
+	echo "$* -> ${COMPREPLY[*]}"
+}
+complete_line hookline ev
+complete_line hookline events ""
+complete_line hookline send --scheme st
+complete_line hookline local --log-format ""
+`
+	cmd := exec.Command(bash, "--norc", "--noprofile", "-c", prog)
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out, err := cmd.Output() // stderr: compopt complains outside a real completion; harmless
+	if err != nil {
+		t.Fatalf("bash: %v\n%s", err, out)
+	}
+	want := `hookline ev -> events
+hookline events  -> list get tail
+hookline send --scheme st -> stripe standard-webhooks
+hookline local --log-format  -> text json
+`
+	if string(out) != want {
+		t.Errorf("completions:\n%s\nwant:\n%s", out, want)
 	}
 }

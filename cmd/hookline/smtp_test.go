@@ -26,7 +26,7 @@ func TestLocalSendsThroughRelay(t *testing.T) {
 	t.Parallel()
 	const user, pass = "hookline", "relay-secret-pw"
 	relay := smtptest.Start(t, smtptest.Options{STARTTLS: true, Mechanisms: []string{"PLAIN", "LOGIN"}, User: user, Password: pass})
-	bin := buildCLI(t, "")
+	bin := sharedCLI(t)
 	dir := t.TempDir()
 	sources := filepath.Join(dir, "sources.json")
 	if err := os.WriteFile(sources, []byte(sourcesJSON), 0o600); err != nil {
