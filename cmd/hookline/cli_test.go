@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -374,5 +375,46 @@ hookline local --log-format  -> text json
 `
 	if string(out) != want {
 		t.Errorf("completions:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// TestSendJSON: `send --json` prints one object a script can read, for a 202 and a 401 alike,
+// and the 401 still fails the command (exit 1).
+func TestSendJSON(t *testing.T) {
+	t.Parallel()
+	srv := startLocal(t, 5)
+	for _, tc := range []struct {
+		secret string
+		status int
+		code   int
+	}{{tokenSecret, 202, exitOK}, {"wrong", 401, exitFailure}} {
+		var stdout bytes.Buffer
+		err := run(context.Background(), []string{"send", "--url", srv.url, "--scheme", "token", "--secret", tc.secret, "--source", "postman", "--json", `{"type":"json.out"}`},
+			noenv, strings.NewReader(""), &stdout, io.Discard)
+		if code := exitCode(io.Discard, err); code != tc.code {
+			t.Errorf("secret %q: exit %d, want %d (%v)", tc.secret, code, tc.code, err)
+		}
+		var got struct {
+			Status     int             `json:"status"`
+			StatusText string          `json:"status_text"`
+			EventID    string          `json:"event_id"`
+			DurationMS *float64        `json:"duration_ms"`
+			Answer     json.RawMessage `json:"answer"`
+		}
+		dec := json.NewDecoder(&stdout)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&got); err != nil || dec.More() {
+			t.Fatalf("not one JSON object: %v\n%s", err, stdout.String())
+		}
+		var answer map[string]any
+		if got.Status != tc.status || got.DurationMS == nil || *got.DurationMS <= 0 || json.Unmarshal(got.Answer, &answer) != nil {
+			t.Errorf("secret %q: %+v answer %s", tc.secret, got, got.Answer)
+		}
+		if tc.status == 202 && (got.EventID == "" || answer["id"] != got.EventID || got.StatusText != "202 Accepted") {
+			t.Errorf("202: event_id %q, answer %v", got.EventID, answer)
+		}
+		if tc.status == 401 && (got.EventID != "" || answer["status"] != float64(401)) {
+			t.Errorf("401: event_id %q, answer %v (want the problem document)", got.EventID, answer)
+		}
 	}
 }
