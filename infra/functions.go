@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -11,33 +12,35 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
 
-	"hookline/pkg/ddbstore"
-	"hookline/pkg/source"
+	"hookline/pkg/wiring"
 )
 
 // The functions, named as their directories under functions/ and build/.
 const (
-	fnIngest     = "ingest"
-	fnSubscriber = "subscriber"
-	fnNotifier   = "notifier"
-	fnHistory    = "history"
+	fnIngest     = wiring.Ingest
+	fnSubscriber = wiring.Subscriber
+	fnNotifier   = wiring.Notifier
+	fnHistory    = wiring.History
 )
 
 var functionNames = []string{fnIngest, fnSubscriber, fnNotifier, fnHistory}
 
 // The functions' own defaults, set explicitly so the deployed configuration is visible in the
-// console, and taken from the packages that define them so they cannot drift.
+// console, and taken from pkg/wiring, where the functions take them too, so they cannot drift.
 var (
-	sourcesTTL = source.DefaultRefreshTTL.String()        // ingest's cache of the sources secret: rotation reaches every instance within it
-	retention  = ddbstore.DefaultRetention.String()       // until DynamoDB's TTL deletes a stored event
-	timeShards = strconv.Itoa(ddbstore.DefaultTimeShards) // by_time partitions: subscriber writes and history reads must agree
+	sourcesTTL = wiring.DefaultSourcesTTL.String()      // ingest's cache of the sources secret: rotation reaches every instance within it
+	retention  = wiring.Retention.String()              // until DynamoDB's TTL deletes a stored event
+	timeShards = strconv.Itoa(wiring.DefaultTimeShards) // by_time partitions: subscriber writes and history reads must agree
 )
 
 type functionSpec struct {
-	description    string
-	memoryMB       float64
-	timeoutSeconds float64
+	description string
+	memoryMB    float64
+	timeout     time.Duration // from pkg/wiring, with the reasons
 }
+
+// seconds is a duration in whole seconds, as Lambda and SQS take them.
+func seconds(d time.Duration) *float64 { return jsii.Number(d.Seconds()) }
 
 // Memory buys CPU on Lambda (128 MB ≈ 1/14 vCPU, 256 MB twice that). The Go binaries are small
 // and need little RAM; the question for each function is how much CPU its latency deserves.
@@ -47,39 +50,36 @@ type functionSpec struct {
 // downstreams are protected instead by the API stage throttle (ingest, history), the SQS event
 // source's maximum concurrency (subscriber) and the stream's one batch per shard (notifier).
 var specs = map[string]functionSpec{
-	// A sender is waiting: 256 MB for faster cold starts and HMAC/JSON work. 10 s covers a cold
-	// start's Secrets Manager read plus the SDK's retries of one SNS publish, well inside API
-	// Gateway's 30 s integration limit.
-	fnIngest: {"hookline: verifies a webhook, publishes its event, answers 202", 256, 10},
-	// Nobody waits: 128 MB does ≤ 10 conditional PutItems. 30 s leaves room for SDK backoff when
-	// DynamoDB throttles; the queue's visibility timeout is 6× this.
-	fnSubscriber: {"hookline: stores queued events in DynamoDB (conditional put: effectively once)", 128, 30},
-	// Nobody waits: 128 MB for ≤ 10 records, each one SNS publish and one UpdateItem. 30 s for
-	// SDK backoff; a timeout is retried by the stream trigger, bisected.
-	fnNotifier: {"hookline: emails each newly stored event and marks it notified", 128, 30},
+	// A sender is waiting: 256 MB for faster cold starts and HMAC/JSON work.
+	fnIngest: {"hookline: verifies a webhook, publishes its event, answers 202", 256, wiring.IngestTimeout},
+	// Nobody waits: 128 MB does ≤ 10 conditional PutItems; the queue's visibility timeout is 6×
+	// its timeout (wiring.VisibilityTimeout).
+	fnSubscriber: {"hookline: stores queued events in DynamoDB (conditional put: effectively once)", 128, wiring.SubscriberTimeout},
+	// Nobody waits: 128 MB for ≤ 10 records, each one SNS publish and one UpdateItem.
+	fnNotifier: {"hookline: emails each newly stored event and marks it notified", 128, wiring.NotifierTimeout},
 	// An operator waits: 256 MB to page through Query results and encode JSON quickly.
-	fnHistory: {"hookline: lists and reads stored events for operators", 256, 10},
+	fnHistory: {"hookline: lists and reads stored events for operators", 256, wiring.HistoryTimeout},
 }
 
 func (h *Hookline) newFunctions(retain awscdk.RemovalPolicy) {
 	env := map[string]map[string]*string{
 		fnIngest: {
-			"HOOKLINE_TOPIC_ARN":          h.EventsTopic.TopicArn(),
-			"HOOKLINE_SOURCES_SECRET_ARN": h.SourcesSecret.SecretArn(),
-			"HOOKLINE_SOURCES_TTL":        jsii.String(sourcesTTL),
+			wiring.EnvTopicARN:         h.EventsTopic.TopicArn(),
+			wiring.EnvSourcesSecretARN: h.SourcesSecret.SecretArn(),
+			wiring.EnvSourcesTTL:       jsii.String(sourcesTTL),
 		},
 		fnSubscriber: {
-			"HOOKLINE_TABLE":       h.Table.TableName(),
-			"HOOKLINE_RETENTION":   jsii.String(retention),
-			"HOOKLINE_TIME_SHARDS": jsii.String(timeShards),
+			wiring.EnvTable:      h.Table.TableName(),
+			wiring.EnvRetention:  jsii.String(retention),
+			wiring.EnvTimeShards: jsii.String(timeShards),
 		},
 		fnNotifier: {
-			"HOOKLINE_TABLE":            h.Table.TableName(),
-			"HOOKLINE_NOTIFY_TOPIC_ARN": h.NotificationsTopic.TopicArn(),
+			wiring.EnvTable:          h.Table.TableName(),
+			wiring.EnvNotifyTopicARN: h.NotificationsTopic.TopicArn(),
 		},
 		fnHistory: {
-			"HOOKLINE_TABLE":       h.Table.TableName(),
-			"HOOKLINE_TIME_SHARDS": jsii.String(timeShards),
+			wiring.EnvTable:      h.Table.TableName(),
+			wiring.EnvTimeShards: jsii.String(timeShards),
 		},
 	}
 	for _, name := range functionNames {
@@ -109,7 +109,7 @@ func (h *Hookline) newFunction(name string, env map[string]*string, retain awscd
 		Handler:      jsii.String("bootstrap"),
 		Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(h.Config.AssetDir, name)), nil),
 		MemorySize:   jsii.Number(spec.memoryMB),
-		Timeout:      awscdk.Duration_Seconds(jsii.Number(spec.timeoutSeconds)),
+		Timeout:      awscdk.Duration_Seconds(seconds(spec.timeout)),
 		Environment:  &env,
 		Role:         role,
 		// JSON logs: Lambda's own lines and slog's share one format, queryable in Insights.

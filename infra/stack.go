@@ -20,6 +20,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"hookline/pkg/ddbstore"
+	"hookline/pkg/wiring"
 )
 
 // HooklineProps configures NewHookline.
@@ -50,25 +51,6 @@ type Hookline struct {
 	NotifyEmail        awscdk.CfnParameter
 	Alarms             []awscloudwatch.Alarm
 }
-
-// Event source settings, shared with the queue and alarm arithmetic.
-const (
-	// Up to 10 messages per invocation: enough to amortise an invocation under load, few
-	// enough that one batch of conditional puts stays far inside the subscriber's timeout.
-	subscriberBatchSize = 10
-	// At most 10 subscriber instances poll the queue: it caps DynamoDB write concurrency and
-	// the account's Lambda concurrency without reserved concurrency (see functions.go).
-	subscriberMaxConcurrency = 10
-	// A message that fails 5 receives is poison, not bad luck: off to the DLQ.
-	maxReceiveCount = 5
-	// The notifier retries a failing stream batch (bisected each time) this often; records that
-	// exhaust the retries or outlive notifyMaxRecordAge go to NotifyFailures. An hour leaves 23
-	// of the stream's 24 hours of retention to replay from the shard/sequence the failure names.
-	notifyRetryAttempts = 5
-	notifyBatchSize     = 10
-)
-
-var notifyMaxRecordAge = awscdk.Duration_Hours(jsii.Number(1))
 
 // NewHookline builds the whole pipeline (see doc.go for what each resource is for).
 func NewHookline(scope constructs.Construct, id string, props *HooklineProps) *Hookline {
@@ -174,13 +156,12 @@ func (h *Hookline) newQueues(retain awscdk.RemovalPolicy) {
 	fortnight := awscdk.Duration_Days(jsii.Number(14))
 	h.EventsDLQ = queue("EventsDLQ", awssqs.QueueProps{RetentionPeriod: fortnight, RemovalPolicy: retain})
 	h.EventsQueue = queue("EventsQueue", awssqs.QueueProps{
-		// AWS's rule for Lambda consumers: at least 6× the function timeout, so a message is not
-		// redelivered to a second instance while the first one is still (retrying) on it.
-		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(6 * specs[fnSubscriber].timeoutSeconds)),
+		// 6× the subscriber's timeout (AWS's rule for Lambda consumers; pkg/wiring says why).
+		VisibilityTimeout: awscdk.Duration_Seconds(seconds(wiring.VisibilityTimeout)),
 		// 4 days (the SQS default), well under the DLQ's 14: a standard queue keeps a message's
 		// original enqueue time when it moves to the DLQ, so the DLQ must outlive the source.
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(4)),
-		DeadLetterQueue: &awssqs.DeadLetterQueue{Queue: h.EventsDLQ, MaxReceiveCount: jsii.Number(maxReceiveCount)},
+		DeadLetterQueue: &awssqs.DeadLetterQueue{Queue: h.EventsDLQ, MaxReceiveCount: jsii.Number(wiring.MaxReceiveCount)},
 	})
 	h.NotifyFailures = queue("NotifyFailures", awssqs.QueueProps{RetentionPeriod: fortnight, RemovalPolicy: retain})
 
@@ -236,11 +217,11 @@ func grant(fn awslambda.Function, resources []*string, actions ...string) {
 
 func (h *Hookline) wireEventSources() {
 	h.Functions[fnSubscriber].AddEventSource(awslambdaeventsources.NewSqsEventSource(h.EventsQueue, &awslambdaeventsources.SqsEventSourceProps{
-		BatchSize: jsii.Number(subscriberBatchSize),
-		// Wait up to 1 s to fill a batch: fewer invocations under load, ≤ 1 s added latency.
-		MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(1)),
+		// Batch size, window and concurrency: pkg/wiring says why.
+		BatchSize:               jsii.Number(wiring.SubscriberBatchSize),
+		MaxBatchingWindow:       awscdk.Duration_Seconds(seconds(wiring.SubscriberBatchWindow)),
 		ReportBatchItemFailures: jsii.Bool(true),
-		MaxConcurrency:          jsii.Number(subscriberMaxConcurrency),
+		MaxConcurrency:          jsii.Number(wiring.SubscriberMaxConcurrency),
 	}))
 
 	h.Functions[fnNotifier].AddEventSource(awslambdaeventsources.NewDynamoEventSource(h.Table, &awslambdaeventsources.DynamoEventSourceProps{
@@ -248,7 +229,7 @@ func (h *Hookline) wireEventSources() {
 		// the oldest record still in the stream, so events stored meanwhile still get their
 		// email. Re-reading an already notified record is harmless: MarkNotified is idempotent.
 		StartingPosition: awslambda.StartingPosition_TRIM_HORIZON,
-		BatchSize:        jsii.Number(notifyBatchSize),
+		BatchSize:        jsii.Number(wiring.NotifierBatchSize),
 		// Only new events send mail; MODIFY (marking notified) and REMOVE (TTL) are filtered out
 		// by Lambda before they cost an invocation.
 		Filters: &[]*map[string]any{
@@ -256,8 +237,8 @@ func (h *Hookline) wireEventSources() {
 		},
 		ReportBatchItemFailures: jsii.Bool(true),
 		BisectBatchOnError:      jsii.Bool(true),
-		RetryAttempts:           jsii.Number(notifyRetryAttempts),
-		MaxRecordAge:            notifyMaxRecordAge,
+		RetryAttempts:           jsii.Number(wiring.NotifierRetryAttempts),
+		MaxRecordAge:            awscdk.Duration_Seconds(seconds(wiring.NotifierMaxRecordAge)),
 		OnFailure:               awslambdaeventsources.NewSqsDlq(h.NotifyFailures),
 	}))
 }

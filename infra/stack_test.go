@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"hookline/pkg/ddbstore"
+	"hookline/pkg/wiring"
 )
 
 func TestHTTPAPIRoutes(t *testing.T) {
@@ -126,7 +127,7 @@ func TestFunctions(t *testing.T) {
 				"Architectures": []any{"arm64"},
 				"Handler":       "bootstrap",
 				"MemorySize":    specs[name].memoryMB,
-				"Timeout":       specs[name].timeoutSeconds,
+				"Timeout":       specs[name].timeout.Seconds(),
 				"TracingConfig": obj{"Mode": "Active"},
 				"LoggingConfig": obj{"LogFormat": "JSON", "LogGroup": ref(f.logicalID(logGroupOf(fn)))},
 			}
@@ -293,7 +294,7 @@ func TestQueues(t *testing.T) {
 	if vt, _ := queue["VisibilityTimeout"].(float64); vt < 6*subscriberTimeout {
 		t.Errorf("events queue VisibilityTimeout = %v s, want ≥ 6 × subscriber timeout (%v s)", vt, 6*subscriberTimeout)
 	}
-	wantRedrive := obj{"deadLetterTargetArn": getAtt(f.logicalID(f.h.EventsDLQ), "Arn"), "maxReceiveCount": float64(maxReceiveCount)}
+	wantRedrive := obj{"deadLetterTargetArn": getAtt(f.logicalID(f.h.EventsDLQ), "Arn"), "maxReceiveCount": float64(wiring.MaxReceiveCount)}
 	if diff := cmp.Diff(any(wantRedrive), queue["RedrivePolicy"]); diff != "" {
 		t.Errorf("events queue RedrivePolicy (-want +got):\n%s", diff)
 	}
@@ -316,7 +317,7 @@ func TestSubscriberEventSource(t *testing.T) {
 			"BatchSize":                      10,
 			"MaximumBatchingWindowInSeconds": 1,
 			"FunctionResponseTypes":          []any{"ReportBatchItemFailures"},
-			"ScalingConfig":                  obj{"MaximumConcurrency": subscriberMaxConcurrency},
+			"ScalingConfig":                  obj{"MaximumConcurrency": wiring.SubscriberMaxConcurrency},
 		}))
 	})
 }
@@ -379,7 +380,7 @@ func TestNotifierEventSource(t *testing.T) {
 			"FilterCriteria":             obj{"Filters": []any{obj{"Pattern": `{"eventName":["INSERT"]}`}}},
 			"FunctionResponseTypes":      []any{"ReportBatchItemFailures"},
 			"BisectBatchOnFunctionError": true,
-			"MaximumRetryAttempts":       notifyRetryAttempts,
+			"MaximumRetryAttempts":       wiring.NotifierRetryAttempts,
 			"MaximumRecordAgeInSeconds":  3600,
 			"DestinationConfig": obj{"OnFailure": obj{
 				"Destination": getAtt(f.logicalID(f.h.NotifyFailures), "Arn"),

@@ -19,6 +19,7 @@ import (
 	"hookline/internal/runtimeapi"
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/event"
+	"hookline/pkg/wiring"
 )
 
 // buildFlags are `make lambdas`' flags (LAMBDA_FLAGS in the Makefile), for the host
@@ -64,7 +65,7 @@ func targets() []target {
 		{
 			name: "ingest",
 			pkg:  "hookline/functions/ingest",
-			env:  map[string]string{"HOOKLINE_TOPIC_ARN": topicARN, "HOOKLINE_SOURCES_SECRET_ARN": secretARN},
+			env:  map[string]string{wiring.EnvTopicARN: topicARN, wiring.EnvSourcesSecretARN: secretARN},
 			event: func() ([]byte, error) {
 				req := apiRequest("POST", "/webhooks/coldstart", map[string]string{"source": "coldstart"})
 				req.Headers = map[string]string{"content-type": "application/json", "authorization": "Bearer " + sourceToken}
@@ -85,7 +86,7 @@ func targets() []target {
 		{
 			name: "subscriber",
 			pkg:  "hookline/functions/subscriber",
-			env:  map[string]string{"HOOKLINE_TABLE": table},
+			env:  map[string]string{wiring.EnvTable: table},
 			event: func() ([]byte, error) {
 				// One good message (stored: one PutItem) and one that is not an event (reported
 				// as a batch item failure, no DynamoDB call).
@@ -109,7 +110,7 @@ func targets() []target {
 		{
 			name: "notifier",
 			pkg:  "hookline/functions/notifier",
-			env:  map[string]string{"HOOKLINE_TABLE": table, "HOOKLINE_NOTIFY_TOPIC_ARN": notifyTopicARN},
+			env:  map[string]string{wiring.EnvTable: table, wiring.EnvNotifyTopicARN: notifyTopicARN},
 			event: func() ([]byte, error) {
 				// An INSERT (read, emailed, marked) and a MODIFY (skipped, as the stream filter
 				// would never deliver it).
@@ -146,7 +147,7 @@ func targets() []target {
 		{
 			name: "history",
 			pkg:  "hookline/functions/history",
-			env:  map[string]string{"HOOKLINE_TABLE": table},
+			env:  map[string]string{wiring.EnvTable: table},
 			event: func() ([]byte, error) {
 				const id = "0190b4c2-0000-7000-8000-000000000000" // well-formed, not stored
 				return json.Marshal(apiRequest("GET", "/events/"+id, map[string]string{"id": id}))

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"hookline/pkg/ddbitem"
+	"hookline/pkg/wiring"
 )
 
 // envVar is one environment variable the CLI reads. The table below is the only place the
@@ -32,8 +32,8 @@ var environment = []envVar{
 	{Name: "HOOKLINE_SMTP_TLS", Commands: "local", Usage: "true: refuse an SMTP server without STARTTLS (--smtp-tls)"},
 	{Name: "HOOKLINE_SMTP_USER", Commands: "local", Usage: "SMTP AUTH user (PLAIN or LOGIN); only over TLS or to loopback", Direct: true},
 	{Name: "HOOKLINE_SMTP_PASSWORD", Commands: "local", Usage: "SMTP AUTH password, with HOOKLINE_SMTP_USER", Direct: true},
-	{Name: "HOOKLINE_TABLE", Commands: "events", Usage: "DynamoDB events table to read instead of --data (--table)"},
-	{Name: "HOOKLINE_TIME_SHARDS", Commands: "events", Default: strconv.Itoa(ddbitem.DefaultTimeShards), Usage: "time shards of --table, as the stack sets them (--time-shards)"},
+	{Name: wiring.EnvTable, Commands: "events", Usage: "DynamoDB events table to read instead of --data (--table)"},
+	{Name: wiring.EnvTimeShards, Commands: "events", Default: strconv.Itoa(wiring.DefaultTimeShards), Usage: "time shards of --table, as the stack sets them (--time-shards)"},
 	{Name: "HOOKLINE_DLQ_URL", Commands: "dlq", Usage: "SQS dead-letter queue URL, instead of --data (--queue-url)"},
 	{Name: "HOOKLINE_URL", Commands: "send", Default: "http://127.0.0.1:8080", Usage: "base URL of hookline (--url)"},
 	{Name: "HOOKLINE_SECRET", Commands: "send", Usage: "the source's secret, kept out of shell history (--secret)"},

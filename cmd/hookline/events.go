@@ -10,10 +10,10 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"hookline/pkg/ddbitem"
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/historycli"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/wiring"
 )
 
 const eventsLong = `Reads the event history: what arrived, whether it was stored, whether the email went out.
@@ -39,11 +39,11 @@ func (h *historyFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&h.data, "data", ".hookline", "hookline local data dir to read")
 	bindEnv(fs, "data", "HOOKLINE_DATA")
 	fs.StringVar(&h.table, "table", "", "DynamoDB events table to read instead of --data")
-	bindEnv(fs, "table", "HOOKLINE_TABLE")
+	bindEnv(fs, "table", wiring.EnvTable)
 	fs.StringVar(&h.region, "region", "", "AWS region of --table (default: the AWS config's)")
 	fs.StringVar(&h.endpoint, "endpoint", "", "DynamoDB endpoint URL, for a DynamoDB-compatible server")
-	fs.IntVar(&h.shards, "time-shards", ddbitem.DefaultTimeShards, "time shards the writers use, as the stack sets them")
-	bindEnv(fs, "time-shards", "HOOKLINE_TIME_SHARDS")
+	fs.IntVar(&h.shards, "time-shards", wiring.DefaultTimeShards, "time shards the writers use, as the stack sets them")
+	bindEnv(fs, "time-shards", wiring.EnvTimeShards)
 }
 
 // open returns the history and a func that releases it.
@@ -53,8 +53,8 @@ func (h *historyFlags) open(ctx context.Context) (pipeline.History, func(), erro
 	case dataSet && tableSet:
 		return nil, nil, usageErrorf("--data and --table: give one: a local data dir or a DynamoDB table")
 	case h.table != "" && !dataSet:
-		if h.shards < 1 || h.shards > 64 {
-			return nil, nil, usageErrorf("--time-shards: %d is not from 1 to 64", h.shards)
+		if h.shards < wiring.MinTimeShards || h.shards > wiring.MaxTimeShards {
+			return nil, nil, usageErrorf("--time-shards: %d is not from %d to %d", h.shards, wiring.MinTimeShards, wiring.MaxTimeShards)
 		}
 		cfg, err := awsConfig(ctx, h.region)
 		if err != nil {

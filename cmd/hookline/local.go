@@ -14,7 +14,9 @@ import (
 
 	"hookline/pkg/email"
 	"hookline/pkg/local/engine"
+	"hookline/pkg/local/runner"
 	"hookline/pkg/localrun"
+	"hookline/pkg/wiring"
 )
 
 const localLong = `Runs the whole pipeline in one process on 127.0.0.1: the HTTP routes of API Gateway, the
@@ -45,13 +47,14 @@ func (c *app) localCmd() *cobra.Command {
 	fs.StringVar(&cfg.MailFrom, "mail-from", "", "From address of completion emails (default hookline <hookline@localhost>)")
 	fs.StringVar(&cfg.MailTo, "mail-to", "", "To address of completion emails (default ops <ops@localhost>)")
 	fs.StringVar(&cfg.Templates, "templates", "", "directory of email templates (<type>.tmpl, default.tmpl)")
-	fs.DurationVar(&cfg.Visibility, "visibility-timeout", localrun.DefaultVisibilityTimeout, "queue visibility timeout before a failed message is retried")
-	fs.IntVar(&cfg.MaxReceives, "max-receives", localrun.DefaultMaxReceiveCount, "deliveries of a message before it moves to the DLQ")
-	fs.IntVar(&cfg.BatchSize, "batch-size", 10, "messages per subscriber batch (SQS event source BatchSize)")
-	fs.DurationVar(&cfg.BatchWindow, "batch-window", time.Second, "longest wait to fill a subscriber batch; never delays messages already waiting")
-	fs.IntVar(&cfg.Pollers, "pollers", 4, "concurrent subscriber batches")
-	fs.IntVar(&cfg.StreamBatch, "stream-batch-size", 10, "records per notifier batch (stream event source BatchSize)")
-	fs.IntVar(&cfg.StreamParallel, "stream-parallel", 10, "notifier batches in flight at once (Lambda's ParallelizationFactor)")
+	// Defaults: the stack's own settings (pkg/wiring) and the runner's local tuning.
+	fs.DurationVar(&cfg.Visibility, "visibility-timeout", wiring.VisibilityTimeout, "queue visibility timeout before a failed message is retried (6 × the subscriber's timeout, as on AWS)")
+	fs.IntVar(&cfg.MaxReceives, "max-receives", wiring.MaxReceiveCount, "deliveries of a message before it moves to the DLQ")
+	fs.IntVar(&cfg.BatchSize, "batch-size", wiring.SubscriberBatchSize, "messages per subscriber batch (SQS event source BatchSize)")
+	fs.DurationVar(&cfg.BatchWindow, "batch-window", wiring.SubscriberBatchWindow, "longest wait to fill a subscriber batch; never delays messages already waiting")
+	fs.IntVar(&cfg.Pollers, "pollers", runner.DefaultConcurrency, "concurrent subscriber batches")
+	fs.IntVar(&cfg.StreamBatch, "stream-batch-size", wiring.NotifierBatchSize, "records per notifier batch (stream event source BatchSize)")
+	fs.IntVar(&cfg.StreamParallel, "stream-parallel", runner.DefaultParallelizationFactor, "notifier batches in flight at once (Lambda's ParallelizationFactor)")
 	fs.StringVar(&durability, "durability", "process", `"process": every 202 survives kill -9 of hookline; "full": also power loss (fsync per commit, slower)`)
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&logFormat, "log-format", "", "text or json (default text when stderr is a terminal, else json)")

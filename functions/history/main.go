@@ -11,19 +11,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"hookline/pkg/ddbitem"
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/envconf"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/lambdarun"
+	"hookline/pkg/wiring"
 )
 
 func main() { lambdarun.Start(build) }
 
 func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), error) {
 	env := envconf.New(getenv)
-	table := env.Required("HOOKLINE_TABLE")
-	shards := env.Int("HOOKLINE_TIME_SHARDS", ddbitem.DefaultTimeShards, 1, 64)
+	table := env.Required(wiring.EnvTable)
+	shards := env.Int(wiring.EnvTimeShards, wiring.DefaultTimeShards, wiring.MinTimeShards, wiring.MaxTimeShards)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}

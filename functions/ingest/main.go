@@ -21,6 +21,7 @@ import (
 	"hookline/pkg/pipeline"
 	"hookline/pkg/snsbus"
 	"hookline/pkg/source"
+	"hookline/pkg/wiring"
 )
 
 func main() { lambdarun.Start(build) }
@@ -29,9 +30,9 @@ func main() { lambdarun.Start(build) }
 // request.
 func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), error) {
 	env := envconf.New(getenv)
-	topic := env.Required("HOOKLINE_TOPIC_ARN")
-	secretARN := env.Required("HOOKLINE_SOURCES_SECRET_ARN")
-	ttl := env.Duration("HOOKLINE_SOURCES_TTL", source.DefaultRefreshTTL)
+	topic := env.Required(wiring.EnvTopicARN)
+	secretARN := env.Required(wiring.EnvSourcesSecretARN)
+	ttl := env.Duration(wiring.EnvSourcesTTL, wiring.DefaultSourcesTTL)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}

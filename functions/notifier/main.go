@@ -20,16 +20,17 @@ import (
 	"hookline/pkg/lambdarun"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/snsbus"
+	"hookline/pkg/wiring"
 )
 
 func main() { lambdarun.Start(build) }
 
 func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error), error) {
 	env := envconf.New(getenv)
-	table := env.Required("HOOKLINE_TABLE")
-	topic := env.Required("HOOKLINE_NOTIFY_TOPIC_ARN")
-	templates := env.String("HOOKLINE_EMAIL_TEMPLATES", "") // a directory in the bundle; "" = built-in
-	maxData := env.Int("HOOKLINE_EMAIL_MAX_DATA", email.DefaultMaxData, 256, 200*1024)
+	table := env.Required(wiring.EnvTable)
+	topic := env.Required(wiring.EnvNotifyTopicARN)
+	templates := env.String(wiring.EnvEmailTemplates, "") // a directory in the bundle; "" = built-in
+	maxData := env.Int(wiring.EnvEmailMaxData, wiring.DefaultEmailMaxData, wiring.MinEmailMaxData, wiring.MaxEmailMaxData)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}

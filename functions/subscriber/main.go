@@ -11,21 +11,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"hookline/pkg/ddbitem"
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/envconf"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/lambdarun"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/wiring"
 )
 
 func main() { lambdarun.Start(build) }
 
 func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), error) {
 	env := envconf.New(getenv)
-	table := env.Required("HOOKLINE_TABLE")
-	retention := env.Duration("HOOKLINE_RETENTION", ddbstore.DefaultRetention)
-	shards := env.Int("HOOKLINE_TIME_SHARDS", ddbitem.DefaultTimeShards, 1, 64)
+	table := env.Required(wiring.EnvTable)
+	retention := env.Duration(wiring.EnvRetention, wiring.Retention)
+	shards := env.Int(wiring.EnvTimeShards, wiring.DefaultTimeShards, wiring.MinTimeShards, wiring.MaxTimeShards)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"hookline/pkg/event"
+	"hookline/pkg/wiring"
 )
 
 // Attribute names of an event item. The table schema (ddbstore.TableSchema), the CDK stack and
@@ -30,10 +31,6 @@ const (
 	AttrReceivedKey = "received_key"
 	AttrTimeShard   = "time_shard"
 )
-
-// DefaultTimeShards is how many partitions the newest-across-all index spreads writes over when
-// the writer does not say otherwise (see ddbstore's package doc for why 4).
-const DefaultTimeShards = 4
 
 // TimeFormat is RFC 3339 with a fixed nine-digit fraction. Formatted in UTC its strings sort
 // lexically in time order, which the sort keys rely on (time.RFC3339Nano trims zeros and does not).
@@ -96,9 +93,9 @@ type item struct {
 }
 
 // Marshal returns the item for r, with the newest-across-all index spread over
-// DefaultTimeShards. ttl is when DynamoDB may delete the item; the zero time means never.
+// wiring.DefaultTimeShards. ttl is when DynamoDB may delete the item; the zero time means never.
 func Marshal(r *event.Record, ttl time.Time) (map[string]types.AttributeValue, error) {
-	return MarshalSharded(r, ttl, DefaultTimeShards)
+	return MarshalSharded(r, ttl, wiring.DefaultTimeShards)
 }
 
 // MarshalSharded is Marshal for a table whose newest-across-all index uses shards partitions.

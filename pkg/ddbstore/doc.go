@@ -36,7 +36,7 @@
 // Why shard by_time: every event is written to it, and one index partition takes about 1,000
 // write units per second; with a single constant partition key a burst of ingest would throttle
 // that partition and, through GSI back-pressure, the base table writes of the subscriber. Four
-// shards (DefaultTimeShards) give headroom of several thousand small events per second while a
+// shards (wiring.DefaultTimeShards) give headroom of several thousand small events per second while a
 // List over everything costs only four small queries; raise it with WithTimeShards (readers
 // first) if ingest outgrows it. by_source and by_type are not sharded: each receives only its
 // sender's or type's share of traffic. A single sender above ~1,000 writes per second would

@@ -14,6 +14,7 @@ import (
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/wiring"
 )
 
 // API is the part of the DynamoDB client the store uses; *dynamodb.Client satisfies it and
@@ -24,13 +25,6 @@ type API interface {
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 }
-
-// Defaults; see the package doc for the reasoning.
-const (
-	DefaultRetention  = 90 * 24 * time.Hour
-	DefaultTimeShards = ddbitem.DefaultTimeShards
-	maxTimeShards     = 64 // a List over all sources queries every shard
-)
 
 // Store is the DynamoDB events table: the subscriber's conditional writer, the notifier's
 // marker and the history behind GET /events.
@@ -57,7 +51,7 @@ func WithTimeShards(n int) Option { return func(s *Store) { s.shards = n } }
 
 // New returns a Store over the table named table.
 func New(client API, table string, opts ...Option) (*Store, error) {
-	s := &Store{client: client, table: table, retention: DefaultRetention, shards: DefaultTimeShards}
+	s := &Store{client: client, table: table, retention: wiring.Retention, shards: wiring.DefaultTimeShards}
 	for _, o := range opts {
 		o(s)
 	}
@@ -68,8 +62,8 @@ func New(client API, table string, opts ...Option) (*Store, error) {
 		return nil, errors.New("ddbstore: table name is empty")
 	case s.retention < 0:
 		return nil, fmt.Errorf("ddbstore: retention %v is negative", s.retention)
-	case s.shards < 1 || s.shards > maxTimeShards:
-		return nil, fmt.Errorf("ddbstore: time shards %d not in 1..%d", s.shards, maxTimeShards)
+	case s.shards < wiring.MinTimeShards || s.shards > wiring.MaxTimeShards:
+		return nil, fmt.Errorf("ddbstore: time shards %d not in %d..%d", s.shards, wiring.MinTimeShards, wiring.MaxTimeShards)
 	}
 	return s, nil
 }

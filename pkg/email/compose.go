@@ -14,6 +14,7 @@ import (
 
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/wiring"
 )
 
 //go:embed templates/default.tmpl
@@ -21,8 +22,7 @@ var builtin embed.FS
 
 // Defaults for Composer.
 const (
-	DefaultMaxData    = 16 * 1024 // bytes of data shown in an email body
-	MaxSubjectLen     = 99        // SNS: subjects must be under 100 characters
+	MaxSubjectLen     = 99 // SNS: subjects must be under 100 characters
 	defaultTemplate   = "default"
 	templateExtension = ".tmpl"
 )
@@ -40,7 +40,7 @@ var _ pipeline.Composer = (*Composer)(nil)
 // "body", is an error now rather than at the first event.
 func NewComposer(dir string, maxData int) (*Composer, error) {
 	if maxData <= 0 {
-		maxData = DefaultMaxData
+		maxData = wiring.DefaultEmailMaxData
 	}
 	c := &Composer{byName: map[string]*template.Template{}, maxData: maxData}
 	b, err := builtin.ReadFile("templates/default.tmpl")

@@ -14,6 +14,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"hookline/pkg/wiring"
 )
 
 // Build makes a function's handler from its environment; it runs once per cold start.
@@ -31,9 +33,6 @@ func Start[In, Out any](build Build[In, Out]) {
 	}
 	lambda.StartHandlerFunc(h)
 }
-
-// Prefix starts the name of every variable hookline's functions read.
-const Prefix = "HOOKLINE_"
 
 // Env is the process environment as a getenv that remembers what was read.
 type Env struct {
@@ -63,7 +62,7 @@ func (e *Env) Getenv(name string) string {
 func (e *Env) Unread() error {
 	var names []string
 	for k := range e.vars {
-		if strings.HasPrefix(k, Prefix) && !e.read[k] {
+		if strings.HasPrefix(k, wiring.EnvPrefix) && !e.read[k] {
 			names = append(names, k)
 		}
 	}

@@ -30,6 +30,7 @@ import (
 	"hookline/pkg/pipeline"
 	"hookline/pkg/source"
 	"hookline/pkg/webui"
+	"hookline/pkg/wiring"
 )
 
 // Names of the local topology; the CDK stack creates the same pieces on AWS.
@@ -42,13 +43,6 @@ const (
 	OutboxDir      = "outbox"
 )
 
-// Defaults shared with the CDK stack (infra/): a subscriber timeout of 10 s gives a visibility
-// timeout of 60 s (6×), and a message is tried 5 times before it goes to the DLQ.
-const (
-	DefaultVisibilityTimeout = 60 * time.Second
-	DefaultMaxReceiveCount   = 5
-)
-
 // Config is everything `hookline local` can be told.
 type Config struct {
 	Addr        string // listen address; default 127.0.0.1:8080
@@ -58,14 +52,14 @@ type Config struct {
 	MailFrom    string
 	MailTo      string
 	Templates   string        // email templates directory; "" = built-in
-	Visibility  time.Duration // queue visibility timeout
-	MaxReceives int           // maxReceiveCount before the DLQ
+	Visibility  time.Duration // queue visibility timeout; 0 means the stack's (wiring.VisibilityTimeout)
+	MaxReceives int           // maxReceiveCount before the DLQ; 0 means the stack's (wiring.MaxReceiveCount)
 	Durability  engine.Durability
 	// SMTP relay settings (email.SMTP): STARTTLS required; AUTH credentials.
 	SMTPRequireTLS         bool
 	SMTPUser, SMTPPassword string
-	// Runner settings; zero values take the defaults in runner.Runner, which match the CDK
-	// stack's event sources (batches of 10, 1 s window).
+	// Runner settings; zero values take runner.Runner's defaults, whose batch sizes and window
+	// are the stack's (pkg/wiring).
 	BatchSize      int
 	BatchWindow    time.Duration
 	Pollers        int
@@ -85,10 +79,10 @@ func (c *Config) defaults() {
 		c.DataDir = ".hookline"
 	}
 	if c.Visibility <= 0 {
-		c.Visibility = DefaultVisibilityTimeout
+		c.Visibility = wiring.VisibilityTimeout
 	}
 	if c.MaxReceives <= 0 {
-		c.MaxReceives = DefaultMaxReceiveCount
+		c.MaxReceives = wiring.MaxReceiveCount
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.NewJSONHandler(os.Stderr, nil))

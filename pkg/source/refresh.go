@@ -6,18 +6,16 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-)
 
-// DefaultRefreshTTL is how long a fetched config is used before it is fetched again, so a
-// rotated secret takes effect without a redeploy.
-const DefaultRefreshTTL = 5 * time.Minute
+	"hookline/pkg/wiring"
+)
 
 // Refresher serves a sources config fetched from elsewhere (a Secrets Manager secret on AWS)
 // and fetches it again once it is older than TTL. A failed refresh keeps serving the last good
 // config and logs why; only a failure with no good config at all is an error.
 type Refresher struct {
 	Fetch func(ctx context.Context) ([]byte, error)
-	TTL   time.Duration    // zero means DefaultRefreshTTL
+	TTL   time.Duration    // zero means wiring.DefaultSourcesTTL
 	Now   func() time.Time // nil means time.Now
 	Log   *slog.Logger     // nil means slog.Default()
 
@@ -74,7 +72,7 @@ func (r *Refresher) ttl() time.Duration {
 	if r.TTL > 0 {
 		return r.TTL
 	}
-	return DefaultRefreshTTL
+	return wiring.DefaultSourcesTTL
 }
 
 func (r *Refresher) log() *slog.Logger {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+
+	"hookline/pkg/wiring"
 )
 
 // ErrClosed is returned by every operation on a closed Engine.
@@ -34,7 +36,8 @@ const (
 // Options tunes an Engine. The zero value is sensible.
 type Options struct {
 	Durability Durability
-	// TTL is how long stored events are kept (the DynamoDB TTL attribute). 0 means 90 days.
+	// TTL is how long stored events are kept (the DynamoDB TTL attribute). 0 means
+	// wiring.Retention, as on AWS.
 	TTL time.Duration
 	// SweepInterval is how often expired events and stream records are deleted. 0 means 1 h;
 	// negative disables the sweep.
@@ -153,7 +156,7 @@ type Engine struct {
 // Open opens (creating or migrating) the engine's database file at path.
 func Open(path string, opts Options) (*Engine, error) {
 	if opts.TTL == 0 {
-		opts.TTL = 90 * 24 * time.Hour
+		opts.TTL = wiring.Retention
 	}
 	if opts.SweepInterval == 0 {
 		opts.SweepInterval = time.Hour

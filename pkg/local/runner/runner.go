@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"hookline/pkg/local/engine"
+	"hookline/pkg/wiring"
 )
 
 // Runner drives the real Lambda handlers from the engine, as the SQS and DynamoDB Streams
@@ -32,32 +33,45 @@ type Runner struct {
 	StreamConsumer string
 	Notifier       func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error)
 
-	BatchSize   int           // SQS batch size; 0 means 10
-	BatchWindow time.Duration // longest long-poll wait; 0 means 1 s. Never delays available messages.
-	// Concurrency is the number of subscriber pollers; 0 means 4 (measured: 2 pollers feeding a
-	// subscriber that stores records one by one reach ~1,700 events/s here, 4 reach ~2,100).
-	Concurrency int
+	BatchSize   int           // SQS batch size; 0 means the stack's (wiring.SubscriberBatchSize)
+	BatchWindow time.Duration // longest long-poll wait; 0 means wiring.SubscriberBatchWindow. Never delays available messages.
+	Concurrency int           // subscriber pollers; 0 means DefaultConcurrency
 
-	StreamBatchSize int // 0 means 10
-	// ParallelizationFactor is how many stream batches are delivered at once (Lambda's setting
-	// of that name; AWS defaults to 1). 0 means 10, Lambda's maximum, so a notifier that
-	// handles records one by one keeps up locally. Checkpoints only ever cover records whose
-	// predecessors are all done.
-	ParallelizationFactor int
+	StreamBatchSize       int // 0 means the stack's (wiring.NotifierBatchSize)
+	ParallelizationFactor int // stream batches delivered at once; 0 means DefaultParallelizationFactor
 	// StreamRetries is how often a failing stream record is retried before it is recorded as
-	// failed (the on-failure destination); 0 means 10, negative none. The pause doubles from
-	// RetryDelay (0 means 100 ms) up to MaxRetryDelay (0 means 30 s): about 80 s in all, so a
-	// mail server that is down for a moment delays emails instead of dropping them.
+	// failed (the on-failure destination); 0 means DefaultStreamRetries, negative none. The
+	// pause doubles from RetryDelay (0 means DefaultRetryDelay) up to MaxRetryDelay (0 means
+	// DefaultMaxRetryDelay).
 	StreamRetries int
 	RetryDelay    time.Duration
 	MaxRetryDelay time.Duration
 
 	// PollInterval is the fallback poll that notices messages whose visibility timeout ran out
-	// (nothing signals those). 0 means 100 ms.
+	// (nothing signals those). 0 means DefaultPollInterval.
 	PollInterval time.Duration
 
 	Log *slog.Logger // nil means slog.Default()
 }
+
+// Defaults of the settings that are local tuning; batch sizes and the batch window default to
+// the stack's own (pkg/wiring). cmd/hookline's flags default to these too.
+const (
+	// Measured: 2 pollers feeding a subscriber that stores records one by one reach ~1,700
+	// events/s here, 4 reach ~2,100.
+	DefaultConcurrency = 4
+	// Lambda's maximum ParallelizationFactor (AWS defaults to 1), so a notifier that handles
+	// records one by one keeps up locally. Checkpoints only ever cover records whose
+	// predecessors are all done.
+	DefaultParallelizationFactor = 10
+	// 10 retries from 100 ms doubling to 30 s: about 80 s in all, so a mail server that is down
+	// for a moment delays emails instead of dropping them. (On AWS the stream mapping retries
+	// wiring.NotifierRetryAttempts times within wiring.NotifierMaxRecordAge instead.)
+	DefaultStreamRetries = 10
+	DefaultRetryDelay    = 100 * time.Millisecond
+	DefaultMaxRetryDelay = 30 * time.Second
+	DefaultPollInterval  = 100 * time.Millisecond
+)
 
 func (r *Runner) defaults() (*Runner, error) {
 	c := *r
@@ -76,33 +90,33 @@ func (r *Runner) defaults() (*Runner, error) {
 		}
 	}
 	if c.BatchSize <= 0 {
-		c.BatchSize = 10
+		c.BatchSize = wiring.SubscriberBatchSize
 	}
 	if c.BatchWindow <= 0 {
-		c.BatchWindow = time.Second
+		c.BatchWindow = wiring.SubscriberBatchWindow
 	}
 	if c.Concurrency <= 0 {
-		c.Concurrency = 4
+		c.Concurrency = DefaultConcurrency
 	}
 	if c.StreamBatchSize <= 0 {
-		c.StreamBatchSize = 10
+		c.StreamBatchSize = wiring.NotifierBatchSize
 	}
 	if c.ParallelizationFactor <= 0 {
-		c.ParallelizationFactor = 10
+		c.ParallelizationFactor = DefaultParallelizationFactor
 	}
 	if c.StreamRetries == 0 {
-		c.StreamRetries = 10
+		c.StreamRetries = DefaultStreamRetries
 	} else if c.StreamRetries < 0 {
 		c.StreamRetries = 0
 	}
 	if c.MaxRetryDelay <= 0 {
-		c.MaxRetryDelay = 30 * time.Second
+		c.MaxRetryDelay = DefaultMaxRetryDelay
 	}
 	if c.RetryDelay <= 0 {
-		c.RetryDelay = 100 * time.Millisecond
+		c.RetryDelay = DefaultRetryDelay
 	}
 	if c.PollInterval <= 0 {
-		c.PollInterval = 100 * time.Millisecond
+		c.PollInterval = DefaultPollInterval
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()

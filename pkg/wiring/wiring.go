@@ -1,0 +1,100 @@
+// Package wiring is the one home of the facts both sides of a deployment must agree on: the
+// environment variables the stack (infra/) sets and the functions (functions/*) read, with
+// their defaults and ranges; the functions' names and timeouts; the event source settings
+// (batch sizes, windows, retries, maxReceiveCount, the visibility timeout they imply); how long
+// events are kept; how the history index is sharded. `hookline local` (pkg/localrun,
+// cmd/hookline) takes its defaults from the same constants, so a laptop behaves like the stack.
+//
+// Constants only, no AWS or CDK imports: the stack, the Lambda binaries, the local engine and
+// the CLI all import it. Renaming a variable here renames it on both sides at once; the
+// environment contract itself is pinned by infra's TestFunctionEnvironment.
+package wiring
+
+import "time"
+
+// The functions: their directories under functions/ and build/, and their names in the stack.
+const (
+	Ingest     = "ingest"
+	Subscriber = "subscriber"
+	Notifier   = "notifier"
+	History    = "history"
+)
+
+// EnvPrefix starts the name of every variable the functions read.
+const EnvPrefix = "HOOKLINE_"
+
+// The functions' environment: which function reads each variable, and what it holds.
+const (
+	EnvTopicARN         = "HOOKLINE_TOPIC_ARN"          // ingest: the SNS events topic
+	EnvSourcesSecretARN = "HOOKLINE_SOURCES_SECRET_ARN" // ingest: the sources config secret
+	EnvSourcesTTL       = "HOOKLINE_SOURCES_TTL"        // ingest: DefaultSourcesTTL
+	EnvTable            = "HOOKLINE_TABLE"              // subscriber, notifier, history (and `hookline events --table`)
+	EnvRetention        = "HOOKLINE_RETENTION"          // subscriber: Retention
+	EnvTimeShards       = "HOOKLINE_TIME_SHARDS"        // subscriber, history: DefaultTimeShards
+	EnvNotifyTopicARN   = "HOOKLINE_NOTIFY_TOPIC_ARN"   // notifier: the SNS notifications topic
+	EnvEmailTemplates   = "HOOKLINE_EMAIL_TEMPLATES"    // notifier: a template directory in the bundle; unset = built-in
+	EnvEmailMaxData     = "HOOKLINE_EMAIL_MAX_DATA"     // notifier: DefaultEmailMaxData
+)
+
+// DefaultSourcesTTL is how long ingest uses a fetched sources config before it fetches it
+// again: a rotated secret reaches every instance within it, without a redeploy.
+const DefaultSourcesTTL = 5 * time.Minute
+
+// Retention is how long a stored event is kept: DynamoDB's TTL on AWS, the sweep locally.
+const Retention = 90 * 24 * time.Hour
+
+// Time shards: how many partitions the newest-across-all history index (by_time) spreads its
+// writes over. Writers (subscriber) and readers (history, `hookline events`) must agree; see
+// pkg/ddbstore's doc for why 4. A List over all sources queries every shard, hence the cap.
+const (
+	DefaultTimeShards = 4
+	MinTimeShards     = 1
+	MaxTimeShards     = 64
+)
+
+// Email data: how many bytes of an event's data an email shows.
+const (
+	DefaultEmailMaxData = 16 * 1024
+	MinEmailMaxData     = 256
+	MaxEmailMaxData     = 200 * 1024 // an SNS message is at most 256 KiB
+)
+
+// Function timeouts.
+const (
+	// A sender is waiting: 10 s covers a cold start's Secrets Manager read plus the SDK's
+	// retries of one SNS publish, well inside API Gateway's 30 s integration limit.
+	IngestTimeout = 10 * time.Second
+	// Nobody waits: 30 s leaves room for SDK backoff when DynamoDB throttles.
+	SubscriberTimeout = 30 * time.Second
+	// Nobody waits: 30 s for SDK backoff; a timeout is retried by the stream trigger, bisected.
+	NotifierTimeout = 30 * time.Second
+	// An operator waits.
+	HistoryTimeout = 10 * time.Second
+)
+
+// The events queue and the subscriber's event source.
+const (
+	// Up to 10 messages per invocation: enough to amortise an invocation under load, few
+	// enough that one batch of conditional puts stays far inside the subscriber's timeout.
+	SubscriberBatchSize = 10
+	// Wait up to 1 s to fill a batch: fewer invocations under load, ≤ 1 s added latency.
+	SubscriberBatchWindow = time.Second
+	// At most 10 subscriber instances poll the queue (AWS only): it caps DynamoDB write
+	// concurrency and the account's Lambda concurrency without reserved concurrency.
+	SubscriberMaxConcurrency = 10
+	// A message that fails 5 receives is poison, not bad luck: off to the DLQ.
+	MaxReceiveCount = 5
+	// AWS's rule for Lambda consumers: at least 6× the function timeout, so a message is not
+	// redelivered to a second instance while the first one is still (retrying) on it.
+	VisibilityTimeout = 6 * SubscriberTimeout
+)
+
+// The notifier's stream event source (INSERT records of the events table).
+const (
+	NotifierBatchSize = 10
+	// The notifier retries a failing stream batch (bisected each time) this often; records that
+	// exhaust the retries or outlive NotifierMaxRecordAge go to the on-failure queue. An hour
+	// leaves 23 of the stream's 24 hours to replay from the shard/sequence the failure names.
+	NotifierRetryAttempts = 5
+	NotifierMaxRecordAge  = time.Hour
+)
