@@ -160,13 +160,12 @@ func (c *app) rootCmd() *cobra.Command {
 func argsAreUsageErrors(cmd *cobra.Command) {
 	if check := cmd.Args; check != nil {
 		cmd.Args = func(cmd *cobra.Command, args []string) error {
+			err := check(cmd, args)
 			var ue *usageError
-			if err := check(cmd, args); err != nil && !errors.As(err, &ue) {
-				return &usageError{err}
-			} else if err != nil {
-				return err
+			if err != nil && !errors.As(err, &ue) {
+				err = &usageError{err}
 			}
-			return nil
+			return err
 		}
 	}
 	for _, sub := range cmd.Commands() {
