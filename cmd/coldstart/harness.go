@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
@@ -21,10 +20,6 @@ import (
 	"hookline/pkg/event"
 	"hookline/pkg/wiring"
 )
-
-// buildFlags are `make lambdas`' flags (LAMBDA_FLAGS in the Makefile), for the host
-// architecture: the measurement is of this machine.
-var buildFlags = []string{"-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w"}
 
 // target is one binary to start: how to build it, its environment, the invocation it gets
 // and how to tell that its answer is right.
@@ -225,29 +220,20 @@ func streamRecord(name, seq string, keys, img map[string]events.DynamoDBAttribut
 	}
 }
 
-// build compiles every target into dir (one `go build` so shared packages compile once) and
-// returns the binary paths by target name.
+// build compiles every target into dir (runtimeapi.Build: `make lambdas`' flags, host
+// architecture) and returns the binary paths by target name.
 func build(ctx context.Context, dir string, ts []target) (map[string]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+	var pkgs []string
+	for _, t := range ts {
+		pkgs = append(pkgs, t.pkg)
 	}
-	abs, err := filepath.Abs(dir)
+	byPkg, err := runtimeapi.Build(ctx, dir, pkgs...)
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{"build"}, buildFlags...)
-	args = append(args, "-o", abs+string(filepath.Separator))
-	for _, t := range ts {
-		args = append(args, t.pkg)
-	}
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
-	}
 	bins := map[string]string{}
 	for _, t := range ts {
-		bins[t.name] = filepath.Join(abs, filepath.Base(t.pkg))
+		bins[t.name] = byPkg[t.pkg]
 	}
 	return bins, nil
 }
