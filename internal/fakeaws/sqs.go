@@ -63,12 +63,13 @@ func (s *Server) AddQueue(arn string, opts QueueOptions) string {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q := &queue{arn: arn, url: s.queueURL(arn), opts: opts, wake: make(chan struct{})}
+	q := &queue{arn: arn, url: s.QueueURL(arn), opts: opts, wake: make(chan struct{})}
 	s.queues[arn] = q
 	return q.url
 }
 
-func (s *Server) queueURL(arn string) string {
+// QueueURL is the URL of the queue with this ARN on this server (AddQueue need not have run).
+func (s *Server) QueueURL(arn string) string {
 	return s.URL + "/" + s.Account + "/" + arn[strings.LastIndex(arn, ":")+1:]
 }
 
