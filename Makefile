@@ -103,7 +103,7 @@ destroy: deps tools ## delete the stack; table, secret, key and logs are kept un
 	$(MAKE) lambdas
 	$(CDK) destroy $(CDK_FLAGS) $(CDK_ARGS)
 
-infra-test: deps ## CDK assertion tests and the cdk-nag AwsSolutions rules (no lambdas needed)
+infra-test: deps tools ## CDK assertion tests, the cdk-nag AwsSolutions rules and the AWS rehearsal (no make lambdas needed)
 	$(GO) test -count=1 ./infra
 
 # Last, so no fragment's first rule becomes the default goal.

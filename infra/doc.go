@@ -66,4 +66,8 @@
 // tracing is active. Permissions come only from grants, on exact resources: see functions.go
 // for memory and timeout reasoning and TestLeastPrivilege for the full list. cdk-nag's
 // AwsSolutions pack runs in the tests; each suppression and its reason is in nag.go.
+//
+// TestAWSRehearsal (rehearsal_*_test.go) runs the real function binaries on this template: its
+// environment, routes, event source mappings and role policies, against dynalite and the fakes
+// in internal/fakeaws (see the README's Development section).
 package main
