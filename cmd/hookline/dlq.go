@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"hookline/pkg/dlq"
+	"hookline/pkg/dlq/sqsdlq"
+	"hookline/pkg/local/localdlq"
 	"hookline/pkg/localrun"
 )
 
@@ -49,7 +51,7 @@ func (q *queueFlags) open(ctx context.Context) (dlq.Queue, func(), error) {
 			return nil, nil, err
 		}
 		client := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = endpointOption(q.endpoint) })
-		return &dlq.SQS{Client: client, QueueURL: q.queueURL}, func() {}, nil
+		return &sqsdlq.Queue{Client: client, QueueURL: q.queueURL}, func() {}, nil
 	}
 	if q.fs.Changed("region") || q.fs.Changed("endpoint") {
 		return nil, nil, usageErrorf("--region and --endpoint: only with --queue-url")
@@ -58,7 +60,7 @@ func (q *queueFlags) open(ctx context.Context) (dlq.Queue, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &dlq.Local{Engine: eng, Name: localrun.EventsDLQ}, func() { eng.Close() }, nil
+	return &localdlq.Queue{Engine: eng, Name: localrun.EventsDLQ}, func() { eng.Close() }, nil
 }
 
 func (c *app) dlqListCmd() *cobra.Command {
@@ -83,11 +85,11 @@ func (c *app) dlqListCmd() *cobra.Command {
 					return err
 				}
 				defer eng.Close()
-				msgs, err := (&dlq.StreamFailures{Engine: eng, Consumer: localrun.StreamConsumer}).List(ctx, limit)
+				msgs, err := (&localdlq.StreamFailures{Engine: eng, Consumer: localrun.StreamConsumer}).List(ctx, limit)
 				if err != nil {
 					return err
 				}
-				return dlq.Print(c.stdout, msgs, asJSON)
+				return printDLQ(c.stdout, msgs, asJSON)
 			}
 			q, closeQueue, err := qf.open(ctx)
 			if err != nil {
@@ -98,7 +100,7 @@ func (c *app) dlqListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return dlq.Print(c.stdout, msgs, asJSON)
+			return printDLQ(c.stdout, msgs, asJSON)
 		},
 	}
 	qf.register(cmd.Flags())
@@ -124,7 +126,7 @@ func (c *app) dlqRedriveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return dlq.PrintRedriven(c.stdout, r)
+			return printRedriven(c.stdout, r)
 		},
 	}
 	qf.register(cmd.Flags())

@@ -116,6 +116,7 @@ func (q *queue) push(m *message) {
 type sqsInput struct {
 	QueueURL                    string                      `json:"QueueUrl"`
 	QueueName                   string                      `json:"QueueName"`
+	SourceArn                   string                      `json:"SourceArn"` // StartMessageMoveTask
 	MessageBody                 string                      `json:"MessageBody"`
 	MessageAttributes           map[string]messageAttribute `json:"MessageAttributes"`
 	MaxNumberOfMessages         int                         `json:"MaxNumberOfMessages"`
@@ -145,14 +146,20 @@ func (s *Server) serveSQS(req *request) {
 			q = c
 		}
 	}
+	if in.SourceArn != "" {
+		q = s.queues[in.SourceArn]
+	}
 	s.mu.Unlock()
 	arn := "arn:aws:sqs:" + s.Region + ":" + s.Account + ":" + cmpOr(in.QueueName, in.QueueURL[strings.LastIndex(in.QueueURL, "/")+1:])
+	if in.SourceArn != "" {
+		arn = in.SourceArn
+	}
 	if q != nil {
 		arn = q.arn
 	}
 	switch req.op {
 	case "SendMessage", "ReceiveMessage", "DeleteMessage", "DeleteMessageBatch", "ChangeMessageVisibility",
-		"ChangeMessageVisibilityBatch", "GetQueueAttributes", "GetQueueUrl":
+		"ChangeMessageVisibilityBatch", "GetQueueAttributes", "GetQueueUrl", "StartMessageMoveTask":
 	default:
 		s.unknown(req, "SQS "+req.op)
 		return
@@ -208,7 +215,31 @@ func (s *Server) serveSQS(req *request) {
 		jsonReply(req.w, map[string]any{"Attributes": s.queueAttributes(q)})
 	case "GetQueueUrl":
 		jsonReply(req.w, map[string]string{"QueueUrl": q.url})
+	case "StartMessageMoveTask":
+		if err := s.moveBack(q); err != nil {
+			jsonError(req.w, http.StatusBadRequest, "AWS.SimpleQueueService.UnsupportedOperation", err.Error())
+			return
+		}
+		jsonReply(req.w, map[string]string{"TaskHandle": "task-" + uuid.NewString()})
 	}
+}
+
+// moveBack is a message move task without a destination, done at once: every message in the
+// dead-letter queue q goes back, as a new message with a fresh receive count, to the queue it
+// was dead-lettered from.
+func (s *Server) moveBack(q *queue) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range q.msgs {
+		if s.queues[m.dlqSource] == nil {
+			return fmt.Errorf("message %s has no source queue to move back to", m.id)
+		}
+	}
+	for _, m := range q.msgs {
+		s.queues[m.dlqSource].push(&message{id: uuid.NewString(), body: m.body, attrs: m.attrs, sender: m.sender, sent: time.Now()})
+	}
+	q.msgs = nil
+	return nil
 }
 
 func (s *Server) queueAttributes(q *queue) map[string]string {

@@ -1,15 +1,13 @@
-// Package dlq is `hookline dlq`: it shows the messages that exhausted their retries on the
-// events queue — why they failed, where known, and which event each one carries — and sends
-// them back for another try. The port is Queue; Local adapts the embedded engine (pkg/local/engine),
-// SQS adapts an Amazon SQS dead-letter queue and SQS's own redrive (StartMessageMoveTask).
+// Package dlq is the port behind `hookline dlq`: a dead-letter queue holds the messages that
+// exhausted their retries on the events queue; the CLI lists them — why they failed, where
+// known, and which event each one carries — and sends them back for another try.
+//
+// Adapters: pkg/dlq/sqsdlq (an Amazon SQS dead-letter queue and SQS's own redrive) and
+// pkg/local/localdlq (the embedded engine's). pkg/dlq/dlqtest is the contract both pass.
 package dlq
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"text/tabwriter"
 	"time"
 
 	"hookline/pkg/event"
@@ -45,67 +43,12 @@ type Queue interface {
 	Redrive(ctx context.Context) (Redriven, error)
 }
 
-// describe fills the event fields from a message body that is a hookline envelope.
-func (m *Message) describe() {
+// Describe fills the event fields from Body when it is a hookline envelope, and leaves them
+// empty otherwise: adapters call it for every message they list.
+func (m *Message) Describe() {
 	e, err := event.Decode(m.Body)
 	if err != nil {
 		return
 	}
 	m.EventID, m.EventType, m.EventSource = e.ID, e.Type, e.Source
-}
-
-// Print writes msgs as an aligned table, or with asJSON one object per line.
-func Print(w io.Writer, msgs []Message, asJSON bool) error {
-	if asJSON {
-		enc := json.NewEncoder(w)
-		for _, m := range msgs {
-			if err := enc.Encode(m); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if len(msgs) == 0 {
-		_, err := fmt.Fprintln(w, "the dead-letter queue is empty")
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "MESSAGE\tRECEIVES\tSENT\tDIED\tEVENT\tSOURCE\tTYPE\tREASON")
-	for _, m := range msgs {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, m.ReceiveCount, stamp(m.SentAt), stamp(m.DiedAt),
-			dash(m.EventID), dash(m.EventSource), dash(m.EventType), orUnknown(m.Reason))
-	}
-	return tw.Flush()
-}
-
-// PrintRedriven reports a redrive.
-func PrintRedriven(w io.Writer, r Redriven) error {
-	var err error
-	if r.TaskHandle != "" {
-		_, err = fmt.Fprintf(w, "started a message move task from %s back to the source queues\ntask handle: %s\n", r.Source, r.TaskHandle)
-	} else {
-		_, err = fmt.Fprintf(w, "moved %d message(s) from %s back to their source queue\n", r.Moved, r.Source)
-	}
-	return err
-}
-
-func stamp(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format("2006-01-02T15:04:05Z07:00")
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "unknown"
-	}
-	return s
 }

@@ -1,4 +1,8 @@
-package dlq
+// Package localdlq adapts the embedded engine (pkg/local/engine) to the dlq.Queue port
+// (pkg/dlq): its dead-letter queue, which records the last failure of each message and when it
+// was moved, and the records its notifier gave up on (the local counterpart of the stream
+// trigger's on-failure queue), both listed as dlq.Message for `hookline dlq`.
+package localdlq
 
 import (
 	"context"
@@ -6,43 +10,43 @@ import (
 	"strconv"
 
 	"hookline/pkg/ddbitem"
+	"hookline/pkg/dlq"
 	"hookline/pkg/local/engine"
 )
 
-// Local is a dead-letter queue of the embedded engine, which records the last failure of each
-// message and when it was moved.
-type Local struct {
+// Queue is a dead-letter queue of the embedded engine.
+type Queue struct {
 	Engine *engine.Engine
 	Name   string // the DLQ, localrun.EventsDLQ for `hookline local`
 }
 
-var _ Queue = (*Local)(nil)
+var _ dlq.Queue = (*Queue)(nil)
 
-// List implements Queue; it reads without receiving, so nothing about the messages changes.
-func (l *Local) List(ctx context.Context, max int) ([]Message, error) {
+// List implements dlq.Queue; it reads without receiving, so nothing about the messages changes.
+func (l *Queue) List(ctx context.Context, max int) ([]dlq.Message, error) {
 	dead, err := l.Engine.ListDLQ(ctx, l.Name, max)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Message, 0, len(dead))
+	out := make([]dlq.Message, 0, len(dead))
 	for _, d := range dead {
-		m := Message{
+		m := dlq.Message{
 			ID: d.ID, ReceiveCount: d.ReceiveCount, SentAt: d.SentAt, DiedAt: d.DeadAt,
 			SourceQueue: d.SourceQueue, Reason: d.Reason, Body: d.Body,
 		}
-		m.describe()
+		m.Describe()
 		out = append(out, m)
 	}
 	return out, nil
 }
 
-// Redrive implements Queue with the engine's redrive, which runs in one transaction.
-func (l *Local) Redrive(ctx context.Context) (Redriven, error) {
+// Redrive implements dlq.Queue with the engine's redrive, which runs in one transaction.
+func (l *Queue) Redrive(ctx context.Context) (dlq.Redriven, error) {
 	n, err := l.Engine.Redrive(ctx, l.Name, "")
 	if err != nil {
-		return Redriven{}, fmt.Errorf("redrive: %w", err)
+		return dlq.Redriven{}, fmt.Errorf("redrive: %w", err)
 	}
-	return Redriven{Moved: n, Source: l.Name}, nil
+	return dlq.Redriven{Moved: n, Source: l.Name}, nil
 }
 
 // StreamFailures lists the change-stream records the local notifier gave up on after its
@@ -54,14 +58,14 @@ type StreamFailures struct {
 }
 
 // List returns up to max failures, oldest first, with the event each record carries.
-func (s *StreamFailures) List(ctx context.Context, max int) ([]Message, error) {
+func (s *StreamFailures) List(ctx context.Context, max int) ([]dlq.Message, error) {
 	fails, err := s.Engine.ListStreamFailures(ctx, s.Consumer, max)
 	if err != nil {
 		return nil, fmt.Errorf("list stream failures: %w", err)
 	}
-	out := make([]Message, 0, len(fails))
+	out := make([]dlq.Message, 0, len(fails))
 	for _, f := range fails {
-		m := Message{
+		m := dlq.Message{
 			ID: "stream-" + strconv.FormatInt(f.Record.Seq, 10), SentAt: f.Record.CreatedAt, DiedAt: f.FailedAt,
 			SourceQueue: "stream:" + f.Consumer, Reason: f.Reason,
 		}

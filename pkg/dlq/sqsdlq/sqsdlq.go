@@ -1,4 +1,6 @@
-package dlq
+// Package sqsdlq adapts an Amazon SQS dead-letter queue to the dlq.Queue port (pkg/dlq): List
+// peeks at the dead messages, Redrive starts SQS's own redrive (StartMessageMoveTask).
+package sqsdlq
 
 import (
 	"context"
@@ -10,17 +12,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"hookline/pkg/dlq"
 )
 
-// SQSAPI is the part of the SQS client the adapter uses; *sqs.Client satisfies it.
-type SQSAPI interface {
+// API is the part of the SQS client the adapter uses; *sqs.Client satisfies it.
+type API interface {
 	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, opts ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
 	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
 	ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMessageVisibilityBatchInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error)
 	StartMessageMoveTask(ctx context.Context, in *sqs.StartMessageMoveTaskInput, opts ...func(*sqs.Options)) (*sqs.StartMessageMoveTaskOutput, error)
 }
 
-// SQS is an Amazon SQS dead-letter queue.
+// Queue is an Amazon SQS dead-letter queue.
 //
 // SQS has no way to read a message without receiving it, so List peeks: it receives with a
 // short visibility timeout (so one listing does not see a message twice) and then makes every
@@ -28,19 +32,19 @@ type SQSAPI interface {
 // hides the messages for a moment; a DLQ has no consumer, so neither matters. SQS does not
 // record why a message failed: Reason comes from a "reason" message attribute when a producer
 // set one.
-type SQS struct {
-	Client   SQSAPI
+type Queue struct {
+	Client   API
 	QueueURL string        // the DLQ's URL
 	Hold     time.Duration // visibility while listing; 0 means 30 s
 }
 
-var _ Queue = (*SQS)(nil)
+var _ dlq.Queue = (*Queue)(nil)
 
 // ReasonAttribute is the message attribute List reads the failure reason from.
 const ReasonAttribute = "reason"
 
 // List implements Queue.
-func (q *SQS) List(ctx context.Context, max int) (msgs []Message, err error) {
+func (q *Queue) List(ctx context.Context, max int) (msgs []dlq.Message, err error) {
 	if max <= 0 {
 		max = 100
 	}
@@ -86,16 +90,16 @@ func (q *SQS) List(ctx context.Context, max int) (msgs []Message, err error) {
 	return msgs, nil
 }
 
-func sqsMessage(sm types.Message) Message {
+func sqsMessage(sm types.Message) dlq.Message {
 	a := sm.Attributes
-	m := Message{ID: aws.ToString(sm.MessageId), Body: []byte(aws.ToString(sm.Body))}
+	m := dlq.Message{ID: aws.ToString(sm.MessageId), Body: []byte(aws.ToString(sm.Body))}
 	m.ReceiveCount, _ = strconv.Atoi(a[string(types.MessageSystemAttributeNameApproximateReceiveCount)])
 	m.SentAt = unixMillis(a[string(types.MessageSystemAttributeNameSentTimestamp)])
 	m.SourceQueue = a[string(types.MessageSystemAttributeNameDeadLetterQueueSourceArn)]
 	if v, ok := sm.MessageAttributes[ReasonAttribute]; ok {
 		m.Reason = aws.ToString(v.StringValue)
 	}
-	m.describe()
+	m.Describe()
 	return m
 }
 
@@ -108,7 +112,7 @@ func unixMillis(s string) time.Time {
 }
 
 // release makes peeked messages visible again, ten per request (the SQS batch limit).
-func (q *SQS) release(ctx context.Context, entries []types.ChangeMessageVisibilityBatchRequestEntry) error {
+func (q *Queue) release(ctx context.Context, entries []types.ChangeMessageVisibilityBatchRequestEntry) error {
 	for len(entries) > 0 {
 		n := min(10, len(entries))
 		out, err := q.Client.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{
@@ -129,21 +133,21 @@ func (q *SQS) release(ctx context.Context, entries []types.ChangeMessageVisibili
 // Redrive implements Queue with SQS's own redrive: a message move task from the DLQ with no
 // destination, which sends each message back to the queue it was dead-lettered from. SQS moves
 // the messages asynchronously; the task handle identifies the task.
-func (q *SQS) Redrive(ctx context.Context) (Redriven, error) {
+func (q *Queue) Redrive(ctx context.Context) (dlq.Redriven, error) {
 	attrs, err := q.Client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 		QueueUrl:       aws.String(q.QueueURL),
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn},
 	})
 	if err != nil {
-		return Redriven{}, fmt.Errorf("read the ARN of %s: %w", q.QueueURL, err)
+		return dlq.Redriven{}, fmt.Errorf("read the ARN of %s: %w", q.QueueURL, err)
 	}
 	arn := attrs.Attributes[string(types.QueueAttributeNameQueueArn)]
 	if arn == "" {
-		return Redriven{}, fmt.Errorf("read the ARN of %s: no QueueArn attribute in the answer", q.QueueURL)
+		return dlq.Redriven{}, fmt.Errorf("read the ARN of %s: no QueueArn attribute in the answer", q.QueueURL)
 	}
 	out, err := q.Client.StartMessageMoveTask(ctx, &sqs.StartMessageMoveTaskInput{SourceArn: aws.String(arn)})
 	if err != nil {
-		return Redriven{}, fmt.Errorf("start a message move task from %s: %w", arn, err)
+		return dlq.Redriven{}, fmt.Errorf("start a message move task from %s: %w", arn, err)
 	}
-	return Redriven{Moved: -1, TaskHandle: aws.ToString(out.TaskHandle), Source: arn}, nil
+	return dlq.Redriven{Moved: -1, TaskHandle: aws.ToString(out.TaskHandle), Source: arn}, nil
 }

@@ -1,14 +1,14 @@
-package dlq_test
+package sqsdlq_test
 
 import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,12 +17,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
+	"hookline/internal/fakeaws"
 	"hookline/pkg/dlq"
+	"hookline/pkg/dlq/dlqtest"
+	"hookline/pkg/dlq/sqsdlq"
 	"hookline/pkg/event"
-	"hookline/pkg/local/engine"
-	"hookline/pkg/pipeline"
 )
 
 var received = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
@@ -34,65 +36,6 @@ func envelope(t *testing.T, id, source, typ string) []byte {
 		t.Fatal(err)
 	}
 	return e.Marshal()
-}
-
-// TestLocal kills two messages in a real engine (one with a recorded reason, one by receive
-// count alone), lists them, and redrives them back to the events queue.
-func TestLocal(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	eng, err := engine.Open(filepath.Join(t.TempDir(), "hookline.db"), engine.Options{SweepInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	must(t, eng.CreateQueue(ctx, "events-dlq", engine.QueueConfig{}))
-	must(t, eng.CreateQueue(ctx, "events", engine.QueueConfig{VisibilityTimeout: time.Minute, MaxReceiveCount: 1, DeadLetterQueue: "events-dlq"}))
-	must(t, eng.Subscribe(ctx, "events", "events"))
-	id1, id2 := "0193a1b2-0000-7000-8000-000000000001", "0193a1b2-0000-7000-8000-000000000002"
-	must(t, eng.Topic("events").Publish(ctx, pipeline.Message{ID: id1, Source: "github", Type: "push", Body: envelope(t, id1, "github", "push")}))
-	must(t, eng.Topic("events").Publish(ctx, pipeline.Message{ID: id2, Source: "x", Type: "y", Body: []byte("not an envelope")}))
-	msgs, err := eng.Receive(ctx, "events", 10)
-	if err != nil || len(msgs) != 2 {
-		t.Fatalf("receive: %d messages, %v", len(msgs), err)
-	}
-	must(t, eng.SetFailureReason(ctx, "events", msgs[0].ID, "put event: throttled"))
-	for _, m := range msgs {
-		must(t, eng.ChangeVisibility(ctx, "events", m.ReceiptHandle, 0))
-	}
-	if again, _ := eng.Receive(ctx, "events", 10); len(again) != 0 {
-		t.Fatalf("%d messages not dead-lettered", len(again))
-	}
-
-	q := &dlq.Local{Engine: eng, Name: "events-dlq"}
-	dead, err := q.List(ctx, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range dead {
-		if dead[i].SentAt.IsZero() || dead[i].DiedAt.IsZero() || dead[i].DiedAt.Before(dead[i].SentAt) {
-			t.Errorf("message %d times: sent %v died %v", i, dead[i].SentAt, dead[i].DiedAt)
-		}
-		dead[i].SentAt, dead[i].DiedAt, dead[i].Body = time.Time{}, time.Time{}, nil
-	}
-	want := []dlq.Message{
-		{ID: msgs[0].ID, ReceiveCount: 1, SourceQueue: "events", Reason: "put event: throttled", EventID: id1, EventType: "push", EventSource: "github"},
-		{ID: msgs[1].ID, ReceiveCount: 1, SourceQueue: "events", Reason: "received 1 times (maxReceiveCount 1) without being deleted"},
-	}
-	if diff := cmp.Diff(want, dead); diff != "" {
-		t.Errorf("dead messages (-want +got):\n%s", diff)
-	}
-
-	r, err := q.Redrive(ctx)
-	if err != nil || r.Moved != 2 {
-		t.Fatalf("redrive: %+v, %v", r, err)
-	}
-	if visible, _, _ := eng.Depth(ctx, "events"); visible != 2 {
-		t.Errorf("%d messages back on events, want 2", visible)
-	}
-	if left, _ := q.List(ctx, 10); len(left) != 0 {
-		t.Errorf("%d messages left in the DLQ", len(left))
-	}
 }
 
 func must(t *testing.T, err error) {
@@ -145,11 +88,70 @@ func client(t *testing.T, f *fakeSQS) *sqs.Client {
 	t.Helper()
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
+	return clientAt(srv.URL)
+}
+
+func clientAt(endpoint string) *sqs.Client {
 	return sqs.New(sqs.Options{
 		Region:           "eu-west-1",
 		Credentials:      credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
-		BaseEndpoint:     aws.String(srv.URL),
+		BaseEndpoint:     aws.String(endpoint),
 		RetryMaxAttempts: 1,
+	})
+}
+
+// TestContract: the SQS adapter passes the contract every dlq.Queue adapter passes, on the
+// wire, against a stateful fake SQS (internal/fakeaws) whose events queue dead-letters after
+// one receive.
+func TestContract(t *testing.T) {
+	t.Parallel()
+	dlqtest.Run(t, func(t *testing.T) dlqtest.Harness {
+		srv, err := fakeaws.Start(fakeaws.Options{Region: "eu-west-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(srv.Close)
+		const eventsARN, dlqARN = "arn:aws:sqs:eu-west-1:000000000000:events", "arn:aws:sqs:eu-west-1:000000000000:events-dlq"
+		dlqURL := srv.AddQueue(dlqARN, fakeaws.QueueOptions{})
+		eventsURL := srv.AddQueue(eventsARN, fakeaws.QueueOptions{DeadLetterARN: dlqARN, MaxReceiveCount: 1})
+		c := clientAt(srv.URL)
+		return dlqtest.Harness{
+			Queue: &sqsdlq.Queue{Client: c, QueueURL: dlqURL},
+			Kill: func(t *testing.T, bodies ...[]byte) {
+				ctx := context.Background()
+				for _, b := range bodies {
+					if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(eventsURL), MessageBody: aws.String(string(b))}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				// One receive uses up maxReceiveCount 1; released, the next receive moves the
+				// messages to the DLQ.
+				out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(eventsURL), MaxNumberOfMessages: 10})
+				if err != nil {
+					t.Fatal(err)
+				}
+				release := &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(eventsURL)}
+				for i, m := range out.Messages {
+					release.Entries = append(release.Entries, types.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
+				}
+				if _, err := c.ChangeMessageVisibilityBatch(ctx, release); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(eventsURL), MaxNumberOfMessages: 10}); err != nil {
+					t.Fatal(err)
+				}
+				if n := len(srv.Messages(dlqARN)); n != len(bodies) {
+					t.Fatalf("%d of %d messages dead-lettered", n, len(bodies))
+				}
+			},
+			Returned: func(t *testing.T) [][]byte {
+				var bodies [][]byte
+				for _, m := range srv.Messages(eventsARN) {
+					bodies = append(bodies, []byte(m.Body))
+				}
+				return bodies
+			},
+		}
 	})
 }
 
@@ -174,7 +176,7 @@ func TestSQSList(t *testing.T) {
 		},
 		"ChangeMessageVisibilityBatch": {`{"Successful":[{"Id":"0"},{"Id":"1"},{"Id":"2"}],"Failed":[]}`},
 	}}
-	q := &dlq.SQS{Client: client(t, f), QueueURL: dlqURL, Hold: 20 * time.Second}
+	q := &sqsdlq.Queue{Client: client(t, f), QueueURL: dlqURL, Hold: 20 * time.Second}
 	msgs, err := q.List(context.Background(), 100)
 	if err != nil {
 		t.Fatal(err)
@@ -218,7 +220,7 @@ func TestSQSListReleasesOnError(t *testing.T) {
 		},
 		"ChangeMessageVisibilityBatch": {`{"Successful":[{"Id":"0"}],"Failed":[]}`},
 	}}
-	q := &dlq.SQS{Client: client(t, f), QueueURL: dlqURL}
+	q := &sqsdlq.Queue{Client: client(t, f), QueueURL: dlqURL}
 	_, err := q.List(context.Background(), 100)
 	if err == nil || !strings.Contains(err.Error(), "receive from "+dlqURL) || !strings.Contains(err.Error(), "slow down") {
 		t.Errorf("error %v", err)
@@ -235,7 +237,7 @@ func TestSQSRedrive(t *testing.T) {
 		"GetQueueAttributes":   {`{"Attributes":{"QueueArn":"` + arn + `"}}`},
 		"StartMessageMoveTask": {`{"TaskHandle":"eyJ0YXNrSWQiOiJ0LTEifQ=="}`},
 	}}
-	q := &dlq.SQS{Client: client(t, f), QueueURL: dlqURL}
+	q := &sqsdlq.Queue{Client: client(t, f), QueueURL: dlqURL}
 	r, err := q.Redrive(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -251,11 +253,6 @@ func TestSQSRedrive(t *testing.T) {
 	if diff := cmp.Diff(wantCalls, f.calls); diff != "" {
 		t.Errorf("wire requests (-want +got):\n%s", diff)
 	}
-	var out strings.Builder
-	dlq.PrintRedriven(&out, r)
-	if want := "started a message move task from " + arn + " back to the source queues\ntask handle: eyJ0YXNrSWQiOiJ0LTEifQ==\n"; out.String() != want {
-		t.Errorf("printed %q", out.String())
-	}
 }
 
 func TestSQSRedriveError(t *testing.T) {
@@ -264,71 +261,8 @@ func TestSQSRedriveError(t *testing.T) {
 		"GetQueueAttributes":   {`{"Attributes":{"QueueArn":"arn:aws:sqs:eu-west-1:1:events-dlq"}}`},
 		"StartMessageMoveTask": {`{"__type":"com.amazonaws.sqs#UnsupportedOperation","message":"Source queue must be configured as a Dead Letter Queue."}`},
 	}}
-	_, err := (&dlq.SQS{Client: client(t, f), QueueURL: dlqURL}).Redrive(context.Background())
+	_, err := (&sqsdlq.Queue{Client: client(t, f), QueueURL: dlqURL}).Redrive(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "start a message move task from arn:aws:sqs:eu-west-1:1:events-dlq") || !strings.Contains(err.Error(), "Dead Letter Queue") {
 		t.Errorf("error %v", err)
-	}
-}
-
-func TestPrint(t *testing.T) {
-	t.Parallel()
-	msgs := []dlq.Message{
-		{ID: "m-1", ReceiveCount: 5, SentAt: received, DiedAt: received.Add(5 * time.Minute), SourceQueue: "events", Reason: "put event: throttled", EventID: "e-1", EventType: "push", EventSource: "github"},
-		{ID: "m-2", ReceiveCount: 6, SentAt: received},
-	}
-	var out strings.Builder
-	must(t, dlq.Print(&out, msgs, false))
-	want := `MESSAGE  RECEIVES  SENT                  DIED                  EVENT  SOURCE  TYPE  REASON
-m-1      5         2026-11-23T10:00:00Z  2026-11-23T10:05:00Z  e-1    github  push  put event: throttled
-m-2      6         2026-11-23T10:00:00Z  -                     -      -       -     unknown
-`
-	if diff := cmp.Diff(want, out.String()); diff != "" {
-		t.Errorf("table (-want +got):\n%s", diff)
-	}
-	out.Reset()
-	must(t, dlq.Print(&out, msgs[1:], true))
-	if want := `{"id":"m-2","receive_count":6,"sent_at":"2026-11-23T10:00:00Z"}` + "\n"; out.String() != want {
-		t.Errorf("json %q, want %q", out.String(), want)
-	}
-	out.Reset()
-	must(t, dlq.Print(&out, nil, false))
-	if out.String() != "the dead-letter queue is empty\n" {
-		t.Errorf("empty: %q", out.String())
-	}
-}
-
-// TestStreamFailures lists what the local notifier gave up on, with the event each record
-// carries, read from the engine's stream failures.
-func TestStreamFailures(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	eng, err := engine.Open(filepath.Join(t.TempDir(), "hookline.db"), engine.Options{SweepInterval: -1})
-	must(t, err)
-	defer eng.Close()
-	e, err := event.Decode(envelope(t, event.DeliveryID("github", "d-1"), "github", "push"))
-	must(t, err)
-	if _, err := eng.Events().PutNew(ctx, &event.Record{Event: e, StoredAt: e.ReceivedAt}); err != nil {
-		t.Fatal(err)
-	}
-	recs, err := eng.ReadStream(ctx, "notifier", 10)
-	must(t, err)
-	if len(recs) != 1 {
-		t.Fatalf("stream has %d records, want 1", len(recs))
-	}
-	must(t, eng.RecordStreamFailure(ctx, "notifier", recs[0], "send email: smtp 127.0.0.1:1025: connection refused"))
-
-	got, err := (&dlq.StreamFailures{Engine: eng, Consumer: "notifier"}).List(ctx, 10)
-	must(t, err)
-	if len(got) != 1 {
-		t.Fatalf("listed %d failures, want 1", len(got))
-	}
-	g := got[0]
-	if g.EventID != e.ID || g.EventType != "push" || g.EventSource != "github" || !strings.Contains(g.Reason, "connection refused") || g.SourceQueue != "stream:notifier" {
-		t.Errorf("failure = %+v", g)
-	}
-	var out strings.Builder
-	must(t, dlq.Print(&out, got, false))
-	if !strings.Contains(out.String(), e.ID) {
-		t.Errorf("printed table lacks the event id:\n%s", out.String())
 	}
 }
