@@ -43,7 +43,7 @@
 //   - subscriber function: SQS trigger, batches of 10 within 1 s, partial batch failures,
 //     at most 10 concurrent instances; a conditional PutItem makes delivery effectively-once.
 //   - Events table (DynamoDB, on demand, PITR, deletion protection): the stored events, keyed by
-//     id, with the by_source, by_type and by_time GSIs from pkg/ddbstore.TableSchema, TTL on
+//     id, with the by_source, by_type_group and by_time GSIs from pkg/ddbstore.TableSchema, TTL on
 //     expires_at (90 days, HOOKLINE_RETENTION), and a NEW_IMAGE stream.
 //   - notifier function: stream trigger filtered to INSERT (one stored event → one email),
 //     starting at TRIM_HORIZON, partial batch failures, bisect on error, 5 retries, records

@@ -539,7 +539,7 @@ func TestLeastPrivilege(t *testing.T) {
 		{fnNotifier, "sns:Publish", []any{ref(f.logicalID(f.h.NotificationsTopic))}},
 		{fnNotifier, "sqs:SendMessage", []any{getAtt(f.logicalID(f.h.NotifyFailures), "Arn")}},
 		{fnNotifier, "dynamodb:GetRecords", []any{getAtt(f.logicalID(f.h.Table), "StreamArn")}},
-		{fnHistory, "dynamodb:Query", []any{table, index(ddbstore.IndexBySource), index(ddbstore.IndexByType), index(ddbstore.IndexByTime)}},
+		{fnHistory, "dynamodb:Query", []any{table, index(ddbstore.IndexBySource), index(ddbstore.IndexByTypeGroup), index(ddbstore.IndexByTime)}},
 		{fnIngest, "kms:GenerateDataKey*", []any{getAtt(f.logicalID(f.h.TopicKey), "Arn")}},
 		{fnSubscriber, "logs:PutLogEvents", []any{getAtt(f.logicalID(logGroupOf(f.h.Functions[fnSubscriber])), "Arn")}},
 	}

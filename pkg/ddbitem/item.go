@@ -21,6 +21,7 @@ const (
 	AttrID          = "id" // the table's partition key
 	AttrSource      = "source"
 	AttrType        = "type"
+	AttrTypeGroup   = "type_group" // event.TypeGroup(type): the by_type_group index's partition key
 	AttrReceivedAt  = "received_at"
 	AttrTime        = "time"
 	AttrStoredAt    = "stored_at"
@@ -81,6 +82,7 @@ type item struct {
 	ID          string `dynamodbav:"id"`
 	Source      string `dynamodbav:"source"`
 	Type        string `dynamodbav:"type"`
+	TypeGroup   string `dynamodbav:"type_group"`
 	ReceivedAt  string `dynamodbav:"received_at"`
 	Time        string `dynamodbav:"time"`
 	StoredAt    string `dynamodbav:"stored_at"`
@@ -114,6 +116,7 @@ func MarshalSharded(r *event.Record, ttl time.Time, shards int) (map[string]type
 		ID:          e.ID,
 		Source:      e.Source,
 		Type:        e.Type,
+		TypeGroup:   event.TypeGroup(e.Type),
 		ReceivedAt:  FormatTime(e.ReceivedAt),
 		Time:        FormatTime(e.Time),
 		StoredAt:    FormatTime(r.StoredAt),

@@ -266,7 +266,9 @@ func TestListRequests(t *testing.T) {
 	}{
 		{"all sources", pipeline.Query{}, "by_time", []string{"all#0", "all#1", "all#2", "all#3"}, false, "#pk = :pk", 21},
 		{"source", pipeline.Query{Source: "github", Limit: 10}, "by_source", []string{"github"}, false, "#pk = :pk", 11},
-		{"type", pipeline.Query{Type: "push", Limit: 5000}, "by_type", []string{"push"}, false, "#pk = :pk", pipeline.MaxLimit + 1},
+		{"type", pipeline.Query{Type: "push", Limit: 5000}, "by_type_group", []string{"push"}, true, "#pk = :pk", pipeline.MaxLimit + 1},
+		{"action type", pipeline.Query{Type: "issues.opened"}, "by_type_group", []string{"issues"}, true, "#pk = :pk", pipeline.DefaultLimit + 1},
+		{"type prefix", pipeline.Query{Type: "issues."}, "by_type_group", []string{"issues"}, true, "#pk = :pk", pipeline.DefaultLimit + 1},
 		{"source and type", pipeline.Query{Source: "github", Type: "push", Since: received}, "by_source", []string{"github"}, true, "#pk = :pk AND #sk >= :lo", pipeline.DefaultLimit + 1},
 		{"range", pipeline.Query{Source: "github", Since: received, Until: received.Add(time.Hour)}, "by_source", []string{"github"}, false, "#pk = :pk AND #sk BETWEEN :lo AND :hi", pipeline.DefaultLimit + 1},
 		{"until", pipeline.Query{Source: "github", Until: received}, "by_source", []string{"github"}, false, "#pk = :pk AND #sk < :hi", pipeline.DefaultLimit + 1},

@@ -109,7 +109,7 @@ func (s *Store) List(ctx context.Context, q pipeline.Query) (pipeline.Page, erro
 // partition is one index partition being read newest first.
 type partition struct {
 	index, keyAttr, keyValue string
-	filterType               string // with a source: the type the filter expression keeps
+	filterType               string // the type (or type prefix) the filter expression keeps
 	input                    *dynamodb.QueryInput
 	buf                      []map[string]types.AttributeValue
 	done                     bool
@@ -130,7 +130,9 @@ func (s *Store) partitions(q pipeline.Query) []*partition {
 		// Source and type together read the source's partition and filter on type (see doc.go).
 		return []*partition{{index: IndexBySource, keyAttr: ddbitem.AttrSource, keyValue: q.Source, filterType: q.Type}}
 	case q.Type != "":
-		return []*partition{{index: IndexByType, keyAttr: ddbitem.AttrType, keyValue: q.Type}}
+		// One type group holds the type and its siblings (issues.opened, issues.closed): the
+		// filter keeps the exact type, or every type one segment below a prefix (see doc.go).
+		return []*partition{{index: IndexByTypeGroup, keyAttr: ddbitem.AttrTypeGroup, keyValue: event.TypeFilterGroup(q.Type), filterType: q.Type}}
 	}
 	parts := make([]*partition, s.shards)
 	for n := range parts {
@@ -176,6 +178,16 @@ func (s *Store) queryInput(p *partition, lower, upper string, limit int32) *dyna
 		names["#type"] = ddbitem.AttrType
 		values[":type"] = &types.AttributeValueMemberS{Value: p.filterType}
 		in.FilterExpression = aws.String("#type = :type")
+		if event.IsTypePrefix(p.filterType) {
+			// With a source the partition holds every type, so the group is checked too: a
+			// prefix selects the types exactly one segment below it.
+			in.FilterExpression = aws.String("begins_with(#type, :type)")
+			if p.keyAttr != ddbitem.AttrTypeGroup {
+				names["#group"] = ddbitem.AttrTypeGroup
+				values[":group"] = &types.AttributeValueMemberS{Value: event.TypeFilterGroup(p.filterType)}
+				in.FilterExpression = aws.String("begins_with(#type, :type) AND #group = :group")
+			}
+		}
 	}
 	return in
 }

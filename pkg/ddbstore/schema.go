@@ -14,9 +14,9 @@ import (
 
 // Index names of the events table.
 const (
-	IndexBySource = "by_source" // pk source, sk received_key
-	IndexByType   = "by_type"   // pk type, sk received_key
-	IndexByTime   = "by_time"   // pk time_shard ("all#<n>"), sk received_key
+	IndexBySource    = "by_source"     // pk source, sk received_key
+	IndexByTypeGroup = "by_type_group" // pk type_group (event.TypeGroup), sk received_key
+	IndexByTime      = "by_time"       // pk time_shard ("all#<n>"), sk received_key
 )
 
 // Schema describes the events table: the data the CDK stack builds the table from and the
@@ -42,7 +42,7 @@ func TableSchema() Schema {
 		TTLAttribute: ddbitem.AttrExpiresAt,
 		Indexes: []Index{
 			{Name: IndexBySource, PartitionKey: ddbitem.AttrSource, SortKey: ddbitem.AttrReceivedKey},
-			{Name: IndexByType, PartitionKey: ddbitem.AttrType, SortKey: ddbitem.AttrReceivedKey},
+			{Name: IndexByTypeGroup, PartitionKey: ddbitem.AttrTypeGroup, SortKey: ddbitem.AttrReceivedKey},
 			{Name: IndexByTime, PartitionKey: ddbitem.AttrTimeShard, SortKey: ddbitem.AttrReceivedKey},
 		},
 	}

@@ -40,6 +40,14 @@ func (s *Source) Describe(h verify.Header, body []byte, res verify.Result) Meta 
 	}
 	if s.typeHeader != "" {
 		m.Type = h.Get(s.typeHeader)
+		// GitHub's types name the action as octokit does (issues.opened, pull_request.closed):
+		// both levels can then be selected, the action with ?type=issues.opened, the event with
+		// the prefix ?type=issues. A body without an action (push) keeps the event alone.
+		if s.actionType && m.Type != "" {
+			if a, ok := topLevelString(body, "action"); ok && len(a) > 0 {
+				m.Type = m.Type + "." + string(a)
+			}
+		}
 	}
 	m.Version = h.Get("x-webhook-version")
 

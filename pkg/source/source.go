@@ -109,6 +109,7 @@ type Source struct {
 
 	deliveryHeaders []string // lower-case, first non-empty wins; read, never identity
 	typeHeader      string   // lower-case; "" means the scheme's body convention
+	actionType      bool     // append the body's top-level "action" to the header type (GitHub)
 	bodyType        bool     // read type/id/version from a JSON body
 	bodySignedID    bool     // the body's "id" names the delivery and the signature covers it (Stripe)
 	bodySigned      bool     // the signature covers the body (every scheme but token)
@@ -293,6 +294,7 @@ func build(name string, c Config) (*Source, error) {
 		src.Verifier, err = verify.NewGitHub(c.Secrets)
 		src.deliveryHeaders = []string{"x-github-delivery"}
 		src.typeHeader = "x-github-event"
+		src.actionType = true
 	case SchemeStripe:
 		src.Verifier, err = verify.NewStripe(c.Secrets, tol)
 		src.bodyType, src.bodySignedID = true, true

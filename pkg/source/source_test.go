@@ -132,7 +132,8 @@ func TestDescribe(t *testing.T) {
 		body string
 		want source.Meta
 	}{
-		{"github", hdr{"x-github-event": "push", "x-github-delivery": "d1"}, `{"action":"x"}`, source.Meta{DeliveryID: "d1", Type: "push", Identity: source.IdentityBody, SignedID: true}},
+		{"github", hdr{"x-github-event": "issues", "x-github-delivery": "d1"}, `{"action":"opened","issue":{"action":"nested"}}`, source.Meta{DeliveryID: "d1", Type: "issues.opened", Identity: source.IdentityBody, SignedID: true}},
+		{"github", hdr{"x-github-event": "push", "x-github-delivery": "d1"}, `{"ref":"refs/heads/main","pusher":{"action":"x"}}`, source.Meta{DeliveryID: "d1", Type: "push", Identity: source.IdentityBody, SignedID: true}},
 		{"stripe", hdr{}, `{"id":"evt_1","type":"invoice.paid"}`, source.Meta{DeliveryID: "evt_1", Type: "invoice.paid", Identity: source.IdentitySignedID, Key: "evt_1", SignedID: true}},
 		{"stripe", hdr{"idempotency-key": "k9"}, `{"type":"invoice.paid"}`, source.Meta{DeliveryID: "k9", Type: "invoice.paid", Identity: source.IdentityBody, SignedID: true}},
 		{"iot", hdr{}, `{"resource_type":"measurement","action":"finished","measurement_uuid":"u"}`, source.Meta{Type: "measurement.finished", Identity: source.IdentityBody, SignedID: true}},

@@ -12,6 +12,7 @@ import (
 
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 
+	"hookline/pkg/event"
 	"hookline/pkg/wiring"
 )
 
@@ -49,11 +50,18 @@ type Options struct {
 }
 
 // schemaVersion is stored in PRAGMA user_version; migrate brings older files up to it.
-const schemaVersion = 2
+const schemaVersion = 3
+
+// migration upgrades a file by one version: SQL, then (optionally) Go for what SQL cannot
+// compute, in the same transaction.
+type migration struct {
+	sql string
+	fn  func(tx *sql.Tx) error
+}
 
 // migrations[i] upgrades a file from user_version i to i+1.
-var migrations = []string{
-	`
+var migrations = []migration{
+	{sql: `
 CREATE TABLE queues (
 	name                 TEXT PRIMARY KEY,
 	visibility_timeout_ms INTEGER NOT NULL,
@@ -117,14 +125,55 @@ CREATE TABLE stream_failures (
 	failed_at INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX stream_failures_consumer ON stream_failures (consumer, id);
-`,
+`},
 	// 2: the index of the secret that verified each event (rotation tracking), copied out of
 	// the envelope like source and type; NULL for events stored without evidence.
-	`
+	{sql: `
 ALTER TABLE events ADD COLUMN verify_key INTEGER;
 UPDATE events SET verify_key = json_extract(CAST(envelope AS TEXT), '$.verifykey')
 	WHERE json_valid(CAST(envelope AS TEXT));
-`,
+`},
+	// 3: type groups (exact types and prefixes read one index range, like DynamoDB's
+	// by_type_group) and the blob table for bodies over the bus limit (claim check).
+	{sql: `
+ALTER TABLE events ADD COLUMN type_group TEXT NOT NULL DEFAULT '';
+DROP INDEX events_type;
+CREATE TABLE blobs (
+	key        TEXT PRIMARY KEY,
+	body       BLOB NOT NULL,
+	created_at INTEGER NOT NULL,  -- unix nanos
+	expires_at INTEGER NOT NULL   -- unix seconds; 0 = never
+) STRICT;
+CREATE INDEX blobs_expires ON blobs (expires_at) WHERE expires_at > 0;
+`, fn: backfillTypeGroups},
+}
+
+// backfillTypeGroups sets type_group on events stored before version 3, then indexes it.
+func backfillTypeGroups(tx *sql.Tx) error {
+	rows, err := tx.Query(`SELECT DISTINCT type FROM events`)
+	if err != nil {
+		return err
+	}
+	var types []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return err
+		}
+		types = append(types, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, t := range types {
+		if _, err := tx.Exec(`UPDATE events SET type_group = ? WHERE type = ?`, event.TypeGroup(t), t); err != nil {
+			return err
+		}
+	}
+	_, err = tx.Exec(`CREATE INDEX events_type_group ON events (type_group, received_key)`)
+	return err
 }
 
 // Engine is the embedded bus, queues, events table and change stream in one SQLite file.
@@ -242,9 +291,16 @@ func migrate(db *sql.DB) error {
 		if err != nil {
 			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
 		}
-		if _, err := tx.Exec(migrations[v]); err != nil {
+		m := migrations[v]
+		if _, err := tx.Exec(m.sql); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
+		}
+		if m.fn != nil {
+			if err := m.fn(tx); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("migrate to schema %d: %w", v+1, err)
+			}
 		}
 		if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, v+1)); err != nil {
 			tx.Rollback()

@@ -24,4 +24,4 @@ func (e *Engine) WriteThenFail(ctx context.Context, stmt string) error {
 
 // SchemaV1 is the first migration: a file at schema version 1, as hookline wrote it before
 // the verify_key column, for the migration test.
-var SchemaV1 = migrations[0]
+var SchemaV1 = migrations[0].sql

@@ -80,9 +80,9 @@ func (s *Store) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 	}
 	var inserted bool
 	err = s.e.write(ctx, func(w *wtx) error {
-		res, err := w.Exec(`INSERT INTO events (id, source, type, received_key, envelope, stored_at, notified_at, expires_at, verify_key)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			e.ID, e.Source, e.Type, ddbitem.ReceivedKey(e.ReceivedAt, e.ID), envelope, storedAt.UnixNano(), notified, expires, verifyKey)
+		res, err := w.Exec(`INSERT INTO events (id, source, type, type_group, received_key, envelope, stored_at, notified_at, expires_at, verify_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			e.ID, e.Source, e.Type, event.TypeGroup(e.Type), ddbitem.ReceivedKey(e.ReceivedAt, e.ID), envelope, storedAt.UnixNano(), notified, expires, verifyKey)
 		if err != nil {
 			return err
 		}
@@ -189,13 +189,22 @@ func (s *Store) List(ctx context.Context, q pipeline.Query) (pipeline.Page, erro
 	}
 	var where []string
 	var args []any
-	// The equality filter picks the index (source, received_key) or (type, received_key); the
-	// range conditions then bound the scan of that index.
+	// The equality filter picks the index (source, received_key) or (type_group, received_key);
+	// the range conditions then bound the scan of that index. A type reads its group (see
+	// event.TypeGroup): the exact type, or for a prefix every type one segment below it.
 	if q.Source != "" {
 		where, args = append(where, "source = ?"), append(args, q.Source)
 	}
 	if q.Type != "" {
-		where, args = append(where, "type = ?"), append(args, q.Type)
+		where, args = append(where, "type_group = ?"), append(args, event.TypeFilterGroup(q.Type))
+		if event.IsTypePrefix(q.Type) {
+			// A byte range, not LIKE (which ignores ASCII case and treats % and _ as wildcards):
+			// the prefix ends in '.' or '/', and the next byte value bounds every type under it.
+			last := len(q.Type) - 1
+			where, args = append(where, "type >= ? AND type < ?"), append(args, q.Type, q.Type[:last]+string(rune(q.Type[last]+1)))
+		} else {
+			where, args = append(where, "type = ?"), append(args, q.Type)
+		}
 	}
 	// Keys are "<fixed-width time>#<id>" and '#' sorts before every digit, so comparing with
 	// the bare time string makes since inclusive and until exclusive.

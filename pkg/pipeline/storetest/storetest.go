@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) pipeline.Store) {
 		{"MarkNotified", testMarkNotified},
 		{"ListNewestFirst", testListNewestFirst},
 		{"ListFilters", testListFilters},
+		{"ListTypePrefix", testListTypePrefix},
 		{"ListSinceUntil", testListSinceUntil},
 		{"ListPagination", testListPagination},
 		{"ListInvalidCursor", testListInvalidCursor},
@@ -402,6 +403,49 @@ func testListFilters(t *testing.T, s pipeline.Store) {
 		tt.q.Limit = 1
 		if diff := cmp.Diff(want, ids(listAll(t, s, tt.q))); diff != "" {
 			t.Errorf("paged List(source %q, type %q) (-want +got):\n%s", tt.q.Source, tt.q.Type, diff)
+		}
+	}
+}
+
+// testListTypePrefix: "?type=issues." selects the types one segment below the prefix (GitHub's
+// <event>.<action>), "?type=issues.opened" only that type, with or without a source.
+func testListTypePrefix(t *testing.T, s pipeline.Store) {
+	var rs []*event.Record
+	types := []string{"issues.opened", "issues.closed", "issues", "issues.opened.extra", "issuesx.opened",
+		"pull_request.closed", "push", "orders/create", "orders/updated", "orders.create"}
+	for i, typ := range types {
+		for j, src := range []string{"github", "shop"} {
+			rs = append(rs, newRecord(t, src, typ, base.Add(time.Duration(2*i+j)*time.Second)))
+		}
+	}
+	put(t, s, rs...)
+	tests := []struct {
+		source, typ string
+		want        []string // the types selected
+	}{
+		{"", "issues.", []string{"issues.opened", "issues.closed"}},
+		{"", "issues.opened", []string{"issues.opened"}},
+		{"", "issues", []string{"issues"}},
+		{"", "issues.opened.", []string{"issues.opened.extra"}},
+		{"", "orders/", []string{"orders/create", "orders/updated"}},
+		{"", "orders.", []string{"orders.create"}},
+		{"", "pull_request.", []string{"pull_request.closed"}},
+		{"", "push.", nil},
+		{"github", "issues.", []string{"issues.opened", "issues.closed"}},
+		{"shop", "orders/", []string{"orders/create", "orders/updated"}},
+		{"shop", "issues.closed", []string{"issues.closed"}},
+	}
+	for _, tt := range tests {
+		want := newestFirst(where(rs, func(e *event.Event) bool {
+			return (tt.source == "" || e.Source == tt.source) && slices.Contains(tt.want, e.Type)
+		}))
+		q := pipeline.Query{Source: tt.source, Type: tt.typ}
+		if diff := cmp.Diff(want, ids(list(t, s, q).Records)); diff != "" {
+			t.Errorf("List(source %q, type %q) (-want +got):\n%s", tt.source, tt.typ, diff)
+		}
+		q.Limit = 1
+		if diff := cmp.Diff(want, ids(listAll(t, s, q))); diff != "" {
+			t.Errorf("paged List(source %q, type %q) (-want +got):\n%s", tt.source, tt.typ, diff)
 		}
 	}
 }

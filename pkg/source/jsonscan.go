@@ -1,0 +1,114 @@
+package source
+
+// topLevelString returns the value of key in the top-level JSON object body when that value is
+// a string without escapes, without decoding the rest: GitHub's "action" costs no allocation and
+// one pass over a body of any size. ok is false when the body is not an object, the key is
+// absent, its value is not a plain string, or the JSON is malformed before the key.
+func topLevelString(body []byte, key string) (value []byte, ok bool) {
+	i := skipWS(body, 0)
+	if i >= len(body) || body[i] != '{' {
+		return nil, false
+	}
+	i++
+	for {
+		i = skipWS(body, i)
+		if i >= len(body) || body[i] != '"' {
+			return nil, false // '}' (no more keys) or malformed
+		}
+		kStart := i + 1
+		kEnd, plain := scanString(body, i)
+		if kEnd < 0 {
+			return nil, false
+		}
+		i = skipWS(body, kEnd+1)
+		if i >= len(body) || body[i] != ':' {
+			return nil, false
+		}
+		i = skipWS(body, i+1)
+		if plain && string(body[kStart:kEnd]) == key {
+			if i < len(body) && body[i] == '"' {
+				end, plainValue := scanString(body, i)
+				if end >= 0 && plainValue {
+					return body[i+1 : end], true
+				}
+			}
+			return nil, false
+		}
+		if i = skipValue(body, i); i < 0 {
+			return nil, false
+		}
+		i = skipWS(body, i)
+		if i >= len(body) || body[i] != ',' {
+			return nil, false
+		}
+		i++
+	}
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// scanString takes b[i] == '"' and returns the index of the closing quote (-1 when there is
+// none) and whether the string has no escapes.
+func scanString(b []byte, i int) (end int, plain bool) {
+	plain = true
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			plain = false
+			j++
+		case '"':
+			return j, plain
+		}
+	}
+	return -1, false
+}
+
+// skipValue returns the index just past the JSON value starting at b[i], -1 when malformed.
+// Nested values are skipped by bracket depth, strings by their quotes; the scalars are not
+// validated (encoding/json does that later, for the whole body).
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		end, _ := scanString(b, i)
+		if end < 0 {
+			return -1
+		}
+		return end + 1
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				end, _ := scanString(b, j)
+				if end < 0 {
+					return -1
+				}
+				j = end
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	}
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+		j++
+	}
+	if j == i {
+		return -1
+	}
+	return j
+}

@@ -1,0 +1,65 @@
+package source
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzTopLevelString: whenever the scanner finds a value, encoding/json agrees on it.
+func FuzzTopLevelString(f *testing.F) {
+	for _, s := range []string{
+		`{"action":"opened","issue":{"action":"nested"}}`,
+		`{"issue":{"action":"nested","x":[1,"]}"]},"action":"closed"}`,
+		`{"a\"ction":"x","action":"y"}`,
+		`{"action":"op\"ened"}`,
+		` {"zen":"Keep it logically awesome.","hook_id":1}`,
+		`{"action":1}`,
+		`[]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, ok := topLevelString(body, "action")
+		// Ingest only reads types from valid UTF-8 JSON (event.SetData refuses the rest).
+		if !ok || !json.Valid(body) || !utf8.Valid(body) {
+			return
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatalf("scanner found %q in %s, which is no JSON object: %v", got, body, err)
+		}
+		var s string
+		if err := json.Unmarshal(m["action"], &s); err != nil {
+			t.Fatalf("scanner found %q in %s, encoding/json no string action: %v", got, body, err)
+		}
+		// encoding/json keeps the last of duplicate keys, the scanner the first.
+		if s != string(got) && bytes.Count(body, []byte(`"action"`)) == 1 {
+			t.Fatalf("scanner found %q, encoding/json %q in %s", got, s, body)
+		}
+	})
+}
+
+func TestTopLevelString(t *testing.T) {
+	tests := []struct {
+		body, want string
+		ok         bool
+	}{
+		{`{"action":"opened","issue":{"number":1}}`, "opened", true},
+		{`{"issue":{"action":"nested","labels":[{"action":"x"}],"s":"}\"{"},"action":"closed"}`, "closed", true},
+		{` { "ref" : "refs/heads/main" , "action" : "created" } `, "created", true},
+		{`{"ref":"refs/heads/main","commits":[]}`, "", false},
+		{`{"action":1}`, "", false},
+		{`{"action":"esc\u0041"}`, "", false},
+		{`["action","opened"]`, "", false},
+		{`{"action":`, "", false},
+		{``, "", false},
+	}
+	for _, tt := range tests {
+		got, ok := topLevelString([]byte(tt.body), "action")
+		if ok != tt.ok || string(got) != tt.want {
+			t.Errorf("topLevelString(%s) = %q, %v; want %q, %v", tt.body, got, ok, tt.want, tt.ok)
+		}
+	}
+}
