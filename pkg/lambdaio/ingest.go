@@ -40,10 +40,17 @@ func (h *IngestHandler) Handle(ctx context.Context, req events.APIGatewayV2HTTPR
 		acc  pipeline.Accepted
 		err  error
 	)
-	if method != http.MethodPost {
+	if method != http.MethodPost && method != http.MethodGet {
 		resp = MethodNotAllowed(method, req.RawPath, http.MethodPost)
 	} else if acc, err = h.accept(ctx, src, req); err != nil {
 		resp = ProblemResponse(err, req.RawPath)
+	} else if acc.Reply != nil {
+		// A provider's verification handshake: its answer, nothing published.
+		resp = events.APIGatewayV2HTTPResponse{
+			StatusCode: acc.Reply.Status,
+			Headers:    map[string]string{"Content-Type": acc.Reply.ContentType},
+			Body:       string(acc.Reply.Body),
+		}
 	} else {
 		resp = events.APIGatewayV2HTTPResponse{
 			StatusCode: http.StatusAccepted,
@@ -77,7 +84,10 @@ func (h *IngestHandler) accept(ctx context.Context, src string, req events.APIGa
 	// API Gateway's sourceIp is the TCP peer it saw (X-Forwarded-For is not consulted); the local
 	// gateway fills it the same way. An unparsable value is the zero Addr, which an allowlist refuses.
 	ip, _ := netip.ParseAddr(req.RequestContext.HTTP.SourceIP)
-	return h.Service.Accept(ctx, pipeline.IngestRequest{Source: src, Header: lowerHeaders(req.Headers), Body: body, SourceIP: ip})
+	return h.Service.Accept(ctx, pipeline.IngestRequest{
+		Source: src, Header: lowerHeaders(req.Headers), Body: body, SourceIP: ip,
+		Method: req.RequestContext.HTTP.Method, Query: req.QueryStringParameters, RawPath: req.RawPath, RawQuery: req.RawQueryString,
+	})
 }
 
 // logRequest writes the one line per request: never a header value, secret or signature.

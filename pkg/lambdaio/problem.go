@@ -1,6 +1,8 @@
 package lambdaio
 
 import (
+	"errors"
+
 	"github.com/aws/aws-lambda-go/events"
 
 	"hookline/pkg/pipeline"
@@ -11,7 +13,16 @@ import (
 // decides the status.
 func ProblemResponse(err error, path string) events.APIGatewayV2HTTPResponse {
 	p := problem.For(err, path)
-	return events.APIGatewayV2HTTPResponse{StatusCode: p.Status, Headers: p.Headers(), Body: string(p.JSON())}
+	resp := events.APIGatewayV2HTTPResponse{StatusCode: p.Status, Headers: p.Headers(), Body: string(p.JSON())}
+	if pipeline.KindOf(err) == pipeline.KindMethodNotAllowed {
+		allow := "POST"
+		var pe *pipeline.Error
+		if errors.As(err, &pe) && pe.Allow != "" {
+			allow = pe.Allow
+		}
+		resp.Headers["Allow"] = allow
+	}
+	return resp
 }
 
 // MethodNotAllowed is the 405 response for a route that only takes allow.

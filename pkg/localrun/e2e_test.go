@@ -60,6 +60,12 @@ func sourcesFor(t *testing.T, vs []verifytest.Vector) string {
 	for p, s := range secrets {
 		cfg[p] = map[string]any{"scheme": scheme[p], "secrets": s}
 	}
+	for _, v := range vs {
+		if v.URL != "" { // Twilio signs the URL it was configured with
+			base, _, _ := strings.Cut(v.URL, "?")
+			cfg[v.Provider]["url"] = base
+		}
+	}
 	cfg["strict"] = map[string]any{"scheme": "standard-webhooks", "secrets": secrets["standard-webhooks"]}
 	cfg["postman"] = map[string]any{"scheme": "token", "secrets": []string{"dev-token-0123456"}}
 	b, _ := json.Marshal(map[string]any{"sources": cfg})
@@ -152,7 +158,18 @@ func TestEndToEndEveryScheme(t *testing.T) {
 	for _, v := range vs {
 		t.Run(v.Name, func(t *testing.T) {
 			s.clock.signedAt(v)
-			code, out := s.post(t, v.Provider, v.Headers, v.Body)
+			headers := map[string]string{}
+			for k, val := range v.Headers {
+				headers[k] = val
+			}
+			if v.ContentType != "" {
+				headers["Content-Type"] = v.ContentType
+			}
+			path := v.Provider
+			if _, q, ok := strings.Cut(v.URL, "?"); ok {
+				path += "?" + q
+			}
+			code, out := s.post(t, path, headers, v.Body)
 			if code != http.StatusAccepted || out["status"] != "accepted" {
 				t.Fatalf("got %d %v", code, out)
 			}

@@ -33,6 +33,8 @@ type Error struct {
 	// RetryAfter is when a throttled or unavailable caller may try again; zero means the
 	// default the HTTP layer picks.
 	RetryAfter time.Duration
+	// Allow lists the methods the resource takes, for KindMethodNotAllowed ("" means POST).
+	Allow string
 }
 
 func (e *Error) Error() string {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"strings"
 	"time"
@@ -61,6 +62,13 @@ type IngestRequest struct {
 	Header   verify.Header // lower-case names
 	Body     []byte        // the raw bytes received (already base64-decoded)
 	SourceIP netip.Addr    // the caller's address; the zero Addr when unknown
+	// Method is the HTTP method; "" means POST. A GET is a handshake or a 405.
+	Method string
+	// Query is the query string's parameters (handshakes read them); RawPath and RawQuery are
+	// the path and query as received (Twilio signs the URL).
+	Query    map[string]string
+	RawPath  string
+	RawQuery string
 }
 
 // Accepted is the result of a successful ingest.
@@ -68,6 +76,9 @@ type Accepted struct {
 	ID           string
 	Type         string
 	Verification event.Verification
+	// Reply, when set, is a handshake's answer: nothing was published, and the caller answers
+	// with it instead of 202.
+	Reply *source.Reply
 }
 
 // Ingest is the front door: refuse cheaply, verify, wrap, publish. The cheap refusals (size,
@@ -108,13 +119,28 @@ func (s *Ingest) Accept(ctx context.Context, r IngestRequest) (Accepted, error) 
 				Detail: fmt.Sprintf("source %q is over its rate limit; retry after the Retry-After seconds", src.Name)}
 		}
 	}
+	switch r.Method {
+	case "", http.MethodPost:
+	case http.MethodGet:
+		if src.AnswersGET() {
+			return s.handshakeGET(src, r, received)
+		}
+		return Accepted{}, methodNotAllowed(r, src)
+	default:
+		return Accepted{}, methodNotAllowed(r, src)
+	}
 	if enc := r.Header.Get("content-encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
 		return Accepted{}, Errorf(KindUnsupportedMedia, "Content-Encoding %q is not accepted: signatures are checked over the bytes as sent, so send the body uncompressed", enc)
 	}
-	res, err := src.Verifier.Verify(r.Header, r.Body, received)
+	res, err := src.Verifier.Verify(verifyHeader(src, r), r.Body, received)
 	if err != nil {
 		// verify's messages never contain secrets or expected values, so they are safe to show.
 		return Accepted{}, &Error{Kind: KindUnauthorized, Detail: err.Error(), Err: err}
+	}
+	if src.Challenge != "" {
+		if reply, ok := src.HandshakePOST(r.Body, res); ok {
+			return Accepted{Type: "handshake." + src.Challenge, Verification: event.Verification{Scheme: src.Scheme, Key: res.Key}, Reply: &reply}, nil
+		}
 	}
 
 	meta := src.Describe(r.Header, r.Body, res)
@@ -162,6 +188,73 @@ func (s *Ingest) Accept(ctx context.Context, r IngestRequest) (Accepted, error) 
 // before decoding a body (API Gateway's base64) refuse with it too, without decoding.
 func BodyTooLarge(n int) *Error {
 	return Errorf(KindTooLarge, "the body is %d bytes, over the %d-byte limit (an event must fit one bus message); send a smaller body", n, MaxBodyBytes)
+}
+
+// handshakeGET answers a provider's verification GET; it publishes nothing.
+func (s *Ingest) handshakeGET(src *source.Source, r IngestRequest, now time.Time) (Accepted, error) {
+	acc := Accepted{Type: "handshake." + src.Challenge}
+	if src.GETNeedsAuth() {
+		res, err := src.Verifier.Verify(verifyHeader(src, r), nil, now)
+		if err != nil {
+			return Accepted{}, &Error{Kind: KindUnauthorized, Detail: err.Error(), Err: err}
+		}
+		acc.Verification = event.Verification{Scheme: src.Scheme, Key: res.Key}
+	}
+	reply, err := src.HandshakeGET(r.Header, func(k string) string { return r.Query[k] })
+	switch {
+	case errors.Is(err, source.ErrHandshakeToken):
+		return Accepted{}, Errorf(KindUnauthorized, "source %q: %s handshake: %s", src.Name, src.Challenge, handshakeDetail(err))
+	case err != nil:
+		return Accepted{}, Errorf(KindInvalid, "source %q: %s handshake: %s", src.Name, src.Challenge, handshakeDetail(err))
+	}
+	acc.Reply = &reply
+	return acc, nil
+}
+
+// handshakeDetail is the part of a handshake error that says what was wrong.
+func handshakeDetail(err error) string {
+	if j, ok := err.(interface{ Unwrap() []error }); ok && len(j.Unwrap()) == 2 {
+		return j.Unwrap()[1].Error()
+	}
+	return err.Error()
+}
+
+// methodNotAllowed is the 405 for a method the source does not answer.
+func methodNotAllowed(r IngestRequest, src *source.Source) *Error {
+	allow := http.MethodPost
+	if src.AnswersGET() {
+		allow = "GET, POST"
+	}
+	return &Error{Kind: KindMethodNotAllowed, Allow: allow,
+		Detail: fmt.Sprintf("%s is not allowed on /webhooks/%s; use %s", r.Method, src.Name, allow)}
+}
+
+// urlHeader adds the request URL to the headers, for the schemes that sign it (Twilio).
+type urlHeader struct {
+	verify.Header
+	url string
+}
+
+func (h urlHeader) URL() string { return h.url }
+
+// verifyHeader is what the source's verifier reads: the headers, plus the URL as the sender
+// requested it for Twilio (only that scheme pays for building it).
+func verifyHeader(src *source.Source, r IngestRequest) verify.Header {
+	if src.Scheme != source.SchemeTwilio {
+		return r.Header
+	}
+	base := src.URL
+	if base == "" {
+		proto := r.Header.Get("x-forwarded-proto")
+		if proto == "" {
+			proto = "https"
+		}
+		base = proto + "://" + r.Header.Get("host") + r.RawPath
+	}
+	if r.RawQuery != "" {
+		base += "?" + r.RawQuery
+	}
+	return urlHeader{Header: r.Header, url: base}
 }
 
 // forbidden is the allowlist refusal: it names the source and the address seen, never the list.

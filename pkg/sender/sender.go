@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/sha1" //nolint:gosec // Twilio signs with HMAC-SHA1.
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -16,7 +17,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -34,11 +37,17 @@ const (
 	HMACSHA256       = "hmac-sha256"
 	Intdash          = "intdash"
 	Token            = "token"
+	Slack            = "slack"
+	Shopify          = "shopify"
+	Meta             = "meta"
+	Twilio           = "twilio"
+	Zoom             = "zoom"
+	CloudEvents      = "cloudevents"
 )
 
 // Schemes lists the scheme names in the order help texts show them.
 func Schemes() []string {
-	return []string{GitHub, Stripe, StandardWebhooks, HMACSHA256, Intdash, Token}
+	return []string{GitHub, Stripe, StandardWebhooks, HMACSHA256, Intdash, Token, Slack, Shopify, Meta, Twilio, Zoom, CloudEvents}
 }
 
 // Request is one webhook to sign. Zero values mean the provider's default.
@@ -63,6 +72,10 @@ type Request struct {
 
 	// hmac-sha256 only (intdash fixes Header and Encoding).
 	HMAC HMACOptions
+
+	// URL is the full URL the request goes to, query included: Twilio signs it. NewRequest
+	// fills it in when empty.
+	URL string
 
 	// Header holds extra headers, sent as given (after the signature headers, so a test can
 	// also overwrite one to send a deliberately wrong signature).
@@ -136,19 +149,55 @@ func Sign(r Request) (http.Header, error) {
 		}
 	case Token:
 		h.Set("Authorization", "Bearer "+r.Secret)
+	case Slack:
+		h.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac([]byte(r.Secret), []byte("v0:"+unix+":"), r.Body)))
+		h.Set("X-Slack-Request-Timestamp", unix)
+		h.Set("User-Agent", "Slackbot 1.0 (+https://api.slack.com/robots)")
+	case Zoom:
+		h.Set("X-Zm-Signature", "v0="+hex.EncodeToString(mac([]byte(r.Secret), []byte("v0:"+unix+":"), r.Body)))
+		h.Set("X-Zm-Request-Timestamp", unix)
+	case Shopify:
+		if delivery == "" {
+			delivery = uuid.NewString()
+		}
+		topic := r.Type
+		if topic == "" {
+			topic = "orders/create"
+		}
+		h.Set("X-Shopify-Hmac-Sha256", base64.StdEncoding.EncodeToString(mac([]byte(r.Secret), r.Body)))
+		h.Set("X-Shopify-Topic", topic)
+		h.Set("X-Shopify-Webhook-Id", delivery)
+		h.Set("X-Shopify-Shop-Domain", "hookline-send.myshopify.com")
+		h.Set("X-Shopify-Api-Version", "2024-10")
+	case Meta:
+		h.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac([]byte(r.Secret), r.Body)))
+	case Twilio:
+		sig, err := twilioSignature(r.Secret, r.URL, h.Get("Content-Type"), r.Body)
+		if err != nil {
+			return nil, err
+		}
+		h.Set("X-Twilio-Signature", sig)
+		if delivery != "" {
+			h.Set("I-Twilio-Idempotency-Token", delivery)
+			delivery = ""
+		}
+	case CloudEvents:
+		if err := signCloudEvents(h, r, unix); err != nil {
+			return nil, err
+		}
 	case "":
 		return nil, fmt.Errorf("no scheme: one of %s", strings.Join(Schemes(), ", "))
 	default:
 		return nil, fmt.Errorf("unknown scheme %q: one of %s", r.Scheme, strings.Join(Schemes(), ", "))
 	}
-	if delivery != "" && r.Scheme != GitHub && r.Scheme != StandardWebhooks {
+	if delivery != "" && r.Scheme != GitHub && r.Scheme != StandardWebhooks && r.Scheme != Shopify {
 		// The de-facto standard header: every hookline source shows it as the delivery id,
 		// and token sources (or "idempotency_key": true) take it as the event's identity.
 		h.Set("Idempotency-Key", delivery)
 	}
 	if r.Type != "" && r.TypeHeader != "" {
 		h.Set(r.TypeHeader, r.Type)
-	} else if r.Type != "" && r.Scheme != GitHub {
+	} else if r.Type != "" && r.Scheme != GitHub && r.Scheme != Shopify && r.Scheme != CloudEvents {
 		return nil, fmt.Errorf("type: the %s scheme takes the event type from the body; name a type header for sources with type_header", r.Scheme)
 	}
 	for k, vs := range r.Header {
@@ -242,6 +291,43 @@ func StandardWebhooksKey(secret string) ([]byte, error) {
 	return key, nil
 }
 
+// twilioSignature is base64(HMAC-SHA1(auth token, URL + form parameters sorted by name)), as
+// the twilio library's getExpectedTwilioSignature computes it; a JSON body is signed through
+// the bodySHA256 parameter Twilio adds to the URL (the caller puts it there).
+func twilioSignature(token, rawURL, contentType string, body []byte) (string, error) {
+	if rawURL == "" {
+		return "", errors.New("twilio: the URL is unknown (it is signed)")
+	}
+	var params string
+	mt, _, _ := strings.Cut(contentType, ";")
+	if strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded") && !strings.Contains(rawURL, "bodySHA256=") {
+		form, err := neturl.ParseQuery(string(body))
+		if err != nil {
+			return "", fmt.Errorf("twilio: form body: %w", err)
+		}
+		keys := make([]string, 0, len(form))
+		for k := range form {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var b strings.Builder
+		for _, k := range keys {
+			vals := append([]string(nil), form[k]...)
+			sort.Strings(vals)
+			for i, v := range vals {
+				if i > 0 && v == vals[i-1] {
+					continue
+				}
+				b.WriteString(k + v)
+			}
+		}
+		params = b.String()
+	}
+	m := hmac.New(sha1.New, []byte(token))
+	m.Write([]byte(rawURL + params))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil)), nil
+}
+
 func mac(key []byte, parts ...[]byte) []byte {
 	m := hmac.New(sha256.New, key)
 	for _, p := range parts {
@@ -266,11 +352,22 @@ func NewRequest(ctx context.Context, baseURL, source string, r Request) (*http.R
 	if source == "" {
 		return nil, errors.New("source is empty")
 	}
+	url := strings.TrimRight(baseURL, "/") + "/webhooks/" + source
+	if r.URL == "" {
+		r.URL = url
+	} else if !strings.HasPrefix(r.URL, url) {
+		// The signed URL may name the public host (Twilio's console URL); the query it carries
+		// is sent too.
+		if _, q, ok := strings.Cut(r.URL, "?"); ok {
+			url += "?" + q
+		}
+	} else {
+		url = r.URL
+	}
 	h, err := Sign(r)
 	if err != nil {
 		return nil, err
 	}
-	url := strings.TrimRight(baseURL, "/") + "/webhooks/" + source
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(r.Body))
 	if err != nil {
 		return nil, fmt.Errorf("request to %s: %w", url, err)
@@ -360,4 +457,15 @@ func ReadBody(arg string, stdin io.Reader) ([]byte, error) {
 	default:
 		return []byte(arg), nil
 	}
+}
+
+// signCloudEvents authenticates a CloudEvents post: a bearer token by default, or, with
+// HMAC options, the hmac-sha256 signature the source's "auth": "hmac-sha256" checks. The body
+// is sent as given (structured or batched JSON); binary mode is ce-* headers in r.Header.
+func signCloudEvents(h http.Header, r Request, unix string) error {
+	if r.HMAC.Header == "" {
+		h.Set("Authorization", "Bearer "+r.Secret)
+		return nil
+	}
+	return signHMAC(h, r, unix)
 }

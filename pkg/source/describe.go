@@ -3,6 +3,7 @@ package source
 import (
 	"bytes"
 	"encoding/json"
+	"net/url"
 	"strings"
 
 	"hookline/pkg/verify"
@@ -63,11 +64,23 @@ func (s *Source) Describe(h verify.Header, body []byte, res verify.Result) Meta 
 			bodyID = strings.TrimSpace(f.ID)
 		}
 	}
+	switch s.conv {
+	case convSlack:
+		var signedID string
+		m.Type, signedID = slackFields(h, body)
+		if signedID != "" {
+			bodyID = signedID // event_id: inside the signed body
+		}
+	case convMeta:
+		m.Type = metaType(body)
+	case convTwilio:
+		m.Type = twilioType(h, body)
+	}
 	key := strings.TrimSpace(h.Get("idempotency-key"))
 	switch {
 	case res.ID != "":
 		m.Identity, m.Key, m.DeliveryID = IdentitySignedID, res.ID, res.ID
-	case s.bodySignedID && bodyID != "":
+	case (s.bodySignedID || s.conv == convSlack) && bodyID != "":
 		m.Identity, m.Key, m.DeliveryID = IdentitySignedID, bodyID, bodyID
 	case s.TrustKey && key != "":
 		m.Identity, m.Key = IdentityKey, key
@@ -84,6 +97,113 @@ func (s *Source) Describe(h verify.Header, body []byte, res verify.Result) Meta 
 	m.Type = clip(m.Type)
 	m.Version = clip(m.Version)
 	return m
+}
+
+// convention is a provider's way of naming types and ids inside its bodies, where the generic
+// body fields (type, event, resource_type.action, id) do not fit.
+type convention uint8
+
+const (
+	convDefault     convention = iota
+	convSlack                  // event_callback → event.type, event_id; slash commands; interactivity payloads
+	convMeta                   // object + "." + entry[0].changes[0].field (or "messaging")
+	convTwilio                 // form: message.<MessageStatus>, call.<CallStatus>
+	convCloudEvents            // ce-type / the event's type (pkg/cloudevents reads it)
+)
+
+// slackFields reads a Slack request's type and its signed id. Events API: the inner event's
+// type (app_mention, message) and event_id; other JSON (url_verification, app_rate_limited):
+// type. Form bodies: a slash command is "slash_command", an interactivity post the type of
+// its payload (block_actions, view_submission).
+func slackFields(h verify.Header, body []byte) (typ, id string) {
+	var f struct {
+		Type    string `json:"type"`
+		EventID string `json:"event_id"`
+		Event   struct {
+			Type string `json:"type"`
+		} `json:"event"`
+	}
+	if isFormBody(h) {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return "", ""
+		}
+		if form.Get("command") != "" {
+			return "slash_command", ""
+		}
+		if p := form.Get("payload"); p != "" && json.Unmarshal([]byte(p), &f) == nil {
+			return f.Type, ""
+		}
+		return "", ""
+	}
+	if json.Unmarshal(body, &f) != nil {
+		return "", ""
+	}
+	if f.Type == "event_callback" && f.Event.Type != "" {
+		return f.Event.Type, strings.TrimSpace(f.EventID)
+	}
+	return f.Type, strings.TrimSpace(f.EventID)
+}
+
+// metaType is "<object>.<field>" of a Meta (Facebook, Instagram, WhatsApp) webhook: the object
+// subscribed to and the field that changed, or "<object>.messaging" for Messenger's messaging
+// entries.
+func metaType(body []byte) string {
+	var f struct {
+		Object string `json:"object"`
+		Entry  []struct {
+			Changes []struct {
+				Field string `json:"field"`
+			} `json:"changes"`
+			Messaging json.RawMessage `json:"messaging"`
+		} `json:"entry"`
+	}
+	if json.Unmarshal(body, &f) != nil || f.Object == "" {
+		return ""
+	}
+	if len(f.Entry) > 0 {
+		e := f.Entry[0]
+		if len(e.Changes) > 0 && e.Changes[0].Field != "" {
+			return f.Object + "." + e.Changes[0].Field
+		}
+		if len(e.Messaging) > 0 {
+			return f.Object + ".messaging"
+		}
+	}
+	return f.Object
+}
+
+// twilioType names a Twilio form post by what it reports: message.<MessageStatus> (or
+// SmsStatus), call.<CallStatus>; JSON bodies use the generic conventions.
+func twilioType(h verify.Header, body []byte) string {
+	if !isFormBody(h) {
+		if f, ok := parseBody(body); ok {
+			return bodyType(f)
+		}
+		return ""
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return ""
+	}
+	switch {
+	case form.Get("MessageStatus") != "":
+		return "message." + strings.ToLower(form.Get("MessageStatus"))
+	case form.Get("SmsStatus") != "":
+		return "message." + strings.ToLower(form.Get("SmsStatus"))
+	case form.Get("CallStatus") != "":
+		return "call." + strings.ToLower(form.Get("CallStatus"))
+	case form.Get("MessageSid") != "":
+		return "message"
+	case form.Get("CallSid") != "":
+		return "call"
+	}
+	return ""
+}
+
+func isFormBody(h verify.Header) bool {
+	mt, _, _ := strings.Cut(h.Get("content-type"), ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded")
 }
 
 func parseBody(body []byte) (bodyFields, bool) {

@@ -13,6 +13,7 @@ import (
 	"io"
 	"math"
 	"net/netip"
+	"net/url"
 	"os"
 	"sort"
 	"strings"
@@ -29,6 +30,22 @@ const (
 	SchemeHMAC             = "hmac-sha256"
 	SchemeIntdash          = "intdash" // hmac-sha256 preset: base64 in X-Intdash-Signature-256
 	SchemeToken            = "token"
+	SchemeSlack            = "slack"       // hmac-sha256 preset: v0:{timestamp}:{body}, X-Slack-Signature
+	SchemeShopify          = "shopify"     // hmac-sha256 preset: base64 of the body, X-Shopify-Hmac-Sha256
+	SchemeMeta             = "meta"        // hmac-sha256 preset: sha256=<hex>, X-Hub-Signature-256
+	SchemeZoom             = "zoom"        // hmac-sha256 preset: v0:{timestamp}:{body}, x-zm-signature
+	SchemeTwilio           = "twilio"      // HMAC-SHA1 of the URL and sorted form parameters, X-Twilio-Signature
+	SchemeCloudEvents      = "cloudevents" // incoming CloudEvents (structured, binary, batched); a token or an HMAC
+)
+
+// Handshakes a source answers, chosen with "challenge". Each answers the provider's one-time
+// verification request and publishes nothing.
+const (
+	ChallengeSlack      = "slack"       // POST url_verification (signed): answer the challenge
+	ChallengeMeta       = "meta"        // GET hub.mode=subscribe with the source's verify_token: answer hub.challenge
+	ChallengeZoom       = "zoom"        // POST endpoint.url_validation (signed): plainToken + encryptedToken
+	ChallengeOkta       = "okta"        // GET with X-Okta-Verification-Challenge (authenticated): {"verification": …}
+	ChallengeTwitterCRC = "twitter-crc" // GET ?crc_token=: {"response_token": "sha256=<base64 HMAC>"}
 )
 
 // Dedup says how a request gets its event id when nothing signed (and no trusted
@@ -74,6 +91,17 @@ type Config struct {
 	// IdempotencyKey lets the Idempotency-Key header decide the event id (token sources always
 	// do: the token holder is trusted). Off, the header is only read as a delivery_id.
 	IdempotencyKey bool `json:"idempotency_key,omitempty"`
+	// Challenge names the handshake the source answers (slack, meta, zoom, okta, twitter-crc);
+	// VerifyToken is the token Meta's subscription GET must carry.
+	Challenge   string `json:"challenge,omitempty"`
+	VerifyToken string `json:"verify_token,omitempty"`
+	// URL is, for twilio, the webhook URL as configured at Twilio (scheme, host and path; the
+	// request's query string is appended), when the one hookline sees differs (a proxy, a
+	// custom domain). Empty: https://<Host><path> as received.
+	URL string `json:"url,omitempty"`
+	// Auth is how a cloudevents source authenticates: "token" (default, Authorization: Bearer)
+	// or "hmac-sha256" with the hmac fields above.
+	Auth string `json:"auth,omitempty"`
 	// Front door, checked before any signature work.
 	Allow []string `json:"allow,omitempty"` // caller CIDRs (IPv4 and IPv6); empty = anyone
 	Rate  *Rate    `json:"rate,omitempty"`  // requests per second with a burst; hookline local only
@@ -106,6 +134,15 @@ type Source struct {
 	TrustKey bool
 	// Keys is how many secrets the source has; a verification's key is an index below it.
 	Keys int
+
+	// Challenge is the handshake the source answers ("" for none); see the Challenge* names.
+	Challenge string
+	// URL is the twilio source's configured webhook URL, "" to use the request's.
+	URL string
+
+	secrets     []string // for the handshakes that answer with an HMAC (zoom, twitter-crc)
+	verifyToken string   // Meta's hub.verify_token
+	conv        convention
 
 	deliveryHeaders []string // lower-case, first non-empty wins; read, never identity
 	typeHeader      string   // lower-case; "" means the scheme's body convention
@@ -282,7 +319,7 @@ func build(name string, c Config) (*Source, error) {
 	if src.Rate, err = checkRate(c.Rate); err != nil {
 		return nil, err
 	}
-	if !isHMAC(c.Scheme) {
+	if !isHMAC(c.Scheme) && !(c.Scheme == SchemeCloudEvents && c.Auth == SchemeHMAC) {
 		for field, v := range map[string]string{"header": c.Header, "encoding": c.Encoding, "prefix": c.Prefix, "timestamp_header": c.TimestampHeader, "template": c.Template} {
 			if v != "" {
 				return nil, fmt.Errorf("%s: only for the %s scheme", field, SchemeHMAC)
@@ -330,6 +367,60 @@ func build(name string, c Config) (*Source, error) {
 		src.bodyType = true
 		src.Dedup = DedupNone
 		src.TrustKey = true
+	case SchemeSlack:
+		// Slack signs the body and the timestamp. Events API bodies carry event_id, which the
+		// signature covers: a retry (X-Slack-Retry-Num, unsigned) gets the same event.
+		src.Verifier, err = verify.NewHMAC(verify.Slack(c.Secrets, tol))
+		src.conv = convSlack
+	case SchemeZoom:
+		// Zoom signs the body and the timestamp; the body has no id, so identity is the body.
+		src.Verifier, err = verify.NewHMAC(verify.Zoom(c.Secrets, tol))
+		src.bodyType = true
+	case SchemeShopify:
+		// Shopify signs only the body: X-Shopify-Webhook-Id and X-Shopify-Topic are unsigned, so
+		// the webhook id is only read as delivery_id and identity is the body (Shopify resends
+		// the same body when it retries). The topic names the type.
+		src.Verifier, err = verify.NewHMAC(verify.Shopify(c.Secrets))
+		src.deliveryHeaders = []string{"x-shopify-webhook-id"}
+		src.typeHeader = "x-shopify-topic"
+	case SchemeMeta:
+		// Meta signs only the body and sends no delivery id: identity is the body.
+		src.Verifier, err = verify.NewHMAC(verify.Meta(c.Secrets))
+		src.conv = convMeta
+	case SchemeTwilio:
+		// Twilio signs the URL and the form parameters, no timestamp and no id; its
+		// I-Twilio-Idempotency-Token is unsigned, kept as delivery_id. Identity is the body.
+		src.Verifier, err = verify.NewTwilio(c.Secrets)
+		src.deliveryHeaders = []string{"i-twilio-idempotency-token"}
+		src.conv = convTwilio
+		if c.URL != "" {
+			u, perr := url.Parse(c.URL)
+			if perr != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+				return nil, fmt.Errorf("url: %q is not an http(s) URL without a query (the request's query is appended)", c.URL)
+			}
+			src.URL = strings.TrimRight(c.URL, "/")
+		}
+	case SchemeCloudEvents:
+		src.conv = convCloudEvents
+		switch c.Auth {
+		case "", SchemeToken:
+			// The token holder is trusted for ids, as with token: ce-source + ce-id decide.
+			src.Verifier, err = verify.NewToken(c.Secrets)
+			src.TrustKey = true
+			src.bodySigned = false
+		case SchemeHMAC:
+			if c.Header == "" {
+				return nil, errors.New("header: required for auth hmac-sha256 (the header that carries the signature)")
+			}
+			hc := verify.HMACConfig{Header: c.Header, Encoding: c.Encoding, Prefix: c.Prefix,
+				TimestampHeader: c.TimestampHeader, Template: c.Template, Tolerance: tol, Secrets: c.Secrets}
+			if verify.TemplateSignsID(c.Template) {
+				hc.IDHeader = "ce-id" // binary mode: the template signs the id header
+			}
+			src.Verifier, err = verify.NewHMAC(hc)
+		default:
+			return nil, fmt.Errorf("auth: %q is neither %q nor %q", c.Auth, SchemeToken, SchemeHMAC)
+		}
 	case "":
 		return nil, fmt.Errorf("scheme: missing; one of %s", strings.Join(Schemes(), ", "))
 	default:
@@ -337,6 +428,15 @@ func build(name string, c Config) (*Source, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.Scheme, err)
+	}
+	if c.Auth != "" && c.Scheme != SchemeCloudEvents {
+		return nil, fmt.Errorf("auth: only for the %s scheme", SchemeCloudEvents)
+	}
+	if c.URL != "" && c.Scheme != SchemeTwilio {
+		return nil, fmt.Errorf("url: only for the %s scheme", SchemeTwilio)
+	}
+	if err := src.setChallenge(c); err != nil {
+		return nil, err
 	}
 	switch c.Dedup {
 	case "":
@@ -424,5 +524,31 @@ func isHMAC(scheme string) bool { return scheme == SchemeHMAC || scheme == Schem
 
 // Schemes lists the accepted scheme names.
 func Schemes() []string {
-	return []string{SchemeGitHub, SchemeHMAC, SchemeIntdash, SchemeStandardWebhooks, SchemeStripe, SchemeToken}
+	return []string{SchemeCloudEvents, SchemeGitHub, SchemeHMAC, SchemeIntdash, SchemeMeta, SchemeShopify, SchemeSlack, SchemeStandardWebhooks, SchemeStripe, SchemeToken, SchemeTwilio, SchemeZoom}
+}
+
+// Challenges lists the accepted handshake names.
+func Challenges() []string {
+	return []string{ChallengeMeta, ChallengeOkta, ChallengeSlack, ChallengeTwitterCRC, ChallengeZoom}
+}
+
+func (s *Source) setChallenge(c Config) error {
+	if c.VerifyToken != "" && c.Challenge != ChallengeMeta {
+		return fmt.Errorf("verify_token: only with \"challenge\": %q", ChallengeMeta)
+	}
+	switch c.Challenge {
+	case "":
+		return nil
+	case ChallengeMeta:
+		if strings.TrimSpace(c.VerifyToken) == "" {
+			return errors.New("verify_token: required with \"challenge\": \"meta\" (the token you enter in Meta's app dashboard)")
+		}
+		s.verifyToken = c.VerifyToken
+	case ChallengeSlack, ChallengeZoom, ChallengeOkta, ChallengeTwitterCRC:
+	default:
+		return fmt.Errorf("challenge: unknown handshake %q; one of %s", c.Challenge, strings.Join(Challenges(), ", "))
+	}
+	s.Challenge = c.Challenge
+	s.secrets = append([]string(nil), c.Secrets...)
+	return nil
 }

@@ -53,6 +53,7 @@ var (
 	_ Verifier = (*StandardWebhooks)(nil)
 	_ Verifier = (*HMAC)(nil)
 	_ Verifier = (*Token)(nil)
+	_ Verifier = (*Twilio)(nil)
 )
 
 // verifyError is a sentinel plus a fixed, safe detail. Instances are package variables, so
