@@ -2,9 +2,7 @@ package main_test
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -22,6 +19,7 @@ import (
 
 	"hookline/pkg/event"
 	"hookline/pkg/historyapi"
+	"hookline/pkg/sender"
 )
 
 const crashSecret = "crash-test-secret-0123"
@@ -201,24 +199,13 @@ func crashBody(delivery string) string {
 }
 
 func postSigned(c *http.Client, addr, delivery string) (string, bool) {
-	body := crashBody(delivery)
-	mac := hmac.New(sha256.New, []byte(crashSecret))
-	mac.Write([]byte(body))
-	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/webhooks/gh", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-GitHub-Event", "push")
-	req.Header.Set("X-GitHub-Delivery", delivery)
-	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
-	resp, err := c.Do(req)
-	if err != nil {
+	resp, err := sender.Send(context.Background(), c, "http://"+addr, "gh", sender.Request{
+		Scheme: sender.GitHub, Secret: crashSecret, Body: []byte(crashBody(delivery)), Type: "push", DeliveryID: delivery,
+	})
+	if err != nil || resp.StatusCode != http.StatusAccepted || resp.EventID == "" {
 		return "", false
 	}
-	defer resp.Body.Close()
-	var out struct{ ID, Status string }
-	if resp.StatusCode != http.StatusAccepted || json.NewDecoder(resp.Body).Decode(&out) != nil {
-		return "", false
-	}
-	return out.ID, true
+	return resp.EventID, true
 }
 
 func getEvent(t *testing.T, c *http.Client, addr, id string) (historyapi.EventView, int) {

@@ -2,10 +2,8 @@ package lambdaio_test
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -22,6 +20,7 @@ import (
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/problem"
+	"hookline/pkg/sender"
 	"hookline/pkg/source"
 )
 
@@ -66,17 +65,17 @@ func newHandler(t testing.TB, pub pipeline.Publisher, logTo io.Writer) *lambdaio
 }
 
 func githubRequest(body, delivery string) events.APIGatewayV2HTTPRequest {
-	mac := hmac.New(sha256.New, []byte(ghSecret))
-	mac.Write([]byte(body))
+	signed, err := sender.Sign(sender.Request{Scheme: sender.GitHub, Secret: ghSecret, Body: []byte(body), Type: "push", DeliveryID: delivery})
+	if err != nil {
+		panic(err) // only for an empty secret
+	}
+	headers := map[string]string{"user-agent": "GitHub-Hookshot/abc"}
+	for _, k := range []string{"Content-Type", "X-GitHub-Event", "X-GitHub-Delivery", "X-Hub-Signature-256"} {
+		headers[strings.ToLower(k)] = signed.Get(k) // API Gateway lower-cases header names
+	}
 	return events.APIGatewayV2HTTPRequest{
 		Version: "2.0", RouteKey: "ANY /webhooks/{source}", RawPath: "/webhooks/github",
-		Headers: map[string]string{
-			"content-type":        "application/json",
-			"x-github-event":      "push",
-			"x-github-delivery":   delivery,
-			"x-hub-signature-256": "sha256=" + hex.EncodeToString(mac.Sum(nil)),
-			"user-agent":          "GitHub-Hookshot/abc",
-		},
+		Headers:        headers,
 		PathParameters: map[string]string{"source": "github"},
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
 			RequestID: "req-1",

@@ -2,24 +2,24 @@ package localrun
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"path/filepath"
 
+	"hookline/pkg/sender"
 	"hookline/pkg/source"
 )
 
 // DemoBody is the body of the printed curl example.
 const DemoBody = `{"zen":"Design for failure.","hook_id":1}`
 
-// DemoSignature is what GitHub would send in X-Hub-Signature-256 for body and secret.
-func DemoSignature(secret, body string) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(body))
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+// demoSignature is what GitHub would send in X-Hub-Signature-256 for DemoBody and secret.
+func demoSignature(secret string) string {
+	h, err := sender.Sign(sender.Request{Scheme: sender.GitHub, Secret: secret, Body: []byte(DemoBody)})
+	if err != nil { // only an empty secret, and demo secrets are generated
+		return "(" + err.Error() + ")"
+	}
+	return h.Get("X-Hub-Signature-256")
 }
 
 func printBanner(w io.Writer, url string, cfg Config, set *source.Set, demo *demoSecrets) {
@@ -50,7 +50,7 @@ func printBanner(w io.Writer, url string, cfg Config, set *source.Set, demo *dem
 	fmt.Fprintf(w, "\ndemo secrets (generated, kept in %s): demo=%s postman=%s\n", cfg.DataDir, demo.GitHub, demo.Token)
 	fmt.Fprintf(w, "\ntry it (signed the way GitHub signs):\n\n")
 	fmt.Fprintf(w, "  curl -i %s/webhooks/demo \\\n    -H 'Content-Type: application/json' -H 'X-GitHub-Event: ping' \\\n    -H 'X-Hub-Signature-256: %s' \\\n    -d '%s'\n\n",
-		url, DemoSignature(demo.GitHub, DemoBody), DemoBody)
+		url, demoSignature(demo.GitHub), DemoBody)
 	fmt.Fprintf(w, "  curl -i %s/webhooks/postman -H 'Authorization: Bearer %s' \\\n    -H 'Content-Type: text/plain' -d 'A new message has been published'\n\n", url, demo.Token)
 	fmt.Fprintf(w, "then: curl -s %s/events   (stored and notified within a second)\n\n", url)
 }

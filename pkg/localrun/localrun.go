@@ -159,10 +159,11 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 	}
 	runnerDone := make(chan error, 1)
 	go func() { runnerDone <- runner.Run(runCtx) }()
+	// The banner is complete before the first request is answered (the listener already
+	// queues connections), so whoever sees /healthz answer also sees the whole banner.
+	printBanner(stdout, "http://"+ln.Addr().String(), cfg, sources, demo)
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- srv.Serve(ln) }()
-
-	printBanner(stdout, "http://"+ln.Addr().String(), cfg, sources, demo)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}

@@ -4,9 +4,7 @@ package webui_test
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -20,6 +18,7 @@ import (
 	"hookline/pkg/local/engine"
 	"hookline/pkg/localrun"
 	"hookline/pkg/localrun/localruntest"
+	"hookline/pkg/sender"
 )
 
 // The Debian packages' paths; mk/browser.mk installs them for `make test`.
@@ -187,24 +186,16 @@ func startHookline(t *testing.T) *hookline {
 // postGitHub signs body the way GitHub does and returns the accepted event id.
 func (h *hookline) postGitHub(t *testing.T, typ, delivery, contentType, body string) string {
 	t.Helper()
-	mac := hmac.New(sha256.New, []byte(githubSecret))
-	mac.Write([]byte(body))
-	req, _ := http.NewRequest(http.MethodPost, h.url+"/webhooks/github", strings.NewReader(body))
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("X-GitHub-Event", typ)
-	req.Header.Set("X-GitHub-Delivery", delivery)
-	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := sender.Send(context.Background(), http.DefaultClient, h.url, "github", sender.Request{
+		Scheme: sender.GitHub, Secret: githubSecret, Body: []byte(body), ContentType: contentType, Type: typ, DeliveryID: delivery,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var out struct{ ID, Status string }
-	raw, _ := io.ReadAll(resp.Body)
-	if err := json.Unmarshal(raw, &out); err != nil || resp.StatusCode != http.StatusAccepted || out.ID == "" {
-		t.Fatalf("POST %s: %d %s", typ, resp.StatusCode, raw)
+	if resp.StatusCode != http.StatusAccepted || resp.EventID == "" {
+		t.Fatalf("POST %s: %d %s", typ, resp.StatusCode, resp.Body)
 	}
-	return out.ID
+	return resp.EventID
 }
 
 // waitNotified polls GET /events/{id} until the completion email went out.

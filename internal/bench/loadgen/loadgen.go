@@ -7,9 +7,6 @@ package loadgen
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,6 +20,7 @@ import (
 	"time"
 
 	"hookline/pkg/historyapi"
+	"hookline/pkg/sender"
 )
 
 // Config is one load run.
@@ -88,13 +86,16 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		n := seq.Add(1)
 		delivery := cfg.RunID + "-" + strconv.FormatInt(n, 10)
 		body := `{"delivery":"` + delivery + `","pad":"` + pad + `"}`
-		mac := hmac.New(sha256.New, []byte(cfg.Secret))
-		mac.Write([]byte(body))
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, cfg.URL+"/webhooks/"+cfg.Source, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-GitHub-Event", "load")
-		req.Header.Set("X-GitHub-Delivery", delivery)
-		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+		req, err := sender.NewRequest(ctx, cfg.URL, cfg.Source, sender.Request{
+			Scheme: sender.GitHub, Secret: cfg.Secret, Body: []byte(body), ContentType: "application/json",
+			Type: "load", DeliveryID: delivery,
+		})
+		if err != nil { // a bad URL or an empty secret: every request would fail alike
+			mu.Lock()
+			failed++
+			mu.Unlock()
+			return
+		}
 		start := time.Now()
 		resp, err := client.Do(req)
 		d := time.Since(start)
