@@ -33,7 +33,7 @@ type Config struct {
 	Workers  int           // concurrent connections (default 64)
 	BodySize int           // bytes of JSON body (default 1024)
 	RunID    string        // prefix of delivery ids, so runs never collide
-	Settle   time.Duration // how long to wait for processing after sending (default 60 s)
+	Settle   time.Duration // how long to wait for processing after sending (default 60 s); negative: do not measure processing
 }
 
 // Result holds what a run measured.
@@ -41,7 +41,7 @@ type Result struct {
 	Sent, Accepted, Failed int
 	SendSeconds            float64
 	AcceptedPerSec         float64
-	P50Accept, P99Accept   time.Duration // client-side time to 202
+	P50Accept, P99Accept   time.Duration // client-side time to 202, from when each request was due
 	MaxAccept              time.Duration
 	Processed              int     // accepted events seen notified in the history
 	ProcessedPerSec        float64 // processed / (last notified_at - first received_at)
@@ -64,7 +64,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.BodySize <= 0 {
 		cfg.BodySize = 1024
 	}
-	if cfg.Settle <= 0 {
+	if cfg.Settle == 0 {
 		cfg.Settle = 60 * time.Second
 	}
 	if cfg.RunID == "" {
@@ -82,7 +82,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		ids       []string
 		failed    int
 	)
-	send := func() {
+	send := func(due time.Time) {
 		n := seq.Add(1)
 		delivery := cfg.RunID + "-" + strconv.FormatInt(n, 10)
 		body := `{"delivery":"` + delivery + `","pad":"` + pad + `"}`
@@ -96,9 +96,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			mu.Unlock()
 			return
 		}
-		start := time.Now()
 		resp, err := client.Do(req)
-		d := time.Since(start)
 		var out struct{ ID string }
 		ok := err == nil && resp.StatusCode == http.StatusAccepted
 		if err == nil {
@@ -106,6 +104,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 		}
+		d := time.Since(due) // from when the request was due, not from when a worker got to it
 		mu.Lock()
 		defer mu.Unlock()
 		if ok {
@@ -117,35 +116,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 
 	start := time.Now()
-	deadline := start.Add(cfg.Duration)
-	work := make(chan struct{}, cfg.Workers)
-	var wg sync.WaitGroup
-	for range cfg.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range work {
-				send()
-			}
-		}()
-	}
-	if cfg.Rate > 0 {
-		interval := time.Second / time.Duration(cfg.Rate)
-		for i := 0; ; i++ {
-			at := start.Add(time.Duration(i) * interval)
-			if at.After(deadline) || ctx.Err() != nil {
-				break
-			}
-			time.Sleep(time.Until(at))
-			work <- struct{}{} // blocks only if every worker is busy: then latency grows, as it should show
-		}
-	} else {
-		for time.Now().Before(deadline) && ctx.Err() == nil {
-			work <- struct{}{}
-		}
-	}
-	close(work)
-	wg.Wait()
+	drive(ctx, wallClock{}, schedule{start: start, rate: cfg.Rate, duration: cfg.Duration}, cfg.Workers, send)
 	sendSecs := time.Since(start).Seconds()
 
 	res := Result{Sent: int(seq.Load()), Accepted: len(ids), Failed: failed, SendSeconds: sendSecs}
@@ -155,7 +126,76 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if len(latencies) > 0 {
 		res.MaxAccept = latencies[len(latencies)-1]
 	}
+	if cfg.Settle < 0 {
+		return res, nil
+	}
 	return res, measureProcessing(ctx, client, cfg, ids, &res)
+}
+
+// schedule is when each request of a run is due. At a fixed rate, request i is due at
+// start + i/rate, whatever happened to the requests before it: a server that answers slowly
+// cannot push the later requests back and so hide its own queueing (coordinated omission).
+// Rate 0 is a closed loop: each request is due when a worker is free to send it.
+type schedule struct {
+	start    time.Time
+	rate     int // requests per second; 0 = closed loop
+	duration time.Duration
+}
+
+// due is when request i (0-based) should be sent; exact in nanoseconds, with no drift from
+// rounding an interval (1/3 s is not a whole number of nanoseconds).
+func (s schedule) due(i int) time.Time {
+	return s.start.Add(time.Duration(int64(i) * int64(time.Second) / int64(s.rate)))
+}
+
+// count is how many requests a fixed-rate run sends: those due before start + duration.
+func (s schedule) count() int {
+	// i is due before the end iff i·10⁹ < duration·rate, i.e. i < ceil(duration·rate / 10⁹).
+	n := int64(s.duration) * int64(s.rate)
+	return int((n + int64(time.Second) - 1) / int64(time.Second))
+}
+
+// clock is what drive needs of time, so a test can run it on a clock it controls.
+type clock interface {
+	Now() time.Time
+	SleepUntil(t time.Time)
+}
+
+type wallClock struct{}
+
+func (wallClock) Now() time.Time         { return time.Now() }
+func (wallClock) SleepUntil(t time.Time) { time.Sleep(time.Until(t)) }
+
+// drive sends the requests of s with the given number of workers, handing each request its
+// due time (the zero time in a closed loop: the worker stamps it when it starts). A fixed-rate request waits for a free worker if all are busy, but keeps its due
+// time, so the wait shows in its latency.
+func drive(ctx context.Context, c clock, s schedule, workers int, send func(due time.Time)) {
+	work := make(chan time.Time)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for due := range work {
+				if due.IsZero() { // closed loop: due as soon as this worker is free
+					due = c.Now()
+				}
+				send(due)
+			}
+		})
+	}
+	if s.rate > 0 {
+		for i, n := 0, s.count(); i < n && ctx.Err() == nil; i++ {
+			at := s.due(i)
+			c.SleepUntil(at)
+			work <- at
+		}
+	} else {
+		end := s.start.Add(s.duration)
+		for c.Now().Before(end) && ctx.Err() == nil {
+			work <- time.Time{}
+		}
+	}
+	close(work)
+	wg.Wait()
 }
 
 // measureProcessing waits until every accepted event is notified (or Settle passes) and reads
