@@ -359,3 +359,43 @@ func TestNotifierPanicFailsOnlyThatRecord(t *testing.T) {
 		t.Errorf("resp = %+v, err = %v; want the record reported failed", resp, err)
 	}
 }
+
+// TestNotifierMarkFailsAfterSend: the email went out but the mark failed. The record is
+// reported failed (Lambda retries it rather than checkpointing past it), the mailer was handed
+// exactly one email, and the redelivery sends at most once more.
+func TestNotifierMarkFailsAfterSend(t *testing.T) {
+	t.Parallel()
+	var ev events.DynamoDBEvent
+	loadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
+	first := ev.Records[0]
+	ev.Records = []events.DynamoDBEventRecord{first}
+	store := newMem()
+	r, err := lambdaioRecord(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.recs[r.Event.ID] = r
+	store.markErr = errors.New("conditional update timed out")
+	box := &mailbox{}
+	composer, _ := email.NewComposer("", 0)
+	h := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: box}, Log: quiet()}
+	resp, err := h.Handle(context.Background(), ev)
+	want := []events.DynamoDBBatchItemFailure{{ItemIdentifier: first.Change.SequenceNumber}}
+	if diff := cmp.Diff(want, resp.BatchItemFailures); err != nil || diff != "" {
+		t.Fatalf("failures (-want +got):\n%s (err %v); the record must be retried", diff, err)
+	}
+	if len(box.sent) != 1 {
+		t.Fatalf("mailer was handed %d emails, want exactly 1", len(box.sent))
+	}
+	store.mu.Lock()
+	store.markErr = nil
+	store.mu.Unlock()
+	for range 2 { // the redelivery, then one more
+		if resp, err := h.Handle(context.Background(), ev); err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("redelivery: %+v, %v", resp.BatchItemFailures, err)
+		}
+	}
+	if len(box.sent) != 2 {
+		t.Errorf("mailer was handed %d emails in all, want 2 (at most one more after the failed mark)", len(box.sent))
+	}
+}
