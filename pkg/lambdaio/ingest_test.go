@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -256,5 +257,30 @@ func TestIngestTokenFreshIDs(t *testing.T) {
 	r4, _ := h.Handle(context.Background(), req)
 	if r3.Body != r4.Body {
 		t.Errorf("Idempotency-Key did not make the id stable: %s vs %s", r3.Body, r4.Body)
+	}
+}
+
+// TestIngestBase64SizeBoundary: API Gateway's base64 bodies are measured before decoding. One
+// that decodes to exactly MaxBodyBytes passes that check (and is only refused later, as an
+// event too large for a bus message); one a few bytes longer is refused as a body, undecoded.
+func TestIngestBase64SizeBoundary(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		n      int
+		detail string
+	}{
+		{pipeline.MaxBodyBytes, "the event would be"},
+		// The check sees whole base64 quanta: 3 bytes more is the first size it can tell apart.
+		{pipeline.MaxBodyBytes + 3, fmt.Sprintf("the body is %d bytes", pipeline.MaxBodyBytes+3)},
+	} {
+		pub := &recorder{}
+		raw := make([]byte, tc.n)
+		req := githubRequest(string(raw), "d-b64") // signed over the decoded bytes
+		req.Body, req.IsBase64Encoded = base64.StdEncoding.EncodeToString(raw), true
+		req.Headers["content-type"] = "application/octet-stream"
+		resp, _ := newHandler(t, pub, io.Discard).Handle(context.Background(), req)
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(resp.Body, tc.detail) {
+			t.Errorf("%d bytes in base64: %d %s; want 413 with %q", tc.n, resp.StatusCode, resp.Body, tc.detail)
+		}
 	}
 }

@@ -55,8 +55,10 @@ func TestFanOutToTwoQueues(t *testing.T) {
 func TestVisibilityTimeoutRedelivers(t *testing.T) {
 	t.Parallel()
 	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
-	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: 50 * time.Millisecond})
+	clock := enginetest.NewClock()
+	e := enginetest.OpenWith(t, "", engine.Options{Clock: clock.Now})
+	const vt = 30 * time.Second
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: vt})
 	enginetest.Subscribe(t, e, "t", "q")
 	if err := e.Topic("t").Publish(ctx, enginetest.Message("m1")); err != nil {
 		t.Fatal(err)
@@ -65,18 +67,24 @@ func TestVisibilityTimeoutRedelivers(t *testing.T) {
 	if err != nil || len(first) != 1 {
 		t.Fatalf("first receive: %v, %d messages", err, len(first))
 	}
+	if !first[0].SentAt.Equal(clock.Now()) || !first[0].FirstReceivedAt.Equal(clock.Now()) {
+		t.Errorf("sent %v, first received %v; want the engine clock's %v", first[0].SentAt, first[0].FirstReceivedAt, clock.Now())
+	}
+	clock.Advance(vt - time.Nanosecond)
 	if again, _ := e.Receive(ctx, "q", 10); len(again) != 0 {
-		t.Fatalf("message visible during its visibility timeout")
+		t.Fatalf("message visible a nanosecond before its visibility timeout ends")
 	}
 	if vis, inflight, err := e.Depth(ctx, "q"); err != nil || vis != 0 || inflight != 1 {
 		t.Fatalf("Depth = %d, %d, %v; want 0, 1", vis, inflight, err)
 	}
-	second, err := e.ReceiveWait(ctx, "q", 10, 20*time.Millisecond)
-	for err == nil && len(second) == 0 {
-		second, err = e.ReceiveWait(ctx, "q", 10, 20*time.Millisecond)
+	clock.Advance(time.Nanosecond)
+	if vis, inflight, err := e.Depth(ctx, "q"); err != nil || vis != 1 || inflight != 0 {
+		t.Fatalf("Depth as the timeout ends = %d, %d, %v; want 1, 0", vis, inflight, err)
 	}
-	if err != nil {
-		t.Fatal(err)
+	// Nothing signals a timeout running out: ReceiveWait finds the message by looking.
+	second, err := e.ReceiveWait(ctx, "q", 10, enginetest.Hang)
+	if err != nil || len(second) != 1 {
+		t.Fatalf("receive as the timeout ends: %v, %d messages", err, len(second))
 	}
 	if second[0].ID != first[0].ID || second[0].ReceiveCount != 2 || second[0].ReceiptHandle == first[0].ReceiptHandle {
 		t.Fatalf("redelivery = %+v, first = %+v", second[0], first[0])
@@ -205,9 +213,16 @@ func TestPublishWithoutSubscribersAndLimits(t *testing.T) {
 	if err := e.Topic("nobody").Publish(ctx, enginetest.Message("x")); err != nil {
 		t.Fatalf("publish to a topic without subscribers: %v", err)
 	}
-	big := pipeline.Message{ID: "big", Body: make([]byte, pipeline.MaxMessageBytes)}
-	if err := e.Topic("nobody").Publish(ctx, big); err == nil {
-		t.Error("oversized message accepted")
+	// SNS's limit, to the byte: body plus attributes.
+	fits := pipeline.Message{ID: "fits", Source: "s", Type: "t"}
+	fits.Body = make([]byte, pipeline.MaxMessageBytes-fits.Size())
+	if err := e.Topic("nobody").Publish(ctx, fits); err != nil {
+		t.Errorf("message of exactly %d bytes refused: %v", pipeline.MaxMessageBytes, err)
+	}
+	big := fits
+	big.Body = append(big.Body, 'x')
+	if err := e.Topic("nobody").Publish(ctx, big); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("message is %d bytes", pipeline.MaxMessageBytes+1)) {
+		t.Errorf("message of %d bytes: %v; want it refused", pipeline.MaxMessageBytes+1, err)
 	}
 	if _, err := e.Receive(ctx, "missing", 1); !errors.Is(err, engine.ErrUnknownQueue) {
 		t.Errorf("receive from unknown queue: %v", err)
@@ -456,4 +471,58 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 		}
 	}
 	t.Logf("%d acknowledged, %d stored", len(acked), len(have))
+}
+
+// TestReceiveWaitWakesOnPublish: a long poll that is already waiting returns the message as
+// soon as it is published, not when its wait runs out (an hour here).
+func TestReceiveWaitWakesOnPublish(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	e := enginetest.Open(t, "")
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{})
+	enginetest.Subscribe(t, e, "t", "q")
+	got := make(chan []engine.Message, 1)
+	go func() {
+		msgs, _ := e.ReceiveWait(context.Background(), "q", 10, time.Hour)
+		got <- msgs
+	}()
+	enginetest.WaitFor(t, enginetest.Hang, "the long poll to wait", func() bool { return e.Waiting("q") })
+	if err := e.Topic("t").Publish(ctx, enginetest.Message("m1")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case msgs := <-got:
+		if len(msgs) != 1 || string(msgs[0].Body) != `{"id":"m1"}` {
+			t.Fatalf("long poll returned %+v", msgs)
+		}
+	case <-time.After(enginetest.Hang):
+		t.Fatal("the publish did not wake the waiting long poll")
+	}
+}
+
+// TestStreamWaitSignalsAppends: the channel from StreamWait is closed by the next INSERT once
+// it has committed, and not by a duplicate, which appends nothing.
+func TestStreamWaitSignalsAppends(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	e := enginetest.Open(t, "")
+	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	ch := e.StreamWait()
+	if _, err := e.Events().PutNew(ctx, enginetest.Record(t, "0190b4c2-0000-7000-8000-0000000000a1", "s", "t", at)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ch:
+	default:
+		t.Fatal("an INSERT did not signal the stream's waiters")
+	}
+	ch = e.StreamWait()
+	if ins, err := e.Events().PutNew(ctx, enginetest.Record(t, "0190b4c2-0000-7000-8000-0000000000a1", "s", "t", at)); err != nil || ins {
+		t.Fatalf("duplicate PutNew = %v, %v", ins, err)
+	}
+	select {
+	case <-ch:
+		t.Fatal("a duplicate, which appends nothing, signalled the stream's waiters")
+	default:
+	}
 }

@@ -240,3 +240,43 @@ func TestGatewayResponse(t *testing.T) {
 		t.Errorf("response: %d %q %v", resp.StatusCode, b, resp.Header)
 	}
 }
+
+// TestGatewayBodyLimitBoundary: a body of exactly MaxBodyBytes reaches the handler whole, with
+// or without a Content-Length; one byte more is a 413 that names the limit.
+func TestGatewayBodyLimitBoundary(t *testing.T) {
+	t.Parallel()
+	for _, chunked := range []bool{false, true} {
+		for _, n := range []int{64, 65} {
+			rec := &recorder{resp: events.APIGatewayV2HTTPResponse{StatusCode: 202}}
+			g := newGateway(rec)
+			req := httptest.NewRequest("POST", "/webhooks/github", strings.NewReader(strings.Repeat("x", n)))
+			req.Header.Set("Content-Type", "text/plain") // handed over as is, not base64
+			want := "the body is 65 bytes; the limit is 64"
+			if chunked {
+				req.ContentLength = -1
+				want = "the body is over the 64-byte limit"
+			}
+			resp := serve(t, g, req)
+			switch {
+			case n == 64 && (resp.StatusCode != 202 || len(rec.got.Body) != 64):
+				t.Errorf("chunked %v, %d bytes: status %d, handler got %d bytes; want 202 with the whole body", chunked, n, resp.StatusCode, len(rec.got.Body))
+			case n == 65 && resp.StatusCode != 413:
+				t.Errorf("chunked %v, %d bytes: status %d, want 413", chunked, n, resp.StatusCode)
+			case n == 65:
+				if p := problemOf(t, resp); p["detail"] != want || rec.got.Body != "" {
+					t.Errorf("chunked %v: detail %q, want %q; handler got %d bytes", chunked, p["detail"], want, len(rec.got.Body))
+				}
+			}
+		}
+	}
+	// The default limit is 1 MiB.
+	rec := &recorder{resp: events.APIGatewayV2HTTPResponse{StatusCode: 202}}
+	g := newGateway(rec)
+	g.MaxBodyBytes = 0
+	if resp := serve(t, g, httptest.NewRequest("POST", "/webhooks/github", strings.NewReader(strings.Repeat("x", DefaultMaxBodyBytes)))); resp.StatusCode != 202 {
+		t.Errorf("1 MiB with the default limit: %d", resp.StatusCode)
+	}
+	if resp := serve(t, g, httptest.NewRequest("POST", "/webhooks/github", strings.NewReader(strings.Repeat("x", DefaultMaxBodyBytes+1)))); resp.StatusCode != 413 {
+		t.Errorf("1 MiB + 1 with the default limit: %d", resp.StatusCode)
+	}
+}
