@@ -1,6 +1,7 @@
 package source_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -311,4 +312,82 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("a valid config with no sources")
 		}
 	})
+}
+
+// TestRefresherTTLBoundary: the config fetched at t is served until t+TTL (exclusive) and
+// fetched again at t+TTL exactly. The zero TTL means DefaultRefreshTTL.
+func TestRefresherTTLBoundary(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		ttl, want time.Duration
+	}{{time.Minute, time.Minute}, {0, source.DefaultRefreshTTL}} {
+		start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		now := start
+		fetches := 0
+		r := &source.Refresher{
+			Fetch: func(context.Context) ([]byte, error) {
+				fetches++
+				return []byte(`{"sources":{"a":{"scheme":"github","secrets":["` + secret16 + `"]}}}`), nil
+			},
+			TTL: tc.ttl,
+			Now: func() time.Time { return now },
+			Log: slog.New(slog.DiscardHandler),
+		}
+		ctx := context.Background()
+		if _, ok, err := r.Lookup(ctx, "a"); !ok || err != nil || fetches != 1 {
+			t.Fatalf("TTL %v: first lookup: ok=%v err=%v fetches=%d; want one fetch", tc.ttl, ok, err, fetches)
+		}
+		now = start.Add(tc.want - time.Nanosecond)
+		if _, _, _ = r.Lookup(ctx, "a"); fetches != 1 {
+			t.Errorf("TTL %v: fetched again %v after the fetch, before the TTL ran out", tc.ttl, now.Sub(start))
+		}
+		now = start.Add(tc.want)
+		if _, _, _ = r.Lookup(ctx, "a"); fetches != 2 {
+			t.Errorf("TTL %v: %d fetches at exactly the TTL, want 2", tc.ttl, fetches)
+		}
+	}
+}
+
+// TestRefresherBackOff: a failed refresh keeps serving the last good config and waits a full
+// TTL before it asks the failing store again, instead of asking on every request.
+func TestRefresherBackOff(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := start
+	var fetchErr error
+	fetches := 0
+	var logged bytes.Buffer
+	r := &source.Refresher{
+		Fetch: func(context.Context) ([]byte, error) {
+			fetches++
+			return []byte(`{"sources":{"a":{"scheme":"github","secrets":["` + secret16 + `"]}}}`), fetchErr
+		},
+		TTL: time.Minute,
+		Now: func() time.Time { return now },
+		Log: slog.New(slog.NewTextHandler(&logged, nil)),
+	}
+	ctx := context.Background()
+	if err := r.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fetchErr = errors.New("secrets manager down")
+	failedAt := start.Add(time.Minute)
+	now = failedAt
+	if _, ok, err := r.Lookup(ctx, "a"); !ok || err != nil || fetches != 2 {
+		t.Fatalf("at the TTL during an outage: ok=%v err=%v fetches=%d; want the last good config after one attempt", ok, err, fetches)
+	}
+	if !strings.Contains(logged.String(), "sources refresh failed; serving the last good config") || !strings.Contains(logged.String(), "secrets manager down") {
+		t.Errorf("the failed refresh was not logged with its cause: %s", logged.String())
+	}
+	for _, d := range []time.Duration{0, time.Second, time.Minute - time.Nanosecond} {
+		now = failedAt.Add(d)
+		if _, ok, _ := r.Lookup(ctx, "a"); !ok || fetches != 2 {
+			t.Fatalf("%v after the failed refresh: ok=%v, %d fetches; want no new attempt within the TTL", d, ok, fetches)
+		}
+	}
+	fetchErr = nil
+	now = failedAt.Add(time.Minute)
+	if _, ok, _ := r.Lookup(ctx, "a"); !ok || fetches != 3 {
+		t.Errorf("a TTL after the failed refresh: ok=%v, %d fetches; want a new attempt", ok, fetches)
+	}
 }
