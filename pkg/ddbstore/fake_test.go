@@ -143,6 +143,7 @@ func TestPutNewErrors(t *testing.T) {
 		"wrapped condition failure":       {err: &smithy.OperationError{Err: &types.ConditionalCheckFailedException{}}},
 		"throttling":                      {err: wireError("ThrottlingException"), wantErr: true, wantKind: pipeline.KindThrottled},
 		"provisioned throughput":          {err: wireError("ProvisionedThroughputExceededException"), wantErr: true, wantKind: pipeline.KindThrottled},
+		"account request limit":           {err: wireError("RequestLimitExceeded"), wantErr: true, wantKind: pipeline.KindThrottled},
 		"server error":                    {err: wireError("InternalServerError"), wantErr: true, wantKind: pipeline.KindInternal},
 		"network":                         {err: cause, wantErr: true, wantKind: pipeline.KindInternal},
 	}
