@@ -47,6 +47,10 @@ type Options struct {
 	// 0 means 24 h.
 	StreamRetention time.Duration
 	Log             *slog.Logger // nil means slog.Default()
+	// Clock is the time queues run on: when a message was sent and when its visibility timeout
+	// ends. nil means time.Now. Tests pass a clock they advance, so a message reappears when the
+	// test says so rather than when a short timeout happens to run out on a busy machine.
+	Clock func() time.Time
 }
 
 // schemaVersion is stored in PRAGMA user_version; migrate brings older files up to it.
@@ -216,6 +220,9 @@ func Open(path string, opts Options) (*Engine, error) {
 	log := opts.Log
 	if log == nil {
 		log = slog.Default()
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
 	}
 	sync := "NORMAL"
 	if opts.Durability == DurabilityPowerLoss {

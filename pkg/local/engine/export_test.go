@@ -25,3 +25,12 @@ func (e *Engine) WriteThenFail(ctx context.Context, stmt string) error {
 // SchemaV1 is the first migration: a file at schema version 1, as hookline wrote it before
 // the verify_key column, for the migration test.
 var SchemaV1 = migrations[0].sql
+
+// Waiting reports whether a ReceiveWait on queue holds its wake-up channel: it is waiting, or
+// about to, and a publish from now on must wake it.
+func (e *Engine) Waiting(queue string) bool {
+	b := e.queueWaiter(queue)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.ch != nil
+}

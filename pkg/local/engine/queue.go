@@ -160,7 +160,7 @@ func (t *Topic) Publish(ctx context.Context, m pipeline.Message) error {
 	for i := range ids {
 		ids[i] = uuid.NewString() // each SQS queue gives its copy its own MessageId
 	}
-	now := time.Now().UnixNano()
+	now := t.e.opts.Clock().UnixNano()
 	err = t.e.write(ctx, func(w *wtx) error {
 		for i, q := range queues {
 			if _, err := w.Exec(`INSERT INTO messages (queue, message_id, body, attrs, sent_at, visible_at) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -232,7 +232,7 @@ func (e *Engine) ReceiveWait(ctx context.Context, queue string, max int, wait ti
 // hasVisible is a cheap read so idle polling never takes the write lock.
 func (e *Engine) hasVisible(ctx context.Context, queue string) (bool, error) {
 	var one int
-	err := e.rdb.QueryRowContext(ctx, `SELECT 1 FROM messages WHERE queue = ? AND visible_at <= ? LIMIT 1`, queue, time.Now().UnixNano()).Scan(&one)
+	err := e.rdb.QueryRowContext(ctx, `SELECT 1 FROM messages WHERE queue = ? AND visible_at <= ? LIMIT 1`, queue, e.opts.Clock().UnixNano()).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -250,7 +250,7 @@ type candidate struct {
 }
 
 func (e *Engine) receiveTx(w *wtx, queue string, cfg QueueConfig, max int) ([]Message, error) {
-	now := time.Now()
+	now := e.opts.Clock()
 	var out []Message
 	dlq := cfg.DeadLetterQueue != "" && cfg.MaxReceiveCount > 0
 	moved := false
@@ -391,7 +391,7 @@ func (e *Engine) ChangeVisibility(ctx context.Context, queue, receiptHandle stri
 		return fmt.Errorf("change visibility in %s: receipt handle %q is malformed", queue, receiptHandle)
 	}
 	err := e.write(ctx, func(w *wtx) error {
-		now := time.Now()
+		now := e.opts.Clock()
 		r, err := w.Exec(`UPDATE messages SET visible_at = ? WHERE seq = ? AND queue = ? AND receipt = ? AND visible_at > ?`,
 			now.Add(timeout).UnixNano(), seq, queue, receiptHandle, now.UnixNano())
 		if err != nil {
@@ -416,7 +416,7 @@ func (e *Engine) ChangeVisibility(ctx context.Context, queue, receiptHandle stri
 func (e *Engine) Depth(ctx context.Context, queue string) (visible, inflight int, err error) {
 	err = e.rdb.QueryRowContext(ctx, `SELECT
 			COALESCE(SUM(visible_at <= ?1), 0), COALESCE(SUM(visible_at > ?1), 0)
-		FROM messages WHERE queue = ?2`, time.Now().UnixNano(), queue).Scan(&visible, &inflight)
+		FROM messages WHERE queue = ?2`, e.opts.Clock().UnixNano(), queue).Scan(&visible, &inflight)
 	if err != nil {
 		return 0, 0, fmt.Errorf("depth of %s: %w", queue, err)
 	}
@@ -498,7 +498,7 @@ func (e *Engine) Redrive(ctx context.Context, dlq, target string) (int, error) {
 		}
 		r, err := w.Exec(`UPDATE messages SET queue = CASE WHEN ?1 != '' THEN ?1 ELSE dead_from END,
 				visible_at = ?2, receive_count = 0, first_received_at = 0, receipt = '', reason = '', dead_from = '', dead_at = 0
-			WHERE queue = ?3`, target, time.Now().UnixNano(), dlq)
+			WHERE queue = ?3`, target, e.opts.Clock().UnixNano(), dlq)
 		if err != nil {
 			return err
 		}

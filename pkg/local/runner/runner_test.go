@@ -68,7 +68,13 @@ func startRunner(t *testing.T, r *Runner) (stop func()) {
 }
 
 func queueSetup(t *testing.T, cfg engine.QueueConfig) *engine.Engine {
-	e := enginetest.Open(t, "")
+	return queueSetupWith(t, cfg, engine.Options{})
+}
+
+// queueSetupWith opens an engine with opts (a clock, say) whose topic "events" feeds queue
+// "q", which dead-letters to "dlq".
+func queueSetupWith(t *testing.T, cfg engine.QueueConfig, opts engine.Options) *engine.Engine {
+	e := enginetest.OpenWith(t, "", opts)
 	enginetest.CreateQueue(t, e, "dlq", engine.QueueConfig{})
 	cfg.DeadLetterQueue = "dlq"
 	enginetest.CreateQueue(t, e, "q", cfg)
@@ -76,14 +82,19 @@ func queueSetup(t *testing.T, cfg engine.QueueConfig) *engine.Engine {
 	return e
 }
 
+// TestRunnerPartialBatchFailure: only the message the subscriber reports comes back, once its
+// visibility timeout has run out on the engine's clock, which only the test moves: the others
+// cannot reappear however long the batch takes on a busy machine.
 func TestRunnerPartialBatchFailure(t *testing.T) {
 	t.Parallel()
 	ctx := enginetest.Context(t)
-	e := queueSetup(t, engine.QueueConfig{VisibilityTimeout: 100 * time.Millisecond, MaxReceiveCount: 5})
+	clock := enginetest.NewClock()
+	const vt = 30 * time.Second
+	e := queueSetupWith(t, engine.QueueConfig{VisibilityTimeout: vt, MaxReceiveCount: 5}, engine.Options{Clock: clock.Now})
 	var seen counter
 	var shape sync.Once
 	r := &Runner{
-		Engine: e, Queue: "q", PollInterval: 10 * time.Millisecond,
+		Engine: e, Queue: "q", PollInterval: 5 * time.Millisecond,
 		Subscriber: func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 			var resp events.SQSEventResponse
 			shape.Do(func() {
@@ -112,10 +123,18 @@ func TestRunnerPartialBatchFailure(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	enginetest.WaitFor(t, 5*time.Second, "flaky redelivered", func() bool { return seen.get(`{"id":"flaky"}`) == 2 })
-	enginetest.WaitFor(t, 5*time.Second, "queue empty", func() bool {
+	// a and b deleted, flaky's failure recorded: the batches are settled.
+	enginetest.WaitFor(t, enginetest.Hang, "a and b deleted, flaky's failure recorded", func() bool {
+		left, _ := e.ListDLQ(ctx, "q", 10) // lists any queue without receiving
+		return len(left) == 1 && left[0].Reason != ""
+	})
+	if n := seen.get(`{"id":"flaky"}`); n != 1 {
+		t.Fatalf("flaky delivered %d times before its visibility timeout ran out, want 1", n)
+	}
+	clock.Advance(vt)
+	enginetest.WaitFor(t, enginetest.Hang, "flaky redelivered and deleted", func() bool {
 		vis, inflight, _ := e.Depth(ctx, "q")
-		return vis+inflight == 0
+		return seen.get(`{"id":"flaky"}`) == 2 && vis+inflight == 0
 	})
 	for _, id := range []string{"a", "b"} {
 		if n := seen.get(`{"id":"` + id + `"}`); n != 1 {
@@ -124,13 +143,18 @@ func TestRunnerPartialBatchFailure(t *testing.T) {
 	}
 }
 
+// TestRunnerPoisonMessageGoesToDLQ: a message that always fails is delivered MaxReceiveCount
+// times, each time its visibility timeout runs out on the test's clock, and then moved to the
+// DLQ with the last reason; a good message next to it is delivered once.
 func TestRunnerPoisonMessageGoesToDLQ(t *testing.T) {
 	t.Parallel()
 	for _, mode := range []string{"partial", "error"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			ctx := enginetest.Context(t)
-			e := queueSetup(t, engine.QueueConfig{VisibilityTimeout: 30 * time.Millisecond, MaxReceiveCount: 3})
+			clock := enginetest.NewClock()
+			const vt = 30 * time.Second
+			e := queueSetupWith(t, engine.QueueConfig{VisibilityTimeout: vt, MaxReceiveCount: 3}, engine.Options{Clock: clock.Now})
 			var seen counter
 			r := &Runner{
 				Engine: e, Queue: "q", PollInterval: 5 * time.Millisecond, BatchSize: 1,
@@ -154,14 +178,23 @@ func TestRunnerPoisonMessageGoesToDLQ(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			var dead []engine.DeadLetter
-			enginetest.WaitFor(t, 5*time.Second, "poison in DLQ", func() bool {
-				dead, _ = e.ListDLQ(ctx, "dlq", 10)
-				return len(dead) == 1
+			enginetest.WaitFor(t, enginetest.Hang, "ok deleted, poison's first failure recorded", func() bool {
+				left, _ := e.ListDLQ(ctx, "q", 10)
+				return len(left) == 1 && left[0].Reason != ""
 			})
+			// Each advance lets the poison come back once more; the receive after the third moves it.
+			var dead []engine.DeadLetter
+			for len(dead) == 0 {
+				before := seen.get(`{"id":"poison"}`)
+				clock.Advance(vt)
+				enginetest.WaitFor(t, enginetest.Hang, "poison received again", func() bool {
+					dead, _ = e.ListDLQ(ctx, "dlq", 10)
+					return len(dead) > 0 || seen.get(`{"id":"poison"}`) > before
+				})
+			}
 			d := dead[0]
-			if string(d.Body) != `{"id":"poison"}` || d.ReceiveCount != 3 || d.SourceQueue != "q" {
-				t.Errorf("dead letter = %+v", d)
+			if len(dead) != 1 || string(d.Body) != `{"id":"poison"}` || d.ReceiveCount != 3 || d.SourceQueue != "q" {
+				t.Errorf("dead letters = %+v", dead)
 			}
 			want := "BatchItemFailures"
 			if mode == "error" {
@@ -180,50 +213,54 @@ func TestRunnerPoisonMessageGoesToDLQ(t *testing.T) {
 	}
 }
 
+// TestRunnerWakesOnPublishAndPutNew: with the fallback polls an hour apart, only the engine's
+// signals can bring a message or a stream record to the handlers within the hang bound. (The
+// engine's own tests prove the signals reach a waiter that is already waiting.)
 func TestRunnerWakesOnPublishAndPutNew(t *testing.T) {
 	t.Parallel()
 	ctx := enginetest.Context(t)
 	e := queueSetup(t, engine.QueueConfig{})
-	got := make(chan time.Time, 10)
-	notified := make(chan time.Time, 10)
+	got := make(chan string, 10)
+	notified := make(chan string, 10)
 	r := &Runner{
 		Engine: e, Queue: "q", StreamConsumer: "notifier",
-		// No fallback polling within the test: only the signals can wake the pollers.
-		BatchWindow: time.Minute, PollInterval: time.Minute,
+		BatchWindow: time.Hour, PollInterval: time.Hour,
 		Subscriber: func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-			got <- time.Now()
+			for _, m := range ev.Records {
+				got <- m.Body
+			}
 			return events.SQSEventResponse{}, nil
 		},
 		Notifier: func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-			notified <- time.Now()
+			for _, rec := range ev.Records {
+				notified <- rec.Change.SequenceNumber
+			}
 			return events.DynamoDBEventResponse{}, nil
 		},
 	}
 	startRunner(t, r)
-	time.Sleep(20 * time.Millisecond) // let the pollers go idle
-	start := time.Now()
-	if err := e.Topic("events").Publish(ctx, enginetest.Message("x")); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case at := <-got:
-		if d := at.Sub(start); d > 200*time.Millisecond {
-			t.Errorf("subscriber saw the message after %v", d)
+	for _, id := range []string{"x", "y"} { // the second finds every poller idle
+		if err := e.Topic("events").Publish(ctx, enginetest.Message(id)); err != nil {
+			t.Fatal(err)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("subscriber never called")
-	}
-	start = time.Now()
-	if _, err := e.Events().PutNew(ctx, enginetest.Record(t, "ev", "s", "t", time.Now().UTC())); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case at := <-notified:
-		if d := at.Sub(start); d > 200*time.Millisecond {
-			t.Errorf("notifier saw the record after %v", d)
+		select {
+		case body := <-got:
+			if body != `{"id":"`+id+`"}` {
+				t.Fatalf("subscriber got %s, want %s", body, id)
+			}
+		case <-time.After(enginetest.Hang):
+			t.Fatalf("subscriber never called for %s: the publish did not wake the pollers", id)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("notifier never called")
+	}
+	for _, id := range []string{"ev-1", "ev-2"} {
+		if _, err := e.Events().PutNew(ctx, enginetest.Record(t, id, "s", "t", time.Now().UTC())); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-notified:
+		case <-time.After(enginetest.Hang):
+			t.Fatalf("notifier never called for %s: the INSERT did not wake the stream poller", id)
+		}
 	}
 }
 
@@ -251,15 +288,17 @@ func TestRunnerDrainsOnCancel(t *testing.T) {
 	<-entered
 	stopped := make(chan struct{})
 	go func() { stop(); close(stopped) }()
+	// Run may not return while the batch is in the handler, and the batch it waited for must
+	// be settled (deleted) by the time it does.
 	select {
 	case <-stopped:
 		t.Fatal("Run returned before the in-flight batch finished")
-	case <-time.After(50 * time.Millisecond):
+	default:
 	}
 	close(release)
 	<-stopped
 	if vis, inflight, _ := e.Depth(ctx, "q"); vis+inflight != 0 {
-		t.Fatalf("drained message not deleted: %d visible, %d in flight", vis, inflight)
+		t.Fatalf("Run returned before settling the drained batch: %d visible, %d in flight", vis, inflight)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -123,4 +124,34 @@ func WaitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// Hang is how long tests wait for something that happens at once on an idle machine: long
+// enough that only a hang (or a missing wake-up) reaches it on a machine shared by many runs.
+const Hang = 30 * time.Second
+
+// Clock is a manual engine.Options.Clock: it stands still until Advance, so a queue message
+// becomes visible again exactly when a test advances past its visibility timeout.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock starts a clock at a fixed moment.
+func NewClock() *Clock {
+	return &Clock{now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+}
+
+// Now reads the clock.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
