@@ -15,6 +15,7 @@ import (
 
 	"hookline/pkg/source"
 	"hookline/pkg/verify"
+	"hookline/pkg/wiring"
 )
 
 type hdr map[string]string
@@ -315,12 +316,12 @@ func FuzzParse(f *testing.F) {
 }
 
 // TestRefresherTTLBoundary: the config fetched at t is served until t+TTL (exclusive) and
-// fetched again at t+TTL exactly. The zero TTL means DefaultRefreshTTL.
+// fetched again at t+TTL exactly. The zero TTL means wiring.DefaultSourcesTTL.
 func TestRefresherTTLBoundary(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		ttl, want time.Duration
-	}{{time.Minute, time.Minute}, {0, source.DefaultRefreshTTL}} {
+	}{{time.Minute, time.Minute}, {0, wiring.DefaultSourcesTTL}} {
 		start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 		now := start
 		fetches := 0
