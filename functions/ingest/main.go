@@ -64,7 +64,8 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 			Publisher: &snsbus.Publisher{Client: sns.NewFromConfig(cfg), TopicARN: topic},
 		},
 		Log: log,
-		// EMF lines on stdout become CloudWatch metrics (rotation tracking: which secret matched).
+		// EMF lines on stdout become CloudWatch metrics: Accepted, Rejected by Reason, and
+		// SignatureKeyMatch (rotation tracking: which secret matched).
 		Metrics: &metrics.EMF{W: os.Stdout},
 	}
 	return h.Handle, nil

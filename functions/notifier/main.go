@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -18,6 +19,7 @@ import (
 	"hookline/pkg/envconf"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/lambdarun"
+	"hookline/pkg/metrics"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/snsbus"
 	"hookline/pkg/wiring"
@@ -54,6 +56,9 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 			Mailer:   &snsbus.Mailer{Client: sns.NewFromConfig(cfg), TopicARN: topic},
 		},
 		Log: log,
+		// EMF lines on stdout become CloudWatch metrics: Notified, NotifyFailed,
+		// ReceiptToNotifiedMs, PendingNotificationAgeMs.
+		Metrics: &metrics.EMF{W: os.Stdout},
 	}
 	return h.Handle, nil
 }

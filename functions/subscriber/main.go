@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -15,6 +16,7 @@ import (
 	"hookline/pkg/envconf"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/lambdarun"
+	"hookline/pkg/metrics"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/wiring"
 )
@@ -37,6 +39,7 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	if err != nil {
 		return nil, err
 	}
-	h := &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: store}, Log: log}
+	// EMF lines on stdout become CloudWatch metrics: Stored, Duplicate, ReceiptToStoredMs.
+	h := &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: store}, Log: log, Metrics: &metrics.EMF{W: os.Stdout}}
 	return h.Handle, nil
 }

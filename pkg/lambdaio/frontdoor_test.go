@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/go-cmp/cmp"
 
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/email"
@@ -90,14 +92,24 @@ type chain struct {
 }
 
 type keyCounter struct {
-	mu sync.Mutex
-	n  map[string]int // "source/key" → matches
+	mu       sync.Mutex
+	n        map[string]int // "source/key" → matches
+	rejected map[string]int // "source/reason" → refusals
 }
 
-func (k *keyCounter) KeyMatched(source string, key int) {
+func (k *keyCounter) Accepted(source string, key int) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.n[source+"/"+string(rune('0'+key))]++
+}
+
+func (k *keyCounter) Rejected(source, reason string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.rejected == nil {
+		k.rejected = map[string]int{}
+	}
+	k.rejected[source+"/"+reason]++
 }
 
 func newChain(t *testing.T, receivedAt time.Time) *chain {
@@ -451,7 +463,38 @@ func TestIngestMetricsOnlyOnSuccess(t *testing.T) {
 	var buf strings.Builder
 	c.ingest.Metrics = &metrics.EMF{W: &buf}
 	c.post(t, apiRequest("github", h, body, "192.0.2.1"))
-	if !strings.Contains(buf.String(), `"Source":"github","Key":"0","SignatureKeyMatch":1`) {
+	if !strings.Contains(buf.String(), `"Source":"github","Key":"0","Accepted":1,"SignatureKeyMatch":1`) {
 		t.Errorf("EMF line = %s", buf.String())
+	}
+}
+
+// TestRejectedReasons: every refusal the caller caused is counted with its reason, per source
+// only when the path named a configured source; a bus outage is not a rejection.
+func TestRejectedReasons(t *testing.T) {
+	t.Parallel()
+	c := newChain(t, now)
+	body := []byte(`{"a":1}`)
+	bad := signed(t, replayCase{req: sender.Request{Scheme: sender.GitHub, Secret: "wrong-secret-0123456789", Body: body}})
+	c.post(t, apiRequest("github", bad, body, "192.0.2.1"))                                                   // 401
+	c.post(t, apiRequest("nope", bad, body, "192.0.2.1"))                                                     // 404
+	c.post(t, apiRequest("fenced", http.Header{"Authorization": {"Bearer " + fdToken}}, body, "203.0.113.1")) // 403
+	c.post(t, apiRequest("postman", http.Header{"Content-Encoding": {"gzip"}}, body, "192.0.2.1"))            // 415
+	c.post(t, apiRequest("github", nil, []byte(strings.Repeat("a", pipeline.MaxBodyBytes+1)), "192.0.2.1"))   // 413, before the lookup
+	get := apiRequest("github", nil, nil, "192.0.2.1")
+	get.RequestContext.HTTP.Method = http.MethodGet
+	if _, err := c.ingest.Handle(context.Background(), get); err != nil { // 405
+		t.Fatal(err)
+	}
+	want := map[string]int{"github/unauthorized": 1, "/not_found": 1, "fenced/forbidden": 1, "postman/unsupported_media": 1, "/too_large": 1, "/invalid": 1}
+	if diff := cmp.Diff(want, c.keys.rejected); diff != "" {
+		t.Errorf("rejections (-want +got):\n%s", diff)
+	}
+	c.pub.err = errors.New("sns down")
+	h := signed(t, replayCase{req: sender.Request{Scheme: sender.GitHub, Secret: fdGitHub, Body: body}})
+	if resp := c.post(t, apiRequest("github", h, body, "192.0.2.1")); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("status %d, want 503", resp.StatusCode)
+	}
+	if diff := cmp.Diff(want, c.keys.rejected); diff != "" {
+		t.Errorf("a 503 was counted as a rejection (-want +got):\n%s", diff)
 	}
 }

@@ -19,15 +19,19 @@ import (
 type IngestHandler struct {
 	Service *pipeline.Ingest
 	Log     *slog.Logger
-	Metrics IngestMetrics // nil records nothing (hookline local counts from its store)
+	Metrics IngestMetrics // nil records nothing
 }
 
-// IngestMetrics receives what ingest observed, for the metrics an operator watches. On AWS it
-// is pkg/metrics' EMF writer (CloudWatch metrics from the function's log).
+// IngestMetrics receives what ingest observed, for the metrics an operator watches: on AWS
+// pkg/metrics' EMF writer (CloudWatch metrics from the function's log), locally
+// pkg/localmetrics (GET /metrics).
 type IngestMetrics interface {
-	// KeyMatched counts one accepted request whose signature matched secret index key of
-	// source: rotation tracking, so an operator sees when an old secret is no longer used.
-	KeyMatched(source string, key int)
+	// Accepted counts one accepted request whose signature matched secret index key of
+	// source: the key is rotation tracking, so an operator sees when an old secret is unused.
+	Accepted(source string, key int)
+	// Rejected counts one refused request by reason (pipeline.Reason*). source is "" unless
+	// the path named a configured source.
+	Rejected(source, reason string)
 }
 
 // Handle is the Lambda handler.
@@ -57,8 +61,14 @@ func (h *IngestHandler) Handle(ctx context.Context, req events.APIGatewayV2HTTPR
 			Headers:    map[string]string{"Content-Type": "application/json", "Location": "/events/" + acc.ID},
 			Body:       `{"id":"` + acc.ID + `","status":"accepted"}`,
 		}
-		if h.Metrics != nil {
-			h.Metrics.KeyMatched(src, acc.Verification.Key)
+	}
+	if h.Metrics != nil {
+		if err == nil && resp.StatusCode == http.StatusAccepted {
+			h.Metrics.Accepted(acc.Source, acc.Verification.Key)
+		} else if reason, ok := pipeline.RejectReason(err); ok {
+			h.Metrics.Rejected(acc.Source, reason)
+		} else if resp.StatusCode == http.StatusMethodNotAllowed {
+			h.Metrics.Rejected("", pipeline.ReasonInvalid) // a webhook is a POST
 		}
 	}
 	h.logRequest(ctx, src, acc, resp.StatusCode, start, err)

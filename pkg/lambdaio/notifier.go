@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -20,6 +21,17 @@ type NotifierHandler struct {
 	// does not also link (and initialise at cold start) the DynamoDB item codec.
 	DecodeImage func(map[string]events.DynamoDBAttributeValue) (*event.Record, error)
 	Log         *slog.Logger
+	Metrics     NotifyMetrics    // nil records nothing
+	Now         func() time.Time // nil means time.Now
+}
+
+// NotifyMetrics receives what the notifier observed (pkg/metrics on AWS, pkg/localmetrics
+// locally).
+type NotifyMetrics interface {
+	// Notified counts a sent completion email with its receipt-to-notified latency.
+	Notified(source string, receiptToNotified time.Duration)
+	// NotifyFailed counts a failed attempt to email an event stored pendingFor ago.
+	NotifyFailed(source string, pendingFor time.Duration)
 }
 
 // Handle is the Lambda handler. The records of a batch are notified concurrently: each email
@@ -68,13 +80,22 @@ func (h *NotifierHandler) notify(ctx context.Context, rec *events.DynamoDBEventR
 		slog.String("event_id", r.Event.ID), slog.String("source", r.Event.Source),
 		slog.String("type", r.Event.Type), slog.String("sequence_number", seq),
 	}
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
 	if err != nil {
+		if h.Metrics != nil {
+			h.Metrics.NotifyFailed(r.Event.Source, now().Sub(r.StoredAt))
+		}
 		h.Log.LogAttrs(ctx, slog.LevelError, "notify failed; will retry", append(attrs, slog.String("error", err.Error()))...)
 		return false
 	}
 	msg := "notified"
 	if res.Skipped {
 		msg = "already notified; redelivered stream record skipped"
+	} else if h.Metrics != nil {
+		h.Metrics.Notified(r.Event.Source, now().Sub(r.Event.ReceivedAt))
 	}
 	h.Log.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
 	return true

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -19,6 +20,17 @@ import (
 type SubscriberHandler struct {
 	Service *pipeline.Record
 	Log     *slog.Logger
+	Metrics RecordMetrics // nil records nothing
+}
+
+// RecordMetrics receives what the subscriber observed (pkg/metrics on AWS, pkg/localmetrics
+// locally).
+type RecordMetrics interface {
+	// Stored counts a newly stored event of source with its receipt-to-stored latency.
+	Stored(source string, receiptToStored time.Duration)
+	// Duplicate counts a delivery of an event already stored: a sender's retry, a redelivered
+	// message or a replay.
+	Duplicate(source string)
 }
 
 // Handle is the Lambda handler. It never returns an error: a whole-batch error would make SQS
@@ -65,6 +77,13 @@ func (h *SubscriberHandler) store(ctx context.Context, m *events.SQSMessage) boo
 	msg := "stored"
 	if res.Duplicate {
 		msg = "duplicate delivery; already stored"
+	}
+	if h.Metrics != nil {
+		if res.Duplicate {
+			h.Metrics.Duplicate(res.Source)
+		} else {
+			h.Metrics.Stored(res.Source, res.StoredAt.Sub(res.ReceivedAt))
+		}
 	}
 	h.Log.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
 	return true

@@ -27,6 +27,7 @@ import (
 	"hookline/pkg/local/engine"
 	"hookline/pkg/local/gateway"
 	"hookline/pkg/local/runner"
+	"hookline/pkg/localmetrics"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/source"
 	"hookline/pkg/webui"
@@ -129,11 +130,13 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 		return err
 	}
 	store := eng.Events()
+	// The counters the functions publish as EMF on AWS, served at GET /metrics.
+	stats := localmetrics.New(pendingAge(store))
 
-	ingest := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: sources, Publisher: eng.Topic(EventsTopic), Now: cfg.Clock}, Log: log}
+	ingest := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: sources, Publisher: eng.Topic(EventsTopic), Now: cfg.Clock}, Log: log, Metrics: stats}
 	history := &lambdaio.HistoryHandler{History: store, Log: log}
-	subscriber := &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: store}, Log: log}
-	notifier := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: mailer}, Log: log}
+	subscriber := &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: store}, Log: log, Metrics: stats}
+	notifier := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: mailer}, Log: log, Metrics: stats}
 
 	gw := &gateway.Gateway{Log: log, Routes: []gateway.Route{
 		{Method: "ANY", Pattern: "/webhooks/{source}", Handler: ingest.Handle},
@@ -147,7 +150,7 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 	}
 	// GET / and /ui/... are the web view for people; every other path is the API as before.
 	ui := webui.New(store, filepath.Join(cfg.DataDir, OutboxDir), log)
-	srv := &http.Server{Handler: webui.Mount(ui, gw), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	srv := &http.Server{Handler: withMetrics(stats.Handler(), webui.Mount(ui, gw)), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
 
 	runCtx, stopRunner := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRunner()
@@ -189,6 +192,29 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 	}
 	log.Info("stopped; queued work resumes on the next start", "data", cfg.DataDir)
 	return nil
+}
+
+// withMetrics serves GET /metrics (Prometheus text format) from metrics and everything else
+// from next. The route exists only locally: on AWS the same counters are CloudWatch metrics.
+func withMetrics(metrics, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			metrics.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// pendingAge is how long the oldest stored event without its email has waited.
+func pendingAge(store *engine.Store) localmetrics.PendingAge {
+	return func(ctx context.Context) (time.Duration, error) {
+		at, ok, err := store.OldestPending(ctx)
+		if err != nil || !ok {
+			return 0, err
+		}
+		return time.Since(at), nil
+	}
 }
 
 func setupTopology(ctx context.Context, eng *engine.Engine, cfg Config) error {

@@ -4,9 +4,16 @@
 // request path.
 //
 // Where it sits: the functions' mains hand an *EMF to the lambdaio handlers, which report what
-// they observed through small ports they own (lambdaio.IngestMetrics). `hookline local` does not
-// use it: locally the same facts are read from the store. The metric and dimension names below
-// are the ones the CDK dashboard and alarms refer to.
+// they observed through small ports they own (lambdaio.IngestMetrics, RecordMetrics,
+// NotifyMetrics). `hookline local` reports the same facts to Prometheus counters instead
+// (pkg/localmetrics, GET /metrics). The metric and dimension names below are the ones the CDK
+// dashboard and alarms refer to.
+//
+// Each metric is published without dimensions and per Source (Rejected: per Reason, and per
+// Source and Reason), and every combination is a billed custom metric, so no other dimension
+// is added: a stack with S sources has at most 15 + 13·S of them plus one per source secret
+// (SignatureKeyMatch), and only those that receive data in a month are billed. A source name
+// nobody configured never becomes a dimension value (the ports are given "" instead).
 package metrics
 
 import (
@@ -25,7 +32,30 @@ const (
 	// SignatureKeyMatch counts accepted requests by the secret that verified them.
 	SignatureKeyMatch = "SignatureKeyMatch"
 	DimSource         = "Source"
-	DimKey            = "Key" // the 0-based secret index, in config order
+	DimKey            = "Key"    // the 0-based secret index, in config order
+	DimReason         = "Reason" // pipeline.Reason*: unauthorized, not_found, …
+
+	Accepted     = "Accepted"     // ingest answered 202
+	Rejected     = "Rejected"     // ingest refused the request (Reason)
+	Duplicate    = "Duplicate"    // the subscriber saw an event already stored (a retry or a replay)
+	Stored       = "Stored"       // the subscriber stored a new event
+	Notified     = "Notified"     // the notifier sent an event's completion email
+	NotifyFailed = "NotifyFailed" // the notifier failed to email an event (it is retried)
+
+	ReceiptToStoredMs   = "ReceiptToStoredMs"   // received_at → stored_at
+	ReceiptToNotifiedMs = "ReceiptToNotifiedMs" // received_at → the email sent
+	// PendingNotificationAgeMs is how long an event the notifier failed to email has been
+	// stored: the age of a notification still pending. The PendingNotifications alarm watches it.
+	PendingNotificationAgeMs = "PendingNotificationAgeMs"
+)
+
+// The dimension sets. Package variables, so a line costs no allocation for them.
+var (
+	setsAll       = [][]string{{}, {DimSource}}     // aggregate and per source
+	setsNone      = [][]string{{}}                  // aggregate only
+	setsKey       = [][]string{{DimSource, DimKey}} // SignatureKeyMatch
+	setsReason    = [][]string{{DimReason}, {DimSource, DimReason}}
+	setsReasonAny = [][]string{{DimReason}} // a refusal before any configured source was named
 )
 
 // Unit is a CloudWatch metric unit.
@@ -66,6 +96,23 @@ func (e *EMF) Put(dims []Dimension, metrics ...Metric) {
 	if len(metrics) == 0 {
 		return
 	}
+	names := make([]string, len(dims))
+	for i, d := range dims {
+		names[i] = d.Name
+	}
+	e.line(dims, directive{sets: [][]string{names}, metrics: metrics})
+}
+
+// directive is one entry of a line's CloudWatchMetrics: metrics published under each of sets
+// (lists of dimension names whose values are the line's dims).
+type directive struct {
+	sets    [][]string
+	metrics []Metric
+}
+
+// line writes one EMF object with the directives, the dimension values and the metric values.
+// A metric named in two directives must have one value; callers never do that.
+func (e *EMF) line(dims []Dimension, dirs ...directive) {
 	now := time.Now
 	if e.Now != nil {
 		now = e.Now
@@ -80,29 +127,43 @@ func (e *EMF) Put(dims []Dimension, metrics ...Metric) {
 	defer e.mu.Unlock()
 	b := append(e.buf[:0], `{"_aws":{"Timestamp":`...)
 	b = strconv.AppendInt(b, ts, 10)
-	b = append(b, `,"CloudWatchMetrics":[{"Namespace":`...)
-	b = appendString(b, ns)
-	b = append(b, `,"Dimensions":[[`...)
-	for i, d := range dims {
-		if i > 0 {
+	b = append(b, `,"CloudWatchMetrics":[`...)
+	for di, d := range dirs {
+		if di > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, d.Name)
-	}
-	b = append(b, `]],"Metrics":[`...)
-	for i, m := range metrics {
-		if i > 0 {
-			b = append(b, ',')
+		b = append(b, `{"Namespace":`...)
+		b = appendString(b, ns)
+		b = append(b, `,"Dimensions":[`...)
+		for si, set := range d.sets {
+			if si > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '[')
+			for i, name := range set {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendString(b, name)
+			}
+			b = append(b, ']')
 		}
-		b = append(b, `{"Name":`...)
-		b = appendString(b, m.Name)
-		if m.Unit != "" {
-			b = append(b, `,"Unit":`...)
-			b = appendString(b, string(m.Unit))
+		b = append(b, `],"Metrics":[`...)
+		for i, m := range d.metrics {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"Name":`...)
+			b = appendString(b, m.Name)
+			if m.Unit != "" {
+				b = append(b, `,"Unit":`...)
+				b = appendString(b, string(m.Unit))
+			}
+			b = append(b, '}')
 		}
-		b = append(b, '}')
+		b = append(b, `]}`...)
 	}
-	b = append(b, `]}]}`...)
+	b = append(b, `]}`...)
 	// The values are top-level members named after the dimension and metric names.
 	for _, d := range dims {
 		b = append(b, ',')
@@ -110,11 +171,13 @@ func (e *EMF) Put(dims []Dimension, metrics ...Metric) {
 		b = append(b, ':')
 		b = appendString(b, d.Value)
 	}
-	for _, m := range metrics {
-		b = append(b, ',')
-		b = appendString(b, m.Name)
-		b = append(b, ':')
-		b = strconv.AppendFloat(b, m.Value, 'g', -1, 64)
+	for _, d := range dirs {
+		for _, m := range d.metrics {
+			b = append(b, ',')
+			b = appendString(b, m.Name)
+			b = append(b, ':')
+			b = strconv.AppendFloat(b, m.Value, 'g', -1, 64)
+		}
 	}
 	b = append(b, '}', '\n')
 	e.buf = b
@@ -126,7 +189,71 @@ func (e *EMF) Put(dims []Dimension, metrics ...Metric) {
 func (e *EMF) KeyMatched(source string, key int) {
 	var kb [20]byte
 	dims := [2]Dimension{{DimSource, source}, {DimKey, string(strconv.AppendInt(kb[:0], int64(key), 10))}}
-	e.Put(dims[:], Metric{Name: SignatureKeyMatch, Unit: Count, Value: 1})
+	m := [1]Metric{{Name: SignatureKeyMatch, Unit: Count, Value: 1}}
+	e.line(dims[:], directive{setsKey, m[:]})
+}
+
+// Accepted records one accepted request of source, verified by its secret index key, in one
+// line: Accepted (aggregate and per source) and SignatureKeyMatch (per source and key).
+func (e *EMF) Accepted(source string, key int) {
+	var kb [20]byte
+	dims := [2]Dimension{{DimSource, source}, {DimKey, string(strconv.AppendInt(kb[:0], int64(key), 10))}}
+	acc := [1]Metric{{Name: Accepted, Unit: Count, Value: 1}}
+	km := [1]Metric{{Name: SignatureKeyMatch, Unit: Count, Value: 1}}
+	e.line(dims[:], directive{setsAll, acc[:]}, directive{setsKey, km[:]})
+}
+
+// Rejected records one refused request. source is "" unless the path named a configured
+// source: then the refusal counts per Reason only.
+func (e *EMF) Rejected(source, reason string) {
+	m := [1]Metric{{Name: Rejected, Unit: Count, Value: 1}}
+	if source == "" {
+		dims := [1]Dimension{{DimReason, reason}}
+		e.line(dims[:], directive{setsReasonAny, m[:]})
+		return
+	}
+	dims := [2]Dimension{{DimSource, source}, {DimReason, reason}}
+	e.line(dims[:], directive{setsReason, m[:]})
+}
+
+// Stored records a newly stored event of source and its receipt-to-stored latency.
+func (e *EMF) Stored(source string, receiptToStored time.Duration) {
+	dims := [1]Dimension{{DimSource, source}}
+	m := [2]Metric{{Name: Stored, Unit: Count, Value: 1}, {Name: ReceiptToStoredMs, Unit: Milliseconds, Value: ms(receiptToStored)}}
+	e.line(dims[:], directive{setsAll, m[:]})
+}
+
+// Duplicate records a delivery of an event that was already stored (a retry or a replay).
+func (e *EMF) Duplicate(source string) {
+	dims := [1]Dimension{{DimSource, source}}
+	m := [1]Metric{{Name: Duplicate, Unit: Count, Value: 1}}
+	e.line(dims[:], directive{setsAll, m[:]})
+}
+
+// Notified records a sent completion email and its receipt-to-notified latency.
+func (e *EMF) Notified(source string, receiptToNotified time.Duration) {
+	dims := [1]Dimension{{DimSource, source}}
+	m := [2]Metric{{Name: Notified, Unit: Count, Value: 1}, {Name: ReceiptToNotifiedMs, Unit: Milliseconds, Value: ms(receiptToNotified)}}
+	e.line(dims[:], directive{setsAll, m[:]})
+}
+
+// NotifyFailed records a failed attempt to email an event stored pendingFor ago:
+// NotifyFailed (aggregate and per source) and PendingNotificationAgeMs (aggregate only: the
+// alarm watches the oldest pending email, whatever its source).
+func (e *EMF) NotifyFailed(source string, pendingFor time.Duration) {
+	dims := [1]Dimension{{DimSource, source}}
+	f := [1]Metric{{Name: NotifyFailed, Unit: Count, Value: 1}}
+	age := [1]Metric{{Name: PendingNotificationAgeMs, Unit: Milliseconds, Value: ms(pendingFor)}}
+	e.line(dims[:], directive{setsAll, f[:]}, directive{setsNone, age[:]})
+}
+
+// ms is d in milliseconds with microsecond precision, never negative (clocks of two machines
+// may disagree by a little).
+func ms(d time.Duration) float64 {
+	if d < 0 {
+		return 0
+	}
+	return float64(d.Microseconds()) / 1000
 }
 
 // appendString appends s as a JSON string.

@@ -125,3 +125,91 @@ func TestKeyMatchedDoesNotAllocate(t *testing.T) {
 		t.Errorf("KeyMatched allocates %.0f times per call; it runs on every request", n)
 	}
 }
+
+// TestHooklineMetrics: each port method writes one EMF line whose directives publish the
+// metrics under the documented dimension sets, with every named member present.
+func TestHooklineMetrics(t *testing.T) {
+	t.Parallel()
+	type directive struct {
+		Dimensions [][]string
+		Metrics    []string
+	}
+	tests := []struct {
+		name   string
+		emit   func(e *metrics.EMF)
+		want   []directive
+		values map[string]any
+	}{
+		{"accepted", func(e *metrics.EMF) { e.Accepted("github", 1) },
+			[]directive{{[][]string{{}, {"Source"}}, []string{"Accepted"}}, {[][]string{{"Source", "Key"}}, []string{"SignatureKeyMatch"}}},
+			map[string]any{"Source": "github", "Key": "1", "Accepted": 1.0, "SignatureKeyMatch": 1.0}},
+		{"rejected by a configured source", func(e *metrics.EMF) { e.Rejected("github", "unauthorized") },
+			[]directive{{[][]string{{"Reason"}, {"Source", "Reason"}}, []string{"Rejected"}}},
+			map[string]any{"Source": "github", "Reason": "unauthorized", "Rejected": 1.0}},
+		{"rejected, no source", func(e *metrics.EMF) { e.Rejected("", "not_found") },
+			[]directive{{[][]string{{"Reason"}}, []string{"Rejected"}}},
+			map[string]any{"Reason": "not_found", "Rejected": 1.0}},
+		{"stored", func(e *metrics.EMF) { e.Stored("stripe", 1234567*time.Microsecond) },
+			[]directive{{[][]string{{}, {"Source"}}, []string{"Stored", "ReceiptToStoredMs"}}},
+			map[string]any{"Source": "stripe", "Stored": 1.0, "ReceiptToStoredMs": 1234.567}},
+		{"duplicate", func(e *metrics.EMF) { e.Duplicate("stripe") },
+			[]directive{{[][]string{{}, {"Source"}}, []string{"Duplicate"}}},
+			map[string]any{"Source": "stripe", "Duplicate": 1.0}},
+		{"notified", func(e *metrics.EMF) { e.Notified("stripe", 2*time.Second) },
+			[]directive{{[][]string{{}, {"Source"}}, []string{"Notified", "ReceiptToNotifiedMs"}}},
+			map[string]any{"Source": "stripe", "Notified": 1.0, "ReceiptToNotifiedMs": 2000.0}},
+		{"notify failed", func(e *metrics.EMF) { e.NotifyFailed("stripe", 16*time.Minute) },
+			[]directive{{[][]string{{}, {"Source"}}, []string{"NotifyFailed"}}, {[][]string{{}}, []string{"PendingNotificationAgeMs"}}},
+			map[string]any{"Source": "stripe", "NotifyFailed": 1.0, "PendingNotificationAgeMs": 960000.0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			tt.emit(&metrics.EMF{W: &buf, Now: func() time.Time { return t0 }})
+			if strings.Count(buf.String(), "\n") != 1 {
+				t.Fatalf("want one line, got %q", buf.String())
+			}
+			var line emfLine
+			if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+				t.Fatalf("not JSON: %v: %s", err, buf.String())
+			}
+			var got []directive
+			for _, d := range line.AWS.CloudWatchMetrics {
+				if d.Namespace != "Hookline" {
+					t.Errorf("namespace %q", d.Namespace)
+				}
+				var names []string
+				for _, m := range d.Metrics {
+					names = append(names, m.Name)
+				}
+				got = append(got, directive{d.Dimensions, names})
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("directives (-want +got):\n%s", diff)
+			}
+			var values map[string]any
+			if err := json.Unmarshal(buf.Bytes(), &values); err != nil {
+				t.Fatal(err)
+			}
+			delete(values, "_aws")
+			if diff := cmp.Diff(tt.values, values); diff != "" {
+				t.Errorf("members (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestPerRequestMetricsDoNotAllocate(t *testing.T) {
+	e := &metrics.EMF{W: io.Discard}
+	e.Accepted("github", 0)
+	for name, f := range map[string]func(){
+		"Accepted": func() { e.Accepted("github", 3) },
+		"Rejected": func() { e.Rejected("github", "unauthorized") },
+		"Stored":   func() { e.Stored("github", time.Millisecond) },
+	} {
+		if n := testing.AllocsPerRun(100, f); n != 0 {
+			t.Errorf("%s allocates %.0f times per call", name, n)
+		}
+	}
+}

@@ -80,3 +80,46 @@ func DetailOf(err error) string {
 	}
 	return ""
 }
+
+// Rejection reasons: why a webhook request was refused, as the Rejected metric's Reason
+// dimension and the quarantine name them. Only refusals the caller caused have one; a bus or
+// store outage (503) and internal errors are not rejections.
+const (
+	ReasonUnauthorized     = "unauthorized"      // 401: missing, bad or stale signature or token
+	ReasonNotFound         = "not_found"         // 404: no such source
+	ReasonForbidden        = "forbidden"         // 403: caller not in the source's allowlist
+	ReasonTooLarge         = "too_large"         // 413
+	ReasonUnsupportedMedia = "unsupported_media" // 415
+	ReasonInvalid          = "invalid"           // 400 (and 405: a webhook is a POST)
+	ReasonRateLimited      = "rate_limited"      // 429
+)
+
+// Reasons lists every rejection reason, in the order above.
+func Reasons() []string {
+	return []string{ReasonUnauthorized, ReasonNotFound, ReasonForbidden, ReasonTooLarge, ReasonUnsupportedMedia, ReasonInvalid, ReasonRateLimited}
+}
+
+// RejectReason returns the reason of a refusal the caller caused, and false for every other
+// error (nil included).
+func RejectReason(err error) (string, bool) {
+	if err == nil {
+		return "", false
+	}
+	switch KindOf(err) {
+	case KindUnauthorized:
+		return ReasonUnauthorized, true
+	case KindNotFound:
+		return ReasonNotFound, true
+	case KindForbidden:
+		return ReasonForbidden, true
+	case KindTooLarge:
+		return ReasonTooLarge, true
+	case KindUnsupportedMedia:
+		return ReasonUnsupportedMedia, true
+	case KindInvalid, KindMethodNotAllowed:
+		return ReasonInvalid, true
+	case KindThrottled:
+		return ReasonRateLimited, true
+	}
+	return "", false
+}

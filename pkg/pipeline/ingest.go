@@ -71,9 +71,12 @@ type IngestRequest struct {
 	RawQuery string
 }
 
-// Accepted is the result of a successful ingest.
+// Accepted is the result of a successful ingest. On a refusal only Source is set, and only
+// once the path named a configured source: metrics and logs may then use it as a dimension,
+// while a name nobody configured (anyone can put one in a URL) never becomes one.
 type Accepted struct {
 	ID           string
+	Source       string
 	Type         string
 	Verification event.Verification
 	// Reply, when set, is a handshake's answer: nothing was published, and the caller answers
@@ -110,12 +113,13 @@ func (s *Ingest) Accept(ctx context.Context, r IngestRequest) (Accepted, error) 
 	if !ok {
 		return Accepted{}, Errorf(KindNotFound, "no source named %q is configured", r.Source)
 	}
+	known := Accepted{Source: src.Name}
 	if !src.Allows(r.SourceIP) {
-		return Accepted{}, forbidden(src.Name, r.SourceIP)
+		return known, forbidden(src.Name, r.SourceIP)
 	}
 	if s.Limiter != nil {
 		if wait, ok := s.Limiter.Allow(src, received); !ok {
-			return Accepted{}, &Error{Kind: KindThrottled, RetryAfter: wait,
+			return known, &Error{Kind: KindThrottled, RetryAfter: wait,
 				Detail: fmt.Sprintf("source %q is over its rate limit; retry after the Retry-After seconds", src.Name)}
 		}
 	}
@@ -130,12 +134,12 @@ func (s *Ingest) Accept(ctx context.Context, r IngestRequest) (Accepted, error) 
 		return Accepted{}, methodNotAllowed(r, src)
 	}
 	if enc := r.Header.Get("content-encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
-		return Accepted{}, Errorf(KindUnsupportedMedia, "Content-Encoding %q is not accepted: signatures are checked over the bytes as sent, so send the body uncompressed", enc)
+		return known, Errorf(KindUnsupportedMedia, "Content-Encoding %q is not accepted: signatures are checked over the bytes as sent, so send the body uncompressed", enc)
 	}
 	res, err := src.Verifier.Verify(verifyHeader(src, r), r.Body, received)
 	if err != nil {
 		// verify's messages never contain secrets or expected values, so they are safe to show.
-		return Accepted{}, &Error{Kind: KindUnauthorized, Detail: err.Error(), Err: err}
+		return known, &Error{Kind: KindUnauthorized, Detail: err.Error(), Err: err}
 	}
 	if src.Challenge != "" {
 		if reply, ok := src.HandshakePOST(r.Body, res); ok {
@@ -163,7 +167,7 @@ func (s *Ingest) Accept(ctx context.Context, r IngestRequest) (Accepted, error) 
 		e.ID = event.BodyHashID(src.Name, e.Verification.BodySHA256)
 	default:
 		if e.ID, err = event.NewID(); err != nil {
-			return Accepted{}, fmt.Errorf("ingest: %w", err)
+			return known, fmt.Errorf("ingest: %w", err)
 		}
 	}
 	if err := e.SetData(r.Header.Get("content-type"), r.Body); err != nil {
@@ -171,17 +175,17 @@ func (s *Ingest) Accept(ctx context.Context, r IngestRequest) (Accepted, error) 
 		if errors.Is(err, event.ErrUnsupportedMedia) {
 			kind = KindUnsupportedMedia
 		}
-		return Accepted{}, &Error{Kind: kind, Detail: err.Error(), Err: err}
+		return known, &Error{Kind: kind, Detail: err.Error(), Err: err}
 	}
 
 	m := Message{ID: e.ID, Source: e.Source, Type: e.Type, Body: e.Marshal()}
 	if size := m.Size(); size > MaxMessageBytes {
-		return Accepted{}, Errorf(KindTooLarge, "the event would be %d bytes, over the %d-byte bus message limit (base64 bodies grow by a third); send a smaller body", size, MaxMessageBytes)
+		return known, Errorf(KindTooLarge, "the event would be %d bytes, over the %d-byte bus message limit (base64 bodies grow by a third); send a smaller body", size, MaxMessageBytes)
 	}
 	if err := s.Publisher.Publish(ctx, m); err != nil {
-		return Accepted{}, &Error{Kind: KindUnavailable, Detail: "the event bus is unavailable; nothing was accepted, retry later", Err: fmt.Errorf("publish event %s: %w", e.ID, err)}
+		return known, &Error{Kind: KindUnavailable, Detail: "the event bus is unavailable; nothing was accepted, retry later", Err: fmt.Errorf("publish event %s: %w", e.ID, err)}
 	}
-	return Accepted{ID: e.ID, Type: e.Type, Verification: e.Verification}, nil
+	return Accepted{ID: e.ID, Source: src.Name, Type: e.Type, Verification: e.Verification}, nil
 }
 
 // BodyTooLarge is the refusal of an n-byte body over MaxBodyBytes. Callers that see the size

@@ -21,6 +21,8 @@ type Stored struct {
 	Source    string
 	Type      string
 	Duplicate bool
+	// ReceivedAt and StoredAt of a newly stored event: its receipt-to-stored latency.
+	ReceivedAt, StoredAt time.Time
 }
 
 // Record is the subscriber's service: decode a bus message and store its event exactly once.
@@ -49,5 +51,5 @@ func (s *Record) Store(ctx context.Context, body []byte) (Stored, error) {
 	if err != nil {
 		return Stored{ID: e.ID}, fmt.Errorf("store event %s: %w", e.ID, err)
 	}
-	return Stored{ID: e.ID, Source: e.Source, Type: e.Type, Duplicate: !inserted}, nil
+	return Stored{ID: e.ID, Source: e.Source, Type: e.Type, Duplicate: !inserted, ReceivedAt: e.ReceivedAt, StoredAt: rec.StoredAt}, nil
 }

@@ -54,7 +54,7 @@ type Options struct {
 }
 
 // schemaVersion is stored in PRAGMA user_version; migrate brings older files up to it.
-const schemaVersion = 3
+const schemaVersion = 4
 
 // migration upgrades a file by one version: SQL, then (optionally) Go for what SQL cannot
 // compute, in the same transaction.
@@ -150,6 +150,11 @@ CREATE TABLE blobs (
 ) STRICT;
 CREATE INDEX blobs_expires ON blobs (expires_at) WHERE expires_at > 0;
 `, fn: backfillTypeGroups},
+	// 4: events still waiting for their completion email, oldest first (hookline notify
+	// --pending, the pending-age gauge); an event leaves the index when it is marked.
+	{sql: `
+CREATE INDEX events_pending ON events (stored_at) WHERE notified_at IS NULL;
+`},
 }
 
 // backfillTypeGroups sets type_group on events stored before version 3, then indexes it.

@@ -412,3 +412,43 @@ func (s *Store) KeyUsage(ctx context.Context, since time.Time) ([]rotation.KeyUs
 	}
 	return out, nil
 }
+
+// OldestPending returns when the oldest event still without its completion email was stored,
+// and false when every event is notified. It reads the partial index events_pending.
+func (s *Store) OldestPending(ctx context.Context) (time.Time, bool, error) {
+	var at sql.NullInt64
+	err := s.e.rdb.QueryRowContext(ctx, `SELECT MIN(stored_at) FROM events WHERE notified_at IS NULL`).Scan(&at)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("oldest pending notification: %w", err)
+	}
+	if !at.Valid {
+		return time.Time{}, false, nil
+	}
+	return time.Unix(0, at.Int64).UTC(), true, nil
+}
+
+// Pending returns up to max events without their completion email that were stored before
+// storedBefore, oldest first (the events_pending index).
+func (s *Store) Pending(ctx context.Context, storedBefore time.Time, max int) ([]*event.Record, error) {
+	if max <= 0 {
+		max = pipeline.MaxLimit
+	}
+	rows, err := s.e.rdb.QueryContext(ctx, `SELECT `+recordColumns+`, received_key FROM events
+		WHERE notified_at IS NULL AND stored_at < ? ORDER BY stored_at LIMIT ?`, storedBefore.UnixNano(), max)
+	if err != nil {
+		return nil, fmt.Errorf("list pending notifications: %w", err)
+	}
+	defer rows.Close()
+	var out []*event.Record
+	for rows.Next() {
+		r, _, err := scanRecord(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list pending notifications: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list pending notifications: %w", err)
+	}
+	return out, nil
+}
