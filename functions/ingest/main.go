@@ -68,5 +68,12 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 		// SignatureKeyMatch (rotation tracking: which secret matched).
 		Metrics: &metrics.EMF{W: os.Stdout},
 	}
-	return h.Handle, nil
+	// GET /healthz: the function started and the sources config is readable (see HealthHandler).
+	health := &lambdaio.HealthHandler{Log: log, Check: func(ctx context.Context) error {
+		_, _, err := sources.Lookup(ctx, "")
+		return err
+	}}
+	return lambdaio.ByRoute(map[string]func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error){
+		"GET /healthz": health.Handle,
+	}, h.Handle), nil
 }

@@ -11,6 +11,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -23,16 +25,57 @@ type Build[In, Out any] func(ctx context.Context, getenv func(string) string, lo
 
 // Start builds the handler and serves invocations. A build error, or a hookline variable the
 // build never read, is logged and exits the process, which Lambda reports as a failed init.
+// Every line logged during the first invocation carries cold_start: true and init_ms (the
+// time from process start to the handler being ready), so a slow request is told apart from a
+// cold one without Lambda's REPORT lines.
 func Start[In, Out any](build Build[In, Out]) {
-	log := lambdacontext.NewLogger()
+	started := time.Now()
+	log := slog.New(ColdStartHandler(lambdacontext.NewLogHandler()))
 	env := NewEnv(os.Environ())
 	h, err := build(context.Background(), env.Getenv, log)
 	if err = errors.Join(err, env.Unread()); err != nil {
-		log.Error("cold start failed", "error", err.Error())
+		log.Error("cold start failed", "error", err.Error(), "init_ms", msSince(started))
 		os.Exit(1)
 	}
-	lambda.StartHandlerFunc(h)
+	lambda.StartHandlerFunc(FirstInvocation(h, msSince(started)))
 }
+
+func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
+
+type coldStartKey struct{}
+
+// FirstInvocation returns h with the context of its first call marked cold (initMs: how long
+// the process took to get ready), which ColdStartHandler turns into log attributes.
+func FirstInvocation[In, Out any](h func(context.Context, In) (Out, error), initMs float64) func(context.Context, In) (Out, error) {
+	var first atomic.Bool
+	first.Store(true)
+	return func(ctx context.Context, in In) (Out, error) {
+		if first.CompareAndSwap(true, false) {
+			ctx = context.WithValue(ctx, coldStartKey{}, initMs)
+		}
+		return h(ctx, in)
+	}
+}
+
+// ColdStartHandler adds cold_start: true and init_ms to the records logged with the context of
+// a first invocation (FirstInvocation), and nothing to any other.
+func ColdStartHandler(h slog.Handler) slog.Handler { return coldStart{h} }
+
+type coldStart struct{ slog.Handler }
+
+func (c coldStart) Handle(ctx context.Context, r slog.Record) error {
+	if initMs, ok := ctx.Value(coldStartKey{}).(float64); ok {
+		r = r.Clone()
+		r.AddAttrs(slog.Bool("cold_start", true), slog.Float64("init_ms", initMs))
+	}
+	return c.Handler.Handle(ctx, r)
+}
+
+func (c coldStart) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return coldStart{c.Handler.WithAttrs(attrs)}
+}
+
+func (c coldStart) WithGroup(name string) slog.Handler { return coldStart{c.Handler.WithGroup(name)} }
 
 // Env is the process environment as a getenv that remembers what was read.
 type Env struct {

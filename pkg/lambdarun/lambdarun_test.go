@@ -1,6 +1,11 @@
 package lambdarun
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -23,5 +28,39 @@ func TestUnreadNamesHooklineVariablesNobodyRead(t *testing.T) {
 	env.Getenv("HOOKLINE_RETENTION_DAYS")
 	if err := env.Unread(); err != nil {
 		t.Errorf("after reading every hookline variable, Unread = %v", err)
+	}
+}
+
+// TestColdStartOnFirstInvocationOnly: the lines of the first invocation carry cold_start and
+// init_ms; the next invocation's lines do not.
+func TestColdStartOnFirstInvocationOnly(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	log := slog.New(ColdStartHandler(slog.NewJSONHandler(&buf, nil)))
+	h := FirstInvocation(func(ctx context.Context, n int) (int, error) {
+		log.InfoContext(ctx, "handled", "event_id", "e-"+strconv.Itoa(n))
+		return n, nil
+	}, 12.5)
+	for i := range 2 {
+		if _, err := h(context.Background(), i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines: %q", len(lines), buf.String())
+	}
+	var first, second map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &second); err != nil {
+		t.Fatal(err)
+	}
+	if first["cold_start"] != true || first["init_ms"] != 12.5 || first["event_id"] != "e-0" {
+		t.Errorf("first invocation's line: %v", first)
+	}
+	if _, ok := second["cold_start"]; ok {
+		t.Errorf("second invocation's line: %v", second)
 	}
 }
