@@ -38,13 +38,6 @@ func envelope(t *testing.T, id, source, typ string) []byte {
 	return e.Marshal()
 }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // call is one request the fake SQS received: its X-Amz-Target and decoded JSON body.
 type call struct {
 	Target string
