@@ -3,7 +3,6 @@ package email
 import (
 	"bytes"
 	"embed"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/render"
 	"hookline/pkg/wiring"
 )
 
@@ -178,27 +178,19 @@ func Subject(s string) string {
 	return out
 }
 
-// renderData returns a readable, size-capped rendering of the event's data.
+// renderData is pkg/render's reading of the data, cut to max bytes; binary data is only
+// described.
 func renderData(e *event.Event, max int) (text string, size, shown int) {
-	switch {
-	case e.DataBase64 != nil:
-		return fmt.Sprintf("(%d bytes of binary data, not shown)", len(e.DataBase64)), len(e.DataBase64), 0
-	case e.Data == nil:
+	d := render.Of(e)
+	switch d.Kind {
+	case render.None:
 		return "", 0, 0
+	case render.Binary:
+		return fmt.Sprintf("(%d bytes of binary data, not shown)", d.Size), d.Size, 0
 	}
-	body := e.Body()
-	var pretty bytes.Buffer
-	if !bytes.Equal(body, e.Data) || json.Indent(&pretty, e.Data, "", "  ") != nil {
-		pretty.Reset()
-		pretty.Write(body) // text
+	out, cut := render.Cut(d.Text, max)
+	if cut {
+		return out + "\n…", len(d.Text), len(out)
 	}
-	out := pretty.Bytes()
-	if len(out) <= max {
-		return string(out), len(out), len(out)
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(out[cut]) {
-		cut--
-	}
-	return string(out[:cut]) + "\n…", len(out), cut
+	return out, len(out), len(out)
 }

@@ -5,7 +5,6 @@
 package historycli
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -13,12 +12,14 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"hookline/pkg/event"
 	"hookline/pkg/historyapi"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/render"
 )
 
 // Walk calls fn for up to limit records matching q, newest first, following cursors page by
@@ -153,12 +154,20 @@ func writeDetail(w io.Writer, r *event.Record) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	data, label := renderData(e)
-	if label == "" {
+	d := render.Of(e)
+	var text, label string
+	switch d.Kind {
+	case render.None:
 		_, err := fmt.Fprintln(w, "\n(no data)")
 		return err
+	case render.Binary:
+		text, label = base64.StdEncoding.EncodeToString(d.Bytes), "data (base64)"
+	case render.Text:
+		text, label = d.Text, "data (text)"
+	default:
+		text, label = d.Text, "data"
 	}
-	_, err := fmt.Fprintf(w, "\n%s:\n%s\n", label, bytes.TrimRight(data, "\n"))
+	_, err := fmt.Fprintf(w, "\n%s:\n%s\n", label, strings.TrimRight(text, "\n"))
 	return err
 }
 
@@ -173,27 +182,6 @@ func verified(v event.Verification) string {
 		return out + ", signed id"
 	}
 	return out + ", id not signed"
-}
-
-// renderData picks how a person best reads the payload.
-func renderData(e *event.Event) ([]byte, string) {
-	switch {
-	case e.DataBase64 != nil:
-		return []byte(base64.StdEncoding.EncodeToString(e.DataBase64)), "data (base64)"
-	case len(e.Data) == 0:
-		return nil, ""
-	case e.Data[0] == '"':
-		// A text body travels as a JSON string; show the text the sender wrote.
-		var s string
-		if json.Unmarshal(e.Data, &s) == nil {
-			return []byte(s), "data (text)"
-		}
-	}
-	var buf bytes.Buffer
-	if json.Indent(&buf, e.Data, "", "  ") != nil {
-		return e.Data, "data"
-	}
-	return buf.Bytes(), "data"
 }
 
 // TailOptions configures Tail.

@@ -1,9 +1,7 @@
 package webui
 
 import (
-	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
@@ -12,6 +10,7 @@ import (
 
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/render"
 )
 
 // PageSize is how many events the list shows per page.
@@ -176,21 +175,12 @@ func (u *UI) hasEmail(id string) bool {
 	return err == nil
 }
 
+// readable is pkg/render's reading of the data, with binary data as a hex dump of its start.
 func readable(e *event.Event) dataView {
-	if e.DataBase64 != nil {
-		n := min(len(e.DataBase64), HexPreviewBytes)
-		return dataView{Kind: "binary", Text: hex.Dump(e.DataBase64[:n]), Shown: n, Size: len(e.DataBase64), Truncated: n < len(e.DataBase64)}
+	d := render.Of(e)
+	if d.Kind != render.Binary {
+		return dataView{Kind: string(d.Kind), Text: d.Text, Size: d.Size}
 	}
-	if len(e.Data) == 0 {
-		return dataView{Kind: "none"}
-	}
-	// Body differs from Data exactly when the envelope holds a text body as a JSON string.
-	if body := e.Body(); !bytes.Equal(body, e.Data) {
-		return dataView{Kind: "text", Text: string(body), Size: len(body)}
-	}
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, e.Data, "", "  "); err != nil {
-		return dataView{Kind: "text", Text: string(e.Data), Size: len(e.Data)}
-	}
-	return dataView{Kind: "json", Text: buf.String(), Size: len(e.Data)}
+	n := min(d.Size, HexPreviewBytes)
+	return dataView{Kind: string(d.Kind), Text: hex.Dump(d.Bytes[:n]), Shown: n, Size: d.Size, Truncated: n < d.Size}
 }

@@ -1,0 +1,70 @@
+package render_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"hookline/pkg/event"
+	"hookline/pkg/render"
+)
+
+func received(t *testing.T, contentType string, body []byte) *event.Event {
+	t.Helper()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	e := &event.Event{ID: event.BodyID("s", body), Source: "s", Type: "t", Time: now, ReceivedAt: now}
+	if err := e.SetData(contentType, body); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestOf(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, contentType string
+		body              []byte
+		want              render.Data
+	}{
+		{"json is indented", "application/json", []byte(`{"a":[1,2],"b":"c"}`),
+			render.Data{Kind: render.JSON, Text: "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": \"c\"\n}", Size: 19}},
+		{"text as sent", "text/plain; charset=utf-8", []byte("A new message has been published"),
+			render.Data{Kind: render.Text, Text: "A new message has been published", Size: 32}},
+		{"a JSON string stays JSON", "application/json", []byte(`"hello"`),
+			render.Data{Kind: render.JSON, Text: `"hello"`, Size: 7}},
+		{"binary as bytes", "application/octet-stream", []byte{0, 1, 2, 0xff},
+			render.Data{Kind: render.Binary, Bytes: []byte{0, 1, 2, 0xff}, Size: 4}},
+		{"nothing", "", nil, render.Data{Kind: render.None}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if diff := cmp.Diff(tc.want, render.Of(received(t, tc.contentType, tc.body))); diff != "" {
+				t.Errorf("Of (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCut(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		s       string
+		max     int
+		want    string
+		wantCut bool
+	}{
+		{"short", 10, "short", false},
+		{"exactly", 7, "exactly", false},
+		{"abcdef", 3, "abc", true},
+		{"aé", 2, "a", true}, // é is two bytes: never split
+		{"日本", 4, "日", true},
+	}
+	for _, tc := range tests {
+		got, cut := render.Cut(tc.s, tc.max)
+		if got != tc.want || cut != tc.wantCut {
+			t.Errorf("Cut(%q, %d) = %q, %v; want %q, %v", tc.s, tc.max, got, cut, tc.want, tc.wantCut)
+		}
+	}
+}
