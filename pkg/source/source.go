@@ -105,6 +105,9 @@ type Config struct {
 	// Front door, checked before any signature work.
 	Allow []string `json:"allow,omitempty"` // caller CIDRs (IPv4 and IPv6); empty = anyone
 	Rate  *Rate    `json:"rate,omitempty"`  // requests per second with a burst; hookline local only
+	// ExpectEvery is how often the source is expected to send at least one event (Go duration,
+	// whole minutes from 1m to 24h). The stack alarms when a period passes without one.
+	ExpectEvery string `json:"expect_every,omitempty"`
 }
 
 // Rate is a token bucket: PerSecond refills, Burst is the bucket size.
@@ -134,6 +137,9 @@ type Source struct {
 	TrustKey bool
 	// Keys is how many secrets the source has; a verification's key is an index below it.
 	Keys int
+	// ExpectEvery is how often at least one event is expected; zero when the source may be
+	// silent for any time.
+	ExpectEvery time.Duration
 
 	// Challenge is the handshake the source answers ("" for none); see the Challenge* names.
 	Challenge string
@@ -317,6 +323,9 @@ func build(name string, c Config) (*Source, error) {
 		return nil, err
 	}
 	if src.Rate, err = checkRate(c.Rate); err != nil {
+		return nil, err
+	}
+	if src.ExpectEvery, err = parseExpectEvery(c.ExpectEvery); err != nil {
 		return nil, err
 	}
 	if !isHMAC(c.Scheme) && !(c.Scheme == SchemeCloudEvents && c.Auth == SchemeHMAC) {
@@ -551,4 +560,50 @@ func (s *Source) setChallenge(c Config) error {
 	s.Challenge = c.Challenge
 	s.secrets = append([]string(nil), c.Secrets...)
 	return nil
+}
+
+// Silence limits: a CloudWatch alarm period is whole minutes, and one evaluation may span at
+// most a day.
+const (
+	MinExpectEvery = time.Minute
+	MaxExpectEvery = 24 * time.Hour
+)
+
+func parseExpectEvery(v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < MinExpectEvery || d > MaxExpectEvery || d%time.Minute != 0 {
+		return 0, fmt.Errorf("expect_every: %q is not whole minutes from %v to %v, such as \"1h\"", v, MinExpectEvery, MaxExpectEvery)
+	}
+	return d, nil
+}
+
+// ExpectEvery reads only the names and expect_every settings of a sources JSON document, for
+// tools that must not need the secrets (the CDK app makes a silence alarm per such source).
+// Other fields are not validated here; ingest validates the whole document.
+func ExpectEvery(b []byte) (map[string]time.Duration, error) {
+	var f struct {
+		Sources map[string]struct {
+			ExpectEvery string `json:"expect_every"`
+		} `json:"sources"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	out := map[string]time.Duration{}
+	for _, name := range sortedKeys(f.Sources) {
+		if !validName(name) {
+			return nil, fmt.Errorf("%w: source %q: name is not a valid source name", ErrConfig, name)
+		}
+		d, err := parseExpectEvery(f.Sources[name].ExpectEvery)
+		if err != nil {
+			return nil, fmt.Errorf("%w: source %q: %w", ErrConfig, name, err)
+		}
+		if d > 0 {
+			out[name] = d
+		}
+	}
+	return out, nil
 }

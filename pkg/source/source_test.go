@@ -90,6 +90,8 @@ func TestParseErrorsNameSourceAndField(t *testing.T) {
 		{"negative burst", `{"sources":{"g":{"scheme":"github","secrets":["` + secret16 + `"],"rate":{"per_second":5,"burst":-1}}}}`, `source "g": rate.burst: -1`},
 		{"absurd rate", `{"sources":{"g":{"scheme":"github","secrets":["` + secret16 + `"],"rate":{"per_second":1e12}}}}`, `source "g": rate.per_second:`},
 		{"rate typo", `{"sources":{"g":{"scheme":"github","secrets":["` + secret16 + `"],"rate":{"per_sec":5}}}}`, `unknown field "per_sec"`},
+		{"seconds in expect_every", `{"sources":{"g":{"scheme":"github","secrets":["` + secret16 + `"],"expect_every":"90s"}}}`, `source "g": expect_every: "90s" is not whole minutes`},
+		{"expect_every over a day", `{"sources":{"g":{"scheme":"github","secrets":["` + secret16 + `"],"expect_every":"25h"}}}`, `source "g": expect_every: "25h"`},
 		{"trailing", `{"sources":{"g":{"scheme":"github","secrets":["` + secret16 + `"]}}} {}`, `trailing data`},
 		{"not json", `sources:`, `sources config`},
 	}
@@ -390,5 +392,32 @@ func TestRefresherBackOff(t *testing.T) {
 	now = failedAt.Add(time.Minute)
 	if _, ok, _ := r.Lookup(ctx, "a"); !ok || fetches != 3 {
 		t.Errorf("a TTL after the failed refresh: ok=%v, %d fetches; want a new attempt", ok, fetches)
+	}
+}
+
+func TestExpectEvery(t *testing.T) {
+	t.Parallel()
+	doc := []byte(`{"sources": {
+		"github": {"scheme": "github", "secrets": ["` + secret16 + `"], "expect_every": "1h"},
+		"stripe": {"scheme": "stripe", "secrets": ["not read here"]},
+		"iot":    {"scheme": "intdash", "expect_every": "15m"}
+	}}`)
+	got, err := source.ExpectEvery(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Duration{"github": time.Hour, "iot": 15 * time.Minute}
+	if len(got) != len(want) || got["github"] != want["github"] || got["iot"] != want["iot"] {
+		t.Errorf("ExpectEvery = %v, want %v", got, want)
+	}
+	set, err := source.Parse([]byte(`{"sources":{"github":{"scheme":"github","secrets":["` + secret16 + `"],"expect_every":"1h"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src, _, _ := set.Lookup(context.Background(), "github"); src.ExpectEvery != time.Hour {
+		t.Errorf("Source.ExpectEvery = %v", src.ExpectEvery)
+	}
+	if _, err := source.ExpectEvery([]byte(`{"sources":{"x":{"expect_every":"2d"}}}`)); err == nil || !strings.Contains(err.Error(), `source "x": expect_every`) {
+		t.Errorf("bad expect_every: %v", err)
 	}
 }
