@@ -16,6 +16,7 @@ import (
 	"hookline/pkg/local/engine"
 	"hookline/pkg/local/runner"
 	"hookline/pkg/localrun"
+	"hookline/pkg/pipeline"
 	"hookline/pkg/wiring"
 )
 
@@ -55,6 +56,7 @@ func (c *app) localCmd() *cobra.Command {
 	fs.IntVar(&cfg.Pollers, "pollers", runner.DefaultConcurrency, "concurrent subscriber batches")
 	fs.IntVar(&cfg.StreamBatch, "stream-batch-size", wiring.NotifierBatchSize, "records per notifier batch (stream event source BatchSize)")
 	fs.IntVar(&cfg.StreamParallel, "stream-parallel", runner.DefaultParallelizationFactor, "notifier batches in flight at once (Lambda's ParallelizationFactor)")
+	fs.IntVar(&cfg.KeepPerMinute, "keep-per-minute", pipeline.DefaultKeepPerMinute, "refused requests kept per source per minute, 7 days each (hookline rejected)")
 	fs.StringVar(&durability, "durability", "process", `"process": every 202 survives kill -9 of hookline; "full": also power loss (fsync per commit, slower)`)
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&logFormat, "log-format", "", "text or json (default text when stderr is a terminal, else json)")
@@ -94,6 +96,8 @@ func (c *app) localCmd() *cobra.Command {
 			return usageErrorf("--batch-size: %d is not from 1 to 10 (SQS's limit)", cfg.BatchSize)
 		case cfg.Pollers < 1 || cfg.StreamBatch < 1 || cfg.StreamParallel < 1 || cfg.BatchWindow < 0:
 			return usageErrorf("--pollers, --stream-batch-size and --stream-parallel must be at least 1, --batch-window not negative")
+		case cfg.KeepPerMinute < 1:
+			return usageErrorf("--keep-per-minute: %d is not a positive number", cfg.KeepPerMinute)
 		case cfg.Visibility < time.Second:
 			return usageErrorf("--visibility-timeout: %v is under 1s", cfg.Visibility)
 		}

@@ -136,6 +136,7 @@ func (c *app) rootCmd() *cobra.Command {
 		c.eventsCmd(),
 		c.sendCmd(),
 		c.dlqCmd(),
+		c.rejectedCmd(),
 		c.sourcesCmd(),
 		c.versionCmd(),
 	)

@@ -361,7 +361,7 @@ func TestFlagErrors(t *testing.T) {
 		want string
 		code int
 	}{
-		{[]string{}, "hookline: no command given: one of local, events, send, dlq, sources, version, completion", usage},
+		{[]string{}, "hookline: no command given: one of local, events, send, dlq, rejected, sources, version, completion", usage},
 		{[]string{"evnts"}, `hookline: unknown command "evnts": did you mean "events"?`, usage},
 		{[]string{"events"}, "hookline events: no command given: one of list, get, tail", usage},
 		{[]string{"events", "purge"}, `hookline events: unknown command "purge": one of list, get, tail`, usage},
@@ -398,6 +398,14 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"dlq", "redrive", "--data", empty}, "no hookline database in " + empty, failed},
 		{[]string{"dlq", "list", "--data", empty, "--endpoint", "http://x"}, "--region and --endpoint: only with --queue-url", usage},
 		{[]string{"dlq", "list", "--limit", "-1"}, "--limit: -1 is not a positive number", usage},
+		{[]string{"rejected"}, "hookline rejected: no command given: one of list, get, readmit", usage},
+		{[]string{"rejected", "list", "--reason", "bad"}, `--reason: "bad" is not one of unauthorized, not_found`, usage},
+		{[]string{"rejected", "list", "--data", empty}, "no hookline database in " + empty, failed},
+		{[]string{"rejected", "get", "nope"}, `"nope" is not a rejection id`, usage},
+		{[]string{"rejected", "get"}, "hookline rejected get: missing rejection id", usage},
+		{[]string{"rejected", "readmit"}, "give a rejection id, or select with --source S --since 1h", usage},
+		{[]string{"rejected", "readmit", "01a231a6-c142-7a4f-b9a0-3196639a412a", "--source", "s"}, "give a rejection id or --source", usage},
+		{[]string{"local", "--keep-per-minute", "0"}, "--keep-per-minute: 0 is not a positive number", usage},
 		{[]string{"local", "--durability", "maybe"}, `--durability: "maybe" is neither`, usage},
 		{[]string{"local", "--log-format", "xml"}, `--log-format: "xml" is neither "text" nor "json"`, usage},
 		{[]string{"local", "--batch-size", "11"}, "--batch-size: 11 is not from 1 to 10", usage},

@@ -94,8 +94,9 @@ func (h *IngestHandler) accept(ctx context.Context, src string, req events.APIGa
 	// API Gateway's sourceIp is the TCP peer it saw (X-Forwarded-For is not consulted); the local
 	// gateway fills it the same way. An unparsable value is the zero Addr, which an allowlist refuses.
 	ip, _ := netip.ParseAddr(req.RequestContext.HTTP.SourceIP)
+	hdr := lowerHeaders(req.Headers)
 	return h.Service.Accept(ctx, pipeline.IngestRequest{
-		Source: src, Header: lowerHeaders(req.Headers), Body: body, SourceIP: ip,
+		Source: src, Header: hdr, Headers: hdr, Body: body, SourceIP: ip,
 		Method: req.RequestContext.HTTP.Method, Query: req.QueryStringParameters, RawPath: req.RawPath, RawQuery: req.RawQueryString,
 	})
 }

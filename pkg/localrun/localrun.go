@@ -29,6 +29,7 @@ import (
 	"hookline/pkg/local/runner"
 	"hookline/pkg/localmetrics"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/seal"
 	"hookline/pkg/source"
 	"hookline/pkg/webui"
 	"hookline/pkg/wiring"
@@ -42,6 +43,9 @@ const (
 	StreamConsumer = "notifier"
 	DBFile         = "hookline.db"
 	OutboxDir      = "outbox"
+	// QuarantineKeyFile seals the secret-bearing headers of refused requests (pkg/seal); the
+	// CLI's readmit opens them with it.
+	QuarantineKeyFile = "quarantine.key"
 )
 
 // Config is everything `hookline local` can be told.
@@ -67,6 +71,9 @@ type Config struct {
 	StreamBatch    int
 	StreamParallel int
 	Log            *slog.Logger
+	// KeepPerMinute is how many refused requests per source the quarantine keeps each minute;
+	// 0 means pipeline.DefaultKeepPerMinute.
+	KeepPerMinute int
 	// Clock is ingest's clock (receive times, signed-timestamp tolerance, rate limits); nil
 	// means time.Now. Tests set it to replay provider-signed requests at their signing time.
 	Clock func() time.Time
@@ -133,7 +140,12 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 	// The counters the functions publish as EMF on AWS, served at GET /metrics.
 	stats := localmetrics.New(pendingAge(store))
 
-	ingest := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: sources, Publisher: eng.Topic(EventsTopic), Now: cfg.Clock}, Log: log, Metrics: stats}
+	sealKey, err := seal.LoadOrCreate(filepath.Join(cfg.DataDir, QuarantineKeyFile))
+	if err != nil {
+		return err
+	}
+	keeper := &pipeline.Keeper{Store: eng.Rejected(), Sealer: sealKey, PerMinute: cfg.KeepPerMinute, Log: log}
+	ingest := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: sources, Publisher: eng.Topic(EventsTopic), Now: cfg.Clock, Quarantine: keeper}, Log: log, Metrics: stats}
 	history := &lambdaio.HistoryHandler{History: store, Log: log}
 	subscriber := &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: store}, Log: log, Metrics: stats}
 	notifier := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: mailer}, Log: log, Metrics: stats}
@@ -149,7 +161,7 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 		return fmt.Errorf("listen on %s: %w (is another hookline running? use --addr)", cfg.Addr, err)
 	}
 	// GET / and /ui/... are the web view for people; every other path is the API as before.
-	ui := webui.New(store, filepath.Join(cfg.DataDir, OutboxDir), log)
+	ui := webui.New(store, filepath.Join(cfg.DataDir, OutboxDir), log).WithRejected(eng.Rejected())
 	srv := &http.Server{Handler: withMetrics(stats.Handler(), webui.Mount(ui, gw)), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
 
 	runCtx, stopRunner := context.WithCancel(context.WithoutCancel(ctx))
@@ -245,6 +257,13 @@ func healthz(eng *engine.Engine) func(context.Context, events.APIGatewayV2HTTPRe
 // demoSecrets are generated once per data dir, so printed curl commands keep working across
 // restarts.
 type demoSecrets struct{ GitHub, Token string }
+
+// LoadSources is the sources config `hookline local` runs with: the file, or the demo sources
+// of dataDir (generated on first use). The CLI's readmit verifies with it.
+func LoadSources(dataDir, sourcesFile string) (*source.Set, error) {
+	set, _, err := loadSources(Config{DataDir: dataDir, SourcesFile: sourcesFile})
+	return set, err
+}
 
 func loadSources(cfg Config) (*source.Set, *demoSecrets, error) {
 	if cfg.SourcesFile != "" {

@@ -69,6 +69,8 @@ type IngestRequest struct {
 	Query    map[string]string
 	RawPath  string
 	RawQuery string
+	// Headers is every header (lower-case names), which the quarantine keeps; nil keeps none.
+	Headers map[string]string
 }
 
 // Accepted is the result of a successful ingest. On a refusal only Source is set, and only
@@ -92,17 +94,39 @@ type Ingest struct {
 	Publisher Publisher
 	Limiter   Limiter          // nil means no per-source limit
 	Now       func() time.Time // nil means time.Now
+	// Quarantine keeps what ingest refuses, for people to inspect and readmit; nil keeps
+	// nothing.
+	Quarantine *Keeper
 }
 
 // Accept verifies r against its source, builds the event and publishes it. Every error is an
-// *Error whose detail is safe to show the sender.
+// *Error whose detail is safe to show the sender. A refusal the caller caused is kept in the
+// quarantine (within its per-source rate) before Accept returns.
 func (s *Ingest) Accept(ctx context.Context, r IngestRequest) (Accepted, error) {
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now
 	}
 	received := now().UTC()
+	acc, err := s.admit(ctx, r, received, false)
+	if err != nil && s.Quarantine != nil && (r.Method == "" || r.Method == http.MethodPost) {
+		s.Quarantine.Keep(ctx, r, acc.Source != "", received, err)
+	}
+	return acc, err
+}
 
+// Readmit runs a request that was refused at receivedAt through ingest again, with the
+// sources config as it is now: the verification is checked as of receivedAt (a signed
+// timestamp was fresh then or never), and what passes is published exactly as Accept would
+// (same identity rules, so the event gets the id it would have got then). The source's rate
+// limit does not apply, and a refusal is not kept again.
+func (s *Ingest) Readmit(ctx context.Context, r IngestRequest, receivedAt time.Time) (Accepted, error) {
+	r.Method = http.MethodPost
+	return s.admit(ctx, r, receivedAt.UTC(), true)
+}
+
+// admit is Accept without the quarantine; readmit skips the rate limit.
+func (s *Ingest) admit(ctx context.Context, r IngestRequest, received time.Time, readmit bool) (Accepted, error) {
 	if len(r.Body) > MaxBodyBytes {
 		return Accepted{}, BodyTooLarge(len(r.Body))
 	}
@@ -117,7 +141,7 @@ func (s *Ingest) Accept(ctx context.Context, r IngestRequest) (Accepted, error) 
 	if !src.Allows(r.SourceIP) {
 		return known, forbidden(src.Name, r.SourceIP)
 	}
-	if s.Limiter != nil {
+	if s.Limiter != nil && !readmit {
 		if wait, ok := s.Limiter.Allow(src, received); !ok {
 			return known, &Error{Kind: KindThrottled, RetryAfter: wait,
 				Detail: fmt.Sprintf("source %q is over its rate limit; retry after the Retry-After seconds", src.Name)}
@@ -268,3 +292,5 @@ func forbidden(source string, addr netip.Addr) *Error {
 	}
 	return Errorf(KindForbidden, "source %q does not accept requests from %s", source, addr.Unmap())
 }
+
+func parseAddr(s string) (netip.Addr, error) { return netip.ParseAddr(s) }

@@ -33,7 +33,7 @@ var staticFS embed.FS
 // pages holds one template set per page, each the layout plus that page's "content", because
 // html/template cannot redefine "content" within one set. The files are embedded, so a parse
 // error is a build defect that the package tests catch.
-var pages = parsePages("events", "event", "outbox", "email", "error")
+var pages = parsePages("events", "event", "outbox", "email", "rejected", "rejection", "error")
 
 func parsePages(names ...string) map[string]*template.Template {
 	funcs := template.FuncMap{"ts": formatTime, "tsSec": formatSeconds, "ago": ago, "delay": delay}
@@ -51,6 +51,8 @@ type UI struct {
 	log     *slog.Logger
 	now     func() time.Time
 	mux     *http.ServeMux
+
+	rejected pipeline.RejectedStore // nil: no Rejected pages (WithRejected)
 }
 
 var _ http.Handler = (*UI)(nil)

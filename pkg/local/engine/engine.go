@@ -54,7 +54,7 @@ type Options struct {
 }
 
 // schemaVersion is stored in PRAGMA user_version; migrate brings older files up to it.
-const schemaVersion = 4
+const schemaVersion = 5
 
 // migration upgrades a file by one version: SQL, then (optionally) Go for what SQL cannot
 // compute, in the same transaction.
@@ -154,6 +154,23 @@ CREATE INDEX blobs_expires ON blobs (expires_at) WHERE expires_at > 0;
 	// --pending, the pending-age gauge); an event leaves the index when it is marked.
 	{sql: `
 CREATE INDEX events_pending ON events (stored_at) WHERE notified_at IS NULL;
+`},
+	// 5: the quarantine: refused webhook requests, kept 7 days (pipeline.RejectedStore).
+	{sql: `
+CREATE TABLE rejected (
+	id            TEXT PRIMARY KEY,
+	source        TEXT NOT NULL,
+	reason        TEXT NOT NULL,
+	received_key  TEXT NOT NULL,     -- <received_at>#<id>, as for events
+	record        TEXT NOT NULL,     -- pipeline.Rejection as JSON, without the body
+	body          BLOB NOT NULL,
+	expires_at    INTEGER NOT NULL,  -- unix seconds
+	readmitted_at INTEGER,           -- unix nanos
+	event_id      TEXT
+) STRICT;
+CREATE INDEX rejected_received ON rejected (received_key);
+CREATE INDEX rejected_source ON rejected (source, received_key);
+CREATE INDEX rejected_expires ON rejected (expires_at);
 `},
 }
 
@@ -634,7 +651,12 @@ func (e *Engine) Sweep(ctx context.Context, now time.Time) (int64, error) {
 				return fmt.Errorf("trim stream: %w", err)
 			}
 			b, _ := r.RowsAffected()
-			n = a + b
+			r, err = w.Exec(`DELETE FROM rejected WHERE id IN (SELECT id FROM rejected WHERE expires_at < ? LIMIT 1000)`, now.Unix())
+			if err != nil {
+				return fmt.Errorf("delete expired rejections: %w", err)
+			}
+			c, _ := r.RowsAffected()
+			n = a + b + c
 			return nil
 		})
 		total += n

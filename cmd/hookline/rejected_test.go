@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"hookline/pkg/localrun"
+	"hookline/pkg/rejectedcli"
+	"hookline/pkg/sender"
+)
+
+// runLocal runs hookline local on data with the sources file until the returned stop is
+// called (or the test ends).
+func runLocal(t *testing.T, data, sources string) (url string, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, done := make(chan string, 1), make(chan error, 1)
+	go func() {
+		done <- localrun.Run(ctx, localrun.Config{Addr: "127.0.0.1:0", DataDir: data, SourcesFile: sources, Visibility: time.Second,
+			Log: slog.New(slog.DiscardHandler)}, io.Discard, ready)
+	}()
+	var stopped bool
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("hookline local: %v", err)
+		}
+	}
+	t.Cleanup(stop)
+	select {
+	case addr := <-ready:
+		return "http://" + addr, stop
+	case err := <-done:
+		t.Fatalf("hookline local stopped before listening: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("hookline local did not listen within 20s")
+	}
+	return "", nil
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestRejectedReadmitEndToEnd: a request signed with a secret the config does not have yet is
+// refused and kept (hookline rejected list --json, the web view's Rejected page) with its
+// signature redacted; after a restart with the secret added, readmit turns it into one stored,
+// emailed event, and a second readmit into none.
+func TestRejectedReadmitEndToEnd(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data, sources := filepath.Join(dir, "data"), filepath.Join(dir, "sources.json")
+	const oldSecret, newSecret = "readmit-old-secret-0123", "readmit-new-secret-0123"
+	writeFile(t, sources, `{"sources": {"github": {"scheme": "github", "secrets": ["`+oldSecret+`"]}}}`)
+	url, stop := runLocal(t, data, sources)
+
+	body := `{"action":"opened","number":7}`
+	h, err := sender.Sign(sender.Request{Scheme: sender.GitHub, Secret: newSecret, Body: []byte(body), Type: "issues", ContentType: "application/json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signature := h.Get("X-Hub-Signature-256")
+	req, _ := http.NewRequest(http.MethodPost, url+"/webhooks/github", strings.NewReader(body))
+	req.Header = h
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("signed with a secret not configured yet: %d, want 401", resp.StatusCode)
+	}
+
+	out, err := cli(t, "rejected", "list", "--json", "--data", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v rejectedcli.View
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &v); err != nil || strings.Count(out, "\n") != 1 {
+		t.Fatalf("rejected list --json: want one object, got %q (%v)", out, err)
+	}
+	if v.Source != "github" || v.Reason != "unauthorized" || v.SourceIP != "127.0.0.1" || v.BodySize != len(body) ||
+		v.Headers["x-hub-signature-256"] != "[redacted]" || v.Headers["x-github-event"] != "issues" || v.Path != "/webhooks/github" {
+		t.Errorf("kept rejection: %+v", v)
+	}
+	got, err := cli(t, "rejected", "get", v.ID, "--json", "--data", data)
+	if err != nil || !strings.Contains(got, `"body": "{\"action\":\"opened\",\"number\":7}"`) {
+		t.Errorf("rejected get --json: %v\n%s", err, got)
+	}
+	for what, s := range map[string]string{"list": out, "get": got} {
+		if strings.Contains(s, strings.TrimPrefix(signature, "sha256=")) {
+			t.Errorf("rejected %s shows the signature", what)
+		}
+	}
+	code, page := httpGet(t, url+"/ui/rejected")
+	if code != 200 || !strings.Contains(page, v.ID) || !strings.Contains(page, "unauthorized") {
+		t.Errorf("GET /ui/rejected: %d, the rejection %s not listed:\n%s", code, v.ID, page)
+	}
+	code, page = httpGet(t, url+"/ui/rejected/"+v.ID)
+	if code != 200 || !strings.Contains(page, "[redacted]") || strings.Contains(page, strings.TrimPrefix(signature, "sha256=")) || !strings.Contains(page, "&#34;number&#34;: 7") {
+		t.Errorf("GET /ui/rejected/%s: %d\n%s", v.ID, code, page)
+	}
+
+	// Readmitting with the old config still refuses it, and changes nothing.
+	out, err = cli(t, "rejected", "readmit", v.ID, "--data", data, "--sources", sources)
+	if err == nil || !strings.Contains(out, "still refused: no matching signature: x-hub-signature-256 matches no secret") {
+		t.Errorf("readmit before the secret is added: %v\n%s", err, out)
+	}
+
+	stop()
+	writeFile(t, sources, `{"sources": {"github": {"scheme": "github", "secrets": ["`+oldSecret+`", "`+newSecret+`"]}}}`)
+	url, _ = runLocal(t, data, sources)
+
+	out, err = cli(t, "rejected", "readmit", v.ID, "--data", data, "--sources", sources)
+	if err != nil || !strings.Contains(out, "readmitted: published as event ") {
+		t.Fatalf("readmit: %v\n%s", err, out)
+	}
+	id := strings.TrimSpace(out[strings.LastIndex(out, " ")+1:])
+	emails := func() int {
+		n, _ := filepath.Glob(filepath.Join(data, "outbox", "*.eml"))
+		return len(n)
+	}
+	eventually(t, 10*time.Second, func() string {
+		code, b := httpGet(t, url+"/events/"+id)
+		if code != 200 || !strings.Contains(b, `"notified_at"`) || emails() != 1 {
+			return "readmitted event " + id + " not stored and emailed: " + b
+		}
+		return ""
+	})
+	code, b := httpGet(t, url+"/events/"+id)
+	if code != 200 || !strings.Contains(b, `"type":"issues.opened"`) || !strings.Contains(b, `"key":1`) {
+		t.Errorf("readmitted event: %d %s", code, b)
+	}
+
+	out, err = cli(t, "rejected", "readmit", v.ID, "--data", data, "--sources", sources)
+	if err != nil || !strings.Contains(out, "already readmitted as event "+id+"; nothing published") {
+		t.Errorf("second readmit: %v\n%s", err, out)
+	}
+	out, err = cli(t, "rejected", "readmit", "--source", "github", "--since", "1h", "--data", data, "--sources", sources)
+	if err != nil || !strings.Contains(out, "readmitted 0, already readmitted 1, still refused 0") {
+		t.Errorf("readmit --source --since: %v\n%s", err, out)
+	}
+	eventually(t, 10*time.Second, func() string {
+		if code, b := httpGet(t, url+"/healthz"); code != 200 || !strings.Contains(b, `"queue":{"visible":0,"in_flight":0}`) {
+			return "queue not drained: " + b
+		}
+		return ""
+	})
+	out, err = cli(t, "events", "list", "--json", "--data", data)
+	if err != nil || strings.Count(out, "\n") != 1 || emails() != 1 {
+		t.Errorf("after two readmits: %d events, %d emails, want 1 and 1 (%v)\n%s", strings.Count(out, "\n"), emails(), err, out)
+	}
+	if out, _ := cli(t, "rejected", "list", "--data", data); !strings.Contains(out, id) {
+		t.Errorf("rejected list does not show the event it was readmitted as:\n%s", out)
+	}
+}

@@ -1,0 +1,277 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"hookline/pkg/event"
+)
+
+// Quarantine limits.
+const (
+	// MaxKeptBody is how much of a refused request's body is kept; a longer one is cut (and
+	// cannot be readmitted: its signature covers bytes that were not kept).
+	MaxKeptBody = 256 * 1024
+	// KeptFor is how long a refused request is kept.
+	KeptFor = 7 * 24 * time.Hour
+	// DefaultKeepPerMinute is how many refused requests per source are kept each minute when
+	// nothing else is configured: enough to diagnose a broken sender, too few for a flood to
+	// fill the store or the bill.
+	DefaultKeepPerMinute = 10
+)
+
+// Redacted replaces the value of a header that may carry a secret in what people see.
+const Redacted = "[redacted]"
+
+// Rejection is one refused webhook request as the quarantine keeps it.
+type Rejection struct {
+	ID         string    // a time-ordered UUID of its own, not an event id
+	Source     string    // the path's source name, configured or not
+	Reason     string    // Reason*: why it was refused
+	Detail     string    // the problem detail the caller got
+	ReceivedAt time.Time // when ingest received it
+	SourceIP   string    // the caller's address ("" when unknown)
+	RawPath    string
+	RawQuery   string
+	// Header is every header (lower-case names) with the values of those that may carry a
+	// secret or a signature replaced by Redacted; Sealed holds those values, encrypted (see
+	// Sealer), so a readmit can verify them and nobody reading the quarantine can reuse them.
+	Header   map[string]string
+	Sealed   []byte
+	Body     []byte // the first MaxKeptBody bytes
+	BodySize int    // the body's size as received
+	// After a readmit that published it: when, and the event id it got.
+	ReadmittedAt time.Time
+	EventID      string
+}
+
+// Truncated reports whether the body was cut.
+func (r *Rejection) Truncated() bool { return r.BodySize > len(r.Body) }
+
+// RejectedQuery selects kept rejections, newest first. Zero values mean "any".
+type RejectedQuery struct {
+	Source string
+	Reason string
+	Since  time.Time // received at or after
+	Until  time.Time // received before
+	Limit  int       // 0 means DefaultLimit, capped at MaxLimit
+	Cursor string
+}
+
+// RejectedPage is one page of kept rejections; Cursor is empty on the last page.
+type RejectedPage struct {
+	Rejections []*Rejection
+	Cursor     string
+}
+
+// RejectedStore keeps refused requests: the local engine's table, or the events table under
+// its own key prefix on AWS. Get returns an error wrapping ErrNotFound for an unknown or
+// expired id. List answers from an index, never a scan of the events.
+type RejectedStore interface {
+	Keep(ctx context.Context, r *Rejection) error
+	Get(ctx context.Context, id string) (*Rejection, error)
+	List(ctx context.Context, q RejectedQuery) (RejectedPage, error)
+	MarkReadmitted(ctx context.Context, id, eventID string, at time.Time) error
+}
+
+// Sealer encrypts the secret-bearing header values of a refused request; Opener decrypts
+// them for a readmit. Locally the key is a file in the data dir; the interfaces let another
+// key store stand in.
+type Sealer interface {
+	Seal(ctx context.Context, plaintext []byte) ([]byte, error)
+}
+
+// Opener decrypts what a Sealer sealed.
+type Opener interface {
+	Open(ctx context.Context, sealed []byte) ([]byte, error)
+}
+
+// Keeper keeps refused requests in the quarantine: at most PerMinute per source each minute
+// (requests to names nobody configured share one allowance), secret-bearing header values
+// sealed, the body cut at MaxKeptBody. Failing to keep never changes the caller's answer.
+type Keeper struct {
+	Store     RejectedStore
+	Sealer    Sealer
+	PerMinute int          // 0 means DefaultKeepPerMinute
+	Log       *slog.Logger // nil means slog.Default()
+	// SensitiveHeaders names, lower-case, headers to seal beyond those SensitiveHeader
+	// recognises (a source's own signature header).
+	SensitiveHeaders []string
+
+	mu     sync.Mutex
+	minute int64          // unix minute of counts
+	counts map[string]int // allowance key → kept this minute
+}
+
+// Keep keeps r, refused at received with err, unless err is no rejection or the source's
+// allowance for this minute is spent. configured says the path named a configured source.
+func (k *Keeper) Keep(ctx context.Context, r IngestRequest, configured bool, received time.Time, err error) {
+	reason, ok := RejectReason(err)
+	if !ok {
+		return
+	}
+	key := ""
+	if configured {
+		key = r.Source
+	}
+	if !k.allow(key, received) {
+		return
+	}
+	rej, perr := k.rejection(ctx, r, reason, DetailOf(err), received)
+	if perr == nil {
+		perr = k.Store.Keep(ctx, rej)
+	}
+	if perr != nil {
+		log := k.Log
+		if log == nil {
+			log = slog.Default()
+		}
+		log.LogAttrs(ctx, slog.LevelError, "could not keep a refused request", slog.String("event_id", ""),
+			slog.String("source", r.Source), slog.String("reason", reason), slog.String("error", perr.Error()))
+	}
+}
+
+// allow counts one more kept request for key in received's minute.
+func (k *Keeper) allow(key string, received time.Time) bool {
+	limit := k.PerMinute
+	if limit <= 0 {
+		limit = DefaultKeepPerMinute
+	}
+	minute := received.Unix() / 60
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if minute != k.minute || k.counts == nil {
+		k.minute, k.counts = minute, map[string]int{} // older minutes are never asked about again
+	}
+	if k.counts[key] >= limit {
+		return false
+	}
+	k.counts[key]++
+	return true
+}
+
+func (k *Keeper) rejection(ctx context.Context, r IngestRequest, reason, detail string, received time.Time) (*Rejection, error) {
+	id, err := event.NewID()
+	if err != nil {
+		return nil, err
+	}
+	rej := &Rejection{
+		ID: id, Source: r.Source, Reason: reason, Detail: detail, ReceivedAt: received,
+		RawPath: r.RawPath, RawQuery: r.RawQuery, BodySize: len(r.Body),
+		Body: append([]byte(nil), r.Body[:min(len(r.Body), MaxKeptBody)]...),
+	}
+	if r.SourceIP.IsValid() {
+		rej.SourceIP = r.SourceIP.Unmap().String()
+	}
+	shown, secret := Redact(r.Headers, k.SensitiveHeaders...)
+	rej.Header = shown
+	if len(secret) > 0 {
+		plain, err := json.Marshal(secret)
+		if err != nil {
+			return nil, err
+		}
+		if rej.Sealed, err = k.Sealer.Seal(ctx, plain); err != nil {
+			return nil, fmt.Errorf("seal headers: %w", err)
+		}
+	}
+	return rej, nil
+}
+
+// sensitiveParts are the pieces of a header name that mark a value as a secret, a signature
+// or a credential (authorization, x-hub-signature-256, stripe-signature, svix-signature,
+// x-shopify-hmac-sha256, x-api-key, cookie, a custom X-Sig, ...).
+var sensitiveParts = []string{"authorization", "signature", "sig", "hmac", "token", "secret", "password", "cookie", "key", "auth", "credential"}
+
+// notSensitive are names that match a part above but carry no secret.
+var notSensitive = []string{"idempotency-key", "x-github-hook-installation-target-id"}
+
+// SensitiveHeader reports whether a header (lower-case name) may carry a secret or a
+// signature. It errs on the side of sealing: a sealed value is only hidden from people, a
+// readmit still verifies it.
+func SensitiveHeader(name string) bool {
+	if slices.Contains(notSensitive, name) {
+		return false
+	}
+	for _, p := range sensitiveParts {
+		if strings.Contains(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Redact splits headers into what people may see (secret-bearing values replaced by
+// Redacted) and the secret-bearing values themselves. extra names more sensitive headers.
+func Redact(headers map[string]string, extra ...string) (shown, secret map[string]string) {
+	shown = make(map[string]string, len(headers))
+	for name, v := range headers {
+		n := strings.ToLower(name)
+		if SensitiveHeader(n) || slices.Contains(extra, n) {
+			if secret == nil {
+				secret = map[string]string{}
+			}
+			secret[n] = v
+			v = Redacted
+		}
+		shown[n] = v
+	}
+	return shown, secret
+}
+
+// Unredact returns r's headers with the sealed values put back, for a readmit.
+func Unredact(ctx context.Context, r *Rejection, o Opener) (map[string]string, error) {
+	h := make(map[string]string, len(r.Header))
+	for k, v := range r.Header {
+		h[k] = v
+	}
+	if len(r.Sealed) == 0 {
+		return h, nil
+	}
+	plain, err := o.Open(ctx, r.Sealed)
+	if err != nil {
+		return nil, fmt.Errorf("open the sealed headers of %s: %w", r.ID, err)
+	}
+	var secret map[string]string
+	if err := json.Unmarshal(plain, &secret); err != nil {
+		return nil, fmt.Errorf("open the sealed headers of %s: %w", r.ID, err)
+	}
+	for k, v := range secret {
+		h[k] = v
+	}
+	return h, nil
+}
+
+// RequestOf rebuilds the ingest request a rejection kept, with headers (from Unredact).
+func RequestOf(r *Rejection, headers map[string]string) (IngestRequest, error) {
+	if r.Truncated() {
+		return IngestRequest{}, Errorf(KindTooLarge, "rejection %s: only %d of its %d body bytes were kept, and the signature covers them all", r.ID, len(r.Body), r.BodySize)
+	}
+	req := IngestRequest{
+		Source: r.Source, Header: mapHeader(headers), Headers: headers, Body: r.Body,
+		Method: "POST", RawPath: r.RawPath, RawQuery: r.RawQuery,
+	}
+	if r.SourceIP != "" {
+		req.SourceIP, _ = parseAddr(r.SourceIP)
+	}
+	if r.RawQuery != "" {
+		if q, err := url.ParseQuery(r.RawQuery); err == nil {
+			req.Query = make(map[string]string, len(q))
+			for k, v := range q {
+				req.Query[k] = strings.Join(v, ",")
+			}
+		}
+	}
+	return req, nil
+}
+
+// mapHeader serves verify.Header over a map with lower-case names.
+type mapHeader map[string]string
+
+func (h mapHeader) Get(lowerName string) string { return h[lowerName] }

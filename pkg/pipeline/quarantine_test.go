@@ -1,0 +1,215 @@
+package pipeline_test
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hookline/pkg/pipeline"
+	"hookline/pkg/seal"
+	"hookline/pkg/sender"
+	"hookline/pkg/source"
+)
+
+type memRejected struct {
+	mu   sync.Mutex
+	kept []*pipeline.Rejection
+}
+
+func (m *memRejected) Keep(_ context.Context, r *pipeline.Rejection) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.kept = append(m.kept, r)
+	return nil
+}
+
+func (m *memRejected) Get(_ context.Context, id string) (*pipeline.Rejection, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range m.kept {
+		if r.ID == id {
+			return r, nil
+		}
+	}
+	return nil, pipeline.ErrNotFound
+}
+
+func (m *memRejected) List(context.Context, pipeline.RejectedQuery) (pipeline.RejectedPage, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return pipeline.RejectedPage{Rejections: append([]*pipeline.Rejection(nil), m.kept...)}, nil
+}
+
+func (m *memRejected) MarkReadmitted(_ context.Context, id, eventID string, at time.Time) error {
+	r, err := m.Get(context.Background(), id)
+	if err == nil && r.ReadmittedAt.IsZero() {
+		r.ReadmittedAt, r.EventID = at, eventID
+	}
+	return err
+}
+
+type published struct {
+	mu  sync.Mutex
+	got []pipeline.Message
+}
+
+func (p *published) Publish(_ context.Context, m pipeline.Message) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.got = append(p.got, m)
+	return nil
+}
+
+const qSecret = "quarantine-test-secret-01"
+
+func sources(t *testing.T, secrets ...string) *source.Set {
+	t.Helper()
+	quoted := `"` + strings.Join(secrets, `","`) + `"`
+	set, err := source.Parse([]byte(`{"sources":{"github":{"scheme":"github","secrets":[` + quoted + `]},
+		"hooks":{"scheme":"hmac-sha256","header":"X-Sig","secrets":["` + qSecret + `"]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+func githubRequest(t *testing.T, secret string, body []byte) pipeline.IngestRequest {
+	t.Helper()
+	h, err := sender.Sign(sender.Request{Scheme: sender.GitHub, Secret: secret, Body: body, Type: "push", ContentType: "application/json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	headers := map[string]string{"user-agent": "GitHub-Hookshot/1", "cookie": "session=abc"}
+	for k := range h {
+		headers[strings.ToLower(k)] = h.Get(k)
+	}
+	return pipeline.IngestRequest{Source: "github", Header: mapHeader(headers), Headers: headers, Body: body,
+		SourceIP: netip.MustParseAddr("::ffff:192.0.2.7"), RawPath: "/webhooks/github"}
+}
+
+type mapHeader map[string]string
+
+func (h mapHeader) Get(n string) string { return h[n] }
+
+// TestKeeperRedactsSealsAndLimits: a refused request is kept with secret-bearing values
+// redacted (and sealed), at most PerMinute per source per minute, names nobody configured
+// sharing one allowance, and a 503 is not kept.
+func TestKeeperRedactsSealsAndLimits(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	key, err := seal.LoadOrCreate(t.TempDir() + "/q.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &memRejected{}
+	clock := time.Date(2026, 11, 27, 12, 0, 30, 0, time.UTC)
+	in := &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: &published{}, Now: func() time.Time { return clock },
+		Quarantine: &pipeline.Keeper{Store: store, Sealer: key, PerMinute: 2}}
+	req := githubRequest(t, "wrong-secret-0123456789", []byte(`{"a":1}`))
+	for range 3 {
+		if _, err := in.Accept(ctx, req); pipeline.KindOf(err) != pipeline.KindUnauthorized {
+			t.Fatalf("err = %v", err)
+		}
+	}
+	if len(store.kept) != 2 {
+		t.Fatalf("kept %d of 3 refusals in one minute, want PerMinute = 2", len(store.kept))
+	}
+	r := store.kept[0]
+	if r.Source != "github" || r.Reason != "unauthorized" || r.SourceIP != "192.0.2.7" || r.ReceivedAt != clock || string(r.Body) != `{"a":1}` ||
+		!strings.Contains(r.Detail, "matches no secret") {
+		t.Errorf("kept %+v", r)
+	}
+	for _, n := range []string{"x-hub-signature-256", "cookie"} {
+		if r.Header[n] != pipeline.Redacted {
+			t.Errorf("header %s = %q, want it redacted", n, r.Header[n])
+		}
+	}
+	if r.Header["user-agent"] != req.Headers["user-agent"] || r.Header["x-github-event"] != "push" || r.Header["content-type"] != "application/json" {
+		t.Errorf("harmless headers changed: %v", r.Header)
+	}
+	if strings.Contains(string(r.Sealed), req.Headers["x-hub-signature-256"]) {
+		t.Error("the sealed headers hold the signature in clear")
+	}
+	back, err := pipeline.Unredact(ctx, r, key)
+	if err != nil || back["x-hub-signature-256"] != req.Headers["x-hub-signature-256"] || back["cookie"] != "session=abc" {
+		t.Errorf("Unredact = %v, %v", back, err)
+	}
+	// Another source has its own allowance; unknown names share one.
+	other := req
+	other.Source = "hooks"
+	if _, err := in.Accept(ctx, other); err == nil {
+		t.Fatal("accepted")
+	}
+	unknown := req
+	for _, name := range []string{"nope1", "nope2", "nope3"} {
+		unknown.Source = name
+		in.Accept(ctx, unknown)
+	}
+	if len(store.kept) != 2+1+2 {
+		t.Errorf("kept %d, want 2 github + 1 hooks + 2 of 3 unknown names", len(store.kept))
+	}
+	// The next minute has a fresh allowance.
+	clock = clock.Add(time.Minute)
+	in.Accept(ctx, req)
+	if len(store.kept) != 6 {
+		t.Errorf("kept %d after a minute, want one more", len(store.kept))
+	}
+	// A big body is cut; the cut request cannot be readmitted.
+	big := githubRequest(t, qSecret, []byte(strings.Repeat("x", pipeline.MaxBodyBytes+100)))
+	if _, err := in.Accept(ctx, big); pipeline.KindOf(err) != pipeline.KindTooLarge {
+		t.Fatalf("big body: %v", err)
+	}
+	last := store.kept[len(store.kept)-1]
+	if last.Reason != "too_large" || len(last.Body) != pipeline.MaxKeptBody || last.BodySize != pipeline.MaxBodyBytes+100 || !last.Truncated() {
+		t.Errorf("body kept %d of %d, truncated %v", len(last.Body), last.BodySize, last.Truncated())
+	}
+	r2 := &pipeline.Readmitter{Ingest: &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: &published{}}, Store: store, Opener: key}
+	if _, err := r2.Readmit(ctx, last.ID); pipeline.KindOf(err) != pipeline.KindTooLarge || !strings.Contains(err.Error(), "body bytes were kept") {
+		t.Errorf("readmit of a cut body: %v", err)
+	}
+}
+
+// TestReadmitSameIdentity: a readmit verifies as of the receipt and publishes the id ingest
+// would have given; a repeat publishes nothing; a request still refused stays kept.
+func TestReadmitSameIdentity(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	key, _ := seal.LoadOrCreate(t.TempDir() + "/q.key")
+	store := &memRejected{}
+	received := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	const newSecret = "rotated-but-not-configured"
+	in := &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: &published{}, Now: func() time.Time { return received },
+		Quarantine: &pipeline.Keeper{Store: store, Sealer: key}}
+	req := githubRequest(t, newSecret, []byte(`{"b":2}`))
+	in.Accept(ctx, req)
+	if len(store.kept) != 1 {
+		t.Fatalf("kept %d", len(store.kept))
+	}
+	id := store.kept[0].ID
+
+	pub := &published{}
+	r := &pipeline.Readmitter{Ingest: &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: pub}, Store: store, Opener: key}
+	if _, err := r.Readmit(ctx, id); pipeline.KindOf(err) != pipeline.KindUnauthorized {
+		t.Fatalf("readmit with the old config: %v, want unauthorized", err)
+	}
+	r.Ingest.Sources = sources(t, qSecret, newSecret)
+	res, err := r.Readmit(ctx, id)
+	if err != nil || res.Already || len(pub.got) != 1 {
+		t.Fatalf("readmit: %+v %v, published %d", res, err, len(pub.got))
+	}
+	// The id ingest would have given the same request with the secret configured.
+	direct := &published{}
+	if acc, err := (&pipeline.Ingest{Sources: sources(t, qSecret, newSecret), Publisher: direct, Now: func() time.Time { return received }}).Accept(ctx, req); err != nil || acc.ID != res.EventID {
+		t.Errorf("ingest would give %s (%v); readmit gave %s", acc.ID, err, res.EventID)
+	}
+	if !strings.Contains(string(pub.got[0].Body), `"receivedat":"2026-11-27T12:00:00Z"`) {
+		t.Errorf("the readmitted event is not received when the request arrived: %s", pub.got[0].Body)
+	}
+	again, err := r.Readmit(ctx, id)
+	if err != nil || !again.Already || again.EventID != res.EventID || len(pub.got) != 1 {
+		t.Errorf("second readmit: %+v %v, published %d", again, err, len(pub.got))
+	}
+}

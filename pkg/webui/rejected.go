@@ -1,0 +1,155 @@
+package webui
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"unicode/utf8"
+
+	"hookline/pkg/event"
+	"hookline/pkg/pipeline"
+)
+
+// WithRejected adds the Rejected pages over the quarantine (refused requests, kept 7 days).
+// It returns u.
+func (u *UI) WithRejected(store pipeline.RejectedStore) *UI {
+	u.rejected = store
+	u.mux.HandleFunc("GET /ui/rejected", u.rejectedList)
+	u.mux.HandleFunc("GET /ui/rejected/{$}", redirect("/ui/rejected"))
+	u.mux.HandleFunc("GET /ui/rejected/{id}", u.rejection)
+	return u
+}
+
+type rejectedFilter struct {
+	Source, Reason, Since string
+	Reasons               []string
+	SinceChoices          []choice
+	Active                bool
+}
+
+type rejectedListView struct {
+	Filter   rejectedFilter
+	Rows     []*pipeline.Rejection
+	NextURL  string
+	FirstURL string
+	Error    string
+	KeptFor  string
+}
+
+func rejectedURL(f rejectedFilter, cursor string) string {
+	q := url.Values{}
+	for k, v := range map[string]string{"source": f.Source, "reason": f.Reason, "since": f.Since, "cursor": cursor} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if len(q) == 0 {
+		return "/ui/rejected"
+	}
+	return "/ui/rejected?" + q.Encode()
+}
+
+// rejectedList is GET /ui/rejected: the newest refused requests.
+func (u *UI) rejectedList(w http.ResponseWriter, r *http.Request) {
+	params := r.URL.Query()
+	f := rejectedFilter{Source: params.Get("source"), Reason: params.Get("reason"), Since: params.Get("since"), Reasons: pipeline.Reasons(), SinceChoices: sinceChoices}
+	f.Active = f.Source != "" || f.Reason != "" || f.Since != ""
+	if !isChoice(f.Since) {
+		f.SinceChoices = append([]choice{{f.Since, "since " + f.Since}}, sinceChoices...)
+	}
+	v := rejectedListView{Filter: f, KeptFor: "7 days"}
+	p := page{Title: "Rejected", Nav: "rejected", Refresh: RefreshSeconds, Data: &v}
+	q := pipeline.RejectedQuery{Source: f.Source, Reason: f.Reason, Cursor: params.Get("cursor"), Limit: PageSize}
+	var err error
+	if f.Reason != "" && !slices.Contains(pipeline.Reasons(), f.Reason) {
+		err = pipeline.Errorf(pipeline.KindInvalid, "reason: %q is not one of the rejection reasons", f.Reason)
+	}
+	if err == nil {
+		q.Since, err = pipeline.ParseTimeBound("since", f.Since, u.now())
+	}
+	if err == nil {
+		var pg pipeline.RejectedPage
+		if pg, err = u.rejected.List(r.Context(), q); err == nil {
+			v.Rows = pg.Rejections
+			if pg.Cursor != "" {
+				v.NextURL = rejectedURL(f, pg.Cursor)
+			}
+			if q.Cursor != "" {
+				v.FirstURL = rejectedURL(f, "")
+			}
+			u.render(w, r, http.StatusOK, "rejected", p)
+			return
+		}
+	}
+	if pipeline.KindOf(err) == pipeline.KindInvalid {
+		v.Error = pipeline.DetailOf(err)
+		u.render(w, r, http.StatusBadRequest, "rejected", p)
+		return
+	}
+	u.failQuery(w, r, err)
+}
+
+type header struct{ Name, Value string }
+
+type rejectionView struct {
+	R         *pipeline.Rejection
+	Headers   []header
+	Body      dataView
+	Truncated bool
+	Command   string // the readmit command
+}
+
+// rejection is GET /ui/rejected/{id}: one refused request, its headers (secrets redacted) and
+// body.
+func (u *UI) rejection(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !event.ValidID(id) {
+		u.fail(w, r, http.StatusNotFound, "Rejection ids are UUIDs; this is not one.", nil)
+		return
+	}
+	rej, err := u.rejected.Get(r.Context(), id)
+	if err != nil {
+		if pipeline.IsNotFound(err) {
+			u.fail(w, r, http.StatusNotFound, "There is no kept rejection with this id (they are kept 7 days).", nil)
+			return
+		}
+		u.failQuery(w, r, err)
+		return
+	}
+	v := rejectionView{R: rej, Body: bodyView(rej.Body, rej.Header["content-type"]), Truncated: rej.Truncated(), Command: "hookline rejected readmit " + rej.ID}
+	v.Body.Size = rej.BodySize
+	for name, val := range rej.Header {
+		v.Headers = append(v.Headers, header{name, val})
+	}
+	slices.SortFunc(v.Headers, func(a, b header) int {
+		if a.Name < b.Name {
+			return -1
+		}
+		if a.Name > b.Name {
+			return 1
+		}
+		return 0
+	})
+	u.render(w, r, http.StatusOK, "rejection", page{Title: "Rejected " + id, Nav: "rejected", Data: &v})
+}
+
+// bodyView is a kept body made readable like an event's data.
+func bodyView(body []byte, contentType string) dataView {
+	switch {
+	case len(body) == 0:
+		return dataView{Kind: "none"}
+	case json.Valid(body):
+		var buf bytes.Buffer
+		if json.Indent(&buf, body, "", "  ") == nil {
+			return dataView{Kind: "json", Text: buf.String(), Size: len(body)}
+		}
+	case utf8.Valid(body):
+		return dataView{Kind: "text", Text: string(body), Size: len(body)}
+	}
+	n := min(len(body), HexPreviewBytes)
+	return dataView{Kind: "binary", Text: hex.Dump(body[:n]), Shown: n, Size: len(body), Truncated: n < len(body)}
+}
