@@ -316,11 +316,12 @@ func (r *rehearsal) run() {
 	if err := json.Unmarshal([]byte(published[0].Message), &envelope); err != nil {
 		t.Fatalf("events topic message %q is not JSON: %v", published[0].Message, err)
 	}
-	if envelope.ID != id || envelope.Source != "github" || envelope.Type != "pull_request" || envelope.Specversion != "1.0" || !jsonEqual(envelope.Data, body) {
+	if envelope.ID != id || envelope.Source != "github" || envelope.Type != "pull_request.opened" || envelope.Specversion != "1.0" || !jsonEqual(envelope.Data, body) {
 		t.Errorf("events topic message %s, want the CloudEvents envelope of %s with the body as data", published[0].Message, id)
 	}
-	if a := published[0].Attributes; a["source"] != "github" || a["type"] != "pull_request" {
-		t.Errorf("events topic message attributes %v, want source=github type=pull_request", a)
+	// GitHub types name the body's action (issue 16): X-GitHub-Event pull_request + "opened".
+	if a := published[0].Attributes; a["source"] != "github" || a["type"] != "pull_request.opened" {
+		t.Errorf("events topic message attributes %v, want source=github type=pull_request.opened", a)
 	}
 	t.Logf("hop 2 events topic: %s", published[0].Message)
 
