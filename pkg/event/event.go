@@ -47,6 +47,12 @@ type Event struct {
 	DataVersion string    // the payload version the sender declared (extension "dataversion")
 	// Verification is how the sender was verified (extensions "verify…", see Verification).
 	Verification Verification
+	// DataRef, when set, is where the body was put because the envelope would not fit a bus
+	// message (extension "dataref", a claim check): Data and DataBase64 are then empty, and
+	// Verification.BodySHA256 is the body's hash.
+	DataRef string
+	// Extensions are the sender's own attributes of an incoming CloudEvent, kept in order.
+	Extensions []Extension
 }
 
 // SetData stores body in the envelope according to its media type: JSON stays JSON (the exact
@@ -121,6 +127,13 @@ func (e *Event) Validate() error {
 		return fmt.Errorf("%w: both data and data_base64 are set", ErrInvalid)
 	case e.Data != nil && !json.Valid(e.Data):
 		return fmt.Errorf("%w: data is not a JSON value", ErrInvalid)
+	case e.DataRef != "" && (e.Data != nil || e.DataBase64 != nil):
+		return fmt.Errorf("%w: dataref with data in the envelope", ErrInvalid)
+	}
+	for _, x := range e.Extensions {
+		if err := checkExtension(x.Name, x.Value); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -136,6 +149,12 @@ func (e *Event) sizeHint() int {
 	const fixed = len(`{"specversion":"1.0","id":"","source":"","type":"","time":"","receivedat":"","deliveryid":"","dataversion":"","datacontenttype":"","data_base64":""}`)
 	const verification = len(`,"verifyscheme":"","verifykey":,"verifyskewms":,"verifybodysha256":"","verifysignedid":false`) + 2*20 + 2*sha256.Size
 	n := fixed + verification + 2*len(time.RFC3339Nano) + len(e.ID) + len(e.Source) + len(e.Type) + len(e.DeliveryID) + len(e.DataVersion) + len(e.DataContentType) + len(e.Verification.Scheme)
+	if e.DataRef != "" {
+		n += len(`,"dataref":""`) + len(e.DataRef)
+	}
+	for _, x := range e.Extensions {
+		n += len(x.Name) + len(x.Value) + 4
+	}
 	return n + len(e.Data) + base64.StdEncoding.EncodedLen(len(e.DataBase64))
 }
 
@@ -175,6 +194,16 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 		dst = append(dst, `","verifysignedid":`...)
 		dst = strconv.AppendBool(dst, v.SignedID)
 	}
+	for _, x := range e.Extensions {
+		dst = append(dst, ',', '"')
+		dst = append(dst, x.Name...)
+		dst = append(dst, '"', ':')
+		dst = append(dst, x.Value...)
+	}
+	if e.DataRef != "" {
+		dst = append(dst, `,"dataref":`...)
+		dst = appendString(dst, e.DataRef)
+	}
 	if e.DataContentType != "" {
 		dst = append(dst, `,"datacontenttype":`...)
 		dst = appendString(dst, e.DataContentType)
@@ -207,8 +236,16 @@ type wire struct {
 	VerifyBody      string          `json:"verifybodysha256"`
 	VerifySignedID  bool            `json:"verifysignedid"`
 	DataContentType string          `json:"datacontenttype"`
+	DataRef         string          `json:"dataref"`
 	Data            json.RawMessage `json:"data"`
 	DataBase64      *string         `json:"data_base64"`
+}
+
+// known are the attributes the wire struct reads; every other top-level key is an extension.
+var known = map[string]bool{
+	"specversion": true, "id": true, "source": true, "type": true, "time": true, "receivedat": true,
+	"deliveryid": true, "dataversion": true, "datacontenttype": true, "dataref": true, "data": true, "data_base64": true,
+	ExtVerifyScheme: true, ExtVerifyKey: true, ExtVerifySkewMS: true, ExtVerifyBodySHA256: true, ExtVerifySignedID: true,
 }
 
 // Decode parses and validates an envelope written by Marshal (or any structured-mode
@@ -228,7 +265,13 @@ func Decode(b []byte) (*Event, error) {
 	e := &Event{
 		ID: w.ID, Source: w.Source, Type: w.Type,
 		DeliveryID: w.DeliveryID, DataVersion: w.DataVersion, DataContentType: w.DataContentType,
+		DataRef: w.DataRef,
 	}
+	eachTopLevel(b, func(k, v []byte) {
+		if !known[string(k)] {
+			e.Extensions = append(e.Extensions, Extension{Name: string(k), Value: append(json.RawMessage(nil), v...)})
+		}
+	})
 	var err error
 	if e.Time, err = parseTime("time", w.Time); err != nil {
 		return nil, err

@@ -1,10 +1,10 @@
-package source
+package event
 
 // topLevelString returns the value of key in the top-level JSON object body when that value is
 // a string without escapes, without decoding the rest: GitHub's "action" costs no allocation and
 // one pass over a body of any size. ok is false when the body is not an object, the key is
 // absent, its value is not a plain string, or the JSON is malformed before the key.
-func topLevelString(body []byte, key string) (value []byte, ok bool) {
+func TopLevelString(body []byte, key string) (value []byte, ok bool) {
 	i := skipWS(body, 0)
 	if i >= len(body) || body[i] != '{' {
 		return nil, false
@@ -111,4 +111,45 @@ func skipValue(b []byte, i int) int {
 		return -1
 	}
 	return j
+}
+
+// eachTopLevel calls fn with every key (raw, without quotes) and raw value of the top-level
+// JSON object b, in order; false when b is not a well-formed object at the top level.
+func eachTopLevel(b []byte, fn func(key, value []byte)) bool {
+	i := skipWS(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
+	}
+	i = skipWS(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return true
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return false
+		}
+		kEnd, _ := scanString(b, i)
+		if kEnd < 0 {
+			return false
+		}
+		key := b[i+1 : kEnd]
+		i = skipWS(b, kEnd+1)
+		if i >= len(b) || b[i] != ':' {
+			return false
+		}
+		i = skipWS(b, i+1)
+		end := skipValue(b, i)
+		if end < 0 {
+			return false
+		}
+		fn(key, b[i:end])
+		i = skipWS(b, end)
+		if i < len(b) && b[i] == '}' {
+			return true
+		}
+		if i >= len(b) || b[i] != ',' {
+			return false
+		}
+		i = skipWS(b, i+1)
+	}
 }

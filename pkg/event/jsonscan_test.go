@@ -1,4 +1,4 @@
-package source
+package event
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ func FuzzTopLevelString(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		got, ok := topLevelString(body, "action")
+		got, ok := TopLevelString(body, "action")
 		// Ingest only reads types from valid UTF-8 JSON (event.SetData refuses the rest).
 		if !ok || !json.Valid(body) || !utf8.Valid(body) {
 			return
@@ -57,9 +57,9 @@ func TestTopLevelString(t *testing.T) {
 		{``, "", false},
 	}
 	for _, tt := range tests {
-		got, ok := topLevelString([]byte(tt.body), "action")
+		got, ok := TopLevelString([]byte(tt.body), "action")
 		if ok != tt.ok || string(got) != tt.want {
-			t.Errorf("topLevelString(%s) = %q, %v; want %q, %v", tt.body, got, ok, tt.want, tt.ok)
+			t.Errorf("TopLevelString(%s) = %q, %v; want %q, %v", tt.body, got, ok, tt.want, tt.ok)
 		}
 	}
 }

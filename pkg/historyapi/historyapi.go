@@ -25,6 +25,9 @@ type EventView struct {
 	DeliveryID      string          `json:"delivery_id,omitempty"`
 	DataVersion     string          `json:"dataversion,omitempty"`
 	DataContentType string          `json:"datacontenttype,omitempty"`
+	// Extensions are an incoming CloudEvent's own attributes (and its sender's source), each
+	// value as JSON.
+	Extensions map[string]json.RawMessage `json:"extensions,omitempty"`
 	Data            json.RawMessage `json:"data,omitempty"`
 	DataBase64      string          `json:"data_base64,omitempty"`
 	// Verification is how the sender was verified; absent on events stored before hookline
@@ -69,6 +72,12 @@ func View(r *event.Record, withData bool) EventView {
 		Time: e.Time.UTC(), ReceivedAt: e.ReceivedAt.UTC(), StoredAt: r.StoredAt.UTC(),
 		DeliveryID: e.DeliveryID, DataVersion: e.DataVersion, DataContentType: e.DataContentType,
 		Verification: VerificationView(e.Verification),
+	}
+	for _, x := range e.Extensions {
+		if v.Extensions == nil {
+			v.Extensions = map[string]json.RawMessage{}
+		}
+		v.Extensions[x.Name] = x.Value
 	}
 	if !r.NotifiedAt.IsZero() {
 		t := r.NotifiedAt.UTC()

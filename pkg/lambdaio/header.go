@@ -1,12 +1,25 @@
 package lambdaio
 
-import "strings"
+import (
+	"sort"
+	"strings"
+)
 
 // header serves verify.Header over API Gateway's header map, whose names the HTTP API always
 // lower-cases (and so does the local gateway).
 type header map[string]string
 
 func (h header) Get(lowerName string) string { return h[lowerName] }
+
+// Names lists the header names, sorted: binary-mode CloudEvents keep every ce-* header.
+func (h header) Names() []string {
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
 
 // lowerHeaders returns m as a header, lower-casing names only if some are not already: a
 // hand-built request (tests, other runners) may use any case, API Gateway never does, so the

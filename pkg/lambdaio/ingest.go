@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -60,6 +61,11 @@ func (h *IngestHandler) Handle(ctx context.Context, req events.APIGatewayV2HTTPR
 			StatusCode: http.StatusAccepted,
 			Headers:    map[string]string{"Content-Type": "application/json", "Location": "/events/" + acc.ID},
 			Body:       `{"id":"` + acc.ID + `","status":"accepted"}`,
+		}
+		if acc.Batch {
+			// A CloudEvents batch: one answer listing every event's id, in the batch's order.
+			delete(resp.Headers, "Location")
+			resp.Body = `{"id":"` + acc.ID + `","ids":["` + strings.Join(acc.IDs, `","`) + `"],"status":"accepted"}`
 		}
 	}
 	if h.Metrics != nil {

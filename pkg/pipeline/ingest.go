@@ -81,6 +81,10 @@ type Accepted struct {
 	Source       string
 	Type         string
 	Verification event.Verification
+	// IDs lists every event of a CloudEvents post, in the batch's order (ID is the first);
+	// Batch says the post was a batch, answered with the list.
+	IDs   []string
+	Batch bool
 	// Reply, when set, is a handshake's answer: nothing was published, and the caller answers
 	// with it instead of 202.
 	Reply *source.Reply
@@ -153,9 +157,9 @@ func (s *Ingest) admit(ctx context.Context, r IngestRequest, received time.Time,
 		if src.AnswersGET() {
 			return s.handshakeGET(src, r, received)
 		}
-		return Accepted{}, methodNotAllowed(r, src)
+		return known, methodNotAllowed(r, src)
 	default:
-		return Accepted{}, methodNotAllowed(r, src)
+		return known, methodNotAllowed(r, src)
 	}
 	if enc := r.Header.Get("content-encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
 		return known, Errorf(KindUnsupportedMedia, "Content-Encoding %q is not accepted: signatures are checked over the bytes as sent, so send the body uncompressed", enc)
@@ -167,8 +171,13 @@ func (s *Ingest) admit(ctx context.Context, r IngestRequest, received time.Time,
 	}
 	if src.Challenge != "" {
 		if reply, ok := src.HandshakePOST(r.Body, res); ok {
-			return Accepted{Type: "handshake." + src.Challenge, Verification: event.Verification{Scheme: src.Scheme, Key: res.Key}, Reply: &reply}, nil
+			return Accepted{Source: src.Name, Type: "handshake." + src.Challenge, Verification: event.Verification{Scheme: src.Scheme, Key: res.Key}, Reply: &reply}, nil
 		}
+	}
+	if src.Scheme == source.SchemeCloudEvents {
+		acc, err := s.acceptCloudEvents(ctx, src, r, res, received)
+		acc.Source = src.Name
+		return acc, err
 	}
 
 	meta := src.Describe(r.Header, r.Body, res)
@@ -202,14 +211,22 @@ func (s *Ingest) admit(ctx context.Context, r IngestRequest, received time.Time,
 		return known, &Error{Kind: kind, Detail: err.Error(), Err: err}
 	}
 
-	m := Message{ID: e.ID, Source: e.Source, Type: e.Type, Body: e.Marshal()}
-	if size := m.Size(); size > MaxMessageBytes {
-		return known, Errorf(KindTooLarge, "the event would be %d bytes, over the %d-byte bus message limit (base64 bodies grow by a third); send a smaller body", size, MaxMessageBytes)
-	}
-	if err := s.Publisher.Publish(ctx, m); err != nil {
-		return known, &Error{Kind: KindUnavailable, Detail: "the event bus is unavailable; nothing was accepted, retry later", Err: fmt.Errorf("publish event %s: %w", e.ID, err)}
+	if err := s.publish(ctx, &e, r.Body); err != nil {
+		return known, err
 	}
 	return Accepted{ID: e.ID, Source: src.Name, Type: e.Type, Verification: e.Verification}, nil
+}
+
+// publish hands e to the bus; it returns once the message is durable.
+func (s *Ingest) publish(ctx context.Context, e *event.Event, body []byte) error {
+	m := Message{ID: e.ID, Source: e.Source, Type: e.Type, Body: e.Marshal()}
+	if size := m.Size(); size > MaxMessageBytes {
+		return Errorf(KindTooLarge, "the event would be %d bytes, over the %d-byte bus message limit (base64 bodies grow by a third); send a smaller body", size, MaxMessageBytes)
+	}
+	if err := s.Publisher.Publish(ctx, m); err != nil {
+		return &Error{Kind: KindUnavailable, Detail: "the event bus is unavailable; nothing was accepted, retry later", Err: fmt.Errorf("publish event %s: %w", e.ID, err)}
+	}
+	return nil
 }
 
 // BodyTooLarge is the refusal of an n-byte body over MaxBodyBytes. Callers that see the size
@@ -220,20 +237,20 @@ func BodyTooLarge(n int) *Error {
 
 // handshakeGET answers a provider's verification GET; it publishes nothing.
 func (s *Ingest) handshakeGET(src *source.Source, r IngestRequest, now time.Time) (Accepted, error) {
-	acc := Accepted{Type: "handshake." + src.Challenge}
+	acc := Accepted{Source: src.Name, Type: "handshake." + src.Challenge}
 	if src.GETNeedsAuth() {
 		res, err := src.Verifier.Verify(verifyHeader(src, r), nil, now)
 		if err != nil {
-			return Accepted{}, &Error{Kind: KindUnauthorized, Detail: err.Error(), Err: err}
+			return Accepted{Source: src.Name}, &Error{Kind: KindUnauthorized, Detail: err.Error(), Err: err}
 		}
 		acc.Verification = event.Verification{Scheme: src.Scheme, Key: res.Key}
 	}
 	reply, err := src.HandshakeGET(r.Header, func(k string) string { return r.Query[k] })
 	switch {
 	case errors.Is(err, source.ErrHandshakeToken):
-		return Accepted{}, Errorf(KindUnauthorized, "source %q: %s handshake: %s", src.Name, src.Challenge, handshakeDetail(err))
+		return Accepted{Source: src.Name}, Errorf(KindUnauthorized, "source %q: %s handshake: %s", src.Name, src.Challenge, handshakeDetail(err))
 	case err != nil:
-		return Accepted{}, Errorf(KindInvalid, "source %q: %s handshake: %s", src.Name, src.Challenge, handshakeDetail(err))
+		return Accepted{Source: src.Name}, Errorf(KindInvalid, "source %q: %s handshake: %s", src.Name, src.Challenge, handshakeDetail(err))
 	}
 	acc.Reply = &reply
 	return acc, nil

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"hookline/pkg/event"
 	"hookline/pkg/verify"
 )
 
@@ -45,7 +46,7 @@ func (s *Source) Describe(h verify.Header, body []byte, res verify.Result) Meta 
 		// both levels can then be selected, the action with ?type=issues.opened, the event with
 		// the prefix ?type=issues. A body without an action (push) keeps the event alone.
 		if s.actionType && m.Type != "" {
-			if a, ok := topLevelString(body, "action"); ok && len(a) > 0 {
+			if a, ok := event.TopLevelString(body, "action"); ok && len(a) > 0 {
 				m.Type = m.Type + "." + string(a)
 			}
 		}
