@@ -19,6 +19,7 @@ import (
 	"hookline/pkg/local/engine"
 	"hookline/pkg/local/engine/enginetest"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/pipeline/publishertest"
 	"hookline/pkg/pipeline/storetest"
 )
 
@@ -525,4 +526,37 @@ func TestStreamWaitSignalsAppends(t *testing.T) {
 		t.Fatal("a duplicate, which appends nothing, signalled the stream's waiters")
 	default:
 	}
+}
+
+// TestPublisherContract: the engine's topic passes the contract every pipeline.Publisher
+// adapter passes.
+func TestPublisherContract(t *testing.T) {
+	publishertest.Run(t, func(t *testing.T) publishertest.Harness {
+		e := enginetest.Open(t, "")
+		queues := [2]string{"first", "second"}
+		for _, q := range queues {
+			enginetest.CreateQueue(t, e, q, engine.QueueConfig{})
+			enginetest.Subscribe(t, e, "events", q)
+		}
+		closed := enginetest.Open(t, "") // with a subscriber: a topic without one drops messages
+		enginetest.CreateQueue(t, closed, "gone", engine.QueueConfig{})
+		enginetest.Subscribe(t, closed, "events", "gone")
+		closed.Close()
+		return publishertest.Harness{
+			Publisher: e.Topic("events"),
+			Received: func(t *testing.T) (got [2][]publishertest.Received) {
+				for i, q := range queues {
+					msgs, err := e.ListDLQ(enginetest.Context(t), q, 100) // reads any queue without receiving
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, m := range msgs {
+						got[i] = append(got[i], publishertest.Received{Body: m.Body, Source: m.Attributes["source"], Type: m.Attributes["type"]})
+					}
+				}
+				return got
+			},
+			Broken: closed.Topic("events"),
+		}
+	})
 }
