@@ -181,6 +181,10 @@ func Subject(s string) string {
 // renderData is pkg/render's reading of the data, cut to max bytes; binary data is only
 // described.
 func renderData(e *event.Event, max int) (text string, size, shown int) {
+	if e.DataRef != "" {
+		// Too large for the bus, so far too large for an email: say where it is.
+		return fmt.Sprintf("(the body was too large to travel with the event; it is stored at %s:\n GET /events/%s or `hookline events get %s` returns it)", e.DataRef, e.ID, e.ID), 0, 0
+	}
 	d := render.Of(e)
 	switch d.Kind {
 	case render.None:

@@ -14,22 +14,27 @@ import (
 
 // EventView is the JSON shape of one event in the history API and the CLI's --json output.
 type EventView struct {
-	ID              string          `json:"id"`
-	Source          string          `json:"source"`
-	Type            string          `json:"type"`
-	Status          string          `json:"status"`
-	Time            time.Time       `json:"time"`
-	ReceivedAt      time.Time       `json:"received_at"`
-	StoredAt        time.Time       `json:"stored_at"`
-	NotifiedAt      *time.Time      `json:"notified_at"`
-	DeliveryID      string          `json:"delivery_id,omitempty"`
-	DataVersion     string          `json:"dataversion,omitempty"`
-	DataContentType string          `json:"datacontenttype,omitempty"`
+	ID              string     `json:"id"`
+	Source          string     `json:"source"`
+	Type            string     `json:"type"`
+	Status          string     `json:"status"`
+	Time            time.Time  `json:"time"`
+	ReceivedAt      time.Time  `json:"received_at"`
+	StoredAt        time.Time  `json:"stored_at"`
+	NotifiedAt      *time.Time `json:"notified_at"`
+	DeliveryID      string     `json:"delivery_id,omitempty"`
+	DataVersion     string     `json:"dataversion,omitempty"`
+	DataContentType string     `json:"datacontenttype,omitempty"`
 	// Extensions are an incoming CloudEvent's own attributes (and its sender's source), each
 	// value as JSON.
 	Extensions map[string]json.RawMessage `json:"extensions,omitempty"`
-	Data            json.RawMessage `json:"data,omitempty"`
-	DataBase64      string          `json:"data_base64,omitempty"`
+	Data       json.RawMessage            `json:"data,omitempty"`
+	DataBase64 string                     `json:"data_base64,omitempty"`
+	// DataRef is where a body too large for the bus was stored (the claim check): s3://… on
+	// AWS, blob:… locally. The data is still answered inline when it fits the answer; else
+	// DataURL is a short-lived link to it.
+	DataRef string `json:"dataref,omitempty"`
+	DataURL string `json:"data_url,omitempty"`
 	// Verification is how the sender was verified; absent on events stored before hookline
 	// kept the evidence.
 	Verification *Verification `json:"verification,omitempty"`

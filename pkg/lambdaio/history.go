@@ -1,6 +1,7 @@
 package lambdaio
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -19,6 +20,12 @@ type HistoryHandler struct {
 	History pipeline.History
 	Log     *slog.Logger
 	Now     func() time.Time // nil means time.Now
+	// Blobs reads bodies stored by reference (the claim check); nil shows only the reference.
+	Blobs pipeline.BlobReader
+	// MaxResponse bounds an answer's encoded size; 0 means pipeline.LambdaPayloadBytes, which
+	// Lambda enforces on a function's response. A body too large to answer inline is given as
+	// a link (data_url) when Blobs can make one.
+	MaxResponse int
 }
 
 // Handle is the Lambda handler.
@@ -44,7 +51,13 @@ func (h *HistoryHandler) Handle(ctx context.Context, req events.APIGatewayV2HTTP
 		resp = ProblemResponse(err, req.RawPath)
 		status = resp.StatusCode
 	} else {
-		b, merr := json.Marshal(body)
+		b, merr := marshalView(body)
+		if merr == nil && one && h.tooLarge(b) {
+			// The answer (escaped once more in Lambda's response JSON) would not fit: give the
+			// data as a link instead.
+			v := body.(historyapi.EventView)
+			b, merr = h.withoutData(ctx, v)
+		}
 		if merr != nil {
 			err = merr
 			resp = ProblemResponse(merr, req.RawPath)
@@ -76,7 +89,59 @@ func (h *HistoryHandler) get(ctx context.Context, id string) (historyapi.EventVi
 		}
 		return historyapi.EventView{}, err
 	}
+	if r.Event.DataRef != "" && h.Blobs != nil {
+		resolved, err := pipeline.ResolveData(ctx, h.Blobs, r.Event)
+		if err != nil {
+			return historyapi.EventView{}, err
+		}
+		v := historyapi.View(&event.Record{Event: resolved, StoredAt: r.StoredAt, NotifiedAt: r.NotifiedAt}, true)
+		v.DataRef = r.Event.DataRef
+		return v, nil
+	}
 	return historyapi.View(r, true), nil
+}
+
+// marshalView encodes an answer without HTML escaping, so data comes back as the bytes that
+// were sent (JSON data is only ever compacted, as in the envelope).
+func marshalView(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// tooLarge reports whether b, as the body string of a Lambda response, exceeds the limit.
+func (h *HistoryHandler) tooLarge(b []byte) bool {
+	limit := h.MaxResponse
+	if limit <= 0 {
+		limit = pipeline.LambdaPayloadBytes
+	}
+	// Room for the response's own JSON (status, headers); every quote and backslash of the body
+	// is escaped once more, control characters are already escaped.
+	n := len(b) + 1024
+	for _, c := range b {
+		if c == '"' || c == '\\' {
+			n++
+		}
+	}
+	return n > limit
+}
+
+// withoutData re-encodes v without its data, with a link to the body where the blob store
+// makes one.
+func (h *HistoryHandler) withoutData(ctx context.Context, v historyapi.EventView) ([]byte, error) {
+	v.Data, v.DataBase64 = nil, ""
+	if l, ok := h.Blobs.(pipeline.BlobLinker); ok && v.DataRef != "" {
+		url, err := l.Link(ctx, v.DataRef)
+		if err != nil {
+			return nil, err
+		}
+		v.DataURL = url
+	}
+	return marshalView(v)
 }
 
 func (h *HistoryHandler) list(ctx context.Context, params map[string]string) (historyapi.ListView, error) {

@@ -85,8 +85,8 @@ func (h *IngestHandler) accept(ctx context.Context, src string, req events.APIGa
 	var body []byte
 	if req.IsBase64Encoded {
 		// Refuse an over-size body before decoding it, let alone computing an HMAC over it.
-		if n := base64.StdEncoding.DecodedLen(len(req.Body)) - 2; n > pipeline.MaxBodyBytes {
-			return pipeline.Accepted{}, pipeline.BodyTooLarge(n)
+		if n, limit := base64.StdEncoding.DecodedLen(len(req.Body))-2, h.Service.BodyLimit(); n > limit {
+			return pipeline.Accepted{}, pipeline.BodyTooLargeFor(n, limit)
 		}
 		var err error
 		if body, err = base64.StdEncoding.DecodeString(req.Body); err != nil {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -145,12 +146,15 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 		return err
 	}
 	keeper := &pipeline.Keeper{Store: eng.Rejected(), Sealer: sealKey, PerMinute: cfg.KeepPerMinute, Log: log}
-	ingest := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: sources, Publisher: eng.Topic(EventsTopic), Now: cfg.Clock, Quarantine: keeper}, Log: log, Metrics: stats}
-	history := &lambdaio.HistoryHandler{History: store, Log: log}
+	// Bodies too large for a bus message stay in the engine's blob table (the claim check), up
+	// to GitHub's 25 MB; nothing here has Lambda's response limit.
+	blobs := eng.Blobs()
+	ingest := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: sources, Publisher: eng.Topic(EventsTopic), Now: cfg.Clock, Quarantine: keeper, Blobs: blobs, MaxBody: pipeline.LocalMaxBodyBytes}, Log: log, Metrics: stats}
+	history := &lambdaio.HistoryHandler{History: store, Log: log, Blobs: blobs, MaxResponse: math.MaxInt}
 	subscriber := &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: store}, Log: log, Metrics: stats}
 	notifier := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: mailer}, Log: log, Metrics: stats}
 
-	gw := &gateway.Gateway{Log: log, Routes: []gateway.Route{
+	gw := &gateway.Gateway{Log: log, MaxBodyBytes: pipeline.LocalMaxBodyBytes, Routes: []gateway.Route{
 		{Method: "ANY", Pattern: "/webhooks/{source}", Handler: ingest.Handle},
 		{Method: http.MethodGet, Pattern: "/events", Handler: history.Handle},
 		{Method: http.MethodGet, Pattern: "/events/{id}", Handler: history.Handle},

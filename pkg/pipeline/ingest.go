@@ -101,6 +101,12 @@ type Ingest struct {
 	// Quarantine keeps what ingest refuses, for people to inspect and readmit; nil keeps
 	// nothing.
 	Quarantine *Keeper
+	// Blobs, when set, takes bodies whose envelope would not fit a bus message (the claim
+	// check); nil refuses them with 413.
+	Blobs BlobStore
+	// MaxBody is the body limit with Blobs (see BodyLimit): LambdaPayloadBytes on AWS,
+	// LocalMaxBodyBytes locally.
+	MaxBody int
 }
 
 // Accept verifies r against its source, builds the event and publishes it. Every error is an
@@ -131,8 +137,8 @@ func (s *Ingest) Readmit(ctx context.Context, r IngestRequest, receivedAt time.T
 
 // admit is Accept without the quarantine; readmit skips the rate limit.
 func (s *Ingest) admit(ctx context.Context, r IngestRequest, received time.Time, readmit bool) (Accepted, error) {
-	if len(r.Body) > MaxBodyBytes {
-		return Accepted{}, BodyTooLarge(len(r.Body))
+	if limit := s.BodyLimit(); len(r.Body) > limit {
+		return Accepted{}, BodyTooLargeFor(len(r.Body), limit)
 	}
 	src, ok, err := s.Sources.Lookup(ctx, r.Source)
 	if err != nil {
@@ -217,9 +223,22 @@ func (s *Ingest) admit(ctx context.Context, r IngestRequest, received time.Time,
 	return Accepted{ID: e.ID, Source: src.Name, Type: e.Type, Verification: e.Verification}, nil
 }
 
-// publish hands e to the bus; it returns once the message is durable.
+// publish hands e to the bus; it returns once the message is durable. An envelope over the bus
+// limit sends body to the blob store first, when there is one (the claim check).
 func (s *Ingest) publish(ctx context.Context, e *event.Event, body []byte) error {
+	if s.Blobs != nil && body != nil && len(body) > MaxMessageBytes {
+		// Certainly too large: no need to encode the envelope to find out.
+		if err := s.claimCheck(ctx, e, body); err != nil {
+			return err
+		}
+	}
 	m := Message{ID: e.ID, Source: e.Source, Type: e.Type, Body: e.Marshal()}
+	if size := m.Size(); size > MaxMessageBytes && s.Blobs != nil && body != nil && e.DataRef == "" {
+		if err := s.claimCheck(ctx, e, body); err != nil {
+			return err
+		}
+		m.Body = e.Marshal()
+	}
 	if size := m.Size(); size > MaxMessageBytes {
 		return Errorf(KindTooLarge, "the event would be %d bytes, over the %d-byte bus message limit (base64 bodies grow by a third); send a smaller body", size, MaxMessageBytes)
 	}
@@ -232,7 +251,7 @@ func (s *Ingest) publish(ctx context.Context, e *event.Event, body []byte) error
 // BodyTooLarge is the refusal of an n-byte body over MaxBodyBytes. Callers that see the size
 // before decoding a body (API Gateway's base64) refuse with it too, without decoding.
 func BodyTooLarge(n int) *Error {
-	return Errorf(KindTooLarge, "the body is %d bytes, over the %d-byte limit (an event must fit one bus message); send a smaller body", n, MaxBodyBytes)
+	return BodyTooLargeFor(n, MaxBodyBytes)
 }
 
 // handshakeGET answers a provider's verification GET; it publishes nothing.

@@ -646,6 +646,12 @@ func (e *Engine) Sweep(ctx context.Context, now time.Time) (int64, error) {
 				return fmt.Errorf("delete expired events: %w", err)
 			}
 			a, _ := r.RowsAffected()
+			r, err = w.Exec(`DELETE FROM blobs WHERE key IN (SELECT key FROM blobs WHERE expires_at > 0 AND expires_at < ? LIMIT 100)`, now.Unix())
+			if err != nil {
+				return fmt.Errorf("delete expired blobs: %w", err)
+			}
+			blobs, _ := r.RowsAffected()
+			a += blobs
 			r, err = w.Exec(`DELETE FROM stream WHERE seq IN (SELECT seq FROM stream WHERE created_at < ? ORDER BY seq LIMIT 1000)`, now.Add(-e.opts.StreamRetention).UnixNano())
 			if err != nil {
 				return fmt.Errorf("trim stream: %w", err)
