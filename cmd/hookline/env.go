@@ -26,14 +26,14 @@ type envVar struct {
 
 var environment = []envVar{
 	{Name: "HOOKLINE_ADDR", Commands: "local", Default: "127.0.0.1:8080", Usage: "listen address (--addr)"},
-	{Name: "HOOKLINE_DATA", Commands: "local, events, dlq, sources, rejected", Default: ".hookline", Usage: "local state directory (--data)"},
+	{Name: "HOOKLINE_DATA", Commands: "local, events, dlq, sources, rejected, replay", Default: ".hookline", Usage: "local state directory (--data)"},
 	{Name: "HOOKLINE_SOURCES", Commands: "local, sources, rejected", Usage: "sources config file; unset = a generated demo source (--sources)"},
 	{Name: "HOOKLINE_SMTP", Commands: "local", Usage: "SMTP host:port to send emails to, instead of .eml files (--smtp)"},
 	{Name: "HOOKLINE_SMTP_TLS", Commands: "local", Usage: "true: refuse an SMTP server without STARTTLS (--smtp-tls)"},
 	{Name: "HOOKLINE_SMTP_USER", Commands: "local", Usage: "SMTP AUTH user (PLAIN or LOGIN); only over TLS or to loopback", Direct: true},
 	{Name: "HOOKLINE_SMTP_PASSWORD", Commands: "local", Usage: "SMTP AUTH password, with HOOKLINE_SMTP_USER", Direct: true},
-	{Name: wiring.EnvTable, Commands: "events", Usage: "DynamoDB events table to read instead of --data (--table)"},
-	{Name: wiring.EnvTimeShards, Commands: "events", Default: strconv.Itoa(wiring.DefaultTimeShards), Usage: "time shards of --table, as the stack sets them (--time-shards)"},
+	{Name: wiring.EnvTable, Commands: "events, replay", Usage: "DynamoDB events table to read instead of --data (--table)"},
+	{Name: wiring.EnvTimeShards, Commands: "events, replay", Default: strconv.Itoa(wiring.DefaultTimeShards), Usage: "time shards of --table, as the stack sets them (--time-shards)"},
 	{Name: "HOOKLINE_DLQ_URL", Commands: "dlq", Usage: "SQS dead-letter queue URL, instead of --data (--queue-url)"},
 	{Name: "HOOKLINE_URL", Commands: "send", Default: "http://127.0.0.1:8080", Usage: "base URL of hookline (--url)"},
 	{Name: "HOOKLINE_SECRET", Commands: "send", Usage: "the source's secret, kept out of shell history (--secret)"},

@@ -137,6 +137,7 @@ func (c *app) rootCmd() *cobra.Command {
 		c.sendCmd(),
 		c.dlqCmd(),
 		c.rejectedCmd(),
+		c.replayCmd(),
 		c.sourcesCmd(),
 		c.versionCmd(),
 	)

@@ -361,7 +361,7 @@ func TestFlagErrors(t *testing.T) {
 		want string
 		code int
 	}{
-		{[]string{}, "hookline: no command given: one of local, events, send, dlq, rejected, sources, version, completion", usage},
+		{[]string{}, "hookline: no command given: one of local, events, send, dlq, rejected, replay, sources, version, completion", usage},
 		{[]string{"evnts"}, `hookline: unknown command "evnts": did you mean "events"?`, usage},
 		{[]string{"events"}, "hookline events: no command given: one of list, get, tail", usage},
 		{[]string{"events", "purge"}, `hookline events: unknown command "purge": one of list, get, tail`, usage},
@@ -405,6 +405,11 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"rejected", "get"}, "hookline rejected get: missing rejection id", usage},
 		{[]string{"rejected", "readmit"}, "give a rejection id, or select with --source S --since 1h", usage},
 		{[]string{"rejected", "readmit", "01a231a6-c142-7a4f-b9a0-3196639a412a", "--source", "s"}, "give a rejection id or --source", usage},
+		{[]string{"replay"}, "--since: required", usage},
+		{[]string{"replay", "--since", "1h", "--concurrency", "0"}, "--concurrency: 0 is not from 1 to 64", usage},
+		{[]string{"replay", "--since", "1h", "--topic-arn", "arn:x"}, "--topic-arn: only with --table", usage},
+		{[]string{"replay", "--since", "1h", "--table", "t"}, "--topic-arn: required with --table", usage},
+		{[]string{"replay", "--since", "1h", "--data", empty}, "no hookline database in " + empty, failed},
 		{[]string{"local", "--keep-per-minute", "0"}, "--keep-per-minute: 0 is not a positive number", usage},
 		{[]string{"local", "--durability", "maybe"}, `--durability: "maybe" is neither`, usage},
 		{[]string{"local", "--log-format", "xml"}, `--log-format: "xml" is neither "text" nor "json"`, usage},

@@ -59,7 +59,16 @@ func (h *SubscriberHandler) Handle(ctx context.Context, ev events.SQSEvent) (eve
 
 func (h *SubscriberHandler) store(ctx context.Context, m *events.SQSMessage) bool {
 	receives, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
-	res, err := h.Service.Store(ctx, []byte(m.Body))
+	var (
+		res pipeline.Stored
+		err error
+	)
+	replay := isReplay(m)
+	if replay {
+		res, err = h.Service.Replayed([]byte(m.Body))
+	} else {
+		res, err = h.Service.Store(ctx, []byte(m.Body))
+	}
 	attrs := []slog.Attr{
 		slog.String("event_id", res.ID),
 		slog.String("message_id", m.MessageId),
@@ -75,7 +84,10 @@ func (h *SubscriberHandler) store(ctx context.Context, m *events.SQSMessage) boo
 	}
 	attrs = append(attrs, slog.String("source", res.Source), slog.String("type", res.Type), slog.Bool("duplicate", res.Duplicate))
 	msg := "stored"
-	if res.Duplicate {
+	switch {
+	case replay:
+		msg = "replayed event; already stored, not stored again"
+	case res.Duplicate:
 		msg = "duplicate delivery; already stored"
 	}
 	if h.Metrics != nil {
@@ -97,4 +109,11 @@ func recoverRecord(ctx context.Context, log *slog.Logger, item string) {
 		log.LogAttrs(ctx, slog.LevelError, "panic while handling a record; reported as failed",
 			slog.String("event_id", ""), slog.String("item", item), slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
 	}
+}
+
+// isReplay reports whether the message is a stored event published again by hookline replay
+// (message attribute replay=true; raw SNS delivery passes it as an SQS message attribute).
+func isReplay(m *events.SQSMessage) bool {
+	a, ok := m.MessageAttributes[pipeline.AttrReplay]
+	return ok && a.StringValue != nil && *a.StringValue == "true"
 }

@@ -30,12 +30,36 @@ type Message struct {
 	Source string
 	Type   string
 	Body   []byte // the CloudEvents JSON
+	// Replay marks a stored event published again (hookline replay): the attribute
+	// replay=true tells hookline's own subscriber it is not new, and lets other subscribers
+	// tell a backfill from live traffic.
+	Replay bool
+}
+
+// The message attributes every event carries (and AttrReplay on replays).
+const (
+	AttrType   = "type"
+	AttrSource = "source"
+	AttrReplay = "replay"
+)
+
+// Attributes are the message attributes subscribers filter on.
+func (m Message) Attributes() map[string]string {
+	a := map[string]string{AttrType: m.Type, AttrSource: m.Source}
+	if m.Replay {
+		a[AttrReplay] = "true"
+	}
+	return a
 }
 
 // Size is the message's size as SNS counts it: body plus attribute names, types and values.
 func (m Message) Size() int {
 	const attrOverhead = len("type") + len("source") + 2*len("String")
-	return len(m.Body) + attrOverhead + len(m.Type) + len(m.Source)
+	n := len(m.Body) + attrOverhead + len(m.Type) + len(m.Source)
+	if m.Replay {
+		n += len(AttrReplay) + len("String") + len("true")
+	}
+	return n
 }
 
 // Publisher hands a message to the bus. It returns only once the message is durable.

@@ -2,12 +2,14 @@ package pipeline_test
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/seal"
 	"hookline/pkg/sender"
@@ -211,5 +213,55 @@ func TestReadmitSameIdentity(t *testing.T) {
 	again, err := r.Readmit(ctx, id)
 	if err != nil || !again.Already || again.EventID != res.EventID || len(pub.got) != 1 {
 		t.Errorf("second readmit: %+v %v, published %d", again, err, len(pub.got))
+	}
+}
+
+type failAfter struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (f *failAfter) Publish(context.Context, pipeline.Message) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == 0 {
+		return context.DeadlineExceeded
+	}
+	f.n--
+	return nil
+}
+
+type listHistory struct{ recs []*event.Record }
+
+func (h listHistory) Get(context.Context, string) (*event.Record, error) { return nil, pipeline.ErrNotFound }
+func (h listHistory) List(_ context.Context, q pipeline.Query) (pipeline.Page, error) {
+	start := 0
+	if q.Cursor != "" {
+		fmt.Sscan(q.Cursor, &start)
+	}
+	end := min(start+q.Limit, len(h.recs))
+	p := pipeline.Page{Records: h.recs[start:end]}
+	if end < len(h.recs) {
+		p.Cursor = fmt.Sprint(end)
+	}
+	return p, nil
+}
+
+// TestReplayStopsAtTheFirstFailure: a replay reports what it published and the publish error.
+func TestReplayStopsAtTheFirstFailure(t *testing.T) {
+	t.Parallel()
+	var recs []*event.Record
+	for i := range 2500 {
+		e := &event.Event{ID: event.DeliveryID("s", fmt.Sprint(i)), Source: "s", Type: "t", Time: time.Unix(1, 0), ReceivedAt: time.Unix(1, 0)}
+		recs = append(recs, &event.Record{Event: e})
+	}
+	ok := &published{}
+	res, err := (&pipeline.Replayer{History: listHistory{recs}, Publisher: ok}).Replay(context.Background(), pipeline.Query{}, false, nil)
+	if err != nil || res.Matched != 2500 || res.Published != 2500 || len(ok.got) != 2500 || !ok.got[0].Replay {
+		t.Fatalf("replay: %+v %v, %d published", res, err, len(ok.got))
+	}
+	res, err = (&pipeline.Replayer{History: listHistory{recs}, Publisher: &failAfter{n: 100}}).Replay(context.Background(), pipeline.Query{}, false, nil)
+	if err == nil || res.Published != 100 {
+		t.Errorf("failing replay: %+v %v, want 100 published and the error", res, err)
 	}
 }

@@ -53,3 +53,14 @@ func (s *Record) Store(ctx context.Context, body []byte) (Stored, error) {
 	}
 	return Stored{ID: e.ID, Source: e.Source, Type: e.Type, Duplicate: !inserted, ReceivedAt: e.ReceivedAt, StoredAt: rec.StoredAt}, nil
 }
+
+// Replayed is what the subscriber does with a replayed message (hookline replay, attribute
+// replay=true): the event is already stored, so nothing is written and it counts as a
+// duplicate; no INSERT means no email. A malformed envelope is still KindInvalid.
+func (s *Record) Replayed(body []byte) (Stored, error) {
+	e, err := event.Decode(body)
+	if err != nil {
+		return Stored{}, &Error{Kind: KindInvalid, Detail: "message is not a hookline event", Err: err}
+	}
+	return Stored{ID: e.ID, Source: e.Source, Type: e.Type, Duplicate: true}, nil
+}

@@ -33,7 +33,7 @@ func (p *Publisher) Publish(ctx context.Context, m pipeline.Message) error {
 	_, err := p.Client.Publish(ctx, &sns.PublishInput{
 		TopicArn:          aws.String(p.TopicARN),
 		Message:           aws.String(string(m.Body)),
-		MessageAttributes: attributes(m.Source, m.Type),
+		MessageAttributes: stringAttributes(m.Attributes()),
 	})
 	if err != nil {
 		return fmt.Errorf("sns publish event %s: %w", m.ID, err)
@@ -61,6 +61,14 @@ func (m *Mailer) Send(ctx context.Context, e pipeline.Email) error {
 		return fmt.Errorf("sns publish email for %s: %w", e.EventID, err)
 	}
 	return nil
+}
+
+func stringAttributes(a map[string]string) map[string]types.MessageAttributeValue {
+	out := make(map[string]types.MessageAttributeValue, len(a))
+	for k, v := range a {
+		out[k] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+	}
+	return out
 }
 
 func attributes(source, typ string) map[string]types.MessageAttributeValue {

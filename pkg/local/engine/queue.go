@@ -146,7 +146,7 @@ func (t *Topic) Publish(ctx context.Context, m pipeline.Message) error {
 	if size := m.Size(); size > pipeline.MaxMessageBytes {
 		return fmt.Errorf("publish %s to %s: message is %d bytes, over the %d-byte limit", m.ID, t.name, size, pipeline.MaxMessageBytes)
 	}
-	attrs, err := json.Marshal(map[string]string{"type": m.Type, "source": m.Source})
+	attrs, err := json.Marshal(m.Attributes())
 	if err != nil {
 		return fmt.Errorf("publish %s to %s: %w", m.ID, t.name, err)
 	}
