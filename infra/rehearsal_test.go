@@ -431,11 +431,12 @@ func (r *rehearsal) run() {
 	}
 	var view struct {
 		ID         string     `json:"id"`
+		Type       string     `json:"type"`
 		Status     string     `json:"status"`
 		StoredAt   time.Time  `json:"stored_at"`
 		NotifiedAt *time.Time `json:"notified_at"`
 	}
-	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(resp.Body), &view) != nil || view.ID != id || view.StoredAt.IsZero() || view.NotifiedAt == nil {
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(resp.Body), &view) != nil || view.ID != id || view.Type != envelope.Type || view.StoredAt.IsZero() || view.NotifiedAt == nil {
 		t.Errorf("GET /events/%s: %d %s, want the event stored and notified", id, resp.StatusCode, resp.Body)
 	}
 	resp, err = gw.do(ctx, http.MethodGet, "/events?source=github&limit=10", nil, nil)
