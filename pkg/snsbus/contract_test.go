@@ -15,20 +15,32 @@ import (
 
 const account = "arn:aws:sns:eu-west-1:000000000000:"
 
-// fakeSNSClient starts a stateful fake of SNS (and SQS) on 127.0.0.1 and a client for it.
-func fakeSNSClient(t *testing.T) (*fakeaws.Server, *sns.Client) {
+// fakeTopic starts a stateful fake of SNS (and SQS) on 127.0.0.1 with the topic name, subscribed
+// by subs, and returns it, a client for it and the topic's ARN.
+func fakeTopic(t *testing.T, name string, subs ...fakeaws.Subscription) (*fakeaws.Server, *sns.Client, string) {
 	t.Helper()
 	srv, err := fakeaws.Start(fakeaws.Options{Region: "eu-west-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	return srv, sns.New(sns.Options{
+	topic := account + name
+	srv.AddTopic(topic, "")
+	for _, sub := range subs {
+		if sub.Protocol == "sqs" {
+			srv.AddQueue(sub.Endpoint, fakeaws.QueueOptions{})
+		}
+		if err := srv.Subscribe(topic, sub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client := sns.New(sns.Options{
 		Region:           "eu-west-1",
 		BaseEndpoint:     aws.String(srv.URL),
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
 		RetryMaxAttempts: 1,
 	})
+	return srv, client, topic
 }
 
 // TestPublisherContract: the SNS publisher passes the contract every pipeline.Publisher
@@ -37,16 +49,10 @@ func fakeSNSClient(t *testing.T) (*fakeaws.Server, *sns.Client) {
 func TestPublisherContract(t *testing.T) {
 	t.Parallel()
 	publishertest.Run(t, func(t *testing.T) publishertest.Harness {
-		srv, client := fakeSNSClient(t)
-		topic := account + "events"
-		srv.AddTopic(topic, "")
 		queues := [2]string{"arn:aws:sqs:eu-west-1:000000000000:first", "arn:aws:sqs:eu-west-1:000000000000:second"}
-		for _, q := range queues {
-			srv.AddQueue(q, fakeaws.QueueOptions{})
-			if err := srv.Subscribe(topic, fakeaws.Subscription{Protocol: "sqs", Endpoint: q, RawMessageDelivery: true}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		srv, client, topic := fakeTopic(t, "events",
+			fakeaws.Subscription{Protocol: "sqs", Endpoint: queues[0], RawMessageDelivery: true},
+			fakeaws.Subscription{Protocol: "sqs", Endpoint: queues[1], RawMessageDelivery: true})
 		return publishertest.Harness{
 			Publisher: &snsbus.Publisher{Client: client, TopicARN: topic},
 			Received: func(t *testing.T) (got [2][]publishertest.Received) {
@@ -67,12 +73,7 @@ func TestPublisherContract(t *testing.T) {
 func TestMailerContract(t *testing.T) {
 	t.Parallel()
 	mailertest.Run(t, func(t *testing.T) mailertest.Harness {
-		srv, client := fakeSNSClient(t)
-		topic := account + "notifications"
-		srv.AddTopic(topic, "")
-		if err := srv.Subscribe(topic, fakeaws.Subscription{Protocol: "email", Endpoint: "ops@example.com"}); err != nil {
-			t.Fatal(err)
-		}
+		srv, client, topic := fakeTopic(t, "notifications", fakeaws.Subscription{Protocol: "email", Endpoint: "ops@example.com"})
 		return mailertest.Harness{
 			Mailer: &snsbus.Mailer{Client: client, TopicARN: topic},
 			Delivered: func(t *testing.T) []mailertest.Mail {

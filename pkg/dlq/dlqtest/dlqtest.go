@@ -144,17 +144,23 @@ func ids(msgs []dlq.Message) []string {
 	return out
 }
 
-// envelope is a hookline envelope from source, as the events queue carries it, and its id.
+// envelope is a new event's envelope from source, and its id.
 func envelope(t *testing.T, source, typ string) ([]byte, string) {
 	t.Helper()
 	id, err := event.NewID()
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now().UTC()
-	e := &event.Event{ID: id, Source: source, Type: typ, Time: now, ReceivedAt: now}
+	return Envelope(t, id, source, typ), id
+}
+
+// Envelope is the hookline envelope of event id, as the events queue carries it.
+func Envelope(t testing.TB, id, source, typ string) []byte {
+	t.Helper()
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	e := &event.Event{ID: id, Source: source, Type: typ, Time: at, ReceivedAt: at}
 	if err := e.SetData("application/json", []byte(`{"n":1}`)); err != nil {
 		t.Fatal(err)
 	}
-	return e.Marshal(), e.ID
+	return e.Marshal()
 }

@@ -24,19 +24,7 @@ import (
 	"hookline/pkg/dlq"
 	"hookline/pkg/dlq/dlqtest"
 	"hookline/pkg/dlq/sqsdlq"
-	"hookline/pkg/event"
 )
-
-var received = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-
-func envelope(t *testing.T, id, source, typ string) []byte {
-	t.Helper()
-	e := &event.Event{ID: id, Source: source, Type: typ, Time: received, ReceivedAt: received}
-	if err := e.SetData("application/json", []byte(`{"n":1}`)); err != nil {
-		t.Fatal(err)
-	}
-	return e.Marshal()
-}
 
 // call is one request the fake SQS received: its X-Amz-Target and decoded JSON body.
 type call struct {
@@ -162,9 +150,9 @@ func TestSQSList(t *testing.T) {
 	id1 := "0193a1b2-0000-7000-8000-000000000001"
 	f := &fakeSQS{replies: map[string][]string{
 		"ReceiveMessage": {
-			`{"Messages":[` + sqsMessage(t, "m-1", "rh-1", string(envelope(t, id1, "github", "push")), `,"MessageAttributes":{"reason":{"DataType":"String","StringValue":"put event: throttled"}}`) +
+			`{"Messages":[` + sqsMessage(t, "m-1", "rh-1", string(dlqtest.Envelope(t, id1, "github", "push")), `,"MessageAttributes":{"reason":{"DataType":"String","StringValue":"put event: throttled"}}`) +
 				`,` + sqsMessage(t, "m-2", "rh-2", "not an envelope", "") + `]}`,
-			`{"Messages":[` + sqsMessage(t, "m-1", "rh-1b", string(envelope(t, id1, "github", "push")), "") + `]}`,
+			`{"Messages":[` + sqsMessage(t, "m-1", "rh-1b", string(dlqtest.Envelope(t, id1, "github", "push")), "") + `]}`,
 			`{"Messages":[]}`,
 		},
 		"ChangeMessageVisibilityBatch": {`{"Successful":[{"Id":"0"},{"Id":"1"},{"Id":"2"}],"Failed":[]}`},

@@ -367,9 +367,7 @@ func TestSweepDeletesExpired(t *testing.T) {
 func TestGroupCommitIsolatesFailures(t *testing.T) {
 	t.Parallel()
 	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
-	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{})
-	enginetest.Subscribe(t, e, "t", "q")
+	e := enginetest.OpenSubscribed(t, engine.DurabilityProcess)
 	// Many concurrent writers, some failing: each outcome is its own.
 	const n = 50
 	errs := make(chan error, n)
@@ -379,7 +377,7 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 				errs <- e.WriteThenFail(ctx, `INSERT INTO checkpoints (consumer, seq) VALUES ('x', 1)`)
 				return
 			}
-			errs <- e.Topic("t").Publish(ctx, enginetest.Message(fmt.Sprint(i)))
+			errs <- e.Topic("events").Publish(ctx, enginetest.Message(fmt.Sprint(i)))
 		}()
 	}
 	failed := 0
@@ -479,16 +477,14 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 func TestReceiveWaitWakesOnPublish(t *testing.T) {
 	t.Parallel()
 	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
-	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{})
-	enginetest.Subscribe(t, e, "t", "q")
+	e := enginetest.OpenSubscribed(t, engine.DurabilityProcess)
 	got := make(chan []engine.Message, 1)
 	go func() {
 		msgs, _ := e.ReceiveWait(context.Background(), "q", 10, time.Hour)
 		got <- msgs
 	}()
 	enginetest.WaitFor(t, enginetest.Hang, "the long poll to wait", func() bool { return e.Waiting("q") })
-	if err := e.Topic("t").Publish(ctx, enginetest.Message("m1")); err != nil {
+	if err := e.Topic("events").Publish(ctx, enginetest.Message("m1")); err != nil {
 		t.Fatal(err)
 	}
 	select {

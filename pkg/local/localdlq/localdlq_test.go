@@ -19,17 +19,6 @@ import (
 	"hookline/pkg/pipeline"
 )
 
-var received = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-
-func envelope(t *testing.T, id, source, typ string) []byte {
-	t.Helper()
-	e := &event.Event{ID: id, Source: source, Type: typ, Time: received, ReceivedAt: received}
-	if err := e.SetData("application/json", []byte(`{"n":1}`)); err != nil {
-		t.Fatal(err)
-	}
-	return e.Marshal()
-}
-
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -51,7 +40,7 @@ func TestLocal(t *testing.T) {
 	must(t, eng.CreateQueue(ctx, "events", engine.QueueConfig{VisibilityTimeout: time.Minute, MaxReceiveCount: 1, DeadLetterQueue: "events-dlq"}))
 	must(t, eng.Subscribe(ctx, "events", "events"))
 	id1, id2 := "0193a1b2-0000-7000-8000-000000000001", "0193a1b2-0000-7000-8000-000000000002"
-	must(t, eng.Topic("events").Publish(ctx, pipeline.Message{ID: id1, Source: "github", Type: "push", Body: envelope(t, id1, "github", "push")}))
+	must(t, eng.Topic("events").Publish(ctx, pipeline.Message{ID: id1, Source: "github", Type: "push", Body: dlqtest.Envelope(t, id1, "github", "push")}))
 	must(t, eng.Topic("events").Publish(ctx, pipeline.Message{ID: id2, Source: "x", Type: "y", Body: []byte("not an envelope")}))
 	msgs, err := eng.Receive(ctx, "events", 10)
 	if err != nil || len(msgs) != 2 {
@@ -104,7 +93,7 @@ func TestStreamFailures(t *testing.T) {
 	eng, err := engine.Open(filepath.Join(t.TempDir(), "hookline.db"), engine.Options{SweepInterval: -1})
 	must(t, err)
 	defer eng.Close()
-	e, err := event.Decode(envelope(t, event.DeliveryID("github", "d-1"), "github", "push"))
+	e, err := event.Decode(dlqtest.Envelope(t, event.DeliveryID("github", "d-1"), "github", "push"))
 	must(t, err)
 	if _, err := eng.Events().PutNew(ctx, &event.Record{Event: e, StoredAt: e.ReceivedAt}); err != nil {
 		t.Fatal(err)

@@ -59,7 +59,7 @@ var Durabilities = []struct {
 }{{"full", engine.DurabilityPowerLoss}, {"normal", engine.DurabilityProcess}}
 
 // OpenSubscribed opens a fresh engine with durability d whose topic "events" fans out to
-// queue "q".
+// queue "q" (SQS's defaults: 30 s visibility, no DLQ).
 func OpenSubscribed(t testing.TB, d engine.Durability) *engine.Engine {
 	t.Helper()
 	e := OpenWith(t, "", engine.Options{Durability: d})
