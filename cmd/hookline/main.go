@@ -138,6 +138,7 @@ func (c *app) rootCmd() *cobra.Command {
 		c.dlqCmd(),
 		c.rejectedCmd(),
 		c.replayCmd(),
+		c.notifyCmd(),
 		c.sourcesCmd(),
 		c.versionCmd(),
 	)

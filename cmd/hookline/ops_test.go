@@ -361,7 +361,7 @@ func TestFlagErrors(t *testing.T) {
 		want string
 		code int
 	}{
-		{[]string{}, "hookline: no command given: one of local, events, send, dlq, rejected, replay, sources, version, completion", usage},
+		{[]string{}, "hookline: no command given: one of local, events, send, dlq, rejected, replay, notify, sources, version, completion", usage},
 		{[]string{"evnts"}, `hookline: unknown command "evnts": did you mean "events"?`, usage},
 		{[]string{"events"}, "hookline events: no command given: one of list, get, tail", usage},
 		{[]string{"events", "purge"}, `hookline events: unknown command "purge": one of list, get, tail`, usage},
@@ -410,6 +410,13 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"replay", "--since", "1h", "--topic-arn", "arn:x"}, "--topic-arn: only with --table", usage},
 		{[]string{"replay", "--since", "1h", "--table", "t"}, "--topic-arn: required with --table", usage},
 		{[]string{"replay", "--since", "1h", "--data", empty}, "no hookline database in " + empty, failed},
+		{[]string{"notify"}, "give --pending or --resend ID", usage},
+		{[]string{"notify", "--pending", "--resend", "01a231a6-c142-7a4f-b9a0-3196639a412a"}, "give --pending or --resend ID", usage},
+		{[]string{"notify", "--resend", "x"}, `--resend: "x" is not an event id`, usage},
+		{[]string{"notify", "--pending", "--table", "t"}, "--topic-arn: required with --table", usage},
+		{[]string{"notify", "--pending", "--topic-arn", "arn:x"}, "--topic-arn: only with --table", usage},
+		{[]string{"notify", "--pending", "--older-than", "-1m"}, "--older-than: -1m0s is negative", usage},
+		{[]string{"notify", "--pending", "--data", empty}, "no hookline database in " + empty, failed},
 		{[]string{"local", "--keep-per-minute", "0"}, "--keep-per-minute: 0 is not a positive number", usage},
 		{[]string{"local", "--durability", "maybe"}, `--durability: "maybe" is neither`, usage},
 		{[]string{"local", "--log-format", "xml"}, `--log-format: "xml" is neither "text" nor "json"`, usage},

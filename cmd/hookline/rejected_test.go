@@ -21,11 +21,17 @@ import (
 // called (or the test ends).
 func runLocal(t *testing.T, data, sources string) (url string, stop func()) {
 	t.Helper()
+	return runLocalWith(t, localrun.Config{DataDir: data, SourcesFile: sources})
+}
+
+// runLocalWith is runLocal with more of the config set.
+func runLocalWith(t *testing.T, cfg localrun.Config) (url string, stop func()) {
+	t.Helper()
+	cfg.Addr, cfg.Visibility, cfg.Log = "127.0.0.1:0", time.Second, slog.New(slog.DiscardHandler)
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, done := make(chan string, 1), make(chan error, 1)
 	go func() {
-		done <- localrun.Run(ctx, localrun.Config{Addr: "127.0.0.1:0", DataDir: data, SourcesFile: sources, Visibility: time.Second,
-			Log: slog.New(slog.DiscardHandler)}, io.Discard, ready)
+		done <- localrun.Run(ctx, cfg, io.Discard, ready)
 	}()
 	var stopped bool
 	stop = func() {

@@ -114,19 +114,9 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 	if err != nil {
 		return err
 	}
-	var mailer pipeline.Mailer = &email.Outbox{
-		Dir: filepath.Join(cfg.DataDir, OutboxDir), From: cfg.MailFrom, To: cfg.MailTo,
-		Sync: cfg.Durability == engine.DurabilityPowerLoss,
-	}
-	if cfg.SMTPAddr != "" {
-		m := &email.SMTP{Addr: cfg.SMTPAddr, From: cfg.MailFrom, To: cfg.MailTo,
-			RequireTLS: cfg.SMTPRequireTLS, Username: cfg.SMTPUser, Password: cfg.SMTPPassword}
-		if err := m.Check(); err != nil {
-			return err
-		}
-		mailer = m
-	} else if cfg.SMTPRequireTLS || cfg.SMTPUser != "" || cfg.SMTPPassword != "" {
-		return errors.New("smtp: TLS and credentials settings need an SMTP address")
+	mailer, err := NewMailer(cfg)
+	if err != nil {
+		return err
 	}
 
 	eng, err := engine.Open(filepath.Join(cfg.DataDir, DBFile), engine.Options{Durability: cfg.Durability, Log: log})
@@ -231,6 +221,29 @@ func pendingAge(store *engine.Store) localmetrics.PendingAge {
 		}
 		return time.Since(at), nil
 	}
+}
+
+// NewMailer is the mailer cfg describes: .eml files in the data dir's outbox, or SMTP when
+// SMTPAddr is set. `hookline notify` sends with the same one.
+func NewMailer(cfg Config) (pipeline.Mailer, error) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = ".hookline"
+	}
+	if cfg.SMTPAddr == "" {
+		if cfg.SMTPRequireTLS || cfg.SMTPUser != "" || cfg.SMTPPassword != "" {
+			return nil, errors.New("smtp: TLS and credentials settings need an SMTP address")
+		}
+		return &email.Outbox{
+			Dir: filepath.Join(cfg.DataDir, OutboxDir), From: cfg.MailFrom, To: cfg.MailTo,
+			Sync: cfg.Durability == engine.DurabilityPowerLoss,
+		}, nil
+	}
+	m := &email.SMTP{Addr: cfg.SMTPAddr, From: cfg.MailFrom, To: cfg.MailTo,
+		RequireTLS: cfg.SMTPRequireTLS, Username: cfg.SMTPUser, Password: cfg.SMTPPassword}
+	if err := m.Check(); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 func setupTopology(ctx context.Context, eng *engine.Engine, cfg Config) error {

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"hookline/pkg/local/engine"
+	"hookline/pkg/localrun"
+	"hookline/pkg/sender"
+)
+
+// TestNotifyPendingAfterAMailerOutage: with the mailer broken, events are stored but not
+// emailed; once it works, hookline notify --pending sends each missing email once, a second
+// run sends none, and neither the restarted notifier nor --resend sends any again.
+func TestNotifyPendingAfterAMailerOutage(t *testing.T) {
+	t.Parallel()
+	const n = 5
+	dir := t.TempDir()
+	data, sources := filepath.Join(dir, "data"), filepath.Join(dir, "sources.json")
+	const secret = "notify-test-secret-0123"
+	writeFile(t, sources, `{"sources": {"github": {"scheme": "github", "secrets": ["`+secret+`"]}}}`)
+	// A port nobody listens on: every send fails, the notifier keeps retrying.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	url, stop := runLocalWith(t, localrun.Config{DataDir: data, SourcesFile: sources, SMTPAddr: dead})
+
+	var ids []string
+	for i := range n {
+		body := fmt.Sprintf(`{"n":%d}`, i)
+		h, err := sender.Sign(sender.Request{Scheme: sender.GitHub, Secret: secret, Body: []byte(body), Type: "push", ContentType: "application/json"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest(http.MethodPost, url+"/webhooks/github", strings.NewReader(body))
+		req.Header = h
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("post: %d", resp.StatusCode)
+		}
+		ids = append(ids, resp.Header.Get("Location")[len("/events/"):])
+	}
+	for _, id := range ids {
+		eventually(t, 10*time.Second, func() string {
+			if code, b := httpGet(t, url+"/events/"+id); code != 200 || !strings.Contains(b, `"notified_at":null`) {
+				return fmt.Sprintf("event %s: %d %s (want stored, not notified)", id, code, b)
+			}
+			return ""
+		})
+	}
+	// The notifier fails on them: the failures are counted, the pending age grows.
+	eventually(t, 10*time.Second, func() string {
+		if _, b := httpGet(t, url+"/metrics"); !strings.Contains(b, `hookline_notify_failed_total{source="github"}`) {
+			return "no notify failure counted"
+		}
+		return ""
+	})
+	stop()
+
+	emails := func() int {
+		m, _ := filepath.Glob(filepath.Join(data, "outbox", "*.eml"))
+		return len(m)
+	}
+	if emails() != 0 {
+		t.Fatalf("%d emails with the mailer broken", emails())
+	}
+	// The mailer is fixed (the outbox): every missing email is sent once.
+	out, err := cli(t, "notify", "--pending", "--older-than", "0s", "--data", data)
+	if err != nil || !strings.Contains(out, fmt.Sprintf("sent %d of %d pending (0 notified meanwhile, 0 failed)", n, n)) {
+		t.Fatalf("notify --pending: %v\n%s", err, out)
+	}
+	for _, id := range ids {
+		if m, _ := filepath.Glob(filepath.Join(data, "outbox", id+"*.eml")); len(m) != 1 {
+			t.Errorf("event %s: %d emails, want 1", id, len(m))
+		}
+	}
+	out, err = cli(t, "notify", "--pending", "--older-than", "0s", "--data", data)
+	if err != nil || !strings.Contains(out, "sent 0 of 0 pending") {
+		t.Errorf("second notify --pending: %v\n%s", err, out)
+	}
+	out, err = cli(t, "notify", "--resend", ids[0], "--data", data)
+	if err != nil || !strings.Contains(out, "already notified at") {
+		t.Errorf("notify --resend of a notified event: %v\n%s", err, out)
+	}
+	// The restarted pipeline's notifier resumes its stream and finds every event marked.
+	url, _ = runLocal(t, data, sources)
+	for _, id := range ids {
+		if code, b := httpGet(t, url+"/events/"+id); code != 200 || !strings.Contains(b, `"notified_at":"`) {
+			t.Errorf("event %s after notify: %d %s", id, code, b)
+		}
+	}
+	eventually(t, 10*time.Second, func() string {
+		if _, b := httpGet(t, url+"/metrics"); !strings.Contains(b, "hookline_pending_notification_age_ms 0") {
+			return "pending notifications remain"
+		}
+		return ""
+	})
+	// Wait until the restarted notifier has checkpointed past every stream record.
+	eng, err := engine.Open(filepath.Join(data, localrun.DBFile), engine.Options{SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	eventually(t, 30*time.Second, func() string {
+		recs, err := eng.ReadStream(t.Context(), localrun.StreamConsumer, 10)
+		if err != nil || len(recs) != 0 {
+			return fmt.Sprintf("the notifier has %d stream records left (%v)", len(recs), err)
+		}
+		return ""
+	})
+	if got := emails(); got != n {
+		t.Errorf("%d emails after the restart, want %d", got, n)
+	}
+}

@@ -1,0 +1,101 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"hookline/pkg/event"
+)
+
+// Renotifier sends the completion emails the notifier did not: for stored events whose
+// notified_at is empty (the stream gave up on them, the mailer was down) and for one chosen
+// event. It sends through the notifier's own service, so the mark decides: an event already
+// notified is skipped, and one sent here is marked as the notifier would.
+type Renotifier struct {
+	History History // where pending events are found (index queries over a time window)
+	Notify  *Notify
+	Now     func() time.Time // nil means time.Now
+}
+
+// RenotifyResult says what a pass did.
+type RenotifyResult struct {
+	Pending int      // events found without their email
+	Sent    int      // emails sent now
+	Skipped int      // marked meanwhile (the notifier got there first)
+	Failed  []string // ids whose email failed again
+}
+
+// Pending emails every event received in q's window (q.Since, q.Until; q.Source, q.Type
+// narrow it) that is still not notified and was stored before olderThan ago: younger ones
+// are left to the notifier, which is probably on them. report is called per event.
+func (r *Renotifier) Pending(ctx context.Context, q Query, olderThan time.Duration, report func(id string, sent bool, err error)) (RenotifyResult, error) {
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	cutoff := now().Add(-olderThan)
+	var res RenotifyResult
+	var pending []*event.Record
+	q.Cursor = ""
+	for {
+		q.Limit = MaxLimit
+		page, err := r.History.List(ctx, q)
+		if err != nil {
+			return res, fmt.Errorf("list events: %w", err)
+		}
+		for _, rec := range page.Records {
+			if rec.NotifiedAt.IsZero() && rec.StoredAt.Before(cutoff) {
+				pending = append(pending, rec)
+			}
+		}
+		if page.Cursor == "" {
+			break
+		}
+		q.Cursor = page.Cursor
+	}
+	res.Pending = len(pending)
+	for i := len(pending) - 1; i >= 0; i-- { // oldest first
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		rec := pending[i]
+		n, err := r.Notify.Notify(ctx, rec)
+		switch {
+		case err != nil:
+			res.Failed = append(res.Failed, rec.Event.ID)
+		case n.Skipped:
+			res.Skipped++
+		default:
+			res.Sent++
+		}
+		if report != nil {
+			report(rec.Event.ID, err == nil && !n.Skipped, err)
+		}
+	}
+	return res, nil
+}
+
+// Resend emails the event id unless it is already notified (then it returns its
+// notified time and sends nothing).
+func (r *Renotifier) Resend(ctx context.Context, id string) (notifiedBefore time.Time, err error) {
+	rec, err := r.History.Get(ctx, id)
+	if err != nil {
+		if IsNotFound(err) {
+			return time.Time{}, Errorf(KindNotFound, "no event with id %q", id)
+		}
+		return time.Time{}, err
+	}
+	if !rec.NotifiedAt.IsZero() {
+		return rec.NotifiedAt, nil
+	}
+	n, err := r.Notify.Notify(ctx, rec)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if n.Skipped {
+		at, err := r.Notify.Store.NotifiedAt(ctx, id)
+		return at, err
+	}
+	return time.Time{}, nil
+}
