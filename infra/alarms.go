@@ -1,15 +1,22 @@
 package main
 
 import (
+	"slices"
+	"time"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/jsii-runtime-go"
+
+	"hookline/pkg/metrics"
+	"hookline/pkg/pipeline"
 )
 
 // Alarm thresholds. Every alarm notifies the alarm topic on ALARM and on OK, and treats missing
-// data (an idle pipeline publishes no datapoints) as fine.
+// data (an idle pipeline publishes no datapoints) as fine, except the silence alarms, for which
+// no data is the point. Each description is the alarm's "what to do" line (doc.go lists them).
 const (
 	// The subscriber drains a healthy queue in seconds; 5 minutes means it is down or failing.
 	queueAgeAlarmSeconds = 300
@@ -19,6 +26,10 @@ const (
 	// A few 5xx in 5 minutes: ingest cannot reach SNS (503) or a function is failing. A single
 	// one can be a sender's bad luck that its retry absorbs, so it takes five.
 	api5xxAlarmCount = 5
+	// An event stored 15 minutes ago whose email still failed: the notifier has been retrying
+	// it for a while (mail outage, SNS refusing), and a person should know before the stream
+	// gives up on it after an hour.
+	pendingNotificationAlarmMillis = 15 * 60 * 1000
 )
 
 var fiveMinutes = awscdk.Duration_Minutes(jsii.Number(5))
@@ -51,6 +62,19 @@ func (h *Hookline) newAlarms() {
 		h.Functions[fnNotifier].Metric(jsii.String("IteratorAge"), maximum), iteratorAgeAlarmMillis)
 	alarm("Api5xx", "The HTTP API answered 5xx: ingest cannot publish (503) or a function fails.",
 		h.API.MetricServerError(sum), api5xxAlarmCount)
+	alarm("SubscriptionDLQNotEmpty", "SNS could not deliver accepted events to the events queue (queue policy or key refused it): fix the policy, then redrive the SubscriptionDLQUrl queue into the events queue.",
+		h.SubscriptionDLQ.MetricApproximateNumberOfMessagesVisible(maximum), 1)
+	alarm("EventsTopicDeliveryFailures", "SNS failed to deliver events from the events topic to a subscriber (the events queue or another team's): see the topic's delivery logs, check each subscription's queue policy and dead-letter queue.",
+		h.EventsTopic.MetricNumberOfNotificationsFailed(sum), 1)
+	alarm("NotificationsTopicDeliveryFailures", "SNS failed to deliver completion emails (a bounced or unconfirmed address, an email rate limit): check the email subscription, then `hookline notify --resend ID` for the events affected.",
+		h.NotificationsTopic.MetricNumberOfNotificationsFailed(sum), 1)
+	alarm("UnauthorizedRejections", "Webhook requests fail their signature check (Rejected, Reason=unauthorized): a sender's secret was rotated without the sources config, or someone probes. `hookline rejected list --table` shows which source; fix the config, then `hookline rejected readmit`.",
+		hooklineMetric(metrics.Rejected, sum, metrics.DimReason, pipeline.ReasonUnauthorized), h.Config.UnauthorizedThreshold)
+	alarm("PendingNotifications", "An event stored over 15 minutes ago still has no completion email and the notifier keeps failing on it (see its log for the cause): fix the mailer; the stream retries it, and what it gives up on is sent with `hookline notify --pending`.",
+		hooklineMetric(metrics.PendingNotificationAgeMs, maximum), pendingNotificationAlarmMillis)
+	for _, name := range sortedKeys(h.Config.ExpectEvery) {
+		h.silenceAlarm(name, h.Config.ExpectEvery[name], action)
+	}
 	for _, name := range functionNames {
 		fn := h.Functions[name]
 		alarm(titleCase(name)+"Errors", "The "+name+" function failed (an error return, panic or timeout).",
@@ -58,6 +82,49 @@ func (h *Hookline) newAlarms() {
 		alarm(titleCase(name)+"Throttles", "The "+name+" function was throttled: the account's concurrency is exhausted.",
 			fn.MetricThrottles(sum), 1)
 	}
+}
+
+// hooklineMetric is one of the functions' own EMF metrics (namespace Hookline), with the
+// dimensions given as name, value pairs.
+func hooklineMetric(name string, opts *awscloudwatch.MetricOptions, dims ...string) awscloudwatch.Metric {
+	m := map[string]*string{}
+	for i := 0; i+1 < len(dims); i += 2 {
+		m[dims[i]] = jsii.String(dims[i+1])
+	}
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:     jsii.String(metrics.Namespace),
+		MetricName:    jsii.String(name),
+		DimensionsMap: &m,
+		Statistic:     opts.Statistic,
+		Period:        opts.Period,
+	})
+}
+
+// silenceAlarm fires when source accepts no event in one period of every: no datapoint at all
+// is exactly the silence it is for, so missing data breaches.
+func (h *Hookline) silenceAlarm(source string, every time.Duration, action awscloudwatchactions.SnsAction) {
+	period := awscdk.Duration_Minutes(jsii.Number(every.Minutes()))
+	a := awscloudwatch.NewAlarm(h.Stack, jsii.String("Silence-"+source), &awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String("Source " + source + " sent no accepted event for " + every.String() + " (expect_every): check the sender's delivery log and UnauthorizedRejections; `hookline rejected list --table --source " + source + "` shows refused attempts."),
+		Metric: hooklineMetric(metrics.Accepted, &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: period},
+			metrics.DimSource, source),
+		Threshold:          jsii.Number(1),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
+	})
+	a.AddAlarmAction(action)
+	a.AddOkAction(action)
+	h.Alarms = append(h.Alarms, a)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // newDashboard puts the pipeline on one page, in the order an event travels.

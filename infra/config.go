@@ -2,10 +2,14 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
+
+	"hookline/pkg/source"
 )
 
 // Context keys read by the app (cdk.json holds the defaults; `-c key=value` overrides them).
@@ -15,6 +19,8 @@ const (
 	ctxAssetDir  = "assetDir"      // where `make lambdas` put <fn>/bootstrap
 	ctxRateLimit = "apiRateLimit"  // API stage steady-state requests per second
 	ctxBurst     = "apiBurstLimit" // API stage burst, in requests
+	ctxSources   = "sources"       // the sources JSON file: a silence alarm per source with expect_every
+	ctxUnauth    = "unauthorizedAlarmThreshold"
 )
 
 // Config is everything the stack can be told from outside; the zero value of each field means
@@ -32,6 +38,13 @@ type Config struct {
 	// account's concurrency pool from a misbehaving sender.
 	RateLimit  float64
 	BurstLimit float64
+	// ExpectEvery is, per source that sets "expect_every" in the sources config, how long it
+	// may stay silent before its silence alarm fires (read from the file named by the
+	// "sources" context: only names and expect_every, never the secrets).
+	ExpectEvery map[string]time.Duration
+	// UnauthorizedThreshold is how many 401 rejections in 5 minutes raise the
+	// UnauthorizedRejections alarm.
+	UnauthorizedThreshold float64
 }
 
 // Defaults: 50 requests/s steady with bursts of 100 is well above what webhook senders
@@ -40,6 +53,9 @@ const (
 	defaultAssetDir   = "build"
 	defaultRateLimit  = 50
 	defaultBurstLimit = 100
+	// A sender whose secret was rotated wrongly fails every delivery, and senders retry: ten
+	// 401s in five minutes is a broken sender (or someone probing), not one typo.
+	defaultUnauthorizedThreshold = 10
 )
 
 func (c Config) withDefaults() Config {
@@ -51,6 +67,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.BurstLimit == 0 {
 		c.BurstLimit = defaultBurstLimit
+	}
+	if c.UnauthorizedThreshold == 0 {
+		c.UnauthorizedThreshold = defaultUnauthorizedThreshold
 	}
 	return c
 }
@@ -75,6 +94,22 @@ func configFromContext(app awscdk.App) (Config, error) {
 	}
 	if c.BurstLimit, err = contextNumber(get(ctxBurst)); err != nil {
 		return c, fmt.Errorf("context %s: %w", ctxBurst, err)
+	}
+	if c.UnauthorizedThreshold, err = contextNumber(get(ctxUnauth)); err != nil {
+		return c, fmt.Errorf("context %s: %w", ctxUnauth, err)
+	}
+	path, err := contextString(get(ctxSources))
+	if err != nil {
+		return c, fmt.Errorf("context %s: %w", ctxSources, err)
+	}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("context %s: %w", ctxSources, err)
+		}
+		if c.ExpectEvery, err = source.ExpectEvery(b); err != nil {
+			return c, fmt.Errorf("context %s: %s: %w", ctxSources, path, err)
+		}
 	}
 	return c.withDefaults(), nil
 }

@@ -17,13 +17,22 @@
 //	assetDir=DIR      where the bootstrap binaries are (default build, as `make lambdas` writes)
 //	apiRateLimit=N    API stage throttling, requests per second (default 50)
 //	apiBurstLimit=N   API stage burst (default 100)
+//	sources=FILE      the sources JSON: a Silence-<source> alarm per source with "expect_every"
+//	                  (only names and expect_every are read, never the secrets)
+//	unauthorizedAlarmThreshold=N
+//	                  401 rejections in 5 minutes that raise UnauthorizedRejections (default 10)
 //
 // # What each resource is for, in the order an event travels
 //
 //   - HTTP API (API Gateway v2), stage $default with throttling and JSON access logs (log group,
 //     1 month). ANY /webhooks/{source} → ingest, unauthenticated at the gateway because each
 //     source's signature is verified by ingest; ANY so that a browser's GET gets a 405 problem.
-//     GET /events and GET /events/{id} → history, IAM (SigV4) authorization. Payload format 2.0.
+//     GET /events and GET /events/{id} → history, IAM (SigV4) authorization. GET /healthz → ingest,
+//     no auth: 200 {"status":"ok"} once its cold start succeeded and the sources secret reads (no
+//     AWS call of its own), else 503; about $1.21 per million checks (API request + 1 ms
+//     invocation). Payload format 2.0. The access log carries integrationRequestId, the Lambda
+//     request id every line of the function's log has as requestId (the README has the Logs
+//     Insights query that follows a request through both).
 //   - ingest function: verifies the request against the source's config, publishes the
 //     CloudEvents envelope to the events topic (message attributes type and source), answers 202.
 //   - Sources secret (Secrets Manager): the sources config JSON, read by ingest and cached for
@@ -40,6 +49,8 @@
 //     events for the subscriber. Visibility 180 s (6 × the subscriber's 30 s timeout),
 //     4 days retention, redrive to the events DLQ after 5 receives.
 //   - Events DLQ (SQS, 14 days): poison messages, to inspect and redrive (`hookline dlq`).
+//   - Subscription DLQ (SQS, 14 days): the events subscription's redrive queue, for what SNS
+//     cannot deliver to the events queue at all (a queue policy or key refusing it).
 //   - subscriber function: SQS trigger, batches of 10 within 1 s, partial batch failures,
 //     at most 10 concurrent instances; a conditional PutItem makes delivery effectively-once.
 //   - Events table (DynamoDB, on demand, PITR, deletion protection): the stored events, keyed by
@@ -53,9 +64,15 @@
 //     NotifyEmail address is subscribed (confirm the email AWS sends after deploy).
 //   - history function: GET /events queries the GSIs (never Scan); GET /events/{id} reads one.
 //   - Alarm topic (SNS, KMS; CloudWatch may publish, from this account only), with NotifyEmail
-//     subscribed, and the alarms: events DLQ not empty, notify failures not empty, oldest queued
-//     event ≥ 5 min, notifier iterator age ≥ 5 min, API 5xx ≥ 5 in 5 min, and per function
-//     errors ≥ 1 and throttles ≥ 1 in 5 min. Each alarm notifies on ALARM and on OK.
+//     subscribed, and the alarms: events DLQ not empty, notify failures not empty, subscription
+//     DLQ not empty, oldest queued event ≥ 5 min, notifier iterator age ≥ 5 min, API 5xx ≥ 5 in
+//     5 min, NumberOfNotificationsFailed ≥ 1 on the events and the notifications topic,
+//     Rejected{Reason=unauthorized} ≥ unauthorizedAlarmThreshold in 5 min, an email pending
+//     ≥ 15 min (PendingNotificationAgeMs), per function errors ≥ 1 and throttles ≥ 1 in 5 min,
+//     and a Silence-<source> alarm per source with expect_every. Each notifies on ALARM and on
+//     OK, and its description is its what-to-do line (the README's alarm table says more).
+//   - Metrics: the functions write EMF lines (namespace Hookline, see pkg/metrics); no
+//     PutMetricData permission is needed.
 //   - Dashboard: alarm status, API traffic and latency, invocations/errors/duration per
 //     function, queue depth and age, dead letters, iterator age, table capacity.
 //   - Topic key (KMS, rotated yearly): encrypts the three topics; a customer-managed key because

@@ -46,6 +46,14 @@ func addNagSuppressions(h *Hookline) {
 			"SigV4 or obtain Cognito/JWT tokens. The ingest function authenticates every request "+
 			"with the source's own scheme (HMAC signature over the raw body, or a bearer token) "+
 			"and rejects it with 401 before anything is published; the stage throttle bounds abuse.")
+	suppress(h.HealthRoute, "AwsSolutions-APIG4",
+		"Uptime checkers need an unauthenticated probe. GET /healthz answers {\"status\":\"ok\"} or a "+
+			"503 problem and nothing else: no data, no AWS call of its own (the sources lookup "+
+			"refetches the secret at most once per HOOKLINE_SOURCES_TTL); the stage throttle bounds abuse.")
+	suppress(h.SubscriptionDLQ, "AwsSolutions-SQS3",
+		"This queue is itself a dead-letter destination: the events subscription's redrive queue "+
+			"for what SNS cannot deliver to the events queue. A DLQ for a DLQ would only move the same "+
+			"evidence; the SubscriptionDLQNotEmpty alarm fires on its first message.")
 	suppress(h.NotifyFailures, "AwsSolutions-SQS3",
 		"This queue is itself a dead-letter destination: the notifier stream trigger's on-failure "+
 			"queue. A DLQ for a DLQ would only move the same evidence; the NotifyFailuresNotEmpty "+

@@ -37,6 +37,7 @@ type Hookline struct {
 	API          awsapigatewayv2.HttpApi
 	Stage        awsapigatewayv2.HttpStage
 	WebhookRoute awsapigatewayv2.HttpRoute
+	HealthRoute  awsapigatewayv2.HttpRoute
 	Functions    map[string]awslambda.Function // by name: ingest, subscriber, notifier, history
 
 	Table              awsdynamodb.Table
@@ -46,6 +47,7 @@ type Hookline struct {
 	TopicKey           awskms.Key
 	EventsQueue        awssqs.Queue
 	EventsDLQ          awssqs.Queue
+	SubscriptionDLQ    awssqs.Queue // what SNS could not deliver to the events queue
 	NotifyFailures     awssqs.Queue // the notifier stream trigger's on-failure destination
 	SourcesSecret      awssecretsmanager.Secret
 	NotifyEmail        awscdk.CfnParameter
@@ -164,10 +166,15 @@ func (h *Hookline) newQueues(retain awscdk.RemovalPolicy) {
 		DeadLetterQueue: &awssqs.DeadLetterQueue{Queue: h.EventsDLQ, MaxReceiveCount: jsii.Number(wiring.MaxReceiveCount)},
 	})
 	h.NotifyFailures = queue("NotifyFailures", awssqs.QueueProps{RetentionPeriod: fortnight, RemovalPolicy: retain})
+	// SNS retries a delivery to SQS for about 23 days only if the queue is reachable at all; a
+	// client-side error (the queue policy or key refuses SNS) is dropped at once unless the
+	// subscription has a dead-letter queue. Accepted events then wait here (SubscriptionDLQNotEmpty).
+	h.SubscriptionDLQ = queue("SubscriptionDLQ", awssqs.QueueProps{RetentionPeriod: fortnight, RemovalPolicy: retain})
 
 	// Raw delivery: the SQS body is the CloudEvents JSON itself, not an SNS envelope around it.
 	h.EventsTopic.AddSubscription(awssnssubscriptions.NewSqsSubscription(h.EventsQueue, &awssnssubscriptions.SqsSubscriptionProps{
 		RawMessageDelivery: jsii.Bool(true),
+		DeadLetterQueue:    h.SubscriptionDLQ,
 	}))
 }
 
@@ -283,6 +290,13 @@ func (h *Hookline) newAPI(retain awscdk.RemovalPolicy) {
 		Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_ANY},
 		Integration: ingest,
 	}))[0]
+	// Health is for uptime checkers: no auth, answered by ingest without any AWS call (see
+	// lambdaio.Health for what it checks and doc.go for what it costs).
+	h.HealthRoute = (*h.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		Path:        jsii.String("/healthz"),
+		Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET},
+		Integration: ingest,
+	}))[0]
 	// History is for operators: SigV4-signed requests from principals allowed execute-api:Invoke.
 	iam := awsapigatewayv2authorizers.NewHttpIamAuthorizer()
 	for _, path := range []string{"/events", "/events/{id}"} {
@@ -296,8 +310,11 @@ func (h *Hookline) newAPI(retain awscdk.RemovalPolicy) {
 }
 
 // accessLogFormat is one JSON object per request. integrationErrorMessage explains 5xx that
-// never reached a function's own log (permissions, timeouts).
-const accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",` +
+// never reached a function's own log (permissions, timeouts). integrationRequestId is the
+// Lambda request id of the invocation, which every line of the function's log carries as
+// requestId: the key that joins the two logs (the Logs Insights query is in doc.go).
+const accessLogFormat = `{"requestId":"$context.requestId","integrationRequestId":"$context.integration.requestId",` +
+	`"ip":"$context.identity.sourceIp",` +
 	`"requestTime":"$context.requestTime","method":"$context.httpMethod","routeKey":"$context.routeKey",` +
 	`"path":"$context.path","status":"$context.status","protocol":"$context.protocol",` +
 	`"responseLength":"$context.responseLength","latencyMs":"$context.responseLatency",` +
@@ -320,6 +337,7 @@ func (h *Hookline) outputs() {
 	out("NotificationsTopicArn", h.NotificationsTopic.TopicArn(), "SNS topic of the notification emails")
 	out("AlarmTopicArn", h.AlarmTopic.TopicArn(), "SNS topic of the CloudWatch alarms")
 	out("EventsDLQUrl", h.EventsDLQ.QueueUrl(), "events that failed every delivery: hookline dlq list|redrive --queue-url {EventsDLQUrl}")
-	out("NotifyFailuresUrl", h.NotifyFailures.QueueUrl(), "stream records whose email failed every retry")
+	out("NotifyFailuresUrl", h.NotifyFailures.QueueUrl(), "stream records whose email failed every retry: their events are sent by hookline notify --pending")
+	out("SubscriptionDLQUrl", h.SubscriptionDLQ.QueueUrl(), "events SNS could not deliver to the events queue")
 	out("SourcesSecretArn", h.SourcesSecret.SecretArn(), "Secrets Manager secret holding the sources config JSON")
 }

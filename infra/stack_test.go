@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -28,6 +30,7 @@ func TestHTTPAPIRoutes(t *testing.T) {
 		route, auth, fn string
 	}{
 		{"ANY /webhooks/{source}", "NONE", ingest}, // ANY: a browser GET gets ingest's 405 problem
+		{"GET /healthz", "NONE", ingest},           // uptime checks: no auth, no AWS call
 		{"GET /events", "AWS_IAM", history},
 		{"GET /events/{id}", "AWS_IAM", history},
 	} {
@@ -49,8 +52,8 @@ func TestHTTPAPIRoutes(t *testing.T) {
 			}
 		})
 	}
-	check(t, "exactly three routes", func() {
-		f.template.ResourceCountIs(jsii.String("AWS::ApiGatewayV2::Route"), jsii.Number(3))
+	check(t, "exactly four routes", func() {
+		f.template.ResourceCountIs(jsii.String("AWS::ApiGatewayV2::Route"), jsii.Number(4))
 	})
 }
 
@@ -431,6 +434,9 @@ func TestAlarms(t *testing.T) {
 	queueDim := func(q constructs.IConstruct) any {
 		return arrayWith(obj{"Name": "QueueName", "Value": getAtt(f.logicalID(q), "QueueName")})
 	}
+	topicDim := func(tp constructs.IConstruct) any {
+		return arrayWith(obj{"Name": "TopicName", "Value": getAtt(f.logicalID(tp), "TopicName")})
+	}
 	type alarm struct {
 		what, namespace, metric string
 		dims                    any
@@ -442,6 +448,11 @@ func TestAlarms(t *testing.T) {
 		{"age of oldest queued event", "AWS/SQS", "ApproximateAgeOfOldestMessage", queueDim(f.h.EventsQueue), queueAgeAlarmSeconds},
 		{"stream iterator age", "AWS/Lambda", "IteratorAge", fnDim(fnNotifier), iteratorAgeAlarmMillis},
 		{"API 5xx", "AWS/ApiGateway", "5xx", arrayWith(obj{"Name": "ApiId", "Value": ref(f.logicalID(f.h.API))}), api5xxAlarmCount},
+		{"subscription DLQ not empty", "AWS/SQS", "ApproximateNumberOfMessagesVisible", queueDim(f.h.SubscriptionDLQ), 1},
+		{"events topic delivery failures", "AWS/SNS", "NumberOfNotificationsFailed", topicDim(f.h.EventsTopic), 1},
+		{"notifications topic delivery failures", "AWS/SNS", "NumberOfNotificationsFailed", topicDim(f.h.NotificationsTopic), 1},
+		{"unauthorized rejections", "Hookline", "Rejected", []any{obj{"Name": "Reason", "Value": "unauthorized"}}, defaultUnauthorizedThreshold},
+		{"pending notifications older than 15 minutes", "Hookline", "PendingNotificationAgeMs", assertions.Match_Absent(), 15 * 60 * 1000},
 	}
 	for _, name := range functionNames {
 		alarms = append(alarms,
@@ -458,9 +469,27 @@ func TestAlarms(t *testing.T) {
 			}))
 		})
 	}
+	// A silence alarm per source with expect_every: no accepted event in one period, and no
+	// data at all is silence.
+	for source, period := range map[string]float64{"github": 3600, "billing": 86400} {
+		check(t, "silence alarm for "+source, func() {
+			f.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), like(obj{
+				"Namespace": "Hookline", "MetricName": "Accepted", "Dimensions": []any{obj{"Name": "Source", "Value": source}},
+				"Statistic": "Sum", "Period": period, "EvaluationPeriods": 1.0,
+				"Threshold": 1.0, "ComparisonOperator": "LessThanThreshold", "TreatMissingData": "breaching",
+				"AlarmActions": topic, "OKActions": topic,
+			}))
+		})
+	}
 	check(t, "no other alarms", func() {
-		f.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(float64(len(alarms))))
+		f.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(float64(len(alarms)+2)))
 	})
+	// Every alarm says what to do.
+	for id, r := range f.resources("AWS::CloudWatch::Alarm") {
+		if desc, _ := props(r)["AlarmDescription"].(string); len(desc) < 40 {
+			t.Errorf("alarm %s: description %q does not say what to do", id, desc)
+		}
+	}
 	check(t, "CloudWatch may publish to the alarm topic, from this account only", func() {
 		f.template.HasResourceProperties(jsii.String("AWS::SNS::TopicPolicy"), like(obj{
 			"Topics": topic,
@@ -696,13 +725,17 @@ func TestConfigFromContext(t *testing.T) {
 		want    Config
 		wantErr bool
 	}{
-		{"defaults", nil, Config{AssetDir: "build", RateLimit: 50, BurstLimit: 100}, false},
+		{"defaults", nil, Config{AssetDir: "build", RateLimit: 50, BurstLimit: 100, UnauthorizedThreshold: 10}, false},
 		{"cdk.json types", map[string]any{"dev": false, "email": "", "apiRateLimit": 20.0},
-			Config{AssetDir: "build", RateLimit: 20, BurstLimit: 100}, false},
-		{"-c strings", map[string]any{"dev": "true", "email": "me@example.com", "assetDir": "out", "apiBurstLimit": "300"},
-			Config{AssetDir: "out", Dev: true, Email: "me@example.com", RateLimit: 50, BurstLimit: 300}, false},
+			Config{AssetDir: "build", RateLimit: 20, BurstLimit: 100, UnauthorizedThreshold: 10}, false},
+		{"-c strings", map[string]any{"dev": "true", "email": "me@example.com", "assetDir": "out", "apiBurstLimit": "300", "unauthorizedAlarmThreshold": "3"},
+			Config{AssetDir: "out", Dev: true, Email: "me@example.com", RateLimit: 50, BurstLimit: 300, UnauthorizedThreshold: 3}, false},
+		{"sources file", map[string]any{"sources": sourcesFile(t, `{"sources":{"a":{"scheme":"github","expect_every":"1h"},"b":{"scheme":"github"}}}`)},
+			Config{AssetDir: "build", RateLimit: 50, BurstLimit: 100, UnauthorizedThreshold: 10, ExpectEvery: map[string]time.Duration{"a": time.Hour}}, false},
 		{"bad bool", map[string]any{"dev": "yes please"}, Config{}, true},
 		{"bad number", map[string]any{"apiRateLimit": "-3"}, Config{}, true},
+		{"missing sources file", map[string]any{"sources": "/nonexistent/sources.json"}, Config{}, true},
+		{"bad expect_every", map[string]any{"sources": sourcesFile(t, `{"sources":{"a":{"expect_every":"30s"}}}`)}, Config{}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := tc.context
@@ -711,11 +744,20 @@ func TestConfigFromContext(t *testing.T) {
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
 			}
-			if err == nil && got != tc.want {
-				t.Errorf("got %+v, want %+v", got, tc.want)
+			if diff := cmp.Diff(tc.want, got); err == nil && diff != "" {
+				t.Errorf("config (-want +got):\n%s", diff)
 			}
 		})
 	}
+}
+
+func sourcesFile(t *testing.T, doc string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "sources.json")
+	if err := os.WriteFile(p, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func TestEnvironment(t *testing.T) {
@@ -750,7 +792,7 @@ func TestCDKJSON(t *testing.T) {
 	if err != nil {
 		t.Fatalf("cdk.json context: %v", err)
 	}
-	if want := (Config{}).withDefaults(); got != want {
-		t.Errorf("cdk.json context = %+v, want the production defaults %+v", got, want)
+	if diff := cmp.Diff((Config{}).withDefaults(), got); diff != "" {
+		t.Errorf("cdk.json context is not the production defaults (-want +got):\n%s", diff)
 	}
 }
