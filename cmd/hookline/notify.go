@@ -24,7 +24,8 @@ an event already notified is skipped, and one sent here is marked notified.
   --pending [--older-than 15m] [--since 24h]   every event received in the window that is stored
                                                but not notified, stored longer ago than --older-than
                                                (younger ones are left to the notifier)
-  --resend ID                                  one event, unless it is already notified
+  --resend ID [--force]                        one event, unless it is already notified (--force:
+                                               even then, for an email SNS could not deliver)
 
 Where (one of):
   --data DIR                     a hookline local data dir; emails go where hookline local sends
@@ -40,7 +41,7 @@ func (c *app) notifyCmd() *cobra.Command {
 	var hf historyFlags
 	var qf queryFlags
 	cfg := localrun.Config{}
-	var pending bool
+	var pending, force bool
 	var resend, topicARN string
 	var olderThan time.Duration
 	cmd := &cobra.Command{
@@ -54,6 +55,8 @@ func (c *app) notifyCmd() *cobra.Command {
 			switch {
 			case pending == (resend != ""):
 				return usageErrorf("give --pending or --resend ID")
+			case force && resend == "":
+				return usageErrorf("--force: only with --resend")
 			case resend != "" && !event.ValidID(resend):
 				return usageErrorf("--resend: %q is not an event id (a lower-case UUID)", resend)
 			case olderThan < 0:
@@ -101,12 +104,12 @@ func (c *app) notifyCmd() *cobra.Command {
 				r.History, r.Notify.Store, r.Notify.Mailer = eng.Events(), eng.Events(), mailer
 			}
 			if resend != "" {
-				at, err := r.Resend(ctx, resend)
+				at, err := r.Resend(ctx, resend, force)
 				switch {
 				case err != nil:
 					return fmt.Errorf("email for %s: %w", resend, err)
 				case !at.IsZero():
-					fmt.Fprintf(c.stdout, "%s  already notified at %s; nothing sent\n", resend, at.UTC().Format(time.RFC3339Nano))
+					fmt.Fprintf(c.stdout, "%s  already notified at %s; nothing sent (--force sends it again)\n", resend, at.UTC().Format(time.RFC3339Nano))
 				default:
 					fmt.Fprintf(c.stdout, "%s  sent\n", resend)
 				}
@@ -145,6 +148,7 @@ func (c *app) notifyCmd() *cobra.Command {
 	fs.BoolVar(&pending, "pending", false, "email every stored event without its email (see --older-than, --since)")
 	fs.DurationVar(&olderThan, "older-than", 15*time.Minute, "only events stored longer ago than this")
 	fs.StringVar(&resend, "resend", "", "email this one event, unless it is already notified")
+	fs.BoolVar(&force, "force", false, "with --resend: send even if the event is notified (an email the inbox never got); the first notified time stays")
 	fs.StringVar(&topicARN, "topic-arn", "", "SNS notifications topic, with --table")
 	fs.StringVar(&cfg.SMTPAddr, "smtp", "", "send to this SMTP host:port instead of writing .eml files to the outbox (as hookline local --smtp)")
 	bindEnv(fs, "smtp", "HOOKLINE_SMTP")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -93,6 +94,17 @@ func TestNotifyPendingAfterAMailerOutage(t *testing.T) {
 	out, err = cli(t, "notify", "--resend", ids[0], "--data", data)
 	if err != nil || !strings.Contains(out, "already notified at") {
 		t.Errorf("notify --resend of a notified event: %v\n%s", err, out)
+	}
+	before, err := os.ReadFile(filepath.Join(data, "outbox", ids[0]+".eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(data, "outbox", ids[0]+".eml")); err != nil { // the inbox lost it
+		t.Fatal(err)
+	}
+	out, err = cli(t, "notify", "--resend", ids[0], "--force", "--data", data)
+	if after, rerr := os.ReadFile(filepath.Join(data, "outbox", ids[0]+".eml")); err != nil || rerr != nil || !strings.Contains(out, ids[0]+"  sent") || string(after) != string(before) {
+		t.Errorf("notify --resend --force: %v %v\n%s", err, rerr, out)
 	}
 	// The restarted pipeline's notifier resumes its stream and finds every event marked.
 	url, _ = runLocal(t, data, sources)

@@ -412,6 +412,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"replay", "--since", "1h", "--data", empty}, "no hookline database in " + empty, failed},
 		{[]string{"notify"}, "give --pending or --resend ID", usage},
 		{[]string{"notify", "--pending", "--resend", "01a231a6-c142-7a4f-b9a0-3196639a412a"}, "give --pending or --resend ID", usage},
+		{[]string{"notify", "--pending", "--force"}, "--force: only with --resend", usage},
 		{[]string{"notify", "--resend", "x"}, `--resend: "x" is not an event id`, usage},
 		{[]string{"notify", "--pending", "--table", "t"}, "--topic-arn: required with --table", usage},
 		{[]string{"notify", "--pending", "--topic-arn", "arn:x"}, "--topic-arn: only with --table", usage},

@@ -76,15 +76,26 @@ func (r *Renotifier) Pending(ctx context.Context, q Query, olderThan time.Durati
 	return res, nil
 }
 
-// Resend emails the event id unless it is already notified (then it returns its
-// notified time and sends nothing).
-func (r *Renotifier) Resend(ctx context.Context, id string) (notifiedBefore time.Time, err error) {
+// Resend emails the event id unless it is already notified (then it returns its notified
+// time and sends nothing). force sends even then (an email SNS could not deliver to the inbox,
+// a lost one) and keeps the first notified time.
+func (r *Renotifier) Resend(ctx context.Context, id string, force bool) (notifiedBefore time.Time, err error) {
 	rec, err := r.History.Get(ctx, id)
 	if err != nil {
 		if IsNotFound(err) {
 			return time.Time{}, Errorf(KindNotFound, "no event with id %q", id)
 		}
 		return time.Time{}, err
+	}
+	if force && !rec.NotifiedAt.IsZero() {
+		m, err := r.Notify.Composer.Compose(rec)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("compose email for %s: %w", id, err)
+		}
+		if err := r.Notify.Mailer.Send(ctx, m); err != nil {
+			return time.Time{}, fmt.Errorf("send email for %s: %w", id, err)
+		}
+		return time.Time{}, nil
 	}
 	if !rec.NotifiedAt.IsZero() {
 		return rec.NotifiedAt, nil
