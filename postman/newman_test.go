@@ -28,21 +28,27 @@ const (
 	environmentFile = "hookline.postman_environment.json"
 	sourcesFile     = "sources.json"
 
-	// minAssertions is what a complete run of the collection asserts (54 today). A run that
+	// minAssertions is what a complete run of the collection asserts (78 today). A run that
 	// silently skips tests — a script error before its pm.test calls, a folder that did not
 	// run — comes in under it even when nothing "failed". Raise it when you add tests.
-	minAssertions = 54
+	minAssertions = 78
 
 	newmanTimeout = 120 * time.Second
 )
 
 // secretVars maps each source of sources.json to the environment variable holding its secret.
 var secretVars = map[string]string{
-	"github":  "github_secret",
-	"stripe":  "stripe_secret",
-	"billing": "standard_webhooks_secret",
-	"intdash": "intdash_secret",
-	"postman": "postman_token",
+	"github":      "github_secret",
+	"stripe":      "stripe_secret",
+	"billing":     "standard_webhooks_secret",
+	"intdash":     "intdash_secret",
+	"postman":     "postman_token",
+	"slack":       "slack_secret",
+	"shopify":     "shopify_secret",
+	"meta":        "meta_secret",
+	"twilio":      "twilio_token",
+	"zoom":        "zoom_secret",
+	"cloudevents": "cloudevents_token",
 }
 
 // TestNewmanCollection runs the whole collection once against a fresh pipeline and checks the
