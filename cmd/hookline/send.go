@@ -34,7 +34,9 @@ BODY is the literal body, @file reads a file, - reads stdin.
 Prints the status line, the answer and the event id (or, with --json, one JSON object);
 exits 1 unless the answer is 2xx.`
 
-const sendExample = `  hookline send --scheme github --secret "it's-a-secret" --source github --type push '{"ref":"refs/heads/main"}'
+const sendExample = `  hookline send --scheme github --secret "it's-a-secret" --source github --type issues '{"action":"opened"}'
+  hookline send --scheme slack --secret "$SLACK_SIGNING_SECRET" --source slack @event.json
+  hookline send --scheme cloudevents --secret "$TOKEN" --source orders --content-type application/cloudevents-batch+json @batch.json
   echo -n 'A new message has been published' | HOOKLINE_SECRET=dev-token hookline send --scheme token --source postman -`
 
 func (c *app) sendCmd() *cobra.Command {
@@ -57,7 +59,7 @@ func (c *app) sendCmd() *cobra.Command {
 	fs.StringVar(&src, "source", "", "the source name: the URL path is /webhooks/<source>")
 	fs.StringVar(&url, "url", "http://127.0.0.1:8080", "base URL of hookline: local, or the API Gateway URL")
 	bindEnv(fs, "url", "HOOKLINE_URL")
-	fs.StringVar(&r.Type, "type", "", "event type: X-GitHub-Event for github (default ping); with --type-header for other schemes")
+	fs.StringVar(&r.Type, "type", "", "event type: X-GitHub-Event for github (default ping), X-Shopify-Topic for shopify; with --type-header for other schemes")
 	fs.StringVar(&r.TypeHeader, "type-header", "", "header carrying --type, for sources with type_header")
 	fs.StringVar(&r.ContentType, "content-type", "", "Content-Type (default application/json for a JSON body, else text/plain; charset=utf-8)")
 	fs.StringVar(&r.DeliveryID, "delivery-id", "", "delivery id: X-GitHub-Delivery, webhook-id, else Idempotency-Key (github and standard-webhooks generate one)")
