@@ -6,12 +6,14 @@ package snsbus
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 
+	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
 )
 
@@ -76,4 +78,31 @@ func attributes(source, typ string) map[string]types.MessageAttributeValue {
 		"source": {DataType: aws.String("String"), StringValue: aws.String(source)},
 		"type":   {DataType: aws.String("String"), StringValue: aws.String(typ)},
 	}
+}
+
+// TypeFilterPolicy is the SNS subscription filter policy that passes messages whose "type"
+// attribute is one of types; an entry ending in '.' or '/' is a prefix ("issues." passes
+// issues.opened and issues.closed), like ?type= in the history. SNS matches a prefix at any
+// depth ("customer." passes customer.subscription.created too), where the history selects one
+// segment below it. The deploy-time email filter (issue 12) builds on it.
+func TypeFilterPolicy(types ...string) (string, error) {
+	if len(types) == 0 {
+		return "", fmt.Errorf("type filter policy: no types")
+	}
+	rules := make([]any, 0, len(types))
+	for _, t := range types {
+		switch {
+		case t == "":
+			return "", fmt.Errorf("type filter policy: an empty type")
+		case event.IsTypePrefix(t):
+			rules = append(rules, map[string]string{"prefix": t})
+		default:
+			rules = append(rules, t)
+		}
+	}
+	b, err := json.Marshal(map[string]any{"type": rules})
+	if err != nil {
+		return "", fmt.Errorf("type filter policy: %w", err)
+	}
+	return string(b), nil
 }
