@@ -115,6 +115,14 @@ func Get(ctx context.Context, w io.Writer, h pipeline.History, id string, asJSON
 	if err != nil {
 		return fmt.Errorf("get event %s: %w", id, err)
 	}
+	// A body too large for the bus was stored by reference; a local history can read it back.
+	if b, ok := h.(interface{ Blobs() pipeline.BlobReader }); ok && r.Event.DataRef != "" {
+		e, err := pipeline.ResolveData(ctx, b.Blobs(), r.Event)
+		if err != nil {
+			return fmt.Errorf("get event %s: %w", id, err)
+		}
+		r = &event.Record{Event: e, StoredAt: r.StoredAt, NotifiedAt: r.NotifiedAt}
+	}
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -147,6 +155,7 @@ func writeDetail(w io.Writer, r *event.Record) error {
 	line("delivery id", e.DeliveryID)
 	line("data version", e.DataVersion)
 	line("content type", e.DataContentType)
+	line("dataref", e.DataRef)
 	if v := e.Verification; v.Present() {
 		line("verified", verified(v))
 		line("body sha256", v.BodySHA256Hex())

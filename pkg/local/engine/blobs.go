@@ -68,3 +68,7 @@ func (b *Blobs) Get(ctx context.Context, ref string) ([]byte, error) {
 	}
 	return body, nil
 }
+
+// Blobs is the blob table of the store's engine, so readers of the history (hookline events
+// get) can bring bodies stored by reference back.
+func (s *Store) Blobs() pipeline.BlobReader { return &Blobs{e: s.e} }
