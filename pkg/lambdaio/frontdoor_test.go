@@ -498,3 +498,88 @@ func TestRejectedReasons(t *testing.T) {
 		t.Errorf("a 503 was counted as a rejection (-want +got):\n%s", diff)
 	}
 }
+
+type pipelineCounter struct {
+	mu                                      sync.Mutex
+	stored, duplicate, notified, notifyFail []string
+	toStored                                []time.Duration
+	pendingFor                              []time.Duration
+}
+
+func (p *pipelineCounter) Stored(s string, d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stored, p.toStored = append(p.stored, s), append(p.toStored, d)
+}
+func (p *pipelineCounter) Duplicate(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.duplicate = append(p.duplicate, s)
+}
+func (p *pipelineCounter) Notified(s string, _ time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.notified = append(p.notified, s)
+}
+func (p *pipelineCounter) NotifyFailed(s string, d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.notifyFail, p.pendingFor = append(p.notifyFail, s), append(p.pendingFor, d)
+}
+
+// TestSubscriberAndNotifierMetrics: a new event counts Stored with its latency, a retry and a
+// replay count Duplicate (the replay writes nothing), a failed email counts NotifyFailed with
+// how long the event has been pending, a sent one Notified.
+func TestSubscriberAndNotifierMetrics(t *testing.T) {
+	t.Parallel()
+	c := newChain(t, now)
+	m := &pipelineCounter{}
+	c.subscriber.Metrics, c.notifier.Metrics = m, m
+	c.notifier.Now = func() time.Time { return now.Add(20 * time.Minute) }
+	stored := now.Add(250 * time.Millisecond)
+	c.subscriber.Service.Now = func() time.Time { return stored }
+	body := []byte(`{"m":1}`)
+	h := signed(t, replayCase{req: sender.Request{Scheme: sender.GitHub, Secret: fdGitHub, Body: body}})
+	c.box.err = errors.New("mail server down")
+	if _, err := c.ingest.Handle(context.Background(), apiRequest("github", h, body, "192.0.2.1")); err != nil {
+		t.Fatal(err)
+	}
+	first := c.pub.got[0]
+	if resp, _ := c.subscriber.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: string(first.Body)}}}); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("subscriber: %+v", resp)
+	}
+	item, err := ddbitem.Marshal(c.store.recs[first.ID], time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := ddbitem.ToStreamImage(item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: img, SequenceNumber: "1"}}
+	if out, _ := c.notifier.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{rec}}); len(out.BatchItemFailures) != 1 {
+		t.Fatalf("notifier with the mailer down: %+v", out)
+	}
+	if len(m.stored) != 1 || m.toStored[0] != 250*time.Millisecond || len(m.notifyFail) != 1 || m.pendingFor[0] != 20*time.Minute-250*time.Millisecond {
+		t.Fatalf("first delivery: stored %v %v, notify failed %v %v", m.stored, m.toStored, m.notifyFail, m.pendingFor)
+	}
+	c.box.err = nil
+	if out, _ := c.notifier.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{rec}}); len(out.BatchItemFailures) != 0 || len(m.notified) != 1 {
+		t.Fatalf("notifier retried: %+v, notified %v", out, m.notified)
+	}
+	c.post(t, apiRequest("github", h, body, "192.0.2.1")) // the sender's retry: a duplicate
+	msg := c.pub.got[0]
+	attr := "true"
+	replay := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "r1", Body: string(msg.Body),
+		MessageAttributes: map[string]events.SQSMessageAttribute{"replay": {DataType: "String", StringValue: &attr}}}}}
+	inserts := c.store.inserts
+	c.store.mu.Lock()
+	delete(c.store.recs, msg.ID) // even a missing event is not written back by a replay
+	c.store.mu.Unlock()
+	if resp, err := c.subscriber.Handle(context.Background(), replay); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("replay: %v %+v", err, resp)
+	}
+	if c.store.inserts != inserts || len(m.duplicate) != 2 || len(m.stored) != 1 {
+		t.Errorf("after a retry and a replay: %d inserts (was %d), duplicates %v, stored %v", c.store.inserts, inserts, m.duplicate, m.stored)
+	}
+}
