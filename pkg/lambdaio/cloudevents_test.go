@@ -1,6 +1,7 @@
 package lambdaio_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -120,5 +121,34 @@ func TestCloudEventsRefusals(t *testing.T) {
 				t.Errorf("got %d %s (%d published), want 400 naming %q", resp.StatusCode, resp.Body, len(pub.got), tt.detail)
 			}
 		})
+	}
+}
+
+type memBlobs map[string][]byte
+
+func (m memBlobs) Put(_ context.Context, key string, body []byte, _ string) (string, error) {
+	m[key] = body
+	return "mem:" + key, nil
+}
+
+// TestCloudEventsBinaryClaimCheck: a binary-mode event whose data is over the bus limit goes to
+// the blob store like any large body; the envelope names it.
+func TestCloudEventsBinaryClaimCheck(t *testing.T) {
+	set, err := source.Parse([]byte(`{"sources": {"ce": {"scheme": "cloudevents", "secrets": ["ce-token-0123456789"]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, blobs := &recorder{}, memBlobs{}
+	h := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: set, Publisher: pub, Blobs: blobs}, Log: quiet()}
+	body := []byte(`{"pad":"` + strings.Repeat("x", pipeline.MaxMessageBytes) + `"}`)
+	hdr := http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer ce-token-0123456789"},
+		"Ce-Specversion": {"1.0"}, "Ce-Id": {"big-1"}, "Ce-Source": {"urn:s"}, "Ce-Type": {"com.example.big"}}
+	resp, _ := h.Handle(context.Background(), apiRequest("ce", hdr, body, "203.0.113.9"))
+	if resp.StatusCode != 202 || len(pub.got) != 1 || len(blobs) != 1 {
+		t.Fatalf("got %d %s, %d published, %d blobs", resp.StatusCode, resp.Body, len(pub.got), len(blobs))
+	}
+	e, err := event.Decode(pub.got[0].Body)
+	if err != nil || !strings.HasPrefix(e.DataRef, "mem:events/ce/") || e.Data != nil {
+		t.Fatalf("envelope %+v, %v", e, err)
 	}
 }

@@ -87,8 +87,14 @@ func (s *Ingest) acceptCloudEvents(ctx context.Context, src *source.Source, r In
 	// Everything was checked before anything is published: a bad entry refuses the whole batch.
 	// A failure halfway through a batch answers 503; the retry republishes the same ids, which
 	// the subscriber's conditional write stores once.
-	for _, e := range events {
-		if err := s.publish(ctx, e, nil); err != nil {
+	for i, e := range events {
+		// A binary-mode body is the request body, so a large one can take the claim check
+		// (its hash is the evidence's); a structured entry's data is not bytes anyone sent alone.
+		var body []byte
+		if ces[i].Binary {
+			body = ces[i].Body
+		}
+		if err := s.publish(ctx, e, body); err != nil {
 			return Accepted{}, err
 		}
 		acc.IDs = append(acc.IDs, e.ID)
