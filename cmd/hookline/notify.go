@@ -21,9 +21,10 @@ empty (the stream gave up on them after its retries, the mailer was down), or fo
 It sends through the notifier's own service, so it is idempotent with the notifier's mark:
 an event already notified is skipped, and one sent here is marked notified.
 
-  --pending [--older-than 15m] [--since 24h]   every event received in the window that is stored
-                                               but not notified, stored longer ago than --older-than
-                                               (younger ones are left to the notifier)
+  --pending [--older-than 15m] [--since 24h]   every event stored but not notified, stored longer
+                                               ago than --older-than (younger ones are left to the
+                                               notifier): locally all of them (the engine indexes
+                                               them); on AWS those received within --since/--until
   --resend ID [--force]                        one event, unless it is already notified (--force:
                                                even then, for an email SNS could not deliver)
 
@@ -145,7 +146,7 @@ func (c *app) notifyCmd() *cobra.Command {
 	fs.Lookup("json").Hidden = true
 	fs.Lookup("since").DefValue = "24h"
 	qf.since = "24h"
-	fs.BoolVar(&pending, "pending", false, "email every stored event without its email (see --older-than, --since)")
+	fs.BoolVar(&pending, "pending", false, "email every stored event without its email (see --older-than; on AWS --since)")
 	fs.DurationVar(&olderThan, "older-than", 15*time.Minute, "only events stored longer ago than this")
 	fs.StringVar(&resend, "resend", "", "email this one event, unless it is already notified")
 	fs.BoolVar(&force, "force", false, "with --resend: send even if the event is notified (an email the inbox never got); the first notified time stays")

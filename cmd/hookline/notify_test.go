@@ -77,8 +77,9 @@ func TestNotifyPendingAfterAMailerOutage(t *testing.T) {
 	if emails() != 0 {
 		t.Fatalf("%d emails with the mailer broken", emails())
 	}
-	// The mailer is fixed (the outbox): every missing email is sent once.
-	out, err := cli(t, "notify", "--pending", "--older-than", "0s", "--data", data)
+	// The mailer is fixed (the outbox): every missing email is sent once. Locally the engine
+	// indexes pending events, so a received window that holds none of them does not matter.
+	out, err := cli(t, "notify", "--pending", "--older-than", "0s", "--since", "48h", "--until", "24h", "--data", data)
 	if err != nil || !strings.Contains(out, fmt.Sprintf("sent %d of %d pending (0 notified meanwhile, 0 failed)", n, n)) {
 		t.Fatalf("notify --pending: %v\n%s", err, out)
 	}

@@ -233,7 +233,9 @@ func (f *failAfter) Publish(context.Context, pipeline.Message) error {
 
 type listHistory struct{ recs []*event.Record }
 
-func (h listHistory) Get(context.Context, string) (*event.Record, error) { return nil, pipeline.ErrNotFound }
+func (h listHistory) Get(context.Context, string) (*event.Record, error) {
+	return nil, pipeline.ErrNotFound
+}
 func (h listHistory) List(_ context.Context, q pipeline.Query) (pipeline.Page, error) {
 	start := 0
 	if q.Cursor != "" {

@@ -26,9 +26,17 @@ type RenotifyResult struct {
 	Failed  []string // ids whose email failed again
 }
 
-// Pending emails every event received in q's window (q.Since, q.Until; q.Source, q.Type
-// narrow it) that is still not notified and was stored before olderThan ago: younger ones
-// are left to the notifier, which is probably on them. report is called per event.
+// PendingLister lists every stored event still without its email, stored before a time,
+// oldest first, from an index of its own (the local engine has one: events_pending). A
+// History that is one lets Pending find them all, whenever they arrived.
+type PendingLister interface {
+	Pending(ctx context.Context, storedBefore time.Time, max int) ([]*event.Record, error)
+}
+
+// Pending emails every event that is still not notified and was stored before olderThan ago
+// (younger ones are left to the notifier, which is probably on them): all of them when
+// History is a PendingLister, else those received in q's window (q.Since, q.Until; q.Source
+// and q.Type narrow it), read from the history's indexes. report is called per event.
 func (r *Renotifier) Pending(ctx context.Context, q Query, olderThan time.Duration, report func(id string, sent bool, err error)) (RenotifyResult, error) {
 	now := time.Now
 	if r.Now != nil {
@@ -37,6 +45,19 @@ func (r *Renotifier) Pending(ctx context.Context, q Query, olderThan time.Durati
 	cutoff := now().Add(-olderThan)
 	var res RenotifyResult
 	var pending []*event.Record
+	if pl, ok := r.History.(PendingLister); ok {
+		recs, err := pl.Pending(ctx, cutoff, 0)
+		if err != nil {
+			return res, err
+		}
+		for i := len(recs) - 1; i >= 0; i-- { // newest first, like a history page
+			rec := recs[i]
+			if (q.Source == "" || rec.Event.Source == q.Source) && (q.Type == "" || rec.Event.Type == q.Type) {
+				pending = append(pending, rec)
+			}
+		}
+		return r.send(ctx, pending, report)
+	}
 	q.Cursor = ""
 	for {
 		q.Limit = MaxLimit
@@ -54,6 +75,12 @@ func (r *Renotifier) Pending(ctx context.Context, q Query, olderThan time.Durati
 		}
 		q.Cursor = page.Cursor
 	}
+	return r.send(ctx, pending, report)
+}
+
+// send emails pending (newest first) oldest first.
+func (r *Renotifier) send(ctx context.Context, pending []*event.Record, report func(id string, sent bool, err error)) (RenotifyResult, error) {
+	var res RenotifyResult
 	res.Pending = len(pending)
 	for i := len(pending) - 1; i >= 0; i-- { // oldest first
 		if err := ctx.Err(); err != nil {

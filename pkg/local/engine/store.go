@@ -25,8 +25,9 @@ type Store struct {
 }
 
 var (
-	_ pipeline.Store = (*Store)(nil)
-	_ rotation.Usage = (*Store)(nil)
+	_ pipeline.Store         = (*Store)(nil)
+	_ pipeline.PendingLister = (*Store)(nil)
+	_ rotation.Usage         = (*Store)(nil)
 )
 
 // StreamInsert is the EventName of a stream record for a new item.
@@ -427,11 +428,11 @@ func (s *Store) OldestPending(ctx context.Context) (time.Time, bool, error) {
 	return time.Unix(0, at.Int64).UTC(), true, nil
 }
 
-// Pending returns up to max events without their completion email that were stored before
-// storedBefore, oldest first (the events_pending index).
+// Pending returns up to max (<= 0: all) events without their completion email that were
+// stored before storedBefore, oldest first (the events_pending index): pipeline.PendingLister.
 func (s *Store) Pending(ctx context.Context, storedBefore time.Time, max int) ([]*event.Record, error) {
 	if max <= 0 {
-		max = pipeline.MaxLimit
+		max = -1 // SQLite: no limit
 	}
 	rows, err := s.e.rdb.QueryContext(ctx, `SELECT `+recordColumns+`, received_key FROM events
 		WHERE notified_at IS NULL AND stored_at < ? ORDER BY stored_at LIMIT ?`, storedBefore.UnixNano(), max)
