@@ -37,7 +37,8 @@ func printBanner(w io.Writer, url string, cfg Config, set *source.Set, demo *dem
 	} else {
 		fmt.Fprintf(w, "  email:   .eml files in %s\n", filepath.Join(cfg.DataDir, OutboxDir))
 	}
-	fmt.Fprintf(w, "  web:     %s/ (events, their data, the emails)\n", url)
+	fmt.Fprintf(w, "  web:     %s/ (events, their data, the emails, refused requests)\n", url)
+	fmt.Fprintf(w, "  metrics: %s/metrics (Prometheus)\n", url)
 	fmt.Fprintf(w, "  history: %s/events\n\nsources:\n", url)
 	for _, name := range set.Names() {
 		src, _, _ := set.Lookup(context.Background(), name)
