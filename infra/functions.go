@@ -67,6 +67,7 @@ func (h *Hookline) newFunctions(retain awscdk.RemovalPolicy) {
 			wiring.EnvTopicARN:         h.EventsTopic.TopicArn(),
 			wiring.EnvSourcesSecretARN: h.SourcesSecret.SecretArn(),
 			wiring.EnvSourcesTTL:       jsii.String(sourcesTTL),
+			wiring.EnvBodyBucket:       h.BodyBucket.BucketName(),
 		},
 		fnSubscriber: {
 			wiring.EnvTable:      h.Table.TableName(),
@@ -80,6 +81,7 @@ func (h *Hookline) newFunctions(retain awscdk.RemovalPolicy) {
 		fnHistory: {
 			wiring.EnvTable:      h.Table.TableName(),
 			wiring.EnvTimeShards: jsii.String(timeShards),
+			wiring.EnvBodyBucket: h.BodyBucket.BucketName(),
 		},
 	}
 	for _, name := range functionNames {

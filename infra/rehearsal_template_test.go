@@ -235,6 +235,8 @@ func (a *account) ref(t *cfnTemplate, id string) (any, error) {
 		return a.arn("secretsmanager", "secret:"+name+"-AbCdEf"), nil
 	case "AWS::KMS::Key":
 		return fmt.Sprintf("00000000-0000-4000-8000-%012x", crc32.ChecksumIEEE([]byte(id))), nil
+	case "AWS::S3::Bucket":
+		return strings.ToLower(name), nil // bucket names are lower case
 	}
 	return nil, fmt.Errorf("Ref to %s (%s) is not resolved by the rehearsal", id, r.Type)
 }
@@ -267,6 +269,8 @@ func (a *account) getAtt(t *cfnTemplate, id, attr string) (any, error) {
 		return a.arn("lambda", "function:"+name), nil
 	case "AWS::IAM::Role.Arn":
 		return "arn:aws:iam::" + a.id + ":role/" + name, nil
+	case "AWS::S3::Bucket.Arn":
+		return "arn:aws:s3:::" + strings.ToLower(name), nil
 	}
 	return nil, fmt.Errorf("Fn::GetAtt %s.%s (%s) is not resolved by the rehearsal", id, attr, r.Type)
 }

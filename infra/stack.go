@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
@@ -50,6 +51,7 @@ type Hookline struct {
 	SubscriptionDLQ    awssqs.Queue // what SNS could not deliver to the events queue
 	NotifyFailures     awssqs.Queue // the notifier stream trigger's on-failure destination
 	SourcesSecret      awssecretsmanager.Secret
+	BodyBucket         awss3.Bucket // bodies too large for an SNS message (the claim check)
 	NotifyEmail        awscdk.CfnParameter
 	Alarms             []awscloudwatch.Alarm
 }
@@ -95,6 +97,7 @@ func NewHookline(scope constructs.Construct, id string, props *HooklineProps) *H
 	h.AlarmTopic = newTopic("AlarmTopic", "hookline alarms")
 
 	h.Table = newEventsTable(stack, cfg, retain)
+	h.BodyBucket = newBodyBucket(stack, retain)
 	h.newQueues(retain)
 
 	h.SourcesSecret = awssecretsmanager.NewSecret(stack, jsii.String("SourcesSecret"), &awssecretsmanager.SecretProps{
@@ -178,8 +181,33 @@ func (h *Hookline) newQueues(retain awscdk.RemovalPolicy) {
 	}))
 }
 
+// newBodyBucket is the claim check's bucket: ingest puts a body whose envelope would not fit
+// an SNS message here before it answers 202, and the event carries the s3:// reference. SSE
+// (S3-managed keys), TLS only, no public access, and objects expire with the events that name
+// them (the table's retention), so a body never outlives its event by more than a day.
+func newBodyBucket(stack awscdk.Stack, retain awscdk.RemovalPolicy) awss3.Bucket {
+	return awss3.NewBucket(stack, jsii.String("BodyBucket"), &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                                  jsii.String("expire-with-the-events"),
+			Expiration:                          awscdk.Duration_Days(jsii.Number(wiring.Retention.Hours() / 24)),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
+		}},
+		RemovalPolicy: retain,
+	})
+}
+
 func (h *Hookline) wireGrants() {
 	ingest, subscriber, notifier, history := h.Functions[fnIngest], h.Functions[fnSubscriber], h.Functions[fnNotifier], h.Functions[fnHistory]
+
+	// The claim check (pkg/s3blob): ingest only writes bodies, history only reads them, both
+	// under the events/ prefix the keys use; nobody lists or deletes (the lifecycle does).
+	bodies := []*string{h.BodyBucket.ArnForObjects(jsii.String("events/*"))}
+	grant(ingest, bodies, "s3:PutObject")
+	grant(history, bodies, "s3:GetObject")
 
 	h.EventsTopic.GrantPublish(ingest)
 	h.SourcesSecret.GrantRead(ingest, nil)
@@ -339,5 +367,6 @@ func (h *Hookline) outputs() {
 	out("EventsDLQUrl", h.EventsDLQ.QueueUrl(), "events that failed every delivery: hookline dlq list|redrive --queue-url {EventsDLQUrl}")
 	out("NotifyFailuresUrl", h.NotifyFailures.QueueUrl(), "stream records whose email failed every retry: their events are sent by hookline notify --pending")
 	out("SubscriptionDLQUrl", h.SubscriptionDLQ.QueueUrl(), "events SNS could not deliver to the events queue")
+	out("BodyBucketName", h.BodyBucket.BucketName(), "S3 bucket of bodies too large for an SNS message (events carry s3:// references)")
 	out("SourcesSecretArn", h.SourcesSecret.SecretArn(), "Secrets Manager secret holding the sources config JSON")
 }

@@ -157,10 +157,11 @@ func TestFunctionEnvironment(t *testing.T) {
 			"HOOKLINE_TOPIC_ARN":          ref(f.logicalID(f.h.EventsTopic)),
 			"HOOKLINE_SOURCES_SECRET_ARN": ref(f.logicalID(f.h.SourcesSecret)),
 			"HOOKLINE_SOURCES_TTL":        "5m0s",
+			"HOOKLINE_BODY_BUCKET":        ref(f.logicalID(f.h.BodyBucket)),
 		},
 		fnSubscriber: {"HOOKLINE_TABLE": table, "HOOKLINE_RETENTION": "2160h0m0s", "HOOKLINE_TIME_SHARDS": "4"},
 		fnNotifier:   {"HOOKLINE_TABLE": table, "HOOKLINE_NOTIFY_TOPIC_ARN": ref(f.logicalID(f.h.NotificationsTopic))},
-		fnHistory:    {"HOOKLINE_TABLE": table, "HOOKLINE_TIME_SHARDS": "4"}, // must match the subscriber's
+		fnHistory:    {"HOOKLINE_TABLE": table, "HOOKLINE_TIME_SHARDS": "4", "HOOKLINE_BODY_BUCKET": ref(f.logicalID(f.h.BodyBucket))}, // shards must match the subscriber's
 	}
 	for _, name := range functionNames {
 		p := props(f.resources("AWS::Lambda::Function")[f.logicalID(f.h.Functions[name])])
@@ -530,13 +531,13 @@ func TestLeastPrivilege(t *testing.T) {
 	base := []string{"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 	want := map[string][]string{
 		fnIngest: append(slices.Clone(base), "sns:Publish", "kms:Decrypt", "kms:GenerateDataKey*",
-			"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
+			"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "s3:PutObject"),
 		fnSubscriber: append(slices.Clone(base), "dynamodb:PutItem",
 			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
 		fnNotifier: append(slices.Clone(base), "dynamodb:UpdateItem", "dynamodb:GetItem", "sns:Publish", "kms:Decrypt", "kms:GenerateDataKey*",
 			"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
 			"dynamodb:ListStreams", "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"),
-		fnHistory: append(slices.Clone(base), "dynamodb:Query", "dynamodb:GetItem"),
+		fnHistory: append(slices.Clone(base), "dynamodb:Query", "dynamodb:GetItem", "s3:GetObject"),
 	}
 	for _, name := range functionNames {
 		t.Run(name, func(t *testing.T) {
@@ -555,6 +556,7 @@ func TestLeastPrivilege(t *testing.T) {
 	}
 
 	table := getAtt(f.logicalID(f.h.Table), "Arn")
+	bodies := obj{"Fn::Join": []any{"", []any{getAtt(f.logicalID(f.h.BodyBucket), "Arn"), "/events/*"}}}
 	index := func(name string) any {
 		return obj{"Fn::Join": []any{"", []any{table, "/index/" + name}}}
 	}
@@ -570,6 +572,8 @@ func TestLeastPrivilege(t *testing.T) {
 		{fnNotifier, "dynamodb:GetRecords", []any{getAtt(f.logicalID(f.h.Table), "StreamArn")}},
 		{fnHistory, "dynamodb:Query", []any{table, index(ddbstore.IndexBySource), index(ddbstore.IndexByTypeGroup), index(ddbstore.IndexByTime)}},
 		{fnIngest, "kms:GenerateDataKey*", []any{getAtt(f.logicalID(f.h.TopicKey), "Arn")}},
+		{fnIngest, "s3:PutObject", []any{bodies}},
+		{fnHistory, "s3:GetObject", []any{bodies}},
 		{fnSubscriber, "logs:PutLogEvents", []any{getAtt(f.logicalID(logGroupOf(f.h.Functions[fnSubscriber])), "Arn")}},
 	}
 	for _, r := range resources {

@@ -35,6 +35,7 @@ const (
 	topicARN       = "arn:aws:sns:us-east-1:000000000000:hookline-events"
 	notifyTopicARN = "arn:aws:sns:us-east-1:000000000000:hookline-notifications"
 	secretARN      = "arn:aws:secretsmanager:us-east-1:000000000000:secret:hookline-sources-AbCdEf"
+	bodyBucket     = "hookline-bodies" // never called: the cold start only builds the S3 client
 	table          = "hookline-events"
 	sourceToken    = "coldstart-token-0123"
 	// The sources secret: one bearer-token source, so the ingest event can be really accepted.
@@ -60,7 +61,7 @@ func targets() []target {
 		{
 			name: "ingest",
 			pkg:  "hookline/functions/ingest",
-			env:  map[string]string{wiring.EnvTopicARN: topicARN, wiring.EnvSourcesSecretARN: secretARN},
+			env:  map[string]string{wiring.EnvTopicARN: topicARN, wiring.EnvSourcesSecretARN: secretARN, wiring.EnvBodyBucket: bodyBucket},
 			event: func() ([]byte, error) {
 				req := apiRequest("POST", "/webhooks/coldstart", map[string]string{"source": "coldstart"})
 				req.Headers = map[string]string{"content-type": "application/json", "authorization": "Bearer " + sourceToken}
@@ -142,7 +143,7 @@ func targets() []target {
 		{
 			name: "history",
 			pkg:  "hookline/functions/history",
-			env:  map[string]string{wiring.EnvTable: table},
+			env:  map[string]string{wiring.EnvTable: table, wiring.EnvBodyBucket: bodyBucket},
 			event: func() ([]byte, error) {
 				const id = "0190b4c2-0000-7000-8000-000000000000" // well-formed, not stored
 				return json.Marshal(apiRequest("GET", "/events/"+id, map[string]string{"id": id}))

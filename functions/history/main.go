@@ -10,11 +10,13 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/envconf"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/lambdarun"
+	"hookline/pkg/s3blob"
 	"hookline/pkg/wiring"
 )
 
@@ -24,6 +26,7 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	env := envconf.New(getenv)
 	table := env.Required(wiring.EnvTable)
 	shards := env.Int(wiring.EnvTimeShards, wiring.DefaultTimeShards, wiring.MinTimeShards, wiring.MaxTimeShards)
+	bucket := env.Required(wiring.EnvBodyBucket)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -35,6 +38,10 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	if err != nil {
 		return nil, err
 	}
-	h := &lambdaio.HistoryHandler{History: store, Log: log}
+	// Bodies stored by reference are read back from S3, or linked (a presigned GET) when the
+	// answer would not fit Lambda's response.
+	s3c := s3.NewFromConfig(cfg)
+	blobs := &s3blob.Store{Client: s3c, Presign: s3.NewPresignClient(s3c), Bucket: bucket}
+	h := &lambdaio.HistoryHandler{History: store, Log: log, Blobs: blobs}
 	return h.Handle, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
@@ -19,6 +20,7 @@ import (
 	"hookline/pkg/lambdarun"
 	"hookline/pkg/metrics"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/s3blob"
 	"hookline/pkg/snsbus"
 	"hookline/pkg/source"
 	"hookline/pkg/wiring"
@@ -33,6 +35,7 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	topic := env.Required(wiring.EnvTopicARN)
 	secretARN := env.Required(wiring.EnvSourcesSecretARN)
 	ttl := env.Duration(wiring.EnvSourcesTTL, wiring.DefaultSourcesTTL)
+	bucket := env.Required(wiring.EnvBodyBucket)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -62,6 +65,10 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 		Service: &pipeline.Ingest{
 			Sources:   sources,
 			Publisher: &snsbus.Publisher{Client: sns.NewFromConfig(cfg), TopicARN: topic},
+			// Bodies whose envelope would not fit an SNS message go to S3 first (claim check),
+			// up to what a Lambda invocation carries.
+			Blobs:   &s3blob.Store{Client: s3.NewFromConfig(cfg), Bucket: bucket},
+			MaxBody: pipeline.LambdaPayloadBytes,
 		},
 		Log: log,
 		// EMF lines on stdout become CloudWatch metrics: Accepted, Rejected by Reason, and

@@ -34,6 +34,7 @@ const (
 	EnvNotifyTopicARN   = "HOOKLINE_NOTIFY_TOPIC_ARN"   // notifier: the SNS notifications topic
 	EnvEmailTemplates   = "HOOKLINE_EMAIL_TEMPLATES"    // notifier: a template directory in the bundle; unset = built-in
 	EnvEmailMaxData     = "HOOKLINE_EMAIL_MAX_DATA"     // notifier: DefaultEmailMaxData
+	EnvBodyBucket       = "HOOKLINE_BODY_BUCKET"        // ingest (writes), history (reads): the S3 bucket of bodies too large for SNS
 )
 
 // DefaultSourcesTTL is how long ingest uses a fetched sources config before it fetches it
