@@ -97,6 +97,7 @@ func hooklineMetric(name string, opts *awscloudwatch.MetricOptions, dims ...stri
 		DimensionsMap: &m,
 		Statistic:     opts.Statistic,
 		Period:        opts.Period,
+		Label:         opts.Label,
 	})
 }
 
@@ -116,6 +117,16 @@ func (h *Hookline) silenceAlarm(source string, every time.Duration, action awscl
 	a.AddAlarmAction(action)
 	a.AddOkAction(action)
 	h.Alarms = append(h.Alarms, a)
+}
+
+// rejectedByReason is the Rejected metric once per reason, for one graph.
+func rejectedByReason(opts *awscloudwatch.MetricOptions) []awscloudwatch.IMetric {
+	var out []awscloudwatch.IMetric
+	for _, r := range pipeline.Reasons() {
+		out = append(out, hooklineMetric(metrics.Rejected, &awscloudwatch.MetricOptions{Statistic: opts.Statistic, Period: opts.Period, Label: jsii.String("Rejected " + r)},
+			metrics.DimReason, r))
+	}
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -170,6 +181,16 @@ func (h *Hookline) newDashboard() {
 					h.EventsDLQ.MetricApproximateNumberOfMessagesVisible(maximum),
 					h.NotifyFailures.MetricApproximateNumberOfMessagesVisible(maximum)),
 				graph("Notifier iterator age (ms)", h.Functions[fnNotifier].Metric(jsii.String("IteratorAge"), maximum)),
+			},
+			{
+				graph("Webhooks: accepted and refused (by reason)",
+					append([]awscloudwatch.IMetric{hooklineMetric(metrics.Accepted, sum)}, rejectedByReason(sum)...)...),
+				graph("Events: stored, duplicates, emailed, email failures",
+					hooklineMetric(metrics.Stored, sum), hooklineMetric(metrics.Duplicate, sum),
+					hooklineMetric(metrics.Notified, sum), hooklineMetric(metrics.NotifyFailed, sum)),
+				graph("Receipt to stored / emailed p99, oldest pending email (ms)",
+					hooklineMetric(metrics.ReceiptToStoredMs, p99), hooklineMetric(metrics.ReceiptToNotifiedMs, p99),
+					hooklineMetric(metrics.PendingNotificationAgeMs, maximum)),
 			},
 			{
 				graph("Function errors", errs...),

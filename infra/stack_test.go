@@ -515,6 +515,19 @@ func TestDashboard(t *testing.T) {
 	check(t, "one dashboard", func() {
 		f.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Dashboard"), jsii.Number(1))
 	})
+	// The functions' own metrics are on it: every one, and Rejected once per reason.
+	for _, d := range f.resources("AWS::CloudWatch::Dashboard") {
+		b, _ := json.Marshal(props(d)["DashboardBody"])
+		body := string(b)
+		for _, m := range []string{"Accepted", "Stored", "Duplicate", "Notified", "NotifyFailed", "ReceiptToStoredMs", "ReceiptToNotifiedMs", "PendingNotificationAgeMs"} {
+			if !strings.Contains(body, `\"Hookline\",\"`+m+`\"`) {
+				t.Errorf("the dashboard does not graph Hookline %s", m)
+			}
+		}
+		if n := strings.Count(body, `\"Hookline\",\"Rejected\",\"Reason\"`); n != 7 {
+			t.Errorf("the dashboard graphs Rejected for %d reasons, want 7", n)
+		}
+	}
 }
 
 func TestOutputs(t *testing.T) {
