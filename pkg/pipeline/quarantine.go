@@ -98,7 +98,7 @@ type Opener interface {
 // sealed, the body cut at MaxKeptBody. Failing to keep never changes the caller's answer.
 type Keeper struct {
 	Store     RejectedStore
-	Sealer    Sealer
+	Sealer    Sealer       // nil drops the secret-bearing values instead of sealing them
 	PerMinute int          // 0 means DefaultKeepPerMinute
 	Log       *slog.Logger // nil means slog.Default()
 	// SensitiveHeaders names, lower-case, headers to seal beyond those SensitiveHeader
@@ -172,7 +172,9 @@ func (k *Keeper) rejection(ctx context.Context, r IngestRequest, reason, detail 
 	}
 	shown, secret := Redact(r.Headers, k.SensitiveHeaders...)
 	rej.Header = shown
-	if len(secret) > 0 {
+	// Without a Sealer the secret-bearing values are dropped: the request is kept for people
+	// to read, and a readmit of it will fail its signature check.
+	if len(secret) > 0 && k.Sealer != nil {
 		plain, err := json.Marshal(secret)
 		if err != nil {
 			return nil, err
