@@ -583,3 +583,47 @@ func TestSubscriberAndNotifierMetrics(t *testing.T) {
 		t.Errorf("after a retry and a replay: %d inserts (was %d), duplicates %v, stored %v", c.store.inserts, inserts, m.duplicate, m.stored)
 	}
 }
+
+// TestWrongSecretGrowsRejectedInEMF: each request with a wrong secret writes one EMF line that
+// publishes Rejected=1 under Reason=unauthorized (and per Source), as CloudWatch reads it.
+func TestWrongSecretGrowsRejectedInEMF(t *testing.T) {
+	t.Parallel()
+	c := newChain(t, now)
+	var buf strings.Builder
+	c.ingest.Metrics = &metrics.EMF{W: &buf}
+	count := func() int {
+		n := 0
+		for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+			var v struct {
+				AWS struct {
+					CloudWatchMetrics []struct {
+						Namespace  string
+						Dimensions [][]string
+						Metrics    []struct{ Name string }
+					}
+				} `json:"_aws"`
+				Reason, Source string
+				Rejected       float64
+			}
+			if json.Unmarshal([]byte(line), &v) != nil || len(v.AWS.CloudWatchMetrics) != 1 {
+				continue
+			}
+			d := v.AWS.CloudWatchMetrics[0]
+			if d.Namespace == "Hookline" && len(d.Metrics) == 1 && d.Metrics[0].Name == "Rejected" &&
+				fmt.Sprint(d.Dimensions) == "[[Reason] [Source Reason]]" && v.Reason == "unauthorized" && v.Source == "github" && v.Rejected == 1 {
+				n++
+			}
+		}
+		return n
+	}
+	for i := 1; i <= 3; i++ {
+		body := []byte(fmt.Sprintf(`{"try":%d}`, i))
+		h := signed(t, replayCase{req: sender.Request{Scheme: sender.GitHub, Secret: "a-wrong-secret-0123456", Body: body}})
+		if resp := c.post(t, apiRequest("github", h, body, "192.0.2.1")); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		if got := count(); got != i {
+			t.Fatalf("after %d wrong-secret requests, %d EMF Rejected{Reason=unauthorized} lines:\n%s", i, got, buf.String())
+		}
+	}
+}
