@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"hookline/internal/testenv"
+	"hookline/pkg/email"
 	"hookline/pkg/historyapi"
 	"hookline/pkg/local/engine"
 	"hookline/pkg/localrun"
@@ -128,7 +129,7 @@ func TestNewmanCollection(t *testing.T) {
 	if len(list.Events) != len(secretVars) {
 		t.Errorf("history has %d events, want %d (one per source): %v", len(list.Events), len(secretVars), bySource)
 	}
-	emails, err := filepath.Glob(filepath.Join(srv.data, localrun.OutboxDir, "*.eml"))
+	emails, err := (&email.Outbox{Dir: filepath.Join(srv.data, localrun.OutboxDir)}).IDs()
 	if err != nil || len(emails) != len(secretVars) {
 		t.Errorf("outbox has %d emails (%v), want %d", len(emails), err, len(secretVars))
 	}

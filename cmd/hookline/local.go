@@ -22,7 +22,7 @@ import (
 
 const localLong = `Runs the whole pipeline in one process on 127.0.0.1: the HTTP routes of API Gateway, the
 ingest, subscriber and notifier handlers, a durable SQLite engine for the topic, queues, DLQ,
-events table and its change stream, and a mailer that writes .eml files (or sends SMTP).
+events table and its change stream, and a mailer that appends to an mbox outbox (or sends SMTP).
 Stop it with Ctrl-C: queued work resumes on the next start.`
 
 func (c *app) localCmd() *cobra.Command {
@@ -41,7 +41,7 @@ func (c *app) localCmd() *cobra.Command {
 	bindEnv(fs, "data", "HOOKLINE_DATA")
 	fs.StringVar(&cfg.SourcesFile, "sources", "", "sources config JSON file; none = a generated demo source")
 	bindEnv(fs, "sources", "HOOKLINE_SOURCES")
-	fs.StringVar(&cfg.SMTPAddr, "smtp", "", "send emails to this SMTP host:port instead of writing .eml files")
+	fs.StringVar(&cfg.SMTPAddr, "smtp", "", "send emails to this SMTP host:port instead of appending them to <data>/outbox/outbox.mbox")
 	bindEnv(fs, "smtp", "HOOKLINE_SMTP")
 	fs.BoolVar(&cfg.SMTPRequireTLS, "smtp-tls", false, "require STARTTLS from the SMTP server (it is used whenever offered); AUTH from HOOKLINE_SMTP_USER and HOOKLINE_SMTP_PASSWORD")
 	bindEnv(fs, "smtp-tls", "HOOKLINE_SMTP_TLS")
@@ -79,7 +79,7 @@ func (c *app) localCmd() *cobra.Command {
 		case (cfg.SMTPUser == "") != (cfg.SMTPPassword == ""):
 			return usageErrorf("HOOKLINE_SMTP_USER and HOOKLINE_SMTP_PASSWORD: set both or neither")
 		case cfg.SMTPAddr == "" && (cfg.SMTPRequireTLS || cfg.SMTPUser != ""):
-			return usageErrorf("--smtp-tls and HOOKLINE_SMTP_USER need --smtp HOST:PORT (without it, emails are .eml files)")
+			return usageErrorf("--smtp-tls and HOOKLINE_SMTP_USER need --smtp HOST:PORT (without it, emails go to the outbox file)")
 		}
 		if cfg.SMTPAddr != "" {
 			if err := (&email.SMTP{Addr: cfg.SMTPAddr}).Check(); err != nil {

@@ -2,11 +2,10 @@ package faulttest
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"hookline/pkg/email"
 	"hookline/pkg/local/runner"
 )
 
@@ -87,8 +86,8 @@ func mailerOutage(t *testing.T, retries int, outage time.Duration, wantGivenUp b
 		if n := led.get(led.inserted, id); n != 1 {
 			t.Errorf("event %s inserted %d times, want 1", id, n)
 		}
-		_, statErr := os.Stat(filepath.Join(rg.outbox, id+".eml"))
-		emailed := statErr == nil
+		_, readErr := (&email.Outbox{Dir: rg.outbox}).Email(id)
+		emailed := readErr == nil
 		reason, gaveUp := failed[id]
 		switch {
 		case notified[id] && emailed && !gaveUp:

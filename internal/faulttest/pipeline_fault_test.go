@@ -4,8 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"hookline/pkg/email"
 	"hookline/pkg/event"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/local/engine"
@@ -110,17 +109,20 @@ func TestFaultsLoseNothingAcknowledged(t *testing.T) {
 	}
 
 	// 3. Exactly one email per acknowledged event; real sends explained by the faults.
-	files, err := filepath.Glob(filepath.Join(outbox, "*.eml"))
+	box := &email.Outbox{Dir: outbox}
+	files, err := box.IDs()
 	if err != nil {
 		t.Fatal(err)
 	}
 	emailed := map[string]bool{}
-	for _, f := range files {
-		id := strings.TrimSuffix(filepath.Base(f), ".eml")
+	for _, id := range files {
+		if emailed[id] {
+			t.Errorf("event %s has more than one email in the outbox", id)
+		}
 		emailed[id] = true
 		// A whole email, not one cut short: it names its event.
-		if b, err := os.ReadFile(f); err != nil || !strings.Contains(string(b), id) {
-			t.Errorf("email %s is unreadable or does not mention its event (err %v)", f, err)
+		if b, err := box.Email(id); err != nil || !strings.Contains(string(b), "\r\n\r\n") || !strings.Contains(string(b), id) {
+			t.Errorf("email %s is unreadable or does not mention its event (err %v)", id, err)
 		}
 	}
 	if len(files) != len(acked) {

@@ -1,5 +1,5 @@
 // Package email renders hookline's completion emails and, for the local pipeline, delivers
-// them: as RFC 5322 .eml files in an outbox directory, or over SMTP. On AWS the notifier hands
+// them: as RFC 5322 messages appended to an mbox outbox, or over SMTP. On AWS the notifier hands
 // the rendered email to an SNS topic instead (snsbus.Mailer).
 //
 // Wording per event type comes from text/template files: "<type>.tmpl", tried with ever

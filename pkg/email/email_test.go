@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/mail"
 	"os"
@@ -113,7 +115,7 @@ func TestComposeCustomTemplates(t *testing.T) {
 	}
 }
 
-func TestOutboxWritesOneEMLPerEvent(t *testing.T) {
+func TestOutboxAppendsOneEmailPerEvent(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	c, _ := email.NewComposer("", 0)
@@ -128,12 +130,19 @@ func TestOutboxWritesOneEMLPerEvent(t *testing.T) {
 		}
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*"))
-	if len(files) != 1 || filepath.Base(files[0]) != m.EventID+".eml" {
-		t.Fatalf("files = %v, want only %s.eml (a second send of one event writes nothing)", files, m.EventID)
+	if len(files) != 1 || filepath.Base(files[0]) != email.MboxFile {
+		t.Fatalf("files = %v, want only %s", files, email.MboxFile)
 	}
-	f, _ := os.Open(filepath.Join(dir, m.EventID+".eml"))
-	defer f.Close()
-	msg, err := mail.ReadMessage(f)
+	// Another process's view (a fresh Outbox reads the file): one email, a second send wrote nothing.
+	reader := &email.Outbox{Dir: dir}
+	if ids, err := reader.IDs(); err != nil || len(ids) != 1 || ids[0] != m.EventID {
+		t.Fatalf("IDs() = %v, %v; want only %s", ids, err, m.EventID)
+	}
+	raw, err := reader.Email(m.EventID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatalf("not an RFC 5322 message: %v", err)
 	}
@@ -143,20 +152,69 @@ func TestOutboxWritesOneEMLPerEvent(t *testing.T) {
 	if _, err := mail.ParseDate(msg.Header.Get("Date")); err != nil {
 		t.Errorf("Date: %v", err)
 	}
-	// A file cut short by a crash mid-write is replaced whole on the retry.
-	path := filepath.Join(dir, m.EventID+".eml")
-	full, _ := os.ReadFile(path)
-	if err := os.WriteFile(path, full[:10], 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := o.Send(context.Background(), m); err != nil {
-		t.Fatal(err)
-	}
-	if again, _ := os.ReadFile(path); !bytes.Equal(again, full) {
-		t.Errorf("truncated email not replaced: %d bytes, want %d", len(again), len(full))
+	if _, err := reader.Email(event.DeliveryID("intdash", "other")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Email of an event without one: %v, want fs.ErrNotExist", err)
 	}
 	if err := o.Send(context.Background(), pipeline.Email{EventID: "../escape"}); err == nil {
 		t.Error("an id with a path in it must be refused")
+	}
+}
+
+// A crash mid-append leaves part of a record; its Send never returned, so the event was not
+// marked and the email is sent again after the restart: whole, once.
+func TestOutboxCutsAHalfWrittenEmail(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	c, _ := email.NewComposer("", 0)
+	first, _ := c.Compose(record(t, "first", "text/plain", "one"))
+	second, _ := c.Compose(record(t, "second", "text/plain", "two"))
+	o := &email.Outbox{Dir: dir, Now: func() time.Time { return at }}
+	for _, m := range []pipeline.Email{first, second} {
+		if err := o.Send(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, email.MboxFile)
+	full, _ := os.ReadFile(path)
+	for cut := len(full) - 1; cut > len(full)-200; cut -= 37 { // anywhere inside the second record
+		if err := os.WriteFile(path, full[:cut], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if ids, _ := (&email.Outbox{Dir: dir}).IDs(); len(ids) != 1 || ids[0] != first.EventID {
+			t.Fatalf("cut at %d: a reader sees %v, want only the whole first email", cut, ids)
+		}
+		restarted := &email.Outbox{Dir: dir, Now: func() time.Time { return at }}
+		if err := restarted.Send(context.Background(), second); err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := os.ReadFile(path); !bytes.Equal(again, full) {
+			t.Fatalf("cut at %d: after the resend the outbox is %d bytes, want the %d of both emails whole", cut, len(again), len(full))
+		}
+	}
+}
+
+// mboxrd quoting: a body line that starts with "From " (or ">From ") is quoted in the file,
+// so mail clients do not split the email there, and comes back unchanged.
+func TestOutboxQuotesFromLines(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	text := "From here on\n>From there\nFrom: not a header\nfine\n"
+	m := pipeline.Email{EventID: event.DeliveryID("s", "from"), Source: "s", Type: "t", Subject: "s", Text: text}
+	o := &email.Outbox{Dir: dir, Now: func() time.Time { return at }}
+	if err := o.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	file, _ := os.ReadFile(filepath.Join(dir, email.MboxFile))
+	if n := bytes.Count(file, []byte("\nFrom ")); n != 0 {
+		t.Errorf("%d unquoted \"From \" lines inside the record:\n%s", n, file)
+	}
+	raw, err := (&email.Outbox{Dir: dir}).Email(m.EventID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := email.Message(m, email.DefaultFrom, email.DefaultTo, at)
+	if !bytes.Equal(raw, want) {
+		t.Errorf("read back:\n%q\nwant\n%q", raw, want)
 	}
 }
 

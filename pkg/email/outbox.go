@@ -1,111 +1,311 @@
 package email
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"hookline/pkg/pipeline"
 )
 
-// Outbox is a Mailer that writes each email as an .eml file named by its event id (opens in any
-// mail client). The file name is the idempotency key: a second Send for the same event (a
-// notifier retried after a crash between sending and marking) finds the file and writes
-// nothing, so the outbox holds exactly one email per event.
+// MboxFile is the outbox's file in its directory: every email, oldest first, in mboxrd format
+// (RFC 4155), which mail clients open as a folder (mutt -f, Thunderbird's ImportExportTools).
+const MboxFile = "outbox.mbox"
+
+// Outbox is a Mailer that appends each email to one mbox file (Dir/outbox.mbox). Appending is
+// one write to an open file; a file per email cost an inode, a directory entry and three
+// system calls each, which was the largest single cost of the local pipeline. The event id is
+// the idempotency key: a second Send for the same event (a notifier retried after a crash
+// between sending and marking) finds it in the outbox's index and writes nothing, so the
+// outbox holds exactly one email per event.
+//
+// One process writes an outbox (`hookline local` owns its data directory); readers in any
+// process see what was appended so far (IDs, Email).
 type Outbox struct {
 	Dir string
-	// Sync fsyncs each file and the directory before Send returns, so an email survives power
-	// loss once the event is marked notified. Without it a file survives a crash of the process
-	// (the kernel still writes it out) but not of the machine.
+	// Sync fsyncs the file (and, when it is created, the directory) before Send returns, so
+	// an email survives power loss once the event is marked notified. Concurrent Sends share
+	// one fsync. Without it an email survives a crash of the process (the kernel still writes
+	// it out) but not of the machine.
 	Sync     bool
 	From, To string           // defaults DefaultFrom, DefaultTo
 	Now      func() time.Time // nil means time.Now
+
+	mu      sync.Mutex
+	f       *os.File        // open for appending; nil until the first Send
+	scanned int64           // bytes of the file indexed so far (whole records only)
+	index   map[string]span // event id → where its email is
+	order   []string        // ids in the order written (a repeat would show twice)
+
+	syncMu sync.Mutex
+	synced int64 // the file is durable up to here
 }
+
+type span struct{ off, n int64 } // a record's message, after its "From " line
 
 var _ pipeline.Mailer = (*Outbox)(nil)
 
-// Send writes the email to <id>.eml, created exclusively (open, write, close: the fewest file
-// operations, which bound the local pipeline's email rate). A file that already exists with
-// the full length is an email sent before: nothing is written. One of another length was cut
-// short by a crash mid-write and is replaced whole (temporary file, then rename).
+// Send appends the email to the outbox unless the event already has one there.
 func (o *Outbox) Send(_ context.Context, m pipeline.Email) error {
 	if !validName(m.EventID) {
-		return fmt.Errorf("outbox: event id %q is not usable as a file name", m.EventID)
+		return fmt.Errorf("outbox: event id %q is not usable as a mailbox key", m.EventID)
 	}
-	msg, err := Message(m, or(o.From, DefaultFrom), or(o.To, DefaultTo), o.now())
+	date := o.now()
+	msg, err := Message(m, or(o.From, DefaultFrom), or(o.To, DefaultTo), date)
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(o.Dir, m.EventID+".eml")
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if errors.Is(err, fs.ErrNotExist) { // first email, or the directory was removed
-		if err := os.MkdirAll(o.Dir, 0o755); err != nil {
-			return fmt.Errorf("outbox: %w", err)
-		}
-		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	rec := mboxRecord(msg, date)
+	o.mu.Lock()
+	if err := o.openLocked(); err != nil {
+		o.mu.Unlock()
+		return err
 	}
-	if errors.Is(err, fs.ErrExist) {
-		if fi, serr := os.Stat(path); serr == nil && fi.Size() == int64(len(msg)) {
-			return nil // already sent (the Date header has a fixed width, so lengths match)
-		}
-		return o.replace(path, msg)
+	if _, ok := o.index[m.EventID]; ok {
+		o.mu.Unlock()
+		return nil // already sent
 	}
+	if _, err := o.f.Write(rec); err != nil {
+		// A partial record would be the next record's prefix: cut it off.
+		_ = o.f.Truncate(o.scanned)
+		_, _ = o.f.Seek(o.scanned, io.SeekStart)
+		o.mu.Unlock()
+		return fmt.Errorf("outbox: append: %w", err)
+	}
+	start := o.scanned
+	o.scanned += int64(len(rec))
+	o.add(m.EventID, start, rec)
+	end := o.scanned
+	o.mu.Unlock()
+	if o.Sync {
+		return o.syncTo(end)
+	}
+	return nil
+}
+
+// syncTo returns once the file is durable up to end; one fsync covers every append before it.
+func (o *Outbox) syncTo(end int64) error {
+	o.syncMu.Lock()
+	defer o.syncMu.Unlock()
+	if o.synced >= end {
+		return nil
+	}
+	o.mu.Lock()
+	upTo := o.scanned
+	o.mu.Unlock()
+	if err := o.f.Sync(); err != nil {
+		return fmt.Errorf("outbox: sync: %w", err)
+	}
+	o.synced = upTo
+	return nil
+}
+
+// openLocked opens the file for appending on the first Send: it indexes what is there and
+// cuts off a record a crash left half-written (its Send never returned, so its event was not
+// marked and the email is sent again).
+func (o *Outbox) openLocked() error {
+	if o.f != nil {
+		return nil
+	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	path := filepath.Join(o.Dir, MboxFile)
+	_, statErr := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
-	if _, err := f.Write(msg); err != nil {
+	if err := o.scanLocked(f); err != nil {
 		f.Close()
-		return fmt.Errorf("outbox: write %s: %w", path, err)
-	}
-	if err := o.finish(f); err != nil {
 		return err
 	}
-	if o.Sync {
-		return syncDir(o.Dir)
+	if err := f.Truncate(o.scanned); err != nil {
+		f.Close()
+		return fmt.Errorf("outbox: cut a half-written email: %w", err)
 	}
+	if _, err := f.Seek(o.scanned, io.SeekStart); err != nil {
+		f.Close()
+		return fmt.Errorf("outbox: %w", err)
+	}
+	if o.Sync && errors.Is(statErr, fs.ErrNotExist) {
+		if err := syncDir(o.Dir); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	o.f = f
 	return nil
 }
 
-// replace writes msg to a temporary file and renames it over path.
-func (o *Outbox) replace(path string, msg []byte) error {
-	tmp, err := os.CreateTemp(o.Dir, ".tmp-*.eml")
+// IDs returns the event id of every email in the outbox, oldest first. A missing outbox is
+// an empty one.
+func (o *Outbox) IDs() ([]string, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.refreshLocked(); err != nil {
+		return nil, err
+	}
+	return append([]string(nil), o.order...), nil
+}
+
+// Email returns the RFC 5322 message sent for event id, or an error wrapping fs.ErrNotExist.
+func (o *Outbox) Email(id string) ([]byte, error) {
+	o.mu.Lock()
+	if err := o.refreshLocked(); err != nil {
+		o.mu.Unlock()
+		return nil, err
+	}
+	s, ok := o.index[id]
+	o.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("outbox: no email for %s: %w", id, fs.ErrNotExist)
+	}
+	f, err := os.Open(filepath.Join(o.Dir, MboxFile))
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	defer f.Close()
+	b := make([]byte, s.n)
+	if _, err := f.ReadAt(b, s.off); err != nil {
+		return nil, fmt.Errorf("outbox: read email %s: %w", id, err)
+	}
+	return unquoteFrom(b), nil
+}
+
+// refreshLocked indexes what other writers appended since the last look (the writer itself
+// indexes as it appends).
+func (o *Outbox) refreshLocked() error {
+	if o.f != nil {
+		return nil
+	}
+	f, err := os.Open(filepath.Join(o.Dir, MboxFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(msg); err != nil {
-		tmp.Close()
-		return fmt.Errorf("outbox: write %s: %w", tmp.Name(), err)
-	}
-	if err := o.finish(tmp); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	defer f.Close()
+	return o.scanLocked(f)
+}
+
+// scanLocked indexes the whole records after o.scanned; an incomplete last record (being
+// written, or cut by a crash) is left for later.
+func (o *Outbox) scanLocked(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
-	if o.Sync {
-		return syncDir(o.Dir)
+	if fi.Size() <= o.scanned {
+		return nil
+	}
+	buf := make([]byte, fi.Size()-o.scanned)
+	n, err := f.ReadAt(buf, o.scanned)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("outbox: read: %w", err)
+	}
+	buf = buf[:n]
+	for len(buf) > 0 {
+		end := bytes.Index(buf, recordEnd)
+		if end < 0 || !bytes.HasPrefix(buf, []byte("From ")) {
+			break
+		}
+		rec := buf[:end+len(recordEnd)]
+		o.add(eventIDOf(rec), o.scanned, rec)
+		o.scanned += int64(len(rec))
+		buf = buf[len(rec):]
 	}
 	return nil
 }
 
-// finish closes f, first making its contents durable when Sync is set. The directory entry
-// is the caller's to sync, once, after the file has its final name.
-func (o *Outbox) finish(f *os.File) error {
-	if o.Sync {
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return fmt.Errorf("outbox: sync %s: %w", f.Name(), err)
+// add indexes a record written at off.
+func (o *Outbox) add(id string, off int64, rec []byte) {
+	if o.index == nil {
+		o.index = map[string]span{}
+	}
+	from := int64(bytes.IndexByte(rec, '\n') + 1)
+	if id == "" {
+		id = "?" // not one of ours: listed, never matched by an event id
+	}
+	if _, ok := o.index[id]; !ok {
+		o.index[id] = span{off: off + from, n: int64(len(rec)) - from - 1} // without the blank line
+	}
+	o.order = append(o.order, id)
+}
+
+// recordEnd ends every record: the message's last CRLF and the blank line mboxrd puts after
+// it. Messages use CRLF throughout and the "From " line ends in a bare LF, so these three
+// bytes occur nowhere else: a record cut anywhere does not end in them.
+var recordEnd = []byte("\r\n\n")
+
+var eventIDHeader = []byte("\r\nX-Hookline-Event-Id: ")
+
+// eventIDOf reads the X-Hookline-Event-Id header of a record ("" if it has none).
+func eventIDOf(rec []byte) string {
+	head := rec
+	if i := bytes.Index(rec, []byte("\r\n\r\n")); i >= 0 {
+		head = rec[:i+2]
+	}
+	i := bytes.Index(head, eventIDHeader)
+	if i < 0 {
+		return ""
+	}
+	v := head[i+len(eventIDHeader):]
+	if j := bytes.Index(v, []byte("\r\n")); j >= 0 {
+		v = v[:j]
+	}
+	if !validName(string(v)) {
+		return ""
+	}
+	return string(v)
+}
+
+// mboxRecord frames msg as an mboxrd record: a "From " line, the message with every line
+// that starts with ">*From " quoted by one more '>', and a blank line.
+func mboxRecord(msg []byte, date time.Time) []byte {
+	if !bytes.HasSuffix(msg, []byte("\r\n")) {
+		msg = append(msg, '\r', '\n')
+	}
+	out := make([]byte, 0, len(msg)+64)
+	out = append(out, "From hookline@localhost "...)
+	out = date.UTC().AppendFormat(out, time.ANSIC)
+	out = append(out, '\n')
+	for line := range bytes.Lines(msg) {
+		if isFromLine(line, 0) {
+			out = append(out, '>')
 		}
+		out = append(out, line...)
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("outbox: %w", err)
+	return append(out, '\n')
+}
+
+// unquoteFrom undoes mboxrd's quoting: one '>' less on every line that starts with ">+From ".
+func unquoteFrom(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for line := range bytes.Lines(b) {
+		if isFromLine(line, 1) {
+			line = line[1:]
+		}
+		out = append(out, line...)
 	}
-	return nil
+	return out
+}
+
+// isFromLine reports whether line is at least min '>' then "From ".
+func isFromLine(line []byte, min int) bool {
+	i := 0
+	for i < len(line) && line[i] == '>' {
+		i++
+	}
+	return i >= min && bytes.HasPrefix(line[i:], []byte("From "))
 }
 
 func (o *Outbox) now() time.Time {

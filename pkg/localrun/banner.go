@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"hookline/pkg/email"
 	"hookline/pkg/sender"
 	"hookline/pkg/source"
 )
@@ -35,7 +36,7 @@ func printBanner(w io.Writer, url string, cfg Config, set *source.Set, demo *dem
 		}
 		fmt.Fprintf(w, "  email:   SMTP to %s (%s)\n", cfg.SMTPAddr, how)
 	} else {
-		fmt.Fprintf(w, "  email:   .eml files in %s\n", filepath.Join(cfg.DataDir, OutboxDir))
+		fmt.Fprintf(w, "  email:   appended to %s (mbox)\n", filepath.Join(cfg.DataDir, OutboxDir, email.MboxFile))
 	}
 	fmt.Fprintf(w, "  web:     %s/ (events, their data, the emails, refused requests)\n", url)
 	fmt.Fprintf(w, "  metrics: %s/metrics (Prometheus)\n", url)

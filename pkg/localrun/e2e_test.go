@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"hookline/pkg/email"
 	"hookline/pkg/historyapi"
 	"hookline/pkg/local/engine"
 	"hookline/pkg/localrun"
@@ -145,11 +146,17 @@ func (s *server) waitNotified(t *testing.T, id string) historyapi.EventView {
 
 func (s *server) emails(t *testing.T, id string) int {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(s.data, "outbox", id+"*.eml"))
+	ids, err := (&email.Outbox{Dir: filepath.Join(s.data, localrun.OutboxDir)}).IDs()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(files)
+	n := 0
+	for _, got := range ids {
+		if got == id {
+			n++
+		}
+	}
+	return n
 }
 
 func TestEndToEndEveryScheme(t *testing.T) {

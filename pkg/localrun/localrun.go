@@ -54,7 +54,7 @@ type Config struct {
 	Addr        string // listen address; default 127.0.0.1:8080
 	DataDir     string // default .hookline
 	SourcesFile string // "" = generate demo sources in DataDir
-	SMTPAddr    string // "" = write .eml files to DataDir/outbox
+	SMTPAddr    string // "" = append to the mbox in DataDir/outbox
 	MailFrom    string
 	MailTo      string
 	Templates   string        // email templates directory; "" = built-in

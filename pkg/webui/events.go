@@ -4,8 +4,6 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"time"
 
 	"hookline/pkg/event"
@@ -126,7 +124,7 @@ type eventView struct {
 	E       *event.Event
 	Status  string
 	Data    dataView
-	Email   bool   // its .eml is in the outbox
+	Email   bool   // its email is in the outbox
 	APIURL  string // the same event as JSON
 	TypeURL string
 }
@@ -171,7 +169,7 @@ func (u *UI) event(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) hasEmail(id string) bool {
-	_, err := os.Stat(filepath.Join(u.outbox, id+".eml"))
+	_, err := u.emails.Email(id)
 	return err == nil
 }
 

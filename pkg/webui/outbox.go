@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -9,8 +10,6 @@ import (
 	"mime/quotedprintable"
 	"net/http"
 	"net/mail"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -21,7 +20,7 @@ import (
 // OutboxPageSize is how many of the newest emails the outbox list parses and shows.
 const OutboxPageSize = 100
 
-// maxEmailBytes bounds what one .eml read may take; hookline's own emails are far smaller.
+// maxEmailBytes bounds what one email read may show; hookline's own emails are far smaller.
 const maxEmailBytes = 1 << 20
 
 type emailView struct {
@@ -38,7 +37,7 @@ type emailView struct {
 
 type outboxView struct {
 	Emails []emailView
-	Total  int // .eml files in the outbox
+	Total  int // emails in the outbox
 	Dir    string
 }
 
@@ -76,24 +75,23 @@ func (u *UI) email(w http.ResponseWriter, r *http.Request) {
 	u.render(w, r, http.StatusOK, "email", page{Title: m.Subject, Nav: "outbox", Data: &m})
 }
 
-// rawEmail is GET /ui/outbox/{id}/raw: the .eml itself, as a download a mail client opens.
+// rawEmail is GET /ui/outbox/{id}/raw: the email itself, as an .eml download a mail client opens.
 func (u *UI) rawEmail(w http.ResponseWriter, r *http.Request) {
 	id, ok := u.emailID(w, r)
 	if !ok {
 		return
 	}
-	f, err := os.Open(filepath.Join(u.outbox, id+".eml"))
+	raw, err := u.emails.Email(id)
 	if err != nil {
 		u.failEmail(w, r, err)
 		return
 	}
-	defer f.Close()
 	w.Header().Set("Content-Type", "message/rfc822")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+id+`.eml"`)
 	if r.Method == http.MethodHead {
 		return
 	}
-	if _, err := io.Copy(w, io.LimitReader(f, maxEmailBytes)); err != nil {
+	if _, err := w.Write(raw[:min(len(raw), maxEmailBytes)]); err != nil {
 		u.log.Warn("webui: send raw email", "id", id, "err", err)
 	}
 }
@@ -116,55 +114,26 @@ func (u *UI) failEmail(w http.ResponseWriter, r *http.Request, err error) {
 	u.fail(w, r, http.StatusInternalServerError, "", err)
 }
 
-// outboxIDs lists the event ids with an .eml file, newest file first. A missing directory is
-// an empty outbox: nothing has been sent yet.
+// outboxIDs lists the event ids with an email in the outbox, newest first. A missing outbox
+// is an empty one: nothing has been sent yet.
 func (u *UI) outboxIDs() ([]string, error) {
-	entries, err := os.ReadDir(u.outbox)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+	ids, err := u.emails.IDs()
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)
 	}
-	type file struct {
-		id  string
-		mod time.Time
-	}
-	files := make([]file, 0, len(entries))
-	for _, e := range entries {
-		id, ok := strings.CutSuffix(e.Name(), ".eml")
-		if !ok || !e.Type().IsRegular() || !event.ValidID(id) { // skips the mailer's .tmp-* files
-			continue
-		}
-		info, err := e.Info()
-		if err != nil {
-			continue // removed meanwhile
-		}
-		files = append(files, file{id, info.ModTime()})
-	}
-	slices.SortFunc(files, func(a, b file) int {
-		if c := b.mod.Compare(a.mod); c != 0 {
-			return c
-		}
-		return strings.Compare(b.id, a.id)
-	})
-	ids := make([]string, len(files))
-	for i, f := range files {
-		ids[i] = f.id
-	}
+	slices.Reverse(ids)
 	return ids, nil
 }
 
 var headerDecoder = mime.WordDecoder{}
 
-// readEmail parses <outbox>/<id>.eml; id must have passed event.ValidID.
+// readEmail parses the outbox's email for id; id must have passed event.ValidID.
 func (u *UI) readEmail(id string) (emailView, error) {
-	f, err := os.Open(filepath.Join(u.outbox, id+".eml"))
+	raw, err := u.emails.Email(id)
 	if err != nil {
 		return emailView{}, err
 	}
-	defer f.Close()
-	return parseEmail(id, io.LimitReader(f, maxEmailBytes))
+	return parseEmail(id, bytes.NewReader(raw[:min(len(raw), maxEmailBytes)]))
 }
 
 func parseEmail(id string, r io.Reader) (emailView, error) {

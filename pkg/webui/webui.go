@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"hookline/pkg/email"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/problem"
 )
@@ -47,7 +48,8 @@ func parsePages(names ...string) map[string]*template.Template {
 // UI serves the web view. Build it with New.
 type UI struct {
 	history pipeline.History
-	outbox  string
+	outbox  string        // its directory, shown to people
+	emails  *email.Outbox // read only here
 	log     *slog.Logger
 	now     func() time.Time
 	mux     *http.ServeMux
@@ -57,13 +59,13 @@ type UI struct {
 
 var _ http.Handler = (*UI)(nil)
 
-// New returns the web view over history, showing the .eml files in outboxDir (which may not
-// exist yet: no email has been written). log may be nil.
+// New returns the web view over history, showing the emails of the outbox in outboxDir (which
+// may not exist yet: no email has been written). log may be nil.
 func New(history pipeline.History, outboxDir string, log *slog.Logger) *UI {
 	if log == nil {
 		log = slog.Default()
 	}
-	u := &UI{history: history, outbox: outboxDir, log: log, now: time.Now, mux: http.NewServeMux()}
+	u := &UI{history: history, outbox: outboxDir, emails: &email.Outbox{Dir: outboxDir}, log: log, now: time.Now, mux: http.NewServeMux()}
 	static, _ := fs.Sub(staticFS, "static") // cannot fail: "static" is embedded above
 	u.mux.HandleFunc("GET /{$}", u.events)
 	u.mux.HandleFunc("GET /ui", redirect("/"))

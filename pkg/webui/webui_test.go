@@ -300,12 +300,21 @@ func TestEmptyOutbox(t *testing.T) {
 	}
 }
 
-// A damaged file in the outbox shows as unreadable without hiding the others.
+// A damaged email in the outbox shows as unreadable without hiding the others.
 func TestUnreadableEmail(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	id := event.BodyID("x", []byte("broken"))
-	if err := os.WriteFile(filepath.Join(f.outbox, id+".eml"), []byte("no headers here"), 0o600); err != nil {
+	mbox, err := os.OpenFile(filepath.Join(f.outbox, email.MboxFile), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A whole mbox record whose header section is not RFC 5322.
+	_, err = mbox.WriteString("From x Mon Jan  2 15:04:05 2006\n\x01no header here\r\nX-Hookline-Event-Id: " + id + "\r\n\r\ntext\r\n\n")
+	if cerr := mbox.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	_, body := get(t, f.ui, http.MethodGet, "/ui/outbox")
