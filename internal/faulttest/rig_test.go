@@ -34,7 +34,7 @@ func newRig(t *testing.T, in *injector, led *ledger, r rates, tune func(*runner.
 	dir := t.TempDir()
 	ctx := context.Background()
 
-	eng, err := engine.Open(filepath.Join(dir, "hookline.db"), engine.Options{SweepInterval: -1, Log: log})
+	eng, err := engine.Open(filepath.Join(dir, "hookline.db"), engine.Options{SweepInterval: -1, Log: log, HandOff: engine.DefaultHandOff}) // as hookline local runs it
 	if err != nil {
 		t.Fatal(err)
 	}

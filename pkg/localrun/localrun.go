@@ -119,7 +119,7 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 		return err
 	}
 
-	eng, err := engine.Open(filepath.Join(cfg.DataDir, DBFile), engine.Options{Durability: cfg.Durability, Log: log})
+	eng, err := engine.Open(filepath.Join(cfg.DataDir, DBFile), engine.Options{Durability: cfg.Durability, Log: log, HandOff: engine.DefaultHandOff})
 	if err != nil {
 		return err
 	}

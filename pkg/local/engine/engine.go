@@ -47,6 +47,10 @@ type Options struct {
 	// 0 means 24 h.
 	StreamRetention time.Duration
 	Log             *slog.Logger // nil means slog.Default()
+	// HandOff is how many published messages per queue may wait in memory for this
+	// process's receivers (handoff.go): such a message costs its receiver no write. 0 turns
+	// it off: every message is received from the table.
+	HandOff int
 	// Clock is the time queues run on: when a message was sent and when its visibility timeout
 	// ends. nil means time.Now. Tests pass a clock they advance, so a message reappears when the
 	// test says so rather than when a short timeout happens to run out on a busy machine.
@@ -54,7 +58,7 @@ type Options struct {
 }
 
 // schemaVersion is stored in PRAGMA user_version; migrate brings older files up to it.
-const schemaVersion = 5
+const schemaVersion = 6
 
 // migration upgrades a file by one version: SQL, then (optionally) Go for what SQL cannot
 // compute, in the same transaction.
@@ -172,6 +176,13 @@ CREATE INDEX rejected_received ON rejected (received_key);
 CREATE INDEX rejected_source ON rejected (source, received_key);
 CREATE INDEX rejected_expires ON rejected (expires_at);
 `},
+	// 6: stream images in a compact binary form (image.go) instead of DynamoDB JSON in keys and
+	// new_image, which stay for the records written before (empty on new ones). Messages are
+	// found by receipt handle (seq), not message id: that index cost a random page per publish.
+	{sql: `
+ALTER TABLE stream ADD COLUMN image BLOB;
+DROP INDEX messages_id;
+`},
 }
 
 // backfillTypeGroups sets type_group on events stored before version 3, then indexes it.
@@ -216,11 +227,12 @@ type Engine struct {
 	sweepDone  chan struct{}
 	closeOnce  sync.Once
 
-	mu      sync.RWMutex
-	queues  map[string]QueueConfig
-	subs    map[string][]string // topic → queues
-	waiters map[string]*broadcaster
-	stream  broadcaster
+	mu       sync.RWMutex
+	queues   map[string]QueueConfig
+	subs     map[string][]string // topic → queues
+	waiters  map[string]*broadcaster
+	handoffs map[string]*handoff
+	stream   broadcaster
 
 	events *Store
 	// Prepared on the write connection; writer goroutine only.
@@ -293,6 +305,7 @@ func Open(path string, opts Options) (*Engine, error) {
 		queues:     map[string]QueueConfig{},
 		subs:       map[string][]string{},
 		waiters:    map[string]*broadcaster{},
+		handoffs:   map[string]*handoff{},
 		stmts:      map[string]*sql.Stmt{},
 		unprepared: map[string]bool{},
 	}
@@ -431,6 +444,14 @@ func (b *batchTx) stmt(query string) *sql.Stmt {
 	return s
 }
 
+// exec runs a statement of the batch itself (savepoints), prepared like the ops' statements.
+func (b *batchTx) exec(query string) (sql.Result, error) {
+	if s := b.stmt(query); s != nil {
+		return s.Exec()
+	}
+	return b.tx.Exec(query)
+}
+
 // Exec runs query in the batch's transaction.
 func (w *wtx) Exec(query string, args ...any) (sql.Result, error) {
 	if s := w.b.stmt(query); s != nil {
@@ -537,21 +558,21 @@ func (e *Engine) commit(batch []*writeOp) {
 			errs[i] = op.fn(w)
 			break
 		}
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT op`); err != nil {
+		if _, err := b.exec(`SAVEPOINT op`); err != nil {
 			tx.Rollback()
 			fail(fmt.Errorf("savepoint: %w", err))
 			return
 		}
 		if errs[i] = op.fn(w); errs[i] != nil {
 			op.signals = nil
-			if _, err := tx.ExecContext(ctx, `ROLLBACK TO op`); err != nil {
+			if _, err := b.exec(`ROLLBACK TO op`); err != nil {
 				// SQLite rolled the whole transaction back (disk full, I/O error): nothing stands.
 				tx.Rollback()
 				fail(fmt.Errorf("rollback to savepoint after %v: %w", errs[i], err))
 				return
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `RELEASE op`); err != nil {
+		if _, err := b.exec(`RELEASE op`); err != nil {
 			tx.Rollback()
 			fail(fmt.Errorf("release savepoint: %w", err))
 			return

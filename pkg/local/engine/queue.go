@@ -160,18 +160,68 @@ func (t *Topic) Publish(ctx context.Context, m pipeline.Message) error {
 	for i := range ids {
 		ids[i] = uuid.NewString() // each SQS queue gives its copy its own MessageId
 	}
-	now := t.e.opts.Clock().UnixNano()
+	clock := t.e.opts.Clock()
+	now := clock.UnixNano()
+	// Copies for a queue with room in its hand-off line are written as received already.
+	lines := make([]*handoff, len(queues))
+	copies := make([]handed, len(queues))
+	for i, q := range queues {
+		h := t.e.handoffOf(q)
+		if h == nil || !h.reserve() {
+			continue
+		}
+		cfg, err := t.e.Queue(q)
+		if err != nil {
+			h.release()
+			continue
+		}
+		token, err := newToken()
+		if err != nil {
+			h.release()
+			return fmt.Errorf("publish %s to %s: %w", m.ID, t.name, err)
+		}
+		lines[i] = h
+		copies[i] = handed{
+			m: Message{ID: ids[i], ReceiptHandle: token, Body: m.Body, Attributes: map[string]string{"type": m.Type, "source": m.Source},
+				ReceiveCount: 1, SentAt: time.Unix(0, now), FirstReceivedAt: time.Unix(0, now)},
+			until: clock.Add(cfg.VisibilityTimeout), half: cfg.VisibilityTimeout / 2,
+		}
+	}
 	err = t.e.write(ctx, func(w *wtx) error {
 		for i, q := range queues {
+			if lines[i] != nil {
+				r, err := w.Exec(`INSERT INTO messages (queue, message_id, body, attrs, sent_at, visible_at, receive_count, first_received_at, receipt)
+					VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+					q, ids[i], m.Body, string(attrs), now, copies[i].until.UnixNano(), now, copies[i].m.ReceiptHandle)
+				if err != nil {
+					return fmt.Errorf("enqueue to %s: %w", q, err)
+				}
+				seq, err := r.LastInsertId()
+				if err != nil {
+					return fmt.Errorf("enqueue to %s: %w", q, err)
+				}
+				h, hm := lines[i], copies[i]
+				hm.m.ReceiptHandle = receiptHandle(seq, hm.m.ReceiptHandle)
+				w.afterCommit(func() { h.put(hm) })
+				continue
+			}
 			if _, err := w.Exec(`INSERT INTO messages (queue, message_id, body, attrs, sent_at, visible_at) VALUES (?, ?, ?, ?, ?, ?)`,
 				q, ids[i], m.Body, string(attrs), now, now); err != nil {
 				return fmt.Errorf("enqueue to %s: %w", q, err)
+			}
+			if h := t.e.handoffOf(q); h != nil {
+				w.afterCommit(func() { h.tabled.Add(1) })
 			}
 			w.afterCommit(t.e.queueWaiter(q).notify)
 		}
 		return nil
 	})
 	if err != nil {
+		for _, h := range lines {
+			if h != nil {
+				h.release()
+			}
+		}
 		return fmt.Errorf("publish %s to %s: %w", m.ID, t.name, err)
 	}
 	return nil
@@ -188,13 +238,37 @@ func (e *Engine) Receive(ctx context.Context, queue string, max int) ([]Message,
 	if max <= 0 {
 		max = 1
 	}
+	h := e.handoffOf(queue)
+	if h != nil && !h.lookDue(e.opts.Clock()) {
+		if out := e.take(h, max, nil); len(out) > 0 {
+			return out, nil // fewer than max is fine, as on SQS
+		}
+	}
+	out, err := e.receiveTable(ctx, queue, cfg, max)
+	if h != nil && len(out) == 0 {
+		out = e.take(h, max, nil)
+	}
+	return out, err
+}
+
+// receiveTable receives from the table: visible messages, hidden for the visibility timeout.
+func (e *Engine) receiveTable(ctx context.Context, queue string, cfg QueueConfig, max int) ([]Message, error) {
 	var out []Message
-	err = e.write(ctx, func(w *wtx) error {
+	err := e.write(ctx, func(w *wtx) error {
+		var err error
 		out, err = e.receiveTx(w, queue, cfg, max)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("receive from %s: %w", queue, err)
+	}
+	if h := e.handoffOf(queue); h != nil {
+		h.lastLook.Store(e.opts.Clock().UnixNano())
+		if len(out) < max {
+			h.tabled.Store(0) // the table is drained (of what this look could see)
+		} else {
+			h.received(len(out))
+		}
 	}
 	return out, nil
 }
@@ -205,19 +279,45 @@ func (e *Engine) ReceiveWait(ctx context.Context, queue string, max int, wait ti
 	b := e.queueWaiter(queue)
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
+	var line chan handed // nil (never ready) when handing off is off
+	h := e.handoffOf(queue)
+	if h != nil {
+		line = h.ch
+	}
 	for {
+		if h != nil && !h.lookDue(e.opts.Clock()) {
+			if msgs := e.take(h, max, nil); len(msgs) > 0 {
+				return msgs, nil
+			}
+		}
 		ch := b.wait() // take the channel before looking, so a publish in between is not missed
 		ok, err := e.hasVisible(ctx, queue)
 		if err != nil {
 			return nil, err
 		}
+		if h != nil {
+			h.lastLook.Store(e.opts.Clock().UnixNano())
+		}
 		if ok {
-			msgs, err := e.Receive(ctx, queue, max)
+			cfg, err := e.Queue(queue)
+			if err != nil {
+				return nil, fmt.Errorf("receive from %s: %w", queue, err)
+			}
+			msgs, err := e.receiveTable(ctx, queue, cfg, max)
 			if err != nil || len(msgs) > 0 {
 				return msgs, err
 			}
 		}
+		if h != nil {
+			if msgs := e.take(h, max, nil); len(msgs) > 0 {
+				return msgs, nil
+			}
+		}
 		select {
+		case m := <-line:
+			if msgs := e.take(h, max, &m); len(msgs) > 0 {
+				return msgs, nil
+			}
 		case <-ch:
 		case <-deadline.C:
 			return nil, nil
@@ -289,7 +389,7 @@ func (e *Engine) receiveTx(w *wtx, queue string, cfg QueueConfig, max int) ([]Me
 				moved = true
 				continue
 			}
-			receipt, err := newReceipt(c.seq)
+			token, err := newToken()
 			if err != nil {
 				return nil, err
 			}
@@ -297,7 +397,7 @@ func (e *Engine) receiveTx(w *wtx, queue string, cfg QueueConfig, max int) ([]Me
 				c.firstAt = now.UnixNano()
 			}
 			if _, err := w.Exec(`UPDATE messages SET visible_at = ?, receive_count = receive_count + 1, first_received_at = ?, receipt = ? WHERE seq = ?`,
-				now.Add(cfg.VisibilityTimeout).UnixNano(), c.firstAt, receipt, c.seq); err != nil {
+				now.Add(cfg.VisibilityTimeout).UnixNano(), c.firstAt, token, c.seq); err != nil {
 				return nil, fmt.Errorf("hide message %s: %w", c.id, err)
 			}
 			var attrs map[string]string
@@ -305,7 +405,7 @@ func (e *Engine) receiveTx(w *wtx, queue string, cfg QueueConfig, max int) ([]Me
 				return nil, fmt.Errorf("message %s attributes: %w", c.id, err)
 			}
 			out = append(out, Message{
-				ID: c.id, ReceiptHandle: receipt, Body: c.body, Attributes: attrs,
+				ID: c.id, ReceiptHandle: receiptHandle(c.seq, token), Body: c.body, Attributes: attrs,
 				ReceiveCount: int(c.receiveCount) + 1,
 				SentAt:       time.Unix(0, c.sentAt), FirstReceivedAt: time.Unix(0, c.firstAt),
 			})
@@ -317,23 +417,28 @@ func (e *Engine) receiveTx(w *wtx, queue string, cfg QueueConfig, max int) ([]Me
 	return out, nil
 }
 
-// newReceipt makes a receipt handle: the row's seq (so Delete is a primary-key lookup) and a
-// random part that changes with every receive, so a stale handle matches nothing.
-func newReceipt(seq int64) (string, error) {
+// newToken makes the random part of a receipt handle, which changes with every receive, so a
+// stale handle matches nothing. The row keeps the token; the handle is "<seq>-<token>", so
+// Delete is a primary-key lookup.
+func newToken() (string, error) {
 	var b [12]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("receipt handle: %w", err)
 	}
-	return strconv.FormatInt(seq, 10) + "-" + hex.EncodeToString(b[:]), nil
+	return hex.EncodeToString(b[:]), nil
 }
 
-func parseReceipt(h string) (int64, bool) {
-	s, _, ok := strings.Cut(h, "-")
-	if !ok {
-		return 0, false
+func receiptHandle(seq int64, token string) string {
+	return strconv.FormatInt(seq, 10) + "-" + token
+}
+
+func parseReceipt(h string) (int64, string, bool) {
+	s, token, ok := strings.Cut(h, "-")
+	if !ok || token == "" {
+		return 0, "", false
 	}
 	seq, err := strconv.ParseInt(s, 10, 64)
-	return seq, err == nil
+	return seq, token, err == nil
 }
 
 // Delete removes the message received with receiptHandle. Like SQS, a stale handle (the
@@ -348,26 +453,48 @@ func (e *Engine) DeleteBatch(ctx context.Context, queue string, receiptHandles [
 	return e.Settle(ctx, queue, receiptHandles, nil)
 }
 
-// Settle deletes the succeeded messages and records why the failed ones failed, in one
-// transaction: what the runner does after every batch.
+// Settle deletes the succeeded messages and records why the failed ones failed (reasons by
+// receipt handle), in one transaction: what the runner does after every batch.
 func (e *Engine) Settle(ctx context.Context, queue string, deletes []string, reasons map[string]string) error {
-	seqs := make([]int64, len(deletes))
-	for i, h := range deletes {
-		seq, ok := parseReceipt(h)
+	type row struct {
+		seq   int64
+		token string
+	}
+	parse := func(h string) (row, error) {
+		seq, token, ok := parseReceipt(h)
 		if !ok {
-			return fmt.Errorf("delete from %s: receipt handle %q is malformed", queue, h)
+			return row{}, fmt.Errorf("settle messages in %s: receipt handle %q is malformed", queue, h)
 		}
-		seqs[i] = seq
+		return row{seq, token}, nil
+	}
+	dels := make([]row, len(deletes))
+	for i, h := range deletes {
+		var err error
+		if dels[i], err = parse(h); err != nil {
+			return err
+		}
+	}
+	type failure struct {
+		row
+		reason string
+	}
+	fails := make([]failure, 0, len(reasons))
+	for h, reason := range reasons {
+		r, err := parse(h)
+		if err != nil {
+			return err
+		}
+		fails = append(fails, failure{r, reason})
 	}
 	err := e.write(ctx, func(w *wtx) error {
-		for i, seq := range seqs {
-			if _, err := w.Exec(`DELETE FROM messages WHERE seq = ? AND queue = ? AND receipt = ?`, seq, queue, deletes[i]); err != nil {
+		for _, d := range dels {
+			if _, err := w.Exec(`DELETE FROM messages WHERE seq = ? AND queue = ? AND receipt = ?`, d.seq, queue, d.token); err != nil {
 				return fmt.Errorf("delete message: %w", err)
 			}
 		}
-		for id, reason := range reasons {
-			if _, err := w.Exec(`UPDATE messages SET reason = ? WHERE queue = ? AND message_id = ?`, reason, queue, id); err != nil {
-				return fmt.Errorf("record failure of %s: %w", id, err)
+		for _, f := range fails {
+			if _, err := w.Exec(`UPDATE messages SET reason = ? WHERE seq = ? AND queue = ? AND receipt = ?`, f.reason, f.seq, queue, f.token); err != nil {
+				return fmt.Errorf("record failure of message %d: %w", f.seq, err)
 			}
 		}
 		return nil
@@ -379,21 +506,29 @@ func (e *Engine) Settle(ctx context.Context, queue string, deletes []string, rea
 }
 
 // SetFailureReason records why the message with id failed; DLQ listings show the last one.
+// (It looks the id up across the queue; the runner settles by receipt handle instead.)
 func (e *Engine) SetFailureReason(ctx context.Context, queue, id, reason string) error {
-	return e.Settle(ctx, queue, nil, map[string]string{id: reason})
+	err := e.write(ctx, func(w *wtx) error {
+		_, err := w.Exec(`UPDATE messages SET reason = ? WHERE queue = ? AND message_id = ?`, reason, queue, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record failure of %s in %s: %w", id, queue, err)
+	}
+	return nil
 }
 
 // ChangeVisibility makes an in-flight message visible again after timeout (0: at once), like
 // SQS ChangeMessageVisibility.
 func (e *Engine) ChangeVisibility(ctx context.Context, queue, receiptHandle string, timeout time.Duration) error {
-	seq, ok := parseReceipt(receiptHandle)
+	seq, token, ok := parseReceipt(receiptHandle)
 	if !ok {
 		return fmt.Errorf("change visibility in %s: receipt handle %q is malformed", queue, receiptHandle)
 	}
 	err := e.write(ctx, func(w *wtx) error {
 		now := e.opts.Clock()
 		r, err := w.Exec(`UPDATE messages SET visible_at = ? WHERE seq = ? AND queue = ? AND receipt = ? AND visible_at > ?`,
-			now.Add(timeout).UnixNano(), seq, queue, receiptHandle, now.UnixNano())
+			now.Add(timeout).UnixNano(), seq, queue, token, now.UnixNano())
 		if err != nil {
 			return err
 		}

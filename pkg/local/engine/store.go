@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -22,7 +23,18 @@ import (
 // change stream written in the same transaction as each new item (DynamoDB + Streams).
 type Store struct {
 	e *Engine
+	// unmarked holds ids this process stored and has not marked notified: NotifiedAt answers
+	// those from memory instead of a read per email. Only a fact is kept (an id leaves before
+	// its mark is written); anything else is read from the table.
+	unmarked struct {
+		sync.Mutex
+		ids map[string]struct{}
+	}
 }
+
+// maxUnmarked bounds the memory kept for NotifiedAt (a notifier down for long); past it the
+// table answers.
+const maxUnmarked = 100_000
 
 var (
 	_ pipeline.Store         = (*Store)(nil)
@@ -63,13 +75,9 @@ func (s *Store) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("put event %s: stream image: %w", e.ID, err)
 	}
-	newImage, err := json.Marshal(img)
+	image, err := appendImage(nil, img)
 	if err != nil {
 		return false, fmt.Errorf("put event %s: stream image: %w", e.ID, err)
-	}
-	keys, err := json.Marshal(map[string]events.DynamoDBAttributeValue{ddbitem.AttrID: events.NewStringAttribute(e.ID)})
-	if err != nil {
-		return false, fmt.Errorf("put event %s: stream keys: %w", e.ID, err)
 	}
 	envelope := e.Marshal()
 	var notified, verifyKey any
@@ -91,10 +99,14 @@ func (s *Store) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 			return nil
 		}
 		inserted = true
-		// SizeBytes approximates DynamoDB's: the encoded keys and image.
-		if _, err := w.Exec(`INSERT INTO stream (event_name, keys, new_image, size_bytes, created_at) VALUES (?, ?, ?, ?, ?)`,
-			StreamInsert, string(keys), string(newImage), len(keys)+len(newImage), time.Now().UnixNano()); err != nil {
+		// SizeBytes approximates DynamoDB's: the encoded image.
+		if _, err := w.Exec(`INSERT INTO stream (event_name, keys, new_image, image, size_bytes, created_at) VALUES (?, '', '', ?, ?, ?)`,
+			StreamInsert, image, len(image), time.Now().UnixNano()); err != nil {
 			return fmt.Errorf("append stream record: %w", err)
+		}
+		// Known unmarked before the stream wakes the notifier.
+		if notified == nil {
+			w.afterCommit(func() { s.addUnmarked(e.ID) })
 		}
 		w.afterCommit(s.e.stream.notify)
 		return nil
@@ -107,6 +119,9 @@ func (s *Store) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 
 // MarkNotified sets the event's notified time unless it is already set.
 func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error {
+	s.unmarked.Lock()
+	delete(s.unmarked.ids, id)
+	s.unmarked.Unlock()
 	err := s.e.write(ctx, func(w *wtx) error {
 		res, err := w.Exec(`UPDATE events SET notified_at = ? WHERE id = ? AND notified_at IS NULL`, at.UnixNano(), id)
 		if err != nil {
@@ -126,6 +141,17 @@ func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error
 		return fmt.Errorf("mark event %s notified: %w", id, err)
 	}
 	return nil
+}
+
+func (s *Store) addUnmarked(id string) {
+	s.unmarked.Lock()
+	defer s.unmarked.Unlock()
+	if s.unmarked.ids == nil {
+		s.unmarked.ids = map[string]struct{}{}
+	}
+	if len(s.unmarked.ids) < maxUnmarked {
+		s.unmarked.ids[id] = struct{}{}
+	}
 }
 
 const recordColumns = `envelope, stored_at, notified_at`
@@ -163,6 +189,12 @@ func (s *Store) Get(ctx context.Context, id string) (*event.Record, error) {
 
 // NotifiedAt reads the mark alone (the envelope stays undecoded).
 func (s *Store) NotifiedAt(ctx context.Context, id string) (time.Time, error) {
+	s.unmarked.Lock()
+	_, unmarked := s.unmarked.ids[id]
+	s.unmarked.Unlock()
+	if unmarked {
+		return time.Time{}, nil
+	}
 	var at sql.NullInt64
 	err := s.e.rdb.QueryRowContext(ctx, `SELECT notified_at FROM events WHERE id = ?`, id).Scan(&at)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -289,7 +321,7 @@ func (e *Engine) ReadStream(ctx context.Context, consumer string, max int) ([]St
 	if max <= 0 {
 		max = 100
 	}
-	rows, err := e.rdb.QueryContext(ctx, `SELECT seq, event_name, keys, new_image, size_bytes, created_at FROM stream
+	rows, err := e.rdb.QueryContext(ctx, `SELECT seq, event_name, keys, new_image, image, size_bytes, created_at FROM stream
 		WHERE seq > COALESCE((SELECT seq FROM checkpoints WHERE consumer = ?), 0) ORDER BY seq LIMIT ?`, consumer, max)
 	if err != nil {
 		return nil, fmt.Errorf("read stream for %s: %w", consumer, err)
@@ -299,15 +331,13 @@ func (e *Engine) ReadStream(ctx context.Context, consumer string, max int) ([]St
 	for rows.Next() {
 		var r StreamRecord
 		var keys, img string
+		var image []byte
 		var created int64
-		if err := rows.Scan(&r.Seq, &r.EventName, &keys, &img, &r.SizeBytes, &created); err != nil {
+		if err := rows.Scan(&r.Seq, &r.EventName, &keys, &img, &image, &r.SizeBytes, &created); err != nil {
 			return nil, fmt.Errorf("read stream for %s: %w", consumer, err)
 		}
-		if err := json.Unmarshal([]byte(keys), &r.Keys); err != nil {
-			return nil, fmt.Errorf("read stream for %s: record %d keys: %w", consumer, r.Seq, err)
-		}
-		if err := json.Unmarshal([]byte(img), &r.NewImage); err != nil {
-			return nil, fmt.Errorf("read stream for %s: record %d image: %w", consumer, r.Seq, err)
+		if err := decodeImages(&r, keys, img, image); err != nil {
+			return nil, fmt.Errorf("read stream for %s: record %d: %w", consumer, r.Seq, err)
 		}
 		r.CreatedAt = time.Unix(0, created)
 		out = append(out, r)
@@ -316,6 +346,30 @@ func (e *Engine) ReadStream(ctx context.Context, consumer string, max int) ([]St
 		return nil, fmt.Errorf("read stream for %s: %w", consumer, err)
 	}
 	return out, nil
+}
+
+// decodeImages fills r's Keys and NewImage from the binary image, or from the DynamoDB JSON
+// of records written before schema version 5.
+func decodeImages(r *StreamRecord, keys, img string, image []byte) error {
+	if image == nil {
+		if err := json.Unmarshal([]byte(keys), &r.Keys); err != nil {
+			return fmt.Errorf("keys: %w", err)
+		}
+		if err := json.Unmarshal([]byte(img), &r.NewImage); err != nil {
+			return fmt.Errorf("image: %w", err)
+		}
+		return nil
+	}
+	var err error
+	if r.NewImage, err = parseImage(image); err != nil {
+		return fmt.Errorf("image: %w", err)
+	}
+	id, ok := r.NewImage[ddbitem.AttrID]
+	if !ok {
+		return fmt.Errorf("image: no %s attribute", ddbitem.AttrID)
+	}
+	r.Keys = map[string]events.DynamoDBAttributeValue{ddbitem.AttrID: id}
+	return nil
 }
 
 // StreamWait returns a channel closed by the next stream append. Take it before reading the

@@ -229,15 +229,18 @@ func (c *Runner) deliverSQS(ctx context.Context, msgs []engine.Message) {
 		}
 	}
 	var deletes []string
+	reasons := make(map[string]string, len(failed)) // by receipt handle
 	for _, m := range msgs {
-		if _, ok := failed[m.ID]; !ok {
+		if reason, ok := failed[m.ID]; ok {
+			reasons[m.ReceiptHandle] = reason
+		} else {
 			deletes = append(deletes, m.ReceiptHandle)
 		}
 	}
 	if len(failed) > 0 {
 		c.Log.Warn("subscriber batch had failures", "queue", c.Queue, "batch", len(msgs), "failed", len(failed), "err", err)
 	}
-	if err := c.Engine.Settle(ctx, c.Queue, deletes, failed); err != nil {
+	if err := c.Engine.Settle(ctx, c.Queue, deletes, reasons); err != nil {
 		// The messages reappear after their visibility timeout: at-least-once, nothing lost.
 		c.Log.Error("settle batch", "queue", c.Queue, "err", err)
 	}

@@ -1,0 +1,95 @@
+package engine_test
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"hookline/pkg/local/engine"
+	"hookline/pkg/local/engine/enginetest"
+)
+
+// A message handed off in memory is received once, with the semantics of a table receive:
+// in flight (not visible) while it is held, and, if its receiver dies without deleting it,
+// visible again when the visibility timeout ends — received a second time from the table.
+func TestHandOffKeepsQueueSemantics(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	path := filepath.Join(t.TempDir(), "hookline.db")
+	clock := enginetest.NewClock()
+	e := enginetest.OpenWith(t, path, engine.Options{Clock: clock.Now, HandOff: 2})
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: time.Minute})
+	enginetest.Subscribe(t, e, "events", "q")
+	top := e.Topic("events")
+	for _, id := range []string{"m1", "m2", "m3"} { // the line holds 2: m3 goes the table's way
+		if err := top.Publish(ctx, enginetest.Message(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if visible, inflight, err := e.Depth(ctx, "q"); err != nil || visible != 1 || inflight != 2 {
+		t.Fatalf("depth = %d visible, %d in flight (%v); want m3 visible, m1 and m2 in flight in the line", visible, inflight, err)
+	}
+	got, err := e.ReceiveWait(ctx, "q", 10, enginetest.Hang)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// m3 waits in the table, so the table is looked at first; then the line.
+	if len(got) != 1 || string(got[0].Body) != `{"id":"m3"}` {
+		t.Fatalf("first receive = %v, want m3 from the table", bodies(got))
+	}
+	line, err := e.ReceiveWait(ctx, "q", 10, enginetest.Hang)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := bodies(line); len(b) != 2 || b[0] != `{"id":"m1"}` || b[1] != `{"id":"m2"}` {
+		t.Fatalf("second receive = %v, want m1 and m2 from the line", b)
+	}
+	for _, m := range line {
+		if m.ReceiveCount != 1 || m.ReceiptHandle == "" {
+			t.Errorf("%s: receive count %d, handle %q", m.Body, m.ReceiveCount, m.ReceiptHandle)
+		}
+	}
+	// m1 is done; m2's receiver "dies" (the engine closes, its line with it).
+	if err := e.Delete(ctx, "q", line[0].ReceiptHandle); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Delete(ctx, "q", got[0].ReceiptHandle); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e = enginetest.OpenWith(t, path, engine.Options{Clock: clock.Now, HandOff: 2})
+	if again, err := e.Receive(ctx, "q", 10); err != nil || len(again) != 0 {
+		t.Fatalf("before the visibility timeout: %v (%v), want nothing", bodies(again), err)
+	}
+	clock.Advance(time.Minute)
+	again, err := e.Receive(ctx, "q", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again) != 1 || string(again[0].Body) != `{"id":"m2"}` || again[0].ReceiveCount != 2 {
+		t.Fatalf("after the visibility timeout: %v, want m2 received a second time", bodies(again))
+	}
+	// The stale handle from the line deletes nothing; the fresh one does.
+	if err := e.Delete(ctx, "q", line[1].ReceiptHandle); err != nil {
+		t.Fatal(err)
+	}
+	if visible, inflight, _ := e.Depth(ctx, "q"); visible+inflight != 1 {
+		t.Errorf("a stale handle deleted the message")
+	}
+	if err := e.Delete(ctx, "q", again[0].ReceiptHandle); err != nil {
+		t.Fatal(err)
+	}
+	if visible, inflight, _ := e.Depth(ctx, "q"); visible+inflight != 0 {
+		t.Errorf("queue not empty after deleting everything: %d visible, %d in flight", visible, inflight)
+	}
+}
+
+func bodies(ms []engine.Message) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, string(m.Body))
+	}
+	return out
+}
