@@ -30,6 +30,7 @@ type Store struct {
 		sync.Mutex
 		ids map[string]struct{}
 	}
+	marks marks
 }
 
 // maxUnmarked bounds the memory kept for NotifiedAt (a notifier down for long); past it the
@@ -115,32 +116,6 @@ func (s *Store) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 		return false, fmt.Errorf("put event %s: %w", e.ID, err)
 	}
 	return inserted, nil
-}
-
-// MarkNotified sets the event's notified time unless it is already set.
-func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error {
-	s.unmarked.Lock()
-	delete(s.unmarked.ids, id)
-	s.unmarked.Unlock()
-	err := s.e.write(ctx, func(w *wtx) error {
-		res, err := w.Exec(`UPDATE events SET notified_at = ? WHERE id = ? AND notified_at IS NULL`, at.UnixNano(), id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			return nil
-		}
-		var one int
-		err = w.QueryRow(`SELECT 1 FROM events WHERE id = ?`, id).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return pipeline.ErrNotFound
-		}
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("mark event %s notified: %w", id, err)
-	}
-	return nil
 }
 
 func (s *Store) addUnmarked(id string) {
