@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -123,8 +124,15 @@ func TestMetricsCountRejectionsAndTheJourney(t *testing.T) {
 		t.Fatalf("good request: %d %v", code, out)
 	}
 	s.waitNotified(t, out["id"].(string))
-	fams := scrape(t, s.url)
 	gh := map[string]string{"source": "github"}
+	// The notifier counts the email after its mark is committed, so the history can show the
+	// mark a moment before the counter moves: wait for the counter (bounded, for hangs only).
+	deadline := time.Now().Add(30 * time.Second)
+	fams := scrape(t, s.url)
+	for value(fams, "hookline_notified_total", gh) != 1 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		fams = scrape(t, s.url)
+	}
 	for name, want := range map[string]float64{
 		"hookline_accepted_total":              1,
 		"hookline_stored_total":                1,
