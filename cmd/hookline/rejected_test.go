@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"hookline/pkg/email"
 	"hookline/pkg/localrun"
 	"hookline/pkg/rejectedcli"
 	"hookline/pkg/sender"
@@ -149,7 +150,7 @@ func TestRejectedReadmitEndToEnd(t *testing.T) {
 	}
 	id := strings.TrimSpace(out[strings.LastIndex(out, " ")+1:])
 	emails := func() int {
-		n, _ := filepath.Glob(filepath.Join(data, "outbox", "*.eml"))
+		n, _ := (&email.Outbox{Dir: filepath.Join(data, "outbox")}).IDs()
 		return len(n)
 	}
 	eventually(t, 10*time.Second, func() string {

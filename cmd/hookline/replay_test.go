@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"hookline/pkg/email"
 	"hookline/pkg/event"
 	"hookline/pkg/local/engine"
 	"hookline/pkg/localrun"
@@ -63,7 +64,7 @@ func TestReplayToASecondSubscriber(t *testing.T) {
 		t.Fatalf("%d distinct event ids, want %d", len(want), n)
 	}
 	emails := func() int {
-		m, _ := filepath.Glob(filepath.Join(data, "outbox", "*.eml"))
+		m, _ := (&email.Outbox{Dir: filepath.Join(data, "outbox")}).IDs()
 		return len(m)
 	}
 	eventually(t, 60*time.Second, func() string {

@@ -4,7 +4,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +12,7 @@ import (
 	"hookline/pkg/pipeline/mailertest"
 )
 
-// TestOutboxContract: the .eml outbox passes the contract every pipeline.Mailer passes.
+// TestOutboxContract: the mbox outbox passes the contract every pipeline.Mailer passes.
 func TestOutboxContract(t *testing.T) {
 	t.Parallel()
 	mailertest.Run(t, func(t *testing.T) mailertest.Harness {
@@ -25,16 +24,14 @@ func TestOutboxContract(t *testing.T) {
 		return mailertest.Harness{
 			Mailer: &email.Outbox{Dir: filepath.Join(dir, "outbox")},
 			Delivered: func(t *testing.T) []mailertest.Mail {
-				names, err := filepath.Glob(filepath.Join(dir, "outbox", "*.eml"))
+				box := &email.Outbox{Dir: filepath.Join(dir, "outbox")} // read as another process would
+				ids, err := box.IDs()
 				if err != nil {
 					t.Fatal(err)
 				}
 				var got []mailertest.Mail
-				for _, name := range names {
-					if strings.HasPrefix(filepath.Base(name), ".") {
-						continue // a replacement being written
-					}
-					raw, err := os.ReadFile(name)
+				for _, id := range ids {
+					raw, err := box.Email(id)
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -64,7 +64,7 @@ func BenchmarkSubscriberBatch10(b *testing.B) {
 }
 
 // BenchmarkNotifierBatch10 emails stream batches of 10 inserted events through the real handler:
-// read, compose, write the .eml, mark notified (one op = one batch).
+// read, compose, append to the outbox, mark notified (one op = one batch).
 func BenchmarkNotifierBatch10(b *testing.B) {
 	eng := openEngine(b)
 	store := eng.Events()

@@ -16,6 +16,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"hookline/pkg/email"
 	"hookline/pkg/historyapi"
 	"hookline/pkg/localrun"
 	"hookline/pkg/sender"
@@ -97,11 +98,10 @@ func TestLargeBodyByReference(t *testing.T) {
 	}
 	// The email links to the body rather than carrying 5 MB.
 	s.waitNotified(t, id)
-	emls, _ := filepath.Glob(filepath.Join(s.data, "outbox", id+"*.eml"))
-	if len(emls) != 1 {
-		t.Fatalf("%d emails for %s", len(emls), id)
+	if n := s.emails(t, id); n != 1 {
+		t.Fatalf("%d emails for %s", n, id)
 	}
-	mail, err := os.ReadFile(emls[0])
+	mail, err := (&email.Outbox{Dir: filepath.Join(s.data, "outbox")}).Email(id)
 	if err != nil {
 		t.Fatal(err)
 	}

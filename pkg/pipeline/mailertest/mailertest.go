@@ -1,4 +1,4 @@
-// Package mailertest is the contract every pipeline.Mailer adapter passes (the .eml outbox, the
+// Package mailertest is the contract every pipeline.Mailer adapter passes (the mbox outbox, the
 // SMTP mailer against a relay on 127.0.0.1, snsbus.Mailer on the wire against a fake SNS), in the
 // manner of net/http/httptest: each adapter's tests call Run with a way to build a fresh harness.
 package mailertest
@@ -88,7 +88,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	})
 }
 
-// ParseMessage reads an RFC 5322 message as pkg/email writes it — what the outbox's .eml files
+// ParseMessage reads an RFC 5322 message as pkg/email writes it — what the outbox's records
 // hold and what an SMTP relay receives — back into a Mail.
 func ParseMessage(t *testing.T, raw []byte) Mail {
 	t.Helper()
