@@ -151,7 +151,7 @@ func (c *app) notifyCmd() *cobra.Command {
 	fs.StringVar(&resend, "resend", "", "email this one event, unless it is already notified")
 	fs.BoolVar(&force, "force", false, "with --resend: send even if the event is notified (an email the inbox never got); the first notified time stays")
 	fs.StringVar(&topicARN, "topic-arn", "", "SNS notifications topic, with --table")
-	fs.StringVar(&cfg.SMTPAddr, "smtp", "", "send to this SMTP host:port instead of writing .eml files to the outbox (as hookline local --smtp)")
+	fs.StringVar(&cfg.SMTPAddr, "smtp", "", "send to this SMTP host:port instead of appending to the outbox (as hookline local --smtp)")
 	bindEnv(fs, "smtp", "HOOKLINE_SMTP")
 	fs.BoolVar(&cfg.SMTPRequireTLS, "smtp-tls", false, "require STARTTLS from the SMTP server")
 	bindEnv(fs, "smtp-tls", "HOOKLINE_SMTP_TLS")

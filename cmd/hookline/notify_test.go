@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"hookline/pkg/email"
 	"hookline/pkg/local/engine"
 	"hookline/pkg/localrun"
 	"hookline/pkg/sender"
@@ -70,8 +71,9 @@ func TestNotifyPendingAfterAMailerOutage(t *testing.T) {
 	})
 	stop()
 
+	outbox := &email.Outbox{Dir: filepath.Join(data, "outbox")}
 	emails := func() int {
-		m, _ := filepath.Glob(filepath.Join(data, "outbox", "*.eml"))
+		m, _ := outbox.IDs()
 		return len(m)
 	}
 	if emails() != 0 {
@@ -83,9 +85,14 @@ func TestNotifyPendingAfterAMailerOutage(t *testing.T) {
 	if err != nil || !strings.Contains(out, fmt.Sprintf("sent %d of %d pending (0 notified meanwhile, 0 failed)", n, n)) {
 		t.Fatalf("notify --pending: %v\n%s", err, out)
 	}
+	perEvent := map[string]int{}
+	all, _ := outbox.IDs()
+	for _, id := range all {
+		perEvent[id]++
+	}
 	for _, id := range ids {
-		if m, _ := filepath.Glob(filepath.Join(data, "outbox", id+"*.eml")); len(m) != 1 {
-			t.Errorf("event %s: %d emails, want 1", id, len(m))
+		if perEvent[id] != 1 {
+			t.Errorf("event %s: %d emails, want 1", id, perEvent[id])
 		}
 	}
 	out, err = cli(t, "notify", "--pending", "--older-than", "0s", "--data", data)
@@ -96,15 +103,16 @@ func TestNotifyPendingAfterAMailerOutage(t *testing.T) {
 	if err != nil || !strings.Contains(out, "already notified at") {
 		t.Errorf("notify --resend of a notified event: %v\n%s", err, out)
 	}
-	before, err := os.ReadFile(filepath.Join(data, "outbox", ids[0]+".eml"))
+	before, err := outbox.Email(ids[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Remove(filepath.Join(data, "outbox", ids[0]+".eml")); err != nil { // the inbox lost it
+	if err := os.Remove(filepath.Join(data, "outbox", email.MboxFile)); err != nil { // the inbox lost it
 		t.Fatal(err)
 	}
 	out, err = cli(t, "notify", "--resend", ids[0], "--force", "--data", data)
-	if after, rerr := os.ReadFile(filepath.Join(data, "outbox", ids[0]+".eml")); err != nil || rerr != nil || !strings.Contains(out, ids[0]+"  sent") || string(after) != string(before) {
+	after, rerr := (&email.Outbox{Dir: filepath.Join(data, "outbox")}).Email(ids[0])
+	if err != nil || rerr != nil || !strings.Contains(out, ids[0]+"  sent") || string(after) != string(before) {
 		t.Errorf("notify --resend --force: %v %v\n%s", err, rerr, out)
 	}
 	// The restarted pipeline's notifier resumes its stream and finds every event marked.

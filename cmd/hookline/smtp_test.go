@@ -98,7 +98,7 @@ func jsonField(t *testing.T, b []byte, name string) string {
 }
 
 // TestSMTPCredentialsFromEnvironment: half a pair of credentials is a usage error, and a user
-// without --smtp too (the emails would be .eml files and the credentials ignored).
+// without --smtp too (the emails would go to the outbox file and the credentials be ignored).
 func TestSMTPCredentialsFromEnvironment(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

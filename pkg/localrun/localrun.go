@@ -223,7 +223,7 @@ func pendingAge(store *engine.Store) localmetrics.PendingAge {
 	}
 }
 
-// NewMailer is the mailer cfg describes: .eml files in the data dir's outbox, or SMTP when
+// NewMailer is the mailer cfg describes: the mbox in the data dir's outbox, or SMTP when
 // SMTPAddr is set. `hookline notify` sends with the same one.
 func NewMailer(cfg Config) (pipeline.Mailer, error) {
 	if cfg.DataDir == "" {
