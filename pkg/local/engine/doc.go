@@ -8,6 +8,13 @@
 //   - Topic ≈ SNS topic with raw message delivery. Publish inserts the message, with the
 //     attributes "type" and "source", into every subscribed queue in one transaction and
 //     returns after the commit, so a 202 is only sent for a durable event.
+//   - Hand-off (Options.HandOff, on in `hookline local`): a message published while its queue's
+//     in-memory line has room is written as already received once (in flight for the
+//     visibility timeout, with its receipt handle) in the same commit, and handed to this
+//     process's receivers in memory: taking it costs no write and no read, only the delete
+//     when it is done. A process that dies leaves the row in flight; it becomes visible when
+//     the timeout ends and is received again, exactly as SQS redelivers a dead consumer's
+//     message. Messages that overflow the line go the table's way and are received first.
 //   - Queue ≈ SQS standard queue: visibility timeout, receipt handles that change on every
 //     receive (a stale one deletes nothing, as in SQS), ApproximateReceiveCount, a redrive
 //     policy (maxReceiveCount → dead-letter queue, with the last failure reason kept), DLQ
@@ -16,7 +23,8 @@
 //     over received_key indexes (never a scan), TTL with a periodic sweep.
 //   - The stream table ≈ DynamoDB Streams (NEW_IMAGE): PutNew appends the INSERT record in the
 //     same transaction as the item, its NewImage made by ddbitem so the notifier decodes
-//     exactly what Lambda delivers. Consumers keep checkpoints; records are trimmed after 24 h.
+//     exactly what Lambda delivers (stored in a compact binary form, image.go). Consumers
+//     keep checkpoints; records are trimmed after 24 h.
 //   - The stream-failure table ≈ the stream mapping's on-failure destination
 //     (RecordStreamFailure / ListStreamFailures), written by the runner.
 //
@@ -38,5 +46,12 @@
 //	Full pipeline (BenchmarkPipeline, serial fake handlers)
 //	                             ~2,100 ev/s   ~1,000 ev/s
 //
-// Only NORMAL meets the ≥ 2,000 events/s local target, hence the default.
+// Only NORMAL meets the ≥ 2,000 events/s local target, hence the default. (Figures from before
+// issue 13: the hand-off, the binary stream image, the batched marks, the mbox outbox and the
+// 32 MiB checkpoint interval; BENCHMARKS.md has the current ones.)
+//
+// Per event the pipeline now writes five rows — the message (insert, delete), the item and
+// its stream record, the notified mark — plus a share of a checkpoint row per stream batch;
+// it was seven (the receive's update and a message-id index entry per publish are gone).
+// WAL checkpoints run every 8,000 pages instead of 1,000.
 package engine
