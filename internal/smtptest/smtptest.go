@@ -116,7 +116,10 @@ func Start(t testing.TB, o Options) *Server {
 		_ = srv.Serve(l)
 	}()
 	t.Cleanup(func() {
+		// go-smtp's Close only closes the listeners Serve has registered: a test that
+		// ends before the goroutine gets there would leave Serve blocked in Accept.
 		_ = srv.Close()
+		_ = l.Close()
 		<-done
 	})
 	return s
