@@ -114,12 +114,12 @@ func (o *Outbox) openLocked() error {
 	if o.f != nil {
 		return nil
 	}
-	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
 	path := filepath.Join(o.Dir, MboxFile)
 	_, statErr := os.Stat(path)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600) // emails carry event data
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}

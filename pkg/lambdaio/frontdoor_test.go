@@ -353,6 +353,14 @@ func (o oneSource) Lookup(_ context.Context, name string) (*source.Source, bool,
 	return o.src, name == o.src.Name, nil
 }
 
+// countingBlobs is a blob store that counts puts and keeps nothing.
+type countingBlobs struct{ puts atomic.Int64 }
+
+func (b *countingBlobs) Put(_ context.Context, key string, _ []byte, _ string) (string, error) {
+	b.puts.Add(1)
+	return "blob://" + key, nil
+}
+
 type stubLimiter struct{ wait time.Duration }
 
 func (l stubLimiter) Allow(*source.Source, time.Time) (time.Duration, bool) {
@@ -373,18 +381,25 @@ func TestCheapRejectionsFirst(t *testing.T) {
 		wantStatus int
 		wantDetail string
 		wantRetry  string
+		claimCheck bool // a blob store takes large bodies: the limit is Lambda's 6 MB payload
 	}{
-		{"7 MB body", apiRequest("x", http.Header{"Content-Type": {"text/plain"}}, []byte(big), "192.30.252.7"), nil, 413, "7340032 bytes, over the 262144-byte limit", ""},
+		{"7 MB body", apiRequest("x", http.Header{"Content-Type": {"text/plain"}}, []byte(big), "192.30.252.7"), nil, 413, "7340032 bytes, over the 262144-byte limit", "", false},
 		{"7 MB base64 body", func() events.APIGatewayV2HTTPRequest {
 			r := apiRequest("x", nil, nil, "192.30.252.7")
 			r.Body, r.IsBase64Encoded = base64.StdEncoding.EncodeToString([]byte(big)), true
 			return r
-		}(), nil, 413, "over the 262144-byte limit", ""},
-		{"unknown source", apiRequest("nope", nil, []byte(`{}`), "192.30.252.7"), nil, 404, `no source named "nope"`, ""},
-		{"allowlist miss v4", apiRequest("x", nil, []byte(`{}`), "203.0.113.9"), nil, 403, `source "x" does not accept requests from 203.0.113.9`, ""},
-		{"allowlist miss v6", apiRequest("x", nil, []byte(`{}`), "2001:db8::1"), nil, 403, `source "x" does not accept requests from 2001:db8::1`, ""},
-		{"no source ip", apiRequest("x", nil, []byte(`{}`), ""), nil, 403, `source "x" accepts only listed addresses`, ""},
-		{"over the rate", apiRequest("x", nil, []byte(`{}`), "192.30.252.7"), stubLimiter{1500 * time.Millisecond}, 429, `source "x" is over its rate limit`, "2"},
+		}(), nil, 413, "over the 262144-byte limit", "", false},
+		{"7 MB body, claim check", apiRequest("x", http.Header{"Content-Type": {"text/plain"}}, []byte(big), "192.30.252.7"), nil, 413, "7340032 bytes, over the 6291456-byte limit", "", true},
+		{"7 MB base64 body, claim check", func() events.APIGatewayV2HTTPRequest {
+			r := apiRequest("x", nil, nil, "192.30.252.7")
+			r.Body, r.IsBase64Encoded = base64.StdEncoding.EncodeToString([]byte(big)), true
+			return r
+		}(), nil, 413, "over the 6291456-byte limit", "", true},
+		{"unknown source", apiRequest("nope", nil, []byte(`{}`), "192.30.252.7"), nil, 404, `no source named "nope"`, "", false},
+		{"allowlist miss v4", apiRequest("x", nil, []byte(`{}`), "203.0.113.9"), nil, 403, `source "x" does not accept requests from 203.0.113.9`, "", false},
+		{"allowlist miss v6", apiRequest("x", nil, []byte(`{}`), "2001:db8::1"), nil, 403, `source "x" does not accept requests from 2001:db8::1`, "", false},
+		{"no source ip", apiRequest("x", nil, []byte(`{}`), ""), nil, 403, `source "x" accepts only listed addresses`, "", false},
+		{"over the rate", apiRequest("x", nil, []byte(`{}`), "192.30.252.7"), stubLimiter{1500 * time.Millisecond}, 429, `source "x" is over its rate limit`, "2", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -394,6 +409,10 @@ func TestCheapRejectionsFirst(t *testing.T) {
 			src.Verifier = counter
 			pub := &recorder{}
 			h := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: oneSource{&src}, Publisher: pub, Limiter: tt.limiter, Now: func() time.Time { return now }}, Log: quiet()}
+			blobs := &countingBlobs{}
+			if tt.claimCheck {
+				h.Service.Blobs = blobs
+			}
 			resp, err := h.Handle(context.Background(), tt.req)
 			if err != nil {
 				t.Fatal(err)
@@ -405,8 +424,8 @@ func TestCheapRejectionsFirst(t *testing.T) {
 			if n := counter.calls.Load(); n != 0 {
 				t.Errorf("Verify ran %d times before the refusal", n)
 			}
-			if len(pub.got) != 0 {
-				t.Errorf("published %d messages", len(pub.got))
+			if len(pub.got) != 0 || blobs.puts.Load() != 0 {
+				t.Errorf("published %d messages, put %d bodies", len(pub.got), blobs.puts.Load())
 			}
 		})
 	}

@@ -40,6 +40,9 @@ func printBanner(w io.Writer, url string, cfg Config, set *source.Set, demo *dem
 	}
 	fmt.Fprintf(w, "  web:     %s/ (events, their data, the emails, refused requests)\n", url)
 	fmt.Fprintf(w, "  metrics: %s/metrics (Prometheus)\n", url)
+	if cfg.AdminToken != "" {
+		fmt.Fprintf(w, "  access:  every route but /webhooks/ requires Authorization: Bearer <admin token>\n")
+	}
 	fmt.Fprintf(w, "  history: %s/events\n\nsources:\n", url)
 	for _, name := range set.Names() {
 		src, _, _ := set.Lookup(context.Background(), name)

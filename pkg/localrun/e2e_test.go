@@ -2,6 +2,8 @@ package localrun_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +22,7 @@ import (
 	"hookline/pkg/localrun"
 	"hookline/pkg/localrun/localruntest"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/verify"
 	"hookline/pkg/verify/verifytest"
 )
 
@@ -165,18 +168,7 @@ func TestEndToEndEveryScheme(t *testing.T) {
 	for _, v := range vs {
 		t.Run(v.Name, func(t *testing.T) {
 			s.clock.signedAt(v)
-			headers := map[string]string{}
-			for k, val := range v.Headers {
-				headers[k] = val
-			}
-			if v.ContentType != "" {
-				headers["Content-Type"] = v.ContentType
-			}
-			path := v.Provider
-			if _, q, ok := strings.Cut(v.URL, "?"); ok {
-				path += "?" + q
-			}
-			code, out := s.post(t, path, headers, v.Body)
+			code, out := s.postVector(t, v, v.Headers)
 			if code != http.StatusAccepted || out["status"] != "accepted" {
 				t.Fatalf("got %d %v", code, out)
 			}
@@ -188,8 +180,68 @@ func TestEndToEndEveryScheme(t *testing.T) {
 			if n := s.emails(t, id); n != 1 {
 				t.Errorf("%d emails for %s, want 1", n, id)
 			}
+			// The evidence: which scheme and secret, the signed time's skew, what was signed.
+			vv := ev.Verification
+			sum := sha256.Sum256([]byte(v.Body))
+			signsTime := signsTime(v)
+			if vv == nil || vv.Scheme != v.Scheme() || vv.Key != keyIndex(vs, v) || vv.BodySHA256 != hex.EncodeToString(sum[:]) ||
+				!vv.SignedID || (vv.SkewMS != nil) != signsTime || (signsTime && *vv.SkewMS != -1500) {
+				t.Errorf("verification = %+v (skew %v), want scheme %s key %d", vv, vv.SkewMS, v.Scheme(), keyIndex(vs, v))
+			}
 		})
 	}
+}
+
+// postVector posts v's body with headers (v's own, or a variant of them) the way the provider
+// sent it: its content type, and for Twilio the query string the signed URL carries.
+func (s *server) postVector(t *testing.T, v verifytest.Vector, headers map[string]string) (int, map[string]any) {
+	t.Helper()
+	h := map[string]string{}
+	for k, val := range headers {
+		h[k] = val
+	}
+	if v.ContentType != "" {
+		h["Content-Type"] = v.ContentType
+	}
+	path := v.Provider
+	if _, q, ok := strings.Cut(v.URL, "?"); ok {
+		path += "?" + q
+	}
+	return s.post(t, path, h, v.Body)
+}
+
+// signsTime reports whether v's scheme signs a timestamp, so its evidence has a skew.
+func signsTime(v verifytest.Vector) bool {
+	for _, h := range []string{"stripe-signature", "webhook-timestamp", "svix-timestamp", "x-slack-request-timestamp", "x-zm-request-timestamp"} {
+		if _, ok := v.Headers[h]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// keyIndex is the index of the first of v's source's secrets (as sourcesFor lists them) that
+// is v's key: two Standard Webhooks secrets, with and without "whsec_", are one key.
+func keyIndex(vs []verifytest.Vector, v verifytest.Vector) int {
+	key := func(secret string) string {
+		if v.Scheme() == "standard-webhooks" {
+			k, _ := verify.StandardWebhooksKey(secret)
+			return string(k)
+		}
+		return secret
+	}
+	var secrets []string
+	for _, o := range vs {
+		if o.Provider == v.Provider && !contains(secrets, o.Secret) {
+			secrets = append(secrets, o.Secret)
+		}
+	}
+	for i, s := range secrets {
+		if key(s) == key(v.Secret) {
+			return i
+		}
+	}
+	return -1
 }
 
 func TestEndToEndRejections(t *testing.T) {

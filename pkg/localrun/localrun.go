@@ -7,6 +7,7 @@ package localrun
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +32,7 @@ import (
 	"hookline/pkg/local/runner"
 	"hookline/pkg/localmetrics"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/ratelimit"
 	"hookline/pkg/seal"
 	"hookline/pkg/source"
 	"hookline/pkg/webui"
@@ -78,6 +81,13 @@ type Config struct {
 	// Clock is ingest's clock (receive times, signed-timestamp tolerance, rate limits); nil
 	// means time.Now. Tests set it to replay provider-signed requests at their signing time.
 	Clock func() time.Time
+	// Access beyond this machine. A non-loopback Addr needs AllowRemote, which needs an
+	// AdminToken: every route but /webhooks/ then requires it (see guard).
+	AllowRemote bool
+	AdminToken  string
+	// TrustProxy takes the caller's address (for source allowlists) from the last
+	// X-Forwarded-For hop instead of the TCP peer: only behind a reverse proxy that sets it.
+	TrustProxy bool
 }
 
 func (c *Config) defaults() {
@@ -103,8 +113,11 @@ func (c *Config) defaults() {
 func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string) error {
 	cfg.defaults()
 	log := cfg.Log
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data dir: %w", err)
+	if err := checkAccess(cfg.Addr, cfg.AllowRemote, cfg.AdminToken); err != nil {
+		return err
+	}
+	if err := restrictDataDir(cfg.DataDir); err != nil {
+		return err
 	}
 	sources, demo, err := loadSources(cfg)
 	if err != nil {
@@ -139,12 +152,14 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 	// Bodies too large for a bus message stay in the engine's blob table (the claim check), up
 	// to GitHub's 25 MB; nothing here has Lambda's response limit.
 	blobs := eng.Blobs()
-	ingest := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: sources, Publisher: eng.Topic(EventsTopic), Now: cfg.Clock, Quarantine: keeper, Blobs: blobs, MaxBody: pipeline.LocalMaxBodyBytes}, Log: log, Metrics: stats}
+	// One process sees every request to a source, so here a per-source bucket is the source's
+	// rate limit (on AWS it would only see one Lambda instance's share: API Gateway throttles).
+	ingest := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: sources, Publisher: eng.Topic(EventsTopic), Limiter: &ratelimit.PerSource{}, Now: cfg.Clock, Quarantine: keeper, Blobs: blobs, MaxBody: pipeline.LocalMaxBodyBytes}, Log: log, Metrics: stats}
 	history := &lambdaio.HistoryHandler{History: store, Log: log, Blobs: blobs, MaxResponse: math.MaxInt}
 	subscriber := &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: store}, Log: log, Metrics: stats}
 	notifier := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: mailer}, Log: log, Metrics: stats}
 
-	gw := &gateway.Gateway{Log: log, MaxBodyBytes: pipeline.LocalMaxBodyBytes, Routes: []gateway.Route{
+	gw := &gateway.Gateway{Log: log, TrustProxy: cfg.TrustProxy, MaxBodyBytes: pipeline.LocalMaxBodyBytes, Routes: []gateway.Route{
 		{Method: "ANY", Pattern: "/webhooks/{source}", Handler: ingest.Handle},
 		{Method: http.MethodGet, Pattern: "/events", Handler: history.Handle},
 		{Method: http.MethodGet, Pattern: "/events/{id}", Handler: history.Handle},
@@ -154,9 +169,22 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another hookline running? use --addr)", cfg.Addr, err)
 	}
+	hosts, err := newHostSet(cfg.Addr)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if a, err := netip.ParseAddrPort(ln.Addr().String()); err == nil && !a.Addr().IsUnspecified() {
+		hosts.ips[a.Addr().Unmap()] = true
+	}
 	// GET / and /ui/... are the web view for people; every other path is the API as before.
-	ui := webui.New(store, filepath.Join(cfg.DataDir, OutboxDir), log).WithRejected(eng.Rejected())
-	srv := &http.Server{Handler: withMetrics(stats.Handler(), webui.Mount(ui, gw)), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	ui := webui.New(store, filepath.Join(cfg.DataDir, OutboxDir), log).WithRejected(eng.Rejected()).WithRotation(store, sources)
+	front := &guard{hosts: hosts, next: withMetrics(stats.Handler(), webui.Mount(ui, gw))}
+	if cfg.AdminToken != "" {
+		sum := sha256.Sum256([]byte(cfg.AdminToken))
+		front.tokenSum = &sum
+	}
+	srv := &http.Server{Handler: front, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
 
 	runCtx, stopRunner := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRunner()
@@ -244,6 +272,44 @@ func NewMailer(cfg Config) (pipeline.Mailer, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// restrictDataDir makes the data dir and the outbox 0700, and the database and emails 0600,
+// also when an earlier version (or a person) created them with looser modes: they hold every
+// event's data. The database file is created private before SQLite opens it, because SQLite
+// gives its -wal and -shm files the database file's mode.
+func restrictDataDir(dir string) error {
+	outbox := filepath.Join(dir, OutboxDir)
+	for _, d := range []string{dir, outbox} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return fmt.Errorf("data dir: %w", err)
+		}
+		if err := os.Chmod(d, 0o700); err != nil {
+			return fmt.Errorf("data dir: %w", err)
+		}
+	}
+	db := filepath.Join(dir, DBFile)
+	f, err := os.OpenFile(db, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	f.Close()
+	files := []string{db, db + "-wal", db + "-shm", db + "-journal"}
+	emails, err := os.ReadDir(outbox)
+	if err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	for _, e := range emails {
+		if e.Type().IsRegular() {
+			files = append(files, filepath.Join(outbox, e.Name()))
+		}
+	}
+	for _, p := range files {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("data dir: %w", err)
+		}
+	}
+	return nil
 }
 
 func setupTopology(ctx context.Context, eng *engine.Engine, cfg Config) error {

@@ -23,6 +23,7 @@ const (
 	KindUnsupportedMedia             // a body we will not carry
 	KindThrottled                    // over a rate limit, or a downstream asked us to slow down
 	KindUnavailable                  // the bus or store is down: retry later
+	KindMisdirected                  // a request for another host name (hookline local's Host check)
 )
 
 // Error is a failure with a kind and a detail that is safe to show the client.

@@ -38,6 +38,7 @@ var table = map[pipeline.Kind]answer{
 	pipeline.KindUnsupportedMedia: {status: http.StatusUnsupportedMediaType},
 	pipeline.KindThrottled:        {status: http.StatusTooManyRequests, retry: true},
 	pipeline.KindUnavailable:      {status: http.StatusServiceUnavailable, retry: true},
+	pipeline.KindMisdirected:      {status: http.StatusMisdirectedRequest},
 }
 
 // Details is an RFC 9457 problem details document. Type is always "about:blank": the status

@@ -25,7 +25,7 @@ func TestTable(t *testing.T) {
 	t1 := t0.Add(time.Hour)
 	used := []rotation.KeyUse{
 		{Source: "github", Key: 1, Events: 40, Last: t1},
-		{Source: "github", Key: 2, Events: 1, Last: t0},   // a secret since removed from the config
+		{Source: "github", Key: 2, Events: 1, Last: t0},  // a secret since removed from the config
 		{Source: "retired", Key: 0, Events: 3, Last: t0}, // a source since removed
 	}
 	got, err := rotation.Table(context.Background(), set, used)

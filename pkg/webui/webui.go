@@ -15,6 +15,7 @@ import (
 	"hookline/pkg/email"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/problem"
+	"hookline/pkg/rotation"
 )
 
 // RefreshSeconds is how often the event and outbox lists reload themselves.
@@ -34,7 +35,7 @@ var staticFS embed.FS
 // pages holds one template set per page, each the layout plus that page's "content", because
 // html/template cannot redefine "content" within one set. The files are embedded, so a parse
 // error is a build defect that the package tests catch.
-var pages = parsePages("events", "event", "outbox", "email", "rejected", "rejection", "error")
+var pages = parsePages("events", "event", "outbox", "email", "rejected", "rejection", "sources", "error")
 
 func parsePages(names ...string) map[string]*template.Template {
 	funcs := template.FuncMap{"ts": formatTime, "tsSec": formatSeconds, "ago": ago, "delay": delay}
@@ -55,6 +56,9 @@ type UI struct {
 	mux     *http.ServeMux
 
 	rejected pipeline.RejectedStore // nil: no Rejected pages (WithRejected)
+
+	usage   rotation.Usage   // nil: the sources page says there is nothing to show
+	sources rotation.Sources // nil: only secrets that verified something are listed
 }
 
 var _ http.Handler = (*UI)(nil)
@@ -74,11 +78,19 @@ func New(history pipeline.History, outboxDir string, log *slog.Logger) *UI {
 	u.mux.HandleFunc("GET /ui/outbox", u.outboxList)
 	u.mux.HandleFunc("GET /ui/outbox/{$}", redirect("/ui/outbox"))
 	u.mux.HandleFunc("GET /ui/outbox/{id}", u.email)
+	u.mux.HandleFunc("GET /ui/sources", u.sourcesPage)
 	u.mux.HandleFunc("GET /ui/outbox/{id}/raw", u.rawEmail)
 	u.mux.Handle("GET /ui/static/", http.StripPrefix("/ui/static/", http.FileServerFS(static)))
 	u.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, http.StatusNotFound, "There is no page at this address.", nil)
 	})
+	return u
+}
+
+// WithRotation adds the sources page: per source and secret, how many stored events it verified
+// (usage) — with set, every configured secret, unused ones too. It returns u.
+func (u *UI) WithRotation(usage rotation.Usage, set rotation.Sources) *UI {
+	u.usage, u.sources = usage, set
 	return u
 }
 

@@ -19,8 +19,15 @@ import (
 	"hookline/pkg/email"
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/rotation"
+	"hookline/pkg/source"
 	"hookline/pkg/webui"
 )
+
+// fakeUsage is a rotation.Usage that answers the same rows whatever the window.
+type fakeUsage []rotation.KeyUse
+
+func (f fakeUsage) KeyUsage(context.Context, time.Time) ([]rotation.KeyUse, error) { return f, nil }
 
 // fakeHistory is an in-memory pipeline.History, newest first, paging by index.
 type fakeHistory struct {
@@ -113,6 +120,8 @@ func newFixture(t *testing.T) *fixture {
 	f.text = rec(t, 3, "postman", "unknown", "text/plain", "A new message has been published", true)
 	f.binary = rec(t, 4, "intdash", "blob.uploaded", "application/octet-stream", "\x00\x01\x02binary\xff", true)
 	f.pending = rec(t, 5, "stripe", "invoice.paid", "application/json", `{"id":"evt_1"}`, false)
+	f.push.Event.Verification = event.Verification{Scheme: "github", Key: 1, BodySHA256: [32]byte{0xfe, 0xed}, SignedID: true}
+	f.pending.Event.Verification = event.Verification{Scheme: "stripe", Key: 0, SkewMS: -412, HasSkew: true, BodySHA256: [32]byte{0xab}, SignedID: true}
 	f.hist = &fakeHistory{recs: []*event.Record{f.push, f.evil, f.text, f.binary, f.pending}}
 	// 60 more old events so the list has a second page.
 	for i := range 60 {
@@ -127,7 +136,12 @@ func newFixture(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 	}
-	f.ui = webui.New(f.hist, f.outbox, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	set, err := source.Parse([]byte(`{"sources":{"github":{"scheme":"github","secrets":["old-secret-0123456","new-secret-0123456"]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	usage := fakeUsage{{Source: "github", Key: 1, Events: 61, Last: f.push.Event.ReceivedAt}, {Source: "stripe", Key: 0, Events: 1, Last: f.pending.Event.ReceivedAt}}
+	f.ui = webui.New(f.hist, f.outbox, slog.New(slog.NewTextHandler(io.Discard, nil))).WithRotation(usage, set)
 	return f
 }
 
@@ -188,6 +202,18 @@ func TestPages(t *testing.T) {
 		{name: "email path traversal", target: "/ui/outbox/..%2f..%2fhookline.db", status: 404, want: []string{"not one"}},
 		// The mux cleans the path and redirects; nothing is read from disk.
 		{name: "email dot-dot", target: "/ui/outbox/../../etc/passwd", status: 307},
+
+		{name: "verification with a signed time", target: "/ui/events/" + f.pending.Event.ID, status: 200,
+			want: []string{"<h2>Verification</h2>", "<dd>stripe</dd>", "-412 ms", "ab00000000", "<dd>yes"}},
+		{name: "verification without one", target: "/ui/events/" + f.push.Event.ID, status: 200,
+			want: []string{"<dd>1 <small>", "the scheme signs no time", "feed0000"}},
+		{name: "no evidence", target: "/ui/events/" + f.text.Event.ID, status: 200,
+			want: []string{"Stored before hookline kept verification evidence."}},
+		{name: "sources", target: "/ui/sources", status: 200,
+			want:    []string{"<h1>Sources", `<option value="168h" selected>`, "<td>61</td>", "unused in the window", "not in the config", `href="/?source=github"`},
+			notWant: []string{"data-refresh", `value=""`}},
+		{name: "sources since", target: "/ui/sources?since=1h", status: 200, want: []string{`<option value="1h" selected>`}},
+		{name: "sources bad since", target: "/ui/sources?since=soon", status: 400, want: []string{`role="alert"`, "since: &#34;soon&#34;"}},
 
 		{name: "static css", target: "/ui/static/style.css", status: 200, contentType: "text/css", want: []string{".status.notified"}},
 		{name: "static js", target: "/ui/static/refresh.js", status: 200, contentType: "javascript", want: []string{"location.reload()"}},

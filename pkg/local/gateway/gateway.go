@@ -17,6 +17,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -48,6 +49,10 @@ type Gateway struct {
 	Routes       []Route
 	MaxBodyBytes int64        // 0 means DefaultMaxBodyBytes
 	Log          *slog.Logger // nil means slog.Default()
+	// TrustProxy takes requestContext.http.sourceIp from the last X-Forwarded-For hop (the
+	// address the reverse proxy in front saw) instead of the TCP peer, which is then the proxy.
+	// Without a proxy that sets the header, anyone could claim any address: off by default.
+	TrustProxy bool
 }
 
 var _ http.Handler = (*Gateway)(nil)
@@ -177,7 +182,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string
 		return writeProblem(w, pipeline.KindInvalid, "the request body could not be read"), false
 	}
 
-	req := buildRequest(r, rt, params, body, requestID, start)
+	req := buildRequest(r, rt, params, body, requestID, start, g.TrustProxy)
 	resp, err := invoke(r.Context(), rt.Handler, req)
 	if err != nil {
 		// Lambda would answer 500 "Internal Server Error"; the cause stays in the log.
@@ -198,7 +203,7 @@ func invoke(ctx context.Context, h Handler, req events.APIGatewayV2HTTPRequest) 
 }
 
 // buildRequest is the API Gateway HTTP API payload format 2.0 request for r.
-func buildRequest(r *http.Request, rt *Route, params map[string]string, body []byte, requestID string, at time.Time) events.APIGatewayV2HTTPRequest {
+func buildRequest(r *http.Request, rt *Route, params map[string]string, body []byte, requestID string, at time.Time, trustProxy bool) events.APIGatewayV2HTTPRequest {
 	headers := make(map[string]string, len(r.Header)+4)
 	var cookies []string
 	for name, vals := range r.Header {
@@ -220,6 +225,12 @@ func buildRequest(r *http.Request, rt *Route, params map[string]string, body []b
 	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		sourceIP = h
 	}
+	peer := sourceIP
+	if trustProxy {
+		if hop, ok := lastHop(headers["x-forwarded-for"]); ok {
+			sourceIP = hop
+		}
+	}
 	if _, p, err := net.SplitHostPort(r.Host); err == nil {
 		port = p
 	}
@@ -231,9 +242,9 @@ func buildRequest(r *http.Request, rt *Route, params map[string]string, body []b
 		port = map[string]string{"http": "80", "https": "443"}[proto]
 	}
 	if xff := headers["x-forwarded-for"]; xff != "" {
-		headers["x-forwarded-for"] = xff + ", " + sourceIP
+		headers["x-forwarded-for"] = xff + ", " + peer
 	} else {
-		headers["x-forwarded-for"] = sourceIP
+		headers["x-forwarded-for"] = peer
 	}
 	headers["x-forwarded-proto"] = proto
 	headers["x-forwarded-port"] = port
@@ -293,6 +304,22 @@ func buildRequest(r *http.Request, rt *Route, params map[string]string, body []b
 		}
 	}
 	return req
+}
+
+// lastHop is the last address in an X-Forwarded-For value: the one the nearest proxy added,
+// the only one it vouches for. Earlier hops are whatever the client sent.
+func lastHop(xff string) (string, bool) {
+	if xff == "" {
+		return "", false
+	}
+	if i := strings.LastIndexByte(xff, ','); i >= 0 {
+		xff = xff[i+1:]
+	}
+	a, err := netip.ParseAddr(strings.TrimSpace(xff))
+	if err != nil {
+		return "", false
+	}
+	return a.Unmap().String(), true
 }
 
 // isTextContent reports whether API Gateway would pass a body of this Content-Type as text.

@@ -280,3 +280,42 @@ func TestGatewayBodyLimitBoundary(t *testing.T) {
 		t.Errorf("1 MiB + 1 with the default limit: %d", resp.StatusCode)
 	}
 }
+
+// TestGatewaySourceIP: the caller's address is the TCP peer, as on API Gateway; only with
+// TrustProxy is it the last X-Forwarded-For hop (what the proxy in front saw), never an
+// earlier hop a client can write.
+func TestGatewaySourceIP(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name       string
+		trust      bool
+		xff        string
+		want, wxff string
+	}{
+		{"peer", false, "", "192.0.2.1", "192.0.2.1"},
+		{"forged header ignored", false, "203.0.113.7", "192.0.2.1", "203.0.113.7, 192.0.2.1"},
+		{"proxy: last hop", true, "198.51.100.9, 203.0.113.7", "203.0.113.7", "198.51.100.9, 203.0.113.7, 192.0.2.1"},
+		{"proxy: v6 last hop", true, "2001:db8::5", "2001:db8::5", "2001:db8::5, 192.0.2.1"},
+		{"proxy: mapped v4", true, "::ffff:203.0.113.8", "203.0.113.8", "::ffff:203.0.113.8, 192.0.2.1"},
+		{"proxy: garbage hop", true, "203.0.113.7, not-an-ip", "192.0.2.1", "203.0.113.7, not-an-ip, 192.0.2.1"},
+		{"proxy: no header", true, "", "192.0.2.1", "192.0.2.1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec := &recorder{resp: events.APIGatewayV2HTTPResponse{StatusCode: 202}}
+			g := newGateway(rec)
+			g.TrustProxy = tt.trust
+			req := httptest.NewRequest("POST", "/webhooks/x", strings.NewReader(`{}`)) // RemoteAddr 192.0.2.1:1234
+			if tt.xff != "" {
+				req.Header.Set("X-Forwarded-For", tt.xff)
+			}
+			serve(t, g, req)
+			if got := rec.got.RequestContext.HTTP.SourceIP; got != tt.want {
+				t.Errorf("sourceIp = %q, want %q", got, tt.want)
+			}
+			if got := rec.got.Headers["x-forwarded-for"]; got != tt.wxff {
+				t.Errorf("x-forwarded-for = %q, want %q", got, tt.wxff)
+			}
+		})
+	}
+}
