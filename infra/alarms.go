@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -198,6 +199,28 @@ func (h *Hookline) newDashboard() {
 				graph("Table: consumed capacity",
 					h.Table.MetricConsumedWriteCapacityUnits(sum), h.Table.MetricConsumedReadCapacityUnits(sum)),
 			},
+			{keyMatchWidget()},
 		},
+	})
+}
+
+// keyMatchExpression finds every Source/Key series of the ingest function's EMF metric: the
+// sources and secret indexes are only known at run time, so the graph searches for them.
+var keyMatchExpression = fmt.Sprintf(`SEARCH('{%s,%s,%s} MetricName="%s"', 'Sum', 3600)`,
+	metrics.Namespace, metrics.DimSource, metrics.DimKey, metrics.SignatureKeyMatch)
+
+// keyMatchWidget is rotation tracking on AWS: accepted requests per source and secret index
+// (hourly). Once an old key's line stays at zero, that secret can be removed.
+func keyMatchWidget() awscloudwatch.IWidget {
+	return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+		Title: jsii.String("Signature key matches per source and secret index (rotation), hourly"),
+		Left: &[]awscloudwatch.IMetric{awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+			Expression: jsii.String(keyMatchExpression),
+			// A dynamic label per series: "github key 1".
+			Label:  jsii.String(fmt.Sprintf("${PROP('Dim.%s')} key ${PROP('Dim.%s')}", metrics.DimSource, metrics.DimKey)),
+			Period: awscdk.Duration_Hours(jsii.Number(1)),
+		})},
+		LegendPosition: awscloudwatch.LegendPosition_RIGHT,
+		Width:          jsii.Number(24), Height: jsii.Number(6),
 	})
 }

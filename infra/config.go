@@ -21,6 +21,12 @@ const (
 	ctxBurst     = "apiBurstLimit" // API stage burst, in requests
 	ctxSources   = "sources"       // the sources JSON file: a silence alarm per source with expect_every
 	ctxUnauth    = "unauthorizedAlarmThreshold"
+	// Route throttles: the webhook route and the history routes each get their own bucket, so
+	// operators reading the history can never use up what deliveries need.
+	ctxWebhookRate  = "webhookRateLimit"
+	ctxWebhookBurst = "webhookBurstLimit"
+	ctxHistoryRate  = "historyRateLimit"
+	ctxHistoryBurst = "historyBurstLimit"
 )
 
 // Config is everything the stack can be told from outside; the zero value of each field means
@@ -34,8 +40,8 @@ type Config struct {
 	// Email is the default of the NotifyEmail parameter; empty means the parameter has no
 	// default and `cdk deploy` needs `--parameters NotifyEmail=…` (make deploy EMAIL=…).
 	Email string
-	// RateLimit and BurstLimit throttle the API stage; they protect the functions and the
-	// account's concurrency pool from a misbehaving sender.
+	// RateLimit and BurstLimit are the stage's default throttle, for any route without its
+	// own; they protect the functions and the account's concurrency pool.
 	RateLimit  float64
 	BurstLimit float64
 	// ExpectEvery is, per source that sets "expect_every" in the sources config, how long it
@@ -45,10 +51,22 @@ type Config struct {
 	// UnauthorizedThreshold is how many 401 rejections in 5 minutes raise the
 	// UnauthorizedRejections alarm.
 	UnauthorizedThreshold float64
+	// The webhook route's throttle (ANY /webhooks/{source}), shared by every source: API Gateway
+	// counts per route, not per source. Sized for provider bursts.
+	WebhookRateLimit  float64
+	WebhookBurstLimit float64
+	// The history routes' throttle (GET /events, GET /events/{id}), each route its own bucket.
+	HistoryRateLimit  float64
+	HistoryBurstLimit float64
 }
 
 // Defaults: 50 requests/s steady with bursts of 100 is well above what webhook senders
 // produce, while a flood is answered with 429 by API Gateway before it costs a Lambda run.
+//
+// The webhook route takes 100/s steady with bursts of 500: providers deliver in bursts (a
+// GitHub org-wide change, a Stripe payout run, a retry storm after an outage of ours), and a
+// 429 there only makes them retry later. The history routes take 10/s with bursts of 20:
+// operators and `hookline events tail` (one query a second), never a reason to slow deliveries.
 const (
 	defaultAssetDir   = "build"
 	defaultRateLimit  = 50
@@ -56,6 +74,10 @@ const (
 	// A sender whose secret was rotated wrongly fails every delivery, and senders retry: ten
 	// 401s in five minutes is a broken sender (or someone probing), not one typo.
 	defaultUnauthorizedThreshold = 10
+	defaultWebhookRateLimit      = 100
+	defaultWebhookBurstLimit     = 500
+	defaultHistoryRateLimit      = 10
+	defaultHistoryBurstLimit     = 20
 )
 
 func (c Config) withDefaults() Config {
@@ -70,6 +92,17 @@ func (c Config) withDefaults() Config {
 	}
 	if c.UnauthorizedThreshold == 0 {
 		c.UnauthorizedThreshold = defaultUnauthorizedThreshold
+	}
+	for _, d := range []struct {
+		v   *float64
+		def float64
+	}{
+		{&c.WebhookRateLimit, defaultWebhookRateLimit}, {&c.WebhookBurstLimit, defaultWebhookBurstLimit},
+		{&c.HistoryRateLimit, defaultHistoryRateLimit}, {&c.HistoryBurstLimit, defaultHistoryBurstLimit},
+	} {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
 	}
 	return c
 }
@@ -109,6 +142,17 @@ func configFromContext(app awscdk.App) (Config, error) {
 		}
 		if c.ExpectEvery, err = source.ExpectEvery(b); err != nil {
 			return c, fmt.Errorf("context %s: %s: %w", ctxSources, path, err)
+		}
+	}
+	for _, n := range []struct {
+		key string
+		v   *float64
+	}{
+		{ctxWebhookRate, &c.WebhookRateLimit}, {ctxWebhookBurst, &c.WebhookBurstLimit},
+		{ctxHistoryRate, &c.HistoryRateLimit}, {ctxHistoryBurst, &c.HistoryBurstLimit},
+	} {
+		if *n.v, err = contextNumber(get(n.key)); err != nil {
+			return c, fmt.Errorf("context %s: %w", n.key, err)
 		}
 	}
 	return c.withDefaults(), nil

@@ -15,8 +15,13 @@
 //	                  protection. Default false: they are RETAINed and the table is protected.
 //	email=ADDR        default of the NotifyEmail parameter (otherwise the first deploy needs EMAIL=)
 //	assetDir=DIR      where the bootstrap binaries are (default build, as `make lambdas` writes)
-//	apiRateLimit=N    API stage throttling, requests per second (default 50)
-//	apiBurstLimit=N   API stage burst (default 100)
+//	apiRateLimit=N    the stage's default throttle, requests per second (default 50)
+//	apiBurstLimit=N   the stage's default burst (default 100)
+//	webhookRateLimit=N, webhookBurstLimit=N
+//	                  the webhook route's own throttle (default 100/s, burst 500: provider bursts)
+//	historyRateLimit=N, historyBurstLimit=N
+//	                  each history route's own throttle (default 10/s, burst 20), so history traffic
+//	                  never uses up what deliveries need
 //	sources=FILE      the sources JSON: a Silence-<source> alarm per source with "expect_every"
 //	                  (only names and expect_every are read, never the secrets)
 //	unauthorizedAlarmThreshold=N
@@ -24,8 +29,11 @@
 //
 // # What each resource is for, in the order an event travels
 //
-//   - HTTP API (API Gateway v2), stage $default with throttling and JSON access logs (log group,
-//     1 month). ANY /webhooks/{source} → ingest, unauthenticated at the gateway because each
+//   - HTTP API (API Gateway v2), stage $default with a default throttle, a throttle per route
+//     (route settings: webhooks apart from history) and JSON access logs (log group, 1 month).
+//     A per-source limit would need a counter that sees every request to the source; API
+//     Gateway counts per route, and a bucket in the ingest function would be one per Lambda
+//     instance, so sources' "rate" settings apply in `hookline local` only. ANY /webhooks/{source} → ingest, unauthenticated at the gateway because each
 //     source's signature is verified by ingest; ANY so that a browser's GET gets a 405 problem.
 //     GET /events and GET /events/{id} → history, IAM (SigV4) authorization. GET /healthz → ingest,
 //     no auth: 200 {"status":"ok"} once its cold start succeeded and the sources secret reads (no
@@ -74,7 +82,9 @@
 //   - Metrics: the functions write EMF lines (namespace Hookline, see pkg/metrics); no
 //     PutMetricData permission is needed.
 //   - Dashboard: alarm status, API traffic and latency, invocations/errors/duration per
-//     function, queue depth and age, dead letters, iterator age, table capacity.
+//     function, queue depth and age, dead letters, iterator age, table capacity, and the
+//     SignatureKeyMatch EMF metric (namespace Hookline, by Source and Key) the ingest function
+//     logs for every accepted request: which secret of each source is still in use (rotation).
 //   - Topic key (KMS, rotated yearly): encrypts the three topics; a customer-managed key because
 //     CloudWatch cannot publish to a topic encrypted with the AWS-managed aws/sns key.
 //

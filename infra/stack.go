@@ -327,14 +327,38 @@ func (h *Hookline) newAPI(retain awscdk.RemovalPolicy) {
 	}))[0]
 	// History is for operators: SigV4-signed requests from principals allowed execute-api:Invoke.
 	iam := awsapigatewayv2authorizers.NewHttpIamAuthorizer()
+	throttled := []routeThrottle{{"ANY /webhooks/{source}", h.WebhookRoute, h.Config.WebhookRateLimit, h.Config.WebhookBurstLimit}}
 	for _, path := range []string{"/events", "/events/{id}"} {
-		h.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		r := (*h.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 			Path:        jsii.String(path),
 			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET},
 			Integration: history,
 			Authorizer:  iam,
-		})
+		}))[0]
+		throttled = append(throttled, routeThrottle{"GET " + path, r, h.Config.HistoryRateLimit, h.Config.HistoryBurstLimit})
 	}
+	throttleRoutes(cfnStage, throttled)
+}
+
+// routeThrottle is one route's own throttle.
+type routeThrottle struct {
+	key         string // the route key, as API Gateway names it
+	route       awsapigatewayv2.HttpRoute
+	rate, burst float64
+}
+
+// throttleRoutes gives the webhook route and the history routes their own throttles (route
+// settings on the stage), so history traffic never uses up what deliveries need. The stage
+// must come after the routes it names: CloudFormation refuses settings for a route key that
+// does not exist yet.
+func throttleRoutes(stage awsapigatewayv2.CfnStage, routes []routeThrottle) {
+	settings := map[string]any{}
+	for _, r := range routes {
+		// RouteSettings is free-form JSON in CloudFormation: its members keep their own names.
+		settings[r.key] = map[string]any{"ThrottlingRateLimit": r.rate, "ThrottlingBurstLimit": r.burst}
+		stage.Node().AddDependency(r.route)
+	}
+	stage.SetRouteSettings(settings)
 }
 
 // accessLogFormat is one JSON object per request. integrationErrorMessage explains 5xx that

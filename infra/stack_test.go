@@ -90,16 +90,81 @@ func TestStageThrottlingAndAccessLogs(t *testing.T) {
 		}))
 	})
 	t.Run("configurable", func(t *testing.T) {
-		// Throttling comes from context (apiRateLimit / apiBurstLimit); resolving the stage's
-		// L1 shows it without another synthesis.
-		h := NewHookline(awscdk.NewApp(nil), "T", &HooklineProps{Config: Config{AssetDir: dummyAssets(t), RateLimit: 7, BurstLimit: 9}})
+		// Throttling comes from context (apiRateLimit / apiBurstLimit, and the route limits);
+		// resolving the stage's L1 shows it without another synthesis.
+		h := NewHookline(awscdk.NewApp(nil), "T", &HooklineProps{Config: Config{AssetDir: dummyAssets(t), RateLimit: 7, BurstLimit: 9,
+			WebhookRateLimit: 300, WebhookBurstLimit: 2000, HistoryRateLimit: 2, HistoryBurstLimit: 4}})
 		stage := h.Stage.Node().DefaultChild().(awsapigatewayv2.CfnStage)
 		got := h.Stack.Resolve(stage.DefaultRouteSettings())
 		want := map[string]any{"throttlingRateLimit": 7.0, "throttlingBurstLimit": 9.0}
 		if diff := cmp.Diff(any(want), got); diff != "" {
 			t.Errorf("DefaultRouteSettings (-want +got):\n%s", diff)
 		}
+		routes := h.Stack.Resolve(stage.RouteSettings())
+		wantRoutes := map[string]any{
+			"ANY /webhooks/{source}": map[string]any{"ThrottlingRateLimit": 300.0, "ThrottlingBurstLimit": 2000.0},
+			"GET /events":            map[string]any{"ThrottlingRateLimit": 2.0, "ThrottlingBurstLimit": 4.0},
+			"GET /events/{id}":       map[string]any{"ThrottlingRateLimit": 2.0, "ThrottlingBurstLimit": 4.0},
+		}
+		if diff := cmp.Diff(any(wantRoutes), routes); diff != "" {
+			t.Errorf("RouteSettings (-want +got):\n%s", diff)
+		}
 	})
+}
+
+// TestRouteThrottles: the webhook route and the history routes have their own throttles, sized
+// apart (history never uses up what deliveries need), named by route keys that exist, and the
+// stage is created after those routes (CloudFormation refuses settings for a missing route).
+func TestRouteThrottles(t *testing.T) {
+	f := prod(t)
+	stages := f.resources("AWS::ApiGatewayV2::Stage")
+	if len(stages) != 1 {
+		t.Fatalf("%d stages", len(stages))
+	}
+	var stage obj
+	for _, r := range stages {
+		stage = r
+	}
+	settings, _ := props(stage)["RouteSettings"].(obj)
+	want := obj{
+		"ANY /webhooks/{source}": obj{"ThrottlingRateLimit": float64(defaultWebhookRateLimit), "ThrottlingBurstLimit": float64(defaultWebhookBurstLimit)},
+		"GET /events":            obj{"ThrottlingRateLimit": float64(defaultHistoryRateLimit), "ThrottlingBurstLimit": float64(defaultHistoryBurstLimit)},
+		"GET /events/{id}":       obj{"ThrottlingRateLimit": float64(defaultHistoryRateLimit), "ThrottlingBurstLimit": float64(defaultHistoryBurstLimit)},
+	}
+	if diff := cmp.Diff(want, settings); diff != "" {
+		t.Errorf("RouteSettings (-want +got):\n%s", diff)
+	}
+	if defaultHistoryBurstLimit >= defaultWebhookBurstLimit || defaultHistoryRateLimit >= defaultWebhookRateLimit {
+		t.Error("history is throttled no lower than deliveries")
+	}
+	deps := map[string]bool{}
+	for _, d := range asSlice(stage["DependsOn"]) {
+		deps[d.(string)] = true
+	}
+	keys := map[string]string{} // route key → logical id
+	for id, r := range f.resources("AWS::ApiGatewayV2::Route") {
+		keys[props(r)["RouteKey"].(string)] = id
+	}
+	for key := range want {
+		id, ok := keys[key]
+		if !ok {
+			t.Errorf("route settings name %q, which is no route", key)
+			continue
+		}
+		if !deps[id] {
+			t.Errorf("the stage does not depend on route %s (%s): DependsOn %v", key, id, stage["DependsOn"])
+		}
+	}
+}
+
+func asSlice(v any) []any {
+	switch v := v.(type) {
+	case []any:
+		return v
+	case string:
+		return []any{v}
+	}
+	return nil
 }
 
 // accessLogGroupID is the log group the stage writes access logs to.
@@ -528,6 +593,58 @@ func TestDashboard(t *testing.T) {
 			t.Errorf("the dashboard graphs Rejected for %d reasons, want 7", n)
 		}
 	}
+	// Rotation tracking on AWS: the graph searches the ingest function's EMF metric by its
+	// namespace, metric and both dimensions, the names pkg/metrics writes.
+	body := dashboardBody(t, f)
+	var widgets struct {
+		Widgets []struct {
+			Properties struct {
+				Title   string  `json:"title"`
+				Metrics [][]any `json:"metrics"`
+			} `json:"properties"`
+		} `json:"widgets"`
+	}
+	if err := json.Unmarshal([]byte(body), &widgets); err != nil {
+		t.Fatalf("dashboard body: %v\n%s", err, body)
+	}
+	found := false
+	for _, w := range widgets.Widgets {
+		for _, m := range w.Properties.Metrics {
+			if len(m) == 0 {
+				continue
+			}
+			opts, _ := m[0].(map[string]any)
+			if expr, _ := opts["expression"].(string); expr == `SEARCH('{Hookline,Source,Key} MetricName="SignatureKeyMatch"', 'Sum', 3600)` {
+				found = true
+				if !strings.Contains(w.Properties.Title, "rotation") {
+					t.Errorf("key match widget title %q", w.Properties.Title)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no dashboard graph searches SignatureKeyMatch by Source and Key:\n%s", body)
+	}
+}
+
+// dashboardBody renders the dashboard's DashboardBody, an Fn::Join of literals and references,
+// with each reference as a placeholder.
+func dashboardBody(t *testing.T, f *fixture) string {
+	t.Helper()
+	for _, r := range f.resources("AWS::CloudWatch::Dashboard") {
+		var b strings.Builder
+		join := props(r)["DashboardBody"].(obj)["Fn::Join"].([]any)
+		for _, part := range join[1].([]any) {
+			if s, ok := part.(string); ok {
+				b.WriteString(s)
+			} else {
+				b.WriteString("REF")
+			}
+		}
+		return b.String()
+	}
+	t.Fatal("no dashboard")
+	return ""
 }
 
 func TestOutputs(t *testing.T) {
@@ -742,15 +859,17 @@ func TestConfigFromContext(t *testing.T) {
 		want    Config
 		wantErr bool
 	}{
-		{"defaults", nil, Config{AssetDir: "build", RateLimit: 50, BurstLimit: 100, UnauthorizedThreshold: 10}, false},
-		{"cdk.json types", map[string]any{"dev": false, "email": "", "apiRateLimit": 20.0},
-			Config{AssetDir: "build", RateLimit: 20, BurstLimit: 100, UnauthorizedThreshold: 10}, false},
-		{"-c strings", map[string]any{"dev": "true", "email": "me@example.com", "assetDir": "out", "apiBurstLimit": "300", "unauthorizedAlarmThreshold": "3"},
-			Config{AssetDir: "out", Dev: true, Email: "me@example.com", RateLimit: 50, BurstLimit: 300, UnauthorizedThreshold: 3}, false},
+		{"defaults", nil, withRoutes(Config{AssetDir: "build", RateLimit: 50, BurstLimit: 100, UnauthorizedThreshold: 10}, 100, 500, 10, 20), false},
+		{"cdk.json types", map[string]any{"dev": false, "email": "", "apiRateLimit": 20.0, "webhookBurstLimit": 800.0},
+			withRoutes(Config{AssetDir: "build", RateLimit: 20, BurstLimit: 100, UnauthorizedThreshold: 10}, 100, 800, 10, 20), false},
+		{"-c strings", map[string]any{"dev": "true", "email": "me@example.com", "assetDir": "out", "apiBurstLimit": "300", "unauthorizedAlarmThreshold": "3",
+			"webhookRateLimit": "250", "historyRateLimit": "5", "historyBurstLimit": "8"},
+			withRoutes(Config{AssetDir: "out", Dev: true, Email: "me@example.com", RateLimit: 50, BurstLimit: 300, UnauthorizedThreshold: 3}, 250, 500, 5, 8), false},
 		{"sources file", map[string]any{"sources": sourcesFile(t, `{"sources":{"a":{"scheme":"github","expect_every":"1h"},"b":{"scheme":"github"}}}`)},
-			Config{AssetDir: "build", RateLimit: 50, BurstLimit: 100, UnauthorizedThreshold: 10, ExpectEvery: map[string]time.Duration{"a": time.Hour}}, false},
+			withRoutes(Config{AssetDir: "build", RateLimit: 50, BurstLimit: 100, UnauthorizedThreshold: 10, ExpectEvery: map[string]time.Duration{"a": time.Hour}}, 100, 500, 10, 20), false},
 		{"bad bool", map[string]any{"dev": "yes please"}, Config{}, true},
 		{"bad number", map[string]any{"apiRateLimit": "-3"}, Config{}, true},
+		{"bad route number", map[string]any{"historyBurstLimit": "lots"}, Config{}, true},
 		{"missing sources file", map[string]any{"sources": "/nonexistent/sources.json"}, Config{}, true},
 		{"bad expect_every", map[string]any{"sources": sourcesFile(t, `{"sources":{"a":{"expect_every":"30s"}}}`)}, Config{}, true},
 	} {
@@ -775,6 +894,11 @@ func sourcesFile(t *testing.T, doc string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func withRoutes(c Config, webhookRate, webhookBurst, historyRate, historyBurst float64) Config {
+	c.WebhookRateLimit, c.WebhookBurstLimit, c.HistoryRateLimit, c.HistoryBurstLimit = webhookRate, webhookBurst, historyRate, historyBurst
+	return c
 }
 
 func TestEnvironment(t *testing.T) {

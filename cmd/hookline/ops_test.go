@@ -47,7 +47,9 @@ const sourcesJSON = `{"sources": {
               "timestamp_header": "X-Timestamp", "type_header": "X-Event", "secrets": ["` + hmacSecret + `"]},
   "intdash": {"scheme": "intdash", "secrets": ["` + intdashKey + `"]},
   "postman": {"scheme": "token", "secrets": ["` + tokenSecret + `"]},
-  "rotating": {"scheme": "github", "secrets": ["` + ghSecret + `", "` + newGHSecret + `"]}
+  "rotating": {"scheme": "github", "secrets": ["` + ghSecret + `", "` + newGHSecret + `"]},
+  "signed":   {"scheme": "hmac-sha256", "header": "X-Sig", "timestamp_header": "X-Ts", "delivery_header": "X-Delivery",
+               "template": "{id}.{timestamp}.{body}", "secrets": ["` + hmacSecret + `"]}
 }}`
 
 type localServer struct {
@@ -124,6 +126,8 @@ func TestSendEveryScheme(t *testing.T) {
 			"--timestamp-header", "X-Timestamp", "--type-header", "X-Event", "--type", "user.registered"}, `{"user":1}`, "user.registered"},
 		{"intdash", []string{"--scheme", "intdash", "--secret", intdashKey}, `{"resource_type":"measurement","action":"finished"}`, "measurement.finished"},
 		{"postman", []string{"--scheme", "token", "--secret", tokenSecret}, `A new message has been published`, "unknown"},
+		{"signed", []string{"--scheme", "hmac-sha256", "--secret", hmacSecret, "--hmac-header", "X-Sig", "--timestamp-header", "X-Ts",
+			"--delivery-header", "X-Delivery", "--template", "{id}.{timestamp}.{body}", "--delivery-id", "order-7"}, `{"order":7}`, "unknown"},
 	}
 	ids := map[string]string{} // id → source
 	for _, tt := range tests {
@@ -160,13 +164,20 @@ func TestSendEveryScheme(t *testing.T) {
 		}
 	}
 
-	// The table lists all six, newest first.
-	out, err := cli(t, "events", "list", "--data", srv.data, "--since", "1h", "--limit", "10")
+	// The signed {id} is the identity: the same delivery id with another body is the same event.
+	out, err := cli(t, "send", "--url", srv.url, "--source", "signed", "--scheme", "hmac-sha256", "--secret", hmacSecret, "--hmac-header", "X-Sig",
+		"--timestamp-header", "X-Ts", "--delivery-header", "X-Delivery", "--template", "{id}.{timestamp}.{body}", "--delivery-id", "order-7", `{"order":7,"again":true}`)
+	if err != nil || !strings.Contains(out, "event id: "+idOf(ids, "signed")) {
+		t.Errorf("resend of a signed id: %v\n%s", err, out)
+	}
+
+	// The table lists all seven, newest first.
+	out, err = cli(t, "events", "list", "--data", srv.data, "--since", "1h", "--limit", "10")
 	if err != nil {
 		t.Fatal(err)
 	}
 	rows := strings.Split(strings.TrimSpace(out), "\n")
-	if len(rows) != 7 || !strings.HasPrefix(rows[0], "ID ") || !strings.Contains(rows[1], "postman") {
+	if len(rows) != 8 || !strings.HasPrefix(rows[0], "ID ") || !strings.Contains(rows[1], "signed") {
 		t.Errorf("events list:\n%s", out)
 	}
 
@@ -465,6 +476,15 @@ func TestMissingDatabaseIsNotCreated(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, localrun.DBFile)); !os.IsNotExist(err) {
 		t.Errorf("a database was created: %v", err)
 	}
+}
+
+func idOf(ids map[string]string, source string) string {
+	for id, s := range ids {
+		if s == source {
+			return id
+		}
+	}
+	return "(none)"
 }
 
 // TestSourcesRotation moves a sender from secret 0 to secret 1 and reads `hookline sources`

@@ -421,3 +421,31 @@ func TestExpectEvery(t *testing.T) {
 		t.Errorf("bad expect_every: %v", err)
 	}
 }
+
+// TestRepositoryConfigsLoad: every sources config a person copies from the repository — the
+// README's examples and the Postman collection's — passes the rules the loader enforces
+// (secrets of 16 bytes and more, tolerance at most 1h, valid CIDRs).
+func TestRepositoryConfigsLoad(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := 0
+	for _, chunk := range strings.Split(string(readme), "```json\n")[1:] {
+		block, _, _ := strings.Cut(chunk, "```")
+		if !strings.Contains(block, `"sources"`) {
+			continue
+		}
+		blocks++
+		if _, err := source.Parse([]byte(block)); err != nil {
+			t.Errorf("README sources example does not load: %v\n%s", err, block)
+		}
+	}
+	if blocks == 0 {
+		t.Error("no sources example found in README.md")
+	}
+	if _, err := source.Load(filepath.Join("..", "..", "postman", "sources.json")); err != nil {
+		t.Errorf("postman/sources.json: %v", err)
+	}
+}
