@@ -39,7 +39,7 @@
 //     no auth: 200 {"status":"ok"} once its cold start succeeded and the sources secret reads (no
 //     AWS call of its own), else 503; about $1.21 per million checks (API request + 1 ms
 //     invocation). Payload format 2.0. The access log carries integrationRequestId, the Lambda
-//     request id every line of the function's log has as requestId (the README has the Logs
+//     request id every line of the function's log has as requestId (docs/operations.md has the Logs
 //     Insights query that follows a request through both).
 //   - ingest function: verifies the request against the source's config, publishes the
 //     CloudEvents envelope to the events topic (message attributes type and source), answers 202.
@@ -78,7 +78,7 @@
 //     Rejected{Reason=unauthorized} ≥ unauthorizedAlarmThreshold in 5 min, an email pending
 //     ≥ 15 min (PendingNotificationAgeMs), per function errors ≥ 1 and throttles ≥ 1 in 5 min,
 //     and a Silence-<source> alarm per source with expect_every. Each notifies on ALARM and on
-//     OK, and its description is its what-to-do line (the README's alarm table says more).
+//     OK, and its description is its what-to-do line (the alarm table in docs/operations.md says more).
 //   - Metrics: the functions write EMF lines (namespace Hookline, see pkg/metrics); no
 //     PutMetricData permission is needed.
 //   - Dashboard: alarm status, API traffic and latency, invocations/errors/duration per
@@ -96,5 +96,5 @@
 //
 // TestAWSRehearsal (rehearsal_*_test.go) runs the real function binaries on this template: its
 // environment, routes, event source mappings and role policies, against dynalite and the fakes
-// in internal/fakeaws (see the README's Development section).
+// in internal/fakeaws (see docs/development.md).
 package main

@@ -37,7 +37,7 @@ const (
 
 // TestFaultsLoseNothingAcknowledged drives a few hundred deliveries through the real ingest
 // handler while every port fails, throttles or crashes a seeded share of calls, lets the runner
-// recover, and then asserts what hookline promises (README, "Delivery guarantees"):
+// recover, and then asserts what hookline promises (docs/operations.md, "Delivery guarantees"):
 //
 //  1. every delivery answered 202 is stored exactly once (one real insert, one history row)
 //     and marked notified; retried deliveries got the same id;

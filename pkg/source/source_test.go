@@ -423,27 +423,36 @@ func TestExpectEvery(t *testing.T) {
 }
 
 // TestRepositoryConfigsLoad: every sources config a person copies from the repository — the
-// README's examples and the Postman collection's — passes the rules the loader enforces
-// (secrets of 16 bytes and more, tolerance at most 1h, valid CIDRs).
+// examples in README.md and docs/, examples/sources.json and the Postman collection's — passes
+// the rules the loader enforces (secrets of 16 bytes and more, tolerance at most 1h, valid CIDRs).
 func TestRepositoryConfigsLoad(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	docs, err := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	blocks := 0
-	for _, chunk := range strings.Split(string(readme), "```json\n")[1:] {
-		block, _, _ := strings.Cut(chunk, "```")
-		if !strings.Contains(block, `"sources"`) {
-			continue
+	for _, name := range append([]string{filepath.Join("..", "..", "README.md")}, docs...) {
+		text, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
 		}
-		blocks++
-		if _, err := source.Parse([]byte(block)); err != nil {
-			t.Errorf("README sources example does not load: %v\n%s", err, block)
+		for _, chunk := range strings.Split(string(text), "```json\n")[1:] {
+			block, _, _ := strings.Cut(chunk, "```")
+			if !strings.Contains(block, `"sources"`) {
+				continue
+			}
+			blocks++
+			if _, err := source.Parse([]byte(block)); err != nil {
+				t.Errorf("%s: sources example does not load: %v\n%s", name, err, block)
+			}
 		}
 	}
 	if blocks == 0 {
-		t.Error("no sources example found in README.md")
+		t.Error("no sources example found in README.md or docs/*.md")
+	}
+	if _, err := source.Load(filepath.Join("..", "..", "examples", "sources.json")); err != nil {
+		t.Errorf("examples/sources.json: %v", err)
 	}
 	if _, err := source.Load(filepath.Join("..", "..", "postman", "sources.json")); err != nil {
 		t.Errorf("postman/sources.json: %v", err)
