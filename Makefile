@@ -61,14 +61,28 @@ lambdas: ## cross-build every function to build/<fn>/bootstrap (linux/arm64)
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 BENCH_PKGS := ./pkg/lambdaio ./pkg/verify ./pkg/local/... ./pkg/ddbstore
 
-bench: deps tools ## Go benchmarks (-count 6, benchstat), then the loopback load runs; appends to BENCHMARKS.md
+# Each run is kept as docs/benchmarks/<date>-<time>-<commit>.md; BENCHMARKS.md keeps only the
+# latest one (everything below its marker line is replaced), so it does not grow with every run.
+BENCH_MARKER := <!-- latest run:
+BENCH_RUN = docs/benchmarks/$(shell date -u +%Y-%m-%d-%H%M)-$(shell git rev-parse --short HEAD 2>/dev/null || echo nogit).md
+
+bench: deps tools ## Go benchmarks (-count 6, benchstat), then the loopback load runs; the run goes to docs/benchmarks/ and BENCHMARKS.md's latest run
+	@grep -q '^$(BENCH_MARKER)' BENCHMARKS.md || { echo "BENCHMARKS.md has no '$(BENCH_MARKER)' line to put the run after" >&2; exit 1; }
 	@mkdir -p build
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 $(BENCH_PKGS) > build/bench.txt
 	$(GO) build -o build/hookline ./cmd/hookline
 	$(GO) run ./cmd/hookline-bench --bin build/hookline $(BENCH_ARGS) > build/bench-load.md
 	{ cat build/bench-load.md; echo 'Go benchmarks (`$(GO) test -bench . -benchmem -count 6 $(BENCH_PKGS)`, summarised by benchstat):'; \
-	  echo; echo '```'; $(GO) run $(BENCHSTAT) build/bench.txt; echo '```'; echo; } >> BENCHMARKS.md
-	@echo "appended a dated section to BENCHMARKS.md"
+	  echo; echo '```'; $(GO) run $(BENCHSTAT) build/bench.txt; echo '```'; } > build/bench-run.md
+	$(MAKE) --no-print-directory bench-publish BENCH_FILE=build/bench-run.md
+
+# bench-publish: put a finished run (BENCH_FILE) into docs/benchmarks/ and in place of BENCHMARKS.md's latest run.
+.PHONY: bench-publish
+bench-publish:
+	@test -s "$(BENCH_FILE)" || { echo "bench-publish: BENCH_FILE=$(BENCH_FILE) is empty or missing" >&2; exit 1; }
+	@out=$(BENCH_RUN); cp $(BENCH_FILE) $$out && \
+	  { sed '/^$(BENCH_MARKER)/q' BENCHMARKS.md; echo; cat $(BENCH_FILE); } > build/BENCHMARKS.md.new && \
+	  mv build/BENCHMARKS.md.new BENCHMARKS.md && echo "wrote $$out; BENCHMARKS.md's latest run is now that run"
 
 clean:
 	rm -rf build bin cdk.out

@@ -1,5 +1,5 @@
 // Command hookline-bench runs the bounded loopback load runs and prints the dated Markdown
-// section that `make bench` appends to BENCHMARKS.md.
+// section of a run; `make bench` writes it to docs/benchmarks/ and as BENCHMARKS.md's latest run.
 package main
 
 import (

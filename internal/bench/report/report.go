@@ -1,5 +1,5 @@
 // Package report runs hookline's bounded load runs on loopback and writes the dated
-// Markdown section of BENCHMARKS.md: throughput, time to 202, 202→stored and 202→emailed,
+// Markdown section of a run (`make bench` keeps it in docs/benchmarks/ and as BENCHMARKS.md's latest run): throughput, time to 202, 202→stored and 202→emailed,
 // peak RSS, database growth, and history query latency as the table grows. `make bench` runs
 // it after the Go benchmarks.
 package report
