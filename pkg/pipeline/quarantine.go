@@ -93,14 +93,26 @@ type Opener interface {
 	Open(ctx context.Context, sealed []byte) ([]byte, error)
 }
 
+// KeepQuota shares the per-source, per-minute allowance between processes: on AWS every ingest
+// instance takes from one conditional counter per source and minute in the events table.
+type KeepQuota interface {
+	// Take counts one more kept request for key (a source; "" for names no source has) in
+	// minute (unix minutes) and reports whether it is within limit.
+	Take(ctx context.Context, key string, minute int64, limit int) (bool, error)
+}
+
 // Keeper keeps refused requests in the quarantine: at most PerMinute per source each minute
 // (requests to names nobody configured share one allowance), secret-bearing header values
 // sealed, the body cut at MaxKeptBody. Failing to keep never changes the caller's answer.
 type Keeper struct {
 	Store     RejectedStore
-	Sealer    Sealer       // nil drops the secret-bearing values instead of sealing them
-	PerMinute int          // 0 means DefaultKeepPerMinute
-	Log       *slog.Logger // nil means slog.Default()
+	Sealer    Sealer // nil drops the secret-bearing values instead of sealing them
+	PerMinute int    // 0 means DefaultKeepPerMinute
+	// Quota, when set, is the allowance all processes share (AWS: many ingest instances); the
+	// in-process count still answers first, so a flood costs each process at most one
+	// refused Take per source and minute.
+	Quota KeepQuota
+	Log   *slog.Logger // nil means slog.Default()
 	// SensitiveHeaders names, lower-case, headers to seal beyond those SensitiveHeader
 	// recognises (a source's own signature header).
 	SensitiveHeaders []string
@@ -121,10 +133,14 @@ func (k *Keeper) Keep(ctx context.Context, r IngestRequest, configured bool, rec
 	if configured {
 		key = r.Source
 	}
-	if !k.allow(key, received) {
+	ok, perr := k.allow(ctx, key, received)
+	if !ok && perr == nil {
 		return
 	}
-	rej, perr := k.rejection(ctx, r, reason, DetailOf(err), received)
+	var rej *Rejection
+	if perr == nil {
+		rej, perr = k.rejection(ctx, r, reason, DetailOf(err), received)
+	}
 	if perr == nil {
 		perr = k.Store.Keep(ctx, rej)
 	}
@@ -138,23 +154,40 @@ func (k *Keeper) Keep(ctx context.Context, r IngestRequest, configured bool, rec
 	}
 }
 
-// allow counts one more kept request for key in received's minute.
-func (k *Keeper) allow(key string, received time.Time) bool {
+// allow counts one more kept request for key in received's minute, here and in the Quota.
+// An error from the Quota keeps nothing: the refusal itself is unaffected.
+func (k *Keeper) allow(ctx context.Context, key string, received time.Time) (bool, error) {
 	limit := k.PerMinute
 	if limit <= 0 {
 		limit = DefaultKeepPerMinute
 	}
 	minute := received.Unix() / 60
 	k.mu.Lock()
-	defer k.mu.Unlock()
 	if minute != k.minute || k.counts == nil {
 		k.minute, k.counts = minute, map[string]int{} // older minutes are never asked about again
 	}
 	if k.counts[key] >= limit {
-		return false
+		k.mu.Unlock()
+		return false, nil
 	}
 	k.counts[key]++
-	return true
+	k.mu.Unlock()
+	if k.Quota == nil {
+		return true, nil
+	}
+	ok, err := k.Quota.Take(ctx, key, minute, limit)
+	if err != nil {
+		return false, fmt.Errorf("count kept requests: %w", err)
+	}
+	if !ok {
+		// The others kept this minute's allowance: ask no more until the next minute.
+		k.mu.Lock()
+		if k.minute == minute {
+			k.counts[key] = limit
+		}
+		k.mu.Unlock()
+	}
+	return ok, nil
 }
 
 func (k *Keeper) rejection(ctx context.Context, r IngestRequest, reason, detail string, received time.Time) (*Rejection, error) {

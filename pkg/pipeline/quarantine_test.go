@@ -267,3 +267,74 @@ func TestReplayStopsAtTheFirstFailure(t *testing.T) {
 		t.Errorf("failing replay: %+v %v, want 100 published and the error", res, err)
 	}
 }
+
+// sharedQuota is a KeepQuota several keepers share, like the counter items on AWS.
+type sharedQuota struct {
+	mu    sync.Mutex
+	taken map[string]int
+	calls int
+	err   error
+}
+
+func (q *sharedQuota) Take(_ context.Context, key string, minute int64, limit int) (bool, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.calls++
+	if q.err != nil {
+		return false, q.err
+	}
+	if q.taken == nil {
+		q.taken = map[string]int{}
+	}
+	k := fmt.Sprint(minute, "#", key)
+	if q.taken[k] >= limit {
+		return false, nil
+	}
+	q.taken[k]++
+	return true, nil
+}
+
+// TestKeeperSharesTheQuota: three keepers (three ingest instances) keep PerMinute together, not
+// each; once the quota says no, a keeper stops asking for the rest of the minute; a quota that
+// fails keeps nothing and changes no answer.
+func TestKeeperSharesTheQuota(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, quota := &memRejected{}, &sharedQuota{}
+	clock := time.Date(2026, 11, 27, 12, 0, 30, 0, time.UTC)
+	var instances []*pipeline.Ingest
+	for range 3 {
+		instances = append(instances, &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: &published{}, Now: func() time.Time { return clock },
+			Quarantine: &pipeline.Keeper{Store: store, PerMinute: 4, Quota: quota}})
+	}
+	req := githubRequest(t, "wrong-secret-0123456789", []byte(`{"a":1}`))
+	for range 10 {
+		for _, in := range instances {
+			if _, err := in.Accept(ctx, req); pipeline.KindOf(err) != pipeline.KindUnauthorized {
+				t.Fatalf("err = %v", err)
+			}
+		}
+	}
+	if len(store.kept) != 4 {
+		t.Errorf("three instances kept %d of 30 refusals in one minute, want PerMinute = 4 together", len(store.kept))
+	}
+	// 4 granted + at most one refused Take per instance.
+	if quota.calls > 4+3 {
+		t.Errorf("%d Takes for 30 refusals; want at most 7", quota.calls)
+	}
+	clock = clock.Add(time.Minute)
+	if _, err := instances[0].Accept(ctx, req); pipeline.KindOf(err) != pipeline.KindUnauthorized {
+		t.Fatal(err)
+	}
+	if len(store.kept) != 5 {
+		t.Errorf("the next minute kept %d in all, want 5", len(store.kept))
+	}
+	quota.err = fmt.Errorf("dynamodb is down")
+	clock = clock.Add(time.Minute)
+	if _, err := instances[1].Accept(ctx, req); pipeline.KindOf(err) != pipeline.KindUnauthorized {
+		t.Fatalf("with the quota failing: %v, want the same 401", err)
+	}
+	if len(store.kept) != 5 {
+		t.Errorf("kept %d with the quota failing, want still 5", len(store.kept))
+	}
+}

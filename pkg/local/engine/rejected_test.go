@@ -8,6 +8,7 @@ import (
 
 	"hookline/pkg/local/engine/enginetest"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/pipeline/rejectedtest"
 )
 
 // TestRejectedStore: kept rejections list newest first with source and reason filters and
@@ -65,4 +66,10 @@ func TestRejectedStore(t *testing.T) {
 	if page, _ := q.List(ctx, pipeline.RejectedQuery{}); len(page.Rejections) != 0 {
 		t.Errorf("%d rejections outlived the 7 days", len(page.Rejections))
 	}
+}
+
+// TestRejectedContract runs the quarantine contract shared with the DynamoDB adapter.
+func TestRejectedContract(t *testing.T) {
+	t.Parallel()
+	rejectedtest.Run(t, func(t *testing.T) pipeline.RejectedStore { return enginetest.Open(t, "").Rejected() })
 }
