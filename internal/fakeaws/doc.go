@@ -6,7 +6,7 @@
 // One server speaks every protocol the SDK clients use: SNS (query protocol: topics whose
 // subscriptions deliver to SQS queues, raw or in the SNS envelope, and record email and other
 // deliveries), SQS (AWS JSON 1.0: visibility timeouts, receive counts, long polls, redrive to a
-// dead-letter queue and back with StartMessageMoveTask), Secrets Manager (AWS JSON 1.1) and DynamoDB (AWS JSON 1.0), the latter
+// dead-letter queue and back with StartMessageMoveTask), Secrets Manager and KMS data keys (AWS JSON 1.1) and DynamoDB (AWS JSON 1.0), the latter
 // either as an empty table that accepts every write or as a recording proxy in front of a real
 // DynamoDB-compatible server (dynalite).
 //

@@ -63,6 +63,7 @@ type Server struct {
 	queues     map[string]*queue  // by ARN
 	secrets    map[string]*secret // by ARN
 	deliveries []Delivery
+	kmsKey     []byte // wraps the data keys the fake KMS makes
 }
 
 // Start listens on a free 127.0.0.1 port.
@@ -161,6 +162,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case prefix == "secretsmanager":
 		req.op, req.want = op, "secretsmanager"
 		s.serveSecretsManager(req)
+	case prefix == "TrentService":
+		req.op, req.want = op, "kms"
+		s.serveKMS(req)
 	case prefix == "DynamoDB_20120810":
 		req.op, req.want = op, "dynamodb"
 		s.serveDynamoDB(req, r)

@@ -1,0 +1,111 @@
+package kmsseal_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"hookline/internal/fakeaws"
+	"hookline/pkg/kmsseal"
+	"hookline/pkg/seal"
+)
+
+const (
+	keyARN = "arn:aws:kms:us-east-1:000000000000:key/quarantine"
+	ingest = "AKIDINGEST"
+	ops    = "AKIDOPERATOR"
+)
+
+// start serves KMS on 127.0.0.1 with ingest allowed only GenerateDataKey and the operator
+// only Decrypt, as the stack and the docs grant them.
+func start(t *testing.T) *fakeaws.Server {
+	t.Helper()
+	s, err := fakeaws.Start(fakeaws.Options{Authorize: func(key, action string, _ []string) error {
+		if (key == ingest && action == "kms:GenerateDataKey") || (key == ops && action == "kms:Decrypt") {
+			return nil
+		}
+		return errors.New("not granted")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func client(s *fakeaws.Server, key string) *kms.Client {
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(key, "secret", "")}
+	return kms.NewFromConfig(cfg, func(o *kms.Options) { o.BaseEndpoint = aws.String(s.URL) })
+}
+
+// TestSealOpen: ingest seals with one data key per KeyAge (one KMS call, not one per value),
+// cannot open what it sealed through KMS, and the operator opens each value with one Decrypt
+// per data key; nothing of the plaintext shows in the sealed bytes.
+func TestSealOpen(t *testing.T) {
+	ctx := context.Background()
+	s := start(t)
+	clock := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	sealer := &kmsseal.Sealer{Client: client(s, ingest), KeyID: keyARN, Now: func() time.Time { return clock }}
+	secret := []byte(`{"x-hub-signature-256":"sha256=0123abcd"}`)
+	var sealed [][]byte
+	for i := range 5 {
+		if i == 3 {
+			clock = clock.Add(kmsseal.DefaultKeyAge) // the fourth value gets a new data key
+		}
+		b, err := sealer.Seal(ctx, secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte("0123abcd")) {
+			t.Fatal("the sealed value holds the signature in clear")
+		}
+		sealed = append(sealed, b)
+	}
+	if n := s.Count("kms:GenerateDataKey"); n != 2 {
+		t.Errorf("%d GenerateDataKey calls for 5 values over two key ages, want 2", n)
+	}
+	if _, err := (&kmsseal.Opener{Client: client(s, ingest)}).Open(ctx, sealed[0]); err == nil || !strings.Contains(err.Error(), "kms:Decrypt") {
+		t.Errorf("ingest opened a sealed value (or failed without naming kms:Decrypt): %v", err)
+	}
+	opener := &kmsseal.Opener{Client: client(s, ops)}
+	for i, b := range sealed {
+		got, err := opener.Open(ctx, b)
+		if err != nil || !bytes.Equal(got, secret) {
+			t.Fatalf("open value %d = %q, %v", i, got, err)
+		}
+	}
+	if n := s.Count("kms:Decrypt"); n != 2 {
+		t.Errorf("%d Decrypt calls for 5 values under two data keys, want 2", n)
+	}
+	tampered := bytes.Clone(sealed[0])
+	tampered[len(tampered)-1] ^= 1
+	if _, err := opener.Open(ctx, tampered); err == nil {
+		t.Error("a tampered value opened")
+	}
+	local, _ := seal.New(bytes.Repeat([]byte{7}, 32))
+	fromLocal, _ := local.Seal(ctx, secret)
+	if _, err := opener.Open(ctx, fromLocal); err == nil || !strings.Contains(err.Error(), "hookline local") {
+		t.Errorf("a value of a local data dir: %v, want an error that says so", err)
+	}
+}
+
+// TestEncryptionContext: a data key opens only with the quarantine's encryption context.
+func TestEncryptionContext(t *testing.T) {
+	ctx := context.Background()
+	s := start(t)
+	out, err := client(s, ingest).GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: aws.String(keyARN), KeySpec: "AES_256",
+		EncryptionContext: map[string]string{"hookline": "something-else"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client(s, ops).Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: out.CiphertextBlob, EncryptionContext: kmsseal.Context}); err == nil {
+		t.Error("a data key made for another context opened with the quarantine's")
+	}
+}
