@@ -40,7 +40,16 @@ const (
 	fdIntdash = "frontdoor-intdash-secret"
 	fdHMAC    = "frontdoor-hmac-secret"
 	fdToken   = "frontdoor-token-0123"
+	fdSlack   = "frontdoor-slack-signing-secret"
+	fdShopify = "frontdoor-shopify-app-secret"
+	fdMeta    = "frontdoor-meta-app-secret"
+	fdTwilio  = "frontdoor-twilio-auth-token"
+	fdZoom    = "frontdoor-zoom-secret-token"
+	fdCE      = "frontdoor-cloudevents-secret"
 )
+
+// twilioURL is the webhook URL as configured at Twilio: it signs it, and the source names it.
+const twilioURL = "https://hooks.example.com/webhooks/twilio"
 
 var signedIDOptions = sender.HMACOptions{Header: "X-Sig", TimestampHeader: "X-Ts", DeliveryHeader: "X-Delivery", Template: "{id}.{timestamp}.{body}"}
 
@@ -55,7 +64,15 @@ func frontDoorSources(t testing.TB) *source.Set {
 		"signed":  {"scheme": "hmac-sha256", "header": "X-Sig", "timestamp_header": "X-Ts", "delivery_header": "X-Delivery",
 		            "template": "{id}.{timestamp}.{body}", "secrets": ["` + fdHMAC + `"]},
 		"postman": {"scheme": "token", "secrets": ["` + fdToken + `"]},
-		"fenced":  {"scheme": "token", "secrets": ["` + fdToken + `"], "allow": ["192.30.252.0/22", "2a0a:a440::/29"]}
+		"fenced":  {"scheme": "token", "secrets": ["` + fdToken + `"], "allow": ["192.30.252.0/22", "2a0a:a440::/29"]},
+		"optin":   {"scheme": "hmac-sha256", "header": "X-Sig", "delivery_header": "X-Delivery", "idempotency_key": true, "secrets": ["` + fdHMAC + `"]},
+		"slack":   {"scheme": "slack", "secrets": ["` + fdSlack + `"]},
+		"shopify": {"scheme": "shopify", "secrets": ["` + fdShopify + `"]},
+		"meta":    {"scheme": "meta", "secrets": ["` + fdMeta + `"]},
+		"twilio":  {"scheme": "twilio", "secrets": ["` + fdTwilio + `"], "url": "` + twilioURL + `"},
+		"zoom":    {"scheme": "zoom", "secrets": ["` + fdZoom + `"]},
+		"cetoken": {"scheme": "cloudevents", "secrets": ["` + fdCE + `"]},
+		"cehmac":  {"scheme": "cloudevents", "auth": "hmac-sha256", "header": "X-Signature", "secrets": ["` + fdCE + `"]}
 	}}`))
 	if err != nil {
 		t.Fatal(err)
@@ -211,6 +228,42 @@ func replayCases(signedAt time.Time) []replayCase {
 		{"postman", sender.Request{Scheme: sender.Token, Secret: fdToken, DeliveryID: "replay-key-1", Body: []byte(`A new message has been published`)}, false, map[string]func(http.Header){
 			"same Idempotency-Key, new X-Request-Id": func(h http.Header) { h.Set("X-Request-Id", "r-2") },
 		}},
+		// Opted in: the Idempotency-Key is identity, the unsigned delivery header still is not.
+		{"optin", sender.Request{Scheme: sender.HMACSHA256, Secret: fdHMAC, HMAC: sender.HMACOptions{Header: "X-Sig"}, Header: http.Header{"Idempotency-Key": {"order-9"}, "X-Delivery": {"del-1"}}, Body: []byte(`{"event":"order.shipped"}`)}, false, map[string]func(http.Header){
+			"new unsigned X-Delivery": func(h http.Header) { h.Set("X-Delivery", "del-2") },
+		}},
+		{"slack", sender.Request{Scheme: sender.Slack, Secret: fdSlack, Timestamp: signedAt, Body: []byte(`{"type":"event_callback","event_id":"Ev01","event":{"type":"app_mention","text":"hi"}}`)}, false, map[string]func(http.Header){
+			"new X-Slack-Retry-Num": func(h http.Header) { h.Set("X-Slack-Retry-Num", "1"); h.Set("X-Slack-Retry-Reason", "http_timeout") },
+			"new Idempotency-Key":   newKey,
+		}},
+		{"shopify", sender.Request{Scheme: sender.Shopify, Secret: fdShopify, DeliveryID: "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043", Body: []byte(`{"id":820982911946154500,"email":"jon@example.com"}`)}, false, map[string]func(http.Header){
+			"new X-Shopify-Webhook-Id": func(h http.Header) { h.Set("X-Shopify-Webhook-Id", "00000000-0000-4000-8000-000000000002") },
+			"changed X-Shopify-Topic":  func(h http.Header) { h.Set("X-Shopify-Topic", "orders/delete") },
+			"new Idempotency-Key":      newKey,
+		}},
+		{"meta", sender.Request{Scheme: sender.Meta, Secret: fdMeta, Body: []byte(`{"object":"page","entry":[{"id":"1","changes":[{"field":"feed","value":{"item":"post"}}]}]}`)}, false, map[string]func(http.Header){
+			"new Idempotency-Key": newKey,
+		}},
+		{"twilio", sender.Request{Scheme: sender.Twilio, Secret: fdTwilio, URL: twilioURL, DeliveryID: "tok-1", ContentType: "application/x-www-form-urlencoded", Body: []byte(`MessageSid=SM1&MessageStatus=delivered&To=%2B15558675310`)}, false, map[string]func(http.Header){
+			"new I-Twilio-Idempotency-Token": func(h http.Header) { h.Set("I-Twilio-Idempotency-Token", "tok-2") },
+			"new Idempotency-Key":            newKey,
+		}},
+		{"zoom", sender.Request{Scheme: sender.Zoom, Secret: fdZoom, Timestamp: signedAt, Body: []byte(`{"event":"meeting.started","payload":{"object":{"id":"85"}}}`)}, false, map[string]func(http.Header){
+			"new Idempotency-Key": newKey,
+		}},
+		// The token holder is trusted: its CloudEvent's source and id decide, no other header.
+		{"cetoken", sender.Request{Scheme: sender.CloudEvents, Secret: fdCE, ContentType: "application/cloudevents+json",
+			Body: []byte(`{"specversion":"1.0","id":"A-1","source":"urn:sender","type":"com.example.thing.done","data":{"n":1}}`)}, false, map[string]func(http.Header){
+			"new Idempotency-Key": newKey,
+		}},
+		// Binary mode with an HMAC over the body: the ce-* headers are not signed.
+		{"cehmac", sender.Request{Scheme: sender.CloudEvents, Secret: fdCE, HMAC: sender.HMACOptions{Header: "X-Signature"},
+			Header: http.Header{"Ce-Specversion": {"1.0"}, "Ce-Id": {"B-1"}, "Ce-Source": {"urn:sender"}, "Ce-Type": {"com.example.thing.done"}},
+			Body:   []byte(`{"n":2}`)}, false, map[string]func(http.Header){
+			"new ce-id":           func(h http.Header) { h.Set("Ce-Id", "B-2") },
+			"changed ce-type":     func(h http.Header) { h.Set("Ce-Type", "com.example.thing.undone") },
+			"new Idempotency-Key": newKey,
+		}},
 	}
 }
 
@@ -302,6 +355,15 @@ func TestVerificationEvidence(t *testing.T) {
 		{"signed", sender.Request{Scheme: sender.HMACSHA256, Secret: fdHMAC, Timestamp: now, HMAC: signedIDOptions, Body: []byte(`{"d":4}`)}, false, event.Verification{Scheme: "hmac-sha256", SignedID: true}, true},
 		{"postman", sender.Request{Scheme: sender.Token, Secret: fdToken, Body: []byte(`hello`)}, false, event.Verification{Scheme: "token"}, false},
 		{"postman", sender.Request{Scheme: sender.Token, Secret: fdToken, DeliveryID: "k-1", Body: []byte(`hello`)}, false, event.Verification{Scheme: "token"}, false},
+		{"slack", sender.Request{Scheme: sender.Slack, Secret: fdSlack, Timestamp: now, Body: []byte(`{"type":"event_callback","event_id":"Ev02","event":{"type":"message"}}`)}, false, event.Verification{Scheme: "slack", SignedID: true}, true},
+		{"shopify", sender.Request{Scheme: sender.Shopify, Secret: fdShopify, Body: []byte(`{"id":1}`)}, false, event.Verification{Scheme: "shopify", SignedID: true}, false},
+		{"meta", sender.Request{Scheme: sender.Meta, Secret: fdMeta, Body: []byte(`{"object":"page","entry":[]}`)}, false, event.Verification{Scheme: "meta", SignedID: true}, false},
+		{"twilio", sender.Request{Scheme: sender.Twilio, Secret: fdTwilio, URL: twilioURL, ContentType: "application/x-www-form-urlencoded", Body: []byte(`CallSid=CA1&CallStatus=completed`)}, false, event.Verification{Scheme: "twilio", SignedID: true}, false},
+		{"zoom", sender.Request{Scheme: sender.Zoom, Secret: fdZoom, Timestamp: now, Body: []byte(`{"event":"meeting.ended"}`)}, false, event.Verification{Scheme: "zoom", SignedID: true}, true},
+		{"cetoken", sender.Request{Scheme: sender.CloudEvents, Secret: fdCE, ContentType: "application/cloudevents+json",
+			Body: []byte(`{"specversion":"1.0","id":"C-1","source":"urn:sender","type":"t"}`)}, false, event.Verification{Scheme: "cloudevents"}, false},
+		{"cehmac", sender.Request{Scheme: sender.CloudEvents, Secret: fdCE, HMAC: sender.HMACOptions{Header: "X-Signature"}, ContentType: "application/cloudevents+json",
+			Body: []byte(`{"specversion":"1.0","id":"C-2","source":"urn:sender","type":"t"}`)}, false, event.Verification{Scheme: "cloudevents", SignedID: true}, false},
 	}
 	for _, tt := range tests {
 		c := newChain(t, received)

@@ -2,7 +2,10 @@ package localrun_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -17,8 +20,32 @@ import (
 	"hookline/pkg/localrun"
 	"hookline/pkg/localrun/localruntest"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/sender"
 	"hookline/pkg/verify/verifytest"
 )
+
+// waitTaken waits until the subscriber has taken every request posted per source, each either
+// stored or found a duplicate: after that, no request still on its way can make a second item.
+func (s *server) waitTaken(t *testing.T, posted map[string]int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		fams, missing := scrape(t, s.url), ""
+		for src, n := range posted {
+			l := map[string]string{"source": src}
+			if got := max(0, value(fams, "hookline_stored_total", l)) + max(0, value(fams, "hookline_duplicate_total", l)); got < float64(n) {
+				missing += fmt.Sprintf(" %s %v of %d", src, got, n)
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the subscriber has not taken every request within 10s:%s", missing)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
 
 // inserts counts the INSERT records the change stream holds per event id: one per stored item,
 // and the notifier is asked once per INSERT. (The outbox keeps one email per id whatever
@@ -98,6 +125,7 @@ func TestEndToEndReplayVariants(t *testing.T) {
 		},
 	}
 	ids := map[string]string{} // id → vector
+	posted := map[string]int{} // source → requests
 	for _, v := range vs {
 		s.clock.signedAt(v)
 		code, out := s.postVector(t, v, v.Headers)
@@ -110,6 +138,7 @@ func TestEndToEndReplayVariants(t *testing.T) {
 		if vrs == nil {
 			vrs = []variant{newKey} // every scheme: an Idempotency-Key is no signature's
 		}
+		posted[v.Provider] += 1 + len(vrs)
 		for _, vr := range vrs {
 			code, out := s.postVector(t, v, vr.headers(v.Headers))
 			if code != http.StatusAccepted || out["id"] != id {
@@ -123,7 +152,7 @@ func TestEndToEndReplayVariants(t *testing.T) {
 			t.Errorf("%s: %d emails", name, n)
 		}
 	}
-	time.Sleep(300 * time.Millisecond) // room for a wrong second INSERT to show up
+	s.waitTaken(t, posted)
 	ins := s.inserts(t)
 	for id, name := range ids {
 		if ins[id] != 1 {
@@ -221,7 +250,7 @@ func TestEndToEndFrontDoorRefusals(t *testing.T) {
 		r.Body.Close()
 	}
 
-	time.Sleep(300 * time.Millisecond) // the two accepted events are stored meanwhile
+	s.waitTaken(t, map[string]int{"limited": 2})
 	l := s.list(t)
 	if len(l.Events) != 2 {
 		t.Errorf("history lists %d events, want only the 2 accepted ones", len(l.Events))
@@ -253,18 +282,93 @@ func TestEndToEndAdminToken(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	for _, path := range []string{"/events", "/", "/healthz", "/ui/outbox"} {
+	v := vs[0]
+	s.clock.signedAt(v)
+	code, out := s.post(t, v.Provider, v.Headers, v.Body)
+	if code != 202 {
+		t.Fatalf("webhook without the admin token: %d %v", code, out)
+	}
+	id := out["id"].(string)
+	for _, path := range []string{"/events", "/events/" + id, "/", "/ui/events/" + id, "/ui/sources", "/ui/outbox", "/ui/rejected", "/metrics", "/healthz"} {
 		if code := get(path, ""); code != 401 {
 			t.Errorf("GET %s without the token: %d, want 401", path, code)
 		}
-		if code := get(path, "Bearer "+admin); code != 200 {
+		if code := get(path, "Bearer wrong-token-0123456789"); code != 401 {
+			t.Errorf("GET %s with a wrong token: %d, want 401", path, code)
+		}
+		// The event may still be on its way to the store: then its pages are 404, not 401.
+		if code := get(path, "Bearer "+admin); code != 200 && !(code == 404 && strings.Contains(path, id)) {
 			t.Errorf("GET %s with the token: %d, want 200", path, code)
 		}
 	}
-	v := vs[0]
-	s.clock.signedAt(v)
-	if code, out := s.post(t, v.Provider, v.Headers, v.Body); code != 202 {
-		t.Errorf("webhook without the admin token: %d %v", code, out)
+}
+
+// TestEndToEndRemoteNeedsAllowRemote: hookline local refuses a non-loopback --addr without
+// --allow-remote, and --allow-remote without an admin token, before it listens or touches the
+// data dir.
+func TestEndToEndRemoteNeedsAllowRemote(t *testing.T) {
+	for _, tt := range []struct {
+		cfg  localrun.Config
+		want string
+	}{
+		{localrun.Config{Addr: "0.0.0.0:0"}, "pass --allow-remote"},
+		{localrun.Config{Addr: "[::]:0", AdminToken: "admin-token-0123456789"}, "pass --allow-remote"},
+		{localrun.Config{Addr: "0.0.0.0:0", AllowRemote: true}, "set --admin-token or HOOKLINE_ADMIN_TOKEN"},
+	} {
+		tt.cfg.DataDir = filepath.Join(t.TempDir(), "data")
+		ready := make(chan string, 1)
+		err := localrun.Run(context.Background(), tt.cfg, io.Discard, ready)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s (allow remote %v): %v, want %q", tt.cfg.Addr, tt.cfg.AllowRemote, err, tt.want)
+		}
+		if len(ready) != 0 {
+			t.Errorf("%s: listened", tt.cfg.Addr)
+		}
+		if _, err := os.Stat(tt.cfg.DataDir); !os.IsNotExist(err) {
+			t.Errorf("%s: the data dir was made: %v", tt.cfg.Addr, err)
+		}
+	}
+}
+
+// TestEndToEndTrustProxy: behind a proxy (--trust-proxy) the allowlist checks the last
+// X-Forwarded-For hop, IPv4 or IPv6, never an earlier hop the client wrote.
+func TestEndToEndTrustProxy(t *testing.T) {
+	const token = "frontdoor-token-0123"
+	cfg := `{"sources": {"fenced": {"scheme": "token", "secrets": ["` + token + `"], "allow": ["192.0.2.0/24", "2001:db8::/32"]}}}`
+	path := filepath.Join(t.TempDir(), "sources.json")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rs := localruntest.Start(t, localrun.Config{SourcesFile: path, TrustProxy: true})
+	s := &server{url: rs.URL, data: rs.DataDir}
+	accepted := 0
+	for i, tt := range []struct {
+		xff    string
+		status int
+		caller string // named in the 403
+	}{
+		{"192.0.2.9", 202, ""},
+		{"2001:db8::7", 202, ""},
+		{"203.0.113.5, 2001:db8:1::7", 202, ""},
+		{"192.0.2.9, 203.0.113.5", 403, "203.0.113.5"},
+		{"2001:db8::7, 2a0a:a440::1", 403, "2a0a:a440::1"},
+		{"", 403, "127.0.0.1"},
+	} {
+		h := map[string]string{"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+		if tt.xff != "" {
+			h["X-Forwarded-For"] = tt.xff
+		}
+		code, out := s.post(t, "fenced", h, fmt.Sprintf(`{"n":%d}`, i))
+		if code != tt.status || (tt.status == 403 && !strings.Contains(fmt.Sprint(out["detail"]), `source "fenced" does not accept requests from `+tt.caller)) {
+			t.Errorf("X-Forwarded-For %q: %d %v, want %d naming %s", tt.xff, code, out, tt.status, tt.caller)
+		}
+		if code == 202 {
+			accepted++
+		}
+	}
+	s.waitTaken(t, map[string]int{"fenced": accepted})
+	if l := s.list(t); len(l.Events) != accepted {
+		t.Errorf("history lists %d events, want the %d accepted", len(l.Events), accepted)
 	}
 }
 
@@ -314,5 +418,221 @@ func TestEndToEndDataDirIsPrivate(t *testing.T) {
 		if got := fi.Mode().Perm(); got != mode {
 			t.Errorf("%s: mode %v, want %v", filepath.Base(p), got, mode)
 		}
+	}
+}
+
+// Secrets of the every-scheme sources below; each at least the 16 bytes the config requires.
+const (
+	e2eSecret  = "e2e-frontdoor-secret-0123"
+	e2eWhsec   = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	e2eStripe  = "whsec_e2e_frontdoor_stripe"
+	e2eTwilio  = "https://hooks.example.com/webhooks/twilio" // the URL Twilio signs
+	e2eSources = `{"sources": {
+		"github":  {"scheme": "github", "secrets": ["` + e2eSecret + `"]},
+		"stripe":  {"scheme": "stripe", "secrets": ["` + e2eStripe + `"]},
+		"billing": {"scheme": "standard-webhooks", "secrets": ["` + e2eWhsec + `"]},
+		"plain":   {"scheme": "hmac-sha256", "header": "X-Sig", "delivery_header": "X-Delivery", "secrets": ["` + e2eSecret + `"]},
+		"signed":  {"scheme": "hmac-sha256", "header": "X-Sig", "timestamp_header": "X-Ts", "delivery_header": "X-Delivery",
+		            "template": "{id}.{timestamp}.{body}", "secrets": ["` + e2eSecret + `"]},
+		"optin":   {"scheme": "hmac-sha256", "header": "X-Sig", "delivery_header": "X-Delivery", "idempotency_key": true, "secrets": ["` + e2eSecret + `"]},
+		"intdash": {"scheme": "intdash", "secrets": ["` + e2eSecret + `"]},
+		"postman": {"scheme": "token", "secrets": ["` + e2eSecret + `"]},
+		"slack":   {"scheme": "slack", "secrets": ["` + e2eSecret + `"]},
+		"shopify": {"scheme": "shopify", "secrets": ["` + e2eSecret + `"]},
+		"meta":    {"scheme": "meta", "secrets": ["` + e2eSecret + `"]},
+		"twilio":  {"scheme": "twilio", "secrets": ["` + e2eSecret + `"], "url": "` + e2eTwilio + `"},
+		"zoom":    {"scheme": "zoom", "secrets": ["` + e2eSecret + `"]},
+		"cetoken": {"scheme": "cloudevents", "secrets": ["` + e2eSecret + `"]},
+		"cehmac":  {"scheme": "cloudevents", "auth": "hmac-sha256", "header": "X-Signature", "secrets": ["` + e2eSecret + `"]}
+	}}`
+)
+
+// e2eReplay is one delivery signed now, and the ways an attacker re-posts it.
+type e2eReplay struct {
+	source   string
+	req      sender.Request
+	svix     bool // send the Standard Webhooks headers as svix-*
+	signedID bool // the verification evidence says identity came from signed bytes
+	edits    map[string]func(http.Header)
+}
+
+func e2eReplays() []e2eReplay {
+	newKey := func(h http.Header) { h.Set("Idempotency-Key", "replay-key-2") }
+	ceHeaders := http.Header{"Ce-Specversion": {"1.0"}, "Ce-Id": {"B-1"}, "Ce-Source": {"urn:sender"}, "Ce-Type": {"com.example.thing.done"}}
+	return []e2eReplay{
+		{"github", sender.Request{Scheme: sender.GitHub, Secret: e2eSecret, Type: "issues", DeliveryID: "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+			Body: []byte(`{"action":"opened","issue":{"number":1}}`)}, false, true, map[string]func(http.Header){
+			"new X-GitHub-Delivery":  func(h http.Header) { h.Set("X-GitHub-Delivery", "00000000-0000-4000-8000-00000000beef") },
+			"changed X-GitHub-Event": func(h http.Header) { h.Set("X-GitHub-Event", "pull_request") },
+			"new Idempotency-Key":    newKey,
+		}},
+		{"stripe", sender.Request{Scheme: sender.Stripe, Secret: e2eStripe, Body: []byte(`{"id":"evt_e2e","type":"invoice.paid"}`)}, false, true, map[string]func(http.Header){
+			"new Idempotency-Key": newKey,
+		}},
+		{"billing", sender.Request{Scheme: sender.StandardWebhooks, Secret: e2eWhsec, DeliveryID: "msg_e2e", Body: []byte(`{"type":"user.created"}`)}, false, true, map[string]func(http.Header){
+			"new Idempotency-Key": newKey,
+		}},
+		{"billing", sender.Request{Scheme: sender.StandardWebhooks, Secret: e2eWhsec, DeliveryID: "msg_e2e_svix", Body: []byte(`{"type":"user.deleted"}`)}, true, true, map[string]func(http.Header){
+			"forged webhook-id beside svix headers": func(h http.Header) { h.Set("Webhook-Id", "msg_forged") },
+			"new Idempotency-Key":                   newKey,
+		}},
+		{"plain", sender.Request{Scheme: sender.HMACSHA256, Secret: e2eSecret, DeliveryID: "del-1", HMAC: sender.HMACOptions{Header: "X-Sig", DeliveryHeader: "X-Delivery"},
+			Body: []byte(`{"event":"user.registered"}`)}, false, true, map[string]func(http.Header){
+			"new unsigned X-Delivery": func(h http.Header) { h.Set("X-Delivery", "del-2") },
+			"new Idempotency-Key":     newKey,
+		}},
+		{"signed", sender.Request{Scheme: sender.HMACSHA256, Secret: e2eSecret, DeliveryID: "order-7",
+			HMAC: sender.HMACOptions{Header: "X-Sig", TimestampHeader: "X-Ts", DeliveryHeader: "X-Delivery", Template: "{id}.{timestamp}.{body}"},
+			Body: []byte(`{"event":"order.paid"}`)}, false, true, map[string]func(http.Header){
+			"new Idempotency-Key": newKey,
+		}},
+		{"optin", sender.Request{Scheme: sender.HMACSHA256, Secret: e2eSecret, HMAC: sender.HMACOptions{Header: "X-Sig"},
+			Header: http.Header{"Idempotency-Key": {"order-9"}, "X-Delivery": {"del-1"}}, Body: []byte(`{"event":"order.shipped"}`)}, false, false, map[string]func(http.Header){
+			"new unsigned X-Delivery": func(h http.Header) { h.Set("X-Delivery", "del-2") },
+		}},
+		{"intdash", sender.Request{Scheme: sender.Intdash, Secret: e2eSecret, Body: []byte(`{"resource_type":"measurement","action":"finished","measurement_uuid":"u-1"}`)}, false, true, map[string]func(http.Header){
+			"new Idempotency-Key": newKey,
+		}},
+		{"postman", sender.Request{Scheme: sender.Token, Secret: e2eSecret, DeliveryID: "replay-key-1", Body: []byte(`A new message has been published`)}, false, false, map[string]func(http.Header){
+			"same Idempotency-Key, new X-Request-Id": func(h http.Header) { h.Set("X-Request-Id", "r-2") },
+		}},
+		{"slack", sender.Request{Scheme: sender.Slack, Secret: e2eSecret, Body: []byte(`{"type":"event_callback","event_id":"Ev01","event":{"type":"app_mention","text":"hi"}}`)}, false, true, map[string]func(http.Header){
+			"new X-Slack-Retry-Num": func(h http.Header) { h.Set("X-Slack-Retry-Num", "1") },
+			"new Idempotency-Key":   newKey,
+		}},
+		{"shopify", sender.Request{Scheme: sender.Shopify, Secret: e2eSecret, DeliveryID: "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043", Body: []byte(`{"id":820982911946154500}`)}, false, true, map[string]func(http.Header){
+			"new X-Shopify-Webhook-Id": func(h http.Header) { h.Set("X-Shopify-Webhook-Id", "00000000-0000-4000-8000-000000000002") },
+			"changed X-Shopify-Topic":  func(h http.Header) { h.Set("X-Shopify-Topic", "orders/delete") },
+			"new Idempotency-Key":      newKey,
+		}},
+		{"meta", sender.Request{Scheme: sender.Meta, Secret: e2eSecret, Body: []byte(`{"object":"page","entry":[{"id":"1","changes":[{"field":"feed"}]}]}`)}, false, true, map[string]func(http.Header){
+			"new Idempotency-Key": newKey,
+		}},
+		{"twilio", sender.Request{Scheme: sender.Twilio, Secret: e2eSecret, URL: e2eTwilio, DeliveryID: "tok-1", ContentType: "application/x-www-form-urlencoded",
+			Body: []byte(`MessageSid=SM1&MessageStatus=delivered`)}, false, true, map[string]func(http.Header){
+			"new I-Twilio-Idempotency-Token": func(h http.Header) { h.Set("I-Twilio-Idempotency-Token", "tok-2") },
+			"new Idempotency-Key":            newKey,
+		}},
+		{"zoom", sender.Request{Scheme: sender.Zoom, Secret: e2eSecret, Body: []byte(`{"event":"meeting.started","payload":{"object":{"id":"85"}}}`)}, false, true, map[string]func(http.Header){
+			"new Idempotency-Key": newKey,
+		}},
+		{"cetoken", sender.Request{Scheme: sender.CloudEvents, Secret: e2eSecret, ContentType: "application/cloudevents+json",
+			Body: []byte(`{"specversion":"1.0","id":"A-1","source":"urn:sender","type":"com.example.thing.done","data":{"n":1}}`)}, false, false, map[string]func(http.Header){
+			"new Idempotency-Key": newKey,
+		}},
+		{"cehmac", sender.Request{Scheme: sender.CloudEvents, Secret: e2eSecret, HMAC: sender.HMACOptions{Header: "X-Signature"}, Header: ceHeaders,
+			Body: []byte(`{"n":2}`)}, false, true, map[string]func(http.Header){
+			"new ce-id":           func(h http.Header) { h.Set("Ce-Id", "B-2") },
+			"changed ce-type":     func(h http.Header) { h.Set("Ce-Type", "com.example.thing.undone") },
+			"new Idempotency-Key": newKey,
+		}},
+	}
+}
+
+// flat turns signed headers into what s.post sends.
+func flat(h http.Header) map[string]string {
+	out := map[string]string{}
+	for k := range h {
+		out[k] = h.Get(k)
+	}
+	return out
+}
+
+// TestEndToEndReplayVariantsEveryScheme signs one delivery per scheme now and re-posts it
+// through hookline local with each header no signature covers changed. Each variant gets the
+// original id; each delivery is stored once (one INSERT, stored_total 1), emailed once
+// (notified_total 1, one email in the outbox) and its GET /events/{id} carries the
+// verification evidence. The check runs after the subscriber has counted every variant as a
+// duplicate, so nothing of theirs is still on its way.
+func TestEndToEndReplayVariantsEveryScheme(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sources.json")
+	if err := os.WriteFile(path, []byte(e2eSources), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, path, 5)
+	type delivery struct {
+		name, source string
+		variants     int
+		scheme       string
+		signedID     bool
+		body         []byte
+	}
+	ids := map[string]delivery{}
+	perSource := map[string]int{} // source → variants posted (duplicates the subscriber will see)
+	for _, rc := range e2eReplays() {
+		name := rc.source
+		if rc.svix {
+			name += "/svix"
+		}
+		h, err := sender.Sign(rc.req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rc.svix {
+			for _, n := range []string{"Id", "Timestamp", "Signature"} {
+				h.Set("Svix-"+n, h.Get("Webhook-"+n))
+				h.Del("Webhook-" + n)
+			}
+		}
+		code, out := s.post(t, rc.source, flat(h), string(rc.req.Body))
+		if code != http.StatusAccepted {
+			t.Fatalf("%s: %d %v", name, code, out)
+		}
+		id := out["id"].(string)
+		if _, dup := ids[id]; dup {
+			t.Fatalf("%s: id %s already taken by %s", name, id, ids[id].name)
+		}
+		for variant, edit := range rc.edits {
+			hv := h.Clone()
+			edit(hv)
+			if code, out := s.post(t, rc.source, flat(hv), string(rc.req.Body)); code != http.StatusAccepted || out["id"] != id {
+				t.Errorf("%s, %s: %d %v, want 202 with the original id %s", name, variant, code, out, id)
+			}
+		}
+		perSource[rc.source] += len(rc.edits)
+		ids[id] = delivery{name, rc.source, len(rc.edits), rc.req.Scheme, rc.signedID, rc.req.Body}
+	}
+
+	for id, d := range ids {
+		ev := s.waitNotified(t, id)
+		sum := sha256.Sum256(d.body)
+		if vv := ev.Verification; vv == nil || vv.Scheme != d.scheme || vv.Key != 0 || vv.SignedID != d.signedID || vv.BodySHA256 != hex.EncodeToString(sum[:]) {
+			t.Errorf("%s: verification %+v, want scheme %s, key 0, signed_id %v", d.name, vv, d.scheme, d.signedID)
+		}
+	}
+	deliveries, posted := map[string]int{}, map[string]int{}
+	for _, d := range ids {
+		deliveries[d.source]++
+		posted[d.source]++
+	}
+	for src, n := range perSource {
+		posted[src] += n
+	}
+	s.waitTaken(t, posted)
+	fams := scrape(t, s.url)
+	for src, n := range deliveries {
+		for _, m := range []string{"hookline_stored_total", "hookline_notified_total"} {
+			if got := value(fams, m, map[string]string{"source": src}); got != float64(n) {
+				t.Errorf("%s{source=%q} = %v, want %d (one per delivery)", m, src, got, n)
+			}
+		}
+		if got := value(fams, "hookline_duplicate_total", map[string]string{"source": src}); got != float64(perSource[src]) {
+			t.Errorf("hookline_duplicate_total{source=%q} = %v, want %d (one per variant)", src, got, perSource[src])
+		}
+	}
+	ins := s.inserts(t)
+	for id, d := range ids {
+		if ins[id] != 1 {
+			t.Errorf("%s: %d INSERT stream records, want 1", d.name, ins[id])
+		}
+		if n := s.emails(t, id); n != 1 {
+			t.Errorf("%s: %d emails in the outbox, want 1", d.name, n)
+		}
+	}
+	if len(ins) != len(ids) {
+		t.Errorf("%d events stored, want %d (one per delivery)", len(ins), len(ids))
+	}
+	if l := s.list(t); len(l.Events) != len(ids) {
+		t.Errorf("history lists %d events, want %d", len(l.Events), len(ids))
 	}
 }
