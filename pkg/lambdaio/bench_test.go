@@ -46,6 +46,7 @@ func BenchmarkIngest1KiB(b *testing.B) {
 	}
 	h.Service.Sources = set
 	req := githubRequest(body1KiB, "72d3162e-cc78-11e3-81ab-4c9367dc0958")
+	req.RequestContext.HTTP.SourceIP = "192.30.252.41" // API Gateway always sends the caller's address
 	ctx := context.Background()
 	b.SetBytes(int64(len(body1KiB)))
 	b.ReportAllocs()
