@@ -72,7 +72,7 @@ func TestPackageMap(t *testing.T) {
 			}
 		}
 		if !found {
-			t.Errorf("package %s is missing from README.md's package map", dir)
+			t.Errorf("package %s is missing from README.md's package map: add it to a row of \"Packages by role\" with its entry file", dir)
 		}
 	}
 }
