@@ -24,6 +24,7 @@ import (
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/metrics"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/pipeline/mailertest"
 	"hookline/pkg/problem"
 	"hookline/pkg/sender"
 	"hookline/pkg/source"
@@ -103,7 +104,7 @@ type chain struct {
 	subscriber *lambdaio.SubscriberHandler
 	notifier   *lambdaio.NotifierHandler
 	store      *memStore
-	box        *mailbox
+	box        *mailertest.Recorder
 	pub        *recorder
 	keys       *keyCounter
 }
@@ -135,7 +136,7 @@ func newChain(t *testing.T, receivedAt time.Time) *chain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &chain{store: newMem(), box: &mailbox{}, pub: &recorder{}, keys: &keyCounter{n: map[string]int{}}}
+	c := &chain{store: newMem(), box: &mailertest.Recorder{}, pub: &recorder{}, keys: &keyCounter{n: map[string]int{}}}
 	c.ingest = &lambdaio.IngestHandler{
 		Service: &pipeline.Ingest{Sources: frontDoorSources(t), Publisher: c.pub, Now: func() time.Time { return receivedAt }},
 		Log:     quiet(), Metrics: c.keys,
@@ -304,8 +305,8 @@ func TestReplayVariants(t *testing.T) {
 					t.Errorf("%s: id %s, want the original %s", variant, got, id)
 				}
 			}
-			if len(c.pub.got) != 1+len(rc.edits) || c.store.inserts != 1 || len(c.box.sent) != 1 {
-				t.Errorf("published %d, stored %d, emailed %d; want %d, 1, 1", len(c.pub.got), c.store.inserts, len(c.box.sent), 1+len(rc.edits))
+			if len(c.pub.got) != 1+len(rc.edits) || c.store.inserts != 1 || c.box.Len() != 1 {
+				t.Errorf("published %d, stored %d, emailed %d; want %d, 1, 1", len(c.pub.got), c.store.inserts, c.box.Len(), 1+len(rc.edits))
 			}
 		})
 	}
@@ -621,7 +622,7 @@ func TestSubscriberAndNotifierMetrics(t *testing.T) {
 	c.subscriber.Service.Now = func() time.Time { return stored }
 	body := []byte(`{"m":1}`)
 	h := signed(t, replayCase{req: sender.Request{Scheme: sender.GitHub, Secret: fdGitHub, Body: body}})
-	c.box.err = errors.New("mail server down")
+	c.box.Fail(errors.New("mail server down"))
 	if _, err := c.ingest.Handle(context.Background(), apiRequest("github", h, body, "192.0.2.1")); err != nil {
 		t.Fatal(err)
 	}
@@ -644,7 +645,7 @@ func TestSubscriberAndNotifierMetrics(t *testing.T) {
 	if len(m.stored) != 1 || m.toStored[0] != 250*time.Millisecond || len(m.notifyFail) != 1 || m.pendingFor[0] != 20*time.Minute-250*time.Millisecond {
 		t.Fatalf("first delivery: stored %v %v, notify failed %v %v", m.stored, m.toStored, m.notifyFail, m.pendingFor)
 	}
-	c.box.err = nil
+	c.box.Fail(nil)
 	if out, _ := c.notifier.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{rec}}); len(out.BatchItemFailures) != 0 || len(m.notified) != 1 {
 		t.Fatalf("notifier retried: %+v, notified %v", out, m.notified)
 	}

@@ -24,6 +24,7 @@ import (
 	"hookline/pkg/historyapi"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/pipeline/mailertest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -89,22 +90,6 @@ func (m *memStore) MarkNotified(_ context.Context, id string, at time.Time) erro
 	if r.NotifiedAt.IsZero() {
 		r.NotifiedAt = at
 	}
-	return nil
-}
-
-type mailbox struct {
-	mu   sync.Mutex
-	sent []pipeline.Email
-	err  error
-}
-
-func (b *mailbox) Send(_ context.Context, m pipeline.Email) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.err != nil {
-		return b.err
-	}
-	b.sent = append(b.sent, m)
 	return nil
 }
 
@@ -199,7 +184,7 @@ func TestNotifierFixture(t *testing.T) {
 	t.Parallel()
 	var ev events.DynamoDBEvent
 	loadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
-	store, box := newMem(), &mailbox{}
+	store, box := newMem(), &mailertest.Recorder{}
 	for _, rec := range ev.Records {
 		if rec.EventName == "INSERT" {
 			r, err := lambdaioRecord(rec)
@@ -223,16 +208,16 @@ func TestNotifierFixture(t *testing.T) {
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("err = %v, failures = %v", err, resp.BatchItemFailures)
 	}
-	golden(t, "stream_insert.published.golden.json", box.sent)
+	golden(t, "stream_insert.published.golden.json", box.Sent())
 	for id, r := range store.recs {
 		if !r.NotifiedAt.Equal(notifiedAt) {
 			t.Errorf("event %s not marked notified", id)
 		}
 	}
 	// Redelivery of the same stream batch sends nothing more.
-	n := len(box.sent)
-	if _, err := h.Handle(context.Background(), ev); err != nil || len(box.sent) != n {
-		t.Errorf("redelivery sent %d more emails (err %v); want none", len(box.sent)-n, err)
+	n := box.Len()
+	if _, err := h.Handle(context.Background(), ev); err != nil || box.Len() != n {
+		t.Errorf("redelivery sent %d more emails (err %v); want none", box.Len()-n, err)
 	}
 }
 
@@ -250,7 +235,7 @@ func TestNotifierReportsEachFailure(t *testing.T) {
 	modify := first
 	modify.EventName = "MODIFY"
 	ev.Records = []events.DynamoDBEventRecord{modify, bad, first}
-	box := &mailbox{}
+	box := &mailertest.Recorder{}
 	composer, _ := email.NewComposer("", 0)
 	stored := func() *memStore {
 		m := newMem()
@@ -266,15 +251,15 @@ func TestNotifierReportsEachFailure(t *testing.T) {
 	// The MODIFY is skipped, the bad image reported; the good record after it is emailed, and
 	// the redelivery Lambda makes from the bad record on sends it no second email.
 	want := []events.DynamoDBBatchItemFailure{{ItemIdentifier: "999"}}
-	if diff := cmp.Diff(want, resp.BatchItemFailures); diff != "" || len(box.sent) != 1 {
-		t.Errorf("failures (-want +got):\n%s\nsent %d emails; want 1", diff, len(box.sent))
+	if diff := cmp.Diff(want, resp.BatchItemFailures); diff != "" || box.Len() != 1 {
+		t.Errorf("failures (-want +got):\n%s\nsent %d emails; want 1", diff, box.Len())
 	}
-	if _, err := h.Handle(context.Background(), events.DynamoDBEvent{Records: ev.Records[1:]}); err != nil || len(box.sent) != 1 {
-		t.Errorf("redelivery from the failed record sent %d emails in all (err %v); want still 1", len(box.sent), err)
+	if _, err := h.Handle(context.Background(), events.DynamoDBEvent{Records: ev.Records[1:]}); err != nil || box.Len() != 1 {
+		t.Errorf("redelivery from the failed record sent %d emails in all (err %v); want still 1", box.Len(), err)
 	}
 	// A failing mailer is reported too, and nothing is marked.
 	h.Service.Store = stored()
-	box.err = errors.New("sns: throttled")
+	box.Fail(errors.New("sns: throttled"))
 	ev.Records = []events.DynamoDBEventRecord{first}
 	resp, _ = h.Handle(context.Background(), ev)
 	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != first.Change.SequenceNumber {
@@ -376,7 +361,7 @@ func TestNotifierMarkFailsAfterSend(t *testing.T) {
 	}
 	store.recs[r.Event.ID] = r
 	store.markErr = errors.New("conditional update timed out")
-	box := &mailbox{}
+	box := &mailertest.Recorder{}
 	composer, _ := email.NewComposer("", 0)
 	h := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: box}, Log: quiet()}
 	resp, err := h.Handle(context.Background(), ev)
@@ -384,8 +369,8 @@ func TestNotifierMarkFailsAfterSend(t *testing.T) {
 	if diff := cmp.Diff(want, resp.BatchItemFailures); err != nil || diff != "" {
 		t.Fatalf("failures (-want +got):\n%s (err %v); the record must be retried", diff, err)
 	}
-	if len(box.sent) != 1 {
-		t.Fatalf("mailer was handed %d emails, want exactly 1", len(box.sent))
+	if box.Len() != 1 {
+		t.Fatalf("mailer was handed %d emails, want exactly 1", box.Len())
 	}
 	store.mu.Lock()
 	store.markErr = nil
@@ -395,7 +380,7 @@ func TestNotifierMarkFailsAfterSend(t *testing.T) {
 			t.Fatalf("redelivery: %+v, %v", resp.BatchItemFailures, err)
 		}
 	}
-	if len(box.sent) != 2 {
-		t.Errorf("mailer was handed %d emails in all, want 2 (at most one more after the failed mark)", len(box.sent))
+	if box.Len() != 2 {
+		t.Errorf("mailer was handed %d emails in all, want 2 (at most one more after the failed mark)", box.Len())
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/pipeline/mailertest"
 )
 
 // marks is a NotifiedMarker in memory whose calls can be made to fail.
@@ -50,29 +51,6 @@ func (m *marks) MarkNotified(_ context.Context, id string, at time.Time) error {
 	return nil
 }
 
-// mailbox is a Mailer that counts each email it is handed: the sends themselves, not files.
-type mailbox struct {
-	mu   sync.Mutex
-	sent []pipeline.Email
-	err  error
-}
-
-func (b *mailbox) Send(_ context.Context, m pipeline.Email) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.err != nil {
-		return b.err
-	}
-	b.sent = append(b.sent, m)
-	return nil
-}
-
-func (b *mailbox) count() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.sent)
-}
-
 // subject composes an email naming the event, or fails with err.
 type subject struct{ err error }
 
@@ -91,21 +69,21 @@ func notifyRecord() *event.Record {
 	return &event.Record{Event: &event.Event{ID: notifyID, Source: "github", Type: "push"}}
 }
 
-func newNotify(store *marks, mb *mailbox) *pipeline.Notify {
+func newNotify(store *marks, mb *mailertest.Recorder) *pipeline.Notify {
 	return &pipeline.Notify{Store: store, Composer: subject{}, Mailer: mb, Now: func() time.Time { return markTime }}
 }
 
 func TestNotifySendsOnceAndMarks(t *testing.T) {
 	t.Parallel()
 	store := &marks{at: map[string]time.Time{notifyID: {}}}
-	mb := &mailbox{}
+	mb := &mailertest.Recorder{}
 	n := newNotify(store, mb)
 	res, err := n.Notify(context.Background(), notifyRecord())
 	if err != nil || res.ID != notifyID || res.Skipped {
 		t.Fatalf("Notify = %+v, %v; want sent", res, err)
 	}
-	if mb.count() != 1 || mb.sent[0].EventID != notifyID || mb.sent[0].Source != "github" || mb.sent[0].Type != "push" {
-		t.Fatalf("mailer got %+v, want one email for the event", mb.sent)
+	if mb.Len() != 1 || mb.Sent()[0].EventID != notifyID || mb.Sent()[0].Source != "github" || mb.Sent()[0].Type != "push" {
+		t.Fatalf("mailer got %+v, want one email for the event", mb.Sent())
 	}
 	if got := store.at[notifyID]; !got.Equal(markTime) || got.Location() != time.UTC {
 		t.Errorf("marked at %v, want the clock's time in UTC", got)
@@ -115,8 +93,8 @@ func TestNotifySendsOnceAndMarks(t *testing.T) {
 	if err != nil || !res.Skipped || res.ID != notifyID {
 		t.Fatalf("second Notify = %+v, %v; want skipped", res, err)
 	}
-	if mb.count() != 1 {
-		t.Errorf("mailer sent %d emails after a redelivery, want 1", mb.count())
+	if mb.Len() != 1 {
+		t.Errorf("mailer sent %d emails after a redelivery, want 1", mb.Len())
 	}
 }
 
@@ -126,7 +104,7 @@ func TestNotifySendsOnceAndMarks(t *testing.T) {
 func TestNotifyMarkFailsAfterSend(t *testing.T) {
 	t.Parallel()
 	store := &marks{at: map[string]time.Time{notifyID: {}}, markErr: errors.New("conditional update timed out")}
-	mb := &mailbox{}
+	mb := &mailertest.Recorder{}
 	n := newNotify(store, mb)
 	_, err := n.Notify(context.Background(), notifyRecord())
 	if err == nil {
@@ -135,20 +113,20 @@ func TestNotifyMarkFailsAfterSend(t *testing.T) {
 	if !errors.Is(err, store.markErr) || pipeline.KindOf(err) != pipeline.KindInternal {
 		t.Errorf("error %v: want the mark's cause, kind internal", err)
 	}
-	if mb.count() != 1 {
-		t.Fatalf("mailer sent %d emails before the mark failed, want exactly 1", mb.count())
+	if mb.Len() != 1 {
+		t.Fatalf("mailer sent %d emails before the mark failed, want exactly 1", mb.Len())
 	}
 	// Redelivery with the store back: one more send (the documented at-least-once), then marked.
 	store.markErr = nil
 	if res, err := n.Notify(context.Background(), notifyRecord()); err != nil || res.Skipped {
 		t.Fatalf("redelivery = %+v, %v; want sent and marked", res, err)
 	}
-	if mb.count() != 2 {
-		t.Fatalf("mailer sent %d emails in all, want at most one more than the first (2)", mb.count())
+	if mb.Len() != 2 {
+		t.Fatalf("mailer sent %d emails in all, want at most one more than the first (2)", mb.Len())
 	}
 	// And never again.
-	if res, err := n.Notify(context.Background(), notifyRecord()); err != nil || !res.Skipped || mb.count() != 2 {
-		t.Fatalf("third delivery = %+v, %v, %d emails; want skipped with 2 emails", res, err, mb.count())
+	if res, err := n.Notify(context.Background(), notifyRecord()); err != nil || !res.Skipped || mb.Len() != 2 {
+		t.Fatalf("third delivery = %+v, %v, %d emails; want skipped with 2 emails", res, err, mb.Len())
 	}
 }
 
@@ -173,7 +151,8 @@ func TestNotifyFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			mb := &mailbox{err: tt.mailErr}
+			mb := &mailertest.Recorder{}
+			mb.Fail(tt.mailErr)
 			n := &pipeline.Notify{Store: tt.store, Composer: tt.composer, Mailer: mb}
 			res, err := n.Notify(context.Background(), notifyRecord())
 			if err == nil || res.ID != notifyID || res.Skipped {
@@ -185,8 +164,8 @@ func TestNotifyFailures(t *testing.T) {
 			if k := pipeline.KindOf(err); k != tt.wantKind {
 				t.Errorf("kind %v, want %v", k, tt.wantKind)
 			}
-			if mb.count() != tt.wantSent || tt.store.marked != tt.wantMarks {
-				t.Errorf("sent %d, marks %d; want %d, %d", mb.count(), tt.store.marked, tt.wantSent, tt.wantMarks)
+			if mb.Len() != tt.wantSent || tt.store.marked != tt.wantMarks {
+				t.Errorf("sent %d, marks %d; want %d, %d", mb.Len(), tt.store.marked, tt.wantSent, tt.wantMarks)
 			}
 		})
 	}
@@ -197,12 +176,12 @@ func TestNotifyFailures(t *testing.T) {
 func TestNotifyItemGone(t *testing.T) {
 	t.Parallel()
 	store := &marks{at: map[string]time.Time{}}
-	mb := &mailbox{}
+	mb := &mailertest.Recorder{}
 	before := time.Now()
 	n := &pipeline.Notify{Store: store, Composer: subject{}, Mailer: mb} // Now nil: the real clock
 	res, err := n.Notify(context.Background(), notifyRecord())
-	if err != nil || res.Skipped || mb.count() != 1 || store.marked != 1 {
-		t.Fatalf("Notify = %+v, %v; sent %d, marks %d; want one email and one mark attempt", res, err, mb.count(), store.marked)
+	if err != nil || res.Skipped || mb.Len() != 1 || store.marked != 1 {
+		t.Fatalf("Notify = %+v, %v; sent %d, marks %d; want one email and one mark attempt", res, err, mb.Len(), store.marked)
 	}
 	// The real clock marks (checked with an item present).
 	store.at[notifyID] = time.Time{}
