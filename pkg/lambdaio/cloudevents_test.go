@@ -10,6 +10,7 @@ import (
 	"hookline/pkg/event"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/pipeline/publishertest"
 	"hookline/pkg/sender"
 	"hookline/pkg/source"
 )
@@ -32,17 +33,17 @@ func TestCloudEventsIdentity(t *testing.T) {
 	}
 	post := func(t *testing.T, src string, r sender.Request) *event.Event {
 		t.Helper()
-		pub := &recorder{}
+		pub := &publishertest.Recorder{}
 		h := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: set, Publisher: pub, Now: func() time.Time { return at }}, Log: quiet()}
 		signed, err := sender.Sign(r)
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp, _ := h.Handle(t.Context(), apiRequest(src, signed, r.Body, "203.0.113.9"))
-		if resp.StatusCode != 202 || len(pub.got) != 1 {
-			t.Fatalf("got %d %s, %d published", resp.StatusCode, resp.Body, len(pub.got))
+		if resp.StatusCode != 202 || pub.Len() != 1 {
+			t.Fatalf("got %d %s, %d published", resp.StatusCode, resp.Body, pub.Len())
 		}
-		e, err := event.Decode(pub.got[0].Body)
+		e, err := event.Decode(pub.Published()[0].Body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,12 +114,12 @@ func TestCloudEventsRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pub := &recorder{}
+			pub := &publishertest.Recorder{}
 			h := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: set, Publisher: pub}, Log: quiet()}
 			hdr := http.Header{"Content-Type": {tt.ct}, "Authorization": {"Bearer ce-token-0123456789"}}
 			resp, _ := h.Handle(t.Context(), apiRequest("ce", hdr, []byte(tt.body), "203.0.113.9"))
-			if resp.StatusCode != 400 || !strings.Contains(resp.Body, tt.detail) || len(pub.got) != 0 {
-				t.Errorf("got %d %s (%d published), want 400 naming %q", resp.StatusCode, resp.Body, len(pub.got), tt.detail)
+			if resp.StatusCode != 400 || !strings.Contains(resp.Body, tt.detail) || pub.Len() != 0 {
+				t.Errorf("got %d %s (%d published), want 400 naming %q", resp.StatusCode, resp.Body, pub.Len(), tt.detail)
 			}
 		})
 	}
@@ -138,16 +139,16 @@ func TestCloudEventsBinaryClaimCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, blobs := &recorder{}, memBlobs{}
+	pub, blobs := &publishertest.Recorder{}, memBlobs{}
 	h := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: set, Publisher: pub, Blobs: blobs}, Log: quiet()}
 	body := []byte(`{"pad":"` + strings.Repeat("x", pipeline.MaxMessageBytes) + `"}`)
 	hdr := http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer ce-token-0123456789"},
 		"Ce-Specversion": {"1.0"}, "Ce-Id": {"big-1"}, "Ce-Source": {"urn:s"}, "Ce-Type": {"com.example.big"}}
 	resp, _ := h.Handle(context.Background(), apiRequest("ce", hdr, body, "203.0.113.9"))
-	if resp.StatusCode != 202 || len(pub.got) != 1 || len(blobs) != 1 {
-		t.Fatalf("got %d %s, %d published, %d blobs", resp.StatusCode, resp.Body, len(pub.got), len(blobs))
+	if resp.StatusCode != 202 || pub.Len() != 1 || len(blobs) != 1 {
+		t.Fatalf("got %d %s, %d published, %d blobs", resp.StatusCode, resp.Body, pub.Len(), len(blobs))
 	}
-	e, err := event.Decode(pub.got[0].Body)
+	e, err := event.Decode(pub.Published()[0].Body)
 	if err != nil || !strings.HasPrefix(e.DataRef, "mem:events/ce/") || e.Data != nil {
 		t.Fatalf("envelope %+v, %v", e, err)
 	}

@@ -25,6 +25,7 @@ import (
 	"hookline/pkg/metrics"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/pipeline/mailertest"
+	"hookline/pkg/pipeline/publishertest"
 	"hookline/pkg/problem"
 	"hookline/pkg/sender"
 	"hookline/pkg/source"
@@ -105,7 +106,7 @@ type chain struct {
 	notifier   *lambdaio.NotifierHandler
 	store      *memStore
 	box        *mailertest.Recorder
-	pub        *recorder
+	pub        *publishertest.Recorder
 	keys       *keyCounter
 }
 
@@ -136,7 +137,7 @@ func newChain(t *testing.T, receivedAt time.Time) *chain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &chain{store: newMem(), box: &mailertest.Recorder{}, pub: &recorder{}, keys: &keyCounter{n: map[string]int{}}}
+	c := &chain{store: newMem(), box: &mailertest.Recorder{}, pub: &publishertest.Recorder{}, keys: &keyCounter{n: map[string]int{}}}
 	c.ingest = &lambdaio.IngestHandler{
 		Service: &pipeline.Ingest{Sources: frontDoorSources(t), Publisher: c.pub, Now: func() time.Time { return receivedAt }},
 		Log:     quiet(), Metrics: c.keys,
@@ -149,15 +150,15 @@ func newChain(t *testing.T, receivedAt time.Time) *chain {
 // post sends req through the chain and returns the ingest response.
 func (c *chain) post(t *testing.T, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	t.Helper()
-	published := len(c.pub.got)
+	published := c.pub.Len()
 	resp, err := c.ingest.Handle(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.pub.got) == published {
+	if c.pub.Len() == published {
 		return resp
 	}
-	m := c.pub.got[len(c.pub.got)-1]
+	m := c.pub.Published()[c.pub.Len()-1]
 	inserts := c.store.inserts
 	sub, err := c.subscriber.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: m.ID, Body: string(m.Body)}}})
 	if err != nil || len(sub.BatchItemFailures) != 0 {
@@ -305,8 +306,8 @@ func TestReplayVariants(t *testing.T) {
 					t.Errorf("%s: id %s, want the original %s", variant, got, id)
 				}
 			}
-			if len(c.pub.got) != 1+len(rc.edits) || c.store.inserts != 1 || c.box.Len() != 1 {
-				t.Errorf("published %d, stored %d, emailed %d; want %d, 1, 1", len(c.pub.got), c.store.inserts, c.box.Len(), 1+len(rc.edits))
+			if c.pub.Len() != 1+len(rc.edits) || c.store.inserts != 1 || c.box.Len() != 1 {
+				t.Errorf("published %d, stored %d, emailed %d; want %d, 1, 1", c.pub.Len(), c.store.inserts, c.box.Len(), 1+len(rc.edits))
 			}
 		})
 	}
@@ -331,8 +332,8 @@ func TestSignedIDsCannotBeChanged(t *testing.T) {
 			t.Errorf("%s with a changed %s: %d %s, want 401", tc.source, tc.header, resp.StatusCode, resp.Body)
 		}
 	}
-	if len(c.pub.got) != 0 {
-		t.Errorf("published %d", len(c.pub.got))
+	if c.pub.Len() != 0 {
+		t.Errorf("published %d", c.pub.Len())
 	}
 }
 
@@ -370,7 +371,7 @@ func TestVerificationEvidence(t *testing.T) {
 		c := newChain(t, received)
 		h := signed(t, replayCase{req: tt.req, svix: tt.svix})
 		id := acceptedID(t, c.post(t, apiRequest(tt.source, h, tt.req.Body, "192.0.2.1")))
-		e, err := event.Decode(c.pub.got[0].Body)
+		e, err := event.Decode(c.pub.Published()[0].Body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -470,7 +471,7 @@ func TestCheapRejectionsFirst(t *testing.T) {
 			counter := &countingVerifier{}
 			src := *fenced
 			src.Verifier = counter
-			pub := &recorder{}
+			pub := &publishertest.Recorder{}
 			h := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: oneSource{&src}, Publisher: pub, Limiter: tt.limiter, Now: func() time.Time { return now }}, Log: quiet()}
 			blobs := &countingBlobs{}
 			if tt.claimCheck {
@@ -487,8 +488,8 @@ func TestCheapRejectionsFirst(t *testing.T) {
 			if n := counter.calls.Load(); n != 0 {
 				t.Errorf("Verify ran %d times before the refusal", n)
 			}
-			if len(pub.got) != 0 || blobs.puts.Load() != 0 {
-				t.Errorf("published %d messages, put %d bodies", len(pub.got), blobs.puts.Load())
+			if pub.Len() != 0 || blobs.puts.Load() != 0 {
+				t.Errorf("published %d messages, put %d bodies", pub.Len(), blobs.puts.Load())
 			}
 		})
 	}
@@ -497,7 +498,7 @@ func TestCheapRejectionsFirst(t *testing.T) {
 		counter := &countingVerifier{}
 		src := *fenced
 		src.Verifier = counter
-		h := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: oneSource{&src}, Publisher: &recorder{}, Limiter: stubLimiter{}, Now: func() time.Time { return now }}, Log: quiet()}
+		h := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: oneSource{&src}, Publisher: &publishertest.Recorder{}, Limiter: stubLimiter{}, Now: func() time.Time { return now }}, Log: quiet()}
 		resp, _ := h.Handle(context.Background(), apiRequest("x", nil, []byte(`{}`), ip))
 		if resp.StatusCode != http.StatusAccepted || counter.calls.Load() != 1 {
 			t.Errorf("%s: %d %s, verified %d times", ip, resp.StatusCode, resp.Body, counter.calls.Load())
@@ -527,8 +528,8 @@ func TestInvalidUTF8JSON(t *testing.T) {
 	body := []byte("{\"name\":\"caf\xe9\"}")
 	h := signed(t, replayCase{req: sender.Request{Scheme: sender.GitHub, Secret: fdGitHub, Body: body, ContentType: "application/json"}})
 	checkProblem(t, c.post(t, apiRequest("github", h, body, "192.0.2.1")), 400, "not valid UTF-8")
-	if len(c.pub.got) != 0 {
-		t.Errorf("published %d", len(c.pub.got))
+	if c.pub.Len() != 0 {
+		t.Errorf("published %d", c.pub.Len())
 	}
 }
 
@@ -571,7 +572,7 @@ func TestRejectedReasons(t *testing.T) {
 	if diff := cmp.Diff(want, c.keys.rejected); diff != "" {
 		t.Errorf("rejections (-want +got):\n%s", diff)
 	}
-	c.pub.err = errors.New("sns down")
+	c.pub.Fail(errors.New("sns down"))
 	h := signed(t, replayCase{req: sender.Request{Scheme: sender.GitHub, Secret: fdGitHub, Body: body}})
 	if resp := c.post(t, apiRequest("github", h, body, "192.0.2.1")); resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("status %d, want 503", resp.StatusCode)
@@ -626,7 +627,7 @@ func TestSubscriberAndNotifierMetrics(t *testing.T) {
 	if _, err := c.ingest.Handle(context.Background(), apiRequest("github", h, body, "192.0.2.1")); err != nil {
 		t.Fatal(err)
 	}
-	first := c.pub.got[0]
+	first := c.pub.Published()[0]
 	if resp, _ := c.subscriber.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: string(first.Body)}}}); len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("subscriber: %+v", resp)
 	}
@@ -650,7 +651,7 @@ func TestSubscriberAndNotifierMetrics(t *testing.T) {
 		t.Fatalf("notifier retried: %+v, notified %v", out, m.notified)
 	}
 	c.post(t, apiRequest("github", h, body, "192.0.2.1")) // the sender's retry: a duplicate
-	msg := c.pub.got[0]
+	msg := c.pub.Published()[0]
 	attr := "true"
 	replay := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "r1", Body: string(msg.Body),
 		MessageAttributes: map[string]events.SQSMessageAttribute{"replay": {DataType: "String", StringValue: &attr}}}}}

@@ -15,6 +15,7 @@ import (
 
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/pipeline/publishertest"
 	"hookline/pkg/sender"
 	"hookline/pkg/source"
 	"hookline/pkg/verify/verifytest"
@@ -116,7 +117,7 @@ func TestHandshakes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pub := &recorder{}
+			pub := &publishertest.Recorder{}
 			h := handshakeHandler(t, pub, tt.at)
 			resp, _ := h.Handle(t.Context(), tt.req)
 			if resp.StatusCode != tt.wantStatus || resp.Headers["Content-Type"] != tt.wantType {
@@ -135,8 +136,8 @@ func TestHandshakes(t *testing.T) {
 			if tt.wantStatus == 405 && resp.Headers["Allow"] != "POST" {
 				t.Errorf("Allow = %q, want POST", resp.Headers["Allow"])
 			}
-			if len(pub.got) != 0 {
-				t.Errorf("a handshake published %d events", len(pub.got))
+			if pub.Len() != 0 {
+				t.Errorf("a handshake published %d events", pub.Len())
 			}
 		})
 	}
@@ -145,18 +146,18 @@ func TestHandshakes(t *testing.T) {
 // TestHandshakeSourceStillDelivers: a source with a handshake takes ordinary signed events.
 func TestHandshakeSourceStillDelivers(t *testing.T) {
 	at := time.Unix(1700001000, 0)
-	pub := &recorder{}
+	pub := &publishertest.Recorder{}
 	h := handshakeHandler(t, pub, at)
 	body := `{"token":"t","type":"event_callback","event_id":"Ev0PV52K21","event":{"type":"app_mention","text":"hi"}}`
 	resp, _ := h.Handle(t.Context(), signedPost(t, "slack", sender.Request{Scheme: sender.Slack, Secret: slackSecret, Body: []byte(body), Timestamp: at}))
-	if resp.StatusCode != 202 || len(pub.got) != 1 || pub.got[0].Type != "app_mention" {
-		t.Fatalf("got %d %s, published %+v", resp.StatusCode, resp.Body, pub.got)
+	if resp.StatusCode != 202 || pub.Len() != 1 || pub.Published()[0].Type != "app_mention" {
+		t.Fatalf("got %d %s, published %+v", resp.StatusCode, resp.Body, pub.Published())
 	}
 	// A Slack retry is re-signed with a new timestamp; event_id, inside the signed body, keeps the id.
-	first := pub.got[0].ID
+	first := pub.Published()[0].ID
 	resp, _ = h.Handle(t.Context(), signedPost(t, "slack", sender.Request{Scheme: sender.Slack, Secret: slackSecret, Body: []byte(body), Timestamp: at.Add(-time.Minute)}))
-	if resp.StatusCode != 202 || pub.got[1].ID != first {
-		t.Fatalf("retry got %d, id %s, want %s", resp.StatusCode, pub.got[1].ID, first)
+	if resp.StatusCode != 202 || pub.Published()[1].ID != first {
+		t.Fatalf("retry got %d, id %s, want %s", resp.StatusCode, pub.Published()[1].ID, first)
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"hookline/pkg/event"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/pipeline/publishertest"
 	"hookline/pkg/problem"
 	"hookline/pkg/sender"
 	"hookline/pkg/source"
@@ -28,23 +28,6 @@ import (
 const ghSecret = "it's-a-secret-0123"
 
 var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-
-// recorder is a Publisher that keeps what it was given, or fails with err.
-type recorder struct {
-	mu  sync.Mutex
-	got []pipeline.Message
-	err error
-}
-
-func (r *recorder) Publish(_ context.Context, m pipeline.Message) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.err != nil {
-		return r.err
-	}
-	r.got = append(r.got, m)
-	return nil
-}
 
 func sources(t testing.TB) *source.Set {
 	t.Helper()
@@ -88,7 +71,7 @@ func githubRequest(body, delivery string) events.APIGatewayV2HTTPRequest {
 
 func TestIngestAccepts(t *testing.T) {
 	t.Parallel()
-	pub := &recorder{}
+	pub := &publishertest.Recorder{}
 	var logs strings.Builder
 	h := newHandler(t, pub, &logs)
 	body := `{"ref":"refs/heads/main","zen":"Keep it logically awesome."}`
@@ -104,10 +87,10 @@ func TestIngestAccepts(t *testing.T) {
 	if resp.Headers["Location"] != "/events/"+wantID || resp.Headers["Content-Type"] != "application/json" {
 		t.Errorf("headers = %v", resp.Headers)
 	}
-	if len(pub.got) != 1 {
-		t.Fatalf("published %d messages, want 1", len(pub.got))
+	if pub.Len() != 1 {
+		t.Fatalf("published %d messages, want 1", pub.Len())
 	}
-	m := pub.got[0]
+	m := pub.Published()[0]
 	if m.ID != wantID || m.Source != "github" || m.Type != "push" {
 		t.Errorf("message attrs = %+v", m)
 	}
@@ -137,7 +120,7 @@ func TestIngestAccepts(t *testing.T) {
 
 func TestIngestRetrySameID(t *testing.T) {
 	t.Parallel()
-	pub := &recorder{}
+	pub := &publishertest.Recorder{}
 	h := newHandler(t, pub, io.Discard)
 	r1, _ := h.Handle(context.Background(), githubRequest(`{"a":1}`, "d-1"))
 	r2, _ := h.Handle(context.Background(), githubRequest(`{"a":1}`, "d-1"))
@@ -152,7 +135,7 @@ func TestIngestRetrySameID(t *testing.T) {
 
 func TestIngestBase64Body(t *testing.T) {
 	t.Parallel()
-	pub := &recorder{}
+	pub := &publishertest.Recorder{}
 	h := newHandler(t, pub, io.Discard)
 	body := "\x00\x01\x02binary"
 	req := githubRequest(body, "d-bin")
@@ -162,7 +145,7 @@ func TestIngestBase64Body(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("got %d %s", resp.StatusCode, resp.Body)
 	}
-	e, err := event.Decode(pub.got[0].Body)
+	e, err := event.Decode(pub.Published()[0].Body)
 	if err != nil || string(e.DataBase64) != body {
 		t.Fatalf("event = %+v, %v; want the decoded bytes in data_base64", e, err)
 	}
@@ -189,7 +172,8 @@ func TestIngestProblems(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			pub := &recorder{err: tt.pubErr}
+			pub := &publishertest.Recorder{}
+			pub.Fail(tt.pubErr)
 			req := githubRequest(body, "d-1")
 			tt.edit(&req)
 			resp, err := newHandler(t, pub, io.Discard).Handle(context.Background(), req)
@@ -209,8 +193,8 @@ func TestIngestProblems(t *testing.T) {
 			if strings.Contains(resp.Body, "10.0.0.1") || strings.Contains(resp.Body, ghSecret) {
 				t.Errorf("problem leaks internals: %s", resp.Body)
 			}
-			if len(pub.got) != 0 {
-				t.Errorf("published %d messages on a failed request", len(pub.got))
+			if pub.Len() != 0 {
+				t.Errorf("published %d messages on a failed request", pub.Len())
 			}
 		})
 	}
@@ -218,7 +202,7 @@ func TestIngestProblems(t *testing.T) {
 
 func TestIngestTooLarge(t *testing.T) {
 	t.Parallel()
-	pub := &recorder{}
+	pub := &publishertest.Recorder{}
 	// Binary bodies grow by a third in base64: 200 KiB of them no longer fits in 256 KiB.
 	raw := strings.Repeat("\xff", 200*1024)
 	req := githubRequest(raw, "d-big")
@@ -227,14 +211,14 @@ func TestIngestTooLarge(t *testing.T) {
 	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(resp.Body, "bus message limit") {
 		t.Fatalf("got %d %s", resp.StatusCode, resp.Body)
 	}
-	if len(pub.got) != 0 {
+	if pub.Len() != 0 {
 		t.Error("published an over-size event")
 	}
 }
 
 func TestIngestTokenFreshIDs(t *testing.T) {
 	t.Parallel()
-	pub := &recorder{}
+	pub := &publishertest.Recorder{}
 	h := newHandler(t, pub, io.Discard)
 	req := events.APIGatewayV2HTTPRequest{
 		RawPath:        "/webhooks/postman",
@@ -248,7 +232,7 @@ func TestIngestTokenFreshIDs(t *testing.T) {
 	if r1.StatusCode != 202 || r2.StatusCode != 202 || r1.Body == r2.Body {
 		t.Fatalf("two hand posts: %d %s / %d %s; want two accepted events with distinct ids", r1.StatusCode, r1.Body, r2.StatusCode, r2.Body)
 	}
-	e, _ := event.Decode(pub.got[0].Body)
+	e, _ := event.Decode(pub.Published()[0].Body)
 	if string(e.Data) != `"A new message has been published"` || e.Type != event.UnknownType {
 		t.Errorf("event data = %s type = %s", e.Data, e.Type)
 	}
@@ -273,7 +257,7 @@ func TestIngestBase64SizeBoundary(t *testing.T) {
 		// The check sees whole base64 quanta: 3 bytes more is the first size it can tell apart.
 		{pipeline.MaxBodyBytes + 3, fmt.Sprintf("the body is %d bytes", pipeline.MaxBodyBytes+3)},
 	} {
-		pub := &recorder{}
+		pub := &publishertest.Recorder{}
 		raw := make([]byte, tc.n)
 		req := githubRequest(string(raw), "d-b64") // signed over the decoded bytes
 		req.Body, req.IsBase64Encoded = base64.StdEncoding.EncodeToString(raw), true

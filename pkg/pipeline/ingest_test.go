@@ -10,12 +10,12 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/pipeline/publishertest"
 	"hookline/pkg/source"
 )
 
@@ -31,23 +31,6 @@ var received = time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
 type header map[string]string
 
 func (h header) Get(name string) string { return h[name] }
-
-// bus is a Publisher that keeps what it is handed, or fails with err.
-type bus struct {
-	mu  sync.Mutex
-	got []pipeline.Message
-	err error
-}
-
-func (b *bus) Publish(_ context.Context, m pipeline.Message) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.err != nil {
-		return b.err
-	}
-	b.got = append(b.got, m)
-	return nil
-}
 
 // failingSources is a Sources whose config cannot be read.
 type failingSources struct{ err error }
@@ -81,7 +64,7 @@ func ingestSources(t testing.TB) *source.Set {
 	return set
 }
 
-func newIngest(t testing.TB, b *bus) *pipeline.Ingest {
+func newIngest(t testing.TB, b *publishertest.Recorder) *pipeline.Ingest {
 	return &pipeline.Ingest{Sources: ingestSources(t), Publisher: b, Now: func() time.Time { return received }}
 }
 
@@ -114,7 +97,7 @@ func jsonBody(n int) string {
 // refused because its envelope cannot fit a bus message); one byte more is refused as a body.
 func TestIngestBodyLimitBoundary(t *testing.T) {
 	t.Parallel()
-	b := &bus{}
+	b := &publishertest.Recorder{}
 	in := newIngest(t, b)
 	_, err := in.Accept(context.Background(), handRequest(jsonBody(pipeline.MaxBodyBytes)))
 	if pipeline.KindOf(err) != pipeline.KindTooLarge || !strings.Contains(pipeline.DetailOf(err), "the event would be") {
@@ -128,8 +111,8 @@ func TestIngestBodyLimitBoundary(t *testing.T) {
 	if d := pipeline.BodyTooLarge(7).Detail; !strings.HasPrefix(d, "the body is 7 bytes") {
 		t.Errorf("BodyTooLarge(7) = %q", d)
 	}
-	if len(b.got) != 0 {
-		t.Errorf("published %d over-size messages", len(b.got))
+	if b.Len() != 0 {
+		t.Errorf("published %d over-size messages", b.Len())
 	}
 }
 
@@ -138,17 +121,17 @@ func TestIngestBodyLimitBoundary(t *testing.T) {
 // that one is published, one byte more is refused with the message size in the detail.
 func TestIngestMessageLimitBoundary(t *testing.T) {
 	t.Parallel()
-	b := &bus{}
+	b := &publishertest.Recorder{}
 	in := newIngest(t, b)
 	const probe = 100
 	if _, err := in.Accept(context.Background(), handRequest(jsonBody(probe))); err != nil {
 		t.Fatal(err)
 	}
-	n := probe + pipeline.MaxMessageBytes - b.got[0].Size()
+	n := probe + pipeline.MaxMessageBytes - b.Published()[0].Size()
 	if _, err := in.Accept(context.Background(), handRequest(jsonBody(n))); err != nil {
 		t.Fatalf("message of exactly %d bytes refused: %v", pipeline.MaxMessageBytes, err)
 	}
-	if got := b.got[1].Size(); got != pipeline.MaxMessageBytes {
+	if got := b.Published()[1].Size(); got != pipeline.MaxMessageBytes {
 		t.Fatalf("message size %d, want exactly %d (the envelope no longer grows byte for byte?)", got, pipeline.MaxMessageBytes)
 	}
 	_, err := in.Accept(context.Background(), handRequest(jsonBody(n+1)))
@@ -156,8 +139,8 @@ func TestIngestMessageLimitBoundary(t *testing.T) {
 	if pipeline.KindOf(err) != pipeline.KindTooLarge || !strings.Contains(pipeline.DetailOf(err), want) {
 		t.Errorf("one byte over: %v; want %q", err, want)
 	}
-	if len(b.got) != 2 {
-		t.Errorf("published %d messages, want the 2 that fit", len(b.got))
+	if b.Len() != 2 {
+		t.Errorf("published %d messages, want the 2 that fit", b.Len())
 	}
 }
 
@@ -217,7 +200,8 @@ func TestIngestRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			b := &bus{err: tt.busErr}
+			b := &publishertest.Recorder{}
+			b.Fail(tt.busErr)
 			in := newIngest(t, b)
 			if tt.sources != nil {
 				in.Sources = tt.sources
@@ -238,8 +222,8 @@ func TestIngestRefusals(t *testing.T) {
 			if strings.Contains(pipeline.DetailOf(err), "10.0.0.9") || strings.Contains(pipeline.DetailOf(err), "AccessDenied") {
 				t.Errorf("detail leaks the cause: %q", pipeline.DetailOf(err))
 			}
-			if len(b.got) != 0 {
-				t.Errorf("published %d messages on a refusal", len(b.got))
+			if b.Len() != 0 {
+				t.Errorf("published %d messages on a refusal", b.Len())
 			}
 		})
 	}
@@ -249,7 +233,7 @@ func TestIngestRefusals(t *testing.T) {
 // signature work; Content-Encoding "identity" is no encoding at all.
 func TestIngestRateLimit(t *testing.T) {
 	t.Parallel()
-	b := &bus{}
+	b := &publishertest.Recorder{}
 	lim := &limiter{wait: 1500 * time.Millisecond}
 	in := newIngest(t, b)
 	in.Limiter = lim
@@ -266,14 +250,14 @@ func TestIngestRateLimit(t *testing.T) {
 	lim.wait = 0
 	req = handRequest(`{}`)
 	req.Header.(header)["content-encoding"] = "Identity"
-	if _, err := in.Accept(context.Background(), req); err != nil || len(b.got) != 1 {
-		t.Fatalf("under the rate with Content-Encoding identity: %v, %d published", err, len(b.got))
+	if _, err := in.Accept(context.Background(), req); err != nil || b.Len() != 1 {
+		t.Fatalf("under the rate with Content-Encoding identity: %v, %d published", err, b.Len())
 	}
 }
 
 func TestIngestIdentityAndEvidence(t *testing.T) {
 	t.Parallel()
-	b := &bus{}
+	b := &publishertest.Recorder{}
 	in := newIngest(t, b)
 	ctx := context.Background()
 
@@ -288,7 +272,7 @@ func TestIngestIdentityAndEvidence(t *testing.T) {
 	if err != nil || acc.ID != event.BodyHashID("gh", sha256.Sum256([]byte(body))) || acc.Type != "push" || acc.Verification.Key != 1 {
 		t.Fatalf("github post: %+v, %v", acc, err)
 	}
-	e, err := event.Decode(b.got[1].Body)
+	e, err := event.Decode(b.Published()[1].Body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +280,7 @@ func TestIngestIdentityAndEvidence(t *testing.T) {
 		e.Verification.BodySHA256 != sha256.Sum256([]byte(body)) || string(e.Data) != body {
 		t.Errorf("github envelope = %+v", e)
 	}
-	if m := b.got[1]; m.ID != acc.ID || m.Source != "gh" || m.Type != "push" {
+	if m := b.Published()[1]; m.ID != acc.ID || m.Source != "gh" || m.Type != "push" {
 		t.Errorf("message = %+v", m)
 	}
 	// Without a key, a token post gets a fresh id each time.
@@ -317,7 +301,7 @@ func TestIngestIdentityAndEvidence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, _ = event.Decode(b.got[len(b.got)-1].Body)
+	e, _ = event.Decode(b.Published()[b.Len()-1].Body)
 	if !e.Time.Equal(signedAt) || !e.Verification.HasSkew || e.Verification.SkewMS != -90_000 || acc.Verification.SkewMS != -90_000 {
 		t.Errorf("signed timestamp: time %v, skew %d (%v); want %v, -90000", e.Time, e.Verification.SkewMS, e.Verification.HasSkew, signedAt)
 	}
@@ -326,13 +310,13 @@ func TestIngestIdentityAndEvidence(t *testing.T) {
 // Without a clock the real one is used.
 func TestIngestRealClock(t *testing.T) {
 	t.Parallel()
-	b := &bus{}
+	b := &publishertest.Recorder{}
 	in := &pipeline.Ingest{Sources: ingestSources(t), Publisher: b}
 	before := time.Now().UTC().Round(0)
 	if _, err := in.Accept(context.Background(), handRequest(`{}`)); err != nil {
 		t.Fatal(err)
 	}
-	e, _ := event.Decode(b.got[0].Body)
+	e, _ := event.Decode(b.Published()[0].Body)
 	if e.ReceivedAt.Before(before.Truncate(time.Millisecond)) {
 		t.Errorf("received at %v, before the call at %v", e.ReceivedAt, before)
 	}

@@ -1,0 +1,29 @@
+package publishertest_test
+
+import (
+	"errors"
+	"testing"
+
+	"hookline/pkg/pipeline/publishertest"
+)
+
+// The Recorder stands in for the real topics in other packages' tests, so it passes their
+// contract too; what it keeps is what every subscriber of such a topic would get.
+func TestRecorderContract(t *testing.T) {
+	publishertest.Run(t, func(t *testing.T) publishertest.Harness {
+		r := &publishertest.Recorder{}
+		broken := &publishertest.Recorder{}
+		broken.Fail(errors.New("topic gone"))
+		return publishertest.Harness{
+			Publisher: r,
+			Received: func(*testing.T) [2][]publishertest.Received {
+				var got []publishertest.Received
+				for _, m := range r.Published() {
+					got = append(got, publishertest.Received{Body: m.Body, Source: m.Source, Type: m.Type})
+				}
+				return [2][]publishertest.Received{got, got}
+			},
+			Broken: broken,
+		}
+	})
+}
