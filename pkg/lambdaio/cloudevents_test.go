@@ -43,7 +43,7 @@ func TestCloudEventsIdentity(t *testing.T) {
 		if resp.StatusCode != 202 || pub.Len() != 1 {
 			t.Fatalf("got %d %s, %d published", resp.StatusCode, resp.Body, pub.Len())
 		}
-		e, err := event.Decode(pub.Published()[0].Body)
+		e, err := event.Decode(pub.All()[0].Body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +148,7 @@ func TestCloudEventsBinaryClaimCheck(t *testing.T) {
 	if resp.StatusCode != 202 || pub.Len() != 1 || len(blobs) != 1 {
 		t.Fatalf("got %d %s, %d published, %d blobs", resp.StatusCode, resp.Body, pub.Len(), len(blobs))
 	}
-	e, err := event.Decode(pub.Published()[0].Body)
+	e, err := event.Decode(pub.All()[0].Body)
 	if err != nil || !strings.HasPrefix(e.DataRef, "mem:events/ce/") || e.Data != nil {
 		t.Fatalf("envelope %+v, %v", e, err)
 	}

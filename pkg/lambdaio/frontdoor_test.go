@@ -158,7 +158,7 @@ func (c *chain) post(t *testing.T, req events.APIGatewayV2HTTPRequest) events.AP
 	if c.pub.Len() == published {
 		return resp
 	}
-	m := c.pub.Published()[c.pub.Len()-1]
+	m := c.pub.All()[c.pub.Len()-1]
 	inserts := c.store.inserts
 	sub, err := c.subscriber.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: m.ID, Body: string(m.Body)}}})
 	if err != nil || len(sub.BatchItemFailures) != 0 {
@@ -371,7 +371,7 @@ func TestVerificationEvidence(t *testing.T) {
 		c := newChain(t, received)
 		h := signed(t, replayCase{req: tt.req, svix: tt.svix})
 		id := acceptedID(t, c.post(t, apiRequest(tt.source, h, tt.req.Body, "192.0.2.1")))
-		e, err := event.Decode(c.pub.Published()[0].Body)
+		e, err := event.Decode(c.pub.All()[0].Body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -627,7 +627,7 @@ func TestSubscriberAndNotifierMetrics(t *testing.T) {
 	if _, err := c.ingest.Handle(context.Background(), apiRequest("github", h, body, "192.0.2.1")); err != nil {
 		t.Fatal(err)
 	}
-	first := c.pub.Published()[0]
+	first := c.pub.All()[0]
 	if resp, _ := c.subscriber.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: string(first.Body)}}}); len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("subscriber: %+v", resp)
 	}
@@ -651,7 +651,7 @@ func TestSubscriberAndNotifierMetrics(t *testing.T) {
 		t.Fatalf("notifier retried: %+v, notified %v", out, m.notified)
 	}
 	c.post(t, apiRequest("github", h, body, "192.0.2.1")) // the sender's retry: a duplicate
-	msg := c.pub.Published()[0]
+	msg := c.pub.All()[0]
 	attr := "true"
 	replay := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "r1", Body: string(msg.Body),
 		MessageAttributes: map[string]events.SQSMessageAttribute{"replay": {DataType: "String", StringValue: &attr}}}}}

@@ -150,14 +150,14 @@ func TestHandshakeSourceStillDelivers(t *testing.T) {
 	h := handshakeHandler(t, pub, at)
 	body := `{"token":"t","type":"event_callback","event_id":"Ev0PV52K21","event":{"type":"app_mention","text":"hi"}}`
 	resp, _ := h.Handle(t.Context(), signedPost(t, "slack", sender.Request{Scheme: sender.Slack, Secret: slackSecret, Body: []byte(body), Timestamp: at}))
-	if resp.StatusCode != 202 || pub.Len() != 1 || pub.Published()[0].Type != "app_mention" {
-		t.Fatalf("got %d %s, published %+v", resp.StatusCode, resp.Body, pub.Published())
+	if resp.StatusCode != 202 || pub.Len() != 1 || pub.All()[0].Type != "app_mention" {
+		t.Fatalf("got %d %s, published %+v", resp.StatusCode, resp.Body, pub.All())
 	}
 	// A Slack retry is re-signed with a new timestamp; event_id, inside the signed body, keeps the id.
-	first := pub.Published()[0].ID
+	first := pub.All()[0].ID
 	resp, _ = h.Handle(t.Context(), signedPost(t, "slack", sender.Request{Scheme: sender.Slack, Secret: slackSecret, Body: []byte(body), Timestamp: at.Add(-time.Minute)}))
-	if resp.StatusCode != 202 || pub.Published()[1].ID != first {
-		t.Fatalf("retry got %d, id %s, want %s", resp.StatusCode, pub.Published()[1].ID, first)
+	if resp.StatusCode != 202 || pub.All()[1].ID != first {
+		t.Fatalf("retry got %d, id %s, want %s", resp.StatusCode, pub.All()[1].ID, first)
 	}
 }
 

@@ -90,7 +90,7 @@ func TestIngestAccepts(t *testing.T) {
 	if pub.Len() != 1 {
 		t.Fatalf("published %d messages, want 1", pub.Len())
 	}
-	m := pub.Published()[0]
+	m := pub.All()[0]
 	if m.ID != wantID || m.Source != "github" || m.Type != "push" {
 		t.Errorf("message attrs = %+v", m)
 	}
@@ -145,7 +145,7 @@ func TestIngestBase64Body(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("got %d %s", resp.StatusCode, resp.Body)
 	}
-	e, err := event.Decode(pub.Published()[0].Body)
+	e, err := event.Decode(pub.All()[0].Body)
 	if err != nil || string(e.DataBase64) != body {
 		t.Fatalf("event = %+v, %v; want the decoded bytes in data_base64", e, err)
 	}
@@ -232,7 +232,7 @@ func TestIngestTokenFreshIDs(t *testing.T) {
 	if r1.StatusCode != 202 || r2.StatusCode != 202 || r1.Body == r2.Body {
 		t.Fatalf("two hand posts: %d %s / %d %s; want two accepted events with distinct ids", r1.StatusCode, r1.Body, r2.StatusCode, r2.Body)
 	}
-	e, _ := event.Decode(pub.Published()[0].Body)
+	e, _ := event.Decode(pub.All()[0].Body)
 	if string(e.Data) != `"A new message has been published"` || e.Type != event.UnknownType {
 		t.Errorf("event data = %s type = %s", e.Data, e.Type)
 	}

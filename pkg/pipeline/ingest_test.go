@@ -127,11 +127,11 @@ func TestIngestMessageLimitBoundary(t *testing.T) {
 	if _, err := in.Accept(context.Background(), handRequest(jsonBody(probe))); err != nil {
 		t.Fatal(err)
 	}
-	n := probe + pipeline.MaxMessageBytes - b.Published()[0].Size()
+	n := probe + pipeline.MaxMessageBytes - b.All()[0].Size()
 	if _, err := in.Accept(context.Background(), handRequest(jsonBody(n))); err != nil {
 		t.Fatalf("message of exactly %d bytes refused: %v", pipeline.MaxMessageBytes, err)
 	}
-	if got := b.Published()[1].Size(); got != pipeline.MaxMessageBytes {
+	if got := b.All()[1].Size(); got != pipeline.MaxMessageBytes {
 		t.Fatalf("message size %d, want exactly %d (the envelope no longer grows byte for byte?)", got, pipeline.MaxMessageBytes)
 	}
 	_, err := in.Accept(context.Background(), handRequest(jsonBody(n+1)))
@@ -272,7 +272,7 @@ func TestIngestIdentityAndEvidence(t *testing.T) {
 	if err != nil || acc.ID != event.BodyHashID("gh", sha256.Sum256([]byte(body))) || acc.Type != "push" || acc.Verification.Key != 1 {
 		t.Fatalf("github post: %+v, %v", acc, err)
 	}
-	e, err := event.Decode(b.Published()[1].Body)
+	e, err := event.Decode(b.All()[1].Body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +280,7 @@ func TestIngestIdentityAndEvidence(t *testing.T) {
 		e.Verification.BodySHA256 != sha256.Sum256([]byte(body)) || string(e.Data) != body {
 		t.Errorf("github envelope = %+v", e)
 	}
-	if m := b.Published()[1]; m.ID != acc.ID || m.Source != "gh" || m.Type != "push" {
+	if m := b.All()[1]; m.ID != acc.ID || m.Source != "gh" || m.Type != "push" {
 		t.Errorf("message = %+v", m)
 	}
 	// Without a key, a token post gets a fresh id each time.
@@ -301,7 +301,7 @@ func TestIngestIdentityAndEvidence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, _ = event.Decode(b.Published()[b.Len()-1].Body)
+	e, _ = event.Decode(b.All()[b.Len()-1].Body)
 	if !e.Time.Equal(signedAt) || !e.Verification.HasSkew || e.Verification.SkewMS != -90_000 || acc.Verification.SkewMS != -90_000 {
 		t.Errorf("signed timestamp: time %v, skew %d (%v); want %v, -90000", e.Time, e.Verification.SkewMS, e.Verification.HasSkew, signedAt)
 	}
@@ -316,7 +316,7 @@ func TestIngestRealClock(t *testing.T) {
 	if _, err := in.Accept(context.Background(), handRequest(`{}`)); err != nil {
 		t.Fatal(err)
 	}
-	e, _ := event.Decode(b.Published()[0].Body)
+	e, _ := event.Decode(b.All()[0].Body)
 	if e.ReceivedAt.Before(before.Truncate(time.Millisecond)) {
 		t.Errorf("received at %v, before the call at %v", e.ReceivedAt, before)
 	}

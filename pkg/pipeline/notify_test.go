@@ -82,8 +82,8 @@ func TestNotifySendsOnceAndMarks(t *testing.T) {
 	if err != nil || res.ID != notifyID || res.Skipped {
 		t.Fatalf("Notify = %+v, %v; want sent", res, err)
 	}
-	if mb.Len() != 1 || mb.Sent()[0].EventID != notifyID || mb.Sent()[0].Source != "github" || mb.Sent()[0].Type != "push" {
-		t.Fatalf("mailer got %+v, want one email for the event", mb.Sent())
+	if mb.Len() != 1 || mb.All()[0].EventID != notifyID || mb.All()[0].Source != "github" || mb.All()[0].Type != "push" {
+		t.Fatalf("mailer got %+v, want one email for the event", mb.All())
 	}
 	if got := store.at[notifyID]; !got.Equal(markTime) || got.Location() != time.UTC {
 		t.Errorf("marked at %v, want the clock's time in UTC", got)

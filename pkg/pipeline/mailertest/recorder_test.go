@@ -11,19 +11,14 @@ import (
 // contract too.
 func TestRecorderContract(t *testing.T) {
 	mailertest.Run(t, func(t *testing.T) mailertest.Harness {
-		r := &mailertest.Recorder{}
-		broken := &mailertest.Recorder{}
+		r, broken := &mailertest.Recorder{}, &mailertest.Recorder{}
 		broken.Fail(errors.New("mail server down"))
-		return mailertest.Harness{
-			Mailer: r,
-			Delivered: func(*testing.T) []mailertest.Mail {
-				var got []mailertest.Mail
-				for _, m := range r.Sent() {
-					got = append(got, mailertest.Mail{Subject: m.Subject, Text: m.Text, Source: m.Source, Type: m.Type})
-				}
-				return got
-			},
-			Broken: broken,
+		delivered := func(*testing.T) (got []mailertest.Mail) {
+			for _, m := range r.All() {
+				got = append(got, mailertest.Mail{Subject: m.Subject, Text: m.Text, Source: m.Source, Type: m.Type})
+			}
+			return got
 		}
+		return mailertest.Harness{Mailer: r, Delivered: delivered, Broken: broken}
 	})
 }
