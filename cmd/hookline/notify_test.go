@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -22,10 +23,8 @@ import (
 func TestNotifyPendingAfterAMailerOutage(t *testing.T) {
 	t.Parallel()
 	const n = 5
-	dir := t.TempDir()
-	data, sources := filepath.Join(dir, "data"), filepath.Join(dir, "sources.json")
 	const secret = "notify-test-secret-0123"
-	writeFile(t, sources, `{"sources": {"github": {"scheme": "github", "secrets": ["`+secret+`"]}}}`)
+	data, sources := githubLocal(t, secret)
 	// A port nobody listens on: every send fails, the notifier keeps retrying.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -37,22 +36,16 @@ func TestNotifyPendingAfterAMailerOutage(t *testing.T) {
 
 	var ids []string
 	for i := range n {
-		body := fmt.Sprintf(`{"n":%d}`, i)
-		h, err := sender.Sign(sender.Request{Scheme: sender.GitHub, Secret: secret, Body: []byte(body), Type: "push", ContentType: "application/json"})
+		resp, err := sender.Send(context.Background(), nil, url, "github", sender.Request{
+			Scheme: sender.GitHub, Secret: secret, Body: fmt.Appendf(nil, `{"n":%d}`, i), Type: "push", ContentType: "application/json",
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		req, _ := http.NewRequest(http.MethodPost, url+"/webhooks/github", strings.NewReader(body))
-		req.Header = h
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		if resp.StatusCode != http.StatusAccepted || resp.EventID == "" {
+			t.Fatalf("post: %d, event id %q", resp.StatusCode, resp.EventID)
 		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("post: %d", resp.StatusCode)
-		}
-		ids = append(ids, resp.Header.Get("Location")[len("/events/"):])
+		ids = append(ids, resp.EventID)
 	}
 	for _, id := range ids {
 		eventually(t, 10*time.Second, func() string {

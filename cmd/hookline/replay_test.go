@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -22,10 +23,8 @@ import (
 func TestReplayToASecondSubscriber(t *testing.T) {
 	t.Parallel()
 	const n = 1000
-	dir := t.TempDir()
-	data, sources := filepath.Join(dir, "data"), filepath.Join(dir, "sources.json")
 	const secret = "replay-test-secret-0123"
-	writeFile(t, sources, `{"sources": {"github": {"scheme": "github", "secrets": ["`+secret+`"]}}}`)
+	data, sources := githubLocal(t, secret)
 	url, _ := runLocal(t, data, sources)
 
 	ids := make(chan string, n)
@@ -33,24 +32,17 @@ func TestReplayToASecondSubscriber(t *testing.T) {
 	for w := range 8 {
 		wg.Go(func() {
 			for i := w; i < n; i += 8 {
-				body := fmt.Sprintf(`{"n":%d}`, i)
-				h, err := sender.Sign(sender.Request{Scheme: sender.GitHub, Secret: secret, Body: []byte(body), Type: "push", ContentType: "application/json"})
+				resp, err := sender.Send(context.Background(), nil, url, "github", sender.Request{
+					Scheme: sender.GitHub, Secret: secret, Body: fmt.Appendf(nil, `{"n":%d}`, i), Type: "push", ContentType: "application/json",
+				})
 				if err != nil {
 					t.Error(err)
 					return
 				}
-				req, _ := http.NewRequest(http.MethodPost, url+"/webhooks/github", strings.NewReader(body))
-				req.Header = h
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Error(err)
-					return
+				if resp.StatusCode != http.StatusAccepted || resp.EventID == "" {
+					t.Errorf("post %d: %d, event id %q", i, resp.StatusCode, resp.EventID)
 				}
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusAccepted {
-					t.Errorf("post %d: %d", i, resp.StatusCode)
-				}
-				ids <- resp.Header.Get("Location")[len("/events/"):]
+				ids <- resp.EventID
 			}
 		})
 	}
