@@ -46,6 +46,17 @@ func (h *historyFlags) register(fs *pflag.FlagSet) {
 	bindEnv(fs, "time-shards", wiring.EnvTimeShards)
 }
 
+// openQuery parses the query flags (a usage error opens nothing) and opens the history to run
+// the query on, with a func that releases it.
+func (h *historyFlags) openQuery(ctx context.Context, qf *queryFlags) (pipeline.History, pipeline.Query, func(), error) {
+	q, err := qf.query(time.Now())
+	if err != nil {
+		return nil, q, nil, err
+	}
+	history, release, err := h.open(ctx)
+	return history, q, release, err
+}
+
 // open returns the history and a func that releases it.
 func (h *historyFlags) open(ctx context.Context) (pipeline.History, func(), error) {
 	dataSet, tableSet := h.fs.Changed("data"), h.fs.Changed("table")
@@ -119,11 +130,7 @@ func (c *app) eventsListCmd() *cobra.Command {
 			if limit < 1 {
 				return usageErrorf("--limit: %d is not a positive number", limit)
 			}
-			q, err := qf.query(time.Now())
-			if err != nil {
-				return err
-			}
-			history, closeHistory, err := hf.open(cmd.Context())
+			history, q, closeHistory, err := hf.openQuery(cmd.Context(), &qf)
 			if err != nil {
 				return err
 			}
@@ -178,11 +185,7 @@ func (c *app) eventsTailCmd() *cobra.Command {
 			case lag <= 0:
 				return usageErrorf("--lag: %v is not a positive duration", lag)
 			}
-			q, err := qf.query(time.Now())
-			if err != nil {
-				return err
-			}
-			history, closeHistory, err := hf.open(cmd.Context())
+			history, q, closeHistory, err := hf.openQuery(cmd.Context(), &qf)
 			if err != nil {
 				return err
 			}
