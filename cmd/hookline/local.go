@@ -11,6 +11,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"hookline/pkg/email"
 	"hookline/pkg/local/engine"
@@ -41,13 +42,7 @@ func (c *app) localCmd() *cobra.Command {
 	bindEnv(fs, "data", "HOOKLINE_DATA")
 	fs.StringVar(&cfg.SourcesFile, "sources", "", "sources config JSON file; none = a generated demo source")
 	bindEnv(fs, "sources", "HOOKLINE_SOURCES")
-	fs.StringVar(&cfg.SMTPAddr, "smtp", "", "send emails to this SMTP host:port instead of appending them to <data>/outbox/outbox.mbox")
-	bindEnv(fs, "smtp", "HOOKLINE_SMTP")
-	fs.BoolVar(&cfg.SMTPRequireTLS, "smtp-tls", false, "require STARTTLS from the SMTP server (it is used whenever offered); AUTH from HOOKLINE_SMTP_USER and HOOKLINE_SMTP_PASSWORD")
-	bindEnv(fs, "smtp-tls", "HOOKLINE_SMTP_TLS")
-	fs.StringVar(&cfg.MailFrom, "mail-from", "", "From address of completion emails (default hookline <hookline@localhost>)")
-	fs.StringVar(&cfg.MailTo, "mail-to", "", "To address of completion emails (default ops <ops@localhost>)")
-	fs.StringVar(&cfg.Templates, "templates", "", "directory of email templates (<type>.tmpl, default.tmpl)")
+	registerMailer(fs, &cfg)
 	// Defaults: the stack's own settings (pkg/wiring) and the runner's local tuning.
 	fs.DurationVar(&cfg.Visibility, "visibility-timeout", wiring.VisibilityTimeout, "queue visibility timeout before a failed message is retried (6 × the subscriber's timeout, as on AWS)")
 	fs.IntVar(&cfg.MaxReceives, "max-receives", wiring.MaxReceiveCount, "deliveries of a message before it moves to the DLQ")
@@ -156,4 +151,16 @@ func completeWords(cmd *cobra.Command, flag string, words ...string) {
 	if err := cmd.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(words, cobra.ShellCompDirectiveNoFileComp)); err != nil {
 		panic(err)
 	}
+}
+
+// registerMailer adds the flags that choose and address the mailer: hookline local's, and
+// hookline notify's, which sends the emails local's notifier did not.
+func registerMailer(fs *pflag.FlagSet, cfg *localrun.Config) {
+	fs.StringVar(&cfg.SMTPAddr, "smtp", "", "send emails to this SMTP host:port instead of appending them to <data>/outbox/outbox.mbox")
+	bindEnv(fs, "smtp", "HOOKLINE_SMTP")
+	fs.BoolVar(&cfg.SMTPRequireTLS, "smtp-tls", false, "require STARTTLS from the SMTP server (it is used whenever offered); AUTH from HOOKLINE_SMTP_USER and HOOKLINE_SMTP_PASSWORD")
+	bindEnv(fs, "smtp-tls", "HOOKLINE_SMTP_TLS")
+	fs.StringVar(&cfg.MailFrom, "mail-from", "", "From address of completion emails (default hookline <hookline@localhost>)")
+	fs.StringVar(&cfg.MailTo, "mail-to", "", "To address of completion emails (default ops <ops@localhost>)")
+	fs.StringVar(&cfg.Templates, "templates", "", "directory of email templates (<type>.tmpl, default.tmpl)")
 }

@@ -151,12 +151,6 @@ func (c *app) notifyCmd() *cobra.Command {
 	fs.StringVar(&resend, "resend", "", "email this one event, unless it is already notified")
 	fs.BoolVar(&force, "force", false, "with --resend: send even if the event is notified (an email the inbox never got); the first notified time stays")
 	fs.StringVar(&topicARN, "topic-arn", "", "SNS notifications topic, with --table")
-	fs.StringVar(&cfg.SMTPAddr, "smtp", "", "send to this SMTP host:port instead of appending to the outbox (as hookline local --smtp)")
-	bindEnv(fs, "smtp", "HOOKLINE_SMTP")
-	fs.BoolVar(&cfg.SMTPRequireTLS, "smtp-tls", false, "require STARTTLS from the SMTP server")
-	bindEnv(fs, "smtp-tls", "HOOKLINE_SMTP_TLS")
-	fs.StringVar(&cfg.MailFrom, "mail-from", "", "From address (as hookline local --mail-from)")
-	fs.StringVar(&cfg.MailTo, "mail-to", "", "To address (as hookline local --mail-to)")
-	fs.StringVar(&cfg.Templates, "templates", "", "directory of email templates (as hookline local --templates)")
+	registerMailer(fs, &cfg)
 	return cmd
 }
