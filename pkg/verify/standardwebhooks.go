@@ -98,7 +98,9 @@ func (sw *StandardWebhooks) Verify(h Header, body []byte, now time.Time) (Result
 	if !ok {
 		return Result{}, errSWBadTime
 	}
-	haveV1, goodV1 := false, false
+	// The v1 signatures, decoded once for every secret; other versions are skipped.
+	var space [4][32]byte
+	v1, haveV1 := space[:0], false
 	for rest := sigs; rest != ""; {
 		var item string
 		item, rest, _ = strings.Cut(rest, " ")
@@ -107,14 +109,14 @@ func (sw *StandardWebhooks) Verify(h Header, body []byte, now time.Time) (Result
 			continue
 		}
 		haveV1 = true
-		if _, ok := decodeB64x32(sig); ok {
-			goodV1 = true
+		if b, ok := decodeB64x32(sig); ok {
+			v1 = append(v1, b)
 		}
 	}
 	switch {
 	case !haveV1:
 		return Result{}, errSWNoV1
-	case !goodV1:
+	case len(v1) == 0:
 		return Result{}, errSWBadV1
 	case !fresh(ts, now, sw.tolerance):
 		return Result{}, errSWStale
@@ -127,14 +129,8 @@ func (sw *StandardWebhooks) Verify(h Header, body []byte, now time.Time) (Result
 		s.h.Write(s.buf)
 		s.h.Write(body)
 		want := m.finish(s)
-		for rest := sigs; rest != ""; {
-			var item string
-			item, rest, _ = strings.Cut(rest, " ")
-			version, sig, _ := strings.Cut(item, ",")
-			if version != "v1" {
-				continue
-			}
-			if got, ok := decodeB64x32(sig); ok && hmac.Equal(want[:], got[:]) {
+		for _, got := range v1 {
+			if hmac.Equal(want[:], got[:]) {
 				return Result{Timestamp: time.Unix(ts, 0).UTC(), Key: i, ID: id}, nil
 			}
 		}
