@@ -209,24 +209,25 @@ for (const [secret, bodyNames] of [
 {
   const token = "twilio-auth-token-vectors-0123";
   const form = { AccountSid: "AC00000000000000000000000000000000", Body: "Hello from Twilio ☕", From: "+15005550006", MessageSid: "SM00000000000000000000000000000001", MessageStatus: "received", To: "+15005550001" };
-  const formBody = new URLSearchParams(form).toString();
-  const formURL = "https://hooks.example.com/webhooks/twilio?tenant=a";
-  const formSig = twilio.getExpectedTwilioSignature(token, formURL, form);
-  if (!twilio.validateRequest(token, formSig, formURL, form)) throw new Error("twilio refuses its own form vector");
-  cases.push({
-    provider: "twilio", name: "twilio/form", origin: "twilio getExpectedTwilioSignature, checked by validateRequest",
-    secret: token, body: formBody, content_type: "application/x-www-form-urlencoded", url: formURL,
-    headers: { "x-twilio-signature": formSig }, timestamp: 1700000800,
-  });
   const jsonBody = '{"specversion":"1.0","type":"com.twilio.messaging.message.delivered","id":"EZ0001"}';
-  const jsonURL = "https://hooks.example.com/webhooks/twilio?bodySHA256=" + twilio.getExpectedBodyHash(jsonBody);
-  const jsonSig = twilio.getExpectedTwilioSignature(token, jsonURL, {});
-  if (!twilio.validateRequestWithBody(token, jsonSig, jsonURL, jsonBody)) throw new Error("twilio refuses its own JSON vector");
-  cases.push({
-    provider: "twilio", name: "twilio/json-body-sha256", origin: "twilio getExpectedTwilioSignature, checked by validateRequestWithBody",
-    secret: token, body: jsonBody, content_type: "application/json", url: jsonURL,
-    headers: { "x-twilio-signature": jsonSig }, timestamp: 1700000801,
-  });
+  const specs = [
+    { name: "form", body: new URLSearchParams(form).toString(), content_type: "application/x-www-form-urlencoded",
+      url: "https://hooks.example.com/webhooks/twilio?tenant=a", params: form, check: "validateRequest" },
+    { name: "json-body-sha256", body: jsonBody, content_type: "application/json",
+      url: "https://hooks.example.com/webhooks/twilio?bodySHA256=" + twilio.getExpectedBodyHash(jsonBody), params: {}, check: "validateRequestWithBody" },
+  ];
+  for (const [i, s] of specs.entries()) {
+    const sig = twilio.getExpectedTwilioSignature(token, s.url, s.params);
+    const ok = s.check === "validateRequest"
+      ? twilio.validateRequest(token, sig, s.url, s.params)
+      : twilio.validateRequestWithBody(token, sig, s.url, s.body);
+    if (!ok) throw new Error(`twilio refuses its own ${s.name} vector`);
+    cases.push({
+      provider: "twilio", name: `twilio/${s.name}`, origin: `twilio getExpectedTwilioSignature, checked by ${s.check}`,
+      secret: token, body: s.body, content_type: s.content_type, url: s.url,
+      headers: { "x-twilio-signature": sig }, timestamp: 1700000800 + i,
+    });
+  }
 }
 
 // Zoom: x-zm-signature = "v0=" + hex(HMAC-SHA256(secret token, "v0:<ts>:<body>")), signed with
