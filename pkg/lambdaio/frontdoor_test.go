@@ -276,10 +276,7 @@ func signed(t *testing.T, rc replayCase) http.Header {
 		t.Fatal(err)
 	}
 	if rc.svix {
-		for _, n := range []string{"Id", "Timestamp", "Signature"} {
-			h.Set("Svix-"+n, h.Get("Webhook-"+n))
-			h.Del("Webhook-" + n)
-		}
+		sender.AsSvix(h)
 	}
 	return h
 }

@@ -569,10 +569,7 @@ func TestEndToEndReplayVariantsEveryScheme(t *testing.T) {
 			t.Fatal(err)
 		}
 		if rc.svix {
-			for _, n := range []string{"Id", "Timestamp", "Signature"} {
-				h.Set("Svix-"+n, h.Get("Webhook-"+n))
-				h.Del("Webhook-" + n)
-			}
+			sender.AsSvix(h)
 		}
 		code, out := s.post(t, rc.source, flat(h), string(rc.req.Body))
 		if code != http.StatusAccepted {

@@ -291,6 +291,17 @@ func StandardWebhooksKey(secret string) ([]byte, error) {
 	return key, nil
 }
 
+// AsSvix moves the Standard Webhooks headers Sign made (webhook-id, webhook-timestamp,
+// webhook-signature) to the svix-* names under which Svix sends the same signature.
+func AsSvix(h http.Header) {
+	for _, n := range []string{"Id", "Timestamp", "Signature"} {
+		if v := h.Get("Webhook-" + n); v != "" {
+			h.Set("Svix-"+n, v)
+			h.Del("Webhook-" + n)
+		}
+	}
+}
+
 // twilioSignature is base64(HMAC-SHA1(auth token, URL + form parameters sorted by name)), as
 // the twilio library's getExpectedTwilioSignature computes it; a JSON body is signed through
 // the bodySHA256 parameter Twilio adds to the URL (the caller puts it there).

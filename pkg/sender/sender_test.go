@@ -44,6 +44,9 @@ func TestProviderVectors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if v.Provider == "svix" {
+				sender.AsSvix(h)
+			}
 			got := map[string]string{}
 			want := map[string]string{}
 			for name, val := range v.Headers {
@@ -51,8 +54,7 @@ func TestProviderVectors(t *testing.T) {
 					continue // the shop's name, not part of the signature
 				}
 				want[name] = val
-				// Svix sends the Standard Webhooks headers under its own prefix.
-				got[name] = h.Get(strings.Replace(name, "svix-", "webhook-", 1))
+				got[name] = h.Get(name)
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("headers (-provider +sender):\n%s", diff)
