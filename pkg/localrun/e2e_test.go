@@ -167,12 +167,7 @@ func TestEndToEndEveryScheme(t *testing.T) {
 	s := start(t, sourcesFor(t, vs), 5)
 	for _, v := range vs {
 		t.Run(v.Name, func(t *testing.T) {
-			s.clock.signedAt(v)
-			code, out := s.postVector(t, v, v.Headers)
-			if code != http.StatusAccepted || out["status"] != "accepted" {
-				t.Fatalf("got %d %v", code, out)
-			}
-			id := out["id"].(string)
+			id := s.accept(t, v)
 			ev := s.waitNotified(t, id)
 			if ev.Source != v.Provider || ev.Status != "notified" || ev.StoredAt.IsZero() {
 				t.Errorf("history = %+v", ev)
@@ -190,6 +185,18 @@ func TestEndToEndEveryScheme(t *testing.T) {
 			}
 		})
 	}
+}
+
+// accept posts v as its provider sent it, on a clock set to its signing time, and returns the
+// id of the accepted event; any answer but 202 accepted fails the test.
+func (s *server) accept(t *testing.T, v verifytest.Vector) string {
+	t.Helper()
+	s.clock.signedAt(v)
+	code, out := s.postVector(t, v, v.Headers)
+	if code != http.StatusAccepted || out["status"] != "accepted" {
+		t.Fatalf("%s: %d %v", v.Name, code, out)
+	}
+	return out["id"].(string)
 }
 
 // postVector posts v's body with headers (v's own, or a variant of them) the way the provider

@@ -127,12 +127,7 @@ func TestEndToEndReplayVariants(t *testing.T) {
 	ids := map[string]string{} // id → vector
 	posted := map[string]int{} // source → requests
 	for _, v := range vs {
-		s.clock.signedAt(v)
-		code, out := s.postVector(t, v, v.Headers)
-		if code != http.StatusAccepted {
-			t.Fatalf("%s: %d %v", v.Name, code, out)
-		}
-		id := out["id"].(string)
+		id := s.accept(t, v)
 		ids[id] = v.Name
 		vrs := variants[v.Provider]
 		if vrs == nil {
@@ -282,13 +277,7 @@ func TestEndToEndAdminToken(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	v := vs[0]
-	s.clock.signedAt(v)
-	code, out := s.post(t, v.Provider, v.Headers, v.Body)
-	if code != 202 {
-		t.Fatalf("webhook without the admin token: %d %v", code, out)
-	}
-	id := out["id"].(string)
+	id := s.accept(t, vs[0])
 	for _, path := range []string{"/events", "/events/" + id, "/", "/ui/events/" + id, "/ui/sources", "/ui/outbox", "/ui/rejected", "/metrics", "/healthz"} {
 		if code := get(path, ""); code != 401 {
 			t.Errorf("GET %s without the token: %d, want 401", path, code)
@@ -396,13 +385,7 @@ func TestEndToEndDataDirIsPrivate(t *testing.T) {
 	clock := &replayClock{}
 	rs := localruntest.Start(t, localrun.Config{SourcesFile: sourcesFor(t, vs), DataDir: dir, Clock: clock.Now})
 	s := &server{url: rs.URL, data: rs.DataDir, clock: clock}
-	v := vs[0]
-	s.clock.signedAt(v)
-	code, out := s.post(t, v.Provider, v.Headers, v.Body)
-	if code != 202 {
-		t.Fatalf("%d %v", code, out)
-	}
-	id := out["id"].(string)
+	id := s.accept(t, vs[0])
 	s.waitNotified(t, id)
 	db := filepath.Join(dir, localrun.DBFile)
 	want := map[string]os.FileMode{
