@@ -596,8 +596,9 @@ func TestEndToEndReplayVariantsEveryScheme(t *testing.T) {
 				t.Errorf("%s{source=%q} = %v, want %d (one per delivery)", m, src, got, n)
 			}
 		}
-		if got := value(fams, "hookline_duplicate_total", map[string]string{"source": src}); got != float64(perSource[src]) {
-			t.Errorf("hookline_duplicate_total{source=%q} = %v, want %d (one per variant)", src, got, perSource[src])
+		// (at least: a message whose visibility ran out on a slow machine is taken again, a duplicate)
+		if got := value(fams, "hookline_duplicate_total", map[string]string{"source": src}); got < float64(perSource[src]) {
+			t.Errorf("hookline_duplicate_total{source=%q} = %v, want at least %d (one per variant)", src, got, perSource[src])
 		}
 	}
 	ins := s.inserts(t)
