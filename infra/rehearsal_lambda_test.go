@@ -7,7 +7,6 @@ package main
 // and response types.
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -28,6 +27,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"hookline/internal/runtimeapi"
+	"hookline/internal/sink"
 )
 
 // buildBootstraps compiles every function as `make lambdas` does, for the host.
@@ -54,7 +54,7 @@ type lambdaProcess struct {
 	arn    string
 	api    *runtimeapi.Server
 	cmd    *exec.Cmd
-	logs   *syncBuffer
+	logs   *sink.Buffer
 	exited chan struct{}
 	err    error // why it exited, once exited is closed
 
@@ -117,7 +117,7 @@ func startFunction(fn *lambdaFunction, fnName, fnARN, bin, region, accessKey, en
 		}
 		env[k] = v
 	}
-	p := &lambdaProcess{fn: fn, arn: fnARN, api: api, logs: &syncBuffer{}, exited: make(chan struct{})}
+	p := &lambdaProcess{fn: fn, arn: fnARN, api: api, logs: &sink.Buffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin)
 	p.cmd.Dir = filepath.Dir(bin)
 	for k, v := range env {
@@ -162,13 +162,13 @@ func (p *lambdaProcess) invoke(ctx context.Context, event any) ([]byte, error) {
 	select {
 	case r := <-res:
 		if r.Kind != "response" {
-			return nil, fmt.Errorf("%s posted %s %s: %s\nlogs:\n%s", p.fn.name, r.Kind, r.ErrorType, r.Body, p.logs.tail())
+			return nil, fmt.Errorf("%s posted %s %s: %s\nlogs:\n%s", p.fn.name, r.Kind, r.ErrorType, r.Body, logTail(p.logs))
 		}
 		return r.Body, nil
 	case <-p.exited:
-		return nil, fmt.Errorf("%s exited (%v) before answering\nlogs:\n%s", p.fn.name, p.err, p.logs.tail())
+		return nil, fmt.Errorf("%s exited (%v) before answering\nlogs:\n%s", p.fn.name, p.err, logTail(p.logs))
 	case <-ctx.Done():
-		return nil, fmt.Errorf("%s: no answer: %w\nlogs:\n%s", p.fn.name, ctx.Err(), p.logs.tail())
+		return nil, fmt.Errorf("%s: no answer: %w\nlogs:\n%s", p.fn.name, ctx.Err(), logTail(p.logs))
 	}
 }
 
@@ -424,32 +424,15 @@ func pollStream(ctx context.Context, m *eventSourceMapping, next func(context.Co
 		}
 		if len(resp.BatchItemFailures) > 0 {
 			// Retrying and bisecting are not rehearsed: a failure in the happy path is the finding.
-			return r, fmt.Errorf("%s reported failed stream records %+v\nlogs:\n%s", p.fn.name, resp.BatchItemFailures, p.logs.tail())
+			return r, fmt.Errorf("%s reported failed stream records %+v\nlogs:\n%s", p.fn.name, resp.BatchItemFailures, logTail(p.logs))
 		}
 		r.responses = append(r.responses, resp)
 	}
 	return r, nil
 }
 
-// syncBuffer collects a process's output from two pipes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *syncBuffer) tail() string {
+// logTail is the end of a process's output (both pipes), for a failure message.
+func logTail(b *sink.Buffer) string {
 	const max = 3000
 	s := b.String()
 	if len(s) > max {

@@ -299,7 +299,7 @@ func (r *rehearsal) run() {
 	}
 	var accepted struct{ ID, Status string }
 	if resp.StatusCode != http.StatusAccepted || json.Unmarshal([]byte(resp.Body), &accepted) != nil || accepted.ID == "" || accepted.Status != "accepted" {
-		t.Fatalf("ingest answered %d %s, want 202 with an id\nlogs:\n%s", resp.StatusCode, resp.Body, r.procs[fnIngest].logs.tail())
+		t.Fatalf("ingest answered %d %s, want 202 with an id\nlogs:\n%s", resp.StatusCode, resp.Body, logTail(r.procs[fnIngest].logs))
 	}
 	id := accepted.ID
 	t.Logf("hop 1 ingest: 202 %s", resp.Body)

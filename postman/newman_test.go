@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"hookline/internal/sink"
 	"hookline/internal/testenv"
 	"hookline/pkg/email"
 	"hookline/pkg/historyapi"
@@ -294,7 +295,7 @@ func readJSON(t *testing.T, path string, v any) {
 
 type server struct {
 	url, data string
-	logs      *localruntest.SyncBuffer
+	logs      *sink.Buffer
 }
 
 func startLocal(t *testing.T, sources string) *server {

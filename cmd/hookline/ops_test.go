@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"hookline/internal/sink"
 	"hookline/internal/testenv"
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/event"
@@ -101,7 +102,7 @@ func eventually(t *testing.T, within time.Duration, f func() string) {
 }
 
 // syncBuffer is the stdout of a command running in another goroutine.
-type syncBuffer = localruntest.SyncBuffer
+type syncBuffer = sink.Buffer
 
 // TestSendEveryScheme signs and posts with every scheme to a running `hookline local`, expects
 // 202 and an event id, and finds each event with `events list`, `get` and `tail` reading the

@@ -1,6 +1,6 @@
 // Package sink is the in-memory end of a port for tests: it keeps what it is handed, in order,
 // or refuses it with an error the test sets. publishertest.Recorder and mailertest.Recorder are
-// sinks of messages and emails.
+// sinks of messages and emails; Buffer is the io.Writer for output written by goroutines.
 package sink
 
 import "sync"

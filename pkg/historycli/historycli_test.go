@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"hookline/internal/sink"
 	"hookline/pkg/event"
 	"hookline/pkg/historyapi"
 	"hookline/pkg/historycli"
@@ -256,26 +257,8 @@ func TestAfter(t *testing.T) {
 	}
 }
 
-// syncBuffer is written by Tail's goroutine and read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // waitFor polls out until it has n lines or the deadline passes.
-func waitFor(t *testing.T, out *syncBuffer, n int) []string {
+func waitFor(t *testing.T, out *sink.Buffer, n int) []string {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -297,7 +280,7 @@ func TestTailFollowsNewEventsAndStatus(t *testing.T) {
 	t.Parallel()
 	h := history(2) // events 1..5 exist before the tail starts and are not shown
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
+	var out sink.Buffer
 	done := make(chan error, 1)
 	now := t0.Add(5*time.Second + time.Millisecond)
 	go func() {
@@ -339,7 +322,7 @@ func TestTailTableHeader(t *testing.T) {
 	t.Parallel()
 	h := history(2)
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
+	var out sink.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- historycli.Tail(ctx, &out, h, historycli.TailOptions{Query: pipeline.Query{Since: t0.Add(4 * time.Second)}, Interval: 5 * time.Millisecond})

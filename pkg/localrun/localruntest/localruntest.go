@@ -3,23 +3,22 @@
 package localruntest
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
+	"hookline/internal/sink"
 	"hookline/pkg/localrun"
 )
 
 // Server is a running pipeline.
 type Server struct {
-	URL     string      // http://127.0.0.1:<port>
-	DataDir string      // the engine file, the outbox, demo secrets
-	Logs    *SyncBuffer // the server's JSON log lines
+	URL     string       // http://127.0.0.1:<port>
+	DataDir string       // the engine file, the outbox, demo secrets
+	Logs    *sink.Buffer // the server's JSON log lines
 }
 
 // Start runs localrun.Run with cfg until the test ends, and fails the test if it does not
@@ -27,7 +26,7 @@ type Server struct {
 // 127.0.0.1:0, DataDir a fresh temporary directory, Log JSON lines into Server.Logs.
 func Start(t testing.TB, cfg localrun.Config) *Server {
 	t.Helper()
-	s := &Server{Logs: &SyncBuffer{}}
+	s := &Server{Logs: &sink.Buffer{}}
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
@@ -60,22 +59,4 @@ func Start(t testing.TB, cfg localrun.Config) *Server {
 		t.Fatal("hookline local did not listen within 20s")
 	}
 	return nil
-}
-
-// SyncBuffer is an io.Writer safe for the server's goroutines.
-type SyncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *SyncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *SyncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,0 +1,26 @@
+package sink
+
+import (
+	"bytes"
+	"sync"
+)
+
+// Buffer is an io.Writer that goroutines (a server's log, a command's output) write while the
+// test reads it; the zero value is empty.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *Buffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written so far.
+func (s *Buffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
