@@ -565,4 +565,18 @@ func TestSourcesRotation(t *testing.T) {
 	if err != nil || !regexp.MustCompile(`(?m)^rotating +github +0 +0 +- +unused in the window$`).MatchString(out) {
 		t.Errorf("sources table: %v\n%s", err, out)
 	}
+
+	// The web view shows the same table, from the running server.
+	resp, err := http.Get(srv.url + "/ui/sources")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for key, n := range map[int]int{0: 3, 1: 2} {
+		row := regexp.MustCompile(fmt.Sprintf(`>rotating</a></td>\s*<td>github</td>\s*<td>%d</td>\s*<td>%d</td>`, key, n))
+		if resp.StatusCode != 200 || !row.Match(page) {
+			t.Errorf("/ui/sources: %d, no row for key %d with %d events:\n%s", resp.StatusCode, key, n, page)
+		}
+	}
 }
