@@ -1,4 +1,4 @@
-package main_test
+package main
 
 import (
 	"bytes"
@@ -42,7 +42,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 		}
 		kills = n
 	}
-	bin := buildBinary(t)
+	bin := sharedCLI(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	sources := filepath.Join(dir, "sources.json")
@@ -162,20 +162,6 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 		_ = p2.Process.Kill()
 		t.Error("did not exit within 20s of SIGTERM")
 	}
-}
-
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go is not on PATH")
-	}
-	bin := filepath.Join(t.TempDir(), "hookline")
-	out, err := exec.Command(goBin, "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }
 
 func startBinary(t *testing.T, bin, addr, data, sources string) *exec.Cmd {
