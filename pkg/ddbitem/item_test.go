@@ -3,7 +3,6 @@ package ddbitem_test
 import (
 	"crypto/sha256"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,11 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
+	"hookline/internal/golden"
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/event"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 var recv = time.Date(2026, 11, 23, 10, 0, 0, 123456789, time.UTC)
 
@@ -159,7 +157,7 @@ func TestStreamFixture(t *testing.T) {
 	if key := rec.Change.Keys[ddbitem.AttrID].String(); key != got.Event.ID {
 		t.Errorf("Keys.id = %q, record id %q", key, got.Event.ID)
 	}
-	golden(t, "stream_insert.golden.json", recordJSON(t, got))
+	golden.Check(t, "stream_insert.golden.json", recordJSON(t, got))
 
 	// The fixture's image is exactly what Marshal writes today.
 	item, err := ddbitem.Marshal(fixtureRecord(t), fixtureTTL())
@@ -188,7 +186,7 @@ func TestItemGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "item.golden.json", jsonOf(t, img))
+	golden.Check(t, "item.golden.json", jsonOf(t, img))
 }
 
 func jsonOf(t *testing.T, v any) []byte {
@@ -212,23 +210,6 @@ func recordJSON(t *testing.T, r *event.Record) []byte {
 		out.NotifiedAt = &r.NotifiedAt
 	}
 	return jsonOf(t, out)
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s is stale (-golden +got); run go test -update if the change is intended:\n%s", path, diff)
-	}
 }
 
 func TestUnmarshalErrors(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"net/smtp"
+	"slices"
 	"strings"
 	"time"
 
@@ -149,10 +150,10 @@ func (s *SMTP) secure(c *smtp.Client, host string) error {
 	}
 	var auth smtp.Auth
 	switch offered := strings.Fields(strings.ToUpper(mechs)); {
-	case contains(offered, "PLAIN"):
+	case slices.Contains(offered, "PLAIN"):
 		// net/smtp's PlainAuth refuses plaintext itself too, except to 127.0.0.1, ::1, localhost.
 		auth = smtp.PlainAuth("", s.Username, s.Password, host)
-	case contains(offered, "LOGIN"):
+	case slices.Contains(offered, "LOGIN"):
 		auth = &loginAuth{user: s.Username, pass: s.Password}
 	default:
 		return fmt.Errorf("smtp %s: the server offers AUTH %s; hookline speaks PLAIN and LOGIN", s.Addr, mechs)
@@ -161,15 +162,6 @@ func (s *SMTP) secure(c *smtp.Client, host string) error {
 		return fmt.Errorf("smtp %s: AUTH: %w", s.Addr, err)
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // isLoopback reports a host that names this machine: its traffic never leaves it.

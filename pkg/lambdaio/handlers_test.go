@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -18,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
 
+	"hookline/internal/golden"
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/email"
 	"hookline/pkg/event"
@@ -26,8 +25,6 @@ import (
 	"hookline/pkg/pipeline"
 	"hookline/pkg/pipeline/mailertest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // memStore is a minimal in-memory store for handler tests; the real adapters are proven by
 // the storetest contract suite.
@@ -104,26 +101,14 @@ func loadJSON(t *testing.T, path string, v any) {
 	}
 }
 
-func golden(t *testing.T, name string, got any) {
+// goldenJSON checks got, as indented JSON, against testdata/name.
+func goldenJSON(t *testing.T, name string, got any) {
 	t.Helper()
 	b, err := json.MarshalIndent(got, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b = append(b, '\n')
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(b)); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, diff)
-	}
+	golden.Check(t, name, append(b, '\n'))
 }
 
 var storedAt = time.Date(2026, 11, 23, 10, 0, 0, 500_000_000, time.UTC)
@@ -161,7 +146,7 @@ func TestSubscriberFixture(t *testing.T) {
 	for _, id := range ids {
 		written = append(written, historyapi.View(store.recs[id], true))
 	}
-	golden(t, "sqs_event.written.golden.json", written)
+	goldenJSON(t, "sqs_event.written.golden.json", written)
 	if !strings.Contains(logs.String(), `"duplicate":true`) || !strings.Contains(logs.String(), "malformed message") {
 		t.Errorf("logs lack the duplicate or the malformed reason:\n%s", logs.String())
 	}
@@ -208,7 +193,7 @@ func TestNotifierFixture(t *testing.T) {
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("err = %v, failures = %v", err, resp.BatchItemFailures)
 	}
-	golden(t, "stream_insert.published.golden.json", box.All())
+	goldenJSON(t, "stream_insert.published.golden.json", box.All())
 	for id, r := range store.recs {
 		if !r.NotifiedAt.Equal(notifiedAt) {
 			t.Errorf("event %s not marked notified", id)

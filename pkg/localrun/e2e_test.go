@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -56,7 +57,7 @@ func sourcesFor(t *testing.T, vs []verifytest.Vector) string {
 	scheme, secrets := map[string]string{}, map[string][]string{}
 	for _, v := range vs {
 		scheme[v.Provider] = v.Scheme()
-		if !contains(secrets[v.Provider], v.Secret) {
+		if !slices.Contains(secrets[v.Provider], v.Secret) {
 			secrets[v.Provider] = append(secrets[v.Provider], v.Secret)
 		}
 	}
@@ -78,15 +79,6 @@ func sourcesFor(t *testing.T, vs []verifytest.Vector) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 type server struct {
@@ -239,7 +231,7 @@ func keyIndex(vs []verifytest.Vector, v verifytest.Vector) int {
 	}
 	var secrets []string
 	for _, o := range vs {
-		if o.Provider == v.Provider && !contains(secrets, o.Secret) {
+		if o.Provider == v.Provider && !slices.Contains(secrets, o.Secret) {
 			secrets = append(secrets, o.Secret)
 		}
 	}
