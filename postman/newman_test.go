@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +18,6 @@ import (
 	"hookline/internal/sink"
 	"hookline/internal/testenv"
 	"hookline/pkg/email"
-	"hookline/pkg/historyapi"
 	"hookline/pkg/local/engine"
 	"hookline/pkg/localrun"
 	"hookline/pkg/localrun/localruntest"
@@ -114,7 +112,7 @@ func TestNewmanCollection(t *testing.T) {
 
 	// What the pipeline holds afterwards: one event per source (the GitHub redelivery collapsed
 	// onto its first delivery, the rejections stored nothing), each stored, notified and emailed.
-	list := srv.events(t)
+	list := localruntest.List(t, srv.url)
 	bySource := map[string]int{}
 	for _, e := range list.Events {
 		bySource[e.Source]++
@@ -302,18 +300,4 @@ func startLocal(t *testing.T, sources string) *server {
 	t.Helper()
 	rs := localruntest.Start(t, localrun.Config{SourcesFile: sources, Durability: engine.DurabilityProcess})
 	return &server{url: rs.URL, data: rs.DataDir, logs: rs.Logs}
-}
-
-func (s *server) events(t *testing.T) historyapi.ListView {
-	t.Helper()
-	resp, err := http.Get(s.url + "/events?limit=100")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var list historyapi.ListView
-	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /events: %d %v", resp.StatusCode, err)
-	}
-	return list
 }

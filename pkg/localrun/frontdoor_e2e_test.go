@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"hookline/pkg/email"
-	"hookline/pkg/historyapi"
 	"hookline/pkg/local/engine"
 	"hookline/pkg/localrun"
 	"hookline/pkg/localrun/localruntest"
@@ -68,20 +67,6 @@ func (s *server) inserts(t *testing.T) map[string]int {
 		}
 	}
 	return n
-}
-
-func (s *server) list(t *testing.T) historyapi.ListView {
-	t.Helper()
-	resp, err := http.Get(s.url + "/events?limit=100")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var l historyapi.ListView
-	if err := json.NewDecoder(resp.Body).Decode(&l); err != nil {
-		t.Fatal(err)
-	}
-	return l
 }
 
 // TestEndToEndReplayVariants re-posts provider-signed deliveries through hookline local with
@@ -157,7 +142,7 @@ func TestEndToEndReplayVariants(t *testing.T) {
 	if len(ins) != len(ids) {
 		t.Errorf("%d events stored, want %d (one per delivery)", len(ins), len(ids))
 	}
-	if l := s.list(t); len(l.Events) != len(ids) {
+	if l := localruntest.List(t, s.url); len(l.Events) != len(ids) {
 		t.Errorf("history lists %d events, want %d", len(l.Events), len(ids))
 	}
 }
@@ -246,7 +231,7 @@ func TestEndToEndFrontDoorRefusals(t *testing.T) {
 	}
 
 	s.waitTaken(t, map[string]int{"limited": 2})
-	l := s.list(t)
+	l := localruntest.List(t, s.url)
 	if len(l.Events) != 2 {
 		t.Errorf("history lists %d events, want only the 2 accepted ones", len(l.Events))
 	}
@@ -356,7 +341,7 @@ func TestEndToEndTrustProxy(t *testing.T) {
 		}
 	}
 	s.waitTaken(t, map[string]int{"fenced": accepted})
-	if l := s.list(t); len(l.Events) != accepted {
+	if l := localruntest.List(t, s.url); len(l.Events) != accepted {
 		t.Errorf("history lists %d events, want the %d accepted", len(l.Events), accepted)
 	}
 }
@@ -613,7 +598,7 @@ func TestEndToEndReplayVariantsEveryScheme(t *testing.T) {
 	if len(ins) != len(ids) {
 		t.Errorf("%d events stored, want %d (one per delivery)", len(ins), len(ids))
 	}
-	if l := s.list(t); len(l.Events) != len(ids) {
+	if l := localruntest.List(t, s.url); len(l.Events) != len(ids) {
 		t.Errorf("history lists %d events, want %d", len(l.Events), len(ids))
 	}
 }

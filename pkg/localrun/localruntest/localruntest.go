@@ -4,13 +4,16 @@ package localruntest
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"hookline/internal/sink"
+	"hookline/pkg/historyapi"
 	"hookline/pkg/localrun"
 )
 
@@ -59,4 +62,20 @@ func Start(t testing.TB, cfg localrun.Config) *Server {
 		t.Fatal("hookline local did not listen within 20s")
 	}
 	return nil
+}
+
+// List reads GET /events?limit=100 from the server at url (a Server's URL); anything but 200
+// with a list fails the test.
+func List(t testing.TB, url string) historyapi.ListView {
+	t.Helper()
+	resp, err := http.Get(url + "/events?limit=100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list historyapi.ListView
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /events: %d %v", resp.StatusCode, err)
+	}
+	return list
 }
