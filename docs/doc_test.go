@@ -220,7 +220,6 @@ func commandEnv(dir, addr string) []string {
 		"PATH=" + filepath.Join(dir, "bin") + string(os.PathListSeparator) + os.Getenv("PATH"),
 		"HOME=" + dir,
 		"TZ=UTC",
-		"LC_ALL=C.UTF-8",
 		"HOOKLINE_URL=http://" + addr,
 	}
 	return env
