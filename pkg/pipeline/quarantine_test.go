@@ -11,6 +11,7 @@ import (
 
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/pipeline/publishertest"
 	"hookline/pkg/seal"
 	"hookline/pkg/sender"
 	"hookline/pkg/source"
@@ -51,18 +52,6 @@ func (m *memRejected) MarkReadmitted(_ context.Context, id, eventID string, at t
 		r.ReadmittedAt, r.EventID = at, eventID
 	}
 	return err
-}
-
-type published struct {
-	mu  sync.Mutex
-	got []pipeline.Message
-}
-
-func (p *published) Publish(_ context.Context, m pipeline.Message) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.got = append(p.got, m)
-	return nil
 }
 
 const qSecret = "quarantine-test-secret-01"
@@ -108,7 +97,7 @@ func TestKeeperRedactsSealsAndLimits(t *testing.T) {
 	}
 	store := &memRejected{}
 	clock := time.Date(2026, 11, 27, 12, 0, 30, 0, time.UTC)
-	in := &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: &published{}, Now: func() time.Time { return clock },
+	in := &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: &publishertest.Recorder{}, Now: func() time.Time { return clock },
 		Quarantine: &pipeline.Keeper{Store: store, Sealer: key, PerMinute: 2}}
 	req := githubRequest(t, "wrong-secret-0123456789", []byte(`{"a":1}`))
 	for range 3 {
@@ -168,7 +157,7 @@ func TestKeeperRedactsSealsAndLimits(t *testing.T) {
 	if last.Reason != "too_large" || len(last.Body) != pipeline.MaxKeptBody || last.BodySize != pipeline.MaxBodyBytes+100 || !last.Truncated() {
 		t.Errorf("body kept %d of %d, truncated %v", len(last.Body), last.BodySize, last.Truncated())
 	}
-	r2 := &pipeline.Readmitter{Ingest: &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: &published{}}, Store: store, Opener: key}
+	r2 := &pipeline.Readmitter{Ingest: &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: &publishertest.Recorder{}}, Store: store, Opener: key}
 	if _, err := r2.Readmit(ctx, last.ID); pipeline.KindOf(err) != pipeline.KindTooLarge || !strings.Contains(err.Error(), "body bytes were kept") {
 		t.Errorf("readmit of a cut body: %v", err)
 	}
@@ -183,7 +172,7 @@ func TestReadmitSameIdentity(t *testing.T) {
 	store := &memRejected{}
 	received := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	const newSecret = "rotated-but-not-configured"
-	in := &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: &published{}, Now: func() time.Time { return received },
+	in := &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: &publishertest.Recorder{}, Now: func() time.Time { return received },
 		Quarantine: &pipeline.Keeper{Store: store, Sealer: key}}
 	req := githubRequest(t, newSecret, []byte(`{"b":2}`))
 	in.Accept(ctx, req)
@@ -192,27 +181,27 @@ func TestReadmitSameIdentity(t *testing.T) {
 	}
 	id := store.kept[0].ID
 
-	pub := &published{}
+	pub := &publishertest.Recorder{}
 	r := &pipeline.Readmitter{Ingest: &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: pub}, Store: store, Opener: key}
 	if _, err := r.Readmit(ctx, id); pipeline.KindOf(err) != pipeline.KindUnauthorized {
 		t.Fatalf("readmit with the old config: %v, want unauthorized", err)
 	}
 	r.Ingest.Sources = sources(t, qSecret, newSecret)
 	res, err := r.Readmit(ctx, id)
-	if err != nil || res.Already || len(pub.got) != 1 {
-		t.Fatalf("readmit: %+v %v, published %d", res, err, len(pub.got))
+	if err != nil || res.Already || pub.Len() != 1 {
+		t.Fatalf("readmit: %+v %v, published %d", res, err, pub.Len())
 	}
 	// The id ingest would have given the same request with the secret configured.
-	direct := &published{}
+	direct := &publishertest.Recorder{}
 	if acc, err := (&pipeline.Ingest{Sources: sources(t, qSecret, newSecret), Publisher: direct, Now: func() time.Time { return received }}).Accept(ctx, req); err != nil || acc.ID != res.EventID {
 		t.Errorf("ingest would give %s (%v); readmit gave %s", acc.ID, err, res.EventID)
 	}
-	if !strings.Contains(string(pub.got[0].Body), `"receivedat":"2026-11-27T12:00:00Z"`) {
-		t.Errorf("the readmitted event is not received when the request arrived: %s", pub.got[0].Body)
+	if !strings.Contains(string(pub.All()[0].Body), `"receivedat":"2026-11-27T12:00:00Z"`) {
+		t.Errorf("the readmitted event is not received when the request arrived: %s", pub.All()[0].Body)
 	}
 	again, err := r.Readmit(ctx, id)
-	if err != nil || !again.Already || again.EventID != res.EventID || len(pub.got) != 1 {
-		t.Errorf("second readmit: %+v %v, published %d", again, err, len(pub.got))
+	if err != nil || !again.Already || again.EventID != res.EventID || pub.Len() != 1 {
+		t.Errorf("second readmit: %+v %v, published %d", again, err, pub.Len())
 	}
 }
 
@@ -257,10 +246,10 @@ func TestReplayStopsAtTheFirstFailure(t *testing.T) {
 		e := &event.Event{ID: event.DeliveryID("s", fmt.Sprint(i)), Source: "s", Type: "t", Time: time.Unix(1, 0), ReceivedAt: time.Unix(1, 0)}
 		recs = append(recs, &event.Record{Event: e})
 	}
-	ok := &published{}
+	ok := &publishertest.Recorder{}
 	res, err := (&pipeline.Replayer{History: listHistory{recs}, Publisher: ok}).Replay(context.Background(), pipeline.Query{}, false, nil)
-	if err != nil || res.Matched != 2500 || res.Published != 2500 || len(ok.got) != 2500 || !ok.got[0].Replay {
-		t.Fatalf("replay: %+v %v, %d published", res, err, len(ok.got))
+	if err != nil || res.Matched != 2500 || res.Published != 2500 || ok.Len() != 2500 || !ok.All()[0].Replay {
+		t.Fatalf("replay: %+v %v, %d published", res, err, ok.Len())
 	}
 	res, err = (&pipeline.Replayer{History: listHistory{recs}, Publisher: &failAfter{n: 100}}).Replay(context.Background(), pipeline.Query{}, false, nil)
 	if err == nil || res.Published != 100 {
@@ -304,7 +293,7 @@ func TestKeeperSharesTheQuota(t *testing.T) {
 	clock := time.Date(2026, 11, 27, 12, 0, 30, 0, time.UTC)
 	var instances []*pipeline.Ingest
 	for range 3 {
-		instances = append(instances, &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: &published{}, Now: func() time.Time { return clock },
+		instances = append(instances, &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: &publishertest.Recorder{}, Now: func() time.Time { return clock },
 			Quarantine: &pipeline.Keeper{Store: store, PerMinute: 4, Quota: quota}})
 	}
 	req := githubRequest(t, "wrong-secret-0123456789", []byte(`{"a":1}`))
