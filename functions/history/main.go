@@ -4,11 +4,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -30,9 +28,9 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := lambdarun.AWSConfig(getenv)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS config: %w", err)
+		return nil, err
 	}
 	store, err := ddbstore.New(dynamodb.NewFromConfig(cfg), table, ddbstore.WithTimeShards(shards))
 	if err != nil {

@@ -4,12 +4,10 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"hookline/pkg/ddbstore"
@@ -31,9 +29,9 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := lambdarun.AWSConfig(getenv)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS config: %w", err)
+		return nil, err
 	}
 	store, err := ddbstore.New(dynamodb.NewFromConfig(cfg), table, ddbstore.WithRetention(retention), ddbstore.WithTimeShards(shards))
 	if err != nil {
