@@ -42,7 +42,7 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	if err != nil {
 		return nil, err
 	}
-	store, err := ddbstore.New(dynamodb.NewFromConfig(cfg), table)
+	store, err := ddbstore.New(ddbstore.Methods(dynamodb.NewFromConfig(cfg)), table)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,8 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 		Service: &pipeline.Notify{
 			Store:    store,
 			Composer: composer,
-			Mailer:   &snsbus.Mailer{Client: sns.NewFromConfig(cfg), TopicARN: topic},
+			// Method values, not the clients: see ddbstore.Methods.
+			Mailer: &snsbus.Mailer{Client: snsbus.PublishFunc(sns.NewFromConfig(cfg).Publish), TopicARN: topic},
 		},
 		Log: log,
 		// EMF lines on stdout become CloudWatch metrics: Notified, NotifyFailed,
