@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ func TestEachBinaryIsALambda(t *testing.T) {
 		t.Fatal(err)
 	}
 	samples := map[string][]sample{}
+	zips := map[string]int64{}
 	for _, tg := range ts {
 		t.Run(tg.name, func(t *testing.T) {
 			s, err := coldStart(ctx, tg, bins[tg.name], 30*time.Second)
@@ -33,15 +35,27 @@ func TestEachBinaryIsALambda(t *testing.T) {
 			if s.firstPoll <= 0 || s.response < s.firstPoll {
 				t.Errorf("timings out of order: first poll %v, response %v", s.firstPoll, s.response)
 			}
+			if s.cpu <= 0 {
+				t.Errorf("CPU time to the first poll %v, want > 0 (read from /proc/<pid>/task/*/schedstat)", s.cpu)
+			}
+			// The zip column as the host build would have it (the arm64 build is make coldstart's).
+			z, err := zipSize(bins[tg.name])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st, err := os.Stat(bins[tg.name]); err != nil || z <= 0 || z >= st.Size() {
+				t.Errorf("zip of %s: %d bytes, want more than 0 and less than the binary (%v)", tg.name, z, err)
+			}
+			zips[tg.name] = z
 			samples[tg.name] = []sample{s}
-			t.Logf("exec → first poll %v, → response %v, peak RSS %.1f MiB", s.firstPoll, s.response, float64(s.maxRSS)/(1<<20))
+			t.Logf("exec → first poll %v (CPU %v), → response %v, peak RSS %.1f MiB", s.firstPoll, s.cpu, s.response, float64(s.maxRSS)/(1<<20))
 		})
 	}
 	if t.Failed() {
 		return
 	}
 	var out bytes.Buffer
-	if err := report(&out, ts, bins, samples, 1); err != nil {
+	if err := report(&out, ts, bins, zips, samples, 1); err != nil {
 		t.Fatal(err)
 	}
 	for _, tg := range ts {

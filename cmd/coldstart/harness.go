@@ -1,15 +1,19 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -242,6 +246,7 @@ func build(ctx context.Context, dir string, ts []target) (map[string]string, err
 // sample is one cold start.
 type sample struct {
 	firstPoll time.Duration // exec → first GET invocation/next
+	cpu       time.Duration // CPU time of all the process's threads at its first poll
 	response  time.Duration // exec → the response posted
 	maxRSS    int64         // bytes, the process's peak RSS when it polls for a second event
 }
@@ -265,6 +270,11 @@ func coldStart(ctx context.Context, t target, bin string, timeout time.Duration)
 		return sample{}, fmt.Errorf("%s: event: %w", t.name, err)
 	}
 	api.Enqueue(runtimeapi.Invocation{RequestID: "coldstart-1", Payload: payload})
+	// The process is blocked on its first poll while the hook runs: its CPU time is that of
+	// its init, however long other processes kept it waiting for a core.
+	pids := make(chan int, 1)
+	var cpu atomic.Int64
+	api.OnFirstPoll(func() { cpu.Store(int64(threadsCPU(<-pids))) })
 
 	home, err := os.MkdirTemp("", "coldstart-home-")
 	if err != nil {
@@ -282,6 +292,7 @@ func coldStart(ctx context.Context, t target, bin string, timeout time.Duration)
 	if err := cmd.Start(); err != nil {
 		return sample{}, fmt.Errorf("%s: %w", t.name, err)
 	}
+	pids <- cmd.Process.Pid
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	stop := func() {
@@ -304,7 +315,7 @@ func coldStart(ctx context.Context, t target, bin string, timeout time.Duration)
 		stop()
 		return sample{}, fmt.Errorf("%s: no answer within %s:\n%s", t.name, timeout, tail(stderr.String()))
 	}
-	s := sample{firstPoll: api.FirstPoll().Sub(start), response: res.At.Sub(start)}
+	s := sample{firstPoll: api.FirstPoll().Sub(start), cpu: time.Duration(cpu.Load()), response: res.At.Sub(start)}
 	// Wait for the second poll: the runtime is idle then, so the RSS is that of a warm function.
 	for deadline := time.Now().Add(2 * time.Second); api.Polls() < 2 && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)
@@ -368,6 +379,24 @@ func lambdaEnv(t target, runtimeAPI, awsURL, home string) []string {
 	return out
 }
 
+// threadsCPU sums the time on a CPU of every thread of the process (/proc/<pid>/task/*/schedstat,
+// nanoseconds); 0 where there is no such file.
+func threadsCPU(pid int) time.Duration {
+	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var sum time.Duration
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // the thread exited
+		}
+		var ns int64
+		if _, err := fmt.Sscan(string(b), &ns); err == nil {
+			sum += time.Duration(ns)
+		}
+	}
+	return sum
+}
+
 // peakRSS reads the process's own high-water RSS (VmHWM) from /proc; 0 where there is none.
 // (The rusage of a reaped child is no good here: its ru_maxrss keeps the parent's RSS from
 // before the exec.)
@@ -393,4 +422,82 @@ func tail(s string) string {
 		return "…" + s[len(s)-max:]
 	}
 	return s
+}
+
+// deployedZips builds every function target for linux/arm64 into dir, as `make lambdas` does,
+// and returns the size of each one's deployment zip: the binary alone, named bootstrap,
+// deflated at the best compression (as `zip -9`). The hello world's is there for comparison.
+func deployedZips(ctx context.Context, dir string, ts []target) (map[string]int64, error) {
+	var pkgs []string
+	for _, t := range ts {
+		pkgs = append(pkgs, t.pkg)
+	}
+	byPkg, err := runtimeapi.BuildFor(ctx, "linux", "arm64", dir, pkgs...)
+	if err != nil {
+		return nil, err
+	}
+	sizes := map[string]int64{}
+	for _, t := range ts {
+		n, err := zipSize(byPkg[t.pkg])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", t.name, err)
+		}
+		sizes[t.name] = n
+	}
+	return sizes, nil
+}
+
+// zipSize is the size of a zip archive holding the file at path as an executable bootstrap.
+func zipSize(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var out countingWriter
+	zw := zip.NewWriter(&out)
+	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(w, flate.BestCompression)
+	})
+	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
+	h.SetMode(0o755)
+	fw, err := zw.CreateHeader(h)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := io.Copy(fw, f); err != nil {
+		return 0, err
+	}
+	if err := zw.Close(); err != nil {
+		return 0, err
+	}
+	return int64(out), nil
+}
+
+type countingWriter int64
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
+}
+
+// alsoTargets adds, for every function target with a binary of the same name in dir, a copy
+// of the target named "<fn> (<dir's base name>)" that runs that binary.
+func alsoTargets(ts []target, bins map[string]string, dir string) ([]target, error) {
+	label := filepath.Base(filepath.Clean(dir))
+	var extra []target
+	for _, t := range ts {
+		if t.name == baseline {
+			continue
+		}
+		path := filepath.Join(dir, t.name)
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("-also: %w", err)
+		}
+		c := t
+		c.name = t.name + " (" + label + ")"
+		bins[c.name] = path
+		extra = append(extra, c)
+	}
+	return append(ts, extra...), nil
 }

@@ -17,6 +17,12 @@ var BuildFlags = []string{"-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w"
 // GOOS/GOARCH so the binaries run here, into dir, in one go build so shared packages compile
 // once. It returns each binary's path by import path.
 func Build(ctx context.Context, dir string, pkgs ...string) (map[string]string, error) {
+	return BuildFor(ctx, runtime.GOOS, runtime.GOARCH, dir, pkgs...)
+}
+
+// BuildFor is Build for another GOOS/GOARCH: `make lambdas` itself is BuildFor(ctx, "linux",
+// "arm64", …), which cmd/coldstart uses for the size of what is deployed.
+func BuildFor(ctx context.Context, goos, goarch, dir string, pkgs ...string) (map[string]string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -28,7 +34,7 @@ func Build(ctx context.Context, dir string, pkgs ...string) (map[string]string, 
 	args = append(args, "-o", abs+string(filepath.Separator))
 	args = append(args, pkgs...)
 	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
 	}

@@ -49,10 +49,11 @@ type Server struct {
 	pending chan Invocation
 	results chan Result
 
-	mu        sync.Mutex
-	firstPoll time.Time
-	polls     int
-	inflight  map[string]bool
+	mu          sync.Mutex
+	onFirstPoll func()
+	firstPoll   time.Time
+	polls       int
+	inflight    map[string]bool
 }
 
 // Start listens on 127.0.0.1 (a free port) and serves until Close.
@@ -92,6 +93,15 @@ func (s *Server) FirstPoll() time.Time {
 	return s.firstPoll
 }
 
+// OnFirstPoll makes the first GET invocation/next call f before it answers: the function is
+// blocked on that poll then, so f sees it exactly as it was when it became ready (cmd/coldstart
+// reads its CPU time there). Set it before the function starts.
+func (s *Server) OnFirstPoll(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onFirstPoll = f
+}
+
 // Polls counts GET invocation/next requests so far.
 func (s *Server) Polls() int {
 	s.mu.Lock()
@@ -123,11 +133,16 @@ func (s *Server) Close() error {
 func (s *Server) next(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	s.mu.Lock()
-	if s.polls == 0 {
+	first := s.polls == 0
+	if first {
 		s.firstPoll = now
 	}
 	s.polls++
+	hook := s.onFirstPoll
 	s.mu.Unlock()
+	if first && hook != nil {
+		hook()
+	}
 
 	var inv Invocation
 	select {

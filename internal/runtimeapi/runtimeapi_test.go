@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,5 +70,37 @@ func TestProtocol(t *testing.T) {
 	}
 	if res, _ := s.Next(ctx); res.Kind != "init-error" {
 		t.Errorf("init error result %+v", res)
+	}
+}
+
+// TestOnFirstPoll: the hook runs once, on the first poll, before that poll is answered.
+func TestOnFirstPoll(t *testing.T) {
+	s, err := runtimeapi.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var calls, pollsSeen atomic.Int32
+	s.OnFirstPoll(func() {
+		calls.Add(1)
+		pollsSeen.Store(int32(s.Polls()))
+	})
+	base := "http://" + s.Addr() + "/2018-06-01/runtime/"
+	for i := range 2 {
+		s.Enqueue(runtimeapi.Invocation{RequestID: "req-" + string(rune('a'+i)), Payload: []byte(`{}`)})
+		resp, err := http.Get(base + "invocation/next")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("poll %d: %d", i, resp.StatusCode)
+		}
+		if i == 0 && calls.Load() != 1 {
+			t.Fatalf("after the first poll's answer the hook ran %d times, want 1", calls.Load())
+		}
+	}
+	if calls.Load() != 1 || pollsSeen.Load() != 1 {
+		t.Errorf("hook ran %d times (want 1), seeing %d polls (want 1)", calls.Load(), pollsSeen.Load())
 	}
 }
