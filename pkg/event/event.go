@@ -282,7 +282,7 @@ func Decode(b []byte) (*Event, error) {
 	if e.Verification, err = w.verification(); err != nil {
 		return nil, err
 	}
-	if len(w.Data) > 0 && !bytes.Equal(w.Data, []byte("null")) {
+	if !bytes.Equal(w.Data, []byte("null")) { // an absent data field leaves w.Data nil
 		e.Data = w.Data
 	}
 	if w.DataBase64 != nil {
@@ -346,13 +346,7 @@ func mediaType(ct string) string {
 	if i := strings.IndexByte(ct, ';'); i >= 0 {
 		ct = ct[:i]
 	}
-	ct = strings.TrimSpace(ct)
-	for i := 0; i < len(ct); i++ {
-		if c := ct[i]; 'A' <= c && c <= 'Z' {
-			return strings.ToLower(ct)
-		}
-	}
-	return ct
+	return strings.ToLower(strings.TrimSpace(ct)) // returns ct itself, no copy, when already lower-case
 }
 
 func isJSONMedia(mt string) bool {
