@@ -2,8 +2,8 @@
 // .tools/package.json (dynalite, maildev, newman, …) — and builds clients pointed at them. It is
 // test support only (internal/), never linked into a product binary.
 //
-// A missing peer skips the test with a hint, except under CI=true, where it fails: CI installs
-// every peer (make test runs npm ci --prefix .tools) and must never silently skip.
+// A missing peer skips the test with a hint, except under CI=true, where it fails (internal/ci):
+// CI installs every peer (make test runs npm ci --prefix .tools) and must never silently skip.
 package testenv
 
 import (
@@ -14,6 +14,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"hookline/internal/ci"
 )
 
 // Locate returns node and the absolute path of script, a path under .tools/node_modules
@@ -22,10 +24,7 @@ func Locate(t testing.TB, script string) (node, path string) {
 	t.Helper()
 	node, path, err := locate(script)
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI: %v", script, err)
-		}
-		t.Skipf("%s not available (%v); run `npm ci --prefix .tools` to run this test", script, err)
+		ci.Missing(t, "%s not available (%v); run `npm ci --prefix .tools` to run this test", script, err)
 	}
 	return node, path
 }

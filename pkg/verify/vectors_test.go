@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"hookline/internal/ci"
 	"hookline/pkg/verify/verifytest"
 )
 
@@ -147,15 +148,16 @@ func repoRoot(t *testing.T) string {
 
 // TestVectorsUpToDate re-runs the signing script and requires its output to equal the
 // checked-in testdata/vectors.json byte for byte. It needs node and .tools/node_modules
-// (npm ci in .tools); without them it skips. The script is offline.
+// (npm ci in .tools): without them it skips, and under CI=true it fails (internal/ci). The
+// script is offline.
 func TestVectorsUpToDate(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node not on PATH; cannot regenerate testdata/vectors.json (checked-in vectors are still verified by TestVectors)")
+		ci.Missing(t, "node not on PATH; cannot regenerate testdata/vectors.json (checked-in vectors are still verified by TestVectors)")
 	}
 	tools := filepath.Join(repoRoot(t), ".tools")
 	if _, err := os.Stat(filepath.Join(tools, "node_modules")); err != nil {
-		t.Skip(".tools/node_modules missing (run `npm ci` in .tools); cannot regenerate testdata/vectors.json")
+		ci.Missing(t, ".tools/node_modules missing (run `npm ci --prefix .tools`); cannot regenerate testdata/vectors.json")
 	}
 	cmd := exec.Command(node, filepath.Join("vectors", "sign.mjs"))
 	cmd.Dir = tools
