@@ -5,7 +5,8 @@
 //
 //   - TestFaultsLoseNothingAcknowledged: after recovery every acknowledged event is stored
 //     exactly once with exactly one email, nothing unacknowledged is stored, and the DLQ holds
-//     exactly the poison messages, each with a reason. -fault.seed replays a run's faults.
+//     exactly the poison messages, each with a reason. The faults' seed is fixed (and
+//     logged); HOOKLINE_FAULT_SEED=N runs another, HOOKLINE_FAULT_SEED=random one from the clock.
 //   - TestMailerOutage: a mailer outage longer than the stream retries gives emails up into the
 //     stream-failure table, each with a reason; every event is emailed or listed there.
 //

@@ -87,6 +87,16 @@ func (l *ledger) add(m map[string]int, id string) {
 	l.mu.Unlock()
 }
 
+func (l *ledger) total(m map[string]int) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
 func (l *ledger) get(m map[string]int, id string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -39,13 +39,15 @@ func newRig(t *testing.T, in *injector, led *ledger, r rates, tune func(*runner.
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	// A short visibility timeout makes failed messages come back quickly; 10 receives put a
-	// poison message in the DLQ within ~1 s while a good message, failing at most ~30% of its
-	// receives here, practically never exhausts them (0.3^10 ≈ 6e-6).
+	// Failed messages come back after the visibility timeout, and 10 receives put a poison
+	// message in the DLQ (~10 s) while a good message, failing at most ~30% of its receives
+	// here, practically never exhausts them (0.3^10 ≈ 6e-6; the fixed seed decides which fail).
+	// A second, not 100 ms: a batch still in hand must never come back just because a busy
+	// machine was slow, which would spend its receives.
 	if err := eng.CreateQueue(ctx, dlq, engine.QueueConfig{VisibilityTimeout: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
-	if err := eng.CreateQueue(ctx, queue, engine.QueueConfig{VisibilityTimeout: 100 * time.Millisecond, MaxReceiveCount: 10, DeadLetterQueue: dlq}); err != nil {
+	if err := eng.CreateQueue(ctx, queue, engine.QueueConfig{VisibilityTimeout: time.Second, MaxReceiveCount: 10, DeadLetterQueue: dlq}); err != nil {
 		t.Fatal(err)
 	}
 	if err := eng.Subscribe(ctx, topic, queue); err != nil {
