@@ -18,6 +18,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"sync"
@@ -281,3 +282,23 @@ type silent struct{}
 
 func (silent) Printf(string, ...interface{}) {}
 func (silent) Println(...interface{})        {}
+
+// EventID is the event an accepted email is about (its X-Hookline-Event-Id header), "" when
+// the message does not parse or names none.
+func (m Message) EventID() string {
+	msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
+	if err != nil {
+		return ""
+	}
+	return msg.Header.Get("X-Hookline-Event-Id")
+}
+
+// PerEvent counts the accepted emails by event id: sends as the mail server saw them, which
+// is what "exactly one email" means (an outbox of one file per event cannot show a second send).
+func (s *Server) PerEvent() map[string]int {
+	n := map[string]int{}
+	for _, m := range s.Messages() {
+		n[m.EventID()]++
+	}
+	return n
+}
