@@ -64,9 +64,7 @@ func ParseReceivedKey(key string) (time.Time, string, error) {
 // TimeShard is the partition key of the newest-across-all index for id: "all#<n>" where n is a
 // hash of the id modulo shards, so writes spread evenly and a reader knows every partition.
 func TimeShard(id string, shards int) string {
-	if shards < 1 {
-		shards = 1
-	}
+	shards = max(shards, 1)
 	h := fnv.New32a()
 	h.Write([]byte(id))
 	return TimeShardKey(int(h.Sum32() % uint32(shards)))

@@ -108,6 +108,7 @@ func TestMediaTypes(t *testing.T) {
 		{"application/pdf", `%PDF`, ``},
 		{"image/png", `png`, ``},
 		{"", `plain words`, `"plain words"`},
+		{"; charset=utf-8", `only parameters`, `"only parameters"`},
 		{"", "\xff\xfe", ``},
 	} {
 		e := &event.Event{}
@@ -135,8 +136,8 @@ func TestMediaTypes(t *testing.T) {
 	}
 }
 
-// A short name is hashed from a stack buffer: deriving its id allocates only the id string.
-// (A delivery id over 32 bytes costs one more: DeliveryID's []byte conversion.)
+// Deriving an id allocates only the id string: the hash stays on the stack. (A delivery id
+// over 32 bytes costs one more: DeliveryID's []byte conversion.)
 func TestDeliveryIDAllocatesOnlyTheID(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { _ = event.DeliveryID("github", "d-0123456789") }); n != 1 {
 		t.Errorf("DeliveryID allocates %v times, want 1", n)

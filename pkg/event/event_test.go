@@ -233,8 +233,8 @@ func FuzzSetData(f *testing.F) {
 	})
 }
 
-// TestIDStableAcrossHashPaths pins derived ids: short names hash from a stack buffer, long ones
-// stream, and both must give the RFC 9562 v5 UUID of the same name (want values from Python's
+// TestIDStableAcrossHashPaths pins derived ids, of short and long names alike: each must be the
+// RFC 9562 v5 UUID of its name (want values from Python's
 // hashlib and uuid.UUID(bytes=sha1(namespace+name)[:16], version=5), code we did not write).
 // A body id is the v5 UUID of the body's SHA-256.
 func TestIDStableAcrossHashPaths(t *testing.T) {

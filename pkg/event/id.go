@@ -44,23 +44,17 @@ func NewID() (string, error) {
 }
 
 func nameID(source, kind string, key []byte) string {
+	// Streamed into the hash: measured with Go 1.26, one allocation per id (the string), as
+	// many as the stack buffer of the whole name this replaced (TestDeliveryIDAllocatesOnlyTheID).
 	var sum [sha1.Size]byte
-	if n := len(namespace) + len(source) + len(kind) + len(key) + 2; n <= 512 {
-		// Short names (every delivery id) hash from a stack buffer: no allocation per request.
-		var buf [512]byte
-		b := append(buf[:0], namespace[:]...)
-		b = append(append(append(append(append(b, source...), 0), kind...), 0), key...)
-		sum = sha1.Sum(b) //nolint:gosec // see namespace.
-	} else {
-		h := sha1.New() //nolint:gosec // see namespace.
-		h.Write(namespace[:])
-		h.Write([]byte(source))
-		h.Write([]byte{0})
-		h.Write([]byte(kind))
-		h.Write([]byte{0})
-		h.Write(key)
-		h.Sum(sum[:0])
-	}
+	h := sha1.New() //nolint:gosec // see namespace.
+	h.Write(namespace[:])
+	h.Write([]byte(source))
+	h.Write([]byte{0})
+	h.Write([]byte(kind))
+	h.Write([]byte{0})
+	h.Write(key)
+	h.Sum(sum[:0])
 	var u uuid.UUID
 	copy(u[:], sum[:16])
 	u[6] = (u[6] & 0x0f) | 0x50 // version 5
