@@ -1,0 +1,79 @@
+package pipeline_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"hookline/pkg/pipeline"
+)
+
+var queryNow = time.Date(2026, 12, 1, 12, 0, 0, 0, time.FixedZone("CET", 3600))
+
+func params(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func TestParseTimeBound(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		want time.Time
+		err  string
+	}{
+		{"", time.Time{}, ""},
+		{"0s", queryNow.UTC(), ""},
+		{"90m", queryNow.Add(-90 * time.Minute).UTC(), ""},
+		{"2026-11-30T08:00:00+01:00", time.Date(2026, 11, 30, 7, 0, 0, 0, time.UTC), ""},
+		{"2026-11-30T08:00:00.5Z", time.Date(2026, 11, 30, 8, 0, 0, 500_000_000, time.UTC), ""},
+		{"-1ns", time.Time{}, `since: duration "-1ns" must not be negative`},
+		{"yesterday", time.Time{}, `since: "yesterday" is neither an RFC 3339 time`},
+	} {
+		got, err := pipeline.ParseTimeBound("since", tc.in, queryNow)
+		if tc.err != "" {
+			if pipeline.KindOf(err) != pipeline.KindInvalid || !strings.Contains(pipeline.DetailOf(err), tc.err) {
+				t.Errorf("%q: %v, want invalid %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !got.Equal(tc.want) || (!got.IsZero() && got.Location() != time.UTC) {
+			t.Errorf("%q = %v, %v; want %v in UTC", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestParseQuery(t *testing.T) {
+	t.Parallel()
+	q, err := pipeline.ParseQuery(params("source", " github ", "type", " issues. ", "cursor", "c1", "since", "2h", "until", "1h", "limit", "1000"), queryNow)
+	want := pipeline.Query{Source: "github", Type: "issues.", Cursor: "c1", Since: queryNow.Add(-2 * time.Hour).UTC(), Until: queryNow.Add(-time.Hour).UTC(), Limit: 1000}
+	if err != nil || q != want {
+		t.Errorf("ParseQuery = %+v, %v; want %+v", q, err, want)
+	}
+	if q, err := pipeline.ParseQuery(params("limit", "1"), queryNow); err != nil || q.Limit != 1 {
+		t.Errorf("limit 1: %+v, %v", q, err)
+	}
+	if q, err := pipeline.ParseQuery(params(), queryNow); err != nil || q != (pipeline.Query{}) {
+		t.Errorf("no parameters: %+v, %v; want the zero query", q, err)
+	}
+	for _, tc := range []struct {
+		kv   []string
+		want string
+	}{
+		{[]string{"limit", "0"}, `limit: "0" is not a whole number from 1 to 1000`},
+		{[]string{"limit", "1001"}, `limit: "1001"`},
+		{[]string{"limit", "ten"}, `limit: "ten"`},
+		{[]string{"since", "1h", "until", "1h"}, "must be before until"},
+		{[]string{"since", "1h", "until", "2h"}, "must be before until"},
+		{[]string{"since", "x"}, "since:"},
+		{[]string{"until", "x"}, "until:"},
+	} {
+		_, err := pipeline.ParseQuery(params(tc.kv...), queryNow)
+		if pipeline.KindOf(err) != pipeline.KindInvalid || !strings.Contains(pipeline.DetailOf(err), tc.want) {
+			t.Errorf("%v: %v, want invalid %q", tc.kv, err, tc.want)
+		}
+	}
+}
