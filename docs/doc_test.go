@@ -290,7 +290,10 @@ func startServer(t *testing.T, dir string, args []string) string {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if a, ok := strings.CutPrefix(sc.Text(), "hookline local is listening on http://"); ok {
-				addrc <- a
+				select { // never block: the scanner must keep draining stdout
+				case addrc <- a:
+				default:
+				}
 			}
 		}
 		_ = c.Wait()
