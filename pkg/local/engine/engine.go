@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
@@ -218,14 +219,17 @@ func backfillTypeGroups(tx *sql.Tx) error {
 // commit); reads use a separate pool and never wait for the writer.
 type Engine struct {
 	wdb, rdb *sql.DB
+	cdb      *sql.DB // the checkpointer's connection
 	opts     Options
 	log      *slog.Logger
 
-	ops        chan *writeOp // unbuffered: a successful send means the writer took the op
-	closed     chan struct{}
-	writerDone chan struct{}
-	sweepDone  chan struct{}
-	closeOnce  sync.Once
+	ops            chan *writeOp // unbuffered: a successful send means the writer took the op
+	closed         chan struct{}
+	writerDone     chan struct{}
+	sweepDone      chan struct{}
+	checkpointDone chan struct{}
+	commits        atomic.Int64 // group commits since the checkpointer's last pass
+	closeOnce      sync.Once
 
 	mu       sync.RWMutex
 	queues   map[string]QueueConfig
@@ -270,10 +274,9 @@ func Open(path string, opts Options) (*Engine, error) {
 	// IMMEDIATE takes the write lock at BEGIN, so another process writing the same file (the
 	// CLI redriving a DLQ) waits on busy_timeout instead of failing with SQLITE_BUSY mid-tx.
 	wq := url.Values{"_txlock": {"immediate"}}
-	// Checkpoint every 8,000 pages (32 MiB of WAL) rather than SQLite's 1,000: the pages an
-	// event touches are mostly the same tail pages, so fewer, larger checkpoints copy (and,
-	// with NORMAL, fsync) far fewer pages per event. The WAL is removed on a clean close.
-	wq.Add("_pragma", "wal_autocheckpoint(8000)")
+	// No automatic checkpoints on the writer: the checkpointer (checkpoint.go) runs them from
+	// its own connection. The WAL is removed on a clean close.
+	wq.Add("_pragma", "wal_autocheckpoint(0)")
 	for _, p := range q["_pragma"] {
 		wq.Add("_pragma", p)
 	}
@@ -299,28 +302,40 @@ func Open(path string, opts Options) (*Engine, error) {
 	}
 	rdb.SetMaxOpenConns(4)
 	rdb.SetMaxIdleConns(4)
+	cdb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		wdb.Close()
+		rdb.Close()
+		return nil, fmt.Errorf("open %s for checkpoints: %w", path, err)
+	}
+	cdb.SetMaxOpenConns(1)
+	cdb.SetMaxIdleConns(1)
+	cdb.SetConnMaxLifetime(0)
 
 	e := &Engine{
-		wdb: wdb, rdb: rdb, opts: opts, log: log,
-		ops:        make(chan *writeOp),
-		closed:     make(chan struct{}),
-		writerDone: make(chan struct{}),
-		sweepDone:  make(chan struct{}),
-		queues:     map[string]QueueConfig{},
-		subs:       map[string][]string{},
-		waiters:    map[string]*broadcaster{},
-		handoffs:   map[string]*handoff{},
-		stmts:      map[string]*sql.Stmt{},
-		unprepared: map[string]bool{},
+		wdb: wdb, rdb: rdb, cdb: cdb, opts: opts, log: log,
+		ops:            make(chan *writeOp),
+		closed:         make(chan struct{}),
+		writerDone:     make(chan struct{}),
+		sweepDone:      make(chan struct{}),
+		checkpointDone: make(chan struct{}),
+		queues:         map[string]QueueConfig{},
+		subs:           map[string][]string{},
+		waiters:        map[string]*broadcaster{},
+		handoffs:       map[string]*handoff{},
+		stmts:          map[string]*sql.Stmt{},
+		unprepared:     map[string]bool{},
 	}
 	e.events = &Store{e: e}
 	if err := e.loadTopology(); err != nil {
 		wdb.Close()
 		rdb.Close()
+		cdb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	go e.writer()
 	go e.sweeper()
+	go e.checkpointer(cdb)
 	return e, nil
 }
 
@@ -402,7 +417,10 @@ func (e *Engine) Close() error {
 		close(e.closed)
 		<-e.writerDone
 		<-e.sweepDone
-		err = errors.Join(e.rdb.Close(), e.wdb.Close())
+		<-e.checkpointDone
+		// The write connection closes last: closing the last connection checkpoints and
+		// removes the WAL.
+		err = errors.Join(e.cdb.Close(), e.rdb.Close(), e.wdb.Close())
 	})
 	return err
 }
@@ -591,6 +609,7 @@ func (e *Engine) commit(batch []*writeOp) {
 		fail(fmt.Errorf("commit: %w", err))
 		return
 	}
+	e.commits.Add(1)
 	for i, op := range batch {
 		if errs[i] == nil {
 			for _, f := range op.signals {
