@@ -22,32 +22,9 @@ import (
 	"hookline/pkg/render"
 )
 
-// Walk calls fn for up to limit records matching q, newest first, following cursors page by
-// page; limit <= 0 means all of them. q.Limit and q.Cursor are managed here.
+// Walk calls fn for up to limit records matching q, newest first (pipeline.WalkEvents).
 func Walk(ctx context.Context, h pipeline.History, q pipeline.Query, limit int, fn func(*event.Record) error) error {
-	q.Cursor = ""
-	for left := limit; ; {
-		q.Limit = pipeline.MaxLimit
-		if limit > 0 {
-			q.Limit = min(left, pipeline.MaxLimit)
-		}
-		page, err := h.List(ctx, q)
-		if err != nil {
-			return fmt.Errorf("list events: %w", err)
-		}
-		for _, r := range page.Records {
-			if err := fn(r); err != nil {
-				return err
-			}
-			if left--; limit > 0 && left == 0 {
-				return nil
-			}
-		}
-		if page.Cursor == "" {
-			return nil
-		}
-		q.Cursor = page.Cursor
-	}
+	return pipeline.WalkEvents(ctx, h, q, limit, fn)
 }
 
 // List writes up to limit events matching q: an aligned table, or with asJSON one EventView

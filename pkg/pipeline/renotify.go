@@ -58,22 +58,14 @@ func (r *Renotifier) Pending(ctx context.Context, q Query, olderThan time.Durati
 		}
 		return r.send(ctx, pending, report)
 	}
-	q.Cursor = ""
-	for {
-		q.Limit = MaxLimit
-		page, err := r.History.List(ctx, q)
-		if err != nil {
-			return res, fmt.Errorf("list events: %w", err)
+	err := WalkEvents(ctx, r.History, q, 0, func(rec *event.Record) error {
+		if rec.NotifiedAt.IsZero() && rec.StoredAt.Before(cutoff) {
+			pending = append(pending, rec)
 		}
-		for _, rec := range page.Records {
-			if rec.NotifiedAt.IsZero() && rec.StoredAt.Before(cutoff) {
-				pending = append(pending, rec)
-			}
-		}
-		if page.Cursor == "" {
-			break
-		}
-		q.Cursor = page.Cursor
+		return nil
+	})
+	if err != nil {
+		return res, err
 	}
 	return r.send(ctx, pending, report)
 }

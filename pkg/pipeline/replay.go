@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+
+	"hookline/pkg/event"
 )
 
 // Replayer publishes stored events to the events topic again, marked replay=true (Message.Replay),
@@ -89,22 +91,8 @@ func (r *Replayer) Replay(ctx context.Context, q Query, dryRun bool, progress fu
 
 // walk calls fn with the replay message of every stored event q selects, page by page.
 func walk(ctx context.Context, h History, q Query, fn func(Message) error) error {
-	q.Cursor = ""
-	for {
-		q.Limit = MaxLimit
-		page, err := h.List(ctx, q)
-		if err != nil {
-			return fmt.Errorf("list events: %w", err)
-		}
-		for _, rec := range page.Records {
-			e := rec.Event
-			if err := fn(Message{ID: e.ID, Source: e.Source, Type: e.Type, Body: e.Marshal(), Replay: true}); err != nil {
-				return err
-			}
-		}
-		if page.Cursor == "" {
-			return nil
-		}
-		q.Cursor = page.Cursor
-	}
+	return WalkEvents(ctx, h, q, 0, func(rec *event.Record) error {
+		e := rec.Event
+		return fn(Message{ID: e.ID, Source: e.Source, Type: e.Type, Body: e.Marshal(), Replay: true})
+	})
 }
