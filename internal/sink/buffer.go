@@ -24,3 +24,13 @@ func (s *Buffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// Take returns what was written since the last Take (or since the start) and empties the
+// buffer, in one step, so no write falls between the read and the reset.
+func (s *Buffer) Take() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.b.String()
+	s.b.Reset()
+	return out
+}

@@ -51,3 +51,16 @@ func TestSinkConcurrentPuts(t *testing.T) {
 		t.Errorf("kept %d values (%v), want 0..49 once each", len(got), got)
 	}
 }
+
+func TestBufferTakeEmpties(t *testing.T) {
+	t.Parallel()
+	var b sink.Buffer
+	_, _ = b.Write([]byte("one\n"))
+	if got := b.Take(); got != "one\n" {
+		t.Errorf("Take = %q, want %q", got, "one\n")
+	}
+	_, _ = b.Write([]byte("two\n"))
+	if got, all := b.Take(), b.String(); got != "two\n" || all != "" {
+		t.Errorf("second Take = %q, then String = %q; want %q, empty", got, all, "two\n")
+	}
+}

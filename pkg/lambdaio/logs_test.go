@@ -8,12 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"hookline/internal/sink"
 	"hookline/pkg/event"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/pipeline"
@@ -21,24 +21,13 @@ import (
 )
 
 // logLines collects a handler's JSON log lines.
-type logLines struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logLines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
+type logLines struct{ sink.Buffer }
 
 // take returns the lines logged since the last take, decoded.
 func (l *logLines) take(t *testing.T) []map[string]any {
 	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	var out []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(l.b.String()))
+	sc := bufio.NewScanner(strings.NewReader(l.Take()))
 	for sc.Scan() {
 		var m map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
@@ -46,7 +35,6 @@ func (l *logLines) take(t *testing.T) []map[string]any {
 		}
 		out = append(out, m)
 	}
-	l.b.Reset()
 	return out
 }
 
