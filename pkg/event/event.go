@@ -70,14 +70,15 @@ func (e *Event) SetData(contentType string, body []byte) error {
 	case isJSONMedia(mt):
 		// encoding/json accepts invalid UTF-8 inside strings; RFC 8259 does not, and neither
 		// would the consumers that decode the envelope.
-		if !utf8.Valid(body) {
-			return fmt.Errorf("%w: it is not valid UTF-8 although Content-Type is %s", ErrInvalidJSON, mt)
-		}
-		if !json.Valid(body) {
+		if !validJSON(body) {
+			// One pass checks both; only a refusal looks again to say which one failed.
+			if !utf8.Valid(body) {
+				return fmt.Errorf("%w: it is not valid UTF-8 although Content-Type is %s", ErrInvalidJSON, mt)
+			}
 			return fmt.Errorf("%w although Content-Type is %s", ErrInvalidJSON, mt)
 		}
 		e.Data = trimJSONSpace(body)
-	case mt == "" && utf8.Valid(body) && json.Valid(body):
+	case mt == "" && validJSON(body):
 		e.Data = trimJSONSpace(body)
 		contentType = "application/json"
 	case isTextMedia(mt) && utf8.Valid(body):

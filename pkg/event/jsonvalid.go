@@ -1,0 +1,208 @@
+package event
+
+import "unicode/utf8"
+
+// maxJSONDepth is encoding/json's nesting limit: Valid refuses deeper values.
+const maxJSONDepth = 10000
+
+// strSafe marks the bytes a JSON string may hold without a closer look: not '"', '\\', a
+// control character or the start of a multi-byte UTF-8 sequence.
+var strSafe = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// validJSON reports json.Valid(b) && utf8.Valid(b) in one pass over b. A declared-JSON body
+// passes both checks on every ingest; encoding/json's scanner calls a state function per
+// byte and utf8.Valid reads the body a second time, which made validation half of ingest's
+// time. Outside strings only ASCII is valid JSON, so UTF-8 is checked inside strings only.
+// FuzzValidJSON holds it to encoding/json and unicode/utf8 on the same inputs.
+func validJSON(b []byte) bool {
+	var objects [maxJSONDepth/64 + 1]uint64 // bit d: the container at depth d is an object
+	n, depth := len(b), 0
+	i := skipWS(b, 0)
+value:
+	if i >= n {
+		return false
+	}
+	switch c := b[i]; c {
+	case '{', '[':
+		if depth == maxJSONDepth {
+			return false
+		}
+		if c == '{' {
+			objects[depth/64] |= 1 << (depth % 64)
+		} else {
+			objects[depth/64] &^= 1 << (depth % 64)
+		}
+		depth++
+		i = skipWS(b, i+1)
+		if i < n && b[i] == c+2 { // '}' is '{'+2, ']' is '['+2
+			depth--
+			i++
+			goto after
+		}
+		if c == '{' {
+			goto key
+		}
+		goto value
+	case '"':
+		if i = scanValidString(b, i); i < 0 {
+			return false
+		}
+	case 't':
+		if !hasLiteral(b[i:], "true") {
+			return false
+		}
+		i += 4
+	case 'f':
+		if !hasLiteral(b[i:], "false") {
+			return false
+		}
+		i += 5
+	case 'n':
+		if !hasLiteral(b[i:], "null") {
+			return false
+		}
+		i += 4
+	default:
+		if i = scanNumber(b, i); i < 0 {
+			return false
+		}
+	}
+after:
+	i = skipWS(b, i)
+	if depth == 0 {
+		return i == n
+	}
+	if i >= n {
+		return false
+	}
+	if d := depth - 1; objects[d/64]&(1<<(d%64)) != 0 {
+		switch b[i] {
+		case ',':
+			i = skipWS(b, i+1)
+			goto key
+		case '}':
+			depth--
+			i++
+			goto after
+		}
+		return false
+	}
+	switch b[i] {
+	case ',':
+		i = skipWS(b, i+1)
+		goto value
+	case ']':
+		depth--
+		i++
+		goto after
+	}
+	return false
+key:
+	if i >= n || b[i] != '"' {
+		return false
+	}
+	if i = scanValidString(b, i); i < 0 {
+		return false
+	}
+	if i = skipWS(b, i); i >= n || b[i] != ':' {
+		return false
+	}
+	i = skipWS(b, i+1)
+	goto value
+}
+
+func hasLiteral(b []byte, lit string) bool {
+	return len(b) >= len(lit) && string(b[:len(lit)]) == lit
+}
+
+// scanValidString takes b[i] == '"' and returns the index just past the closing quote, or -1
+// when the string is malformed: a control character, a bad escape, invalid UTF-8, no end.
+func scanValidString(b []byte, i int) int {
+	for j := i + 1; j < len(b); {
+		c := b[j]
+		if strSafe[c] {
+			j++
+			continue
+		}
+		switch {
+		case c == '"':
+			return j + 1
+		case c == '\\':
+			if j+1 >= len(b) {
+				return -1
+			}
+			switch b[j+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				j += 2
+			case 'u':
+				if j+6 > len(b) || !isHex(b[j+2]) || !isHex(b[j+3]) || !isHex(b[j+4]) || !isHex(b[j+5]) {
+					return -1
+				}
+				j += 6
+			default:
+				return -1
+			}
+		case c < 0x20:
+			return -1
+		default:
+			r, size := utf8.DecodeRune(b[j:])
+			if r == utf8.RuneError && size == 1 {
+				return -1
+			}
+			j += size
+		}
+	}
+	return -1
+}
+
+// scanNumber returns the index just past the JSON number at b[i], or -1 when there is none:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func scanNumber(b []byte, i int) int {
+	n := len(b)
+	if i < n && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < n && b[i] == '0':
+		i++
+	case i < n && '1' <= b[i] && b[i] <= '9':
+		i = skipDigits(b, i+1)
+	default:
+		return -1
+	}
+	if i < n && b[i] == '.' {
+		if i+1 >= n || !isDigit(b[i+1]) {
+			return -1
+		}
+		i = skipDigits(b, i+1)
+	}
+	if i < n && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < n && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= n || !isDigit(b[i]) {
+			return -1
+		}
+		i = skipDigits(b, i)
+	}
+	return i
+}
+
+func skipDigits(b []byte, i int) int {
+	for i < len(b) && isDigit(b[i]) {
+		i++
+	}
+	return i
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func isHex(c byte) bool {
+	return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}

@@ -1,0 +1,52 @@
+package event
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+var validJSONSeeds = []string{
+	`{"a":1}`, ` {"ref":"refs/heads/main","commits":[{"id":"x","n":-0.5e+10}],"ok":true,"no":null,"f":false} `,
+	`[]`, `{}`, `[[],{}]`, `"x"`, `0`, `-0`, `1.5E3`, `01`, `1.`, `.5`, `-`, `1e`, `1e+`, `+1`,
+	`"\u00e9\n\t\"\\\/\b\f\r"`, `"\u00g1"`, `"\x"`, "\"\x1f\"", "\"\x7f\"", `"é✓😀"`,
+	"\"\xff\"", "\"\xed\xa0\x80\"", "\"\xc3\"", "\xef\xbb\xbf{}", "{}\xc3\xa9", `tru`, `truex`, `nul`, `nulll`,
+	`{"a" 1}`, `{"a":1,}`, `[1,]`, `[1 2]`, `{"a":1}}`, `{1:2}`, `{"a":}`, ``, ` `, "\t\r\n[\n]\n",
+	`[1]x`, `{"a":[1,{"b":[true]}]}`, `{"a":{"b":{"c":[]}}}`, `]`, `}`, `[}`, `{]`,
+}
+
+// FuzzValidJSON: validJSON agrees with json.Valid(b) && utf8.Valid(b) on every input.
+func FuzzValidJSON(f *testing.F) {
+	for _, s := range validJSONSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := validJSON(b), json.Valid(b) && utf8.Valid(b); got != want {
+			t.Fatalf("validJSON(%q) = %v, encoding/json and unicode/utf8 say %v", b, got, want)
+		}
+	})
+}
+
+func TestValidJSON(t *testing.T) {
+	cases := append([]string{}, validJSONSeeds...)
+	// encoding/json's nesting limit, on both sides of it.
+	for _, d := range []int{maxJSONDepth, maxJSONDepth + 1} {
+		cases = append(cases, strings.Repeat("[", d)+strings.Repeat("]", d),
+			strings.Repeat(`{"a":`, d)+"1"+strings.Repeat("}", d))
+	}
+	valid := 0
+	for _, s := range cases {
+		got, want := validJSON([]byte(s)), json.Valid([]byte(s)) && utf8.Valid([]byte(s))
+		if got != want {
+			t.Errorf("validJSON(%.40q) = %v, want %v", s, got, want)
+		}
+		if want {
+			valid++
+		}
+	}
+	// Both answers occur, so agreement is not agreement on "false" alone.
+	if valid == 0 || valid == len(cases) {
+		t.Fatalf("%d of %d cases valid: the table tests only one answer", valid, len(cases))
+	}
+}
