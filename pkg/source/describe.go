@@ -45,7 +45,7 @@ func (s *Source) Describe(h verify.Header, body []byte, res verify.Result) Meta 
 		// GitHub's types name the action as octokit does (issues.opened, pull_request.closed):
 		// both levels can then be selected, the action with ?type=issues.opened, the event with
 		// the prefix ?type=issues. A body without an action (push) keeps the event alone.
-		if s.actionType && m.Type != "" {
+		if s.actionType && m.Type != "" && !githubWithoutAction(m.Type) {
 			if a, ok := event.TopLevelString(body, "action"); ok && len(a) > 0 {
 				m.Type = m.Type + "." + string(a)
 			}
@@ -98,6 +98,17 @@ func (s *Source) Describe(h verify.Header, body []byte, res verify.Result) Meta 
 	m.Type = clip(m.Type)
 	m.Version = clip(m.Version)
 	return m
+}
+
+// githubWithoutAction names GitHub's event types whose payloads have no "action" (octokit's
+// webhook types): their bodies are not scanned for one, which would read a whole push body,
+// the most common delivery, to find nothing.
+func githubWithoutAction(typ string) bool {
+	switch typ {
+	case "push", "create", "delete", "fork", "gollum", "ping", "public", "status":
+		return true
+	}
+	return false
 }
 
 // convention is a provider's way of naming types and ids inside its bodies, where the generic

@@ -138,6 +138,9 @@ func TestDescribe(t *testing.T) {
 	}{
 		{"github", hdr{"x-github-event": "issues", "x-github-delivery": "d1"}, `{"action":"opened","issue":{"action":"nested"}}`, source.Meta{DeliveryID: "d1", Type: "issues.opened", Identity: source.IdentityBody, SignedID: true}},
 		{"github", hdr{"x-github-event": "push", "x-github-delivery": "d1"}, `{"ref":"refs/heads/main","pusher":{"action":"x"}}`, source.Meta{DeliveryID: "d1", Type: "push", Identity: source.IdentityBody, SignedID: true}},
+		// A type GitHub sends without an action is not scanned for one; any other type is.
+		{"github", hdr{"x-github-event": "push"}, `{"action":"x","ref":"refs/heads/main"}`, source.Meta{Type: "push", Identity: source.IdentityBody, SignedID: true}},
+		{"github", hdr{"x-github-event": "star"}, `{"starred_at":null,"action":"created"}`, source.Meta{Type: "star.created", Identity: source.IdentityBody, SignedID: true}},
 		{"stripe", hdr{}, `{"id":"evt_1","type":"invoice.paid"}`, source.Meta{DeliveryID: "evt_1", Type: "invoice.paid", Identity: source.IdentitySignedID, Key: "evt_1", SignedID: true}},
 		{"stripe", hdr{"idempotency-key": "k9"}, `{"type":"invoice.paid"}`, source.Meta{DeliveryID: "k9", Type: "invoice.paid", Identity: source.IdentityBody, SignedID: true}},
 		{"iot", hdr{}, `{"resource_type":"measurement","action":"finished","measurement_uuid":"u"}`, source.Meta{Type: "measurement.finished", Identity: source.IdentityBody, SignedID: true}},
