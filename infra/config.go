@@ -27,6 +27,7 @@ const (
 	ctxWebhookBurst = "webhookBurstLimit"
 	ctxHistoryRate  = "historyRateLimit"
 	ctxHistoryBurst = "historyBurstLimit"
+	ctxTracing      = "tracing" // "true": X-Ray active tracing on every function
 )
 
 // Config is everything the stack can be told from outside; the zero value of each field means
@@ -58,6 +59,10 @@ type Config struct {
 	// The history routes' throttle (GET /events, GET /events/{id}), each route its own bucket.
 	HistoryRateLimit  float64
 	HistoryBurstLimit float64
+	// Tracing turns on X-Ray active tracing in every function. Off by default: below about
+	// one request a second Lambda samples nearly every invocation, which cost more than
+	// everything else per event put together (`hookline cost` shows it either way).
+	Tracing bool
 }
 
 // Defaults: 50 requests/s steady with bursts of 100 is well above what webhook senders
@@ -154,6 +159,9 @@ func configFromContext(app awscdk.App) (Config, error) {
 		if *n.v, err = contextNumber(get(n.key)); err != nil {
 			return c, fmt.Errorf("context %s: %w", n.key, err)
 		}
+	}
+	if c.Tracing, err = contextBool(get(ctxTracing)); err != nil {
+		return c, fmt.Errorf("context %s: %w", ctxTracing, err)
 	}
 	return c.withDefaults(), nil
 }

@@ -54,12 +54,12 @@
 //   - Events topic (SNS, KMS-encrypted, TLS-only): the fan-out point. The stack subscribes the
 //     events queue; other teams may subscribe their own queues (filter on type/source).
 //   - Events queue (SQS, SSE-SQS, TLS-only, raw delivery so the body is the envelope): buffers
-//     events for the subscriber. Visibility 180 s (6 × the subscriber's 30 s timeout),
+//     events for the subscriber. Visibility 240 s (6 × the subscriber's 30 s timeout + its 60 s window),
 //     4 days retention, redrive to the events DLQ after 5 receives.
 //   - Events DLQ (SQS, 14 days): poison messages, to inspect and redrive (`hookline dlq`).
 //   - Subscription DLQ (SQS, 14 days): the events subscription's redrive queue, for what SNS
 //     cannot deliver to the events queue at all (a queue policy or key refusing it).
-//   - subscriber function: SQS trigger, batches of 10 within 1 s, partial batch failures,
+//   - subscriber function: SQS trigger, batches of 10 gathered up to 60 s, partial batch failures,
 //     at most 10 concurrent instances; a conditional PutItem makes delivery effectively-once.
 //   - Events table (DynamoDB, on demand, PITR, deletion protection): the stored events, keyed by
 //     id, with the by_source, by_type_group and by_time GSIs from pkg/ddbstore.TableSchema, TTL on
@@ -89,8 +89,10 @@
 //     CloudWatch cannot publish to a topic encrypted with the AWS-managed aws/sns key.
 //
 // Each function (provided.al2023, arm64, handler bootstrap, code from assetDir/<fn>) has its
-// own role, starting empty, and its own log group (JSON log format, 1 month retention); X-Ray
-// tracing is active. Permissions come only from grants, on exact resources: see functions.go
+// own role, starting empty, and its own log group (JSON log format, 1 month retention, Lambda's
+// own platform lines filtered at WARN). X-Ray active tracing is opt-in (-c tracing=true): at
+// low rates Lambda samples nearly every invocation, which `hookline cost` shows cost more than
+// the rest of an event's bill. Permissions come only from grants, on exact resources: see functions.go
 // for memory and timeout reasoning and TestLeastPrivilege for the full list. cdk-nag's
 // AwsSolutions pack runs in the tests; each suppression and its reason is in nag.go.
 //

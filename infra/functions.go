@@ -53,7 +53,7 @@ var specs = map[string]functionSpec{
 	// A sender is waiting: 256 MB for faster cold starts and HMAC/JSON work.
 	fnIngest: {"hookline: verifies a webhook, publishes its event, answers 202", 256, wiring.IngestTimeout},
 	// Nobody waits: 128 MB does ≤ 10 conditional PutItems; the queue's visibility timeout is 6×
-	// its timeout (wiring.VisibilityTimeout).
+	// its timeout plus the batch window (wiring.VisibilityTimeout).
 	fnSubscriber: {"hookline: stores queued events in DynamoDB (conditional put: effectively once)", 128, wiring.SubscriberTimeout},
 	// Nobody waits: 128 MB for ≤ 10 records, each one SNS publish and one UpdateItem.
 	fnNotifier: {"hookline: emails each newly stored event and marks it notified", 128, wiring.NotifierTimeout},
@@ -116,9 +116,23 @@ func (h *Hookline) newFunction(name string, env map[string]*string, retain awscd
 		Role:         role,
 		// JSON logs: Lambda's own lines and slog's share one format, queryable in Insights.
 		LoggingFormat: awslambda.LoggingFormat_JSON,
-		LogGroup:      logs,
-		Tracing:       awslambda.Tracing_ACTIVE,
+		// WARN drops Lambda's platform.start/platform.report lines of every invocation (about
+		// 650 bytes, more than the code logs for an event); CloudWatch still has the Duration,
+		// Errors and Throttles metrics. INFO keeps the code's own lines and its EMF metric lines,
+		// which carry no level and count as INFO.
+		SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
+		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
+		LogGroup:              logs,
+		Tracing:               h.tracing(),
 	})
+}
+
+// tracing is X-Ray active tracing when the stack was asked for it (Config.Tracing), else none.
+func (h *Hookline) tracing() awslambda.Tracing {
+	if h.Config.Tracing {
+		return awslambda.Tracing_ACTIVE
+	}
+	return awslambda.Tracing_DISABLED
 }
 
 // titleCase turns a function name into its construct id prefix: "ingest" → "Ingest".

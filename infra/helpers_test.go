@@ -31,6 +31,8 @@ var (
 	prodFix, devFix   *fixture
 	assetsOnce        sync.Once
 	assetsDir         string
+	synthMu           sync.Mutex
+	synthDirs         []string // cloud assemblies, kept for the whole run (see synth)
 )
 
 // TestMain owns the temporary asset directory: synthesis copies each function directory into
@@ -40,6 +42,9 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if assetsDir != "" {
 		os.RemoveAll(assetsDir)
+	}
+	for _, d := range synthDirs {
+		os.RemoveAll(d)
 	}
 	jsii.Close()
 	os.Exit(code)
@@ -80,7 +85,16 @@ func synth(t *testing.T, cfg Config) (f *fixture) {
 		}
 	}()
 	cfg.AssetDir = dummyAssets(t)
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	// Not t.TempDir: the fixtures are shared (prod, dev), and tests other than the first one to
+	// synthesize read the assembly later (cdk-nag's annotations), after that test has ended.
+	out, err := os.MkdirTemp("", "hookline-synth-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	synthMu.Lock()
+	synthDirs = append(synthDirs, out)
+	synthMu.Unlock()
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out)})
 	h := NewHookline(app, "Hookline", &HooklineProps{Config: cfg})
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{
 		Verbose: jsii.Bool(true),

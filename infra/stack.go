@@ -144,7 +144,13 @@ func newEventsTable(stack awscdk.Stack, cfg Config, retain awscdk.RemovalPolicy)
 			IndexName:      jsii.String(ix.Name),
 			PartitionKey:   str(ix.PartitionKey),
 			SortKey:        str(ix.SortKey),
-			ProjectionType: awsdynamodb.ProjectionType_ALL,
+			ProjectionType: awsdynamodb.ProjectionType(ix.Projection),
+			NonKeyAttributes: func() *[]*string {
+				if len(ix.NonKey) == 0 {
+					return nil
+				}
+				return jsii.Strings(ix.NonKey...)
+			}(),
 		})
 	}
 	return table
@@ -263,8 +269,9 @@ func (h *Hookline) wireEventSources() {
 		// TRIM_HORIZON, not LATEST: when the mapping is first created (or replaced) it starts at
 		// the oldest record still in the stream, so events stored meanwhile still get their
 		// email. Re-reading an already notified record is harmless: MarkNotified is idempotent.
-		StartingPosition: awslambda.StartingPosition_TRIM_HORIZON,
-		BatchSize:        jsii.Number(wiring.NotifierBatchSize),
+		StartingPosition:  awslambda.StartingPosition_TRIM_HORIZON,
+		BatchSize:         jsii.Number(wiring.NotifierBatchSize),
+		MaxBatchingWindow: awscdk.Duration_Seconds(seconds(wiring.NotifierBatchWindow)),
 		// Only new events send mail; MODIFY (marking notified) and REMOVE (TTL) are filtered out
 		// by Lambda before they cost an invocation.
 		Filters: &[]*map[string]any{

@@ -196,13 +196,18 @@ func TestFunctions(t *testing.T) {
 				"Handler":       "bootstrap",
 				"MemorySize":    specs[name].memoryMB,
 				"Timeout":       specs[name].timeout.Seconds(),
-				"TracingConfig": obj{"Mode": "Active"},
-				"LoggingConfig": obj{"LogFormat": "JSON", "LogGroup": ref(f.logicalID(logGroupOf(fn)))},
+				"LoggingConfig": obj{
+					"LogFormat": "JSON", "LogGroup": ref(f.logicalID(logGroupOf(fn))),
+					"SystemLogLevel": "WARN", "ApplicationLogLevel": "INFO",
+				},
 			}
 			for k, v := range want {
 				if diff := cmp.Diff(v, p[k]); diff != "" {
 					t.Errorf("%s (-want +got):\n%s", k, diff)
 				}
+			}
+			if tc, ok := p["TracingConfig"].(map[string]any); ok && tc["Mode"] == "Active" {
+				t.Errorf("X-Ray active tracing is on by default (%v); it is opt-in (-c tracing=true)", tc)
 			}
 			if _, reserved := p["ReservedConcurrentExecutions"]; reserved {
 				t.Error("reserved concurrency set: it fails deploys in new accounts; use event-source maximum concurrency")
@@ -360,8 +365,9 @@ func TestQueues(t *testing.T) {
 	}
 
 	subscriberTimeout := props(f.resources("AWS::Lambda::Function")[f.logicalID(f.h.Functions[fnSubscriber])])["Timeout"].(float64)
-	if vt, _ := queue["VisibilityTimeout"].(float64); vt < 6*subscriberTimeout {
-		t.Errorf("events queue VisibilityTimeout = %v s, want ≥ 6 × subscriber timeout (%v s)", vt, 6*subscriberTimeout)
+	window := wiring.SubscriberBatchWindow.Seconds()
+	if vt, _ := queue["VisibilityTimeout"].(float64); vt < 6*subscriberTimeout+window {
+		t.Errorf("events queue VisibilityTimeout = %v s, want ≥ 6 × subscriber timeout (%v s) + batch window (%v s)", vt, 6*subscriberTimeout, window)
 	}
 	wantRedrive := obj{"deadLetterTargetArn": getAtt(f.logicalID(f.h.EventsDLQ), "Arn"), "maxReceiveCount": float64(wiring.MaxReceiveCount)}
 	if diff := cmp.Diff(any(wantRedrive), queue["RedrivePolicy"]); diff != "" {
@@ -379,12 +385,12 @@ func TestQueues(t *testing.T) {
 
 func TestSubscriberEventSource(t *testing.T) {
 	f := prod(t)
-	check(t, "SQS trigger: batch 10, 1 s window, partial batch failures, max concurrency", func() {
+	check(t, "SQS trigger: batch 10, 60 s window, partial batch failures, max concurrency", func() {
 		f.template.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), like(obj{
 			"FunctionName":                   ref(f.logicalID(f.h.Functions[fnSubscriber])),
 			"EventSourceArn":                 getAtt(f.logicalID(f.h.EventsQueue), "Arn"),
-			"BatchSize":                      10,
-			"MaximumBatchingWindowInSeconds": 1,
+			"BatchSize":                      wiring.SubscriberBatchSize,
+			"MaximumBatchingWindowInSeconds": wiring.SubscriberBatchWindow.Seconds(),
 			"FunctionResponseTypes":          []any{"ReportBatchItemFailures"},
 			"ScalingConfig":                  obj{"MaximumConcurrency": wiring.SubscriberMaxConcurrency},
 		}))
@@ -443,14 +449,16 @@ func TestNotifierEventSource(t *testing.T) {
 	f := prod(t)
 	check(t, "stream trigger: INSERT only, partial failures, bisect, bounded retries and age, on-failure queue", func() {
 		f.template.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), like(obj{
-			"FunctionName":               ref(f.logicalID(f.h.Functions[fnNotifier])),
-			"EventSourceArn":             getAtt(f.logicalID(f.h.Table), "StreamArn"),
-			"StartingPosition":           "TRIM_HORIZON",
-			"FilterCriteria":             obj{"Filters": []any{obj{"Pattern": `{"eventName":["INSERT"]}`}}},
-			"FunctionResponseTypes":      []any{"ReportBatchItemFailures"},
-			"BisectBatchOnFunctionError": true,
-			"MaximumRetryAttempts":       wiring.NotifierRetryAttempts,
-			"MaximumRecordAgeInSeconds":  3600,
+			"FunctionName":                   ref(f.logicalID(f.h.Functions[fnNotifier])),
+			"EventSourceArn":                 getAtt(f.logicalID(f.h.Table), "StreamArn"),
+			"StartingPosition":               "TRIM_HORIZON",
+			"BatchSize":                      wiring.NotifierBatchSize,
+			"MaximumBatchingWindowInSeconds": wiring.NotifierBatchWindow.Seconds(),
+			"FilterCriteria":                 obj{"Filters": []any{obj{"Pattern": `{"eventName":["INSERT"]}`}}},
+			"FunctionResponseTypes":          []any{"ReportBatchItemFailures"},
+			"BisectBatchOnFunctionError":     true,
+			"MaximumRetryAttempts":           wiring.NotifierRetryAttempts,
+			"MaximumRecordAgeInSeconds":      3600,
 			"DestinationConfig": obj{"OnFailure": obj{
 				"Destination": getAtt(f.logicalID(f.h.NotifyFailures), "Arn"),
 			}},
@@ -658,7 +666,8 @@ func TestOutputs(t *testing.T) {
 // show up here, and a wildcard only where the service forces it.
 func TestLeastPrivilege(t *testing.T) {
 	f := prod(t)
-	base := []string{"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+	// No xray actions: tracing is opt-in (-c tracing=true), and off by default.
+	base := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
 	want := map[string][]string{
 		fnIngest: append(slices.Clone(base), "sns:Publish", "kms:Decrypt", "kms:GenerateDataKey*",
 			"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "s3:PutObject"),
@@ -867,6 +876,7 @@ func TestConfigFromContext(t *testing.T) {
 			withRoutes(Config{AssetDir: "out", Dev: true, Email: "me@example.com", RateLimit: 50, BurstLimit: 300, UnauthorizedThreshold: 3}, 250, 500, 5, 8), false},
 		{"sources file", map[string]any{"sources": sourcesFile(t, `{"sources":{"a":{"scheme":"github","expect_every":"1h"},"b":{"scheme":"github"}}}`)},
 			withRoutes(Config{AssetDir: "build", RateLimit: 50, BurstLimit: 100, UnauthorizedThreshold: 10, ExpectEvery: map[string]time.Duration{"a": time.Hour}}, 100, 500, 10, 20), false},
+		{"tracing", map[string]any{"tracing": "true"}, withRoutes(Config{AssetDir: "build", RateLimit: 50, BurstLimit: 100, UnauthorizedThreshold: 10, Tracing: true}, 100, 500, 10, 20), false},
 		{"bad bool", map[string]any{"dev": "yes please"}, Config{}, true},
 		{"bad number", map[string]any{"apiRateLimit": "-3"}, Config{}, true},
 		{"bad route number", map[string]any{"historyBurstLimit": "lots"}, Config{}, true},

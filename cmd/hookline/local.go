@@ -44,7 +44,7 @@ func (c *app) localCmd() *cobra.Command {
 	bindEnv(fs, "sources", "HOOKLINE_SOURCES")
 	registerMailer(fs, &cfg)
 	// Defaults: the stack's own settings (pkg/wiring) and the runner's local tuning.
-	fs.DurationVar(&cfg.Visibility, "visibility-timeout", wiring.VisibilityTimeout, "queue visibility timeout before a failed message is retried (6 × the subscriber's timeout, as on AWS)")
+	fs.DurationVar(&cfg.Visibility, "visibility-timeout", wiring.VisibilityTimeout, "queue visibility timeout before a failed message is retried (6 × the subscriber's timeout + its batch window, as on AWS)")
 	fs.IntVar(&cfg.MaxReceives, "max-receives", wiring.MaxReceiveCount, "deliveries of a message before it moves to the DLQ")
 	fs.IntVar(&cfg.BatchSize, "batch-size", wiring.SubscriberBatchSize, "messages per subscriber batch (SQS event source BatchSize)")
 	fs.DurationVar(&cfg.BatchWindow, "batch-window", wiring.SubscriberBatchWindow, "longest wait to fill a subscriber batch; never delays messages already waiting")

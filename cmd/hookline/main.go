@@ -140,6 +140,7 @@ func (c *app) rootCmd() *cobra.Command {
 		c.replayCmd(),
 		c.notifyCmd(),
 		c.sourcesCmd(),
+		c.costCmd(),
 		c.versionCmd(),
 	)
 	// cobra adds these when it executes; adding them now lets them follow the rules below.

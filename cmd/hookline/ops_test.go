@@ -388,7 +388,7 @@ func TestFlagErrors(t *testing.T) {
 		want string
 		code int
 	}{
-		{[]string{}, "hookline: no command given: one of local, events, send, dlq, rejected, replay, notify, sources, version, completion", usage},
+		{[]string{}, "hookline: no command given: one of local, events, send, dlq, rejected, replay, notify, sources, cost, version, completion", usage},
 		{[]string{"evnts"}, `hookline: unknown command "evnts": did you mean "events"?`, usage},
 		{[]string{"events"}, "hookline events: no command given: one of list, get, tail", usage},
 		{[]string{"events", "purge"}, `hookline events: unknown command "purge": one of list, get, tail`, usage},
@@ -418,6 +418,11 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"send", "--header", "novalue", "{}"}, `invalid argument "novalue" for "--header" flag`, usage},
 		{[]string{"send", "--scheme", "token", "--secret", "x", "--source", "s", "@" + filepath.Join(empty, "missing.json")}, "read body: open", failed},
 		{[]string{"send", "--scheme", "token", "--secret", "x", "--source", "s", "--url", "http://127.0.0.1:1", "{}"}, "hookline send: post http://127.0.0.1:1/webhooks/s", failed},
+		{[]string{"cost", "--email-ratio", "2"}, "hookline cost: email ratio must be 0..1, got 2", usage},
+		{[]string{"cost", "--events-per-month", "0"}, "hookline cost: events per month must be at least 1, got 0", usage},
+		{[]string{"cost", "--payload-bytes", "x"}, `invalid argument "x" for "--payload-bytes" flag`, usage},
+		{[]string{"cost", "--template", filepath.Join(empty, "missing.json")}, "hookline cost: open", failed},
+		{[]string{"cost", "extra"}, `hookline cost: unexpected argument "extra"`, usage},
 		{[]string{"dlq"}, "hookline dlq: no command given: one of list, redrive", usage},
 		{[]string{"dlq", "peek"}, `hookline dlq: unknown command "peek"`, usage},
 		{[]string{"dlq", "list", "--data", empty, "--queue-url", "https://q"}, "--data and --queue-url: give one", usage},

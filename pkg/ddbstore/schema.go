@@ -20,8 +20,7 @@ const (
 )
 
 // Schema describes the events table: the data the CDK stack builds the table from and the
-// tests create it with, so the two cannot drift apart. Every key attribute is a string (S) and
-// every index projects ALL attributes.
+// tests create it with, so the two cannot drift apart. Every key attribute is a string (S).
 type Schema struct {
 	PartitionKey string  // of the base table
 	TTLAttribute string  // unix seconds; DynamoDB deletes the item some time after
@@ -33,7 +32,18 @@ type Index struct {
 	Name         string
 	PartitionKey string
 	SortKey      string
+	// Projection is DynamoDB's ProjectionType (ALL, KEYS_ONLY or INCLUDE); NonKey lists the
+	// attributes an INCLUDE projection copies.
+	Projection string
+	NonKey     []string
 }
+
+// Projection types.
+const (
+	ProjectAll      = "ALL"
+	ProjectKeysOnly = "KEYS_ONLY"
+	ProjectInclude  = "INCLUDE"
+)
 
 // TableSchema returns the events table's keys, indexes and TTL attribute.
 func TableSchema() Schema {
@@ -41,9 +51,9 @@ func TableSchema() Schema {
 		PartitionKey: ddbitem.AttrID,
 		TTLAttribute: ddbitem.AttrExpiresAt,
 		Indexes: []Index{
-			{Name: IndexBySource, PartitionKey: ddbitem.AttrSource, SortKey: ddbitem.AttrReceivedKey},
-			{Name: IndexByTypeGroup, PartitionKey: ddbitem.AttrTypeGroup, SortKey: ddbitem.AttrReceivedKey},
-			{Name: IndexByTime, PartitionKey: ddbitem.AttrTimeShard, SortKey: ddbitem.AttrReceivedKey},
+			{Name: IndexBySource, PartitionKey: ddbitem.AttrSource, SortKey: ddbitem.AttrReceivedKey, Projection: ProjectAll},
+			{Name: IndexByTypeGroup, PartitionKey: ddbitem.AttrTypeGroup, SortKey: ddbitem.AttrReceivedKey, Projection: ProjectAll},
+			{Name: IndexByTime, PartitionKey: ddbitem.AttrTimeShard, SortKey: ddbitem.AttrReceivedKey, Projection: ProjectAll},
 		},
 	}
 }
@@ -73,7 +83,7 @@ func CreateTable(ctx context.Context, client TableAPI, name string) error {
 				{AttributeName: aws.String(ix.PartitionKey), KeyType: types.KeyTypeHash},
 				{AttributeName: aws.String(ix.SortKey), KeyType: types.KeyTypeRange},
 			},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			Projection: projection(ix),
 		})
 	}
 	for a := range attrs {
@@ -99,4 +109,12 @@ func CreateTable(ctx context.Context, client TableAPI, name string) error {
 		case <-time.After(wait):
 		}
 	}
+}
+
+func projection(ix Index) *types.Projection {
+	p := &types.Projection{ProjectionType: types.ProjectionType(ix.Projection)}
+	if len(ix.NonKey) > 0 {
+		p.NonKeyAttributes = ix.NonKey
+	}
+	return p
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -540,11 +541,36 @@ func TestIngestMetricsOnlyOnSuccess(t *testing.T) {
 	if len(c.keys.n) != 1 || c.keys.n["github/0"] != 1 {
 		t.Errorf("key matches = %v, want github/0 once", c.keys.n)
 	}
-	var buf strings.Builder
-	c.ingest.Metrics = &metrics.EMF{W: &buf}
+	// The EMF metrics ride on the request's one log line: CloudWatch reads them from any line.
+	var emf, logs strings.Builder
+	c.ingest.Metrics = &metrics.EMF{W: &emf}
+	c.ingest.Log = slog.New(slog.NewJSONHandler(&logs, nil))
 	c.post(t, apiRequest("github", h, body, "192.0.2.1"))
-	if !strings.Contains(buf.String(), `"Source":"github","Key":"0","Accepted":1,"SignatureKeyMatch":1`) {
-		t.Errorf("EMF line = %s", buf.String())
+	c.post(t, apiRequest("github", h, []byte(`{"a":3}`), "192.0.2.1")) // 401
+	if emf.Len() != 0 {
+		t.Errorf("the sink wrote lines of its own: %s", emf.String())
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d log lines for two requests:\n%s", len(lines), logs.String())
+	}
+	var accepted, rejected map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &accepted); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &rejected); err != nil {
+		t.Fatal(err)
+	}
+	aws, _ := accepted["_aws"].(map[string]any)
+	if aws == nil || accepted["Source"] != "github" || accepted["Key"] != "0" || accepted["Accepted"] != 1.0 || accepted["SignatureKeyMatch"] != 1.0 ||
+		accepted["status"] != 202.0 || accepted["event_id"] == "" {
+		t.Errorf("accepted request's line = %s", lines[0])
+	}
+	if cw, _ := aws["CloudWatchMetrics"].([]any); len(cw) != 2 {
+		t.Errorf("_aws directives = %v, want Accepted and SignatureKeyMatch", aws["CloudWatchMetrics"])
+	}
+	if rejected["_aws"] == nil || rejected["Reason"] != "unauthorized" || rejected["Rejected"] != 1.0 || rejected["status"] != 401.0 {
+		t.Errorf("rejected request's line = %s", lines[1])
 	}
 }
 
@@ -665,12 +691,15 @@ func TestSubscriberAndNotifierMetrics(t *testing.T) {
 }
 
 // TestWrongSecretGrowsRejectedInEMF: each request with a wrong secret writes one EMF line that
-// publishes Rejected=1 under Reason=unauthorized (and per Source), as CloudWatch reads it.
+// publishes Rejected=1 under Reason=unauthorized (and per Source), as CloudWatch reads it. As on
+// Lambda, the handler's log and the EMF sink share one writer: the metrics ride on the
+// request's own log line.
 func TestWrongSecretGrowsRejectedInEMF(t *testing.T) {
 	t.Parallel()
 	c := newChain(t, now)
 	var buf strings.Builder
 	c.ingest.Metrics = &metrics.EMF{W: &buf}
+	c.ingest.Log = slog.New(slog.NewJSONHandler(&buf, nil))
 	count := func() int {
 		n := 0
 		for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {

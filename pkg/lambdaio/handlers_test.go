@@ -22,6 +22,7 @@ import (
 	"hookline/pkg/event"
 	"hookline/pkg/historyapi"
 	"hookline/pkg/lambdaio"
+	"hookline/pkg/metrics"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/pipeline/mailertest"
 )
@@ -149,6 +150,41 @@ func TestSubscriberFixture(t *testing.T) {
 	goldenJSON(t, "sqs_event.written.golden.json", written)
 	if !strings.Contains(logs.String(), `"duplicate":true`) || !strings.Contains(logs.String(), "malformed message") {
 		t.Errorf("logs lack the duplicate or the malformed reason:\n%s", logs.String())
+	}
+}
+
+// TestSubscriberBatchMetrics: with a sink that takes batches (EMF), a batch's outcome is one
+// metrics line per source, whatever the number of messages; the failed message is not counted.
+func TestSubscriberBatchMetrics(t *testing.T) {
+	t.Parallel()
+	var ev events.SQSEvent
+	loadJSON(t, "testdata/sqs_event.json", &ev)
+	var emf strings.Builder
+	h := &lambdaio.SubscriberHandler{
+		Service: &pipeline.Record{Events: newMem(), Now: func() time.Time { return storedAt }},
+		Log:     quiet(), Metrics: &metrics.EMF{W: &emf},
+	}
+	if _, err := h.Handle(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	// The fixture: github stored and redelivered (a duplicate), postman stored, one malformed.
+	lines := strings.Split(strings.TrimSpace(emf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d metric lines for a batch from two sources, want 2:\n%s", len(lines), emf.String())
+	}
+	got := map[string]map[string]any{}
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		got[m["Source"].(string)] = m
+	}
+	if g := got["github"]; g["Stored"] != 1.0 || g["Duplicate"] != 1.0 || len(g["ReceiptToStoredMs"].([]any)) != 1 {
+		t.Errorf("github's line = %v; want Stored 1 with its latency, Duplicate 1", g)
+	}
+	if p := got["postman"]; p["Stored"] != 1.0 || p["Duplicate"] != nil {
+		t.Errorf("postman's line = %v; want Stored 1", p)
 	}
 }
 

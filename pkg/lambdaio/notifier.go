@@ -34,6 +34,20 @@ type NotifyMetrics interface {
 	NotifyFailed(source string, pendingFor time.Duration)
 }
 
+// NotifyBatchMetrics is a NotifyMetrics that takes a batch's outcome at once, per source
+// (pkg/metrics writes it as one EMF line instead of one per record).
+type NotifyBatchMetrics interface {
+	NotifiedBatch(source string, receiptToNotified, pendingFor []time.Duration)
+}
+
+// notifyOutcome is what one record's notify reports for the metrics.
+type notifyOutcome struct {
+	source  string
+	counted bool          // sent or failed (not skipped, not undecodable)
+	sent    bool          // false: failed
+	latency time.Duration // receipt → sent, or stored → failed (pending for)
+}
+
 // Handle is the Lambda handler. The records of a batch are notified concurrently: each email
 // waits on the store and the mailer, not on the others. Every failure is reported; Lambda
 // checkpoints before the lowest one and redelivers from there, and the records after it that
@@ -41,6 +55,7 @@ type NotifyMetrics interface {
 // emailed twice. (Emails of one batch may go out in any order; none is promised.)
 func (h *NotifierHandler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	failed := make([]bool, len(ev.Records))
+	outcomes := make([]notifyOutcome, len(ev.Records))
 	var wg sync.WaitGroup
 	for i := range ev.Records {
 		rec := &ev.Records[i]
@@ -54,10 +69,11 @@ func (h *NotifierHandler) Handle(ctx context.Context, ev events.DynamoDBEvent) (
 			defer wg.Done()
 			failed[i] = true // until notify returns: a panic below fails only this record
 			defer recoverRecord(ctx, h.Log, rec.Change.SequenceNumber)
-			failed[i] = !h.notify(ctx, rec)
+			outcomes[i], failed[i] = h.notify(ctx, rec)
 		}()
 	}
 	wg.Wait()
+	h.count(outcomes)
 	var resp events.DynamoDBEventResponse
 	for i, f := range failed {
 		if f {
@@ -67,13 +83,53 @@ func (h *NotifierHandler) Handle(ctx context.Context, ev events.DynamoDBEvent) (
 	return resp, nil
 }
 
-func (h *NotifierHandler) notify(ctx context.Context, rec *events.DynamoDBEventRecord) bool {
+// count reports the batch's emails and failures to the metrics sink: at once, per source, when
+// it takes batches.
+func (h *NotifierHandler) count(outcomes []notifyOutcome) {
+	if h.Metrics == nil {
+		return
+	}
+	batch, isBatch := h.Metrics.(NotifyBatchMetrics)
+	type tally struct{ sent, failed []time.Duration }
+	var bySource map[string]*tally
+	var order []string
+	for _, o := range outcomes {
+		switch {
+		case !o.counted:
+		case !isBatch && o.sent:
+			h.Metrics.Notified(o.source, o.latency)
+		case !isBatch:
+			h.Metrics.NotifyFailed(o.source, o.latency)
+		default:
+			if bySource == nil {
+				bySource = map[string]*tally{}
+			}
+			t := bySource[o.source]
+			if t == nil {
+				t = &tally{}
+				bySource[o.source] = t
+				order = append(order, o.source)
+			}
+			if o.sent {
+				t.sent = append(t.sent, o.latency)
+			} else {
+				t.failed = append(t.failed, o.latency)
+			}
+		}
+	}
+	for _, src := range order {
+		batch.NotifiedBatch(src, bySource[src].sent, bySource[src].failed)
+	}
+}
+
+// notify emails one record's event; failed reports a record to retry.
+func (h *NotifierHandler) notify(ctx context.Context, rec *events.DynamoDBEventRecord) (out notifyOutcome, failed bool) {
 	seq := rec.Change.SequenceNumber
 	r, err := h.DecodeImage(rec.Change.NewImage)
 	if err != nil {
 		h.Log.LogAttrs(ctx, slog.LevelError, "stream image does not decode; retries cannot fix it, it will reach the on-failure queue",
 			slog.String("event_id", ""), slog.String("sequence_number", seq), slog.String("error", err.Error()))
-		return false
+		return out, true
 	}
 	res, err := h.Service.Notify(ctx, r)
 	attrs := []slog.Attr{
@@ -85,18 +141,18 @@ func (h *NotifierHandler) notify(ctx context.Context, rec *events.DynamoDBEventR
 		now = h.Now
 	}
 	if err != nil {
-		if h.Metrics != nil {
-			h.Metrics.NotifyFailed(r.Event.Source, now().Sub(r.StoredAt))
-		}
+		out = notifyOutcome{source: r.Event.Source, counted: true, latency: now().Sub(r.StoredAt)}
 		h.Log.LogAttrs(ctx, slog.LevelError, "notify failed; will retry", append(attrs, slog.String("error", err.Error()))...)
-		return false
+		return out, true
 	}
-	msg := "notified"
+	// As in the subscriber: the mark (notified_at) records a sent email, so the success line is
+	// DEBUG and only the unusual outcomes are written at the stack's INFO level.
+	level, msg := slog.LevelDebug, "notified"
 	if res.Skipped {
-		msg = "already notified; redelivered stream record skipped"
-	} else if h.Metrics != nil {
-		h.Metrics.Notified(r.Event.Source, now().Sub(r.Event.ReceivedAt))
+		level, msg = slog.LevelInfo, "already notified; redelivered stream record skipped"
+	} else {
+		out = notifyOutcome{source: r.Event.Source, counted: true, sent: true, latency: now().Sub(r.Event.ReceivedAt)}
 	}
-	h.Log.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
-	return true
+	h.Log.LogAttrs(ctx, level, msg, attrs...)
+	return out, false
 }

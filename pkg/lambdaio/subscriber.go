@@ -33,10 +33,17 @@ type RecordMetrics interface {
 	Duplicate(source string)
 }
 
+// RecordBatchMetrics is a RecordMetrics that takes a batch's outcome at once, per source
+// (pkg/metrics writes it as one EMF line instead of one per record).
+type RecordBatchMetrics interface {
+	StoredBatch(source string, receiptToStored []time.Duration, duplicates int)
+}
+
 // Handle is the Lambda handler. It never returns an error: a whole-batch error would make SQS
 // redeliver messages that were stored fine.
 func (h *SubscriberHandler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	failed := make([]bool, len(ev.Records))
+	outcomes := make([]pipeline.Stored, len(ev.Records))
 	var wg sync.WaitGroup
 	for i := range ev.Records {
 		wg.Add(1)
@@ -44,10 +51,11 @@ func (h *SubscriberHandler) Handle(ctx context.Context, ev events.SQSEvent) (eve
 			defer wg.Done()
 			failed[i] = true // until store returns: a panic below fails only this message
 			defer recoverRecord(ctx, h.Log, ev.Records[i].MessageId)
-			failed[i] = !h.store(ctx, &ev.Records[i])
+			outcomes[i], failed[i] = h.store(ctx, &ev.Records[i])
 		}()
 	}
 	wg.Wait()
+	h.count(outcomes, failed)
 	var resp events.SQSEventResponse
 	for i, f := range failed {
 		if f {
@@ -57,12 +65,52 @@ func (h *SubscriberHandler) Handle(ctx context.Context, ev events.SQSEvent) (eve
 	return resp, nil
 }
 
-func (h *SubscriberHandler) store(ctx context.Context, m *events.SQSMessage) bool {
+// count reports the batch's stored events and duplicates to the metrics sink: at once, per
+// source, when it takes batches.
+func (h *SubscriberHandler) count(outcomes []pipeline.Stored, failed []bool) {
+	if h.Metrics == nil {
+		return
+	}
+	batch, isBatch := h.Metrics.(RecordBatchMetrics)
+	type tally struct {
+		latencies  []time.Duration
+		duplicates int
+	}
+	var bySource map[string]*tally
+	var order []string
+	for i, res := range outcomes {
+		switch {
+		case failed[i]:
+		case !isBatch && res.Duplicate:
+			h.Metrics.Duplicate(res.Source)
+		case !isBatch:
+			h.Metrics.Stored(res.Source, res.StoredAt.Sub(res.ReceivedAt))
+		default:
+			if bySource == nil {
+				bySource = map[string]*tally{}
+			}
+			t := bySource[res.Source]
+			if t == nil {
+				t = &tally{}
+				bySource[res.Source] = t
+				order = append(order, res.Source)
+			}
+			if res.Duplicate {
+				t.duplicates++
+			} else {
+				t.latencies = append(t.latencies, res.StoredAt.Sub(res.ReceivedAt))
+			}
+		}
+	}
+	for _, src := range order {
+		batch.StoredBatch(src, bySource[src].latencies, bySource[src].duplicates)
+	}
+}
+
+// store stores one message's event; failed reports a message to leave for a retry.
+func (h *SubscriberHandler) store(ctx context.Context, m *events.SQSMessage) (res pipeline.Stored, failed bool) {
 	receives, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
-	var (
-		res pipeline.Stored
-		err error
-	)
+	var err error
 	replay := isReplay(m)
 	if replay {
 		res, err = h.Service.Replayed([]byte(m.Body))
@@ -80,25 +128,21 @@ func (h *SubscriberHandler) store(ctx context.Context, m *events.SQSMessage) boo
 			reason = "malformed message; retries cannot fix it, it will reach the DLQ"
 		}
 		h.Log.LogAttrs(ctx, slog.LevelError, reason, append(attrs, slog.String("error", err.Error()))...)
-		return false
+		return res, true
 	}
 	attrs = append(attrs, slog.String("source", res.Source), slog.String("type", res.Type), slog.Bool("duplicate", res.Duplicate))
-	msg := "stored"
+	// One line per event is ingest's: a stored event is visible in the table itself (stored_at),
+	// so its line is DEBUG, which the stack's INFO level does not write (it would cost more than
+	// the subscriber's invocation). Duplicates, replays and failures stay visible.
+	level, msg := slog.LevelDebug, "stored"
 	switch {
 	case replay:
-		msg = "replayed event; already stored, not stored again"
+		level, msg = slog.LevelInfo, "replayed event; already stored, not stored again"
 	case res.Duplicate:
-		msg = "duplicate delivery; already stored"
+		level, msg = slog.LevelInfo, "duplicate delivery; already stored"
 	}
-	if h.Metrics != nil {
-		if res.Duplicate {
-			h.Metrics.Duplicate(res.Source)
-		} else {
-			h.Metrics.Stored(res.Source, res.StoredAt.Sub(res.ReceivedAt))
-		}
-	}
-	h.Log.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
-	return true
+	h.Log.LogAttrs(ctx, level, msg, attrs...)
+	return res, false
 }
 
 // recoverRecord turns a panic while handling one record of a batch into that record's failure.

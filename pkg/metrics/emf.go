@@ -17,7 +17,9 @@
 package metrics
 
 import (
+	"encoding/json"
 	"io"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
@@ -72,12 +74,17 @@ const (
 // Dimension is one name/value pair that identifies a metric.
 type Dimension struct{ Name, Value string }
 
-// Metric is one value of a metric.
+// Metric is one value of a metric, or several: Values, when set, is written as EMF's array of
+// up to 100 values (each one sample, as if it had a line of its own).
 type Metric struct {
-	Name  string
-	Unit  Unit
-	Value float64
+	Name   string
+	Unit   Unit
+	Value  float64
+	Values []float64
 }
+
+// MaxValues is EMF's limit on the values of one metric in one line.
+const MaxValues = 100
 
 // EMF writes EMF lines to W. It is safe for concurrent use; each line is written with one
 // Write, so lines from concurrent invocations never interleave.
@@ -113,6 +120,67 @@ type directive struct {
 // line writes one EMF object with the directives, the dimension values and the metric values.
 // A metric named in two directives must have one value; callers never do that.
 func (e *EMF) line(dims []Dimension, dirs ...directive) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	b := append(e.buf[:0], `{"_aws":`...)
+	b = e.appendMeta(b, dirs)
+	// The values are top-level members named after the dimension and metric names.
+	for _, d := range dims {
+		b = append(b, ',')
+		b = appendString(b, d.Name)
+		b = append(b, ':')
+		b = appendString(b, d.Value)
+	}
+	for _, d := range dirs {
+		for _, m := range d.metrics {
+			b = append(b, ',')
+			b = appendString(b, m.Name)
+			b = append(b, ':')
+			b = appendValue(b, m)
+		}
+	}
+	b = append(b, '}', '\n')
+	e.buf = b
+	_, _ = e.W.Write(b)
+}
+
+// attrs returns what line would write, as attributes of a log line someone else writes: the
+// "_aws" metadata, the dimension values and the metric values. CloudWatch reads EMF metrics from
+// any JSON log line that carries them, so a request's metrics need no line of their own.
+func (e *EMF) attrs(dims []Dimension, dirs ...directive) []slog.Attr {
+	out := make([]slog.Attr, 0, 1+len(dims)+2*len(dirs))
+	out = append(out, slog.Any("_aws", json.RawMessage(e.appendMeta(nil, dirs))))
+	for _, d := range dims {
+		out = append(out, slog.String(d.Name, d.Value))
+	}
+	for _, d := range dirs {
+		for _, m := range d.metrics {
+			if m.Values != nil {
+				out = append(out, slog.Any(m.Name, m.Values))
+			} else {
+				out = append(out, slog.Float64(m.Name, m.Value))
+			}
+		}
+	}
+	return out
+}
+
+func appendValue(b []byte, m Metric) []byte {
+	if m.Values == nil {
+		return strconv.AppendFloat(b, m.Value, 'g', -1, 64)
+	}
+	b = append(b, '[')
+	for i, v := range m.Values {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendFloat(b, v, 'g', -1, 64)
+	}
+	return append(b, ']')
+}
+
+// appendMeta appends the "_aws" object: the timestamp and the directives.
+func (e *EMF) appendMeta(b []byte, dirs []directive) []byte {
 	now := time.Now
 	if e.Now != nil {
 		now = e.Now
@@ -121,12 +189,8 @@ func (e *EMF) line(dims []Dimension, dirs ...directive) {
 	if ns == "" {
 		ns = Namespace
 	}
-	ts := now().UnixMilli()
-
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	b := append(e.buf[:0], `{"_aws":{"Timestamp":`...)
-	b = strconv.AppendInt(b, ts, 10)
+	b = append(b, `{"Timestamp":`...)
+	b = strconv.AppendInt(b, now().UnixMilli(), 10)
 	b = append(b, `,"CloudWatchMetrics":[`...)
 	for di, d := range dirs {
 		if di > 0 {
@@ -163,25 +227,7 @@ func (e *EMF) line(dims []Dimension, dirs ...directive) {
 		}
 		b = append(b, `]}`...)
 	}
-	b = append(b, `]}`...)
-	// The values are top-level members named after the dimension and metric names.
-	for _, d := range dims {
-		b = append(b, ',')
-		b = appendString(b, d.Name)
-		b = append(b, ':')
-		b = appendString(b, d.Value)
-	}
-	for _, d := range dirs {
-		for _, m := range d.metrics {
-			b = append(b, ',')
-			b = appendString(b, m.Name)
-			b = append(b, ':')
-			b = strconv.AppendFloat(b, m.Value, 'g', -1, 64)
-		}
-	}
-	b = append(b, '}', '\n')
-	e.buf = b
-	_, _ = e.W.Write(b)
+	return append(b, `]}`...)
 }
 
 // KeyMatched records that secret index key of source verified an accepted request
@@ -201,6 +247,22 @@ func (e *EMF) Accepted(source string, key int) {
 	acc := [1]Metric{{Name: Accepted, Unit: Count, Value: 1}}
 	km := [1]Metric{{Name: SignatureKeyMatch, Unit: Count, Value: 1}}
 	e.line(dims[:], directive{setsAll, acc[:]}, directive{setsKey, km[:]})
+}
+
+// AcceptedAttrs is Accepted as attributes of the request's own log line (lambdaio.LineMetrics):
+// one line per request instead of two.
+func (e *EMF) AcceptedAttrs(source string, key int) []slog.Attr {
+	dims := []Dimension{{DimSource, source}, {DimKey, strconv.Itoa(key)}}
+	return e.attrs(dims, directive{setsAll, []Metric{{Name: Accepted, Unit: Count, Value: 1}}}, directive{setsKey, []Metric{{Name: SignatureKeyMatch, Unit: Count, Value: 1}}})
+}
+
+// RejectedAttrs is Rejected as attributes of the request's own log line.
+func (e *EMF) RejectedAttrs(source, reason string) []slog.Attr {
+	m := []Metric{{Name: Rejected, Unit: Count, Value: 1}}
+	if source == "" {
+		return e.attrs([]Dimension{{DimReason, reason}}, directive{setsReasonAny, m})
+	}
+	return e.attrs([]Dimension{{DimSource, source}, {DimReason, reason}}, directive{setsReason, m})
 }
 
 // Rejected records one refused request. source is "" unless the path named a configured
@@ -228,6 +290,55 @@ func (e *EMF) Duplicate(source string) {
 	dims := [1]Dimension{{DimSource, source}}
 	m := [1]Metric{{Name: Duplicate, Unit: Count, Value: 1}}
 	e.line(dims[:], directive{setsAll, m[:]})
+}
+
+// StoredBatch records a batch's outcome for one source in one line: Stored (the count) with each
+// event's receipt-to-stored latency, and Duplicate (lambdaio.RecordBatchMetrics). A line per
+// event would cost more than the subscriber's invocation (`hookline cost`).
+func (e *EMF) StoredBatch(source string, receiptToStored []time.Duration, duplicates int) {
+	dims := []Dimension{{DimSource, source}}
+	var ms []Metric
+	for len(receiptToStored) > 0 {
+		n := min(len(receiptToStored), MaxValues)
+		ms = append(ms[:0], Metric{Name: Stored, Unit: Count, Value: float64(n)},
+			Metric{Name: ReceiptToStoredMs, Unit: Milliseconds, Values: millis(receiptToStored[:n])})
+		receiptToStored = receiptToStored[n:]
+		if len(receiptToStored) == 0 && duplicates > 0 {
+			ms = append(ms, Metric{Name: Duplicate, Unit: Count, Value: float64(duplicates)})
+			duplicates = 0
+		}
+		e.line(dims, directive{setsAll, ms})
+	}
+	if duplicates > 0 {
+		e.line(dims, directive{setsAll, []Metric{{Name: Duplicate, Unit: Count, Value: float64(duplicates)}}})
+	}
+}
+
+// NotifiedBatch records a batch's outcome for one source: Notified with each email's
+// receipt-to-notified latency, and NotifyFailed with each failed event's pending age
+// (lambdaio.NotifyBatchMetrics), at most one line for each.
+func (e *EMF) NotifiedBatch(source string, receiptToNotified, pendingFor []time.Duration) {
+	dims := []Dimension{{DimSource, source}}
+	for len(receiptToNotified) > 0 {
+		n := min(len(receiptToNotified), MaxValues)
+		e.line(dims, directive{setsAll, []Metric{{Name: Notified, Unit: Count, Value: float64(n)},
+			{Name: ReceiptToNotifiedMs, Unit: Milliseconds, Values: millis(receiptToNotified[:n])}}})
+		receiptToNotified = receiptToNotified[n:]
+	}
+	for len(pendingFor) > 0 {
+		n := min(len(pendingFor), MaxValues)
+		e.line(dims, directive{setsAll, []Metric{{Name: NotifyFailed, Unit: Count, Value: float64(n)}}},
+			directive{setsNone, []Metric{{Name: PendingNotificationAgeMs, Unit: Milliseconds, Values: millis(pendingFor[:n])}}})
+		pendingFor = pendingFor[n:]
+	}
+}
+
+func millis(ds []time.Duration) []float64 {
+	out := make([]float64, len(ds))
+	for i, d := range ds {
+		out[i] = ms(d)
+	}
+	return out
 }
 
 // Notified records a sent completion email and its receipt-to-notified latency.

@@ -3,8 +3,10 @@ package metrics_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -211,5 +213,66 @@ func TestPerRequestMetricsDoNotAllocate(t *testing.T) {
 		if n := testing.AllocsPerRun(100, f); n != 0 {
 			t.Errorf("%s allocates %.0f times per call", name, n)
 		}
+	}
+}
+
+// TestBatchLines: a batch's outcome for one source is one line, its latencies as EMF's value
+// array (each a sample), the count the number of events; more than 100 values start a new line.
+func TestBatchLines(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	e := &metrics.EMF{W: &buf, Now: func() time.Time { return t0 }}
+	e.StoredBatch("github", []time.Duration{1500 * time.Microsecond, 2 * time.Millisecond, 3 * time.Millisecond}, 2)
+	e.NotifiedBatch("stripe", []time.Duration{40 * time.Millisecond}, []time.Duration{time.Minute})
+	many := make([]time.Duration, 150)
+	e.StoredBatch("shop", many, 0)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("%d lines, want 5 (stored, notified, failed, shop ×2):\n%s", len(lines), buf.String())
+	}
+	var stored map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &stored); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]any{"Source": "github", "Stored": 3.0, "ReceiptToStoredMs": []any{1.5, 2.0, 3.0}, "Duplicate": 2.0},
+		map[string]any{"Source": stored["Source"], "Stored": stored["Stored"], "ReceiptToStoredMs": stored["ReceiptToStoredMs"], "Duplicate": stored["Duplicate"]}); diff != "" {
+		t.Errorf("stored line (-want +got):\n%s", diff)
+	}
+	var l emfLine
+	if err := json.Unmarshal([]byte(lines[2]), &l); err != nil || len(l.AWS.CloudWatchMetrics) != 2 {
+		t.Errorf("failed line %s: %v", lines[2], err)
+	}
+	for i, want := range []float64{100, 50} {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(lines[3+i]), &m); err != nil {
+			t.Fatal(err)
+		}
+		if m["Stored"] != want || len(m["ReceiptToStoredMs"].([]any)) != int(want) {
+			t.Errorf("shop line %d: Stored %v with %d values, want %v", i, m["Stored"], len(m["ReceiptToStoredMs"].([]any)), want)
+		}
+	}
+}
+
+// TestAttrsMatchLine: the attributes for a request's own log line carry what the line would.
+func TestAttrsMatchLine(t *testing.T) {
+	t.Parallel()
+	var line, logs bytes.Buffer
+	e := &metrics.EMF{W: &line, Now: func() time.Time { return t0 }}
+	e.Accepted("github", 1)
+	slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey || a.Key == slog.LevelKey || a.Key == slog.MessageKey {
+			return slog.Attr{}
+		}
+		return a
+	}})).LogAttrs(context.Background(), slog.LevelInfo, "ingest", e.AcceptedAttrs("github", 1)...)
+	var a, b map[string]any
+	if err := json.Unmarshal(line.Bytes(), &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(logs.Bytes(), &b); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(a, b); diff != "" {
+		t.Errorf("log-line attributes differ from the EMF line (-line +attrs):\n%s", diff)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/local/engine"
 	"hookline/pkg/local/engine/enginetest"
+	"hookline/pkg/wiring"
 )
 
 // configured returns r with its defaults applied, for tests that call one delivery directly.
@@ -255,7 +256,7 @@ func TestRetryDelay(t *testing.T) {
 func TestDefaults(t *testing.T) {
 	t.Parallel()
 	c := configured(t, &Runner{Engine: enginetest.Open(t, "")})
-	if c.BatchSize != 10 || c.BatchWindow != time.Second || c.Concurrency != 4 || c.StreamBatchSize != 10 ||
+	if c.BatchSize != wiring.SubscriberBatchSize || c.BatchWindow != wiring.SubscriberBatchWindow || c.Concurrency != 4 || c.StreamBatchSize != 10 ||
 		c.ParallelizationFactor != 10 || c.StreamRetries != 10 || c.PollInterval != 100*time.Millisecond {
 		t.Errorf("defaults = %+v", c)
 	}
