@@ -62,9 +62,9 @@
 //   - subscriber function: SQS trigger, batches of 10 gathered up to 60 s, partial batch failures,
 //     at most 10 concurrent instances; a conditional PutItem makes delivery effectively-once.
 //   - Events table (DynamoDB, on demand, PITR, deletion protection): the stored events, keyed by
-//     id, with the by_source, by_type_group and by_time GSIs from pkg/ddbstore.TableSchema, TTL on
+//     id, with the one by_group GSI from pkg/ddbstore.TableSchema (keys and type), TTL on
 //     expires_at (90 days, HOOKLINE_RETENTION), and a NEW_IMAGE stream.
-//   - notifier function: stream trigger filtered to INSERT (one stored event → one email),
+//   - notifier function: stream trigger filtered to INSERTs of events (one stored event → one email),
 //     starting at TRIM_HORIZON, partial batch failures, bisect on error, 5 retries, records
 //     older than 1 hour given up; what still fails goes to the notify-failures queue (SQS,
 //     14 days) with the shard and sequence numbers to replay within the stream's 24 hours.

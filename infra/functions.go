@@ -2,7 +2,6 @@ package main
 
 import (
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -28,9 +27,8 @@ var functionNames = []string{fnIngest, fnSubscriber, fnNotifier, fnHistory}
 // The functions' own defaults, set explicitly so the deployed configuration is visible in the
 // console, and taken from pkg/wiring, where the functions take them too, so they cannot drift.
 var (
-	sourcesTTL = wiring.DefaultSourcesTTL.String()      // ingest's cache of the sources secret: rotation reaches every instance within it
-	retention  = wiring.Retention.String()              // until DynamoDB's TTL deletes a stored event
-	timeShards = strconv.Itoa(wiring.DefaultTimeShards) // by_time partitions: subscriber writes and history reads must agree
+	sourcesTTL = wiring.DefaultSourcesTTL.String() // ingest's cache of the sources secret: rotation reaches every instance within it
+	retention  = wiring.Retention.String()         // until DynamoDB's TTL deletes a stored event
 )
 
 type functionSpec struct {
@@ -70,9 +68,8 @@ func (h *Hookline) newFunctions(retain awscdk.RemovalPolicy) {
 			wiring.EnvBodyBucket:       h.BodyBucket.BucketName(),
 		},
 		fnSubscriber: {
-			wiring.EnvTable:      h.Table.TableName(),
-			wiring.EnvRetention:  jsii.String(retention),
-			wiring.EnvTimeShards: jsii.String(timeShards),
+			wiring.EnvTable:     h.Table.TableName(),
+			wiring.EnvRetention: jsii.String(retention),
 		},
 		fnNotifier: {
 			wiring.EnvTable:          h.Table.TableName(),
@@ -80,7 +77,6 @@ func (h *Hookline) newFunctions(retain awscdk.RemovalPolicy) {
 		},
 		fnHistory: {
 			wiring.EnvTable:      h.Table.TableName(),
-			wiring.EnvTimeShards: jsii.String(timeShards),
 			wiring.EnvBodyBucket: h.BodyBucket.BucketName(),
 		},
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"hookline/pkg/ddbitem"
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/wiring"
 )
@@ -219,17 +220,18 @@ func (h *Hookline) wireGrants() {
 	h.SourcesSecret.GrantRead(ingest, nil)
 
 	// Each function gets the table actions its store calls make, on exactly the resources they
-	// touch (pkg/ddbstore): a conditional PutItem; UpdateItem to mark notified plus GetItem to
-	// tell "already marked" from "missing"; Query on the named GSIs and GetItem for history.
-	// Table.Grant would add "<table>/index/*" to every one of them.
+	// touch (pkg/ddbstore): a conditional PutItem, and UpdateItem to add a new history partition
+	// to the registry item; UpdateItem to mark notified plus GetItem to tell "already marked"
+	// from "missing"; Query on the named GSI, GetItem (an event, the registry) and BatchGetItem
+	// (a page's items) for history. Table.Grant would add "<table>/index/*" to every one of them.
 	tableOnly := []*string{h.Table.TableArn()}
-	grant(subscriber, tableOnly, "dynamodb:PutItem")
+	grant(subscriber, tableOnly, "dynamodb:PutItem", "dynamodb:UpdateItem")
 	grant(notifier, tableOnly, "dynamodb:UpdateItem", "dynamodb:GetItem")
 	withIndexes := []*string{h.Table.TableArn()}
 	for _, ix := range ddbstore.TableSchema().Indexes {
 		withIndexes = append(withIndexes, awscdk.Fn_Join(jsii.String(""), &[]*string{h.Table.TableArn(), jsii.String("/index/" + ix.Name)}))
 	}
-	grant(history, withIndexes, "dynamodb:Query", "dynamodb:GetItem")
+	grant(history, withIndexes, "dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem")
 	h.NotificationsTopic.GrantPublish(notifier)
 
 	// CloudWatch publishes alarm state changes to the encrypted alarm topic. On the topic, the
@@ -272,10 +274,16 @@ func (h *Hookline) wireEventSources() {
 		StartingPosition:  awslambda.StartingPosition_TRIM_HORIZON,
 		BatchSize:         jsii.Number(wiring.NotifierBatchSize),
 		MaxBatchingWindow: awscdk.Duration_Seconds(seconds(wiring.NotifierBatchWindow)),
-		// Only new events send mail; MODIFY (marking notified) and REMOVE (TTL) are filtered out
-		// by Lambda before they cost an invocation.
+		// Only new events send mail; MODIFY (marking notified), REMOVE (TTL) and the history
+		// registry's item (no source_group, see pkg/ddbstore) are filtered out by Lambda before
+		// they cost an invocation.
 		Filters: &[]*map[string]any{
-			awslambda.FilterCriteria_Filter(&map[string]any{"eventName": awslambda.FilterRule_IsEqual(jsii.String("INSERT"))}),
+			awslambda.FilterCriteria_Filter(&map[string]any{
+				"eventName": awslambda.FilterRule_IsEqual(jsii.String("INSERT")),
+				"dynamodb": map[string]any{"NewImage": map[string]any{
+					ddbitem.AttrSourceGroup: map[string]any{"S": awslambda.FilterRule_Exists()},
+				}},
+			}),
 		},
 		ReportBatchItemFailures: jsii.Bool(true),
 		BisectBatchOnError:      jsii.Bool(true),

@@ -229,9 +229,9 @@ func TestFunctionEnvironment(t *testing.T) {
 			"HOOKLINE_SOURCES_TTL":        "5m0s",
 			"HOOKLINE_BODY_BUCKET":        ref(f.logicalID(f.h.BodyBucket)),
 		},
-		fnSubscriber: {"HOOKLINE_TABLE": table, "HOOKLINE_RETENTION": "2160h0m0s", "HOOKLINE_TIME_SHARDS": "4"},
+		fnSubscriber: {"HOOKLINE_TABLE": table, "HOOKLINE_RETENTION": "2160h0m0s"},
 		fnNotifier:   {"HOOKLINE_TABLE": table, "HOOKLINE_NOTIFY_TOPIC_ARN": ref(f.logicalID(f.h.NotificationsTopic))},
-		fnHistory:    {"HOOKLINE_TABLE": table, "HOOKLINE_TIME_SHARDS": "4", "HOOKLINE_BODY_BUCKET": ref(f.logicalID(f.h.BodyBucket))}, // shards must match the subscriber's
+		fnHistory:    {"HOOKLINE_TABLE": table, "HOOKLINE_BODY_BUCKET": ref(f.logicalID(f.h.BodyBucket))},
 	}
 	for _, name := range functionNames {
 		p := props(f.resources("AWS::Lambda::Function")[f.logicalID(f.h.Functions[name])])
@@ -413,7 +413,9 @@ func TestEventsTable(t *testing.T) {
 				obj{"AttributeName": ix.PartitionKey, "KeyType": "HASH"},
 				obj{"AttributeName": ix.SortKey, "KeyType": "RANGE"},
 			},
-			"Projection": obj{"ProjectionType": "ALL"},
+			// Only the type: the notified mark must not rewrite an index entry (pkg/cost prices
+			// it so), and list pages read their items from the base table.
+			"Projection": obj{"ProjectionType": "INCLUDE", "NonKeyAttributes": []any{"type"}},
 		})
 	}
 	var defs []any
@@ -454,11 +456,13 @@ func TestNotifierEventSource(t *testing.T) {
 			"StartingPosition":               "TRIM_HORIZON",
 			"BatchSize":                      wiring.NotifierBatchSize,
 			"MaximumBatchingWindowInSeconds": wiring.NotifierBatchWindow.Seconds(),
-			"FilterCriteria":                 obj{"Filters": []any{obj{"Pattern": `{"eventName":["INSERT"]}`}}},
-			"FunctionResponseTypes":          []any{"ReportBatchItemFailures"},
-			"BisectBatchOnFunctionError":     true,
-			"MaximumRetryAttempts":           wiring.NotifierRetryAttempts,
-			"MaximumRecordAgeInSeconds":      3600,
+			"FilterCriteria": obj{"Filters": []any{obj{
+				"Pattern": `{"dynamodb":{"NewImage":{"source_group":{"S":[{"exists":true}]}}},"eventName":["INSERT"]}`,
+			}}},
+			"FunctionResponseTypes":      []any{"ReportBatchItemFailures"},
+			"BisectBatchOnFunctionError": true,
+			"MaximumRetryAttempts":       wiring.NotifierRetryAttempts,
+			"MaximumRecordAgeInSeconds":  3600,
 			"DestinationConfig": obj{"OnFailure": obj{
 				"Destination": getAtt(f.logicalID(f.h.NotifyFailures), "Arn"),
 			}},
@@ -671,12 +675,12 @@ func TestLeastPrivilege(t *testing.T) {
 	want := map[string][]string{
 		fnIngest: append(slices.Clone(base), "sns:Publish", "kms:Decrypt", "kms:GenerateDataKey*",
 			"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "s3:PutObject"),
-		fnSubscriber: append(slices.Clone(base), "dynamodb:PutItem",
+		fnSubscriber: append(slices.Clone(base), "dynamodb:PutItem", "dynamodb:UpdateItem",
 			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
 		fnNotifier: append(slices.Clone(base), "dynamodb:UpdateItem", "dynamodb:GetItem", "sns:Publish", "kms:Decrypt", "kms:GenerateDataKey*",
 			"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
 			"dynamodb:ListStreams", "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"),
-		fnHistory: append(slices.Clone(base), "dynamodb:Query", "dynamodb:GetItem", "s3:GetObject"),
+		fnHistory: append(slices.Clone(base), "dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "s3:GetObject"),
 	}
 	for _, name := range functionNames {
 		t.Run(name, func(t *testing.T) {
@@ -709,7 +713,8 @@ func TestLeastPrivilege(t *testing.T) {
 		{fnNotifier, "sns:Publish", []any{ref(f.logicalID(f.h.NotificationsTopic))}},
 		{fnNotifier, "sqs:SendMessage", []any{getAtt(f.logicalID(f.h.NotifyFailures), "Arn")}},
 		{fnNotifier, "dynamodb:GetRecords", []any{getAtt(f.logicalID(f.h.Table), "StreamArn")}},
-		{fnHistory, "dynamodb:Query", []any{table, index(ddbstore.IndexBySource), index(ddbstore.IndexByTypeGroup), index(ddbstore.IndexByTime)}},
+		{fnHistory, "dynamodb:Query", []any{table, index(ddbstore.IndexByGroup)}},
+		{fnSubscriber, "dynamodb:UpdateItem", []any{table}},
 		{fnIngest, "kms:GenerateDataKey*", []any{getAtt(f.logicalID(f.h.TopicKey), "Arn")}},
 		{fnIngest, "s3:PutObject", []any{bodies}},
 		{fnHistory, "s3:GetObject", []any{bodies}},

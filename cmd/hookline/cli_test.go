@@ -171,7 +171,7 @@ func TestEnvFallback(t *testing.T) {
 	t.Parallel()
 	srv := startLocal(t, 5)
 	env := func(k string) string {
-		return map[string]string{"HOOKLINE_URL": srv.url, "HOOKLINE_SECRET": tokenSecret, "HOOKLINE_TIME_SHARDS": "many"}[k]
+		return map[string]string{"HOOKLINE_URL": srv.url, "HOOKLINE_SECRET": tokenSecret, "HOOKLINE_SMTP_TLS": "many"}[k]
 	}
 	var stdout bytes.Buffer
 	err := run(context.Background(), []string{"send", "--scheme", "token", "--source", "postman", "{}"}, env, strings.NewReader(""), &stdout, &stdout)
@@ -188,9 +188,9 @@ func TestEnvFallback(t *testing.T) {
 	if err != nil || strings.Contains(stdout.String(), `(default "`+tokenSecret) {
 		t.Errorf("help shows the secret from the environment: %v\n%s", err, stdout.String())
 	}
-	err = run(context.Background(), []string{"events", "list", "--table", "t"}, env, strings.NewReader(""), &stdout, &stdout)
-	if code := exitCode(&bytes.Buffer{}, err); code != exitUsage || !strings.Contains(err.Error(), `HOOKLINE_TIME_SHARDS: strconv.ParseInt: parsing "many"`) {
-		t.Errorf("bad HOOKLINE_TIME_SHARDS: exit %d, %v", code, err)
+	err = run(context.Background(), []string{"local"}, env, strings.NewReader(""), &stdout, &stdout)
+	if code := exitCode(&bytes.Buffer{}, err); code != exitUsage || !strings.Contains(err.Error(), `HOOKLINE_SMTP_TLS: strconv.ParseBool: parsing "many"`) {
+		t.Errorf("bad HOOKLINE_SMTP_TLS: exit %d, %v", code, err)
 	}
 }
 

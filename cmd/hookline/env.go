@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -34,7 +33,6 @@ var environment = []envVar{
 	{Name: "HOOKLINE_SMTP_USER", Commands: "local, notify", Usage: "SMTP AUTH user (PLAIN or LOGIN); only over TLS or to loopback", Direct: true},
 	{Name: "HOOKLINE_SMTP_PASSWORD", Commands: "local, notify", Usage: "SMTP AUTH password, with HOOKLINE_SMTP_USER", Direct: true},
 	{Name: wiring.EnvTable, Commands: "events, replay, notify", Usage: "DynamoDB events table to read instead of --data (--table)"},
-	{Name: wiring.EnvTimeShards, Commands: "events, replay, notify", Default: strconv.Itoa(wiring.DefaultTimeShards), Usage: "time shards of --table, as the stack sets them (--time-shards)"},
 	{Name: "HOOKLINE_DLQ_URL", Commands: "dlq", Usage: "SQS dead-letter queue URL, instead of --data (--queue-url)"},
 	{Name: "HOOKLINE_URL", Commands: "send", Default: "http://127.0.0.1:8080", Usage: "base URL of hookline (--url)"},
 	{Name: "HOOKLINE_SECRET", Commands: "send", Usage: "the source's secret, kept out of shell history (--secret)"},

@@ -30,7 +30,6 @@ func (c *app) eventsCmd() *cobra.Command {
 // historyFlags selects the history: a local data dir or a DynamoDB table.
 type historyFlags struct {
 	data, table, region, endpoint string
-	shards                        int
 	fs                            *pflag.FlagSet
 }
 
@@ -42,8 +41,6 @@ func (h *historyFlags) register(fs *pflag.FlagSet) {
 	bindEnv(fs, "table", wiring.EnvTable)
 	fs.StringVar(&h.region, "region", "", "AWS region of --table (default: the AWS config's)")
 	fs.StringVar(&h.endpoint, "endpoint", "", "DynamoDB endpoint URL, for a DynamoDB-compatible server")
-	fs.IntVar(&h.shards, "time-shards", wiring.DefaultTimeShards, "time shards the writers use, as the stack sets them")
-	bindEnv(fs, "time-shards", wiring.EnvTimeShards)
 }
 
 // openQuery parses the query flags (a usage error opens nothing) and opens the history to run
@@ -64,15 +61,12 @@ func (h *historyFlags) open(ctx context.Context) (pipeline.History, func(), erro
 	case dataSet && tableSet:
 		return nil, nil, usageErrorf("--data and --table: give one: a local data dir or a DynamoDB table")
 	case h.table != "" && !dataSet:
-		if h.shards < wiring.MinTimeShards || h.shards > wiring.MaxTimeShards {
-			return nil, nil, usageErrorf("--time-shards: %d is not from %d to %d", h.shards, wiring.MinTimeShards, wiring.MaxTimeShards)
-		}
 		cfg, err := awsConfig(ctx, h.region)
 		if err != nil {
 			return nil, nil, err
 		}
 		client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = endpointOption(h.endpoint) })
-		store, err := ddbstore.New(client, h.table, ddbstore.WithTimeShards(h.shards))
+		store, err := ddbstore.New(client, h.table)
 		if err != nil {
 			return nil, nil, fmt.Errorf("--table: %w", err)
 		}

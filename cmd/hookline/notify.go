@@ -81,7 +81,7 @@ func (c *app) notifyCmd() *cobra.Command {
 					return err
 				}
 				store, err := ddbstore.New(dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = endpointOption(hf.endpoint) }),
-					hf.table, ddbstore.WithTimeShards(hf.shards))
+					hf.table)
 				if err != nil {
 					return fmt.Errorf("--table: %w", err)
 				}

@@ -402,7 +402,6 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"events", "list", "--limit", "x"}, `invalid argument "x" for "--limit" flag`, usage},
 		{[]string{"events", "list", "--nope"}, "hookline events list: unknown flag: --nope", usage},
 		{[]string{"events", "list", "extra"}, `hookline events list: unexpected argument "extra"`, usage},
-		{[]string{"events", "list", "--table", "t", "--time-shards", "0"}, "--time-shards: 0", usage},
 		{[]string{"events", "get", "--data", empty}, "hookline events get: give exactly one event id", usage},
 		{[]string{"events", "tail", "--interval", "1ms"}, "--interval: 1ms is under 10ms", usage},
 		{[]string{"events", "tail", "--lag", "0s"}, "--lag: 0s is not a positive duration", usage},

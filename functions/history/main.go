@@ -23,7 +23,6 @@ func main() { lambdarun.Start(build) }
 func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), error) {
 	env := envconf.New(getenv)
 	table := env.Required(wiring.EnvTable)
-	shards := env.Int(wiring.EnvTimeShards, wiring.DefaultTimeShards, wiring.MinTimeShards, wiring.MaxTimeShards)
 	bucket := env.Required(wiring.EnvBodyBucket)
 	if err := env.Err(); err != nil {
 		return nil, err
@@ -32,7 +31,7 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	if err != nil {
 		return nil, err
 	}
-	store, err := ddbstore.New(dynamodb.NewFromConfig(cfg), table, ddbstore.WithTimeShards(shards))
+	store, err := ddbstore.New(dynamodb.NewFromConfig(cfg), table)
 	if err != nil {
 		return nil, err
 	}

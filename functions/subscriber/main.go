@@ -25,7 +25,6 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	env := envconf.New(getenv)
 	table := env.Required(wiring.EnvTable)
 	retention := env.Duration(wiring.EnvRetention, wiring.Retention)
-	shards := env.Int(wiring.EnvTimeShards, wiring.DefaultTimeShards, wiring.MinTimeShards, wiring.MaxTimeShards)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -33,7 +32,7 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	if err != nil {
 		return nil, err
 	}
-	store, err := ddbstore.New(dynamodb.NewFromConfig(cfg), table, ddbstore.WithRetention(retention), ddbstore.WithTimeShards(shards))
+	store, err := ddbstore.New(dynamodb.NewFromConfig(cfg), table, ddbstore.WithRetention(retention))
 	if err != nil {
 		return nil, err
 	}

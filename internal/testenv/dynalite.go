@@ -25,12 +25,19 @@ const startTimeout = 15 * time.Second
 // StartDynalite runs a fresh in-memory dynalite on a free 127.0.0.1 port and returns its endpoint URL.
 func StartDynalite(t testing.TB) (endpoint string) {
 	t.Helper()
+	return StartDynaliteAt(t, "")
+}
+
+// StartDynaliteAt is StartDynalite keeping its data in dir (LevelDB on disk) instead of memory,
+// for tables too big for RAM (the history benchmark's million events); "" means in memory.
+func StartDynaliteAt(t testing.TB, dir string) (endpoint string) {
+	t.Helper()
 	node, cli := Locate(t, "dynalite/cli.js")
 	// dynalite cannot listen on port 0 (it treats 0 as "use 4567"), so pick a free port and
 	// retry in the unlikely case another process takes it first.
 	var lastErr error
 	for range 3 {
-		endpoint, lastErr = startDynalite(t, node, cli)
+		endpoint, lastErr = startDynalite(t, node, cli, dir)
 		if lastErr == nil {
 			return endpoint
 		}
@@ -39,14 +46,18 @@ func StartDynalite(t testing.TB) (endpoint string) {
 	return ""
 }
 
-func startDynalite(t testing.TB, node, cli string) (string, error) {
+func startDynalite(t testing.TB, node, cli, dir string) (string, error) {
 	port, err := FreePort()
 	if err != nil {
 		return "", err
 	}
-	cmd := exec.Command(node, cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
+	args := []string{cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
 		// Tables become ACTIVE at once instead of after the default 500 ms.
-		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
+		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"}
+	if dir != "" {
+		args = append(args, "--path", dir)
+	}
+	cmd := exec.Command(node, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", err

@@ -6,9 +6,10 @@
 //
 // The item's "envelope" attribute holds the whole CloudEvents JSON and is the source of truth:
 // Unmarshal decodes it with event.Decode and only adds the status timestamps (stored_at,
-// notified_at). The other attributes (source, type, received_at, time, delivery_id) are copies
-// kept for humans reading the console and for the indexes; received_key and time_shard are the
-// GSI keys described in package ddbstore, and expires_at is the TTL attribute (unix seconds).
+// notified_at). source and type are copies kept for humans reading the console and for the
+// history index's filters; received_key and source_group are that index's keys (package
+// ddbstore), and expires_at is the TTL attribute (unix seconds). Nothing else is copied: the
+// item is as small as it can be without hiding anything from the console.
 //
 // Times are strings in UTC with exactly nine fractional digits (FormatTime), so that comparing
 // them as strings — what DynamoDB does with sort keys — orders them by time.

@@ -3,8 +3,6 @@ package ddbitem
 import (
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"strconv"
 	"strings"
 	"time"
 
@@ -12,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"hookline/pkg/event"
-	"hookline/pkg/wiring"
 )
 
 // Attribute names of an event item. The table schema (ddbstore.TableSchema), the CDK stack and
@@ -21,16 +18,12 @@ const (
 	AttrID          = "id" // the table's partition key
 	AttrSource      = "source"
 	AttrType        = "type"
-	AttrTypeGroup   = "type_group" // event.TypeGroup(type): the by_type_group index's partition key
-	AttrReceivedAt  = "received_at"
-	AttrTime        = "time"
 	AttrStoredAt    = "stored_at"
 	AttrNotifiedAt  = "notified_at" // absent until the completion email went out
-	AttrDeliveryID  = "delivery_id" // absent when the sender named no delivery
 	AttrEnvelope    = "envelope"    // the CloudEvents JSON; the source of truth
 	AttrExpiresAt   = "expires_at"  // TTL, unix seconds
 	AttrReceivedKey = "received_key"
-	AttrTimeShard   = "time_shard"
+	AttrSourceGroup = "source_group" // the history index's partition key: SourceGroup(source, type)
 )
 
 // TimeFormat is RFC 3339 with a fixed nine-digit fraction. Formatted in UTC its strings sort
@@ -42,7 +35,7 @@ func FormatTime(t time.Time) string {
 	return t.UTC().Format(TimeFormat)
 }
 
-// ReceivedKey is the sort key of every history index: the receive time, then the id, so events
+// ReceivedKey is the sort key of the history index: the receive time, then the id, so events
 // received in the same nanosecond still have distinct, totally ordered keys.
 func ReceivedKey(receivedAt time.Time, id string) string {
 	return FormatTime(receivedAt) + "#" + id
@@ -61,45 +54,46 @@ func ParseReceivedKey(key string) (time.Time, string, error) {
 	return t, id, nil
 }
 
-// TimeShard is the partition key of the newest-across-all index for id: "all#<n>" where n is a
-// hash of the id modulo shards, so writes spread evenly and a reader knows every partition.
-func TimeShard(id string, shards int) string {
-	shards = max(shards, 1)
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	return TimeShardKey(int(h.Sum32() % uint32(shards)))
+// SourceGroup is the history index's partition key of an event: its source and its type group
+// (event.TypeGroup), "github#issues" for an issues.opened from github. Source names cannot
+// contain '#' (source.validName), so the first '#' splits it back (SplitSourceGroup).
+func SourceGroup(source, typ string) string {
+	return source + "#" + event.TypeGroup(typ)
 }
 
-// TimeShardKey is the partition key value of shard n of the newest-across-all index.
-func TimeShardKey(n int) string {
-	return "all#" + strconv.Itoa(n)
+// SplitSourceGroup is SourceGroup's inverse.
+func SplitSourceGroup(sg string) (source, group string, ok bool) {
+	return strings.Cut(sg, "#")
 }
 
-// item is the attribute layout; attributevalue does the AttributeValue plumbing.
+// ControlPrefix starts the id of every item in the events table that is not an event (the
+// history index's registry of partitions, see ddbstore). Event ids are UUIDs, so none starts
+// with it; the store refuses to store an event whose id does.
+const ControlPrefix = "~"
+
+// IsControl reports whether id names a control item rather than an event.
+func IsControl(id string) bool { return strings.HasPrefix(id, ControlPrefix) }
+
+// item is the attribute layout; attributevalue does the AttributeValue plumbing. It is as small
+// as it can be while the console still shows everything: the envelope carries the event (its
+// time, receive time and delivery id included) as readable JSON, and the other attributes are
+// the keys, the status and the TTL. Items written before held copies of time, received_at,
+// delivery_id and time_shard; Unmarshal ignores them.
 type item struct {
 	ID          string `dynamodbav:"id"`
 	Source      string `dynamodbav:"source"`
 	Type        string `dynamodbav:"type"`
-	TypeGroup   string `dynamodbav:"type_group"`
-	ReceivedAt  string `dynamodbav:"received_at"`
-	Time        string `dynamodbav:"time"`
 	StoredAt    string `dynamodbav:"stored_at"`
 	NotifiedAt  string `dynamodbav:"notified_at,omitempty"`
-	DeliveryID  string `dynamodbav:"delivery_id,omitempty"`
 	Envelope    string `dynamodbav:"envelope"`
 	ExpiresAt   int64  `dynamodbav:"expires_at,omitempty"`
 	ReceivedKey string `dynamodbav:"received_key"`
-	TimeShard   string `dynamodbav:"time_shard"`
+	SourceGroup string `dynamodbav:"source_group"`
 }
 
-// Marshal returns the item for r, with the newest-across-all index spread over
-// wiring.DefaultTimeShards. ttl is when DynamoDB may delete the item; the zero time means never.
+// Marshal returns the item for r. ttl is when DynamoDB may delete the item; the zero time
+// means never.
 func Marshal(r *event.Record, ttl time.Time) (map[string]types.AttributeValue, error) {
-	return MarshalSharded(r, ttl, wiring.DefaultTimeShards)
-}
-
-// MarshalSharded is Marshal for a table whose newest-across-all index uses shards partitions.
-func MarshalSharded(r *event.Record, ttl time.Time, shards int) (map[string]types.AttributeValue, error) {
 	if r == nil || r.Event == nil {
 		return nil, errors.New("marshal item: record has no event")
 	}
@@ -114,14 +108,10 @@ func MarshalSharded(r *event.Record, ttl time.Time, shards int) (map[string]type
 		ID:          e.ID,
 		Source:      e.Source,
 		Type:        e.Type,
-		TypeGroup:   event.TypeGroup(e.Type),
-		ReceivedAt:  FormatTime(e.ReceivedAt),
-		Time:        FormatTime(e.Time),
 		StoredAt:    FormatTime(r.StoredAt),
-		DeliveryID:  e.DeliveryID,
 		Envelope:    string(e.Marshal()),
 		ReceivedKey: ReceivedKey(e.ReceivedAt, e.ID),
-		TimeShard:   TimeShard(e.ID, shards),
+		SourceGroup: SourceGroup(e.Source, e.Type),
 	}
 	if !r.NotifiedAt.IsZero() {
 		it.NotifiedAt = FormatTime(r.NotifiedAt)

@@ -173,6 +173,27 @@ func TestStreamFixture(t *testing.T) {
 	}
 }
 
+// TestStreamFixtureV1: items written before the item lost its copies of time, received_at,
+// delivery_id and time_shard (they stay in the table until their TTL) decode to the same record.
+func TestStreamFixtureV1(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("testdata", "stream_insert_v1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.DynamoDBEvent
+	if err := json.Unmarshal(b, &ev); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ddbitem.FromStreamImage(ev.Records[0].Change.NewImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(fixtureRecord(t), got, equalTimes); diff != "" {
+		t.Errorf("FromStreamImage of a v1 item (-want +got):\n%s", diff)
+	}
+}
+
 // TestItemGolden pins the item layout that PutItem sends (in DynamoDB's JSON shape).
 func TestItemGolden(t *testing.T) {
 	t.Parallel()
@@ -301,25 +322,25 @@ func TestReceivedKeyOrder(t *testing.T) {
 	}
 }
 
-func TestTimeShardSpread(t *testing.T) {
+func TestSourceGroup(t *testing.T) {
 	t.Parallel()
-	counts := map[string]int{}
-	for range 4000 {
-		id, err := event.NewID()
-		if err != nil {
-			t.Fatal(err)
+	for _, tt := range []struct{ source, typ, want string }{
+		{"github", "issues.opened", "github#issues"},
+		{"github", "push", "github#push"},
+		{"shop", "orders/create", "shop#orders"},
+		{"billing", "customer.subscription.created", "billing#customer.subscription"},
+		{"odd", "a#b.c", "odd#a#b"}, // a type may hold '#': the source never does
+	} {
+		sg := ddbitem.SourceGroup(tt.source, tt.typ)
+		if sg != tt.want {
+			t.Errorf("SourceGroup(%q, %q) = %q, want %q", tt.source, tt.typ, sg, tt.want)
 		}
-		counts[ddbitem.TimeShard(id, 4)]++
-	}
-	if len(counts) != 4 {
-		t.Fatalf("shards used: %v, want all#0..all#3", counts)
-	}
-	for shard, n := range counts {
-		if n < 800 || n > 1200 { // expected 1000 each
-			t.Errorf("shard %s got %d of 4000 ids", shard, n)
+		src, group, ok := ddbitem.SplitSourceGroup(sg)
+		if !ok || src != tt.source || group != event.TypeGroup(tt.typ) {
+			t.Errorf("SplitSourceGroup(%q) = %q, %q, %v", sg, src, group, ok)
 		}
 	}
-	if got := ddbitem.TimeShard("x", 0); got != "all#0" {
-		t.Errorf("TimeShard with 0 shards = %q, want all#0", got)
+	if !ddbitem.IsControl("~groups") || ddbitem.IsControl("0195f0a4-7b1c-7d2e-8f3a-4b5c6d7e8f90") {
+		t.Error("IsControl")
 	}
 }

@@ -28,6 +28,30 @@ type fakeAPI struct {
 	get    func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error)
 	query  func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error)
 	update func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error)
+	batch  func(*dynamodb.BatchGetItemInput) (*dynamodb.BatchGetItemOutput, error)
+}
+
+func (f *fakeAPI) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	if f.batch == nil {
+		f.t.Fatal("unexpected BatchGetItem")
+	}
+	return f.batch(in)
+}
+
+// registerOK answers the registry's UpdateItem (ADD to the groups set) and fails on any other.
+func registerOK(t *testing.T, seen *[]string) func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+	var mu sync.Mutex
+	return func(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+		if id := in.Key["id"].(*types.AttributeValueMemberS).Value; id != ddbstore.GroupsID || aws.ToString(in.UpdateExpression) != "ADD #g :g" {
+			t.Errorf("unexpected UpdateItem of %s: %s", id, aws.ToString(in.UpdateExpression))
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if seen != nil {
+			*seen = append(*seen, in.ExpressionAttributeValues[":g"].(*types.AttributeValueMemberSS).Value...)
+		}
+		return &dynamodb.UpdateItemOutput{}, nil
+	}
 }
 
 func (f *fakeAPI) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
@@ -97,13 +121,27 @@ func TestPutNewRequest(t *testing.T) {
 	t.Parallel()
 	r := record(t, "github", "push", received)
 	var got *dynamodb.PutItemInput
+	var registered []string
 	s := newStore(t, &fakeAPI{put: func(in *dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) {
 		got = in
 		return &dynamodb.PutItemOutput{}, nil
-	}})
+	}, update: registerOK(t, &registered)})
 	inserted, err := s.PutNew(context.Background(), r)
 	if err != nil || !inserted {
 		t.Fatalf("PutNew = %v, %v", inserted, err)
+	}
+	// A second event of the same source and type group does not register again.
+	if _, err := s.PutNew(context.Background(), record(t, "github", "push", received)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutNew(context.Background(), record(t, "github", "issues.opened", received)); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(registered, []string{"github#push", "github#issues"}) {
+		t.Errorf("registered %v, want github#push then github#issues, once each", registered)
+	}
+	if sg := got.Item["source_group"].(*types.AttributeValueMemberS).Value; sg != "github#issues" {
+		t.Errorf("source_group = %q", sg)
 	}
 	if aws.ToString(got.TableName) != "events" || aws.ToString(got.ConditionExpression) != "attribute_not_exists(#id)" ||
 		got.ExpressionAttributeNames["#id"] != "id" {
@@ -117,15 +155,43 @@ func TestPutNewRequest(t *testing.T) {
 	forever := newStore(t, &fakeAPI{put: func(in *dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) {
 		got = in
 		return &dynamodb.PutItemOutput{}, nil
-	}}, ddbstore.WithRetention(0), ddbstore.WithTimeShards(16))
+	}, update: registerOK(t, nil)}, ddbstore.WithRetention(0))
 	if _, err := forever.PutNew(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := got.Item["expires_at"]; ok {
 		t.Error("retention 0 still set expires_at")
 	}
-	if shard := got.Item["time_shard"].(*types.AttributeValueMemberS).Value; shard != ddbitem.TimeShard(r.Event.ID, 16) {
-		t.Errorf("time_shard = %q with 16 shards", shard)
+
+	// The registry's id is not an event's to take.
+	control := record(t, "github", "push", received)
+	control.Event.ID = ddbstore.GroupsID
+	if _, err := newStore(t, &fakeAPI{}).PutNew(context.Background(), control); pipeline.KindOf(err) != pipeline.KindInvalid {
+		t.Errorf("PutNew of %s: %v, want KindInvalid without a call", ddbstore.GroupsID, err)
+	}
+	for name, call := range map[string]func(*ddbstore.Store) error{
+		"Get": func(s *ddbstore.Store) error { _, err := s.Get(context.Background(), ddbstore.GroupsID); return err },
+		"NotifiedAt": func(s *ddbstore.Store) error {
+			_, err := s.NotifiedAt(context.Background(), ddbstore.GroupsID)
+			return err
+		},
+		"MarkNotified": func(s *ddbstore.Store) error {
+			return s.MarkNotified(context.Background(), ddbstore.GroupsID, received)
+		},
+	} {
+		if err := call(newStore(t, &fakeAPI{})); !errors.Is(err, pipeline.ErrNotFound) {
+			t.Errorf("%s(%s) = %v, want not found without a call", name, ddbstore.GroupsID, err)
+		}
+	}
+}
+
+func TestRegisterFailureFailsThePut(t *testing.T) {
+	t.Parallel()
+	s := newStore(t, &fakeAPI{update: func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+		return nil, wireError("ThrottlingException")
+	}}) // no PutItem: an event whose partition is not registered could never be listed
+	if _, err := s.PutNew(context.Background(), record(t, "github", "push", received)); pipeline.KindOf(err) != pipeline.KindThrottled {
+		t.Errorf("PutNew with the registry throttled: %v", err)
 	}
 }
 
@@ -150,7 +216,7 @@ func TestPutNewErrors(t *testing.T) {
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			s := newStore(t, &fakeAPI{put: func(*dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) { return nil, tt.err }})
+			s := newStore(t, &fakeAPI{put: func(*dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) { return nil, tt.err }, update: registerOK(t, nil)})
 			inserted, err := s.PutNew(context.Background(), r)
 			if inserted || (err != nil) != tt.wantErr {
 				t.Fatalf("PutNew = %v, %v", inserted, err)
@@ -253,43 +319,66 @@ func (l *queryLog) answer(pages func(in *dynamodb.QueryInput) (*dynamodb.QueryOu
 	}
 }
 
+// registryOf answers the registry's GetItem with these partitions.
+func registryOf(t *testing.T, groups ...string) func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+	return func(in *dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+		if id := in.Key["id"].(*types.AttributeValueMemberS).Value; id != ddbstore.GroupsID || !aws.ToBool(in.ConsistentRead) {
+			t.Errorf("GetItem of %s (consistent %v), want the registry, consistently", id, aws.ToBool(in.ConsistentRead))
+		}
+		if len(groups) == 0 {
+			return &dynamodb.GetItemOutput{}, nil
+		}
+		return &dynamodb.GetItemOutput{Item: map[string]types.AttributeValue{
+			"id": &types.AttributeValueMemberS{Value: ddbstore.GroupsID}, "groups": &types.AttributeValueMemberSS{Value: groups},
+		}}, nil
+	}
+}
+
 func TestListRequests(t *testing.T) {
 	t.Parallel()
 	empty := func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) { return &dynamodb.QueryOutput{}, nil }
+	registry := []string{"github#push", "github#issues", "shop#orders", "shop#issues", "postman#unknown"}
 	tests := []struct {
 		name       string
 		q          pipeline.Query
-		index      string
 		partitions []string
-		filter     bool
+		filter     string
 		cond       string
 		limit      int32
 	}{
-		{"all sources", pipeline.Query{}, "by_time", []string{"all#0", "all#1", "all#2", "all#3"}, false, "#pk = :pk", 21},
-		{"source", pipeline.Query{Source: "github", Limit: 10}, "by_source", []string{"github"}, false, "#pk = :pk", 11},
-		{"type", pipeline.Query{Type: "push", Limit: 5000}, "by_type_group", []string{"push"}, true, "#pk = :pk", pipeline.MaxLimit + 1},
-		{"action type", pipeline.Query{Type: "issues.opened"}, "by_type_group", []string{"issues"}, true, "#pk = :pk", pipeline.DefaultLimit + 1},
-		{"type prefix", pipeline.Query{Type: "issues."}, "by_type_group", []string{"issues"}, true, "#pk = :pk", pipeline.DefaultLimit + 1},
-		{"source and type", pipeline.Query{Source: "github", Type: "push", Since: received}, "by_source", []string{"github"}, true, "#pk = :pk AND #sk >= :lo", pipeline.DefaultLimit + 1},
-		{"range", pipeline.Query{Source: "github", Since: received, Until: received.Add(time.Hour)}, "by_source", []string{"github"}, false, "#pk = :pk AND #sk BETWEEN :lo AND :hi", pipeline.DefaultLimit + 1},
-		{"until", pipeline.Query{Source: "github", Until: received}, "by_source", []string{"github"}, false, "#pk = :pk AND #sk < :hi", pipeline.DefaultLimit + 1},
+		// 5 partitions share a page of 50: (51 × 3) / (2 × 5) + 2 = 17 each in the first round.
+		{"all sources", pipeline.Query{}, []string{"github#issues", "github#push", "postman#unknown", "shop#issues", "shop#orders"}, "", "#pk = :pk", 17},
+		{"source", pipeline.Query{Source: "github", Limit: 10}, []string{"github#issues", "github#push"}, "", "#pk = :pk", 10},
+		{"type", pipeline.Query{Type: "push", Limit: 5000}, []string{"github#push"}, "#type = :type", "#pk = :pk", pipeline.MaxLimit + 1},
+		{"action type", pipeline.Query{Type: "issues.opened"}, []string{"github#issues", "shop#issues"}, "#type = :type", "#pk = :pk", 40},
+		{"type prefix", pipeline.Query{Type: "issues."}, []string{"github#issues", "shop#issues"}, "begins_with(#type, :type)", "#pk = :pk", 40},
+		{"source and type: no registry read", pipeline.Query{Source: "github", Type: "push", Since: received}, []string{"github#push"}, "#type = :type", "#pk = :pk AND #sk >= :lo", pipeline.DefaultLimit + 1},
+		{"unregistered source", pipeline.Query{Source: "nobody"}, nil, "", "", 0},
+		{"range", pipeline.Query{Source: "shop", Type: "orders/", Since: received, Until: received.Add(time.Hour)}, []string{"shop#orders"}, "begins_with(#type, :type)", "#pk = :pk AND #sk BETWEEN :lo AND :hi", pipeline.DefaultLimit + 1},
+		{"until", pipeline.Query{Source: "postman", Until: received}, []string{"postman#unknown"}, "", "#pk = :pk AND #sk < :hi", pipeline.DefaultLimit + 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var log queryLog
-			s := newStore(t, &fakeAPI{query: log.answer(empty)})
-			page, err := s.List(context.Background(), tt.q)
+			f := &fakeAPI{query: log.answer(empty)}
+			if tt.q.Source == "" || tt.q.Type == "" {
+				f.get = registryOf(t, registry...)
+			}
+			page, err := newStore(t, f).List(context.Background(), tt.q)
 			if err != nil || len(page.Records) != 0 || page.Cursor != "" {
 				t.Fatalf("List = %+v, %v", page, err)
 			}
 			var parts []string
 			for _, in := range log.calls {
 				parts = append(parts, in.ExpressionAttributeValues[":pk"].(*types.AttributeValueMemberS).Value)
-				if aws.ToString(in.IndexName) != tt.index || aws.ToBool(in.ScanIndexForward) || aws.ToString(in.KeyConditionExpression) != tt.cond ||
-					(in.FilterExpression != nil) != tt.filter || aws.ToInt32(in.Limit) != tt.limit {
-					t.Errorf("query: index %s, forward %v, cond %q, filter %v, limit %d",
+				if aws.ToString(in.IndexName) != "by_group" || aws.ToBool(in.ScanIndexForward) || aws.ToString(in.KeyConditionExpression) != tt.cond ||
+					aws.ToString(in.FilterExpression) != tt.filter || aws.ToInt32(in.Limit) != tt.limit {
+					t.Errorf("query: index %s, forward %v, cond %q, filter %q, limit %d",
 						aws.ToString(in.IndexName), aws.ToBool(in.ScanIndexForward), aws.ToString(in.KeyConditionExpression), aws.ToString(in.FilterExpression), aws.ToInt32(in.Limit))
+				}
+				if tt.filter != "" && in.ExpressionAttributeValues[":type"].(*types.AttributeValueMemberS).Value != tt.q.Type {
+					t.Errorf(":type = %v, want %q", in.ExpressionAttributeValues[":type"], tt.q.Type)
 				}
 			}
 			slices.Sort(parts)
@@ -297,6 +386,62 @@ func TestListRequests(t *testing.T) {
 				t.Errorf("partitions queried %v, want %v", parts, tt.partitions)
 			}
 		})
+	}
+}
+
+// TestListReadsThePageOnce: the index gives keys and types; the page's items come from one
+// BatchGetItem, in the index's order, unprocessed keys retried and expired items skipped.
+func TestListReadsThePageOnce(t *testing.T) {
+	t.Parallel()
+	var recs []*event.Record
+	var entries []map[string]types.AttributeValue
+	items := map[string]map[string]types.AttributeValue{}
+	for i := range 5 {
+		r := record(t, "github", "push", received.Add(time.Duration(i)*time.Second))
+		item, err := ddbitem.Marshal(r, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+		items[r.Event.ID] = item
+		entries = append([]map[string]types.AttributeValue{{
+			"id": item["id"], "source_group": item["source_group"], "received_key": item["received_key"], "type": item["type"],
+		}}, entries...) // newest first, as the index answers
+	}
+	gone := recs[2].Event.ID // expired between the index read and the item read
+	delete(items, gone)
+	batches := 0
+	s := newStore(t, &fakeAPI{
+		query: func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+			return &dynamodb.QueryOutput{Items: entries}, nil
+		},
+		batch: func(in *dynamodb.BatchGetItemInput) (*dynamodb.BatchGetItemOutput, error) {
+			batches++
+			keys := in.RequestItems["events"].Keys
+			out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{}}
+			for i, k := range keys {
+				if batches == 1 && i == 0 { // the first answer leaves one key unprocessed
+					out.UnprocessedKeys = map[string]types.KeysAndAttributes{"events": {Keys: []map[string]types.AttributeValue{k}}}
+					continue
+				}
+				if item, ok := items[k["id"].(*types.AttributeValueMemberS).Value]; ok {
+					out.Responses["events"] = append(out.Responses["events"], item)
+				}
+			}
+			return out, nil
+		},
+	})
+	page, err := s.List(context.Background(), pipeline.Query{Source: "github", Type: "push", Limit: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range page.Records {
+		got = append(got, r.Event.ID)
+	}
+	want := []string{recs[4].Event.ID, recs[3].Event.ID, recs[1].Event.ID} // newest 4, minus the expired one
+	if !slices.Equal(got, want) || batches != 2 || page.Cursor == "" {
+		t.Errorf("page %v (cursor %q) after %d BatchGetItem calls; want %v, a cursor, 2 calls", got, page.Cursor, batches, want)
 	}
 }
 
@@ -319,6 +464,8 @@ func TestListFilteredEmptyPages(t *testing.T) {
 			t.Error("continuation query without ExclusiveStartKey")
 		}
 		return &dynamodb.QueryOutput{Items: []map[string]types.AttributeValue{item}}, nil
+	}, batch: func(*dynamodb.BatchGetItemInput) (*dynamodb.BatchGetItemOutput, error) {
+		return &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{"events": {item}}}, nil
 	}})
 	page, err := s.List(context.Background(), pipeline.Query{Source: "github", Type: "push"})
 	if err != nil || len(page.Records) != 1 || page.Records[0].Event.ID != r.Event.ID {
@@ -333,7 +480,7 @@ func TestListErrors(t *testing.T) {
 		!strings.HasPrefix(pipeline.DetailOf(err), "cursor is not valid") {
 		t.Errorf("bad cursor: %v", err)
 	}
-	throttled := newStore(t, &fakeAPI{query: func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+	throttled := newStore(t, &fakeAPI{get: registryOf(t, "github#push"), query: func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
 		return nil, wireError("ThrottlingException")
 	}})
 	if _, err := throttled.List(context.Background(), pipeline.Query{}); pipeline.KindOf(err) != pipeline.KindThrottled {
@@ -347,8 +494,6 @@ func TestNewValidates(t *testing.T) {
 	for name, build := range map[string]func() (*ddbstore.Store, error){
 		"nil client":     func() (*ddbstore.Store, error) { return ddbstore.New(nil, "events") },
 		"no table":       func() (*ddbstore.Store, error) { return ddbstore.New(f, "") },
-		"zero shards":    func() (*ddbstore.Store, error) { return ddbstore.New(f, "events", ddbstore.WithTimeShards(0)) },
-		"too many":       func() (*ddbstore.Store, error) { return ddbstore.New(f, "events", ddbstore.WithTimeShards(65)) },
 		"negative years": func() (*ddbstore.Store, error) { return ddbstore.New(f, "events", ddbstore.WithRetention(-time.Hour)) },
 	} {
 		if _, err := build(); err == nil {

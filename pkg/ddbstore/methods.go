@@ -6,13 +6,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
-// Methods is API made of the client's four methods as method values. In a binary that also
+// Methods is API made of the client's five methods as method values. In a binary that also
 // links text/template (the notifier: its MethodByName makes the linker keep every exported
 // method of every type that can sit in an interface), passing *dynamodb.Client itself would
-// keep all of the client's operations; method values keep the four the store calls, and the
+// keep all of the client's operations; method values keep the five the store calls, and the
 // notifier's binary loses about 1 MB.
 func Methods(c *dynamodb.Client) API {
-	return methods{put: c.PutItem, get: c.GetItem, query: c.Query, update: c.UpdateItem}
+	return methods{put: c.PutItem, get: c.GetItem, query: c.Query, update: c.UpdateItem, batchGet: c.BatchGetItem}
 }
 
 type methods struct {
@@ -20,6 +20,8 @@ type methods struct {
 	get    func(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	query  func(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	update func(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+
+	batchGet func(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 }
 
 func (m methods) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
@@ -36,4 +38,8 @@ func (m methods) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...fun
 
 func (m methods) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	return m.update(ctx, in, opts...)
+}
+
+func (m methods) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	return m.batchGet(ctx, in, opts...)
 }

@@ -12,12 +12,9 @@ import (
 	"hookline/pkg/ddbitem"
 )
 
-// Index names of the events table.
-const (
-	IndexBySource    = "by_source"     // pk source, sk received_key
-	IndexByTypeGroup = "by_type_group" // pk type_group (event.TypeGroup), sk received_key
-	IndexByTime      = "by_time"       // pk time_shard ("all#<n>"), sk received_key
-)
+// IndexByGroup is the events table's one history index: pk source_group (ddbitem.SourceGroup:
+// "github#issues"), sk received_key, projecting the keys and the type (see doc.go).
+const IndexByGroup = "by_group"
 
 // Schema describes the events table: the data the CDK stack builds the table from and the
 // tests create it with, so the two cannot drift apart. Every key attribute is a string (S).
@@ -50,11 +47,13 @@ func TableSchema() Schema {
 	return Schema{
 		PartitionKey: ddbitem.AttrID,
 		TTLAttribute: ddbitem.AttrExpiresAt,
-		Indexes: []Index{
-			{Name: IndexBySource, PartitionKey: ddbitem.AttrSource, SortKey: ddbitem.AttrReceivedKey, Projection: ProjectAll},
-			{Name: IndexByTypeGroup, PartitionKey: ddbitem.AttrTypeGroup, SortKey: ddbitem.AttrReceivedKey, Projection: ProjectAll},
-			{Name: IndexByTime, PartitionKey: ddbitem.AttrTimeShard, SortKey: ddbitem.AttrReceivedKey, Projection: ProjectAll},
-		},
+		Indexes: []Index{{
+			Name: IndexByGroup, PartitionKey: ddbitem.AttrSourceGroup, SortKey: ddbitem.AttrReceivedKey,
+			// The type, so an exact type or a prefix is filtered in the index; the rest of a
+			// page is one BatchGetItem. The notified mark is not projected: marking an event
+			// rewrites only its base item.
+			Projection: ProjectInclude, NonKey: []string{ddbitem.AttrType},
+		}},
 	}
 }
 

@@ -24,6 +24,7 @@ type API interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 }
 
 // Store is the DynamoDB events table: the subscriber's conditional writer, the notifier's
@@ -32,7 +33,7 @@ type Store struct {
 	client    API
 	table     string
 	retention time.Duration
-	shards    int
+	groups    registered // the history partitions this Store has registered (registry.go)
 }
 
 var _ pipeline.Store = (*Store)(nil)
@@ -44,14 +45,9 @@ type Option func(*Store)
 // forever.
 func WithRetention(d time.Duration) Option { return func(s *Store) { s.retention = d } }
 
-// WithTimeShards sets how many partitions the newest-across-all index spreads writes over.
-// Readers must use at least the count writers use: raise it by deploying readers first, and
-// never lower it without rewriting time_shard on existing items.
-func WithTimeShards(n int) Option { return func(s *Store) { s.shards = n } }
-
 // New returns a Store over the table named table.
 func New(client API, table string, opts ...Option) (*Store, error) {
-	s := &Store{client: client, table: table, retention: wiring.Retention, shards: wiring.DefaultTimeShards}
+	s := &Store{client: client, table: table, retention: wiring.Retention}
 	for _, o := range opts {
 		o(s)
 	}
@@ -62,24 +58,29 @@ func New(client API, table string, opts ...Option) (*Store, error) {
 		return nil, errors.New("ddbstore: table name is empty")
 	case s.retention < 0:
 		return nil, fmt.Errorf("ddbstore: retention %v is negative", s.retention)
-	case s.shards < wiring.MinTimeShards || s.shards > wiring.MaxTimeShards:
-		return nil, fmt.Errorf("ddbstore: time shards %d not in %d..%d", s.shards, wiring.MinTimeShards, wiring.MaxTimeShards)
 	}
 	return s, nil
 }
 
-// PutNew writes r unless an item with its id exists. A duplicate is (false, nil).
+// PutNew writes r unless an item with its id exists. A duplicate is (false, nil). The event's
+// history partition is registered first (once per Store), so every stored event is listable.
 func (s *Store) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 	if r == nil || r.Event == nil {
 		return false, errors.New("put event: record has no event")
 	}
 	id := r.Event.ID
+	if ddbitem.IsControl(id) {
+		return false, pipeline.Errorf(pipeline.KindInvalid, "event id %q starts with %q, which the events table keeps for its own items", id, ddbitem.ControlPrefix)
+	}
 	var ttl time.Time
 	if s.retention > 0 {
 		ttl = r.Event.ReceivedAt.Add(s.retention)
 	}
-	item, err := ddbitem.MarshalSharded(r, ttl, s.shards)
+	item, err := ddbitem.Marshal(r, ttl)
 	if err != nil {
+		return false, fmt.Errorf("put event %s: %w", id, err)
+	}
+	if err := s.register(ctx, ddbitem.SourceGroup(r.Event.Source, r.Event.Type)); err != nil {
 		return false, fmt.Errorf("put event %s: %w", id, err)
 	}
 	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
@@ -98,8 +99,12 @@ func (s *Store) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 	return true, nil
 }
 
-// MarkNotified sets notified_at once; a second mark keeps the first time.
+// MarkNotified sets notified_at once; a second mark keeps the first time. It rewrites only the
+// base item: the history index does not project the mark.
 func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error {
+	if ddbitem.IsControl(id) {
+		return fmt.Errorf("mark event %s notified: %w", id, notFound(id))
+	}
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(s.table),
 		Key:                 key(id),
@@ -136,6 +141,9 @@ func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error
 // NotifiedAt reads only the mark (and the key, to tell "unmarked" from "missing") with a
 // strongly consistent read.
 func (s *Store) NotifiedAt(ctx context.Context, id string) (time.Time, error) {
+	if ddbitem.IsControl(id) {
+		return time.Time{}, notFound(id)
+	}
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.table), Key: key(id), ConsistentRead: aws.Bool(true),
 		ProjectionExpression:     aws.String("#id, #n"),
@@ -160,6 +168,9 @@ func (s *Store) NotifiedAt(ctx context.Context, id string) (time.Time, error) {
 
 // Get reads one event with a strongly consistent read, so a just-stored event is always found.
 func (s *Store) Get(ctx context.Context, id string) (*event.Record, error) {
+	if ddbitem.IsControl(id) {
+		return nil, notFound(id) // the registry is not an event
+	}
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.table), Key: key(id), ConsistentRead: aws.Bool(true),
 	})

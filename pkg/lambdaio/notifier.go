@@ -3,6 +3,7 @@ package lambdaio
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,6 +60,11 @@ func (h *NotifierHandler) Handle(ctx context.Context, ev events.DynamoDBEvent) (
 	var wg sync.WaitGroup
 	for i := range ev.Records {
 		rec := &ev.Records[i]
+		if id := rec.Change.Keys["id"]; id.DataType() == events.DataTypeString && strings.HasPrefix(id.String(), "~") {
+			// A control item of the table (ddbitem.IsControl), not an event: the stack's
+			// filter drops these; a local or hand-made stream may not.
+			continue
+		}
 		if rec.EventName != string(events.DynamoDBOperationTypeInsert) {
 			// The event source filter passes only INSERTs; anything else is not ours to email.
 			h.Log.LogAttrs(ctx, slog.LevelDebug, "skipped stream record", slog.String("event_name", rec.EventName), slog.String("sequence_number", rec.Change.SequenceNumber))

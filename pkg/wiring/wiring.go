@@ -30,7 +30,6 @@ const (
 	EnvSourcesTTL       = "HOOKLINE_SOURCES_TTL"        // ingest: DefaultSourcesTTL
 	EnvTable            = "HOOKLINE_TABLE"              // subscriber, notifier, history (and `hookline events --table`)
 	EnvRetention        = "HOOKLINE_RETENTION"          // subscriber: Retention
-	EnvTimeShards       = "HOOKLINE_TIME_SHARDS"        // subscriber, history: DefaultTimeShards
 	EnvNotifyTopicARN   = "HOOKLINE_NOTIFY_TOPIC_ARN"   // notifier: the SNS notifications topic
 	EnvEmailTemplates   = "HOOKLINE_EMAIL_TEMPLATES"    // notifier: a template directory in the bundle; unset = built-in
 	EnvEmailMaxData     = "HOOKLINE_EMAIL_MAX_DATA"     // notifier: DefaultEmailMaxData
@@ -43,15 +42,6 @@ const DefaultSourcesTTL = 5 * time.Minute
 
 // Retention is how long a stored event is kept: DynamoDB's TTL on AWS, the sweep locally.
 const Retention = 90 * 24 * time.Hour
-
-// Time shards: how many partitions the newest-across-all history index (by_time) spreads its
-// writes over. Writers (subscriber) and readers (history, `hookline events`) must agree; see
-// pkg/ddbstore's doc for why 4. A List over all sources queries every shard, hence the cap.
-const (
-	DefaultTimeShards = 4
-	MinTimeShards     = 1
-	MaxTimeShards     = 64
-)
 
 // Email data: how many bytes of an event's data an email shows.
 const (

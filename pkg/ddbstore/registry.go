@@ -1,0 +1,76 @@
+package ddbstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"hookline/pkg/ddbitem"
+)
+
+// GroupsID is the control item that lists every history partition (source_group) the index
+// holds, in its string set attribute "groups". A List over several sources or types reads it
+// to know which partitions to merge; it is not an event (ddbitem.IsControl) and carries no
+// source_group, so it is in no index and the notifier's stream filter passes it by.
+const GroupsID = ddbitem.ControlPrefix + "groups"
+
+const attrGroups = "groups"
+
+// registered remembers the partitions this Store added to the registry: each costs one write
+// per Store (per Lambda instance), not per event.
+type registered struct {
+	mu    sync.Mutex
+	known map[string]bool
+}
+
+// register adds sg to the registry unless this Store already did. ADD to a string set is
+// idempotent, so concurrent or repeated registrations are harmless.
+func (s *Store) register(ctx context.Context, sg string) error {
+	s.groups.mu.Lock()
+	done := s.groups.known[sg]
+	s.groups.mu.Unlock()
+	if done {
+		return nil
+	}
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       key(GroupsID),
+		UpdateExpression:          aws.String("ADD #g :g"),
+		ExpressionAttributeNames:  map[string]string{"#g": attrGroups},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":g": &types.AttributeValueMemberSS{Value: []string{sg}}},
+	})
+	if err != nil {
+		return classify(fmt.Errorf("register history partition %s: %w", sg, err))
+	}
+	s.groups.mu.Lock()
+	if s.groups.known == nil {
+		s.groups.known = map[string]bool{}
+	}
+	s.groups.known[sg] = true
+	s.groups.mu.Unlock()
+	return nil
+}
+
+// registry reads every registered partition, sorted (a strongly consistent read: a partition
+// registered before its first event was written is always seen).
+func (s *Store) registry(ctx context.Context) ([]string, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: key(GroupsID), ConsistentRead: aws.Bool(true),
+		ProjectionExpression: aws.String("#g"), ExpressionAttributeNames: map[string]string{"#g": attrGroups},
+	})
+	if err != nil {
+		return nil, classify(fmt.Errorf("read the history partitions: %w", err))
+	}
+	ss, ok := out.Item[attrGroups].(*types.AttributeValueMemberSS)
+	if !ok {
+		return nil, nil // nothing stored yet
+	}
+	groups := slices.Clone(ss.Value)
+	slices.Sort(groups)
+	return groups, nil
+}
