@@ -359,10 +359,22 @@ func TestNotifierPanicFailsOnlyThatRecord(t *testing.T) {
 	var ev events.DynamoDBEvent
 	loadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
 	composer, _ := email.NewComposer("", 0)
-	h := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: newMem(), Composer: composer, Mailer: panickyMailer{}}, Log: quiet()}
+	logs := &logLines{}
+	h := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: newMem(), Composer: composer, Mailer: panickyMailer{}},
+		Log: slog.New(slog.NewJSONHandler(logs, nil))}
 	resp, err := h.Handle(context.Background(), ev)
 	if err != nil || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != ev.Records[0].Change.SequenceNumber {
 		t.Errorf("resp = %+v, err = %v; want the record reported failed", resp, err)
+	}
+	// The panic is logged once, as an error naming the record and the panic.
+	var panics []map[string]any
+	for _, l := range logs.take(t) {
+		if l["panic"] != nil {
+			panics = append(panics, l)
+		}
+	}
+	if len(panics) != 1 || panics[0]["level"] != "ERROR" || panics[0]["panic"] != "mailer bug" || panics[0]["item"] != ev.Records[0].Change.SequenceNumber {
+		t.Errorf("panic log lines %v; want one ERROR naming the record and the panic", panics)
 	}
 }
 
