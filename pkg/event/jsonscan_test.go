@@ -3,6 +3,7 @@ package event
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -60,6 +61,46 @@ func TestTopLevelString(t *testing.T) {
 		got, ok := TopLevelString([]byte(tt.body), "action")
 		if ok != tt.ok || string(got) != tt.want {
 			t.Errorf("TopLevelString(%s) = %q, %v; want %q, %v", tt.body, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestTopLevelStringTruncated: every prefix of a body, cut anywhere, is answered without reading
+// past its end; the value is found only once it is whole.
+func TestTopLevelStringTruncated(t *testing.T) {
+	body := `{ "n" : 1 , "o" : {"a":["}",1]} , "s" : "x" , "action" : "opened" }`
+	for n := range len(body) + 1 {
+		prefix := []byte(body[:n])
+		v, ok := TopLevelString(prefix, "action")
+		whole := n >= len(`{ "n" : 1 , "o" : {"a":["}",1]} , "s" : "x" , "action" : "opened"`)
+		if ok != whole || (ok && string(v) != "opened") {
+			t.Errorf("%q: %q, %v; want found %v", prefix, v, ok, whole)
+		}
+		if _, ok := TopLevelString(prefix, "missing"); ok {
+			t.Errorf("%q: found a key it does not hold", prefix)
+		}
+	}
+}
+
+// TestEachTopLevelTruncated: an object cut anywhere is not well formed and is read without going
+// past its end; the whole object yields its keys and raw values in order.
+func TestEachTopLevelTruncated(t *testing.T) {
+	body := `{ "n" : 1 , "o" : {"a":["}",1]} , "s" : "x" }`
+	for n := range len(body) {
+		if eachTopLevel([]byte(body[:n]), func(_, _ []byte) {}) {
+			t.Errorf("%q: accepted as a whole object", body[:n])
+		}
+	}
+	var got []string
+	if !eachTopLevel([]byte(body), func(k, v []byte) { got = append(got, string(k)+"="+string(v)) }) {
+		t.Fatalf("%s: not accepted", body)
+	}
+	if want := `n=1 o={"a":["}",1]} s="x"`; strings.Join(got, " ") != want {
+		t.Errorf("got %q, want %q", strings.Join(got, " "), want)
+	}
+	for _, empty := range []string{"{}", "{ }"} {
+		if !eachTopLevel([]byte(empty), func(_, _ []byte) { t.Errorf("%s: a key", empty) }) {
+			t.Errorf("%s: not accepted", empty)
 		}
 	}
 }
