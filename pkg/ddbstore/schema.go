@@ -21,7 +21,10 @@ const IndexByGroup = "by_group"
 type Schema struct {
 	PartitionKey string  // of the base table
 	TTLAttribute string  // unix seconds; DynamoDB deletes the item some time after
-	Indexes      []Index // global secondary indexes
+	Indexes      []Index // global secondary indexes of the history
+	// Rejected is the quarantine's sparse index (RejectedIndex), projecting RejectedNonKey;
+	// only `hookline rejected` reads it, so no function is granted it.
+	Rejected Index
 }
 
 // Index is one global secondary index.
@@ -54,6 +57,7 @@ func TableSchema() Schema {
 			// rewrites only its base item.
 			Projection: ProjectInclude, NonKey: []string{ddbitem.AttrType},
 		}},
+		Rejected: RejectedIndex(),
 	}
 }
 
@@ -85,6 +89,16 @@ func CreateTable(ctx context.Context, client TableAPI, name string) error {
 			Projection: projection(ix),
 		})
 	}
+	rx := s.Rejected
+	attrs[rx.PartitionKey], attrs[rx.SortKey] = true, true
+	in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
+		IndexName: aws.String(rx.Name),
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(rx.PartitionKey), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(rx.SortKey), KeyType: types.KeyTypeRange},
+		},
+		Projection: projection(rx),
+	})
 	for a := range attrs {
 		in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{
 			AttributeName: aws.String(a), AttributeType: types.ScalarAttributeTypeS,
