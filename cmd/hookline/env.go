@@ -32,7 +32,7 @@ var environment = []envVar{
 	{Name: "HOOKLINE_SMTP_TLS", Commands: "local, notify", Usage: "true: refuse an SMTP server without STARTTLS (--smtp-tls)"},
 	{Name: "HOOKLINE_SMTP_USER", Commands: "local, notify", Usage: "SMTP AUTH user (PLAIN or LOGIN); only over TLS or to loopback", Direct: true},
 	{Name: "HOOKLINE_SMTP_PASSWORD", Commands: "local, notify", Usage: "SMTP AUTH password, with HOOKLINE_SMTP_USER", Direct: true},
-	{Name: wiring.EnvTable, Commands: "events, replay, notify", Usage: "DynamoDB events table to read instead of --data (--table)"},
+	{Name: wiring.EnvTable, Commands: "events, rejected, replay, notify", Usage: "DynamoDB events table to read instead of --data (--table)"},
 	{Name: "HOOKLINE_DLQ_URL", Commands: "dlq", Usage: "SQS dead-letter queue URL, instead of --data (--queue-url)"},
 	{Name: "HOOKLINE_URL", Commands: "send", Default: "http://127.0.0.1:8080", Usage: "base URL of hookline (--url)"},
 	{Name: "HOOKLINE_SECRET", Commands: "send", Usage: "the source's secret, kept out of shell history (--secret)"},

@@ -1,21 +1,35 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"hookline/pkg/ddbstore"
 	"hookline/pkg/event"
+	"hookline/pkg/kmsseal"
 	"hookline/pkg/local/engine"
 	"hookline/pkg/localrun"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/rejectedcli"
+	"hookline/pkg/s3blob"
 	"hookline/pkg/seal"
+	"hookline/pkg/snsbus"
+	"hookline/pkg/source"
+	"hookline/pkg/wiring"
 )
 
 const rejectedLong = `Shows the requests hookline refused (the quarantine) and readmits them.
@@ -29,10 +43,17 @@ verify them again and nobody reading the list can reuse them.
 
 readmit re-verifies a kept request with the sources config as it is now (as of the time it
 arrived: a signed timestamp must have been fresh then) and, where it passes, publishes it
-exactly as ingest would: same event id rules, so readmitting twice publishes nothing new.`
+exactly as ingest would: same event id rules, so readmitting twice publishes nothing new.
+
+Where (one of):
+  --data DIR     a hookline local data dir (default .hookline, env HOOKLINE_DATA)
+  --table NAME   the stack's DynamoDB events table (TableName output, env HOOKLINE_TABLE):
+                 the refused requests ingest kept there. readmit also needs --topic-arn
+                 (EventsTopicArn), the sources config (--sources-secret SourcesSecretArn, or
+                 --sources FILE) and kms:Decrypt on the quarantine key (QuarantineKeyArn).`
 
 func (c *app) rejectedCmd() *cobra.Command {
-	return c.groupCmd("rejected", "refused requests: list, show, readmit (local data dir)", rejectedLong,
+	return c.groupCmd("rejected", "refused requests: list, show, readmit (local data dir or DynamoDB)", rejectedLong,
 		c.rejectedListCmd(), c.rejectedGetCmd(), c.rejectedReadmitCmd())
 }
 
@@ -66,13 +87,77 @@ func (f *rejectedFilters) query(now time.Time) (pipeline.RejectedQuery, error) {
 	return q, nil
 }
 
-func dataFlag(fs *pflag.FlagSet, data *string) {
-	fs.StringVar(data, "data", ".hookline", "hookline local data dir")
+// quarantineFlags select the quarantine: a local data dir or the DynamoDB events table.
+type quarantineFlags struct {
+	data, table, region, endpoint string
+	fs                            *pflag.FlagSet
+}
+
+func (f *quarantineFlags) register(fs *pflag.FlagSet) {
+	f.fs = fs
+	fs.StringVar(&f.data, "data", ".hookline", "hookline local data dir")
 	bindEnv(fs, "data", "HOOKLINE_DATA")
+	fs.StringVar(&f.table, "table", "", "the stack's DynamoDB events table, instead of --data")
+	bindEnv(fs, "table", wiring.EnvTable)
+	fs.StringVar(&f.region, "region", "", "AWS region of --table (default: the AWS config's)")
+	fs.StringVar(&f.endpoint, "endpoint", "", "DynamoDB endpoint URL, for a DynamoDB-compatible server")
+}
+
+// onAWS reports whether the flags name the DynamoDB table (--data given on the command line
+// wins over HOOKLINE_TABLE), after checking they do not name both.
+func (f *quarantineFlags) onAWS() (bool, error) {
+	dataSet, tableSet := f.fs.Changed("data"), f.fs.Changed("table")
+	switch {
+	case dataSet && tableSet:
+		return false, usageErrorf("--data and --table: give one: a local data dir or a DynamoDB table")
+	case f.table != "" && !dataSet:
+		return true, nil
+	case f.fs.Changed("region") || f.fs.Changed("endpoint"):
+		return false, usageErrorf("--region and --endpoint: only with --table")
+	}
+	return false, nil
+}
+
+// quarantine is an open quarantine: its store and, for readmit, what publishes and opens.
+type quarantine struct {
+	store  pipeline.RejectedStore
+	eng    *engine.Engine // local only
+	cfg    aws.Config     // AWS only
+	onAWS  bool
+	closed func()
+}
+
+// open opens the quarantine the flags name.
+func (f *quarantineFlags) open(ctx context.Context) (*quarantine, error) {
+	onAWS, err := f.onAWS()
+	if err != nil {
+		return nil, err
+	}
+	if !onAWS {
+		eng, err := openLocal(f.data)
+		if err != nil {
+			return nil, err
+		}
+		return &quarantine{store: eng.Rejected(), eng: eng, closed: func() { eng.Close() }}, nil
+	}
+	cfg, err := awsConfig(ctx, f.region)
+	if err != nil {
+		return nil, err
+	}
+	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		if f.endpoint != "" { // else the AWS config's (AWS_ENDPOINT_URL, a profile's endpoint_url)
+			o.BaseEndpoint = endpointOption(f.endpoint)
+		}
+	})
+	store, err := ddbstore.NewRejected(client, f.table)
+	if err != nil {
+		return nil, fmt.Errorf("--table: %w", err)
+	}
+	return &quarantine{store: store, cfg: cfg, onAWS: true, closed: func() {}}, nil
 }
 
 func (c *app) rejectedListCmd() *cobra.Command {
-	var data string
+	var where quarantineFlags
 	var f rejectedFilters
 	var limit int
 	var asJSON bool
@@ -88,16 +173,16 @@ func (c *app) rejectedListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			eng, err := openLocal(data)
+			qr, err := where.open(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer eng.Close()
-			return rejectedcli.List(cmd.Context(), c.stdout, eng.Rejected(), q, limit, asJSON)
+			defer qr.closed()
+			return rejectedcli.List(cmd.Context(), c.stdout, qr.store, q, limit, asJSON)
 		},
 	}
 	fs := cmd.Flags()
-	dataFlag(fs, &data)
+	where.register(fs)
 	f.register(fs)
 	fs.IntVar(&limit, "limit", pipeline.DefaultLimit, "how many to show at most")
 	fs.BoolVar(&asJSON, "json", false, "one JSON object per line")
@@ -106,7 +191,7 @@ func (c *app) rejectedListCmd() *cobra.Command {
 }
 
 func (c *app) rejectedGetCmd() *cobra.Command {
-	var data string
+	var where quarantineFlags
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "get ID [flags]",
@@ -116,21 +201,22 @@ func (c *app) rejectedGetCmd() *cobra.Command {
 			if !event.ValidID(args[0]) {
 				return usageErrorf("%q is not a rejection id (a lower-case UUID)", args[0])
 			}
-			eng, err := openLocal(data)
+			qr, err := where.open(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer eng.Close()
-			return rejectedcli.Get(cmd.Context(), c.stdout, eng.Rejected(), args[0], asJSON)
+			defer qr.closed()
+			return rejectedcli.Get(cmd.Context(), c.stdout, qr.store, args[0], asJSON)
 		},
 	}
-	dataFlag(cmd.Flags(), &data)
+	where.register(cmd.Flags())
 	cmd.Flags().BoolVar(&asJSON, "json", false, "the rejection as JSON, with its body")
 	return cmd
 }
 
 func (c *app) rejectedReadmitCmd() *cobra.Command {
-	var data, sourcesFile string
+	var where quarantineFlags
+	var sourcesFile, sourcesSecret, topicARN, bucket string
 	var f rejectedFilters
 	cmd := &cobra.Command{
 		Use:   "readmit ID | --source S --since 1h [flags]",
@@ -147,20 +233,39 @@ func (c *app) rejectedReadmitCmd() *cobra.Command {
 			case len(args) == 1 && !event.ValidID(args[0]):
 				return usageErrorf("%q is not a rejection id (a lower-case UUID)", args[0])
 			}
+			onAWS, err := where.onAWS()
+			if err != nil {
+				return err
+			}
+			switch {
+			case !onAWS && (fs.Changed("topic-arn") || fs.Changed("sources-secret") || fs.Changed("bucket")):
+				return usageErrorf("--topic-arn, --sources-secret and --bucket: only with --table")
+			case onAWS && topicARN == "":
+				return usageErrorf("--topic-arn: required with --table (the stack's EventsTopicArn output)")
+			case onAWS && sourcesSecret != "" && fs.Changed("sources"):
+				return usageErrorf("--sources-secret and --sources: give one")
+			case onAWS && sourcesSecret == "" && sourcesFile == "":
+				return usageErrorf("--sources-secret: required with --table (the stack's SourcesSecretArn output; or a file with --sources)")
+			}
 			q, err := f.query(time.Now())
 			if err != nil {
 				return err
 			}
-			eng, err := openLocal(data)
-			if err != nil {
-				return err
-			}
-			defer eng.Close()
-			r, err := localReadmitter(eng, data, sourcesFile)
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
+			qr, err := where.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer qr.closed()
+			var r *pipeline.Readmitter
+			if onAWS {
+				r, err = awsReadmitter(ctx, qr, sourcesFile, sourcesSecret, topicARN, bucket)
+			} else {
+				r, err = localReadmitter(qr.eng, where.data, sourcesFile)
+			}
+			if err != nil {
+				return err
+			}
 			if len(args) == 1 {
 				res, err := r.Readmit(ctx, args[0])
 				if pipeline.KindOf(err) == pipeline.KindNotFound && res.Rejection == nil {
@@ -189,12 +294,41 @@ func (c *app) rejectedReadmitCmd() *cobra.Command {
 		},
 	}
 	fs := cmd.Flags()
-	dataFlag(fs, &data)
+	where.register(fs)
 	fs.StringVar(&sourcesFile, "sources", "", "the sources config to verify with (as hookline local runs with it); none = the data dir's demo sources")
 	bindEnv(fs, "sources", "HOOKLINE_SOURCES")
+	fs.StringVar(&sourcesSecret, "sources-secret", "", "with --table: the Secrets Manager secret ingest reads the sources config from")
+	fs.StringVar(&topicARN, "topic-arn", "", "with --table: the SNS events topic to publish to")
+	fs.StringVar(&bucket, "bucket", "", "with --table: the S3 body bucket, for a body too large for an SNS message (BodyBucketName)")
 	f.register(fs)
 	completeWords(cmd, "reason", pipeline.Reasons()...)
 	return cmd
+}
+
+// awsReadmitter readmits from the events table into the SNS events topic, as ingest publishes:
+// the sources config from its secret (or a file), bodies too large for SNS to the body bucket,
+// the sealed header values opened with kms:Decrypt.
+func awsReadmitter(ctx context.Context, qr *quarantine, sourcesFile, sourcesSecret, topicARN, bucket string) (*pipeline.Readmitter, error) {
+	var raw []byte
+	var err error
+	if sourcesSecret != "" {
+		out, err := secretsmanager.NewFromConfig(qr.cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(sourcesSecret)})
+		if err != nil {
+			return nil, fmt.Errorf("--sources-secret: %w", err)
+		}
+		raw = []byte(aws.ToString(out.SecretString))
+	} else if raw, err = os.ReadFile(sourcesFile); err != nil {
+		return nil, fmt.Errorf("--sources: %w", err)
+	}
+	sources, err := source.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("the sources config: %w", err)
+	}
+	in := &pipeline.Ingest{Sources: sources, Publisher: &snsbus.Publisher{Client: sns.NewFromConfig(qr.cfg), TopicARN: topicARN}}
+	if bucket != "" {
+		in.Blobs, in.MaxBody = &s3blob.Store{Client: s3.NewFromConfig(qr.cfg), Bucket: bucket}, pipeline.LambdaPayloadBytes
+	}
+	return &pipeline.Readmitter{Ingest: in, Store: qr.store, Opener: &kmsseal.Opener{Client: kms.NewFromConfig(qr.cfg)}}, nil
 }
 
 // localReadmitter readmits from a local data dir into its events topic: the running hookline
