@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,6 +67,9 @@ func (h *Hookline) newFunctions(retain awscdk.RemovalPolicy) {
 			wiring.EnvSourcesSecretARN: h.SourcesSecret.SecretArn(),
 			wiring.EnvSourcesTTL:       jsii.String(sourcesTTL),
 			wiring.EnvBodyBucket:       h.BodyBucket.BucketName(),
+			wiring.EnvTable:            h.Table.TableName(),
+			wiring.EnvQuarantineKey:    h.QuarantineKey.KeyArn(),
+			wiring.EnvKeepPerMinute:    jsii.String(strconv.Itoa(wiring.DefaultKeepPerMinute)),
 		},
 		fnSubscriber: {
 			wiring.EnvTable:     h.Table.TableName(),

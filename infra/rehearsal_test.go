@@ -14,11 +14,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"hookline/internal/fakeaws"
 	"hookline/internal/testenv"
+	"hookline/pkg/ddbstore"
+	"hookline/pkg/kmsseal"
+	"hookline/pkg/pipeline"
 	"hookline/pkg/sender"
 )
 
@@ -97,6 +101,7 @@ type rehearsal struct {
 	keys map[string]*lambdaFunction // access key → the function whose role signs with it
 
 	table, eventsTopic, notifyTopic, eventsQueue, secret string // resolved ARNs / names
+	quarantineKey                                        string
 	email                                                string // the NotifyEmail parameter's default
 }
 
@@ -130,12 +135,13 @@ func newRehearsal(ctx context.Context, t *testing.T, f *fixture, dynalite string
 		r.mu.Unlock()
 	}
 	names := map[*string]any{
-		&r.table:       obj{"Ref": f.logicalID(f.h.Table)},
-		&r.eventsTopic: obj{"Ref": f.logicalID(f.h.EventsTopic)},
-		&r.notifyTopic: obj{"Ref": f.logicalID(f.h.NotificationsTopic)},
-		&r.eventsQueue: getAtt(f.logicalID(f.h.EventsQueue), "Arn"),
-		&r.secret:      obj{"Ref": f.logicalID(f.h.SourcesSecret)},
-		&r.email:       obj{"Ref": "NotifyEmail"},
+		&r.table:         obj{"Ref": f.logicalID(f.h.Table)},
+		&r.eventsTopic:   obj{"Ref": f.logicalID(f.h.EventsTopic)},
+		&r.notifyTopic:   obj{"Ref": f.logicalID(f.h.NotificationsTopic)},
+		&r.eventsQueue:   getAtt(f.logicalID(f.h.EventsQueue), "Arn"),
+		&r.secret:        obj{"Ref": f.logicalID(f.h.SourcesSecret)},
+		&r.quarantineKey: getAtt(f.logicalID(f.h.QuarantineKey), "Arn"),
+		&r.email:         obj{"Ref": "NotifyEmail"},
 	}
 	for dst, v := range names {
 		if *dst, err = r.acct.str(r.tmpl, v); err != nil {
@@ -438,6 +444,8 @@ func (r *rehearsal) run() {
 		t.Errorf("%d emails after the retried delivery, want still 1", n)
 	}
 
+	r.refused(gw, nm, stream)
+
 	// History, through the IAM-authorized routes: the event, stored and notified.
 	resp, err = gw.do(ctx, http.MethodGet, "/events/"+id, nil, nil)
 	if err != nil {
@@ -468,6 +476,57 @@ func (r *rehearsal) run() {
 	t.Logf("history: GET /events/%s → %s, notified at %v", id, view.Status, view.NotifiedAt)
 
 	r.checkMappingPermissions(sm, nm)
+}
+
+// refused sends a request signed with a wrong secret: ingest answers 401 and keeps it in the
+// quarantine (a counter item and the rejection, two INSERTs the notifier's stream filter must
+// drop), with its signature sealed under the quarantine key, which the operator opens.
+func (r *rehearsal) refused(gw *apiGateway, nm *eventSourceMapping, stream *fakeaws.Stream) {
+	t, ctx := r.t, r.ctx
+	body := []byte(`{"action":"closed","number":43}`)
+	header, err := sender.Sign(sender.Request{Scheme: sender.GitHub, Secret: "rotated-wrongly-0123456789", Body: body, Type: "issues"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := gw.do(ctx, http.MethodPost, "/webhooks/github", header, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a wrong secret: ingest answered %d %s, want 401", resp.StatusCode, resp.Body)
+	}
+	round, err := pollStream(ctx, nm, stream.Poll, r.procs[fnNotifier])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(round.records) != 2 || len(round.delivered) != 0 {
+		t.Errorf("after a refused request: stream records %v, %d delivered; want two INSERTs (counter, rejection), none delivered", round.records, len(round.delivered))
+	}
+	if n := r.procs[fnNotifier].count(); n != 1 {
+		t.Errorf("the notifier was invoked %d times, want still once", n)
+	}
+	client := dynamodb.NewFromConfig(r.harnessConfig(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(r.fake.URL) })
+	quarantine, err := ddbstore.NewRejected(client, r.table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := quarantine.List(ctx, pipeline.RejectedQuery{Source: "github"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Rejections) != 1 {
+		t.Fatalf("the quarantine holds %d rejections of github, want 1\ningest logs:\n%s", len(page.Rejections), logTail(r.procs[fnIngest].logs))
+	}
+	kept := page.Rejections[0]
+	signature := header.Get("X-Hub-Signature-256")
+	if kept.Reason != pipeline.ReasonUnauthorized || kept.Header["x-hub-signature-256"] != pipeline.Redacted || string(kept.Body) != string(body) {
+		t.Errorf("kept %+v", kept)
+	}
+	opener := &kmsseal.Opener{Client: kms.NewFromConfig(r.harnessConfig(), func(o *kms.Options) { o.BaseEndpoint = aws.String(r.fake.URL) })}
+	if h, err := pipeline.Unredact(ctx, kept, opener); err != nil || h["x-hub-signature-256"] != signature {
+		t.Errorf("the operator opens the sealed signature as %q (%v), want %q", h["x-hub-signature-256"], err, signature)
+	}
+	t.Logf("refused: 401, kept as %s, its two INSERTs filtered out of the notifier's stream", kept.ID)
 }
 
 // publishForeign puts a message that is no hookline event on the events topic, as another
@@ -572,6 +631,9 @@ func (r *rehearsal) checkCalls() {
 		{fnHistory, "dynamodb:GetItem", tableARN},
 		{fnHistory, "dynamodb:Query", tableARN + "/index/by_group"},
 		{fnHistory, "dynamodb:BatchGetItem", tableARN},
+		{fnIngest, "dynamodb:UpdateItem", tableARN}, // the quarantine's counter
+		{fnIngest, "dynamodb:PutItem", tableARN},    // the kept rejection
+		{fnIngest, "kms:GenerateDataKey", r.quarantineKey},
 		{fnSubscriber + " (event source mapping)", "sqs:ReceiveMessage", r.eventsQueue},
 		{fnSubscriber + " (event source mapping)", "sqs:DeleteMessage", r.eventsQueue},
 	}

@@ -47,6 +47,7 @@ type Hookline struct {
 	NotificationsTopic awssns.Topic
 	AlarmTopic         awssns.Topic
 	TopicKey           awskms.Key
+	QuarantineKey      awskms.Key // seals the signatures of refused requests (pkg/kmsseal)
 	EventsQueue        awssqs.Queue
 	EventsDLQ          awssqs.Queue
 	SubscriptionDLQ    awssqs.Queue // what SNS could not deliver to the events queue
@@ -83,6 +84,13 @@ func NewHookline(scope constructs.Construct, id string, props *HooklineProps) *H
 	// opened to CloudWatch, which must publish alarms to an encrypted topic.
 	h.TopicKey = awskms.NewKey(stack, jsii.String("TopicKey"), &awskms.KeyProps{
 		Description:       jsii.String("hookline: encrypts the events, notifications and alarm topics at rest"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     retain,
+	})
+	// Its own key, so ingest can be allowed to make data keys with it and nothing else: only an
+	// operator with kms:Decrypt opens the signatures ingest kept (hookline rejected readmit).
+	h.QuarantineKey = awskms.NewKey(stack, jsii.String("QuarantineKey"), &awskms.KeyProps{
+		Description:       jsii.String("hookline: seals the signature and authorization headers of refused requests (the quarantine)"),
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     retain,
 	})
@@ -154,6 +162,14 @@ func newEventsTable(stack awscdk.Stack, cfg Config, retain awscdk.RemovalPolicy)
 			}(),
 		})
 	}
+	// The quarantine's sparse index: only kept rejections have its keys (see pkg/ddbstore).
+	table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+		IndexName:        jsii.String(schema.Rejected.Name),
+		PartitionKey:     str(schema.Rejected.PartitionKey),
+		SortKey:          str(schema.Rejected.SortKey),
+		ProjectionType:   awsdynamodb.ProjectionType(schema.Rejected.Projection),
+		NonKeyAttributes: jsii.Strings(schema.Rejected.NonKey...),
+	})
 	return table
 }
 
@@ -218,6 +234,10 @@ func (h *Hookline) wireGrants() {
 
 	h.EventsTopic.GrantPublish(ingest)
 	h.SourcesSecret.GrantRead(ingest, nil)
+	// The quarantine (ddbstore.Rejected): PutItem keeps a refused request, UpdateItem counts it
+	// against the per-source, per-minute cap; data keys seal its signature headers.
+	grant(ingest, []*string{h.Table.TableArn()}, "dynamodb:PutItem", "dynamodb:UpdateItem")
+	grant(ingest, []*string{h.QuarantineKey.KeyArn()}, "kms:GenerateDataKey")
 
 	// Each function gets the table actions its store calls make, on exactly the resources they
 	// touch (pkg/ddbstore): a conditional PutItem, and UpdateItem to add a new history partition
@@ -275,8 +295,8 @@ func (h *Hookline) wireEventSources() {
 		BatchSize:         jsii.Number(wiring.NotifierBatchSize),
 		MaxBatchingWindow: awscdk.Duration_Seconds(seconds(wiring.NotifierBatchWindow)),
 		// Only new events send mail; MODIFY (marking notified), REMOVE (TTL) and the history
-		// registry's item (no source_group, see pkg/ddbstore) are filtered out by Lambda before
-		// they cost an invocation.
+		// registry's item and the quarantine's rejections and counters (no source_group, see
+		// pkg/ddbstore) are filtered out by Lambda before they cost an invocation.
 		Filters: &[]*map[string]any{
 			awslambda.FilterCriteria_Filter(&map[string]any{
 				"eventName": awslambda.FilterRule_IsEqual(jsii.String("INSERT")),
@@ -408,4 +428,5 @@ func (h *Hookline) outputs() {
 	out("SubscriptionDLQUrl", h.SubscriptionDLQ.QueueUrl(), "events SNS could not deliver to the events queue")
 	out("BodyBucketName", h.BodyBucket.BucketName(), "S3 bucket of bodies too large for an SNS message (events carry s3:// references)")
 	out("SourcesSecretArn", h.SourcesSecret.SecretArn(), "Secrets Manager secret holding the sources config JSON")
+	out("QuarantineKeyArn", h.QuarantineKey.KeyArn(), "KMS key sealing refused requests' signatures: hookline rejected readmit --table needs kms:Decrypt on it")
 }

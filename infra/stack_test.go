@@ -228,6 +228,9 @@ func TestFunctionEnvironment(t *testing.T) {
 			"HOOKLINE_SOURCES_SECRET_ARN": ref(f.logicalID(f.h.SourcesSecret)),
 			"HOOKLINE_SOURCES_TTL":        "5m0s",
 			"HOOKLINE_BODY_BUCKET":        ref(f.logicalID(f.h.BodyBucket)),
+			"HOOKLINE_TABLE":              table, // the quarantine
+			"HOOKLINE_QUARANTINE_KEY":     getAtt(f.logicalID(f.h.QuarantineKey), "Arn"),
+			"HOOKLINE_KEEP_PER_MINUTE":    "10",
 		},
 		fnSubscriber: {"HOOKLINE_TABLE": table, "HOOKLINE_RETENTION": "2160h0m0s"},
 		fnNotifier:   {"HOOKLINE_TABLE": table, "HOOKLINE_NOTIFY_TOPIC_ARN": ref(f.logicalID(f.h.NotificationsTopic))},
@@ -418,6 +421,17 @@ func TestEventsTable(t *testing.T) {
 			"Projection": obj{"ProjectionType": "INCLUDE", "NonKeyAttributes": []any{"type"}},
 		})
 	}
+	// The quarantine's sparse index: its keys and the two attributes List filters on.
+	rx := schema.Rejected
+	attrs[rx.PartitionKey], attrs[rx.SortKey] = true, true
+	gsis = append(gsis, obj{
+		"IndexName": rx.Name,
+		"KeySchema": []any{
+			obj{"AttributeName": rx.PartitionKey, "KeyType": "HASH"},
+			obj{"AttributeName": rx.SortKey, "KeyType": "RANGE"},
+		},
+		"Projection": obj{"ProjectionType": "INCLUDE", "NonKeyAttributes": []any{"source", "reason"}},
+	})
 	var defs []any
 	for a := range attrs {
 		defs = append(defs, obj{"AttributeName": a, "AttributeType": "S"})
@@ -661,7 +675,7 @@ func dashboardBody(t *testing.T, f *fixture) string {
 
 func TestOutputs(t *testing.T) {
 	f := prod(t)
-	for _, o := range []string{"ApiUrl", "TableName", "EventsTopicArn", "NotificationsTopicArn", "AlarmTopicArn", "SourcesSecretArn", "EventsDLQUrl", "NotifyFailuresUrl"} {
+	for _, o := range []string{"ApiUrl", "TableName", "EventsTopicArn", "NotificationsTopicArn", "AlarmTopicArn", "SourcesSecretArn", "EventsDLQUrl", "NotifyFailuresUrl", "QuarantineKeyArn"} {
 		check(t, "output "+o, func() { f.template.HasOutput(jsii.String(o), assertions.Match_AnyValue()) })
 	}
 }
@@ -674,7 +688,8 @@ func TestLeastPrivilege(t *testing.T) {
 	base := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
 	want := map[string][]string{
 		fnIngest: append(slices.Clone(base), "sns:Publish", "kms:Decrypt", "kms:GenerateDataKey*",
-			"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "s3:PutObject"),
+			"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "s3:PutObject",
+			"dynamodb:PutItem", "dynamodb:UpdateItem", "kms:GenerateDataKey"),
 		fnSubscriber: append(slices.Clone(base), "dynamodb:PutItem", "dynamodb:UpdateItem",
 			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
 		fnNotifier: append(slices.Clone(base), "dynamodb:UpdateItem", "dynamodb:GetItem", "sns:Publish", "kms:Decrypt", "kms:GenerateDataKey*",
@@ -716,6 +731,11 @@ func TestLeastPrivilege(t *testing.T) {
 		{fnHistory, "dynamodb:Query", []any{table, index(ddbstore.IndexByGroup)}},
 		{fnSubscriber, "dynamodb:UpdateItem", []any{table}},
 		{fnIngest, "kms:GenerateDataKey*", []any{getAtt(f.logicalID(f.h.TopicKey), "Arn")}},
+		// The quarantine: keep and count refused requests; make data keys, never decrypt.
+		{fnIngest, "dynamodb:PutItem", []any{table}},
+		{fnIngest, "dynamodb:UpdateItem", []any{table}},
+		{fnIngest, "kms:GenerateDataKey", []any{getAtt(f.logicalID(f.h.QuarantineKey), "Arn")}},
+		{fnIngest, "kms:Decrypt", []any{getAtt(f.logicalID(f.h.TopicKey), "Arn")}},
 		{fnIngest, "s3:PutObject", []any{bodies}},
 		{fnHistory, "s3:GetObject", []any{bodies}},
 		{fnSubscriber, "logs:PutLogEvents", []any{getAtt(f.logicalID(logGroupOf(f.h.Functions[fnSubscriber])), "Arn")}},

@@ -40,8 +40,10 @@ const (
 	notifyTopicARN = "arn:aws:sns:us-east-1:000000000000:hookline-notifications"
 	secretARN      = "arn:aws:secretsmanager:us-east-1:000000000000:secret:hookline-sources-AbCdEf"
 	bodyBucket     = "hookline-bodies" // never called: the cold start only builds the S3 client
-	table          = "hookline-events"
-	sourceToken    = "coldstart-token-0123"
+	// Never called on an accepted request: the quarantine only makes a data key when it keeps one.
+	quarantineKeyARN = "arn:aws:kms:us-east-1:000000000000:key/quarantine"
+	table            = "hookline-events"
+	sourceToken      = "coldstart-token-0123"
 	// The sources secret: one bearer-token source, so the ingest event can be really accepted.
 	sourcesSecret = `{"sources":{"coldstart":{"scheme":"token","secrets":["` + sourceToken + `"]}}}`
 )
@@ -65,7 +67,8 @@ func targets() []target {
 		{
 			name: "ingest",
 			pkg:  "hookline/functions/ingest",
-			env:  map[string]string{wiring.EnvTopicARN: topicARN, wiring.EnvSourcesSecretARN: secretARN, wiring.EnvBodyBucket: bodyBucket},
+			env: map[string]string{wiring.EnvTopicARN: topicARN, wiring.EnvSourcesSecretARN: secretARN, wiring.EnvBodyBucket: bodyBucket,
+				wiring.EnvTable: table, wiring.EnvQuarantineKey: quarantineKeyARN},
 			event: func() ([]byte, error) {
 				req := apiRequest("POST", "/webhooks/coldstart", map[string]string{"source": "coldstart"})
 				req.Headers = map[string]string{"content-type": "application/json", "authorization": "Bearer " + sourceToken}

@@ -1,4 +1,5 @@
-// Command ingest is the ingest Lambda: API Gateway (HTTP API) → verify → SNS events topic.
+// Command ingest is the ingest Lambda: API Gateway (HTTP API) → verify → SNS events topic;
+// what it refuses goes to the quarantine in the events table.
 package main
 
 import (
@@ -10,11 +11,15 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"hookline/pkg/ddbstore"
 	"hookline/pkg/envconf"
+	"hookline/pkg/kmsseal"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/lambdarun"
 	"hookline/pkg/metrics"
@@ -35,6 +40,9 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	secretARN := env.Required(wiring.EnvSourcesSecretARN)
 	ttl := env.Duration(wiring.EnvSourcesTTL, wiring.DefaultSourcesTTL)
 	bucket := env.Required(wiring.EnvBodyBucket)
+	table := env.Required(wiring.EnvTable)
+	quarantineKey := env.Required(wiring.EnvQuarantineKey)
+	keepPerMinute := env.Int(wiring.EnvKeepPerMinute, wiring.DefaultKeepPerMinute, 1, wiring.MaxKeepPerMinute)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -60,14 +68,26 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	if err := sources.Load(ctx); err != nil {
 		return nil, err
 	}
+	// Refused requests are kept in the events table under their own prefix (ddbstore.Rejected),
+	// at most keepPerMinute per source and minute across every instance (its counter items),
+	// their signatures sealed under the quarantine key (ingest may only make data keys).
+	quarantine, err := ddbstore.NewRejected(dynamodb.NewFromConfig(cfg), table)
+	if err != nil {
+		return nil, err
+	}
+	keeper := &pipeline.Keeper{
+		Store: quarantine, Quota: quarantine, PerMinute: keepPerMinute, Log: log,
+		Sealer: &kmsseal.Sealer{Client: kms.NewFromConfig(cfg), KeyID: quarantineKey},
+	}
 	h := &lambdaio.IngestHandler{
 		Service: &pipeline.Ingest{
 			Sources:   sources,
 			Publisher: &snsbus.Publisher{Client: sns.NewFromConfig(cfg), TopicARN: topic},
 			// Bodies whose envelope would not fit an SNS message go to S3 first (claim check),
 			// up to what a Lambda invocation carries.
-			Blobs:   &s3blob.Store{Client: s3.NewFromConfig(cfg), Bucket: bucket},
-			MaxBody: pipeline.LambdaPayloadBytes,
+			Blobs:      &s3blob.Store{Client: s3.NewFromConfig(cfg), Bucket: bucket},
+			MaxBody:    pipeline.LambdaPayloadBytes,
+			Quarantine: keeper,
 		},
 		Log: log,
 		// EMF lines on stdout become CloudWatch metrics: Accepted, Rejected by Reason, and

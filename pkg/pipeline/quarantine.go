@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hookline/pkg/event"
+	"hookline/pkg/wiring"
 )
 
 // Quarantine limits.
@@ -22,9 +23,8 @@ const (
 	// KeptFor is how long a refused request is kept.
 	KeptFor = 7 * 24 * time.Hour
 	// DefaultKeepPerMinute is how many refused requests per source are kept each minute when
-	// nothing else is configured: enough to diagnose a broken sender, too few for a flood to
-	// fill the store or the bill.
-	DefaultKeepPerMinute = 10
+	// nothing else is configured (wiring.DefaultKeepPerMinute, the stack's and the CLI's).
+	DefaultKeepPerMinute = wiring.DefaultKeepPerMinute
 )
 
 // Redacted replaces the value of a header that may carry a secret in what people see.

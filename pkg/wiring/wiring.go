@@ -28,12 +28,22 @@ const (
 	EnvTopicARN         = "HOOKLINE_TOPIC_ARN"          // ingest: the SNS events topic
 	EnvSourcesSecretARN = "HOOKLINE_SOURCES_SECRET_ARN" // ingest: the sources config secret
 	EnvSourcesTTL       = "HOOKLINE_SOURCES_TTL"        // ingest: DefaultSourcesTTL
-	EnvTable            = "HOOKLINE_TABLE"              // subscriber, notifier, history (and `hookline events --table`)
+	EnvTable            = "HOOKLINE_TABLE"              // ingest (the quarantine), subscriber, notifier, history (and `hookline events --table`)
 	EnvRetention        = "HOOKLINE_RETENTION"          // subscriber: Retention
 	EnvNotifyTopicARN   = "HOOKLINE_NOTIFY_TOPIC_ARN"   // notifier: the SNS notifications topic
 	EnvEmailTemplates   = "HOOKLINE_EMAIL_TEMPLATES"    // notifier: a template directory in the bundle; unset = built-in
 	EnvEmailMaxData     = "HOOKLINE_EMAIL_MAX_DATA"     // notifier: DefaultEmailMaxData
 	EnvBodyBucket       = "HOOKLINE_BODY_BUCKET"        // ingest (writes), history (reads): the S3 bucket of bodies too large for SNS
+	EnvQuarantineKey    = "HOOKLINE_QUARANTINE_KEY"     // ingest: the KMS key (ARN) refused requests' signatures are sealed with
+	EnvKeepPerMinute    = "HOOKLINE_KEEP_PER_MINUTE"    // ingest: refused requests kept per source per minute, DefaultKeepPerMinute
+)
+
+// Refused requests kept per source and minute, across all ingest instances (the quarantine;
+// `hookline local --keep-per-minute` locally). Enough to diagnose a broken sender, too few for a
+// flood to fill the table or the bill.
+const (
+	DefaultKeepPerMinute = 10
+	MaxKeepPerMinute     = 1000
 )
 
 // DefaultSourcesTTL is how long ingest uses a fetched sources config before it fetches it
