@@ -87,6 +87,8 @@
 //     logs for every accepted request: which secret of each source is still in use (rotation).
 //   - Topic key (KMS, rotated yearly): encrypts the three topics; a customer-managed key because
 //     CloudWatch cannot publish to a topic encrypted with the AWS-managed aws/sns key.
+//   - Quarantine key (KMS, rotated yearly): seals the signature headers of the refused requests
+//     ingest keeps in the events table (pkg/kmsseal); ingest may only make data keys with it.
 //
 // Each function (provided.al2023, arm64, handler bootstrap, code from assetDir/<fn>) has its
 // own role, starting empty, and its own log group (JSON log format, 1 month retention, Lambda's
