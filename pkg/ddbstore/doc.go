@@ -71,6 +71,17 @@
 // missing from List (never from Get), and a record whose received_at is older than a cursor
 // position but that is stored after the page was read is not seen by the next page.
 //
+// # Refused requests
+//
+// Rejected is the quarantine in the same table (pipeline.RejectedStore): a refused request is
+// the item "~rejected#<uuid>" (a "~" id, so never an event) with the keys rejected_day (UTC
+// date) and rejected_key (ReceivedKey) of the sparse index rejected_by_day, which projects
+// only source and reason. It has no source_group and no envelope: it is in no history index,
+// and the notifier's stream filter drops its INSERT. List reads at most eight day partitions
+// (the 7 days a rejection is kept: expires_at, the TTL), newest first, and the page's items
+// with one BatchGetItem per 100. Take caps how many all ingest instances keep: one conditional
+// UpdateItem on "~kept#<unix minute>#<source>" (ADD n while n < the limit), deleted by TTL.
+//
 // Errors: a duplicate PutNew is (false, nil); a missing id (or a control item's) is
 // pipeline.ErrNotFound with KindNotFound; throttling that outlasted the SDK's retries is
 // KindThrottled; other failures are wrapped with the operation and id and stay internal.

@@ -22,8 +22,8 @@ type Schema struct {
 	PartitionKey string  // of the base table
 	TTLAttribute string  // unix seconds; DynamoDB deletes the item some time after
 	Indexes      []Index // global secondary indexes of the history
-	// Rejected is the quarantine's sparse index (RejectedIndex), projecting RejectedNonKey;
-	// only `hookline rejected` reads it, so no function is granted it.
+	// Rejected is the quarantine's sparse index (RejectedIndex); only `hookline rejected`
+	// reads it, so no function is granted it.
 	Rejected Index
 }
 
