@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"hookline/pkg/emailpolicy"
 	"hookline/pkg/source"
 )
 
@@ -27,7 +29,9 @@ const (
 	ctxWebhookBurst = "webhookBurstLimit"
 	ctxHistoryRate  = "historyRateLimit"
 	ctxHistoryBurst = "historyBurstLimit"
-	ctxTracing      = "tracing" // "true": X-Ray active tracing on every function
+	ctxTracing      = "tracing"     // "true": X-Ray active tracing on every function
+	ctxPolicy       = "emailPolicy" // which events get an email or a digest (pkg/emailpolicy JSON)
+	ctxNotifiers    = "notifierConcurrency"
 )
 
 // Config is everything the stack can be told from outside; the zero value of each field means
@@ -63,7 +67,19 @@ type Config struct {
 	// one request a second Lambda samples nearly every invocation, which cost more than
 	// everything else per event put together (`hookline cost` shows it either way).
 	Tracing bool
+	// EmailPolicy says which sources and types get an email, and which a digest; the zero
+	// value (no emailPolicy context) emails every event. It becomes the email subscription's
+	// filter policy, the notifier's stream filter and the notifier's HOOKLINE_EMAIL_POLICY.
+	EmailPolicy emailpolicy.Policy
+	// NotifierConcurrency is the notifier's reserved concurrency: 1 (the default) makes it the
+	// only sender, so its pacer keeps the email subscription under SNS's 10 messages a second.
+	// An account whose concurrency limit is 10 (new accounts) cannot reserve any: deploy with
+	// -c notifierConcurrency=none, and the limit then holds per stream shard.
+	NotifierConcurrency int
 }
+
+// noReservation is NotifierConcurrency's "none".
+const noReservation = -1
 
 // Defaults: 50 requests/s steady with bursts of 100 is well above what webhook senders
 // produce, while a flood is answered with 429 by API Gateway before it costs a Lambda run.
@@ -108,6 +124,12 @@ func (c Config) withDefaults() Config {
 		if *d.v == 0 {
 			*d.v = d.def
 		}
+	}
+	if c.EmailPolicy.Sources == nil {
+		c.EmailPolicy = emailpolicy.Default()
+	}
+	if c.NotifierConcurrency == 0 {
+		c.NotifierConcurrency = 1
 	}
 	return c
 }
@@ -163,7 +185,41 @@ func configFromContext(app awscdk.App) (Config, error) {
 	if c.Tracing, err = contextBool(get(ctxTracing)); err != nil {
 		return c, fmt.Errorf("context %s: %w", ctxTracing, err)
 	}
+	if c.EmailPolicy, err = contextPolicy(get(ctxPolicy)); err != nil {
+		return c, fmt.Errorf("context %s: %w", ctxPolicy, err)
+	}
+	switch v := get(ctxNotifiers); v {
+	case nil, "":
+	case "none", "0", 0.0:
+		c.NotifierConcurrency = noReservation
+	default:
+		n, err := contextNumber(v)
+		if err != nil || n != float64(int(n)) || n < 1 {
+			return c, fmt.Errorf("context %s: want a whole number of instances or \"none\", got %v", ctxNotifiers, v)
+		}
+		c.NotifierConcurrency = int(n)
+	}
 	return c.withDefaults(), nil
+}
+
+// contextPolicy reads the email policy: a JSON object in cdk.json, a JSON string from -c.
+func contextPolicy(v any) (emailpolicy.Policy, error) {
+	switch v := v.(type) {
+	case nil:
+		return emailpolicy.Policy{}, nil
+	case string:
+		if v == "" {
+			return emailpolicy.Policy{}, nil
+		}
+		return emailpolicy.Parse(v)
+	case map[string]any:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return emailpolicy.Policy{}, err
+		}
+		return emailpolicy.Parse(string(b))
+	}
+	return emailpolicy.Policy{}, fmt.Errorf("want a JSON object, got %v", v)
 }
 
 func contextBool(v any) (bool, error) {

@@ -26,6 +26,12 @@
 //	                  (only names and expect_every are read, never the secrets)
 //	unauthorizedAlarmThreshold=N
 //	                  401 rejections in 5 minutes that raise UnauthorizedRejections (default 10)
+//	tracing=true      X-Ray active tracing in every function (default false: `hookline cost`)
+//	emailPolicy=JSON  which sources and types get an email, which a digest (pkg/emailpolicy;
+//	                  default every event): the email subscription's filter policy, the notifier's
+//	                  stream filter and HOOKLINE_EMAIL_POLICY, plus a 1-minute schedule for digests
+//	notifierConcurrency=N|none  the notifier's reserved concurrency (default 1: one sender, so
+//	                  email stays under SNS's 10/s); none in accounts whose limit is 10
 //
 // # What each resource is for, in the order an event travels
 //

@@ -78,6 +78,7 @@ func (h *Hookline) newFunctions(retain awscdk.RemovalPolicy) {
 		fnNotifier: {
 			wiring.EnvTable:          h.Table.TableName(),
 			wiring.EnvNotifyTopicARN: h.NotificationsTopic.TopicArn(),
+			wiring.EnvEmailPolicy:    jsii.String(h.Config.EmailPolicy.String()),
 		},
 		fnHistory: {
 			wiring.EnvTable:      h.Table.TableName(),
@@ -124,7 +125,18 @@ func (h *Hookline) newFunction(name string, env map[string]*string, retain awscd
 		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
 		LogGroup:              logs,
 		Tracing:               h.tracing(),
+		// Only the notifier reserves: one instance sends every email (see Config).
+		ReservedConcurrentExecutions: h.reserved(name),
 	})
+}
+
+// reserved is the notifier's reserved concurrency (Config.NotifierConcurrency); nil for the
+// others, and for the notifier with -c notifierConcurrency=none.
+func (h *Hookline) reserved(name string) *float64 {
+	if name != fnNotifier || h.Config.NotifierConcurrency == noReservation {
+		return nil
+	}
+	return jsii.Number(h.Config.NotifierConcurrency)
 }
 
 // tracing is X-Ray active tracing when the stack was asked for it (Config.Tracing), else none.

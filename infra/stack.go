@@ -1,12 +1,16 @@
 package main
 
 import (
+	"encoding/json"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -53,7 +57,8 @@ type Hookline struct {
 	SubscriptionDLQ    awssqs.Queue // what SNS could not deliver to the events queue
 	NotifyFailures     awssqs.Queue // the notifier stream trigger's on-failure destination
 	SourcesSecret      awssecretsmanager.Secret
-	BodyBucket         awss3.Bucket // bodies too large for an SNS message (the claim check)
+	BodyBucket         awss3.Bucket   // bodies too large for an SNS message (the claim check)
+	DigestSchedule     awsevents.Rule // nil unless the email policy digests a source
 	NotifyEmail        awscdk.CfnParameter
 	Alarms             []awscloudwatch.Alarm
 }
@@ -124,6 +129,7 @@ func NewHookline(scope constructs.Construct, id string, props *HooklineProps) *H
 	h.wireEventSources()
 	h.newAPI(retain)
 	h.subscribeEmail()
+	h.scheduleDigests()
 	h.newAlarms()
 	h.newDashboard()
 	h.outputs()
@@ -294,17 +300,12 @@ func (h *Hookline) wireEventSources() {
 		StartingPosition:  awslambda.StartingPosition_TRIM_HORIZON,
 		BatchSize:         jsii.Number(wiring.NotifierBatchSize),
 		MaxBatchingWindow: awscdk.Duration_Seconds(seconds(wiring.NotifierBatchWindow)),
-		// Only new events send mail; MODIFY (marking notified), REMOVE (TTL) and the history
-		// registry's item and the quarantine's rejections and counters (no source_group, see
-		// pkg/ddbstore) are filtered out by Lambda before they cost an invocation.
-		Filters: &[]*map[string]any{
-			awslambda.FilterCriteria_Filter(&map[string]any{
-				"eventName": awslambda.FilterRule_IsEqual(jsii.String("INSERT")),
-				"dynamodb": map[string]any{"NewImage": map[string]any{
-					ddbitem.AttrSourceGroup: map[string]any{"S": awslambda.FilterRule_Exists()},
-				}},
-			}),
-		},
+		// Only new events the email policy gives an email or a digest reach the notifier;
+		// MODIFY (marking notified), REMOVE (TTL), events that get no email and the table's
+		// control items — the history registry's item, the quarantine's rejections and counters
+		// (no source_group, see pkg/ddbstore) — are filtered out by Lambda before they cost an
+		// invocation.
+		Filters:                 h.notifierFilters(),
 		ReportBatchItemFailures: jsii.Bool(true),
 		BisectBatchOnError:      jsii.Bool(true),
 		RetryAttempts:           jsii.Number(wiring.NotifierRetryAttempts),
@@ -408,10 +409,47 @@ const accessLogFormat = `{"requestId":"$context.requestId","integrationRequestId
 	`"integrationLatencyMs":"$context.integrationLatency","integrationError":"$context.integrationErrorMessage",` +
 	`"user":"$context.identity.userArn"}`
 
+// notifierFilters renders the email policy as the stream trigger's filter patterns (the JSON is
+// written here, with sorted keys, so the template is the same at every synth).
+func (h *Hookline) notifierFilters() *[]*map[string]any {
+	filters, err := h.Config.EmailPolicy.StreamFilters(ddbitem.AttrSourceGroup)
+	if err != nil {
+		panic(err) // Config was validated; a policy Lambda cannot filter is caught by the tests
+	}
+	out := make([]*map[string]any, len(filters))
+	for i, f := range filters {
+		b, err := json.Marshal(f)
+		if err != nil {
+			panic(err)
+		}
+		out[i] = &map[string]any{"pattern": string(b)}
+	}
+	return &out
+}
+
 func (h *Hookline) subscribeEmail() {
 	email := h.NotifyEmail.ValueAsString()
-	h.NotificationsTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(email, nil))
+	sub := h.NotificationsTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(email, nil))
+	// The email policy, on the message attributes every email carries (source, type): the
+	// outer guard, so a mistaken publish cannot flood the inbox. The typed L2 filter has no $or,
+	// hence the L1 property.
+	if fp := h.Config.EmailPolicy.SNSFilterPolicy(); fp != nil {
+		sub.Node().DefaultChild().(awssns.CfnSubscription).SetFilterPolicy(fp)
+	}
 	h.AlarmTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(email, nil))
+}
+
+// scheduleDigests invokes the notifier every minute when the email policy digests a source: the
+// tick sends the digests that are due (lambdaio.NotifierHandler.Invoke).
+func (h *Hookline) scheduleDigests() {
+	if len(h.Config.EmailPolicy.Digests()) == 0 {
+		return
+	}
+	h.DigestSchedule = awsevents.NewRule(h.Stack, jsii.String("DigestSchedule"), &awsevents.RuleProps{
+		Description: jsii.String("hookline: send the email digests that are due"),
+		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(1))),
+		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(h.Functions[fnNotifier], nil)},
+	})
 }
 
 func (h *Hookline) outputs() {

@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"hookline/pkg/ddbstore"
+	"hookline/pkg/emailpolicy"
 	"hookline/pkg/wiring"
 )
 
@@ -209,7 +210,12 @@ func TestFunctions(t *testing.T) {
 			if tc, ok := p["TracingConfig"].(map[string]any); ok && tc["Mode"] == "Active" {
 				t.Errorf("X-Ray active tracing is on by default (%v); it is opt-in (-c tracing=true)", tc)
 			}
-			if _, reserved := p["ReservedConcurrentExecutions"]; reserved {
+			// Only the notifier reserves (one instance, so its pacer holds for the subscription);
+			// reserving fails deploys in new accounts, and the rest use event-source concurrency.
+			switch r, reserved := p["ReservedConcurrentExecutions"]; {
+			case name == fnNotifier && r != 1.0:
+				t.Errorf("notifier reserved concurrency = %v, want 1 (one sender keeps email under SNS's 10/s)", r)
+			case name != fnNotifier && reserved:
 				t.Error("reserved concurrency set: it fails deploys in new accounts; use event-source maximum concurrency")
 			}
 		})
@@ -233,8 +239,9 @@ func TestFunctionEnvironment(t *testing.T) {
 			"HOOKLINE_KEEP_PER_MINUTE":    "10",
 		},
 		fnSubscriber: {"HOOKLINE_TABLE": table, "HOOKLINE_RETENTION": "2160h0m0s"},
-		fnNotifier:   {"HOOKLINE_TABLE": table, "HOOKLINE_NOTIFY_TOPIC_ARN": ref(f.logicalID(f.h.NotificationsTopic))},
-		fnHistory:    {"HOOKLINE_TABLE": table, "HOOKLINE_BODY_BUCKET": ref(f.logicalID(f.h.BodyBucket))},
+		fnNotifier: {"HOOKLINE_TABLE": table, "HOOKLINE_NOTIFY_TOPIC_ARN": ref(f.logicalID(f.h.NotificationsTopic)),
+			"HOOKLINE_EMAIL_POLICY": `{"sources":{"*":{}}}`},
+		fnHistory: {"HOOKLINE_TABLE": table, "HOOKLINE_BODY_BUCKET": ref(f.logicalID(f.h.BodyBucket))},
 	}
 	for _, name := range functionNames {
 		p := props(f.resources("AWS::Lambda::Function")[f.logicalID(f.h.Functions[name])])
@@ -893,20 +900,26 @@ func TestConfigFromContext(t *testing.T) {
 		want    Config
 		wantErr bool
 	}{
-		{"defaults", nil, withRoutes(Config{AssetDir: "build", RateLimit: 50, BurstLimit: 100, UnauthorizedThreshold: 10}, 100, 500, 10, 20), false},
+		{"defaults", nil, withRoutes(Config{AssetDir: "build", RateLimit: 50, BurstLimit: 100, UnauthorizedThreshold: 10}, 100, 500, 10, 20).withDefaults(), false},
 		{"cdk.json types", map[string]any{"dev": false, "email": "", "apiRateLimit": 20.0, "webhookBurstLimit": 800.0},
-			withRoutes(Config{AssetDir: "build", RateLimit: 20, BurstLimit: 100, UnauthorizedThreshold: 10}, 100, 800, 10, 20), false},
+			withRoutes(Config{AssetDir: "build", RateLimit: 20, BurstLimit: 100, UnauthorizedThreshold: 10}, 100, 800, 10, 20).withDefaults(), false},
 		{"-c strings", map[string]any{"dev": "true", "email": "me@example.com", "assetDir": "out", "apiBurstLimit": "300", "unauthorizedAlarmThreshold": "3",
 			"webhookRateLimit": "250", "historyRateLimit": "5", "historyBurstLimit": "8"},
-			withRoutes(Config{AssetDir: "out", Dev: true, Email: "me@example.com", RateLimit: 50, BurstLimit: 300, UnauthorizedThreshold: 3}, 250, 500, 5, 8), false},
+			withRoutes(Config{AssetDir: "out", Dev: true, Email: "me@example.com", RateLimit: 50, BurstLimit: 300, UnauthorizedThreshold: 3}, 250, 500, 5, 8).withDefaults(), false},
 		{"sources file", map[string]any{"sources": sourcesFile(t, `{"sources":{"a":{"scheme":"github","expect_every":"1h"},"b":{"scheme":"github"}}}`)},
-			withRoutes(Config{AssetDir: "build", RateLimit: 50, BurstLimit: 100, UnauthorizedThreshold: 10, ExpectEvery: map[string]time.Duration{"a": time.Hour}}, 100, 500, 10, 20), false},
-		{"tracing", map[string]any{"tracing": "true"}, withRoutes(Config{AssetDir: "build", RateLimit: 50, BurstLimit: 100, UnauthorizedThreshold: 10, Tracing: true}, 100, 500, 10, 20), false},
+			withRoutes(Config{AssetDir: "build", RateLimit: 50, BurstLimit: 100, UnauthorizedThreshold: 10, ExpectEvery: map[string]time.Duration{"a": time.Hour}}, 100, 500, 10, 20).withDefaults(), false},
+		{"tracing", map[string]any{"tracing": "true"}, withRoutes(Config{AssetDir: "build", RateLimit: 50, BurstLimit: 100, UnauthorizedThreshold: 10, Tracing: true}, 100, 500, 10, 20).withDefaults(), false},
+		{"email policy from cdk.json", map[string]any{"emailPolicy": map[string]any{"sources": map[string]any{"github": map[string]any{"digest": "5m"}}}},
+			Config{EmailPolicy: emailpolicy.Policy{Sources: map[string]emailpolicy.Rule{"github": {Digest: emailpolicy.Duration(5 * time.Minute)}}}}.withDefaults(), false},
+		{"email policy from -c, no reservation", map[string]any{"emailPolicy": `{"sources": {}}`, "notifierConcurrency": "none"},
+			Config{EmailPolicy: emailpolicy.Policy{Sources: map[string]emailpolicy.Rule{}}, NotifierConcurrency: noReservation}.withDefaults(), false},
 		{"bad bool", map[string]any{"dev": "yes please"}, Config{}, true},
 		{"bad number", map[string]any{"apiRateLimit": "-3"}, Config{}, true},
 		{"bad route number", map[string]any{"historyBurstLimit": "lots"}, Config{}, true},
 		{"missing sources file", map[string]any{"sources": "/nonexistent/sources.json"}, Config{}, true},
 		{"bad expect_every", map[string]any{"sources": sourcesFile(t, `{"sources":{"a":{"expect_every":"30s"}}}`)}, Config{}, true},
+		{"bad policy", map[string]any{"emailPolicy": `{"sources": {"*": {"digest": "5m"}}}`}, Config{}, true},
+		{"bad concurrency", map[string]any{"notifierConcurrency": "1.5"}, Config{}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := tc.context

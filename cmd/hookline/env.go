@@ -28,6 +28,7 @@ var environment = []envVar{
 	{Name: "HOOKLINE_DATA", Commands: "local, events, dlq, sources, rejected, replay, notify", Default: ".hookline", Usage: "local state directory (--data)"},
 	{Name: "HOOKLINE_SOURCES", Commands: "local, sources, rejected", Usage: "sources config file; unset = a generated demo source (--sources)"},
 	{Name: "HOOKLINE_ADMIN_TOKEN", Commands: "local", Usage: "admin token for every route but /webhooks/, required with --allow-remote (--admin-token)"},
+	{Name: wiring.EnvEmailPolicy, Commands: "local", Usage: "which events get an email or a digest: JSON or @FILE (--email-policy)"},
 	{Name: "HOOKLINE_SMTP", Commands: "local, notify", Usage: "SMTP host:port to send emails to, instead of the outbox file (--smtp)"},
 	{Name: "HOOKLINE_SMTP_TLS", Commands: "local, notify", Usage: "true: refuse an SMTP server without STARTTLS (--smtp-tls)"},
 	{Name: "HOOKLINE_SMTP_USER", Commands: "local, notify", Usage: "SMTP AUTH user (PLAIN or LOGIN); only over TLS or to loopback", Direct: true},

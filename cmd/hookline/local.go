@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"hookline/pkg/email"
+	"hookline/pkg/emailpolicy"
 	"hookline/pkg/local/engine"
 	"hookline/pkg/local/runner"
 	"hookline/pkg/localrun"
@@ -28,7 +29,7 @@ Stop it with Ctrl-C: queued work resumes on the next start.`
 
 func (c *app) localCmd() *cobra.Command {
 	cfg := localrun.Config{}
-	var durability, level, logFormat, cpuprofile string
+	var durability, level, logFormat, cpuprofile, emailPolicy string
 	cmd := &cobra.Command{
 		Use:   "local [flags]",
 		Short: "run the whole pipeline in one process on 127.0.0.1",
@@ -43,6 +44,8 @@ func (c *app) localCmd() *cobra.Command {
 	fs.StringVar(&cfg.SourcesFile, "sources", "", "sources config JSON file; none = a generated demo source")
 	bindEnv(fs, "sources", "HOOKLINE_SOURCES")
 	registerMailer(fs, &cfg)
+	fs.StringVar(&emailPolicy, "email-policy", "", `which events get an email, and which a digest: JSON or @FILE, as the stack's emailPolicy context, e.g. {"sources": {"github": {"types": ["issues."]}, "stripe": {"digest": "5m"}}}; default every event`)
+	bindEnv(fs, "email-policy", wiring.EnvEmailPolicy)
 	// Defaults: the stack's own settings (pkg/wiring) and the runner's local tuning.
 	fs.DurationVar(&cfg.Visibility, "visibility-timeout", wiring.VisibilityTimeout, "queue visibility timeout before a failed message is retried (6 × the subscriber's timeout + its batch window, as on AWS)")
 	fs.IntVar(&cfg.MaxReceives, "max-receives", wiring.MaxReceiveCount, "deliveries of a message before it moves to the DLQ")
@@ -84,6 +87,21 @@ func (c *app) localCmd() *cobra.Command {
 			if err := (&email.SMTP{Addr: cfg.SMTPAddr}).Check(); err != nil {
 				return usageErrorf("--smtp: %w", err)
 			}
+		}
+		if emailPolicy != "" {
+			text := emailPolicy
+			if name, ok := strings.CutPrefix(emailPolicy, "@"); ok {
+				b, err := os.ReadFile(name)
+				if err != nil {
+					return usageErrorf("--email-policy: %w", err)
+				}
+				text = string(b)
+			}
+			p, err := emailpolicy.Parse(text)
+			if err != nil {
+				return usageErrorf("--email-policy: %w", err)
+			}
+			cfg.EmailPolicy = p
 		}
 		log, err := newLogger(c.stderr, level, logFormat)
 		if err != nil {

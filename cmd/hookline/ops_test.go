@@ -417,6 +417,8 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"send", "--header", "novalue", "{}"}, `invalid argument "novalue" for "--header" flag`, usage},
 		{[]string{"send", "--scheme", "token", "--secret", "x", "--source", "s", "@" + filepath.Join(empty, "missing.json")}, "read body: open", failed},
 		{[]string{"send", "--scheme", "token", "--secret", "x", "--source", "s", "--url", "http://127.0.0.1:1", "{}"}, "hookline send: post http://127.0.0.1:1/webhooks/s", failed},
+		{[]string{"local", "--email-policy", `{"sources": {"*": {"digest": "5m"}}}`}, "--email-policy: email policy: \"*\": a digest lists one source's events", usage},
+		{[]string{"local", "--email-policy", "@" + filepath.Join(empty, "missing.json")}, "--email-policy: open", usage},
 		{[]string{"cost", "--email-ratio", "2"}, "hookline cost: email ratio must be 0..1, got 2", usage},
 		{[]string{"cost", "--events-per-month", "0"}, "hookline cost: events per month must be at least 1, got 0", usage},
 		{[]string{"cost", "--payload-bytes", "x"}, `invalid argument "x" for "--payload-bytes" flag`, usage},

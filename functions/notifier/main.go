@@ -1,19 +1,22 @@
 // Command notifier is the notifier Lambda: DynamoDB Stream (INSERT) → completion email on the
-// notifications topic → event marked notified.
+// notifications topic → event marked notified, as the email policy says: no email, one email,
+// or a place in the source's digest, which the digest schedule's tick sends.
 package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/email"
+	"hookline/pkg/emailpolicy"
 	"hookline/pkg/envconf"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/lambdarun"
@@ -25,14 +28,19 @@ import (
 
 func main() { lambdarun.Start(build) }
 
-func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error), error) {
+func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (func(context.Context, json.RawMessage) (any, error), error) {
 	env := envconf.New(getenv)
 	table := env.Required(wiring.EnvTable)
 	topic := env.Required(wiring.EnvNotifyTopicARN)
 	templates := env.String(wiring.EnvEmailTemplates, "") // a directory in the bundle; "" = built-in
 	maxData := env.Int(wiring.EnvEmailMaxData, wiring.DefaultEmailMaxData, wiring.MinEmailMaxData, wiring.MaxEmailMaxData)
+	policyJSON := env.String(wiring.EnvEmailPolicy, "")
 	if err := env.Err(); err != nil {
 		return nil, err
+	}
+	policy, err := emailpolicy.Parse(policyJSON)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", wiring.EnvEmailPolicy, err)
 	}
 	composer, err := email.NewComposer(templates, maxData)
 	if err != nil {
@@ -46,18 +54,26 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	if err != nil {
 		return nil, err
 	}
+	// Every email of the function goes through one pacer: SNS suspends an email subscription
+	// above 10 messages a second, and the stack runs one notifier at a time. Method values, not
+	// the clients: see ddbstore.Methods.
+	mailer := pipeline.NewPacer(&snsbus.Mailer{Client: snsbus.PublishFunc(sns.NewFromConfig(cfg).Publish), TopicARN: topic})
 	h := &lambdaio.NotifierHandler{
 		DecodeImage: ddbitem.FromStreamImage,
 		Service: &pipeline.Notify{
 			Store:    store,
 			Composer: composer,
-			// Method values, not the clients: see ddbstore.Methods.
-			Mailer: &snsbus.Mailer{Client: snsbus.PublishFunc(sns.NewFromConfig(cfg).Publish), TopicARN: topic},
+			Mailer:   mailer,
+			Policy:   policy.Decide,
+			Digests:  store,
 		},
 		Log: log,
 		// EMF lines on stdout become CloudWatch metrics: Notified, NotifyFailed,
 		// ReceiptToNotifiedMs, PendingNotificationAgeMs.
 		Metrics: &metrics.EMF{W: os.Stdout},
 	}
-	return h.Handle, nil
+	if every := policy.Digests(); len(every) > 0 {
+		h.Digest = &pipeline.Digest{Every: every, Store: store, Events: store, Marker: store, Composer: composer, Mailer: mailer}
+	}
+	return h.Invoke, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"hookline/pkg/ddbitem"
+	"hookline/pkg/emailpolicy"
 	"hookline/pkg/event"
 	"hookline/pkg/wiring"
 )
@@ -99,7 +100,7 @@ func FromTemplate(s *Stack, payloadBytes int, logs Measured) (Design, error) {
 	d.Table = tableCost(s.Table, item)
 	d.Notifier = &Notifier{
 		Function:    fn(wiring.Notifier, notifierWarmMS, s.Stream, 1),
-		OnlyEmailed: streamFilterFollowsPolicy(s.Stream.Filters),
+		OnlyEmailed: streamFilterFollowsPolicy(s.Functions[wiring.Notifier].Env, s.Stream.Filters),
 		Topic:       &Topic{MessageBytes: envelope + 1024}, // the email text: the data pretty-printed plus headings
 	}
 	d.Fixed = Fixed{
@@ -112,20 +113,23 @@ func FromTemplate(s *Stack, payloadBytes int, logs Measured) (Design, error) {
 	return d, nil
 }
 
-// streamFilterFollowsPolicy reports whether the notifier's stream filters select events by
-// the email policy (they name the source attribute of the new image), rather than passing every
-// INSERT.
-func streamFilterFollowsPolicy(filters []string) bool {
-	if len(filters) == 0 {
+// streamFilterFollowsPolicy reports whether the notifier's stream filters are its email
+// policy's (emailpolicy.Policy.StreamFilters of the HOOKLINE_EMAIL_POLICY the stack gives it):
+// then an event the policy gives no email never invokes the notifier, whatever the policy —
+// which is what pricing "without email" assumes (a policy that emails nothing).
+func streamFilterFollowsPolicy(env map[string]any, filters []string) bool {
+	text, _ := env[wiring.EnvEmailPolicy].(string)
+	p, err := emailpolicy.Parse(text)
+	if err != nil || text == "" {
 		return false
 	}
-	for _, f := range filters {
-		var p struct {
-			DynamoDB struct {
-				NewImage map[string]any `json:"NewImage"`
-			} `json:"dynamodb"`
-		}
-		if json.Unmarshal([]byte(f), &p) != nil || p.DynamoDB.NewImage[ddbitem.AttrSource] == nil {
+	want, err := p.StreamFilters(ddbitem.AttrSourceGroup)
+	if err != nil || len(want) != len(filters) {
+		return false
+	}
+	for i, w := range want {
+		b, err := json.Marshal(w)
+		if err != nil || string(b) != filters[i] {
 			return false
 		}
 	}

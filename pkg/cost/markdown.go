@@ -105,8 +105,12 @@ func WriteMarkdown(w io.Writer, template []byte, logs Measured) error {
 	}
 	pr(". The notified mark rewrites the base item: %g WRU.\n", d.Table.MarkWRU)
 	for _, f := range []*Function{&d.Ingest, d.Subscriber, &d.Notifier.Function} {
-		pr("- %s: %g MB %s, %g ms warm (assumed), batches of up to %d gathered for %g s; Lambda's own log lines %s; the code logs %s.\n",
-			f.Name, f.MemoryMB, arch(f.ARM), f.WarmMS, f.BatchSize, f.BatchWindow, systemLogs(f), appLogs(f.AppLog))
+		trigger := "one invocation per request"
+		if f.BatchSize > 1 {
+			trigger = fmt.Sprintf("batches of up to %d gathered for %g s", f.BatchSize, f.BatchWindow)
+		}
+		pr("- %s: %g MB %s, %g ms warm (assumed), %s; Lambda's own log lines %s; the code logs %s.\n",
+			f.Name, f.MemoryMB, arch(f.ARM), f.WarmMS, trigger, systemLogs(f), appLogs(f.AppLog))
 	}
 	pr("\n## What moves the number\n\n")
 	pr("| change | hookline without email | with every event emailed |\n| --- | ---: | ---: |\n")
@@ -245,16 +249,16 @@ func systemLogs(f *Function) string {
 	if f.SystemLogBytes == 0 {
 		return "off (system log level WARN)"
 	}
-	return fmt.Sprintf("%g B a invocation", f.SystemLogBytes)
+	return fmt.Sprintf("%g B an invocation", f.SystemLogBytes)
 }
 
 func appLogs(l LogLines) string {
 	var parts []string
 	if l.LinesPerInvocation > 0 {
-		parts = append(parts, fmt.Sprintf("%g lines (%g B) an invocation", l.LinesPerInvocation, l.BytesPerInvocation))
+		parts = append(parts, fmt.Sprintf("%g %s (%g B) an invocation", l.LinesPerInvocation, plural(l.LinesPerInvocation, "line", "lines"), l.BytesPerInvocation))
 	}
 	if l.LinesPerRecord > 0 {
-		parts = append(parts, fmt.Sprintf("%g lines (%g B) an event", l.LinesPerRecord, l.BytesPerRecord))
+		parts = append(parts, fmt.Sprintf("%g %s (%g B) an event", l.LinesPerRecord, plural(l.LinesPerRecord, "line", "lines"), l.BytesPerRecord))
 	}
 	if len(parts) == 0 {
 		return "nothing when all goes well (failures and duplicates only)"

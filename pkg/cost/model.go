@@ -169,7 +169,7 @@ func Compute(d Design, p Params, r float64) Bill {
 		recv := n * c / perReceive
 		del := n / subBatch * math.Ceil(subBatch/10)
 		add(LineSQS, send+recv+del, Prices.SQSRequest,
-			fmt.Sprintf("send %s + receive %s (%.3g messages each) + delete %s (batches of %.3g)", count(send), count(recv), perReceive, count(del), subBatch))
+			fmt.Sprintf("send %s + receive %s (%.3g %s each) + delete %s (batches of %.3g)", count(send), count(recv), perReceive, plural(perReceive, "message", "messages"), count(del), subBatch))
 	}
 
 	// DynamoDB.
@@ -283,6 +283,13 @@ func chunks(bytes int) float64 {
 }
 
 func clamp(x, lo, hi float64) float64 { return math.Min(hi, math.Max(lo, x)) }
+
+func plural(n float64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
 
 func join(a, b string) string {
 	if a == "" {

@@ -148,12 +148,13 @@ func TestReadTemplate(t *testing.T) {
 	  "Ingest4069586C": {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": 256, "Architectures": ["arm64"],
 	    "LoggingConfig": {"LogFormat": "JSON", "SystemLogLevel": "WARN", "ApplicationLogLevel": "INFO"}}},
 	  "Subscriber1956AC64": {"Type": "AWS::Lambda::Function", "Properties": {"TracingConfig": {"Mode": "Active"}}},
-	  "NotifierDFD80165": {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": 128}},
+	  "NotifierDFD80165": {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": 128,
+	    "Environment": {"Variables": {"HOOKLINE_EMAIL_POLICY": "{\"sources\":{\"github\":{}}}"}}}},
 	  "SubscriberSqsEventSourceHooklineEventsQueueECDEF20BAA77F24D": {"Type": "AWS::Lambda::EventSourceMapping",
 	    "Properties": {"FunctionName": {"Ref": "Subscriber1956AC64"}, "MaximumBatchingWindowInSeconds": 60, "FunctionResponseTypes": ["ReportBatchItemFailures"]}},
 	  "NotifierDynamoDBEventSource0123456789ABCDEF": {"Type": "AWS::Lambda::EventSourceMapping",
 	    "Properties": {"FunctionName": {"Ref": "NotifierDFD80165"}, "BatchSize": 10,
-	      "FilterCriteria": {"Filters": [{"Pattern": "{\"eventName\":[\"INSERT\"],\"dynamodb\":{\"NewImage\":{\"source\":{\"S\":[\"github\"]}}}}"}]}}},
+	      "FilterCriteria": {"Filters": [{"Pattern": "{\"dynamodb\":{\"NewImage\":{\"source\":{\"S\":[\"github\"]},\"source_group\":{\"S\":[{\"exists\":true}]}}},\"eventName\":[\"INSERT\"]}"}]}}},
 	  "NotificationsTopicE4AF40A8": {"Type": "AWS::SNS::Topic", "Properties": {"KmsMasterKeyId": "k"}},
 	  "NotificationsTopicTokenSubscription13DCED6A2": {"Type": "AWS::SNS::Subscription",
 	    "Properties": {"Protocol": "email", "TopicArn": {"Ref": "NotificationsTopicE4AF40A8"}, "FilterPolicy": {"source": ["github"]}}},
@@ -179,8 +180,11 @@ func TestReadTemplate(t *testing.T) {
 	if s.SQS.BatchSize != 10 || s.SQS.WindowSecs != 60 || !s.SQS.PartialFail {
 		t.Errorf("SQS mapping %+v: batch size defaults to 10", s.SQS)
 	}
-	if s.Stream.BatchSize != 10 || len(s.Stream.Filters) != 1 || !streamFilterFollowsPolicy(s.Stream.Filters) {
-		t.Errorf("stream mapping %+v", s.Stream)
+	if s.Stream.BatchSize != 10 || len(s.Stream.Filters) != 1 || !streamFilterFollowsPolicy(not.Env, s.Stream.Filters) {
+		t.Errorf("stream mapping %+v: the filter is the notifier's policy's", s.Stream)
+	}
+	if streamFilterFollowsPolicy(not.Env, []string{`{"eventName":["INSERT"]}`}) || streamFilterFollowsPolicy(nil, s.Stream.Filters) {
+		t.Error("a filter other than the policy's, or no policy, counts as following the policy")
 	}
 	if !s.EmailSubscription || s.EmailFilterPolicy["source"] == nil || s.EncryptedTopics != 1 {
 		t.Errorf("email subscription %v %v, %d encrypted topics", s.EmailSubscription, s.EmailFilterPolicy, s.EncryptedTopics)

@@ -11,6 +11,7 @@ import (
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/pipeline/digesttest"
 	"hookline/pkg/pipeline/storetest"
 )
 
@@ -52,6 +53,24 @@ func TestContractMethods(t *testing.T) {
 			t.Fatal(err)
 		}
 		s, err := ddbstore.New(ddbstore.Methods(client), table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+// TestDigestContract runs the digest store's suite against dynalite, one table per test.
+func TestDigestContract(t *testing.T) {
+	client := testenv.DynamoDB(t, testenv.StartDynalite(t))
+	digesttest.Run(t, func(t *testing.T) pipeline.DigestStore {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		table := fmt.Sprintf("digests-%d", tableSeq.Add(1))
+		if err := ddbstore.CreateTable(ctx, client, table); err != nil {
+			t.Fatal(err)
+		}
+		s, err := ddbstore.New(client, table)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -293,3 +293,40 @@ func waitFor(t *testing.T, d time.Duration, ok func() bool, msg func() string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestComposeDigest(t *testing.T) {
+	t.Parallel()
+	c, err := email.NewComposer("", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := time.Date(2026, 12, 1, 12, 5, 0, 0, time.UTC)
+	var rs []*event.Record
+	for i := range 3 {
+		at := due.Add(-time.Duration(i+1) * 10 * time.Second)
+		rs = append(rs, &event.Record{Event: &event.Event{ID: fmt.Sprintf("id-%d", i), Source: "github", Type: "push", ReceivedAt: at, Time: at}})
+	}
+	m, err := c.ComposeDigest("github", due, time.Minute, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "[hookline] 3 events from github (12:04-12:05 UTC)" || m.Type != "hookline.digest" || m.Source != "github" {
+		t.Errorf("subject %q, type %q, source %q", m.Subject, m.Type, m.Source)
+	}
+	// Oldest first: id-2 (12:04:30), id-1, id-0 (12:04:50).
+	if i2, i0 := strings.Index(m.Text, "id-2"), strings.Index(m.Text, "id-0"); i2 < 0 || i0 < 0 || i2 > i0 {
+		t.Errorf("digest text not oldest first:\n%s", m.Text)
+	}
+	// A digest over the size of an SNS message says how many it left out.
+	var many []*event.Record
+	for i := range 4000 {
+		many = append(many, &event.Record{Event: &event.Event{ID: fmt.Sprintf("0190b4c2-0000-7000-8000-%012d", i), Source: "github", Type: "push", ReceivedAt: due.Add(-time.Second)}})
+	}
+	big, err := c.ComposeDigest("github", due, time.Minute, many)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(big.Text) > 201*1024 || !strings.Contains(big.Text, "more (hookline events list --source github") {
+		t.Errorf("a 4000-event digest: %d bytes, no 'and N more'", len(big.Text))
+	}
+}

@@ -19,11 +19,13 @@ import (
 	"hookline/internal/golden"
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/email"
+	"hookline/pkg/emailpolicy"
 	"hookline/pkg/event"
 	"hookline/pkg/historyapi"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/metrics"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/pipeline/digesttest"
 	"hookline/pkg/pipeline/mailertest"
 )
 
@@ -415,5 +417,80 @@ func TestNotifierMarkFailsAfterSend(t *testing.T) {
 	}
 	if box.Len() != 2 {
 		t.Errorf("mailer was handed %d emails in all, want 2 (at most one more after the failed mark)", box.Len())
+	}
+}
+
+// TestNotifierInvoke: the notifier's one handler takes its two triggers — a stream batch, which
+// the email policy decides on (here: github gets a digest, so no email now), and the digest
+// schedule's tick, which sends the digest that is due and marks the event.
+func TestNotifierInvoke(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("../ddbitem/testdata/stream_insert.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.DynamoDBEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	store, box := newMem(), &mailertest.Recorder{}
+	r, err := lambdaioRecord(ev.Records[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.recs[r.Event.ID] = r
+	composer, _ := email.NewComposer("", 0)
+	policy, err := emailpolicy.Parse(`{"sources": {"github": {"digest": "1m"}}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Date(2026, 12, 1, 12, 0, 10, 0, time.UTC)
+	now := func() time.Time { return clock }
+	digests := &digesttest.Memory{}
+	h := &lambdaio.NotifierHandler{
+		DecodeImage: ddbitem.FromStreamImage, Log: quiet(),
+		Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: box, Now: now, Policy: policy.Decide, Digests: digests},
+		Digest:  &pipeline.Digest{Every: policy.Digests(), Store: digests, Events: store, Marker: store, Composer: composer, Mailer: box, Now: now},
+	}
+	out, err := h.Invoke(context.Background(), raw)
+	if resp, ok := out.(events.DynamoDBEventResponse); err != nil || !ok || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("stream batch: %v, %v", out, err)
+	}
+	if box.Len() != 0 || !store.recs[r.Event.ID].NotifiedAt.IsZero() {
+		t.Fatalf("a digested event was emailed at once (%d emails)", box.Len())
+	}
+	tick := []byte(`{"version":"0","id":"1","detail-type":"Scheduled Event","source":"aws.events","time":"2026-12-01T12:01:31Z","resources":[],"detail":{}}`)
+	clock = time.Date(2026, 12, 1, 12, 1, 31, 0, time.UTC) // the digest was due at 12:01, plus its grace
+	if _, err := h.Invoke(context.Background(), tick); err != nil {
+		t.Fatal(err)
+	}
+	if box.Len() != 1 || !strings.Contains(box.All()[0].Text, r.Event.ID) || store.recs[r.Event.ID].NotifiedAt.IsZero() {
+		t.Errorf("after the tick: %d emails, event marked %v; want its digest sent and the event marked", box.Len(), store.recs[r.Event.ID].NotifiedAt)
+	}
+	if _, err := h.Invoke(context.Background(), []byte(`not json`)); err == nil {
+		t.Error("a payload that is not JSON is accepted")
+	}
+}
+
+// TestNotifierNoEmail: an event the policy gives no email is neither sent nor marked.
+func TestNotifierNoEmail(t *testing.T) {
+	t.Parallel()
+	var ev events.DynamoDBEvent
+	loadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
+	store, box := newMem(), &mailertest.Recorder{}
+	r, err := lambdaioRecord(ev.Records[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.recs[r.Event.ID] = r
+	composer, _ := email.NewComposer("", 0)
+	policy, _ := emailpolicy.Parse(`{"sources": {"stripe": {}}}`)
+	h := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Log: quiet(),
+		Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: box, Policy: policy.Decide}}
+	if resp, err := h.Handle(context.Background(), ev); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("%v, %v", resp, err)
+	}
+	if box.Len() != 0 || !store.recs[r.Event.ID].NotifiedAt.IsZero() {
+		t.Errorf("a github event under a stripe-only policy: %d emails, marked %v", box.Len(), store.recs[r.Event.ID].NotifiedAt)
 	}
 }

@@ -2,6 +2,8 @@ package lambdaio
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -24,6 +26,44 @@ type NotifierHandler struct {
 	Log         *slog.Logger
 	Metrics     NotifyMetrics    // nil records nothing
 	Now         func() time.Time // nil means time.Now
+	// Digest sends the digests that are due when the schedule invokes the notifier (Invoke);
+	// nil when the email policy digests no source.
+	Digest *pipeline.Digest
+}
+
+// Invoke is the notifier's Lambda handler for both of its triggers: a DynamoDB stream batch
+// (Handle), or the digest schedule's tick, an EventBridge scheduled event every minute that the
+// stack adds when the email policy digests a source (Digest.Flush). One function sends every
+// email, so one reserved instance and its pacer keep the email subscription under SNS's rate.
+func (h *NotifierHandler) Invoke(ctx context.Context, payload json.RawMessage) (any, error) {
+	var probe struct {
+		Records    json.RawMessage `json:"Records"`
+		DetailType string          `json:"detail-type"`
+	}
+	if err := json.Unmarshal(payload, &probe); err != nil {
+		return nil, fmt.Errorf("notifier: the invocation is not JSON: %w", err)
+	}
+	if probe.Records == nil && probe.DetailType == "Scheduled Event" {
+		if h.Digest == nil {
+			h.Log.LogAttrs(ctx, slog.LevelWarn, "scheduled invocation, but the email policy digests no source")
+			return nil, nil
+		}
+		sent, err := h.Digest.Flush(ctx)
+		if err != nil {
+			// Returned: the schedule's retries run Flush again, which resends what is not done.
+			h.Log.LogAttrs(ctx, slog.LevelError, "digest flush failed; the next flush retries", slog.Int("sent", sent), slog.String("error", err.Error()))
+			return nil, err
+		}
+		if sent > 0 {
+			h.Log.LogAttrs(ctx, slog.LevelInfo, "digests sent", slog.Int("sent", sent))
+		}
+		return nil, nil
+	}
+	var ev events.DynamoDBEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return nil, fmt.Errorf("notifier: not a DynamoDB stream event: %w", err)
+	}
+	return h.Handle(ctx, ev)
 }
 
 // NotifyMetrics receives what the notifier observed (pkg/metrics on AWS, pkg/localmetrics
@@ -154,9 +194,16 @@ func (h *NotifierHandler) notify(ctx context.Context, rec *events.DynamoDBEventR
 	// As in the subscriber: the mark (notified_at) records a sent email, so the success line is
 	// DEBUG and only the unusual outcomes are written at the stack's INFO level.
 	level, msg := slog.LevelDebug, "notified"
-	if res.Skipped {
+	switch {
+	case res.Skipped:
 		level, msg = slog.LevelInfo, "already notified; redelivered stream record skipped"
-	} else {
+	case res.NoEmail:
+		// The stack's stream filter keeps these from the notifier; locally every INSERT comes.
+		msg = "no email: the email policy selects no email for this source and type"
+	case !res.Digest.IsZero():
+		msg = "listed in its source's digest"
+		attrs = append(attrs, slog.Time("digest_due", res.Digest))
+	default:
 		out = notifyOutcome{source: r.Event.Source, counted: true, sent: true, latency: now().Sub(r.Event.ReceivedAt)}
 	}
 	h.Log.LogAttrs(ctx, level, msg, attrs...)

@@ -26,6 +26,7 @@ import (
 
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/email"
+	"hookline/pkg/emailpolicy"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/local/engine"
 	"hookline/pkg/local/gateway"
@@ -88,6 +89,12 @@ type Config struct {
 	// TrustProxy takes the caller's address (for source allowlists) from the last
 	// X-Forwarded-For hop instead of the TCP peer: only behind a reverse proxy that sets it.
 	TrustProxy bool
+	// EmailPolicy says which events get an email, and which a digest (emailpolicy, as the
+	// stack's emailPolicy context sets it); the zero value emails every event.
+	EmailPolicy emailpolicy.Policy
+	// DigestEvery is how often the digests that are due go out; 0 means a minute, as the
+	// stack's schedule.
+	DigestEvery time.Duration
 }
 
 func (c *Config) defaults() {
@@ -157,7 +164,16 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 	ingest := &lambdaio.IngestHandler{Service: &pipeline.Ingest{Sources: sources, Publisher: eng.Topic(EventsTopic), Limiter: &ratelimit.PerSource{}, Now: cfg.Clock, Quarantine: keeper, Blobs: blobs, MaxBody: pipeline.LocalMaxBodyBytes}, Log: log, Metrics: stats}
 	history := &lambdaio.HistoryHandler{History: store, Log: log, Blobs: blobs, MaxResponse: math.MaxInt}
 	subscriber := &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: store}, Log: log, Metrics: stats}
-	notifier := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: mailer}, Log: log, Metrics: stats}
+	policy := cfg.EmailPolicy
+	if policy.Sources == nil {
+		policy = emailpolicy.Default()
+	}
+	// Locally emails are not paced: an outbox or an SMTP relay has no 10-a-second limit.
+	notifier := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Log: log, Metrics: stats,
+		Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: mailer, Policy: policy.Decide, Digests: store}}
+	if every := policy.Digests(); len(every) > 0 {
+		notifier.Digest = &pipeline.Digest{Every: every, Store: store, Events: store, Marker: store, Composer: composer, Mailer: mailer}
+	}
 
 	gw := &gateway.Gateway{Log: log, TrustProxy: cfg.TrustProxy, MaxBodyBytes: pipeline.LocalMaxBodyBytes, Routes: []gateway.Route{
 		{Method: "ANY", Pattern: "/webhooks/{source}", Handler: ingest.Handle},
@@ -196,6 +212,8 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 	}
 	runnerDone := make(chan error, 1)
 	go func() { runnerDone <- runner.Run(runCtx) }()
+	digestDone := make(chan struct{})
+	go func() { defer close(digestDone); flushDigests(runCtx, notifier.Digest, cfg.DigestEvery, log) }()
 	// The banner is complete before the first request is answered (the listener already
 	// queues connections), so whoever sees /healthz answer also sees the whole banner.
 	printBanner(stdout, "http://"+ln.Addr().String(), cfg, sources, demo)
@@ -221,11 +239,37 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 	if err := <-runnerDone; err != nil && !errors.Is(err, context.Canceled) {
 		log.Warn("runner stopped with an error", "error", err.Error())
 	}
+	<-digestDone
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", serveErr)
 	}
 	log.Info("stopped; queued work resumes on the next start", "data", cfg.DataDir)
 	return nil
+}
+
+// flushDigests is the stack's digest schedule: every every (a minute by default) it sends the
+// digests that are due, until ctx ends. A failed flush is logged and retried on the next tick.
+func flushDigests(ctx context.Context, d *pipeline.Digest, every time.Duration, log *slog.Logger) {
+	if d == nil {
+		return
+	}
+	if every <= 0 {
+		every = time.Minute
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if sent, err := d.Flush(ctx); err != nil {
+				log.Warn("digest flush failed; the next tick retries", "sent", sent, "error", err.Error())
+			} else if sent > 0 {
+				log.Info("digests sent", "sent", sent)
+			}
+		}
+	}
 }
 
 // withMetrics serves GET /metrics (Prometheus text format) from metrics and everything else

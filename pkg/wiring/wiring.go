@@ -36,6 +36,7 @@ const (
 	EnvBodyBucket       = "HOOKLINE_BODY_BUCKET"        // ingest (writes), history (reads): the S3 bucket of bodies too large for SNS
 	EnvQuarantineKey    = "HOOKLINE_QUARANTINE_KEY"     // ingest: the KMS key (ARN) refused requests' signatures are sealed with
 	EnvKeepPerMinute    = "HOOKLINE_KEEP_PER_MINUTE"    // ingest: refused requests kept per source per minute, DefaultKeepPerMinute
+	EnvEmailPolicy      = "HOOKLINE_EMAIL_POLICY"       // notifier (and `hookline local`): emailpolicy JSON; unset = every event emailed
 )
 
 // Refused requests kept per source and minute, across all ingest instances (the quarantine;

@@ -59,7 +59,7 @@ type Options struct {
 }
 
 // schemaVersion is stored in PRAGMA user_version; migrate brings older files up to it.
-const schemaVersion = 6
+const schemaVersion = 7
 
 // migration upgrades a file by one version: SQL, then (optionally) Go for what SQL cannot
 // compute, in the same transaction.
@@ -183,6 +183,22 @@ CREATE INDEX rejected_expires ON rejected (expires_at);
 	{sql: `
 ALTER TABLE stream ADD COLUMN image BLOB;
 DROP INDEX messages_id;
+`},
+	// 7: digests: events waiting for their source's next digest email (pipeline.DigestStore).
+	{sql: `
+CREATE TABLE digests (
+	source TEXT NOT NULL,
+	due    INTEGER NOT NULL,           -- unix seconds
+	taken  INTEGER NOT NULL DEFAULT 0, -- 1: closed to adds, being sent
+	done   INTEGER NOT NULL DEFAULT 0, -- 1: its email went out
+	PRIMARY KEY (source, due)
+) STRICT;
+CREATE TABLE digest_events (
+	source TEXT NOT NULL,
+	due    INTEGER NOT NULL,
+	id     TEXT NOT NULL,
+	PRIMARY KEY (source, due, id)
+) STRICT;
 `},
 }
 
