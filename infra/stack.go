@@ -401,11 +401,13 @@ func throttleRoutes(stage awsapigatewayv2.CfnStage, routes []routeThrottle) {
 // never reached a function's own log (permissions, timeouts). integrationRequestId is the
 // Lambda request id of the invocation, which every line of the function's log carries as
 // requestId: the key that joins the two logs (the Logs Insights query is in doc.go).
+// Not logged, as they repeat what a line already has or answer no operator's question:
+// requestTime (the log event's own timestamp), routeKey (method and path name the route),
+// protocol, responseLength (status and integrationError say what the answer was). Each byte of
+// this line is paid once per request (see pkg/cost).
 const accessLogFormat = `{"requestId":"$context.requestId","integrationRequestId":"$context.integration.requestId",` +
-	`"ip":"$context.identity.sourceIp",` +
-	`"requestTime":"$context.requestTime","method":"$context.httpMethod","routeKey":"$context.routeKey",` +
-	`"path":"$context.path","status":"$context.status","protocol":"$context.protocol",` +
-	`"responseLength":"$context.responseLength","latencyMs":"$context.responseLatency",` +
+	`"ip":"$context.identity.sourceIp","method":"$context.httpMethod",` +
+	`"path":"$context.path","status":"$context.status","latencyMs":"$context.responseLatency",` +
 	`"integrationLatencyMs":"$context.integrationLatency","integrationError":"$context.integrationErrorMessage",` +
 	`"user":"$context.identity.userArn"}`
 

@@ -55,6 +55,23 @@ func TestAccessLogBytes(t *testing.T) {
 	}
 }
 
+// TestAccessLogSampleCoversTheStack: every variable the stack's access log format logs has a
+// typical value in accessLogSample, so the model does not price a field at a guessed width.
+func TestAccessLogSampleCoversTheStack(t *testing.T) {
+	s, err := ReadTemplate(EmbeddedTemplate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.AccessLogFormat == "" {
+		t.Fatal("the embedded template has no access log format")
+	}
+	for _, m := range contextVar.FindAllStringSubmatch(s.AccessLogFormat, -1) {
+		if _, ok := accessLogSample[m[1]]; !ok {
+			t.Errorf("accessLogSample has no value for $context.%s", m[1])
+		}
+	}
+}
+
 // TestTutorialByHand recomputes the tutorial's million events with a pencil: every price
 // times every quantity, written out here rather than taken from the model.
 func TestTutorialByHand(t *testing.T) {

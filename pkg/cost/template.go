@@ -368,7 +368,8 @@ func list(v any) []string {
 
 // accessLogSample is a typical value of each $context variable of an access log format.
 var accessLogSample = map[string]string{
-	"requestId": "Xk1dQhOYoAMEb5Q=", "identity.sourceIp": "192.0.2.10", "requestTime": "01/Dec/2026:12:00:00 +0000",
+	"requestId": "Xk1dQhOYoAMEb5Q=", "integration.requestId": "8f507cfc-0d14-4b2b-9b8a-5d1c3b1e9a2f",
+	"identity.sourceIp": "192.0.2.10", "requestTime": "01/Dec/2026:12:00:00 +0000",
 	"httpMethod": "POST", "routeKey": "ANY /webhooks/{source}", "path": "/webhooks/github", "status": "202",
 	"protocol": "HTTP/1.1", "responseLength": "64", "responseLatency": "42", "integrationLatency": "38",
 	"integrationErrorMessage": "-", "identity.userArn": "-", "requestTimeEpoch": "1796126400000",
