@@ -89,9 +89,18 @@ func TestLatencyCountsFromDueTime(t *testing.T) {
 	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	c := &fakeClock{now: t0}
 	var lat []time.Duration
+	free := t0 // when the one connection is free again; only the one worker touches it
 	drive(context.Background(), c, schedule{start: t0, rate: 1000, duration: 20 * time.Millisecond}, 1, func(due time.Time) {
-		done := c.advance(10 * time.Millisecond)
-		lat = append(lat, done.Sub(due))
+		// The answer comes 10 ms after the server starts on it, computed rather than read off
+		// the shared clock: drive's own SleepUntil towards the next due time may run before or
+		// after this send, and reading the clock made the result depend on that order.
+		start := due
+		if free.After(start) {
+			start = free
+		}
+		free = start.Add(10 * time.Millisecond)
+		c.SleepUntil(free)
+		lat = append(lat, free.Sub(due))
 	})
 	if len(lat) != 20 {
 		t.Fatalf("sent %d requests, want 20", len(lat))
