@@ -56,7 +56,7 @@ func ParseReceivedKey(key string) (time.Time, string, error) {
 
 // SourceGroup is the history index's partition key of an event: its source and its type group
 // (event.TypeGroup), "github#issues" for an issues.opened from github. Source names cannot
-// contain '#' (source.validName), so the first '#' splits it back (SplitSourceGroup).
+// contain '#' (source.ValidName), so the first '#' splits it back (SplitSourceGroup).
 func SourceGroup(source, typ string) string {
 	return source + "#" + event.TypeGroup(typ)
 }

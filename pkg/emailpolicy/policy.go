@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"hookline/pkg/event"
+	"hookline/pkg/source"
 )
 
 // Any names the rule for every source the policy does not name.
@@ -95,7 +96,7 @@ func (p Policy) Validate() error {
 	}
 	for _, name := range p.names() {
 		r := p.Sources[name]
-		if name != Any && !validSource(name) {
+		if name != Any && !source.ValidName(name) {
 			return fmt.Errorf("email policy: source %q: not a source name (a-z, 0-9, '-', '_')", name)
 		}
 		for _, t := range r.Types {
@@ -111,22 +112,6 @@ func (p Policy) Validate() error {
 		}
 	}
 	return nil
-}
-
-func validSource(name string) bool {
-	if len(name) == 0 || len(name) > 64 {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
-		case (c == '-' || c == '_') && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // names are the rule names, sorted, Any last.

@@ -207,10 +207,10 @@ type Set struct {
 	byName map[string]*Source
 }
 
-// validName reports whether name is 1-64 of a-z, 0-9, '-' and '_', starting with a letter or
+// ValidName reports whether name is 1-64 of a-z, 0-9, '-' and '_', starting with a letter or
 // digit. A loop rather than a regexp: compiling one costs every Lambda about a millisecond of
 // cold start.
-func validName(name string) bool {
+func ValidName(name string) bool {
 	if len(name) == 0 || len(name) > 64 {
 		return false
 	}
@@ -292,7 +292,7 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 func build(name string, c Config) (*Source, error) {
-	if !validName(name) {
+	if !ValidName(name) {
 		return nil, errors.New("name: use 1-64 of a-z, 0-9, '-' and '_', starting with a letter or digit (it is a URL path segment)")
 	}
 	if len(c.Secrets) == 0 {
@@ -594,7 +594,7 @@ func ExpectEvery(b []byte) (map[string]time.Duration, error) {
 	}
 	out := map[string]time.Duration{}
 	for _, name := range sortedKeys(f.Sources) {
-		if !validName(name) {
+		if !ValidName(name) {
 			return nil, fmt.Errorf("%w: source %q: name is not a valid source name", ErrConfig, name)
 		}
 		d, err := parseExpectEvery(f.Sources[name].ExpectEvery)
