@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -119,42 +118,14 @@ func (q *Rejected) List(ctx context.Context, rq pipeline.RejectedQuery) (pipelin
 	if rq.Reason != "" {
 		where, args = append(where, "reason = ?"), append(args, rq.Reason)
 	}
-	if !rq.Since.IsZero() {
-		where, args = append(where, "received_key >= ?"), append(args, ddbitem.FormatTime(rq.Since))
-	}
-	if !rq.Until.IsZero() {
-		where, args = append(where, "received_key < ?"), append(args, ddbitem.FormatTime(rq.Until))
-	}
-	if rq.Cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(rq.Cursor)
-		if err == nil {
-			_, _, err = ddbitem.ParseReceivedKey(string(b))
-		}
-		if err != nil {
-			return pipeline.RejectedPage{}, pipeline.Errorf(pipeline.KindInvalid, "cursor %q is not one this server returned", rq.Cursor)
-		}
-		where, args = append(where, "received_key < ?"), append(args, string(b))
-	}
-	rows, err := q.e.rdb.QueryContext(ctx, `SELECT `+rejectedColumns+` FROM rejected WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY received_key DESC LIMIT ?`, append(args, limit+1)...)
+	where, args, err := receivedRange(where, args, rq.Since, rq.Until, rq.Cursor)
 	if err != nil {
-		return pipeline.RejectedPage{}, fmt.Errorf("list rejections: %w", err)
+		return pipeline.RejectedPage{}, err
 	}
-	defer rows.Close()
 	var page pipeline.RejectedPage
-	var last string
-	for rows.Next() {
-		if len(page.Rejections) == limit {
-			page.Cursor = base64.RawURLEncoding.EncodeToString([]byte(last))
-			break
-		}
-		r, key, err := scanRejection(rows)
-		if err != nil {
-			return pipeline.RejectedPage{}, fmt.Errorf("list rejections: %w", err)
-		}
-		page.Rejections, last = append(page.Rejections, r), key
-	}
-	if err := rows.Err(); err != nil {
+	page.Rejections, page.Cursor, err = readPage(ctx, q.e.rdb, `SELECT `+rejectedColumns+` FROM rejected WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY received_key DESC LIMIT ?`, args, limit, scanRejection)
+	if err != nil {
 		return pipeline.RejectedPage{}, fmt.Errorf("list rejections: %w", err)
 	}
 	return page, nil

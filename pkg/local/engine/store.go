@@ -214,51 +214,65 @@ func (s *Store) List(ctx context.Context, q pipeline.Query) (pipeline.Page, erro
 			where, args = append(where, "type = ?"), append(args, q.Type)
 		}
 	}
-	// Keys are "<fixed-width time>#<id>" and '#' sorts before every digit, so comparing with
-	// the bare time string makes since inclusive and until exclusive.
-	if !q.Since.IsZero() {
-		where, args = append(where, "received_key >= ?"), append(args, ddbitem.FormatTime(q.Since))
-	}
-	if !q.Until.IsZero() {
-		where, args = append(where, "received_key < ?"), append(args, ddbitem.FormatTime(q.Until))
-	}
-	if q.Cursor != "" {
-		key, err := decodeCursor(q.Cursor)
-		if err != nil {
-			return pipeline.Page{}, err
-		}
-		where, args = append(where, "received_key < ?"), append(args, key)
+	where, args, err := receivedRange(where, args, q.Since, q.Until, q.Cursor)
+	if err != nil {
+		return pipeline.Page{}, err
 	}
 	query := `SELECT ` + recordColumns + `, received_key FROM events`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
 	query += " ORDER BY received_key DESC LIMIT ?"
-	args = append(args, limit+1) // one extra tells whether another page exists
-
-	rows, err := s.e.rdb.QueryContext(ctx, query, args...)
+	var page pipeline.Page
+	page.Records, page.Cursor, err = readPage(ctx, s.e.rdb, query, args, limit, scanRecord)
 	if err != nil {
 		return pipeline.Page{}, fmt.Errorf("list events: %w", err)
 	}
-	defer rows.Close()
-	var page pipeline.Page
-	var lastKey string
-	for rows.Next() {
-		if len(page.Records) == limit {
-			page.Cursor = base64.RawURLEncoding.EncodeToString([]byte(lastKey))
-			break
-		}
-		r, key, err := scanRecord(rows)
-		if err != nil {
-			return pipeline.Page{}, fmt.Errorf("list events: %w", err)
-		}
-		page.Records = append(page.Records, r)
-		lastKey = key
-	}
-	if err := rows.Err(); err != nil {
-		return pipeline.Page{}, fmt.Errorf("list events: %w", err)
-	}
 	return page, nil
+}
+
+// receivedRange adds to where and args the bounds on received_key: since (inclusive), until
+// (exclusive) and the cursor of the previous page (strictly older than its last key).
+func receivedRange(where []string, args []any, since, until time.Time, cursor string) ([]string, []any, error) {
+	// Keys are "<fixed-width time>#<id>" and '#' sorts before every digit, so comparing with
+	// the bare time string makes since inclusive and until exclusive.
+	if !since.IsZero() {
+		where, args = append(where, "received_key >= ?"), append(args, ddbitem.FormatTime(since))
+	}
+	if !until.IsZero() {
+		where, args = append(where, "received_key < ?"), append(args, ddbitem.FormatTime(until))
+	}
+	if cursor != "" {
+		key, err := decodeCursor(cursor)
+		if err != nil {
+			return nil, nil, err
+		}
+		where, args = append(where, "received_key < ?"), append(args, key)
+	}
+	return where, args, nil
+}
+
+// readPage runs query (ordered by received_key, ending in "LIMIT ?") for limit+1 rows: the
+// extra row only tells that another page exists, whose cursor is the last key returned.
+func readPage[T any](ctx context.Context, db *sql.DB, query string, args []any, limit int, scan func(interface{ Scan(...any) error }) (T, string, error)) ([]T, string, error) {
+	rows, err := db.QueryContext(ctx, query, append(args, limit+1)...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []T
+	var last string
+	for rows.Next() {
+		if len(out) == limit {
+			return out, base64.RawURLEncoding.EncodeToString([]byte(last)), rows.Err()
+		}
+		v, key, err := scan(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out, last = append(out, v), key
+	}
+	return out, "", rows.Err()
 }
 
 func decodeCursor(c string) (string, error) {
