@@ -27,11 +27,69 @@ type filterView struct {
 }
 
 type eventsView struct {
-	Filter   filterView
-	Rows     []rowView
+	Filter filterView
+	Rows   []rowView
+	listNav
+}
+
+// listNav is what a filtered list page (events, rejected) has besides its filter and rows;
+// templates/parts.html shows it.
+type listNav struct {
 	NextURL  string // "" on the last page
 	FirstURL string // set when this is not the first page
 	Error    string // a bad filter, shown above the (empty) table
+	Noun     string // what the rows are: "no older <Noun>" on the last page
+}
+
+// paged sets the links of a page read from cursor whose next page starts at next; link is
+// the list's URL for a cursor ("" = the first page).
+func (n *listNav) paged(link func(cursor string) string, cursor, next string) {
+	if next != "" {
+		n.NextURL = link(next)
+	}
+	if cursor != "" {
+		n.FirstURL = link("")
+	}
+}
+
+// renderList renders the list page name: 200, or 400 with the filter error above the form
+// (kept on screen so the person can correct the filter) when err is a bad filter, or the
+// failure page for any other error.
+func (u *UI) renderList(w http.ResponseWriter, r *http.Request, name string, p page, nav *listNav, err error) {
+	switch {
+	case err == nil:
+		u.render(w, r, http.StatusOK, name, p)
+	case pipeline.KindOf(err) == pipeline.KindInvalid:
+		nav.Error = pipeline.DetailOf(err)
+		u.render(w, r, http.StatusBadRequest, name, p)
+	default:
+		u.failQuery(w, r, err)
+	}
+}
+
+// sinceOptions is choices for the since select, with a hand-written ?since= (an RFC 3339
+// time, "2h") first, so the form re-submits what the page shows.
+func sinceOptions(choices []choice, since string) []choice {
+	for _, c := range choices {
+		if c.Value == since {
+			return choices
+		}
+	}
+	return append([]choice{{since, "since " + since}}, choices...)
+}
+
+// filterURL is path with the non-empty params as its query.
+func filterURL(path string, params map[string]string) string {
+	q := url.Values{}
+	for k, v := range params {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
 }
 
 type rowView struct {
@@ -47,13 +105,8 @@ func (u *UI) events(w http.ResponseWriter, r *http.Request) {
 	params := r.URL.Query()
 	f := filterView{Source: params.Get("source"), Type: params.Get("type"), Since: params.Get("since")}
 	f.Active = f.Source != "" || f.Type != "" || f.Since != ""
-	f.SinceChoices = sinceChoices
-	if !isChoice(f.Since) {
-		// A hand-written ?since= (an RFC 3339 time, "2h") stays selectable, so the form
-		// re-submits what the page shows.
-		f.SinceChoices = append([]choice{{f.Since, "since " + f.Since}}, sinceChoices...)
-	}
-	v := eventsView{Filter: f}
+	f.SinceChoices = sinceOptions(sinceChoices, f.Since)
+	v := eventsView{Filter: f, listNav: listNav{Noun: "events"}}
 	p := page{Title: "Events", Nav: "events", Refresh: RefreshSeconds, Data: &v}
 
 	q, err := pipeline.ParseQuery(params.Get, u.now())
@@ -62,45 +115,14 @@ func (u *UI) events(w http.ResponseWriter, r *http.Request) {
 		var pg pipeline.Page
 		if pg, err = u.history.List(r.Context(), q); err == nil {
 			v.Rows = rows(pg.Records)
-			if pg.Cursor != "" {
-				v.NextURL = listURL(f, pg.Cursor)
-			}
-			if q.Cursor != "" {
-				v.FirstURL = listURL(f, "")
-			}
-			u.render(w, r, http.StatusOK, "events", p)
-			return
+			v.paged(func(c string) string { return listURL(f, c) }, q.Cursor, pg.Cursor)
 		}
 	}
-	if pipeline.KindOf(err) == pipeline.KindInvalid {
-		// Keep the form on screen so the person can correct the filter.
-		v.Error = pipeline.DetailOf(err)
-		u.render(w, r, http.StatusBadRequest, "events", p)
-		return
-	}
-	u.failQuery(w, r, err)
-}
-
-func isChoice(s string) bool {
-	for _, c := range sinceChoices {
-		if c.Value == s {
-			return true
-		}
-	}
-	return false
+	u.renderList(w, r, "events", p, &v.listNav, err)
 }
 
 func listURL(f filterView, cursor string) string {
-	q := url.Values{}
-	for k, v := range map[string]string{"source": f.Source, "type": f.Type, "since": f.Since, "cursor": cursor} {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	if len(q) == 0 {
-		return "/"
-	}
-	return "/?" + q.Encode()
+	return filterURL("/", map[string]string{"source": f.Source, "type": f.Type, "since": f.Since, "cursor": cursor})
 }
 
 func rows(recs []*event.Record) []rowView {

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"slices"
 
 	"unicode/utf8"
@@ -32,36 +31,23 @@ type rejectedFilter struct {
 }
 
 type rejectedListView struct {
-	Filter   rejectedFilter
-	Rows     []*pipeline.Rejection
-	NextURL  string
-	FirstURL string
-	Error    string
-	KeptFor  string
+	Filter  rejectedFilter
+	Rows    []*pipeline.Rejection
+	KeptFor string
+	listNav
 }
 
 func rejectedURL(f rejectedFilter, cursor string) string {
-	q := url.Values{}
-	for k, v := range map[string]string{"source": f.Source, "reason": f.Reason, "since": f.Since, "cursor": cursor} {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	if len(q) == 0 {
-		return "/ui/rejected"
-	}
-	return "/ui/rejected?" + q.Encode()
+	return filterURL("/ui/rejected", map[string]string{"source": f.Source, "reason": f.Reason, "since": f.Since, "cursor": cursor})
 }
 
 // rejectedList is GET /ui/rejected: the newest refused requests.
 func (u *UI) rejectedList(w http.ResponseWriter, r *http.Request) {
 	params := r.URL.Query()
-	f := rejectedFilter{Source: params.Get("source"), Reason: params.Get("reason"), Since: params.Get("since"), Reasons: pipeline.Reasons(), SinceChoices: sinceChoices}
+	f := rejectedFilter{Source: params.Get("source"), Reason: params.Get("reason"), Since: params.Get("since"), Reasons: pipeline.Reasons()}
 	f.Active = f.Source != "" || f.Reason != "" || f.Since != ""
-	if !isChoice(f.Since) {
-		f.SinceChoices = append([]choice{{f.Since, "since " + f.Since}}, sinceChoices...)
-	}
-	v := rejectedListView{Filter: f, KeptFor: "7 days"}
+	f.SinceChoices = sinceOptions(sinceChoices, f.Since)
+	v := rejectedListView{Filter: f, KeptFor: "7 days", listNav: listNav{Noun: "rejections"}}
 	p := page{Title: "Rejected", Nav: "rejected", Refresh: RefreshSeconds, Data: &v}
 	q := pipeline.RejectedQuery{Source: f.Source, Reason: f.Reason, Cursor: params.Get("cursor"), Limit: PageSize}
 	var err error
@@ -75,22 +61,10 @@ func (u *UI) rejectedList(w http.ResponseWriter, r *http.Request) {
 		var pg pipeline.RejectedPage
 		if pg, err = u.rejected.List(r.Context(), q); err == nil {
 			v.Rows = pg.Rejections
-			if pg.Cursor != "" {
-				v.NextURL = rejectedURL(f, pg.Cursor)
-			}
-			if q.Cursor != "" {
-				v.FirstURL = rejectedURL(f, "")
-			}
-			u.render(w, r, http.StatusOK, "rejected", p)
-			return
+			v.paged(func(c string) string { return rejectedURL(f, c) }, q.Cursor, pg.Cursor)
 		}
 	}
-	if pipeline.KindOf(err) == pipeline.KindInvalid {
-		v.Error = pipeline.DetailOf(err)
-		u.render(w, r, http.StatusBadRequest, "rejected", p)
-		return
-	}
-	u.failQuery(w, r, err)
+	u.renderList(w, r, "rejected", p, &v.listNav, err)
 }
 
 type header struct{ Name, Value string }

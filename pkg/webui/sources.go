@@ -20,10 +20,7 @@ func (u *UI) sourcesPage(w http.ResponseWriter, r *http.Request) {
 	if since == "" {
 		since = "168h"
 	}
-	v := sourcesView{Since: since, SinceChoices: sinceChoices[:len(sinceChoices)-1]} // no "all time"
-	if !isChoice(since) {
-		v.SinceChoices = append([]choice{{since, "since " + since}}, v.SinceChoices...)
-	}
+	v := sourcesView{Since: since, SinceChoices: sinceOptions(sinceChoices[:len(sinceChoices)-1], since)} // no "all time"
 	p := page{Title: "Sources", Nav: "sources", Data: &v}
 	from, err := pipeline.ParseTimeBound("since", since, u.now())
 	if err != nil {

@@ -32,16 +32,16 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// pages holds one template set per page, each the layout plus that page's "content", because
-// html/template cannot redefine "content" within one set. The files are embedded, so a parse
-// error is a build defect that the package tests catch.
+// pages holds one template set per page, each the layout and the shared parts plus that page's
+// "content", because html/template cannot redefine "content" within one set. The files are
+// embedded, so a parse error is a build defect that the package tests catch.
 var pages = parsePages("events", "event", "outbox", "email", "rejected", "rejection", "sources", "error")
 
 func parsePages(names ...string) map[string]*template.Template {
 	funcs := template.FuncMap{"ts": formatTime, "tsSec": formatSeconds, "ago": ago, "delay": delay}
 	m := make(map[string]*template.Template, len(names))
 	for _, n := range names {
-		m[n] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+n+".html"))
+		m[n] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/"+n+".html"))
 	}
 	return m
 }
