@@ -32,4 +32,8 @@ func TestTypeFilterPolicy(t *testing.T) {
 	if _, err := snsbus.TypeFilterPolicy(); err == nil {
 		t.Error("an empty policy was made")
 	}
+	// An empty type would be a rule that passes nothing (or, as a prefix, everything).
+	if p, err := snsbus.TypeFilterPolicy("push", ""); err == nil {
+		t.Errorf("a policy with an empty type was made: %s", p)
+	}
 }
