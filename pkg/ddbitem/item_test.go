@@ -344,3 +344,37 @@ func TestSourceGroup(t *testing.T) {
 		t.Error("IsControl")
 	}
 }
+
+// TestStreamNestedErrors: a value neither side can convert, inside a list or a map, fails the
+// conversion (rather than being dropped or zeroed) and the error names where it sits.
+func TestStreamNestedErrors(t *testing.T) {
+	t.Parallel()
+	bad := &types.UnknownUnionMember{Tag: "X"}
+	for name, tt := range map[string]struct {
+		item    map[string]types.AttributeValue
+		mention string
+	}{
+		"in a list": {map[string]types.AttributeValue{"l": &types.AttributeValueMemberL{Value: []types.AttributeValue{
+			&types.AttributeValueMemberS{Value: "ok"}, bad}}}, "attribute l: [1]: unsupported"},
+		"in a map": {map[string]types.AttributeValue{"m": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+			"inner": bad}}}, "attribute m: attribute inner: unsupported"},
+	} {
+		if img, err := ddbitem.ToStreamImage(tt.item); err == nil || !strings.Contains(err.Error(), tt.mention) {
+			t.Errorf("ToStreamImage %s = %v, %v; want an error mentioning %q", name, img, err, tt.mention)
+		}
+	}
+	var zero events.DynamoDBAttributeValue // claims to be binary, holds nothing
+	for name, tt := range map[string]struct {
+		img     map[string]events.DynamoDBAttributeValue
+		mention string
+	}{
+		"in a list": {map[string]events.DynamoDBAttributeValue{"l": events.NewListAttribute([]events.DynamoDBAttributeValue{
+			events.NewStringAttribute("ok"), zero})}, "attribute l: [1]: empty"},
+		"in a map": {map[string]events.DynamoDBAttributeValue{"m": events.NewMapAttribute(map[string]events.DynamoDBAttributeValue{
+			"inner": zero})}, "attribute m: attribute inner: empty"},
+	} {
+		if r, err := ddbitem.FromStreamImage(tt.img); err == nil || !strings.Contains(err.Error(), tt.mention) {
+			t.Errorf("FromStreamImage %s = %v, %v; want an error mentioning %q", name, r, err, tt.mention)
+		}
+	}
+}
