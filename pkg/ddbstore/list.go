@@ -258,7 +258,7 @@ func (s *Store) batchGet(ctx context.Context, ids []string) (map[string]map[stri
 		for attempt := 0; len(req) > 0; attempt++ {
 			if attempt > 0 {
 				// Unprocessed keys mean the table is busy: back off before asking again.
-				if err := sleep(ctx, time.Duration(1<<min(attempt, 6))*25*time.Millisecond); err != nil {
+				if err := pipeline.Sleep(ctx, time.Duration(1<<min(attempt, 6))*25*time.Millisecond); err != nil {
 					return nil, err
 				}
 				if attempt > 8 {
@@ -281,14 +281,3 @@ func (s *Store) batchGet(ctx context.Context, ids []string) (map[string]map[stri
 // errBusy stands for the throttling behind keys DynamoDB kept leaving unprocessed, so classify
 // reports it as throttled.
 var errBusy = &smithy.GenericAPIError{Code: "ProvisionedThroughputExceededException", Message: "BatchGetItem left keys unprocessed"}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}

@@ -49,7 +49,7 @@ func (p *Paced) Send(ctx context.Context, m Email) error {
 	if d := r.DelayFrom(t); d > 0 {
 		sleep := p.Sleep
 		if sleep == nil {
-			sleep = timerSleep
+			sleep = Sleep
 		}
 		if err := sleep(ctx, d); err != nil {
 			r.CancelAt(now())
@@ -59,7 +59,10 @@ func (p *Paced) Send(ctx context.Context, m Email) error {
 	return p.Mailer.Send(ctx, m)
 }
 
-func timerSleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or until ctx ends and then returns its error: Paced's default, and the wait
+// of every retry loop that must stop with its context (ddbstore's unprocessed keys, the local
+// runner's backoff).
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"hookline/pkg/local/engine"
+	"hookline/pkg/pipeline"
 	"hookline/pkg/wiring"
 )
 
@@ -144,18 +145,6 @@ func (r *Runner) Run(ctx context.Context) error {
 	return nil
 }
 
-// pause waits d or until ctx ends; it reports whether ctx is still live.
-func pause(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
 func (c *Runner) pollQueue(ctx context.Context) {
 	// Wait in short slices so messages whose visibility ran out are noticed promptly.
 	wait := min(c.BatchWindow, c.PollInterval)
@@ -166,7 +155,7 @@ func (c *Runner) pollQueue(ctx context.Context) {
 				return
 			}
 			c.Log.Error("receive failed", "queue", c.Queue, "err", err)
-			pause(ctx, time.Second)
+			_ = pipeline.Sleep(ctx, time.Second) // an ended ctx ends the loop
 			continue
 		}
 		if len(msgs) > 0 {
@@ -292,7 +281,7 @@ func (c *Runner) pollStream(ctx context.Context) {
 				return
 			}
 			c.Log.Error("read stream failed", "consumer", c.StreamConsumer, "err", err)
-			pause(ctx, time.Second)
+			_ = pipeline.Sleep(ctx, time.Second) // an ended ctx ends the loop
 			continue
 		}
 		if len(recs) == 0 {
@@ -422,7 +411,7 @@ func (c *Runner) deliverStream(ctx context.Context, recs []engine.StreamRecord, 
 			continue
 		}
 		c.Log.Warn("stream batch failed; retrying", "consumer", c.StreamConsumer, "seq", failed.Seq, "attempt", attempts, "reason", reason)
-		if !pause(ctx, c.retryDelay(attempts)) {
+		if pipeline.Sleep(ctx, c.retryDelay(attempts)) != nil {
 			return
 		}
 	}
