@@ -3,6 +3,7 @@ package ddbstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -78,7 +79,7 @@ func CreateTable(ctx context.Context, client TableAPI, name string) error {
 		BillingMode: types.BillingModePayPerRequest,
 		KeySchema:   []types.KeySchemaElement{{AttributeName: aws.String(s.PartitionKey), KeyType: types.KeyTypeHash}},
 	}
-	for _, ix := range s.Indexes {
+	for _, ix := range append(slices.Clone(s.Indexes), s.Rejected) { // the history's, then the quarantine's
 		attrs[ix.PartitionKey], attrs[ix.SortKey] = true, true
 		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
 			IndexName: aws.String(ix.Name),
@@ -89,16 +90,6 @@ func CreateTable(ctx context.Context, client TableAPI, name string) error {
 			Projection: projection(ix),
 		})
 	}
-	rx := s.Rejected
-	attrs[rx.PartitionKey], attrs[rx.SortKey] = true, true
-	in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
-		IndexName: aws.String(rx.Name),
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String(rx.PartitionKey), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String(rx.SortKey), KeyType: types.KeyTypeRange},
-		},
-		Projection: projection(rx),
-	})
 	for a := range attrs {
 		in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{
 			AttributeName: aws.String(a), AttributeType: types.ScalarAttributeTypeS,
