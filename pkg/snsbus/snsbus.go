@@ -35,47 +35,47 @@ func (f PublishFunc) Publish(ctx context.Context, in *sns.PublishInput, optFns .
 
 var _ PublishAPI = PublishFunc(nil)
 
-// Publisher publishes event envelopes to a topic.
-type Publisher struct {
+// Topic is an SNS topic and the client that publishes to it. Publisher and Mailer are topics
+// that publish what their port hands them.
+type Topic struct {
 	Client   PublishAPI
 	TopicARN string
 }
+
+// publish sends in to the topic; what names the message in the error.
+func (t *Topic) publish(ctx context.Context, what string, in *sns.PublishInput) error {
+	in.TopicArn = aws.String(t.TopicARN)
+	if _, err := t.Client.Publish(ctx, in); err != nil {
+		return fmt.Errorf("sns publish %s: %w", what, err)
+	}
+	return nil
+}
+
+// Publisher publishes event envelopes to a topic.
+type Publisher Topic
 
 var _ pipeline.Publisher = (*Publisher)(nil)
 
 // Publish returns once SNS has accepted the message, which is when it is durable.
 func (p *Publisher) Publish(ctx context.Context, m pipeline.Message) error {
-	_, err := p.Client.Publish(ctx, &sns.PublishInput{
-		TopicArn:          aws.String(p.TopicARN),
+	return (*Topic)(p).publish(ctx, "event "+m.ID, &sns.PublishInput{
 		Message:           aws.String(string(m.Body)),
 		MessageAttributes: stringAttributes(m.Attributes()),
 	})
-	if err != nil {
-		return fmt.Errorf("sns publish event %s: %w", m.ID, err)
-	}
-	return nil
 }
 
 // Mailer sends completion emails through a topic with email subscriptions.
-type Mailer struct {
-	Client   PublishAPI
-	TopicARN string
-}
+type Mailer Topic
 
 var _ pipeline.Mailer = (*Mailer)(nil)
 
 // Send publishes the email; SNS uses Subject for email subscriptions.
 func (m *Mailer) Send(ctx context.Context, e pipeline.Email) error {
-	_, err := m.Client.Publish(ctx, &sns.PublishInput{
-		TopicArn:          aws.String(m.TopicARN),
+	return (*Topic)(m).publish(ctx, "email for "+e.EventID, &sns.PublishInput{
 		Subject:           aws.String(e.Subject),
 		Message:           aws.String(e.Text),
 		MessageAttributes: attributes(e.Source, e.Type),
 	})
-	if err != nil {
-		return fmt.Errorf("sns publish email for %s: %w", e.EventID, err)
-	}
-	return nil
 }
 
 func stringAttributes(a map[string]string) map[string]types.MessageAttributeValue {
