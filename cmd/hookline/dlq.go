@@ -25,36 +25,25 @@ func (c *app) dlqCmd() *cobra.Command {
 }
 
 // queueFlags selects the DLQ: a local data dir or an SQS queue.
-type queueFlags struct {
-	data, queueURL, region, endpoint string
-	fs                               *pflag.FlagSet
-}
+type queueFlags struct{ whereFlags }
 
 func (q *queueFlags) register(fs *pflag.FlagSet) {
-	q.fs = fs
-	fs.StringVar(&q.data, "data", ".hookline", "hookline local data dir")
-	bindEnv(fs, "data", "HOOKLINE_DATA")
-	fs.StringVar(&q.queueURL, "queue-url", "", "URL of the SQS dead-letter queue, instead of --data")
-	bindEnv(fs, "queue-url", "HOOKLINE_DLQ_URL")
-	fs.StringVar(&q.region, "region", "", "AWS region of --queue-url (default: the AWS config's)")
-	fs.StringVar(&q.endpoint, "endpoint", "", "SQS endpoint URL, for an SQS-compatible server")
+	q.whereFlags.register(fs, queueURLFlag, "hookline local data dir", "URL of the SQS dead-letter queue, instead of --data")
 }
 
 // open returns the queue and a func that releases it.
 func (q *queueFlags) open(ctx context.Context) (dlq.Queue, func(), error) {
-	if q.fs.Changed("data") && q.fs.Changed("queue-url") {
-		return nil, nil, usageErrorf("--data and --queue-url: give one: a local data dir or an SQS queue")
+	onAWS, err := q.choose()
+	if err != nil {
+		return nil, nil, err
 	}
-	if q.queueURL != "" && !q.fs.Changed("data") {
+	if onAWS {
 		cfg, err := awsConfig(ctx, q.region)
 		if err != nil {
 			return nil, nil, err
 		}
 		client := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = endpointOption(q.endpoint) })
-		return &sqsdlq.Queue{Client: client, QueueURL: q.queueURL}, func() {}, nil
-	}
-	if q.fs.Changed("region") || q.fs.Changed("endpoint") {
-		return nil, nil, usageErrorf("--region and --endpoint: only with --queue-url")
+		return &sqsdlq.Queue{Client: client, QueueURL: q.remote}, func() {}, nil
 	}
 	eng, err := openLocal(q.data)
 	if err != nil {

@@ -13,7 +13,6 @@ import (
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/historycli"
 	"hookline/pkg/pipeline"
-	"hookline/pkg/wiring"
 )
 
 const eventsLong = `Reads the event history: what arrived, whether it was stored, whether the email went out.
@@ -28,19 +27,10 @@ func (c *app) eventsCmd() *cobra.Command {
 }
 
 // historyFlags selects the history: a local data dir or a DynamoDB table.
-type historyFlags struct {
-	data, table, region, endpoint string
-	fs                            *pflag.FlagSet
-}
+type historyFlags struct{ whereFlags }
 
 func (h *historyFlags) register(fs *pflag.FlagSet) {
-	h.fs = fs
-	fs.StringVar(&h.data, "data", ".hookline", "hookline local data dir to read")
-	bindEnv(fs, "data", "HOOKLINE_DATA")
-	fs.StringVar(&h.table, "table", "", "DynamoDB events table to read instead of --data")
-	bindEnv(fs, "table", wiring.EnvTable)
-	fs.StringVar(&h.region, "region", "", "AWS region of --table (default: the AWS config's)")
-	fs.StringVar(&h.endpoint, "endpoint", "", "DynamoDB endpoint URL, for a DynamoDB-compatible server")
+	h.whereFlags.register(fs, tableFlag, "hookline local data dir to read", "DynamoDB events table to read instead of --data")
 }
 
 // openQuery parses the query flags (a usage error opens nothing) and opens the history to run
@@ -56,31 +46,27 @@ func (h *historyFlags) openQuery(ctx context.Context, qf *queryFlags) (pipeline.
 
 // open returns the history and a func that releases it.
 func (h *historyFlags) open(ctx context.Context) (pipeline.History, func(), error) {
-	dataSet, tableSet := h.fs.Changed("data"), h.fs.Changed("table")
-	switch {
-	case dataSet && tableSet:
-		return nil, nil, usageErrorf("--data and --table: give one: a local data dir or a DynamoDB table")
-	case h.table != "" && !dataSet:
-		cfg, err := awsConfig(ctx, h.region)
-		if err != nil {
-			return nil, nil, err
-		}
-		client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = endpointOption(h.endpoint) })
-		store, err := ddbstore.New(client, h.table)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--table: %w", err)
-		}
-		return store, func() {}, nil
-	default:
-		if h.fs.Changed("region") || h.fs.Changed("endpoint") {
-			return nil, nil, usageErrorf("--region and --endpoint: only with --table")
-		}
+	onAWS, err := h.choose()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !onAWS {
 		eng, err := openLocal(h.data)
 		if err != nil {
 			return nil, nil, err
 		}
 		return eng.Events(), func() { eng.Close() }, nil
 	}
+	cfg, err := awsConfig(ctx, h.region)
+	if err != nil {
+		return nil, nil, err
+	}
+	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = endpointOption(h.endpoint) })
+	store, err := ddbstore.New(client, h.remote)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--table: %w", err)
+	}
+	return store, func() {}, nil
 }
 
 // queryFlags are the filters list and tail share.
@@ -100,16 +86,8 @@ func (q *queryFlags) register(fs *pflag.FlagSet) {
 func (q *queryFlags) query(now time.Time) (pipeline.Query, error) {
 	out := pipeline.Query{Source: q.source, Type: q.typ}
 	var err error
-	if out.Since, err = pipeline.ParseTimeBound("--since", q.since, now); err != nil {
-		return out, &usageError{err}
-	}
-	if out.Until, err = pipeline.ParseTimeBound("--until", q.until, now); err != nil {
-		return out, &usageError{err}
-	}
-	if !out.Since.IsZero() && !out.Until.IsZero() && !out.Since.Before(out.Until) {
-		return out, usageErrorf("--since must be before --until")
-	}
-	return out, nil
+	out.Since, out.Until, err = timeBounds(q.since, q.until, now)
+	return out, err
 }
 
 func (c *app) eventsListCmd() *cobra.Command {

@@ -52,7 +52,7 @@ func (c *app) notifyCmd() *cobra.Command {
 		Args:  positional(0, 0, ""),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fs := cmd.Flags()
-			aws := hf.table != "" && !fs.Changed("data")
+			aws := hf.awsChosen()
 			switch {
 			case pending == (resend != ""):
 				return usageErrorf("give --pending or --resend ID")
@@ -81,7 +81,7 @@ func (c *app) notifyCmd() *cobra.Command {
 					return err
 				}
 				store, err := ddbstore.New(dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = endpointOption(hf.endpoint) }),
-					hf.table)
+					hf.remote)
 				if err != nil {
 					return fmt.Errorf("--table: %w", err)
 				}

@@ -29,7 +29,6 @@ import (
 	"hookline/pkg/seal"
 	"hookline/pkg/snsbus"
 	"hookline/pkg/source"
-	"hookline/pkg/wiring"
 )
 
 const rejectedLong = `Shows the requests hookline refused (the quarantine) and readmits them.
@@ -75,47 +74,15 @@ func (f *rejectedFilters) query(now time.Time) (pipeline.RejectedQuery, error) {
 		return q, usageErrorf("--reason: %q is not one of %s", f.reason, strings.Join(pipeline.Reasons(), ", "))
 	}
 	var err error
-	if q.Since, err = pipeline.ParseTimeBound("--since", f.since, now); err != nil {
-		return q, &usageError{err}
-	}
-	if q.Until, err = pipeline.ParseTimeBound("--until", f.until, now); err != nil {
-		return q, &usageError{err}
-	}
-	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
-		return q, usageErrorf("--since must be before --until")
-	}
-	return q, nil
+	q.Since, q.Until, err = timeBounds(f.since, f.until, now)
+	return q, err
 }
 
 // quarantineFlags select the quarantine: a local data dir or the DynamoDB events table.
-type quarantineFlags struct {
-	data, table, region, endpoint string
-	fs                            *pflag.FlagSet
-}
+type quarantineFlags struct{ whereFlags }
 
 func (f *quarantineFlags) register(fs *pflag.FlagSet) {
-	f.fs = fs
-	fs.StringVar(&f.data, "data", ".hookline", "hookline local data dir")
-	bindEnv(fs, "data", "HOOKLINE_DATA")
-	fs.StringVar(&f.table, "table", "", "the stack's DynamoDB events table, instead of --data")
-	bindEnv(fs, "table", wiring.EnvTable)
-	fs.StringVar(&f.region, "region", "", "AWS region of --table (default: the AWS config's)")
-	fs.StringVar(&f.endpoint, "endpoint", "", "DynamoDB endpoint URL, for a DynamoDB-compatible server")
-}
-
-// onAWS reports whether the flags name the DynamoDB table (--data given on the command line
-// wins over HOOKLINE_TABLE), after checking they do not name both.
-func (f *quarantineFlags) onAWS() (bool, error) {
-	dataSet, tableSet := f.fs.Changed("data"), f.fs.Changed("table")
-	switch {
-	case dataSet && tableSet:
-		return false, usageErrorf("--data and --table: give one: a local data dir or a DynamoDB table")
-	case f.table != "" && !dataSet:
-		return true, nil
-	case f.fs.Changed("region") || f.fs.Changed("endpoint"):
-		return false, usageErrorf("--region and --endpoint: only with --table")
-	}
-	return false, nil
+	f.whereFlags.register(fs, tableFlag, "hookline local data dir", "the stack's DynamoDB events table, instead of --data")
 }
 
 // quarantine is an open quarantine: its store and, for readmit, what publishes and opens.
@@ -129,7 +96,7 @@ type quarantine struct {
 
 // open opens the quarantine the flags name.
 func (f *quarantineFlags) open(ctx context.Context) (*quarantine, error) {
-	onAWS, err := f.onAWS()
+	onAWS, err := f.choose()
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +116,7 @@ func (f *quarantineFlags) open(ctx context.Context) (*quarantine, error) {
 			o.BaseEndpoint = endpointOption(f.endpoint)
 		}
 	})
-	store, err := ddbstore.NewRejected(client, f.table)
+	store, err := ddbstore.NewRejected(client, f.remote)
 	if err != nil {
 		return nil, fmt.Errorf("--table: %w", err)
 	}
@@ -233,7 +200,7 @@ func (c *app) rejectedReadmitCmd() *cobra.Command {
 			case len(args) == 1 && !event.ValidID(args[0]):
 				return usageErrorf("%q is not a rejection id (a lower-case UUID)", args[0])
 			}
-			onAWS, err := where.onAWS()
+			onAWS, err := where.choose()
 			if err != nil {
 				return err
 			}

@@ -44,9 +44,9 @@ func (c *app) replayCmd() *cobra.Command {
 				return usageErrorf("--since: required (a duration before now such as 24h, or an RFC 3339 time)")
 			case concurrency < 1 || concurrency > 64:
 				return usageErrorf("--concurrency: %d is not from 1 to 64", concurrency)
-			case fs.Changed("topic-arn") && !(hf.table != "" && !fs.Changed("data")):
+			case fs.Changed("topic-arn") && !hf.awsChosen():
 				return usageErrorf("--topic-arn: only with --table")
-			case hf.table != "" && !fs.Changed("data") && topicARN == "" && !dryRun:
+			case hf.awsChosen() && topicARN == "" && !dryRun:
 				return usageErrorf("--topic-arn: required with --table (the stack's EventsTopicArn output)")
 			}
 			q, err := qf.query(time.Now())
@@ -61,7 +61,7 @@ func (c *app) replayCmd() *cobra.Command {
 			defer closeHistory()
 			r := &pipeline.Replayer{History: history, Concurrency: concurrency}
 			target := "the events topic of " + hf.data
-			if hf.table != "" && !fs.Changed("data") {
+			if hf.awsChosen() {
 				cfg, err := awsConfig(ctx, hf.region)
 				if err != nil {
 					return err
