@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -241,6 +242,26 @@ func TestGatewayResponse(t *testing.T) {
 	}
 }
 
+// TestGatewayResponseContentType: a body without a Content-Type is JSON, as on API Gateway; a
+// handler's own type stands; an empty answer gets none.
+func TestGatewayResponseContentType(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		resp events.APIGatewayV2HTTPResponse
+		want string
+	}{
+		{"untyped body", events.APIGatewayV2HTTPResponse{StatusCode: 200, Body: `{"a":1}`}, "application/json"},
+		{"typed body", events.APIGatewayV2HTTPResponse{StatusCode: 200, Headers: map[string]string{"Content-Type": "text/plain"}, Body: "a"}, "text/plain"},
+		{"no body", events.APIGatewayV2HTTPResponse{StatusCode: 204}, ""},
+	} {
+		resp := serve(t, newGateway(&recorder{resp: tt.resp}), httptest.NewRequest("GET", "/events", nil))
+		if got := resp.Header.Get("Content-Type"); resp.StatusCode != tt.resp.StatusCode || got != tt.want {
+			t.Errorf("%s: %d, Content-Type %q; want %d, %q", tt.name, resp.StatusCode, got, tt.resp.StatusCode, tt.want)
+		}
+	}
+}
+
 // TestGatewayBodyLimitBoundary: a body of exactly MaxBodyBytes reaches the handler whole, with
 // or without a Content-Length; one byte more is a 413 that names the limit.
 func TestGatewayBodyLimitBoundary(t *testing.T) {
@@ -299,6 +320,7 @@ func TestGatewaySourceIP(t *testing.T) {
 		{"proxy: mapped v4", true, "::ffff:203.0.113.8", "203.0.113.8", "::ffff:203.0.113.8, 192.0.2.1"},
 		{"proxy: garbage hop", true, "203.0.113.7, not-an-ip", "192.0.2.1", "203.0.113.7, not-an-ip, 192.0.2.1"},
 		{"proxy: no header", true, "", "192.0.2.1", "192.0.2.1"},
+		{"proxy: empty client hop", true, ",203.0.113.7", "203.0.113.7", ",203.0.113.7, 192.0.2.1"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -315,6 +337,173 @@ func TestGatewaySourceIP(t *testing.T) {
 			}
 			if got := rec.got.Headers["x-forwarded-for"]; got != tt.wxff {
 				t.Errorf("x-forwarded-for = %q, want %q", got, tt.wxff)
+			}
+		})
+	}
+}
+
+// named is a handler that answers with its own name, to show which route got a request.
+func named(name string) Handler {
+	return func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		return events.APIGatewayV2HTTPResponse{StatusCode: 200, Body: name}, nil
+	}
+}
+
+// TestGatewayRouteChoice: of the routes that match, the one with more literal segments wins,
+// and at equal specificity an exact method beats ANY — whichever order the routes are listed in.
+func TestGatewayRouteChoice(t *testing.T) {
+	t.Parallel()
+	g := &Gateway{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Routes: []Route{
+		{Method: "ANY", Pattern: "/a/{id}", Handler: named("ANY /a listed first")},
+		{Method: "GET", Pattern: "/a/{id}", Handler: named("GET /a listed second")},
+		{Method: "GET", Pattern: "/b/{id}", Handler: named("GET /b listed first")},
+		{Method: "ANY", Pattern: "/b/{id}", Handler: named("ANY /b listed second")},
+		{Method: "GET", Pattern: "/c/{id}", Handler: named("GET /c/{id}")},
+		{Method: "GET", Pattern: "/c/latest", Handler: named("GET /c/latest")},
+		{Method: "GET", Pattern: "/d/latest", Handler: named("GET /d/latest")},
+		{Method: "GET", Pattern: "/d/{id}", Handler: named("GET /d/{id}")},
+	}}
+	for _, tt := range []struct{ method, path, want string }{
+		{"GET", "/a/x", "GET /a listed second"},
+		{"POST", "/a/x", "ANY /a listed first"},
+		{"GET", "/b/x", "GET /b listed first"},
+		{"POST", "/b/x", "ANY /b listed second"},
+		{"GET", "/c/latest", "GET /c/latest"},
+		{"GET", "/c/x", "GET /c/{id}"},
+		{"GET", "/d/latest", "GET /d/latest"},
+		{"GET", "/d/x", "GET /d/{id}"},
+	} {
+		resp := serve(t, g, httptest.NewRequest(tt.method, tt.path, nil))
+		if b, _ := io.ReadAll(resp.Body); resp.StatusCode != 200 || string(b) != tt.want {
+			t.Errorf("%s %s went to %q (%d), want %q", tt.method, tt.path, b, resp.StatusCode, tt.want)
+		}
+	}
+}
+
+// TestGatewayGreedyPathParameter: a last segment "{name+}" takes the rest of the path, decoded,
+// slashes included, and needs at least one segment.
+func TestGatewayGreedyPathParameter(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{resp: events.APIGatewayV2HTTPResponse{StatusCode: 200}}
+	g := &Gateway{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Routes: []Route{
+		{Method: "GET", Pattern: "/files/{path+}", Handler: rec.handle},
+	}}
+	for _, tt := range []struct {
+		path   string
+		status int
+		want   string
+	}{
+		{"/files/a", 200, "a"},
+		{"/files/a/b%20c/d", 200, "a/b c/d"},
+		{"/files", 404, ""},
+		{"/files/", 404, ""},
+		{"/other/a", 404, ""},
+	} {
+		rec.got = events.APIGatewayV2HTTPRequest{}
+		resp := serve(t, g, httptest.NewRequest("GET", tt.path, nil))
+		if resp.StatusCode != tt.status || rec.got.PathParameters["path"] != tt.want {
+			t.Errorf("GET %s: %d, path parameters %v; want %d, path %q", tt.path, resp.StatusCode, rec.got.PathParameters, tt.status, tt.want)
+		}
+		if tt.status == 200 && rec.got.RouteKey != "GET /files/{path+}" {
+			t.Errorf("GET %s: route key %q", tt.path, rec.got.RouteKey)
+		}
+	}
+}
+
+// TestGatewayForwardedHeaders: x-forwarded-proto and -port say how the client reached the
+// gateway: the Host's port, else the scheme's default.
+func TestGatewayForwardedHeaders(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ url, proto, port string }{
+		{"http://hooks.example.com:8080/events", "http", "8080"},
+		{"http://hooks.example.com/events", "http", "80"},
+		{"https://hooks.example.com/events", "https", "443"},
+		{"https://hooks.example.com:8443/events", "https", "8443"},
+	} {
+		rec := &recorder{resp: events.APIGatewayV2HTTPResponse{StatusCode: 200}}
+		serve(t, newGateway(rec), httptest.NewRequest("GET", tt.url, nil)) // https: r.TLS is set
+		if h := rec.got.Headers; h["x-forwarded-proto"] != tt.proto || h["x-forwarded-port"] != tt.port {
+			t.Errorf("%s: x-forwarded-proto %q, x-forwarded-port %q; want %q, %q", tt.url, h["x-forwarded-proto"], h["x-forwarded-port"], tt.proto, tt.port)
+		}
+	}
+}
+
+// TestGatewayEmptyParts: what API Gateway leaves out stays out — no body is not a base64 body,
+// and a query string with no parameters gives no parameters map.
+func TestGatewayEmptyParts(t *testing.T) {
+	t.Parallel()
+	for _, target := range []string{"/events", "/events?&"} {
+		rec := &recorder{resp: events.APIGatewayV2HTTPResponse{StatusCode: 200}}
+		serve(t, newGateway(rec), httptest.NewRequest("GET", target, nil)) // no Content-Type
+		if got := rec.got; got.IsBase64Encoded || got.Body != "" || got.QueryStringParameters != nil {
+			t.Errorf("GET %s: isBase64Encoded %v, body %q, queryStringParameters %#v; want false, empty, nil",
+				target, got.IsBase64Encoded, got.Body, got.QueryStringParameters)
+		}
+	}
+}
+
+// logLine is one JSON log line of the gateway.
+type logLine struct {
+	Level      string  `json:"level"`
+	Msg        string  `json:"msg"`
+	RequestID  string  `json:"request_id"`
+	Status     int     `json:"status"`
+	DurationMS float64 `json:"duration_ms"`
+	Err        string  `json:"err"`
+}
+
+// TestGatewayLog: every request gets an access line in the gateway's own logger, with the
+// request id the client saw; at warn level for what never reached a handler (a handler logs
+// what it answers), at debug level otherwise. A handler's error is logged with its cause,
+// which the client never sees. duration_ms is in milliseconds: never more than the time the
+// test measured around the whole call.
+func TestGatewayLog(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, method, path string
+		handlerErr         error
+		status             int
+		levels             []string // of the lines logged, in order
+	}{
+		{"handled", "GET", "/events", nil, 200, []string{"DEBUG"}},
+		{"no route", "GET", "/nowhere", nil, 404, []string{"WARN"}},
+		{"wrong method", "DELETE", "/events", nil, 405, []string{"WARN"}},
+		{"handler error", "GET", "/events", errors.New("table gone"), 500, []string{"ERROR", "WARN"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var buf strings.Builder
+			rec := &recorder{resp: events.APIGatewayV2HTTPResponse{StatusCode: 200}, err: tt.handlerErr}
+			g := newGateway(rec)
+			g.Log = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			start := time.Now()
+			resp := serve(t, g, httptest.NewRequest(tt.method, tt.path, nil))
+			outer := float64(time.Since(start)) / float64(time.Millisecond)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			var lines []logLine
+			for l := range strings.Lines(buf.String()) {
+				var ll logLine
+				if err := json.Unmarshal([]byte(l), &ll); err != nil {
+					t.Fatalf("log line %q: %v", l, err)
+				}
+				lines = append(lines, ll)
+			}
+			if len(lines) != len(tt.levels) {
+				t.Fatalf("log = %s; want %d lines", buf.String(), len(tt.levels))
+			}
+			for i, l := range lines {
+				if l.Level != tt.levels[i] || l.RequestID != resp.Header.Get("Apigw-Requestid") || l.RequestID == "" {
+					t.Errorf("line %d: %+v; want level %s and the request id %q", i, l, tt.levels[i], resp.Header.Get("Apigw-Requestid"))
+				}
+			}
+			access := lines[len(lines)-1]
+			if access.Msg != "request" || access.Status != tt.status || access.DurationMS < 0 || access.DurationMS > outer {
+				t.Errorf("access line %+v; want status %d and 0 ≤ duration_ms ≤ %.3f", access, tt.status, outer)
+			}
+			if tt.handlerErr != nil && (lines[0].Msg != "handler failed" || lines[0].Err != tt.handlerErr.Error()) {
+				t.Errorf("error line %+v; want the handler's error", lines[0])
 			}
 		})
 	}
