@@ -76,18 +76,12 @@ func (r *Readmitter) readmit(ctx context.Context, rej *Rejection) (Readmission, 
 // (err is its own outcome). It stops early only when listing fails or ctx ends.
 func (r *Readmitter) ReadmitAll(ctx context.Context, q RejectedQuery, report func(Readmission, error)) error {
 	var all []*Rejection
-	q.Cursor = ""
-	for {
-		q.Limit = MaxLimit
-		page, err := r.Store.List(ctx, q)
-		if err != nil {
-			return fmt.Errorf("list rejections: %w", err)
-		}
-		all = append(all, page.Rejections...)
-		if page.Cursor == "" {
-			break
-		}
-		q.Cursor = page.Cursor
+	err := WalkRejections(ctx, r.Store, q, 0, func(rj *Rejection) error {
+		all = append(all, rj)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	for i := len(all) - 1; i >= 0; i-- { // oldest first, as they arrived
 		if err := ctx.Err(); err != nil {

@@ -58,31 +58,9 @@ func ViewOf(r *pipeline.Rejection, withBody bool) View {
 	return v
 }
 
-// Walk calls fn for up to limit rejections matching q, newest first (limit <= 0: all).
+// Walk calls fn for up to limit rejections matching q, newest first (pipeline.WalkRejections).
 func Walk(ctx context.Context, s pipeline.RejectedStore, q pipeline.RejectedQuery, limit int, fn func(*pipeline.Rejection) error) error {
-	q.Cursor = ""
-	for left := limit; ; {
-		q.Limit = pipeline.MaxLimit
-		if limit > 0 {
-			q.Limit = min(left, pipeline.MaxLimit)
-		}
-		page, err := s.List(ctx, q)
-		if err != nil {
-			return fmt.Errorf("list rejections: %w", err)
-		}
-		for _, r := range page.Rejections {
-			if err := fn(r); err != nil {
-				return err
-			}
-			if left--; limit > 0 && left == 0 {
-				return nil
-			}
-		}
-		if page.Cursor == "" {
-			return nil
-		}
-		q.Cursor = page.Cursor
-	}
+	return pipeline.WalkRejections(ctx, s, q, limit, fn)
 }
 
 const stamp = "2006-01-02T15:04:05.000Z07:00"
