@@ -1,37 +1,27 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"text/tabwriter"
+	"strconv"
 	"time"
 
 	"hookline/pkg/dlq"
+	"hookline/pkg/listing"
 )
 
 // printDLQ writes msgs as an aligned table, or with asJSON one object per line.
 func printDLQ(w io.Writer, msgs []dlq.Message, asJSON bool) error {
-	if asJSON {
-		enc := json.NewEncoder(w)
-		for _, m := range msgs {
-			if err := enc.Encode(m); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if len(msgs) == 0 {
-		_, err := fmt.Fprintln(w, "the dead-letter queue is empty")
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "MESSAGE\tRECEIVES\tSENT\tDIED\tEVENT\tSOURCE\tTYPE\tREASON")
-	for _, m := range msgs {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, m.ReceiveCount, stamp(m.SentAt), stamp(m.DiedAt),
-			dash(m.EventID), dash(m.EventSource), dash(m.EventType), orUnknown(m.Reason))
-	}
-	return tw.Flush()
+	return dlqTable.Write(w, asJSON, listing.All(msgs))
+}
+
+var dlqTable = listing.Table[dlq.Message]{
+	Header: []string{"MESSAGE", "RECEIVES", "SENT", "DIED", "EVENT", "SOURCE", "TYPE", "REASON"},
+	Row: func(m dlq.Message) []string {
+		return []string{m.ID, strconv.Itoa(m.ReceiveCount), stamp(m.SentAt), stamp(m.DiedAt),
+			dash(m.EventID), dash(m.EventSource), dash(m.EventType), orUnknown(m.Reason)}
+	},
+	Empty: "the dead-letter queue is empty",
 }
 
 // printRedriven reports a redrive.

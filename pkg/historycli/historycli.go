@@ -18,6 +18,7 @@ import (
 
 	"hookline/pkg/event"
 	"hookline/pkg/historyapi"
+	"hookline/pkg/listing"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/render"
 )
@@ -30,30 +31,14 @@ func Walk(ctx context.Context, h pipeline.History, q pipeline.Query, limit int, 
 // List writes up to limit events matching q: an aligned table, or with asJSON one EventView
 // per line.
 func List(ctx context.Context, w io.Writer, h pipeline.History, q pipeline.Query, limit int, asJSON bool) error {
-	if asJSON {
-		enc := json.NewEncoder(w)
-		return Walk(ctx, h, q, limit, func(r *event.Record) error {
-			return enc.Encode(historyapi.View(r, false))
-		})
-	}
-	// The table is buffered until the end so every column is as wide as its widest cell.
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tRECEIVED\tSOURCE\tTYPE\tSTATUS\tSTORED+\tNOTIFIED+")
-	n := 0
-	err := Walk(ctx, h, q, limit, func(r *event.Record) error {
-		n++
-		c := cells(r)
-		_, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c[0], c[1], c[2], c[3], c[4], c[5], c[6])
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		_, err := fmt.Fprintln(w, "no events match")
-		return err
-	}
-	return tw.Flush()
+	return eventTable.Write(w, asJSON, func(fn func(*event.Record) error) error { return Walk(ctx, h, q, limit, fn) })
+}
+
+var eventTable = listing.Table[*event.Record]{
+	Header: []string{"ID", "RECEIVED", "SOURCE", "TYPE", "STATUS", "STORED+", "NOTIFIED+"},
+	Row:    func(r *event.Record) []string { c := cells(r); return c[:] },
+	Empty:  "no events match",
+	JSON:   func(r *event.Record) any { return historyapi.View(r, false) },
 }
 
 // receivedLayout is RFC 3339 with milliseconds, in UTC: ordering by eye and across machines.

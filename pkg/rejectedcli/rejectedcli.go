@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
+	"hookline/pkg/listing"
 	"hookline/pkg/pipeline"
 )
 
@@ -67,27 +69,16 @@ const stamp = "2006-01-02T15:04:05.000Z07:00"
 
 // List writes up to limit rejections matching q: a table, or with asJSON one View per line.
 func List(ctx context.Context, w io.Writer, s pipeline.RejectedStore, q pipeline.RejectedQuery, limit int, asJSON bool) error {
-	if asJSON {
-		enc := json.NewEncoder(w)
-		return Walk(ctx, s, q, limit, func(r *pipeline.Rejection) error { return enc.Encode(ViewOf(r, false)) })
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tRECEIVED\tSOURCE\tREASON\tCALLER\tBYTES\tREADMITTED AS")
-	n := 0
-	err := Walk(ctx, s, q, limit, func(r *pipeline.Rejection) error {
-		n++
-		_, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.ReceivedAt.UTC().Format(stamp), r.Source, r.Reason,
-			dash(r.SourceIP), r.BodySize, dash(r.EventID))
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		_, err := fmt.Fprintln(w, "no rejected requests match (they are kept 7 days)")
-		return err
-	}
-	return tw.Flush()
+	return rejectionTable.Write(w, asJSON, func(fn func(*pipeline.Rejection) error) error { return Walk(ctx, s, q, limit, fn) })
+}
+
+var rejectionTable = listing.Table[*pipeline.Rejection]{
+	Header: []string{"ID", "RECEIVED", "SOURCE", "REASON", "CALLER", "BYTES", "READMITTED AS"},
+	Row: func(r *pipeline.Rejection) []string {
+		return []string{r.ID, r.ReceivedAt.UTC().Format(stamp), r.Source, r.Reason, dash(r.SourceIP), strconv.Itoa(r.BodySize), dash(r.EventID)}
+	},
+	Empty: "no rejected requests match (they are kept 7 days)",
+	JSON:  func(r *pipeline.Rejection) any { return ViewOf(r, false) },
 }
 
 // Get writes one rejection in full; asJSON writes its View with the body.
