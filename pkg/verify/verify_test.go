@@ -458,6 +458,20 @@ func TestConstructorErrors(t *testing.T) {
 	}
 }
 
+// TestConstructorErrorNamesTheSecret: with several secrets configured (a rotation), the error
+// says which one is wrong, counted from 1, without showing it.
+func TestConstructorErrorNamesTheSecret(t *testing.T) {
+	for name, mk := range map[string]func() error{
+		"empty":      func() error { _, err := NewGitHub([]string{"k1", "", "k3"}); return err },
+		"bad base64": func() error { _, err := NewStandardWebhooks([]string{swCur, "whsec_TOPSECRET!", swOld}, 0); return err },
+	} {
+		err := mk()
+		if err == nil || !strings.Contains(err.Error(), "secret 2 of 3") || strings.Contains(err.Error(), "TOPSECRET") {
+			t.Errorf("%s: err = %v, want one naming secret 2 of 3 and not showing it", name, err)
+		}
+	}
+}
+
 func TestConstructorDefaults(t *testing.T) {
 	st, err := NewStripe([]string{"whsec_x"}, 0)
 	if err != nil || st.tolerance != DefaultTolerance {
