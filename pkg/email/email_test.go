@@ -115,6 +115,34 @@ func TestComposeCustomTemplates(t *testing.T) {
 	}
 }
 
+// TestComposeTemplateFileNames: a type's template file is the type with every character that
+// has no place in a file name as '_'; '-', '_', ASCII letters and digits stay (each range
+// checked at both ends).
+func TestComposeTemplateFileNames(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, name := range []string{"invoice-paid", "orders_create", "Zone_09", "A-z"} {
+		text := `{{define "subject"}}` + name + `{{end}}{{define "body"}}b{{end}}`
+		if err := os.WriteFile(filepath.Join(dir, name+".tmpl"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := email.NewComposer(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for typ, want := range map[string]string{
+		"invoice-paid": "invoice-paid", "orders/create": "orders_create", "orders create": "orders_create",
+		"orders_create": "orders_create", "Zone_09": "Zone_09", "Zone 09": "Zone_09", "A-z": "A-z",
+		"invoice_paid": "[hookline] invoice_paid", // '-' is not '_'
+	} {
+		m, err := c.Compose(record(t, typ, "application/json", `{}`))
+		if err != nil || !strings.HasPrefix(m.Subject, want) {
+			t.Errorf("type %q: subject %q (%v), want the %q template", typ, m.Subject, err, want)
+		}
+	}
+}
+
 func TestOutboxAppendsOneEmailPerEvent(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
