@@ -29,17 +29,9 @@ const (
 
 // checkpointer runs until the engine closes, checkpointing through db after commits.
 func (e *Engine) checkpointer(db *sql.DB) {
-	defer close(e.checkpointDone)
-	t := time.NewTicker(checkpointEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-e.closed:
-			return
-		case <-t.C:
-		}
+	e.every(checkpointEvery, e.checkpointDone, func() {
 		if e.commits.Swap(0) == 0 {
-			continue // nothing committed since the last pass
+			return // nothing committed since the last pass
 		}
 		frames, err := e.checkpoint(db, "PASSIVE")
 		if err == nil && frames > walRestartPages {
@@ -48,7 +40,7 @@ func (e *Engine) checkpointer(db *sql.DB) {
 		if err != nil {
 			e.log.Warn("checkpoint the WAL", "err", err)
 		}
-	}
+	})
 }
 
 // checkpoint runs PRAGMA wal_checkpoint(mode) and returns how many frames the WAL holds.

@@ -673,22 +673,31 @@ func (e *Engine) queueWaiter(queue string) *broadcaster {
 
 // sweeper deletes expired events and stream records, like DynamoDB TTL and stream trimming.
 func (e *Engine) sweeper() {
-	defer close(e.sweepDone)
 	if e.opts.SweepInterval < 0 {
+		close(e.sweepDone)
 		return
 	}
-	t := time.NewTicker(e.opts.SweepInterval)
+	e.every(e.opts.SweepInterval, e.sweepDone, func() {
+		if n, err := e.Sweep(context.Background(), time.Now()); err != nil {
+			e.log.Warn("sweep expired events", "err", err)
+		} else if n > 0 {
+			e.log.Debug("swept expired rows", "rows", n)
+		}
+	})
+}
+
+// every calls fn each d until the engine closes, then closes done: the engine's background
+// loops (sweeper, checkpointer).
+func (e *Engine) every(d time.Duration, done chan struct{}, fn func()) {
+	defer close(done)
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-e.closed:
 			return
 		case <-t.C:
-			if n, err := e.Sweep(context.Background(), time.Now()); err != nil {
-				e.log.Warn("sweep expired events", "err", err)
-			} else if n > 0 {
-				e.log.Debug("swept expired rows", "rows", n)
-			}
+			fn()
 		}
 	}
 }
