@@ -16,9 +16,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	neturl "net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -316,13 +318,8 @@ func twilioSignature(token, rawURL, contentType string, body []byte) (string, er
 		if err != nil {
 			return "", fmt.Errorf("twilio: form body: %w", err)
 		}
-		keys := make([]string, 0, len(form))
-		for k := range form {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
 		var b strings.Builder
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(form)) {
 			vals := append([]string(nil), form[k]...)
 			sort.Strings(vals)
 			for i, v := range vals {

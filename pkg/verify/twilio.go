@@ -6,7 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"maps"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -103,13 +105,8 @@ func isForm(ct string) bool {
 // sortedParams is name+value of every parameter, names sorted, a name's distinct values sorted
 // (the twilio library's toFormUrlEncodedParam over Object.keys(params).sort()).
 func sortedParams(form url.Values) string {
-	names := make([]string, 0, len(form))
-	for k := range form {
-		names = append(names, k)
-	}
-	sort.Strings(names)
 	var b strings.Builder
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(form)) {
 		vals := form[k]
 		if len(vals) > 1 {
 			seen := map[string]bool{}
