@@ -30,6 +30,21 @@ const bodies = {
 
 const cases = [];
 
+// vector adds one case: provider and its name under it first, then fields in their order.
+const vector = (provider, name, fields) => cases.push({ provider, name: `${provider}/${name}`, ...fields });
+
+// zoomAnswer is what @zoom/rivet's AwsLambdaReceiver answers a signed request (its debug
+// logging silenced).
+async function zoomAnswer(secret, body, headers) {
+  const rx = new ZoomReceiver({ webhooksSecretToken: secret });
+  rx.init({ eventEmitter: { emit: async () => {} } });
+  const origDebug = console.debug;
+  console.debug = () => {};
+  const out = await rx.start()({ body, headers, isBase64Encoded: false }, {});
+  console.debug = origDebug;
+  return out;
+}
+
 // GitHub: X-Hub-Signature-256 = "sha256=" + hex(HMAC-SHA256(secret, body)).
 for (const [secret, bodyNames] of [
   ["It's a Secret to Everybody", ["hello", "json"]],
@@ -37,14 +52,7 @@ for (const [secret, bodyNames] of [
 ]) {
   for (const name of bodyNames) {
     const body = bodies[name];
-    cases.push({
-      provider: "github",
-      name: `github/${name}`,
-      secret,
-      body,
-      headers: { "x-hub-signature-256": await githubSign(secret, body) },
-      timestamp: 1700000000,
-    });
+    vector("github", name, { secret, body, headers: { "x-hub-signature-256": await githubSign(secret, body) }, timestamp: 1700000000 });
   }
 }
 
@@ -55,14 +63,7 @@ for (const [secret, bodyNames] of [
   for (const name of ["json", "unicode", "trailing", "pretty", "empty"]) {
     const body = name === "empty" ? "" : bodies[name];
     const header = stripe.webhooks.generateTestHeaderString({ payload: body, secret, timestamp: ts });
-    cases.push({
-      provider: "stripe",
-      name: `stripe/${name}`,
-      secret,
-      body,
-      headers: { "stripe-signature": header },
-      timestamp: ts,
-    });
+    vector("stripe", name, { secret, body, headers: { "stripe-signature": header }, timestamp: ts });
     ts += 7;
   }
 }
@@ -80,14 +81,7 @@ for (const [secret, bodyNames] of [
   ];
   for (const [secret, id, ts, body, name] of specs) {
     const sig = new StandardWebhook(secret).sign(id, new Date(ts * 1000), body);
-    cases.push({
-      provider: "standard-webhooks",
-      name: `standard-webhooks/${name}`,
-      secret,
-      body,
-      headers: { "webhook-id": id, "webhook-timestamp": String(ts), "webhook-signature": sig },
-      timestamp: ts,
-    });
+    vector("standard-webhooks", name, { secret, body, headers: { "webhook-id": id, "webhook-timestamp": String(ts), "webhook-signature": sig }, timestamp: ts });
   }
 }
 
@@ -101,14 +95,7 @@ for (const [secret, bodyNames] of [
   ];
   for (const [id, ts, body, name] of specs) {
     const sig = new SvixWebhook(secret).sign(id, new Date(ts * 1000), body);
-    cases.push({
-      provider: "svix",
-      name: `svix/${name}`,
-      secret,
-      body,
-      headers: { "svix-id": id, "svix-timestamp": String(ts), "svix-signature": sig },
-      timestamp: ts,
-    });
+    vector("svix", name, { secret, body, headers: { "svix-id": id, "svix-timestamp": String(ts), "svix-signature": sig }, timestamp: ts });
   }
 }
 
@@ -118,14 +105,7 @@ for (const [secret, bodyNames] of [
   const secret = "intdash-webhook-secret-01";
   for (const name of ["json", "unicode", "trailing"]) {
     const body = bodies[name];
-    cases.push({
-      provider: "intdash",
-      name: `intdash/${name}`,
-      secret,
-      body,
-      headers: { "x-intdash-signature-256": createHmac("sha256", secret).update(body, "utf8").digest("base64") },
-      timestamp: 1700000400,
-    });
+    vector("intdash", name, { secret, body, headers: { "x-intdash-signature-256": createHmac("sha256", secret).update(body, "utf8").digest("base64") }, timestamp: 1700000400 });
   }
 }
 
@@ -150,11 +130,10 @@ for (const [secret, bodyNames] of [
     if (name === "docs-slash-command" && sig !== "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503") {
       throw new Error("Slack's documented example does not reproduce: " + sig);
     }
-    cases.push({
-      provider: "slack", name: `slack/${name}`, origin: "node crypto, checked by @slack/bolt verifySlackRequest" + (name === "docs-slash-command" ? "; Slack's documented example" : ""),
+    vector("slack", name, {
+      origin: "node crypto, checked by @slack/bolt verifySlackRequest" + (name === "docs-slash-command" ? "; Slack's documented example" : ""),
       secret, body, content_type: contentType,
-      headers: { "x-slack-signature": sig, "x-slack-request-timestamp": String(ts) },
-      timestamp: ts,
+      headers: { "x-slack-signature": sig, "x-slack-request-timestamp": String(ts) }, timestamp: ts,
     });
   }
 }
@@ -178,8 +157,8 @@ for (const [secret, bodyNames] of [
     if (!result.valid) {
       throw new Error("@shopify/shopify-api refuses vector " + name + ": " + JSON.stringify(result));
     }
-    cases.push({
-      provider: "shopify", name: `shopify/${name}`, origin: "node crypto, checked by @shopify/shopify-api webhooks.validate",
+    vector("shopify", name, {
+      origin: "node crypto, checked by @shopify/shopify-api webhooks.validate",
       secret, body, content_type: "application/json", headers, timestamp: 1700000600,
     });
   }
@@ -194,9 +173,8 @@ for (const [secret, bodyNames] of [
     ['{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"messaging_product":"whatsapp","messages":[{"from":"16315551181","id":"wamid.ABC","text":{"body":"this is a text message"},"type":"text"}]},"field":"messages"}]}]}', "whatsapp-messages"],
   ];
   for (const [body, name] of specs) {
-    cases.push({
-      provider: "meta", name: `meta/${name}`, origin: "node crypto (Meta publishes no signing library)",
-      secret, body, content_type: "application/json",
+    vector("meta", name, {
+      origin: "node crypto (Meta publishes no signing library)", secret, body, content_type: "application/json",
       headers: { "x-hub-signature-256": "sha256=" + createHmac("sha256", secret).update(body, "utf8").digest("hex") },
       timestamp: 1700000700,
     });
@@ -222,8 +200,8 @@ for (const [secret, bodyNames] of [
       ? twilio.validateRequest(token, sig, s.url, s.params)
       : twilio.validateRequestWithBody(token, sig, s.url, s.body);
     if (!ok) throw new Error(`twilio refuses its own ${s.name} vector`);
-    cases.push({
-      provider: "twilio", name: `twilio/${s.name}`, origin: `twilio getExpectedTwilioSignature, checked by ${s.check}`,
+    vector("twilio", s.name, {
+      origin: `twilio getExpectedTwilioSignature, checked by ${s.check}`,
       secret: token, body: s.body, content_type: s.content_type, url: s.url,
       headers: { "x-twilio-signature": sig }, timestamp: 1700000800 + i,
     });
@@ -241,15 +219,10 @@ for (const [secret, bodyNames] of [
   for (const [body, ts, name] of specs) {
     const sig = "v0=" + createHmac("sha256", secret).update(`v0:${ts}:${body}`).digest("hex");
     const headers = { "x-zm-signature": sig, "x-zm-request-timestamp": String(ts) };
-    const rx = new ZoomReceiver({ webhooksSecretToken: secret });
-    rx.init({ eventEmitter: { emit: async () => {} } });
-    const origDebug = console.debug;
-    console.debug = () => {};
-    const out = await rx.start()({ body, headers, isBase64Encoded: false }, {});
-    console.debug = origDebug;
+    const out = await zoomAnswer(secret, body, headers);
     if (out.statusCode !== 200) throw new Error("@zoom/rivet refuses vector " + name + ": " + out.body);
-    cases.push({
-      provider: "zoom", name: `zoom/${name}`, origin: "node crypto, checked by @zoom/rivet AwsLambdaReceiver",
+    vector("zoom", name, {
+      origin: "node crypto, checked by @zoom/rivet AwsLambdaReceiver",
       secret, body, content_type: "application/json", headers, timestamp: ts,
     });
   }
@@ -259,15 +232,10 @@ for (const [secret, bodyNames] of [
     const ts = 1654503849;
     const body = '{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1654503849680,"event":"endpoint.url_validation"}';
     const headers = { "x-zm-signature": "v0=" + createHmac("sha256", secret).update(`v0:${ts}:${body}`).digest("hex"), "x-zm-request-timestamp": String(ts) };
-    const rx = new ZoomReceiver({ webhooksSecretToken: secret });
-    rx.init({ eventEmitter: { emit: async () => {} } });
-    const origDebug = console.debug;
-    console.debug = () => {};
-    const out = await rx.start()({ body, headers, isBase64Encoded: false }, {});
-    console.debug = origDebug;
+    const out = await zoomAnswer(secret, body, headers);
     if (out.statusCode !== 200) throw new Error("@zoom/rivet refuses the url_validation vector: " + out.body);
-    cases.push({
-      provider: "zoom", name: "zoom/url-validation", origin: "node crypto, answered by @zoom/rivet AwsLambdaReceiver; plainToken from Zoom's documentation",
+    vector("zoom", "url-validation", {
+      origin: "node crypto, answered by @zoom/rivet AwsLambdaReceiver; plainToken from Zoom's documentation",
       secret, body, content_type: "application/json", headers, timestamp: ts, answer: JSON.parse(out.body),
     });
   }
