@@ -1,6 +1,7 @@
 // Package lambdarun is the start-up every hookline Lambda shares: build the handler once at
 // cold start from the environment, with the Lambda log handler (slog JSON carrying the request
-// id), and fail the cold start with every configuration problem in the log.
+// id, written without encoding/json for plain records: NewLogHandler), and fail the cold start
+// with every configuration problem in the log.
 package lambdarun
 
 import (
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"hookline/pkg/wiring"
 )
@@ -30,7 +30,7 @@ type Build[In, Out any] func(ctx context.Context, getenv func(string) string, lo
 // cold one without Lambda's REPORT lines.
 func Start[In, Out any](build Build[In, Out]) {
 	started := time.Now()
-	log := slog.New(ColdStartHandler(lambdacontext.NewLogHandler()))
+	log := slog.New(ColdStartHandler(NewLogHandler()))
 	env := NewEnv(os.Environ())
 	h, err := build(context.Background(), env.Getenv, log)
 	if err = errors.Join(err, env.Unread()); err != nil {
