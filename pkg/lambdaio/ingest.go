@@ -145,18 +145,24 @@ func (h *IngestHandler) logRequest(ctx context.Context, src string, acc pipeline
 	if !h.Log.Enabled(ctx, level) {
 		return
 	}
-	attrs := []slog.Attr{
-		slog.String("event_id", acc.ID),
-		slog.String("source", src),
-		slog.String("type", acc.Type),
-		slog.Int("status", status),
-		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-	}
 	// Five attributes fit in slog.Record without an allocation; the Lambda log handler adds the
-	// request id itself (lambdacontext.NewLogHandler), and locally the gateway logs it.
+	// request id itself, and locally the gateway logs it. The metrics go in as one inline group
+	// (slog writes its members as top-level keys), so they cost the record one more slot.
+	var attrs [7]slog.Attr
+	attrs[0] = slog.String("event_id", acc.ID)
+	attrs[1] = slog.String("source", src)
+	attrs[2] = slog.String("type", acc.Type)
+	attrs[3] = slog.Int("status", status)
+	attrs[4] = slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000)
+	n := 5
 	if err != nil {
 		// Internal causes go to the log only; the client saw a generic detail.
-		attrs = append(attrs, slog.String("error", err.Error()))
+		attrs[n] = slog.String("error", err.Error())
+		n++
 	}
-	h.Log.LogAttrs(ctx, level, "ingest", append(attrs, metrics...)...)
+	if len(metrics) > 0 {
+		attrs[n] = slog.Attr{Value: slog.GroupValue(metrics...)}
+		n++
+	}
+	h.Log.LogAttrs(ctx, level, "ingest", attrs[:n]...)
 }

@@ -17,7 +17,6 @@
 package metrics
 
 import (
-	"encoding/json"
 	"io"
 	"log/slog"
 	"strconv"
@@ -95,6 +94,9 @@ type EMF struct {
 
 	mu  sync.Mutex
 	buf []byte
+
+	linesMu sync.Mutex
+	lines   map[lineKey]lineAttrs // the request lines' attributes (AcceptedAttrs, RejectedAttrs)
 }
 
 // Put writes one line: metrics, all with the one dimension set dims. Write errors are
@@ -123,7 +125,7 @@ func (e *EMF) line(dims []Dimension, dirs ...directive) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	b := append(e.buf[:0], `{"_aws":`...)
-	b = e.appendMeta(b, dirs)
+	b = e.appendMeta(b, e.now().UnixMilli(), dirs)
 	// The values are top-level members named after the dimension and metric names.
 	for _, d := range dims {
 		b = append(b, ',')
@@ -144,12 +146,13 @@ func (e *EMF) line(dims []Dimension, dirs ...directive) {
 	_, _ = e.W.Write(b)
 }
 
-// attrs returns what line would write, as attributes of a log line someone else writes: the
-// "_aws" metadata, the dimension values and the metric values. CloudWatch reads EMF metrics from
-// any JSON log line that carries them, so a request's metrics need no line of their own.
-func (e *EMF) attrs(dims []Dimension, dirs ...directive) []slog.Attr {
+// attrs returns what line would write at ms (Unix milliseconds), as attributes of a log line
+// someone else writes: the "_aws" metadata, the dimension values and the metric values.
+// CloudWatch reads EMF metrics from any JSON log line that carries them, so a request's
+// metrics need no line of their own.
+func (e *EMF) attrs(ms int64, dims []Dimension, dirs ...directive) []slog.Attr {
 	out := make([]slog.Attr, 0, 1+len(dims)+2*len(dirs))
-	out = append(out, slog.Any("_aws", json.RawMessage(e.appendMeta(nil, dirs))))
+	out = append(out, slog.Any("_aws", rawJSON(e.appendMeta(nil, ms, dirs))))
 	for _, d := range dims {
 		out = append(out, slog.String(d.Name, d.Value))
 	}
@@ -162,7 +165,57 @@ func (e *EMF) attrs(dims []Dimension, dirs ...directive) []slog.Attr {
 			}
 		}
 	}
-	return out
+	return out[:len(out):len(out)] // shared (cachedAttrs): an append must copy
+}
+
+// rawJSON is compact, valid JSON (appendMeta's): the Lambda log handler appends it as it is
+// (lambdarun.RawJSON), any other slog JSON handler marshals it to the same bytes.
+type rawJSON []byte
+
+func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
+
+// AppendJSON appends r as it is.
+func (r rawJSON) AppendJSON(b []byte) []byte { return append(b, r...) }
+
+// lineKey names the metric attributes of one kind of request line.
+type lineKey struct {
+	rejected       bool
+	source, reason string
+	key            int
+}
+
+// lineAttrs are the attributes of lineKey's request lines in millisecond ms.
+type lineAttrs struct {
+	ms    int64
+	attrs []slog.Attr
+}
+
+// maxLineKeys bounds the cache: sources × (secrets + reasons) of a configuration is far less.
+const maxLineKeys = 1024
+
+// cachedAttrs returns the attributes of k's request lines now, made by mk once per millisecond:
+// every line of a millisecond carries the same ones, and a busy function then spends no
+// allocation on them. The slices are shared and never written after they are made.
+func (e *EMF) cachedAttrs(k lineKey, mk func(ms int64) []slog.Attr) []slog.Attr {
+	ms := e.now().UnixMilli()
+	e.linesMu.Lock()
+	defer e.linesMu.Unlock()
+	if c, ok := e.lines[k]; ok && c.ms == ms {
+		return c.attrs
+	}
+	if e.lines == nil || len(e.lines) >= maxLineKeys {
+		e.lines = make(map[lineKey]lineAttrs)
+	}
+	attrs := mk(ms)
+	e.lines[k] = lineAttrs{ms, attrs}
+	return attrs
+}
+
+func (e *EMF) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
 }
 
 func appendValue(b []byte, m Metric) []byte {
@@ -179,18 +232,14 @@ func appendValue(b []byte, m Metric) []byte {
 	return append(b, ']')
 }
 
-// appendMeta appends the "_aws" object: the timestamp and the directives.
-func (e *EMF) appendMeta(b []byte, dirs []directive) []byte {
-	now := time.Now
-	if e.Now != nil {
-		now = e.Now
-	}
+// appendMeta appends the "_aws" object: the timestamp (Unix milliseconds) and the directives.
+func (e *EMF) appendMeta(b []byte, ms int64, dirs []directive) []byte {
 	ns := e.Namespace
 	if ns == "" {
 		ns = Namespace
 	}
 	b = append(b, `{"Timestamp":`...)
-	b = strconv.AppendInt(b, now().UnixMilli(), 10)
+	b = strconv.AppendInt(b, ms, 10)
 	b = append(b, `,"CloudWatchMetrics":[`...)
 	for di, d := range dirs {
 		if di > 0 {
@@ -252,17 +301,21 @@ func (e *EMF) Accepted(source string, key int) {
 // AcceptedAttrs is Accepted as attributes of the request's own log line (lambdaio.LineMetrics):
 // one line per request instead of two.
 func (e *EMF) AcceptedAttrs(source string, key int) []slog.Attr {
-	dims := []Dimension{{DimSource, source}, {DimKey, strconv.Itoa(key)}}
-	return e.attrs(dims, directive{setsAll, []Metric{{Name: Accepted, Unit: Count, Value: 1}}}, directive{setsKey, []Metric{{Name: SignatureKeyMatch, Unit: Count, Value: 1}}})
+	return e.cachedAttrs(lineKey{source: source, key: key}, func(ms int64) []slog.Attr {
+		dims := []Dimension{{DimSource, source}, {DimKey, strconv.Itoa(key)}}
+		return e.attrs(ms, dims, directive{setsAll, []Metric{{Name: Accepted, Unit: Count, Value: 1}}}, directive{setsKey, []Metric{{Name: SignatureKeyMatch, Unit: Count, Value: 1}}})
+	})
 }
 
 // RejectedAttrs is Rejected as attributes of the request's own log line.
 func (e *EMF) RejectedAttrs(source, reason string) []slog.Attr {
-	m := []Metric{{Name: Rejected, Unit: Count, Value: 1}}
-	if source == "" {
-		return e.attrs([]Dimension{{DimReason, reason}}, directive{setsReasonAny, m})
-	}
-	return e.attrs([]Dimension{{DimSource, source}, {DimReason, reason}}, directive{setsReason, m})
+	return e.cachedAttrs(lineKey{rejected: true, source: source, reason: reason}, func(ms int64) []slog.Attr {
+		m := []Metric{{Name: Rejected, Unit: Count, Value: 1}}
+		if source == "" {
+			return e.attrs(ms, []Dimension{{DimReason, reason}}, directive{setsReasonAny, m})
+		}
+		return e.attrs(ms, []Dimension{{DimSource, source}, {DimReason, reason}}, directive{setsReason, m})
+	})
 }
 
 // Rejected records one refused request. source is "" unless the path named a configured

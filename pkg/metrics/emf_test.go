@@ -276,3 +276,51 @@ func TestAttrsMatchLine(t *testing.T) {
 		t.Errorf("log-line attributes differ from the EMF line (-line +attrs):\n%s", diff)
 	}
 }
+
+// TestLineAttrsPerMillisecond: a request line's metric attributes are made once per millisecond
+// and kind of line, and carry that millisecond's timestamp; their "_aws" value is the compact
+// JSON a log handler may append as it is.
+func TestLineAttrsPerMillisecond(t *testing.T) {
+	t.Parallel()
+	at := t0
+	e := &metrics.EMF{W: io.Discard, Now: func() time.Time { return at }}
+	stamp := func(attrs []slog.Attr) float64 {
+		t.Helper()
+		raw, err := json.Marshal(attrs[0].Value.Any())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, raw); err != nil || compact.String() != string(raw) {
+			t.Fatalf("_aws = %s is not compact JSON (%v)", raw, err)
+		}
+		if a, ok := attrs[0].Value.Any().(interface{ AppendJSON([]byte) []byte }); !ok || string(a.AppendJSON(nil)) != string(raw) {
+			t.Fatalf("_aws value %T does not append what it marshals", attrs[0].Value.Any())
+		}
+		var m struct{ Timestamp float64 }
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m.Timestamp
+	}
+	first := e.AcceptedAttrs("github", 1)
+	if again := e.AcceptedAttrs("github", 1); &again[0] != &first[0] {
+		t.Error("the same line's attributes were made twice in one millisecond")
+	}
+	if other := e.AcceptedAttrs("github", 0); other[2].Value.String() != "0" {
+		t.Errorf("key 0's line carries Key %v", other[2].Value)
+	}
+	if r := e.RejectedAttrs("github", "unauthorized"); r[2].Value.String() != "unauthorized" || stamp(r) != float64(t0.UnixMilli()) {
+		t.Errorf("rejected line attributes %v", r)
+	}
+	if got := stamp(first); got != float64(t0.UnixMilli()) {
+		t.Errorf("Timestamp %v, want %v", got, t0.UnixMilli())
+	}
+	at = t0.Add(time.Millisecond)
+	if got := stamp(e.AcceptedAttrs("github", 1)); got != float64(at.UnixMilli()) {
+		t.Errorf("a millisecond later, Timestamp %v, want %v", got, at.UnixMilli())
+	}
+	if got := stamp(first); got != float64(t0.UnixMilli()) {
+		t.Errorf("an earlier line's attributes changed: Timestamp %v", got)
+	}
+}
