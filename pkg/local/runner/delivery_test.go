@@ -325,8 +325,13 @@ func TestStreamCrashDuringRetriesResumesAtFailedRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	cancel()
-	if err := <-ran; err != nil {
-		t.Fatal(err)
+	select {
+	case err := <-ran:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(enginetest.Hang):
+		t.Fatal("Run did not return after the crash and cancel")
 	}
 
 	e2 := enginetest.Open(t, path)

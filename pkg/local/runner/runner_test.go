@@ -285,7 +285,11 @@ func TestRunnerDrainsOnCancel(t *testing.T) {
 	if err := e.Topic("events").Publish(ctx, enginetest.Message("x")); err != nil {
 		t.Fatal(err)
 	}
-	<-entered
+	select {
+	case <-entered:
+	case <-time.After(enginetest.Hang):
+		t.Fatal("the subscriber never got the message")
+	}
 	stopped := make(chan struct{})
 	go func() { stop(); close(stopped) }()
 	// Run may not return while the batch is in the handler, and the batch it waited for must
