@@ -228,6 +228,7 @@ func TestFirstStreamFailure(t *testing.T) {
 		{fail("9", "8"), 1, "reported in BatchItemFailures"},
 		{fail("8", "9"), 1, "reported in BatchItemFailures"},
 		{fail("7"), 0, "reported in BatchItemFailures"},
+		{fail("7", "9"), 0, "reported in BatchItemFailures"},
 		{fail("9", "6"), 0, `unknown sequence number "6"`},
 	} {
 		idx, reason := firstStreamFailure(batch, tc.resp)

@@ -408,7 +408,11 @@ func TestRunnerConfigErrors(t *testing.T) {
 			return events.DynamoDBEventResponse{}, nil
 		}},
 	} {
-		if err := r.Run(context.Background()); err == nil {
+		// An ended context: Run returns at once whether or not it takes the config, so a check
+		// that lets a bad config through fails here instead of polling forever.
+		ended, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := r.Run(ended); err == nil {
 			t.Errorf("case %d: Run accepted a bad config", i)
 		}
 	}

@@ -1,0 +1,263 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"hookline/pkg/local/engine"
+	"hookline/pkg/local/engine/enginetest"
+)
+
+// logBuffer collects a logger's JSON lines; safe for the runner's goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// lines returns the logged lines as maps.
+func (l *logBuffer) lines(t *testing.T) []map[string]any {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]any
+	for _, b := range bytes.Split(bytes.TrimSpace(l.buf.Bytes()), []byte("\n")) {
+		if len(b) == 0 {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("log line %q: %v", b, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func (l *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// TestRunnerCleanRunIsQuiet: a run where every handler succeeds, stopped by its context, logs
+// nothing at warn level or above, and never invokes a handler with an empty batch (Lambda does
+// not): the pollers' empty long polls — every few microseconds here — are not batches.
+func TestRunnerCleanRunIsQuiet(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	e := queueSetup(t, engine.QueueConfig{})
+	var logs logBuffer
+	got := make(chan string, 10)
+	r := &Runner{
+		Engine: e, Queue: "q", StreamConsumer: "notifier", Concurrency: 1, Log: logs.logger(),
+		PollInterval: time.Microsecond, BatchWindow: time.Microsecond,
+		Subscriber: func(_ context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+			if len(ev.Records) == 0 {
+				t.Error("subscriber invoked with an empty batch")
+			}
+			for _, m := range ev.Records {
+				got <- m.Body
+			}
+			return events.SQSEventResponse{}, nil
+		},
+		Notifier: func(_ context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+			if len(ev.Records) == 0 {
+				t.Error("notifier invoked with an empty batch")
+			}
+			for _, rec := range ev.Records {
+				got <- rec.Change.SequenceNumber
+			}
+			return events.DynamoDBEventResponse{}, nil
+		},
+	}
+	stop := startRunner(t, r)
+	for _, id := range []string{"a", "b"} {
+		if err := e.Topic("events").Publish(ctx, enginetest.Message(id)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Events().PutNew(ctx, enginetest.Record(t, "ev-"+id, "s", "t", time.Now().UTC())); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			select {
+			case <-got:
+			case <-time.After(enginetest.Hang):
+				t.Fatalf("message and record %s not both delivered", id)
+			}
+		}
+	}
+	stop()
+	for _, l := range logs.lines(t) {
+		if l["level"] == "WARN" || l["level"] == "ERROR" {
+			t.Errorf("a clean run logged %v", l)
+		}
+	}
+}
+
+// TestDeliverSQSLogsFailures: a batch with failures is logged once at warn level with its
+// size and how many failed.
+func TestDeliverSQSLogsFailures(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	e := queueSetup(t, engine.QueueConfig{VisibilityTimeout: time.Hour})
+	for _, id := range []string{"a", "b", "c"} {
+		if err := e.Topic("events").Publish(ctx, enginetest.Message(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs, err := e.Receive(ctx, "q", 10)
+	if err != nil || len(msgs) != 3 {
+		t.Fatalf("receive: %v, %d messages", err, len(msgs))
+	}
+	var logs logBuffer
+	c := configured(t, &Runner{Engine: e, Queue: "q", Log: logs.logger(),
+		Subscriber: func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+			return events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{{ItemIdentifier: msgs[2].ID}}}, nil
+		}})
+	c.deliverSQS(ctx, msgs)
+	lines := logs.lines(t)
+	if len(lines) != 1 || lines[0]["level"] != "WARN" || lines[0]["msg"] != "subscriber batch had failures" ||
+		lines[0]["batch"] != float64(3) || lines[0]["failed"] != float64(1) || lines[0]["queue"] != "q" {
+		t.Errorf("log = %v; want one warning: batch 3, failed 1", lines)
+	}
+}
+
+// TestStreamWindowIsBatchSizeTimesParallelization: one read takes StreamBatchSize ×
+// ParallelizationFactor records, delivered as batches of StreamBatchSize (a smaller window
+// would cut the batches short).
+func TestStreamWindowIsBatchSizeTimesParallelization(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	e := enginetest.Open(t, "")
+	for i := range 8 {
+		if _, err := e.Events().PutNew(ctx, enginetest.Record(t, "ev-"+strconv.Itoa(i), "s", "t", time.Now().UTC())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got notifierLog
+	r := &Runner{Engine: e, StreamConsumer: "n", StreamBatchSize: 4, ParallelizationFactor: 2,
+		Notifier: func(_ context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+			got.add(ev)
+			return events.DynamoDBEventResponse{}, nil
+		}}
+	startRunner(t, r)
+	enginetest.WaitFor(t, enginetest.Hang, "the stream consumed", func() bool {
+		recs, _ := e.ReadStream(ctx, "n", 10)
+		return len(recs) == 0
+	})
+	got.mu.Lock()
+	defer got.mu.Unlock()
+	slices.SortFunc(got.batches, func(a, b []string) int { return slices.Compare(a, b) })
+	if want := [][]string{{"1", "2", "3", "4"}, {"5", "6", "7", "8"}}; !slices.EqualFunc(got.batches, want, slices.Equal) {
+		t.Errorf("notifier got batches %v, want %v (one window of 8 in chunks of 4)", got.batches, want)
+	}
+}
+
+// TestDeliverWindowFirstRecordFailing: while the very first record of a window keeps failing,
+// nothing is checkpointed — not even the later chunks that succeeded — so a restart resumes at
+// that record.
+func TestDeliverWindowFirstRecordFailing(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	e := enginetest.Open(t, "")
+	for i := range 4 {
+		if _, err := e.Events().PutNew(ctx, enginetest.Record(t, "ev-"+strconv.Itoa(i), "s", "t", time.Now().UTC())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := e.ReadStream(ctx, "n", 10)
+	if err != nil || len(recs) != 4 {
+		t.Fatalf("read stream: %v, %d records", err, len(recs))
+	}
+	first := strconv.FormatInt(recs[0].Seq, 10)
+	runCtx, cancel := context.WithCancel(ctx)
+	var mu sync.Mutex
+	firstTries, othersDone := 0, 0
+	c := configured(t, &Runner{Engine: e, StreamConsumer: "n", StreamBatchSize: 2, StreamRetries: 1000,
+		RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond,
+		Notifier: func(_ context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			var resp events.DynamoDBEventResponse
+			for _, rec := range ev.Records {
+				if rec.Change.SequenceNumber == first {
+					firstTries++
+					resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: first})
+				} else {
+					othersDone++
+				}
+			}
+			if firstTries >= 3 && othersDone >= 2 { // the second chunk is through, the first retried
+				cancel()
+			}
+			return resp, nil
+		}})
+	done := make(chan struct{})
+	go func() { c.deliverWindow(runCtx, recs); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(enginetest.Hang):
+		t.Fatal("deliverWindow did not stop after its context ended")
+	}
+	left, err := e.ReadStream(ctx, "n", 10)
+	if err != nil || len(left) != 4 {
+		t.Errorf("after the run %d records are left after the checkpoint (%v), want all 4", len(left), err)
+	}
+}
+
+// TestRunnerReportsUnreadableInput: a queue message or stream record that cannot be decoded
+// makes every receive or read fail while the context is live; the pollers log that and keep
+// trying rather than stopping without a word (nothing would be delivered again).
+func TestRunnerReportsUnreadableInput(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "hookline.db")
+	e := enginetest.Open(t, path)
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{})
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`INSERT INTO stream (event_name, keys, new_image, size_bytes, created_at, image) VALUES ('INSERT', '', '', 1, 0, x'ff')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO messages (queue, message_id, body, attrs, sent_at, visible_at) VALUES ('q', 'm', x'00', 'not json', 0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	var logs logBuffer
+	r := &Runner{Engine: e, Queue: "q", StreamConsumer: "n", Concurrency: 1, Log: logs.logger(),
+		Subscriber: func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+			t.Error("subscriber invoked for an unreadable message")
+			return events.SQSEventResponse{}, nil
+		},
+		Notifier: func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+			t.Error("notifier invoked for an unreadable record")
+			return events.DynamoDBEventResponse{}, nil
+		}}
+	startRunner(t, r)
+	for _, want := range [][2]string{{"receive failed", "queue"}, {"read stream failed", "consumer"}} {
+		enginetest.WaitFor(t, enginetest.Hang, want[0]+" logged", func() bool {
+			for _, l := range logs.lines(t) {
+				if l["level"] == "ERROR" && l["msg"] == want[0] && (l[want[1]] == "q" || l[want[1]] == "n") {
+					return true
+				}
+			}
+			return false
+		})
+	}
+}
