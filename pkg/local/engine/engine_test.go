@@ -439,6 +439,9 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// A child that stops publishing (a hung writer) is killed after the hang bound, so the
+	// scan below ends and the test fails instead of waiting for go test's timeout.
+	stuck := time.AfterFunc(enginetest.Hang, func() { cmd.Process.Kill() })
 	sc := bufio.NewScanner(out)
 	var acked []string
 	for len(acked) < 300 && sc.Scan() {
@@ -446,6 +449,11 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 			t.Fatal(sc.Text())
 		}
 		acked = append(acked, sc.Text())
+	}
+	if !stuck.Stop() || len(acked) < 300 {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the child acknowledged %d publishes, then stopped or hung", len(acked))
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	for sc.Scan() { // ids printed before the kill landed were acknowledged too

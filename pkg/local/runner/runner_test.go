@@ -48,7 +48,13 @@ func startRunner(t *testing.T, r *Runner) (stop func()) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
+	go func() {
+		err := r.Run(ctx)
+		if ctx.Err() == nil { // a test's waits then stop at once (enginetest.WaitFor)
+			t.Errorf("Run returned before the test stopped it: %v", err)
+		}
+		done <- err
+	}()
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {

@@ -114,11 +114,16 @@ func Record(t testing.TB, id, source, typ string, received time.Time) *event.Rec
 	return r
 }
 
-// WaitFor polls cond until it holds, and fails the test once d has passed.
+// WaitFor polls cond until it holds, and fails the test once d has passed. It stops at once
+// when the test has already failed (a goroutine reported an error), so a broken run fails fast
+// instead of waiting out d.
 func WaitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
+		if t.Failed() {
+			t.Fatalf("stopped waiting for %s: the test has failed", what)
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}

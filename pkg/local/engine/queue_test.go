@@ -1,0 +1,177 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"hookline/pkg/local/engine"
+	"hookline/pkg/local/engine/enginetest"
+)
+
+// TestCreateQueueSettings: a zero visibility timeout is SQS's default, kept across a reopen;
+// a negative maxReceiveCount and a queue that is its own dead-letter queue are refused.
+func TestCreateQueueSettings(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	path := t.TempDir() + "/hookline.db"
+	e, err := engine.Open(path, engine.Options{Log: enginetest.QuietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{})
+	if cfg, err := e.Queue("q"); err != nil || cfg.VisibilityTimeout != engine.DefaultVisibilityTimeout {
+		t.Errorf("Queue = %+v, %v; want the default visibility timeout %v", cfg, err, engine.DefaultVisibilityTimeout)
+	}
+	if err := e.CreateQueue(ctx, "bad", engine.QueueConfig{MaxReceiveCount: -1}); err == nil || !strings.Contains(err.Error(), "negative") {
+		t.Errorf("negative MaxReceiveCount: %v", err)
+	}
+	if err := e.CreateQueue(ctx, "self", engine.QueueConfig{MaxReceiveCount: 1, DeadLetterQueue: "self"}); err == nil || !strings.Contains(err.Error(), "its own dead-letter queue") {
+		t.Errorf("own dead-letter queue: %v", err)
+	}
+	for _, name := range []string{"bad", "self"} {
+		if _, err := e.Queue(name); !errors.Is(err, engine.ErrUnknownQueue) {
+			t.Errorf("refused queue %s exists: %v", name, err)
+		}
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e = enginetest.Open(t, path)
+	if cfg, err := e.Queue("q"); err != nil || cfg.VisibilityTimeout != engine.DefaultVisibilityTimeout {
+		t.Errorf("after a reopen Queue = %+v, %v; want the default visibility timeout", cfg, err)
+	}
+}
+
+// TestReceiveAtLeastOne: a receive asking for 0 (or fewer) messages gets one, as SQS's
+// MaxNumberOfMessages defaults to 1.
+func TestReceiveAtLeastOne(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	e := enginetest.OpenSubscribed(t, engine.DurabilityProcess)
+	for _, id := range []string{"a", "b"} {
+		if err := e.Topic("events").Publish(ctx, enginetest.Message(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, max := range []int{0, -1} {
+		if got, err := e.Receive(ctx, "q", max); err != nil || len(got) != 1 {
+			t.Errorf("Receive(max %d) = %d messages, %v; want 1", max, len(got), err)
+		}
+	}
+}
+
+// TestDeadLetterQueueWithoutMaxReceiveCount: a dead-letter queue with maxReceiveCount 0 moves
+// nothing — messages are redelivered however often they come back.
+func TestDeadLetterQueueWithoutMaxReceiveCount(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	e := enginetest.Open(t, "")
+	enginetest.CreateQueue(t, e, "dlq", engine.QueueConfig{})
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: time.Hour, DeadLetterQueue: "dlq"})
+	enginetest.Subscribe(t, e, "t", "q")
+	if err := e.Topic("t").Publish(ctx, enginetest.Message("m")); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		got, err := e.Receive(ctx, "q", 10)
+		if err != nil || len(got) != 1 || got[0].ReceiveCount != i {
+			t.Fatalf("receive %d: %v, %+v", i, err, got)
+		}
+		if err := e.ChangeVisibility(ctx, "q", got[0].ReceiptHandle, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if dead, err := e.ListDLQ(ctx, "dlq", 10); err != nil || len(dead) != 0 {
+		t.Errorf("dead letters %+v, %v; want none", dead, err)
+	}
+}
+
+// TestChangeVisibilityZeroWakesLongPoll: releasing a message (timeout 0) wakes a long poll
+// already waiting on the queue, as a publish does; nothing else would until its hour is up.
+func TestChangeVisibilityZeroWakesLongPoll(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	e := enginetest.OpenSubscribed(t, engine.DurabilityProcess)
+	if err := e.Topic("events").Publish(ctx, enginetest.Message("m")); err != nil {
+		t.Fatal(err)
+	}
+	first, err := e.Receive(ctx, "q", 1)
+	if err != nil || len(first) != 1 {
+		t.Fatalf("receive: %v, %d", err, len(first))
+	}
+	got := make(chan []engine.Message, 1)
+	go func() {
+		msgs, _ := e.ReceiveWait(ctx, "q", 10, time.Hour)
+		got <- msgs
+	}()
+	enginetest.WaitFor(t, enginetest.Hang, "the long poll to wait", func() bool { return e.Waiting("q") })
+	if err := e.ChangeVisibility(ctx, "q", first[0].ReceiptHandle, 0); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case msgs := <-got:
+		if len(msgs) != 1 || msgs[0].ID != first[0].ID || msgs[0].ReceiveCount != 2 {
+			t.Fatalf("long poll returned %+v", msgs)
+		}
+	case <-time.After(enginetest.Hang):
+		t.Fatal("releasing the message did not wake the waiting long poll")
+	}
+}
+
+// TestListDLQ lists oldest first, up to max (0 means 100), without receiving; a message never
+// received has no first-receive time, and one not dead-lettered no dead time.
+func TestListDLQ(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	e := enginetest.OpenSubscribed(t, engine.DurabilityProcess)
+	for _, id := range []string{"a", "b", "c"} {
+		if err := e.Topic("events").Publish(ctx, enginetest.Message(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := e.ListDLQ(ctx, "q", 0)
+	if err != nil || len(all) != 3 || string(all[0].Body) != `{"id":"a"}` || string(all[2].Body) != `{"id":"c"}` {
+		t.Fatalf("ListDLQ(max 0) = %+v, %v; want a, b, c", all, err)
+	}
+	for _, d := range all {
+		if !d.FirstReceivedAt.IsZero() || !d.DeadAt.IsZero() || d.SentAt.IsZero() || d.ReceiveCount != 0 {
+			t.Errorf("%s: %+v; want only a send time", d.Body, d)
+		}
+	}
+	if two, err := e.ListDLQ(ctx, "q", 2); err != nil || len(two) != 2 {
+		t.Errorf("ListDLQ(max 2) = %d, %v", len(two), err)
+	}
+	if vis, inflight, _ := e.Depth(ctx, "q"); vis != 3 || inflight != 0 {
+		t.Errorf("listing received messages: %d visible, %d in flight", vis, inflight)
+	}
+}
+
+// TestRedriveNeedsATargetForMessagesWithoutSource: messages that were sent to a dead-letter
+// queue directly (not moved there) have no queue to go back to: redriving them without a target
+// is refused and moves nothing; with a target they go there.
+func TestRedriveNeedsATargetForMessagesWithoutSource(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	e := enginetest.Open(t, "")
+	enginetest.CreateQueue(t, e, "dlq", engine.QueueConfig{})
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{})
+	enginetest.Subscribe(t, e, "straight-to-dlq", "dlq")
+	if err := e.Topic("straight-to-dlq").Publish(ctx, enginetest.Message("m")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.Redrive(ctx, "dlq", ""); err == nil || n != 0 || !strings.Contains(err.Error(), "no source queue") {
+		t.Errorf("Redrive without a target = %d, %v; want refused", n, err)
+	}
+	if n, err := e.Redrive(ctx, "dlq", "q"); err != nil || n != 1 {
+		t.Fatalf("Redrive to q = %d, %v", n, err)
+	}
+	if got, err := e.Receive(ctx, "q", 10); err != nil || len(got) != 1 || string(got[0].Body) != `{"id":"m"}` {
+		t.Errorf("q after the redrive: %+v, %v", got, err)
+	}
+	if _, err := e.Redrive(context.Background(), "nowhere", ""); !errors.Is(err, engine.ErrUnknownQueue) {
+		t.Errorf("redrive of an unknown queue: %v", err)
+	}
+}
