@@ -91,12 +91,12 @@ func (s *Source) Describe(h verify.Header, body []byte, res verify.Result) Meta 
 		m.Identity = IdentityFresh
 	}
 	m.SignedID = m.Identity == IdentitySignedID || (m.Identity == IdentityBody && s.bodySigned)
-	if m.Type == "" {
-		m.Type = "unknown"
-	}
 	m.DeliveryID = clip(m.DeliveryID)
 	m.Type = clip(m.Type)
 	m.Version = clip(m.Version)
+	if m.Type == "" { // after clip: a type of only spaces or control characters is none
+		m.Type = event.UnknownType
+	}
 	return m
 }
 

@@ -150,6 +150,9 @@ func TestDescribe(t *testing.T) {
 		{"keyed", hdr{"idempotency-key": "k2", "x-github-delivery": "d2"}, `{}`, source.Meta{DeliveryID: "d2", Type: "unknown", Identity: source.IdentityKey, Key: "k2"}},
 		{"keyed", hdr{}, `{}`, source.Meta{Type: "unknown", Identity: source.IdentityBody, SignedID: true}},
 		{"postman", hdr{}, `{"type": 5}`, source.Meta{Type: "unknown"}},
+		// A type of only spaces and control characters is none.
+		{"stripe", hdr{}, `{"id":"evt_1","type":"  \u0001"}`, source.Meta{DeliveryID: "evt_1", Type: "unknown", Identity: source.IdentitySignedID, Key: "evt_1", SignedID: true}},
+		{"github", hdr{"x-github-event": "\x01 \x7f"}, `{}`, source.Meta{Type: "unknown", Identity: source.IdentityBody, SignedID: true}},
 		{"github", hdr{"x-github-event": "pu\nsh" + strings.Repeat("x", 300)}, ``, source.Meta{Type: ("push" + strings.Repeat("x", 300))[:source.MaxMetaLen], Identity: source.IdentityBody, SignedID: true}},
 	}
 	for _, tt := range tests {
