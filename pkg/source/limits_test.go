@@ -61,11 +61,17 @@ func TestDescribeClipsMetadata(t *testing.T) {
 		{strings.Repeat("a", max-2) + "é", strings.Repeat("a", max-2) + "é"},
 		{strings.Repeat("a", max-2) + "漢", strings.Repeat("a", max-2)},
 		{"is\x00sues\x1f.op\x7fened\n", "issues.opened"},
+		{"\x01push", "push"},                // a control character first
+		{strings.Repeat("\x80", max+1), ""}, // no UTF-8 sequence starts anywhere: nothing is left, no panic
 		{" push ", "push"},
 		{"pull request", "pull request"},
 	} {
 		m := gh.Describe(hdr{"x-github-event": tc.in, "x-github-delivery": tc.in}, []byte(`{}`), verify.Result{})
-		if m.Type != tc.want || m.DeliveryID != tc.want {
+		wantType := tc.want
+		if wantType == "" {
+			wantType = "unknown" // nothing left of the type: none
+		}
+		if m.Type != wantType || m.DeliveryID != tc.want {
 			t.Errorf("%q (%d bytes): type %q, delivery %q (%d bytes); want %q", tc.in, len(tc.in), m.Type, m.DeliveryID, len(m.Type), tc.want)
 		}
 	}

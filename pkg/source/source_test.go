@@ -140,11 +140,16 @@ func TestDescribe(t *testing.T) {
 		{"github", hdr{"x-github-event": "push", "x-github-delivery": "d1"}, `{"ref":"refs/heads/main","pusher":{"action":"x"}}`, source.Meta{DeliveryID: "d1", Type: "push", Identity: source.IdentityBody, SignedID: true}},
 		// A type GitHub sends without an action is not scanned for one; any other type is.
 		{"github", hdr{"x-github-event": "push"}, `{"action":"x","ref":"refs/heads/main"}`, source.Meta{Type: "push", Identity: source.IdentityBody, SignedID: true}},
+		// An empty action adds nothing: "issues." would read as a type prefix.
+		{"github", hdr{"x-github-event": "issues"}, `{"action":""}`, source.Meta{Type: "issues", Identity: source.IdentityBody, SignedID: true}},
 		{"github", hdr{"x-github-event": "star"}, `{"starred_at":null,"action":"created"}`, source.Meta{Type: "star.created", Identity: source.IdentityBody, SignedID: true}},
 		{"stripe", hdr{}, `{"id":"evt_1","type":"invoice.paid"}`, source.Meta{DeliveryID: "evt_1", Type: "invoice.paid", Identity: source.IdentitySignedID, Key: "evt_1", SignedID: true}},
 		{"stripe", hdr{"idempotency-key": "k9"}, `{"type":"invoice.paid"}`, source.Meta{DeliveryID: "k9", Type: "invoice.paid", Identity: source.IdentityBody, SignedID: true}},
 		{"iot", hdr{}, `{"resource_type":"measurement","action":"finished","measurement_uuid":"u"}`, source.Meta{Type: "measurement.finished", Identity: source.IdentityBody, SignedID: true}},
 		{"auth", hdr{"x-event": "user.registered", "x-webhook-version": "2024-01"}, `{}`, source.Meta{Type: "user.registered", Version: "2024-01", Identity: source.IdentityBody, SignedID: true}},
+		// The body is read for whichever of type and version no header gave.
+		{"auth", hdr{"x-event": "user.registered"}, `{"type":"other","version":"v3"}`, source.Meta{Type: "user.registered", Version: "v3", Identity: source.IdentityBody, SignedID: true}},
+		{"postman", hdr{"x-webhook-version": "v2"}, `{"event":"user.registered","version":"v1"}`, source.Meta{Type: "user.registered", Version: "v2", Identity: source.IdentityFresh}},
 		{"postman", hdr{}, `{"event":"user.registered","timestamp":1,"version":"v1"}`, source.Meta{Type: "user.registered", Version: "v1", Identity: source.IdentityFresh}},
 		{"postman", hdr{"idempotency-key": " k1 "}, `A new message has been published`, source.Meta{DeliveryID: "k1", Type: "unknown", Identity: source.IdentityKey, Key: "k1"}},
 		{"keyed", hdr{"idempotency-key": "k2", "x-github-delivery": "d2"}, `{}`, source.Meta{DeliveryID: "d2", Type: "unknown", Identity: source.IdentityKey, Key: "k2"}},
