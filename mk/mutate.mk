@@ -7,7 +7,8 @@
 #
 # - One package at a time, each with its own tests (every package listed has them: a mutant is
 #   tested by `go test <its package>`, so no --coverpkg/--integration run of the whole suite).
-#   Test-support subpackages (verifytest, storetest, enginetest) are excluded: not product code.
+#   Test-support subpackages (verifytest, storetest, enginetest, and pipeline's digesttest,
+#   mailertest, publishertest, rejectedtest) are excluded: not product code.
 # - GOFLAGS=-count=1: with cached results gremlins measures a near-zero test time, derives its
 #   per-mutant timeouts from it, and reports almost every mutant "timed out".
 # - --timeout-coefficient 10 (default 3): the timeout is that coefficient × the coverage run's
@@ -29,7 +30,9 @@ MUTATE_PKGS ?= pkg/verify pkg/event pkg/source pkg/ddbitem pkg/pipeline pkg/prob
 	pkg/local/localdlq
 MUTATE_EFFICACY ?= 90
 MUTATE_FLAGS ?= --timeout-coefficient 10 --threshold-efficacy $(MUTATE_EFFICACY) \
-	--exclude-files '^verifytest/' --exclude-files '^storetest/' --exclude-files '^enginetest/'
+	--exclude-files '^verifytest/' --exclude-files '^storetest/' --exclude-files '^enginetest/' \
+	--exclude-files '^digesttest/' --exclude-files '^mailertest/' --exclude-files '^publishertest/' \
+	--exclude-files '^rejectedtest/'
 MUTATE_OUT := build/mutation
 # The merge base with main (origin/main in a CI clone); on main itself, the previous commit.
 MUTATE_BASE ?= $(shell b=$$(git merge-base HEAD origin/main 2>/dev/null || git merge-base HEAD main 2>/dev/null); \
