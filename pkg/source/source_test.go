@@ -73,6 +73,8 @@ func TestParseErrorsNameSourceAndField(t *testing.T) {
 		{"short secret", `{"sources":{"gh":{"scheme":"github","secrets":["` + secret16 + `","whsec_x"]}}}`, `source "gh": secrets[1]: the key is 7 bytes; use at least 16`},
 		{"short token", `{"sources":{"pm":{"scheme":"token","secrets":["dev-token"]}}}`, `source "pm": secrets[0]: the key is 9 bytes`},
 		{"short decoded whsec", `{"sources":{"b":{"scheme":"standard-webhooks","secrets":["whsec_c2hvcnQta2V5"]}}}`, `source "b": secrets[0]: the key is 9 bytes`},
+		{"header on cloudevents with a token", `{"sources":{"c":{"scheme":"cloudevents","secrets":["` + secret16 + `"],"header":"X"}}}`, `source "c": header: only for`},
+		{"twilio url not http(s)", `{"sources":{"t":{"scheme":"twilio","secrets":["` + secret16 + `"],"url":"ftp://hooks.example.com/t"}}}`, `source "t": url: "ftp://hooks.example.com/t" is not an http(s) URL`},
 		{"bad tolerance", `{"sources":{"s":{"scheme":"stripe","secrets":["whsec_x` + secret16 + `"],"tolerance":"5 minutes"}}}`, `source "s": tolerance: "5 minutes"`},
 		{"negative tolerance", `{"sources":{"s":{"scheme":"stripe","secrets":["whsec_x` + secret16 + `"],"tolerance":"-1m"}}}`, `source "s": tolerance`},
 		{"huge tolerance", `{"sources":{"s":{"scheme":"stripe","secrets":["whsec_x` + secret16 + `"],"tolerance":"61m"}}}`, `source "s": tolerance: "61m" is over the 1h0m0s maximum`},
@@ -106,6 +108,21 @@ func TestParseErrorsNameSourceAndField(t *testing.T) {
 				t.Errorf("error leaks a secret: %v", err)
 			}
 		})
+	}
+}
+
+// TestParseSchemeFields: the fields a scheme's variant needs are accepted with it: the
+// hmac-sha256 fields on a cloudevents source signed that way, an http or https URL on twilio.
+func TestParseSchemeFields(t *testing.T) {
+	t.Parallel()
+	for _, cfg := range []string{
+		`{"scheme":"cloudevents","auth":"hmac-sha256","header":"X-Sig","secrets":["` + secret16 + `"]}`,
+		`{"scheme":"twilio","url":"http://hooks.example.com/t","secrets":["` + secret16 + `"]}`,
+		`{"scheme":"twilio","url":"https://hooks.example.com/t/","secrets":["` + secret16 + `"]}`,
+	} {
+		if _, err := source.Parse([]byte(`{"sources":{"s":` + cfg + `}}`)); err != nil {
+			t.Errorf("%s: %v", cfg, err)
+		}
 	}
 }
 
