@@ -75,6 +75,7 @@ func TestParseErrorsNameSourceAndField(t *testing.T) {
 		{"short decoded whsec", `{"sources":{"b":{"scheme":"standard-webhooks","secrets":["whsec_c2hvcnQta2V5"]}}}`, `source "b": secrets[0]: the key is 9 bytes`},
 		{"header on cloudevents with a token", `{"sources":{"c":{"scheme":"cloudevents","secrets":["` + secret16 + `"],"header":"X"}}}`, `source "c": header: only for`},
 		{"twilio url not http(s)", `{"sources":{"t":{"scheme":"twilio","secrets":["` + secret16 + `"],"url":"ftp://hooks.example.com/t"}}}`, `source "t": url: "ftp://hooks.example.com/t" is not an http(s) URL`},
+		{"auth on github", `{"sources":{"g":{"scheme":"github","secrets":["` + secret16 + `"],"auth":"token"}}}`, `source "g": auth: only for the cloudevents scheme`},
 		{"bad tolerance", `{"sources":{"s":{"scheme":"stripe","secrets":["whsec_x` + secret16 + `"],"tolerance":"5 minutes"}}}`, `source "s": tolerance: "5 minutes"`},
 		{"negative tolerance", `{"sources":{"s":{"scheme":"stripe","secrets":["whsec_x` + secret16 + `"],"tolerance":"-1m"}}}`, `source "s": tolerance`},
 		{"huge tolerance", `{"sources":{"s":{"scheme":"stripe","secrets":["whsec_x` + secret16 + `"],"tolerance":"61m"}}}`, `source "s": tolerance: "61m" is over the 1h0m0s maximum`},
