@@ -273,6 +273,15 @@ func TestAllows(t *testing.T) {
 			t.Errorf("g.Allows(%s) = %v, want %v", addr, got, want)
 		}
 	}
+	// /96 is the shortest IPv4-mapped prefix: all of IPv4, as 0.0.0.0/0.
+	all, err := source.Parse([]byte(`{"sources":{"g":{"scheme":"github","secrets":["` + secret16 + `"],"allow":["::ffff:0.0.0.0/96"]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _, _ = all.Lookup(context.Background(), "g")
+	if g.Allow[0].String() != "0.0.0.0/0" || !g.Allows(netip.MustParseAddr("203.0.113.7")) {
+		t.Errorf("::ffff:0.0.0.0/96 parsed as %v", g.Allow)
+	}
 }
 
 func TestRateDefaults(t *testing.T) {
