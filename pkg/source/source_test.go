@@ -458,6 +458,36 @@ func TestExpectEvery(t *testing.T) {
 	if _, err := source.ExpectEvery([]byte(`{"sources":{"x":{"expect_every":"2d"}}}`)); err == nil || !strings.Contains(err.Error(), `source "x": expect_every`) {
 		t.Errorf("bad expect_every: %v", err)
 	}
+	// The bounds themselves are allowed; a minute beyond either is not.
+	for v, ok := range map[string]bool{"1m": true, "24h": true, "0m": false, "24h1m": false} {
+		_, err := source.ExpectEvery([]byte(`{"sources":{"x":{"expect_every":"` + v + `"}}}`))
+		if (err == nil) != ok {
+			t.Errorf("expect_every %s: err = %v, want allowed %v", v, err, ok)
+		}
+	}
+}
+
+// TestDeliveryHeader: a configured delivery_header names the delivery, ahead of
+// Idempotency-Key; it is only read as delivery_id, never as the identity.
+func TestDeliveryHeader(t *testing.T) {
+	t.Parallel()
+	set, err := source.Parse([]byte(`{"sources":{"h":{"scheme":"hmac-sha256","header":"X-Sig","delivery_header":"X-Request-Id","secrets":["` + secret16 + `"]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, _ := set.Lookup(context.Background(), "h")
+	for _, tc := range []struct {
+		h    hdr
+		want string
+	}{
+		{hdr{"x-request-id": "r1", "idempotency-key": "k1"}, "r1"},
+		{hdr{"idempotency-key": "k1"}, "k1"},
+	} {
+		m := h.Describe(tc.h, []byte(`{}`), verify.Result{})
+		if m.DeliveryID != tc.want || m.Identity != source.IdentityBody {
+			t.Errorf("%v: delivery %q, identity %v; want %q from the body", tc.h, m.DeliveryID, m.Identity, tc.want)
+		}
+	}
 }
 
 // TestRepositoryConfigsLoad: every sources config a person copies from the repository — the
