@@ -2,6 +2,8 @@ package engine
 
 import (
 	"database/sql"
+	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -20,22 +22,48 @@ const (
 	// write begins with every frame copied and no reader on an older snapshot, which the
 	// runner's polling readers keep from happening: measured flat out, every PASSIVE pass
 	// caught up and the WAL still grew by ~8,000 frames a second. Past this many frames
-	// (128 MiB) the checkpointer runs a RESTART, which holds writers off while it copies the
-	// frames left and waits for the readers (70–90 ms measured on the shared 2-core VM), and
-	// the next write starts the WAL over. The file keeps its high-water size (~180 MiB flat
-	// out) until the engine closes and removes it.
+	// (128 MiB) the WAL is started over (restartWAL). The file keeps its high-water size
+	// (~180 MiB flat out) until the engine closes and removes it.
 	walRestartPages = 32000
+	// restartLeftPages: before asking the writer to hold still for a restart, the checkpointer
+	// runs PASSIVE passes (each copies what was committed during the one before) until a pass
+	// finds at most this many new frames, so the writer's restart has little to copy: on the
+	// writer, a thousand frames took it ~50–100 ms, every 202 waiting.
+	restartLeftPages = 256
+	// restartPasses bounds those passes; the restart is tried after them either way.
+	restartPasses = 4
+	// restartPatience is how long the writer, holding still, keeps trying to start the WAL
+	// over while readers of older snapshots finish (reads are short queries); then it gives
+	// up until the checkpointer's next pass.
+	restartPatience = 20 * time.Millisecond
 )
 
 // checkpointer runs until the engine closes, checkpointing through db after commits.
 func (e *Engine) checkpointer(db *sql.DB) {
-	e.every(checkpointEvery, e.checkpointDone, func() {
+	every := e.opts.checkpointEvery
+	if every == 0 {
+		every = checkpointEvery
+	}
+	if every < 0 { // a test that drives the restarts itself
+		<-e.closed
+		close(e.checkpointDone)
+		return
+	}
+	e.every(every, e.checkpointDone, func() {
 		if e.commits.Swap(0) == 0 {
 			return // nothing committed since the last pass
 		}
 		frames, err := e.checkpoint(db, "PASSIVE")
+		for pass := 1; err == nil && frames > walRestartPages && pass < restartPasses; pass++ {
+			// What the last pass did not see was committed while it ran: copy that too, until
+			// a pass finds little new, so the writer's restart has little to copy.
+			seen := frames
+			if frames, err = e.checkpoint(db, "PASSIVE"); frames-seen <= restartLeftPages {
+				break
+			}
+		}
 		if err == nil && frames > walRestartPages {
-			_, err = e.checkpoint(db, "RESTART")
+			err = e.askRestart()
 		}
 		if err != nil {
 			e.log.Warn("checkpoint the WAL", "err", err)
@@ -53,4 +81,47 @@ func (e *Engine) checkpoint(db *sql.DB, mode string) (frames int, err error) {
 	e.log.Debug("checkpoint", "mode", mode, "busy", busy == 1, "wal_frames", frames, "copied", copied,
 		"duration_ms", float64(time.Since(start).Microseconds())/1000)
 	return frames, nil
+}
+
+// askRestart has the writer goroutine start the WAL over between two group commits.
+func (e *Engine) askRestart() error {
+	done := make(chan error, 1)
+	select {
+	case e.restarts <- done:
+	case <-e.closed:
+		return nil
+	}
+	return <-done
+}
+
+// restartWAL runs on the writer goroutine, between group commits, so nothing is written while
+// it runs: a RESTART checkpoint copies the few frames the checkpointer's passes left and, once
+// no reader is on an older snapshot, lets the next commit write the WAL from its start.
+// It used to run on the checkpointer's connection with the writer's busy timeout: SQLite's
+// busy handler then slept 1, 2, 5, 10, 15, 20, 25 ms between tries for the write lock and
+// for the readers, and held the write lock while it slept — 70–90 ms without a commit, every
+// few seconds under load, the tail of the time-to-202 figures. Here the connection's busy
+// timeout is 0 for the checkpoint, a busy answer comes at once, and the retry is 100 µs later.
+func (e *Engine) restartWAL() error {
+	start := time.Now()
+	if _, err := e.wdb.Exec(`PRAGMA busy_timeout = 0`); err != nil {
+		return fmt.Errorf("restart the WAL: %w", err)
+	}
+	defer func() {
+		if _, err := e.wdb.Exec(`PRAGMA busy_timeout = ` + strconv.Itoa(busyTimeoutMS)); err != nil {
+			e.log.Warn("restore the busy timeout after restarting the WAL", "err", err)
+		}
+	}()
+	for tries := 1; ; tries++ {
+		var busy, frames, copied int
+		if err := e.wdb.QueryRow(`PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &frames, &copied); err != nil {
+			return fmt.Errorf("restart the WAL: %w", err)
+		}
+		if busy == 0 || time.Since(start) >= restartPatience {
+			e.log.Debug("checkpoint", "mode", "RESTART", "busy", busy == 1, "tries", tries, "wal_frames", frames, "copied", copied,
+				"duration_ms", float64(time.Since(start).Microseconds())/1000)
+			return nil
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
 }

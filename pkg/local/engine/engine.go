@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,7 +57,13 @@ type Options struct {
 	// ends. nil means time.Now. Tests pass a clock they advance, so a message reappears when the
 	// test says so rather than when a short timeout happens to run out on a busy machine.
 	Clock func() time.Time
+
+	// checkpointEvery replaces checkpointEvery (checkpoint.go); negative: no passes at all.
+	checkpointEvery time.Duration
 }
+
+// busyTimeoutMS is how long a connection waits for a lock another connection or process holds.
+const busyTimeoutMS = 10000
 
 // schemaVersion is stored in PRAGMA user_version; migrate brings older files up to it.
 const schemaVersion = 7
@@ -239,7 +246,8 @@ type Engine struct {
 	opts     Options
 	log      *slog.Logger
 
-	ops            chan *writeOp // unbuffered: a successful send means the writer took the op
+	ops            chan *writeOp   // unbuffered: a successful send means the writer took the op
+	restarts       chan chan error // the checkpointer's requests to start the WAL over (checkpoint.go)
 	closed         chan struct{}
 	writerDone     chan struct{}
 	sweepDone      chan struct{}
@@ -283,7 +291,7 @@ func Open(path string, opts Options) (*Engine, error) {
 		sync = "FULL"
 	}
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "busy_timeout("+strconv.Itoa(busyTimeoutMS)+")")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous("+sync+")")
 	q.Add("_pragma", "foreign_keys(1)")
@@ -309,7 +317,7 @@ func Open(path string, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	rq := url.Values{}
-	rq.Add("_pragma", "busy_timeout(10000)")
+	rq.Add("_pragma", "busy_timeout("+strconv.Itoa(busyTimeoutMS)+")")
 	rq.Add("_pragma", "query_only(1)")
 	rdb, err := sql.Open("sqlite", "file:"+path+"?"+rq.Encode())
 	if err != nil {
@@ -331,6 +339,7 @@ func Open(path string, opts Options) (*Engine, error) {
 	e := &Engine{
 		wdb: wdb, rdb: rdb, cdb: cdb, opts: opts, log: log,
 		ops:            make(chan *writeOp),
+		restarts:       make(chan chan error),
 		closed:         make(chan struct{}),
 		writerDone:     make(chan struct{}),
 		sweepDone:      make(chan struct{}),
@@ -543,6 +552,9 @@ func (e *Engine) writer() {
 		select {
 		case op := <-e.ops:
 			batch = append(batch[:0], op)
+		case done := <-e.restarts:
+			done <- e.restartWAL()
+			continue
 		case <-e.closed:
 			return
 		}

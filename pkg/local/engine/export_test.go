@@ -34,3 +34,14 @@ func (e *Engine) Waiting(queue string) bool {
 	defer b.mu.Unlock()
 	return b.ch != nil
 }
+
+// OpenWithoutCheckpointer opens an engine whose checkpointer never runs on its own, so the
+// WAL starts over only when a test calls RestartWAL.
+func OpenWithoutCheckpointer(path string, opts Options) (*Engine, error) {
+	opts.checkpointEvery = -1
+	return Open(path, opts)
+}
+
+// RestartWAL asks the writer to start the WAL over, as the checkpointer does past
+// walRestartPages.
+func (e *Engine) RestartWAL() error { return e.askRestart() }
