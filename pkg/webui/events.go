@@ -39,6 +39,7 @@ type listNav struct {
 	FirstURL string // set when this is not the first page
 	Error    string // a bad filter, shown above the (empty) table
 	Noun     string // what the rows are: "no older <Noun>" on the last page
+	Path     string // the list's own URL, unfiltered: the "clear" link
 }
 
 // paged sets the links of a page read from cursor whose next page starts at next; link is
@@ -106,7 +107,7 @@ func (u *UI) events(w http.ResponseWriter, r *http.Request) {
 	f := filterView{Source: params.Get("source"), Type: params.Get("type"), Since: params.Get("since")}
 	f.Active = f.Source != "" || f.Type != "" || f.Since != ""
 	f.SinceChoices = sinceOptions(sinceChoices, f.Since)
-	v := eventsView{Filter: f, listNav: listNav{Noun: "events"}}
+	v := eventsView{Filter: f, listNav: listNav{Noun: "events", Path: "/"}}
 	p := page{Title: "Events", Nav: "events", Refresh: RefreshSeconds, Data: &v}
 
 	q, err := pipeline.ParseQuery(params.Get, u.now())
@@ -165,14 +166,8 @@ const HexPreviewBytes = 512
 
 // event is GET /ui/events/{id}.
 func (u *UI) event(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if !event.ValidID(id) {
-		u.fail(w, r, http.StatusNotFound, "Event ids are UUIDs; this is not one.", nil)
-		return
-	}
-	rec, err := u.history.Get(r.Context(), id)
-	if err != nil {
-		u.failQuery(w, r, err)
+	rec, id, ok := lookup(u, w, r, u.history.Get, "Event ids are UUIDs; this is not one.", "")
+	if !ok {
 		return
 	}
 	e := rec.Event

@@ -13,8 +13,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"hookline/pkg/event"
 )
 
 // OutboxPageSize is how many of the newest emails the outbox list parses and shows.
@@ -98,12 +96,7 @@ func (u *UI) rawEmail(w http.ResponseWriter, r *http.Request) {
 
 // emailID accepts only event ids, so a path can never name anything outside the outbox.
 func (u *UI) emailID(w http.ResponseWriter, r *http.Request) (string, bool) {
-	id := r.PathValue("id")
-	if !event.ValidID(id) {
-		u.fail(w, r, http.StatusNotFound, "Emails are named by event id (a UUID); this is not one.", nil)
-		return "", false
-	}
-	return id, true
+	return u.pathID(w, r, "Emails are named by event id (a UUID); this is not one.")
 }
 
 func (u *UI) failEmail(w http.ResponseWriter, r *http.Request, err error) {

@@ -9,7 +9,6 @@ import (
 
 	"unicode/utf8"
 
-	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
 )
 
@@ -47,7 +46,7 @@ func (u *UI) rejectedList(w http.ResponseWriter, r *http.Request) {
 	f := rejectedFilter{Source: params.Get("source"), Reason: params.Get("reason"), Since: params.Get("since"), Reasons: pipeline.Reasons()}
 	f.Active = f.Source != "" || f.Reason != "" || f.Since != ""
 	f.SinceChoices = sinceOptions(sinceChoices, f.Since)
-	v := rejectedListView{Filter: f, KeptFor: "7 days", listNav: listNav{Noun: "rejections"}}
+	v := rejectedListView{Filter: f, KeptFor: "7 days", listNav: listNav{Noun: "rejections", Path: "/ui/rejected"}}
 	p := page{Title: "Rejected", Nav: "rejected", Refresh: RefreshSeconds, Data: &v}
 	q := pipeline.RejectedQuery{Source: f.Source, Reason: f.Reason, Cursor: params.Get("cursor"), Limit: PageSize}
 	var err error
@@ -80,18 +79,9 @@ type rejectionView struct {
 // rejection is GET /ui/rejected/{id}: one refused request, its headers (secrets redacted) and
 // body.
 func (u *UI) rejection(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if !event.ValidID(id) {
-		u.fail(w, r, http.StatusNotFound, "Rejection ids are UUIDs; this is not one.", nil)
-		return
-	}
-	rej, err := u.rejected.Get(r.Context(), id)
-	if err != nil {
-		if pipeline.IsNotFound(err) {
-			u.fail(w, r, http.StatusNotFound, "There is no kept rejection with this id (they are kept 7 days).", nil)
-			return
-		}
-		u.failQuery(w, r, err)
+	rej, id, ok := lookup(u, w, r, u.rejected.Get, "Rejection ids are UUIDs; this is not one.",
+		"There is no kept rejection with this id (they are kept 7 days).")
+	if !ok {
 		return
 	}
 	v := rejectionView{R: rej, Body: bodyView(rej.Body, rej.Header["content-type"]), Truncated: rej.Truncated(), Command: "hookline rejected readmit " + rej.ID}

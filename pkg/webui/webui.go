@@ -2,6 +2,7 @@ package webui
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"html/template"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"hookline/pkg/email"
+	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/problem"
 	"hookline/pkg/rotation"
@@ -201,6 +203,38 @@ func (u *UI) failQuery(w http.ResponseWriter, r *http.Request, err error) {
 		message = "" // fail's generic words
 	}
 	u.fail(w, r, p.Status, message, err)
+}
+
+// pathID is the request's {id} when it is a UUID, as every event, email and rejection id is;
+// otherwise it answers 404 with notOne and reports false.
+func (u *UI) pathID(w http.ResponseWriter, r *http.Request, notOne string) (string, bool) {
+	id := r.PathValue("id")
+	if !event.ValidID(id) {
+		u.fail(w, r, http.StatusNotFound, notOne, nil)
+		return "", false
+	}
+	return id, true
+}
+
+// lookup reads what the request's {id} names with get. On an id that is not a UUID (notOne), a
+// missing one (notFound; "" leaves the words to failQuery) or a failed read it answers the
+// request itself and reports false.
+func lookup[T any](u *UI, w http.ResponseWriter, r *http.Request, get func(context.Context, string) (T, error), notOne, notFound string) (T, string, bool) {
+	var zero T
+	id, ok := u.pathID(w, r, notOne)
+	if !ok {
+		return zero, "", false
+	}
+	v, err := get(r.Context(), id)
+	switch {
+	case err == nil:
+		return v, id, true
+	case notFound != "" && pipeline.IsNotFound(err):
+		u.fail(w, r, http.StatusNotFound, notFound, nil)
+	default:
+		u.failQuery(w, r, err)
+	}
+	return zero, "", false
 }
 
 func redirect(to string) http.HandlerFunc {
