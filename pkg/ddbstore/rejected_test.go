@@ -2,7 +2,6 @@ package ddbstore_test
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,24 +17,12 @@ import (
 	"hookline/pkg/pipeline/rejectedtest"
 )
 
-// newRejectedTable creates a fresh events table on dynalite.
-func newRejectedTable(t *testing.T, client *dynamodb.Client) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	table := fmt.Sprintf("quarantine-%d", tableSeq.Add(1))
-	if err := ddbstore.CreateTable(ctx, client, table); err != nil {
-		t.Fatal(err)
-	}
-	return table
-}
-
 // TestRejectedContract runs the quarantine contract shared with the local engine against
 // dynalite: the rejections live in the events table, under their own prefix.
 func TestRejectedContract(t *testing.T) {
 	client := testenv.DynamoDB(t, testenv.StartDynalite(t))
 	rejectedtest.Run(t, func(t *testing.T) pipeline.RejectedStore {
-		q, err := ddbstore.NewRejected(client, newRejectedTable(t, client))
+		q, err := ddbstore.NewRejected(client, newTable(t, client, "quarantine"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,7 +58,7 @@ func TestRejectedItemsStayOutOfHistory(t *testing.T) {
 	}
 
 	client := testenv.DynamoDB(t, testenv.StartDynalite(t))
-	table := newRejectedTable(t, client)
+	table := newTable(t, client, "quarantine")
 	q, err := ddbstore.NewRejected(client, table)
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +92,7 @@ func TestRejectedItemsStayOutOfHistory(t *testing.T) {
 // minute; together they keep exactly the limit, each minute and source on its own.
 func TestTakeAcrossInstances(t *testing.T) {
 	client := testenv.DynamoDB(t, testenv.StartDynalite(t))
-	table := newRejectedTable(t, client)
+	table := newTable(t, client, "quarantine")
 	minute := time.Now().Unix() / 60
 	var kept [2]atomic.Int64
 	var wg sync.WaitGroup

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"hookline/internal/testenv"
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/event"
@@ -22,19 +24,7 @@ func TestContract(t *testing.T) {
 	start := time.Now()
 	client := testenv.DynamoDB(t, testenv.StartDynalite(t))
 	t.Cleanup(func() { t.Logf("contract suite against dynalite took %v", time.Since(start)) })
-	storetest.Run(t, func(t *testing.T) pipeline.Store {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		table := fmt.Sprintf("events-%d", tableSeq.Add(1))
-		if err := ddbstore.CreateTable(ctx, client, table); err != nil {
-			t.Fatal(err)
-		}
-		s, err := ddbstore.New(client, table)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	})
+	storetest.Run(t, func(t *testing.T) pipeline.Store { return dynaliteStore(t, client, client, "events") })
 }
 
 // TestContractMethods runs the suite through Methods, the adapter the notifier's main uses, so
@@ -46,46 +36,39 @@ func TestContractMethods(t *testing.T) {
 	}
 	client := testenv.DynamoDB(t, testenv.StartDynalite(t))
 	storetest.Run(t, func(t *testing.T) pipeline.Store {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		table := fmt.Sprintf("events1-%d", tableSeq.Add(1))
-		if err := ddbstore.CreateTable(ctx, client, table); err != nil {
-			t.Fatal(err)
-		}
-		s, err := ddbstore.New(ddbstore.Methods(client), table)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+		return dynaliteStore(t, client, ddbstore.Methods(client), "events1")
 	})
 }
 
 // TestDigestContract runs the digest store's suite against dynalite, one table per test.
 func TestDigestContract(t *testing.T) {
 	client := testenv.DynamoDB(t, testenv.StartDynalite(t))
-	digesttest.Run(t, func(t *testing.T) pipeline.DigestStore {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		table := fmt.Sprintf("digests-%d", tableSeq.Add(1))
-		if err := ddbstore.CreateTable(ctx, client, table); err != nil {
-			t.Fatal(err)
-		}
-		s, err := ddbstore.New(client, table)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	})
+	digesttest.Run(t, func(t *testing.T) pipeline.DigestStore { return dynaliteStore(t, client, client, "digests") })
 }
 
 func benchStore(b *testing.B) *ddbstore.Store {
 	client := testenv.DynamoDB(b, testenv.StartDynalite(b))
-	if err := ddbstore.CreateTable(context.Background(), client, "bench"); err != nil {
-		b.Fatal(err)
+	return dynaliteStore(b, client, client, "bench")
+}
+
+// newTable creates a fresh events table on dynalite, named prefix-N.
+func newTable(t testing.TB, client *dynamodb.Client, prefix string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	table := fmt.Sprintf("%s-%d", prefix, tableSeq.Add(1))
+	if err := ddbstore.CreateTable(ctx, client, table); err != nil {
+		t.Fatal(err)
 	}
-	s, err := ddbstore.New(client, "bench")
+	return table
+}
+
+// dynaliteStore opens a fresh table (newTable) through api: client itself, or Methods(client).
+func dynaliteStore(t testing.TB, client *dynamodb.Client, api ddbstore.API, prefix string) *ddbstore.Store {
+	t.Helper()
+	s, err := ddbstore.New(api, newTable(t, client, prefix))
 	if err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
 	}
 	return s
 }
