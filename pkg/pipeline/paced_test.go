@@ -6,32 +6,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"hookline/internal/fakeclock"
 )
-
-// fakeClock is a clock that only moves when a Paced send sleeps: no real time passes.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Sleep moves the clock to the end of the wait (never backwards: concurrent sleepers wake in
-// the order of their slots).
-func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	return nil
-}
 
 type recorder struct {
 	mu    sync.Mutex
-	clock *fakeClock
+	clock *fakeclock.Clock // moves only when a Paced send sleeps
 	at    []time.Time
 }
 
@@ -60,7 +41,7 @@ func maxInAnySecond(at []time.Time) int {
 // or a backlog makes) go out at most 10 in any second, without a real second passing.
 func TestPacedNeverExceedsTheEmailRate(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	rec := &recorder{clock: clock}
 	p := &Paced{Mailer: rec, Limiter: NewLimiter(), Now: clock.Now, Sleep: clock.Sleep}
 	start := clock.Now()
@@ -105,7 +86,7 @@ func TestPacedConcurrentSenders(t *testing.T) {
 // TestPacedGivesBackItsSlot: a send whose context ends while it waits fails without sending.
 func TestPacedGivesBackItsSlot(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	rec := &recorder{clock: clock}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Paced{Mailer: rec, Limiter: NewLimiter(), Now: clock.Now,

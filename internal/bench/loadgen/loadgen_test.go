@@ -2,9 +2,10 @@ package loadgen
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
+
+	"hookline/internal/fakeclock"
 )
 
 func TestScheduleDueTimes(t *testing.T) {
@@ -55,39 +56,12 @@ func TestScheduleCount(t *testing.T) {
 	}
 }
 
-// fakeClock only moves when told: SleepUntil jumps forward, a send advances by its service time.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) SleepUntil(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if t.After(c.now) {
-		c.now = t
-	}
-}
-
-func (c *fakeClock) advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	return c.now
-}
-
 // A server that takes 10 ms per request, one connection, 1,000 requests/s due: every request
 // queues behind the ones before it, and its latency must say so (10 ms + 9 ms per request
 // ahead of it). Timing each from when the worker picked it up would report 10 ms for all.
 func TestLatencyCountsFromDueTime(t *testing.T) {
 	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	c := &fakeClock{now: t0}
+	c := fakeclock.New(t0)
 	var lat []time.Duration
 	free := t0 // when the one connection is free again; only the one worker touches it
 	drive(context.Background(), c, schedule{start: t0, rate: 1000, duration: 20 * time.Millisecond}, 1, func(due time.Time) {
@@ -115,10 +89,10 @@ func TestLatencyCountsFromDueTime(t *testing.T) {
 // A server faster than the schedule: drive hands out the schedule's due times, one by one.
 func TestDriveHandsOutDueTimes(t *testing.T) {
 	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	c := &fakeClock{now: t0}
+	c := fakeclock.New(t0)
 	var dues []time.Time
 	drive(context.Background(), c, schedule{start: t0, rate: 100, duration: 100 * time.Millisecond}, 1, func(due time.Time) {
-		c.advance(time.Millisecond)
+		c.Advance(time.Millisecond)
 		dues = append(dues, due)
 	})
 	if len(dues) != 10 {
@@ -134,10 +108,10 @@ func TestDriveHandsOutDueTimes(t *testing.T) {
 // Closed loop: each request is due when its worker starts it, so latency is service time.
 func TestClosedLoopDueWhenWorkerStarts(t *testing.T) {
 	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	c := &fakeClock{now: t0}
+	c := fakeclock.New(t0)
 	n := 0
 	drive(context.Background(), c, schedule{start: t0, duration: 50 * time.Millisecond}, 1, func(due time.Time) {
-		if done := c.advance(5 * time.Millisecond); done.Sub(due) != 5*time.Millisecond {
+		if done := c.Advance(5 * time.Millisecond); done.Sub(due) != 5*time.Millisecond {
 			t.Errorf("request %d: latency %v, want the 5ms it took", n, done.Sub(due))
 		}
 		n++

@@ -8,10 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
+	"hookline/internal/fakeclock"
 	"hookline/pkg/event"
 	"hookline/pkg/local/engine"
 	"hookline/pkg/pipeline"
@@ -137,26 +137,7 @@ const Hang = 30 * time.Second
 
 // Clock is a manual engine.Options.Clock: it stands still until Advance, so a queue message
 // becomes visible again exactly when a test advances past its visibility timeout.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type Clock = fakeclock.Clock
 
 // NewClock starts a clock at a fixed moment.
-func NewClock() *Clock {
-	return &Clock{now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-// Now reads the clock.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func NewClock() *Clock { return fakeclock.New(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)) }
