@@ -433,12 +433,8 @@ func TestNotifierInvoke(t *testing.T) {
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		t.Fatal(err)
 	}
-	store, box := newMem(), &mailertest.Recorder{}
-	r, err := lambdaioRecord(ev.Records[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	store.recs[r.Event.ID] = r
+	store, r := storedInsert(t, ev)
+	box := &mailertest.Recorder{}
 	composer, _ := email.NewComposer("", 0)
 	policy, err := emailpolicy.Parse(`{"sources": {"github": {"digest": "1m"}}}`)
 	if err != nil {
@@ -477,12 +473,8 @@ func TestNotifierNoEmail(t *testing.T) {
 	t.Parallel()
 	var ev events.DynamoDBEvent
 	loadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
-	store, box := newMem(), &mailertest.Recorder{}
-	r, err := lambdaioRecord(ev.Records[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	store.recs[r.Event.ID] = r
+	store, r := storedInsert(t, ev)
+	box := &mailertest.Recorder{}
 	composer, _ := email.NewComposer("", 0)
 	policy, _ := emailpolicy.Parse(`{"sources": {"stripe": {}}}`)
 	h := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Log: quiet(),
