@@ -135,6 +135,18 @@ type request struct {
 	form      url.Values // query protocol parameters (SNS)
 }
 
+// jsonTargets are the JSON-protocol services by the prefix of X-Amz-Target: the signing name
+// a request to each must carry, and its handler (DynamoDB's forwards r to dynalite).
+var jsonTargets = map[string]struct {
+	want  string
+	serve func(s *Server, req *request, r *http.Request)
+}{
+	"AmazonSQS":         {"sqs", func(s *Server, req *request, _ *http.Request) { s.serveSQS(req) }},
+	"secretsmanager":    {"secretsmanager", func(s *Server, req *request, _ *http.Request) { s.serveSecretsManager(req) }},
+	"TrentService":      {"kms", func(s *Server, req *request, _ *http.Request) { s.serveKMS(req) }},
+	"DynamoDB_20120810": {"dynamodb", (*Server).serveDynamoDB},
+}
+
 // credential matches SigV4's "Credential=AKID/20260101/us-east-1/sns/aws4_request".
 var credential = regexp.MustCompile(`Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request`)
 
@@ -150,24 +162,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	target := r.Header.Get("X-Amz-Target")
 	prefix, op, _ := strings.Cut(target, ".")
+	jsonTarget, isJSON := jsonTargets[prefix]
 	switch {
 	case target == "" && r.Method == http.MethodPost:
 		// The query protocol: only SNS speaks it here.
 		req.form, _ = url.ParseQuery(string(body))
 		req.op, req.want = req.form.Get("Action"), "sns"
 		s.serveSNS(req)
-	case prefix == "AmazonSQS":
-		req.op, req.want = op, "sqs"
-		s.serveSQS(req)
-	case prefix == "secretsmanager":
-		req.op, req.want = op, "secretsmanager"
-		s.serveSecretsManager(req)
-	case prefix == "TrentService":
-		req.op, req.want = op, "kms"
-		s.serveKMS(req)
-	case prefix == "DynamoDB_20120810":
-		req.op, req.want = op, "dynamodb"
-		s.serveDynamoDB(req, r)
+	case isJSON:
+		req.op, req.want = op, jsonTarget.want
+		jsonTarget.serve(s, req, r)
 	default:
 		s.unknown(req, fmt.Sprintf("%s %s target=%q", r.Method, r.URL.Path, target))
 	}
