@@ -501,3 +501,94 @@ func TestNewValidates(t *testing.T) {
 		}
 	}
 }
+
+// TestListEmptyRange: since at or after until selects nothing, so List answers at once,
+// without reading the registry or the index.
+func TestListEmptyRange(t *testing.T) {
+	t.Parallel()
+	s := newStore(t, &fakeAPI{}) // any call fails the test
+	for _, q := range []pipeline.Query{
+		{Since: received, Until: received},
+		{Since: received.Add(time.Second), Until: received},
+	} {
+		if page, err := s.List(context.Background(), q); err != nil || len(page.Records) != 0 || page.Cursor != "" {
+			t.Errorf("List(since %v, until %v) = %+v, %v; want an empty page", q.Since, q.Until, page, err)
+		}
+	}
+}
+
+// indexEntries makes n events of github/push, newest first, as the index answers, and their
+// items by id.
+func indexEntries(t *testing.T, n int) ([]map[string]types.AttributeValue, map[string]map[string]types.AttributeValue) {
+	t.Helper()
+	var entries []map[string]types.AttributeValue
+	items := map[string]map[string]types.AttributeValue{}
+	for i := range n {
+		item, err := ddbitem.Marshal(record(t, "github", "push", received.Add(time.Duration(i)*time.Second)), time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		items[item["id"].(*types.AttributeValueMemberS).Value] = item
+		entries = append([]map[string]types.AttributeValue{{
+			"id": item["id"], "source_group": item["source_group"], "received_key": item["received_key"], "type": item["type"],
+		}}, entries...)
+	}
+	return entries, items
+}
+
+// TestListBatchGetsAtMostAHundred: a page of 150 is read with two BatchGetItem requests, of 100
+// and 50 keys (BatchGetItem's limit), in the index's order.
+func TestListBatchGetsAtMostAHundred(t *testing.T) {
+	t.Parallel()
+	entries, items := indexEntries(t, 150)
+	var sizes []int
+	s := newStore(t, &fakeAPI{
+		query: func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+			return &dynamodb.QueryOutput{Items: entries}, nil
+		},
+		batch: func(in *dynamodb.BatchGetItemInput) (*dynamodb.BatchGetItemOutput, error) {
+			keys := in.RequestItems["events"].Keys
+			sizes = append(sizes, len(keys))
+			out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{}}
+			for _, k := range keys {
+				out.Responses["events"] = append(out.Responses["events"], items[k["id"].(*types.AttributeValueMemberS).Value])
+			}
+			return out, nil
+		},
+	})
+	page, err := s.List(context.Background(), pipeline.Query{Source: "github", Type: "push", Limit: 150})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(sizes, []int{100, 50}) || len(page.Records) != 150 || page.Cursor != "" {
+		t.Fatalf("BatchGetItem sizes %v, %d records, cursor %q; want [100 50], 150, none", sizes, len(page.Records), page.Cursor)
+	}
+	for i, r := range page.Records {
+		if want := entries[i]["id"].(*types.AttributeValueMemberS).Value; r.Event.ID != want {
+			t.Fatalf("record %d is %s, want %s (the index's order)", i, r.Event.ID, want)
+		}
+	}
+}
+
+// TestListGivesUpOnUnprocessedKeys: keys DynamoDB keeps leaving unprocessed are asked for 9
+// times in all (with back-off), then the List fails as throttled (429), not internal.
+func TestListGivesUpOnUnprocessedKeys(t *testing.T) {
+	t.Parallel()
+	entries, _ := indexEntries(t, 2)
+	calls := 0
+	s := newStore(t, &fakeAPI{
+		query: func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+			return &dynamodb.QueryOutput{Items: entries}, nil
+		},
+		batch: func(in *dynamodb.BatchGetItemInput) (*dynamodb.BatchGetItemOutput, error) {
+			if calls++; calls > 20 { // a List that never gives up would loop here for ever
+				return nil, errors.New("still asking after 20 calls")
+			}
+			return &dynamodb.BatchGetItemOutput{UnprocessedKeys: in.RequestItems}, nil
+		},
+	})
+	_, err := s.List(context.Background(), pipeline.Query{Source: "github", Type: "push"})
+	if pipeline.KindOf(err) != pipeline.KindThrottled || calls != 9 {
+		t.Errorf("List = %v (kind %v) after %d BatchGetItem calls; want throttled after 9", err, pipeline.KindOf(err), calls)
+	}
+}
