@@ -15,29 +15,19 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"hookline/internal/sink"
 	"hookline/pkg/local/engine"
 	"hookline/pkg/local/engine/enginetest"
 )
 
-// logBuffer collects a logger's JSON lines; safe for the runner's goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
+// logBuffer collects a logger's JSON lines; safe for the runner's goroutines (sink.Buffer).
+type logBuffer struct{ sink.Buffer }
 
 // lines returns the logged lines as maps.
 func (l *logBuffer) lines(t *testing.T) []map[string]any {
 	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	var out []map[string]any
-	for _, b := range bytes.Split(bytes.TrimSpace(l.buf.Bytes()), []byte("\n")) {
+	for _, b := range bytes.Split(bytes.TrimSpace([]byte(l.String())), []byte("\n")) {
 		if len(b) == 0 {
 			continue
 		}
