@@ -32,6 +32,14 @@ const (
 	ctxTracing      = "tracing"     // "true": X-Ray active tracing on every function
 	ctxPolicy       = "emailPolicy" // which events get an email or a digest (pkg/emailpolicy JSON)
 	ctxNotifiers    = "notifierConcurrency"
+	// The events table's capacity (see TableCapacity): "on-demand" or "provisioned", and for
+	// provisioned the auto scaling floors and target.
+	ctxTableCapacity    = "tableCapacity"
+	ctxTableWrite       = "tableWriteCapacity"
+	ctxTableRead        = "tableReadCapacity"
+	ctxIndexWrite       = "indexWriteCapacity"
+	ctxIndexRead        = "indexReadCapacity"
+	ctxTableUtilization = "tableTargetUtilization"
 )
 
 // Config is everything the stack can be told from outside; the zero value of each field means
@@ -76,7 +84,46 @@ type Config struct {
 	// An account whose concurrency limit is 10 (new accounts) cannot reserve any: deploy with
 	// -c notifierConcurrency=none, and the limit then holds per stream shard.
 	NotifierConcurrency int
+	// Capacity is the events table's billing mode: on-demand (the zero value, the default) or
+	// provisioned with auto scaling.
+	Capacity TableCapacity
 }
+
+// TableCapacity is how the events table pays for reads and writes. On-demand costs nothing
+// when idle and is the cheaper mode at a million events a month; at a steady rate (100
+// events/s and more) provisioned capacity held at a target utilization by Application Auto
+// Scaling is (`hookline cost --template` on a synthesized provisioned stack shows both).
+// Provisioned applies to the table and to every GSI; each gets target tracking on its reads
+// and writes between its floor and maxCapacityFactor × the floor.
+type TableCapacity struct {
+	Provisioned bool
+	// TableWrite and TableRead are the base table's floors in capacity units, IndexWrite and
+	// IndexRead each history index's (ddbstore.TableSchema().Indexes). The quarantine's sparse
+	// index gets quarantineCapacity: ingest keeps at most HOOKLINE_KEEP_PER_MINUTE refused
+	// requests per source a minute.
+	TableWrite, TableRead, IndexWrite, IndexRead float64
+	// TargetUtilization is the consumed share of the provisioned capacity auto scaling aims
+	// at, in percent (Application Auto Scaling allows 20–90).
+	TargetUtilization float64
+}
+
+// Provisioned capacity defaults: a sustained 100 events/s of 1 KB JSON payloads. Each event's
+// item is 2 KB (2 WCU) and its history index entry under 1 KB (1 WCU), so the floors are what
+// 100 events/s consume; auto scaling keeps consumption at 70 % of what is provisioned, so at
+// that rate the table holds about 286 WCU and the index 143. Reads: the notifier's consistent
+// read per email (the pacer sends at most 10 a second) and the history's queries (10 requests
+// a second by the route throttle), which burst capacity and auto scaling absorb.
+const (
+	defaultTableWriteCapacity = 200
+	defaultTableReadCapacity  = 10
+	defaultIndexWriteCapacity = 100
+	defaultIndexReadCapacity  = 10
+	defaultTargetUtilization  = 70
+	// maxCapacityFactor × a floor is where auto scaling stops: a cap on what a flood can cost.
+	maxCapacityFactor = 10
+	// The quarantine index's floor, reads and writes: a few refused requests a second at most.
+	quarantineCapacity = 1
+)
 
 // noReservation is NotifierConcurrency's "none".
 const noReservation = -1
@@ -130,6 +177,20 @@ func (c Config) withDefaults() Config {
 	}
 	if c.NotifierConcurrency == 0 {
 		c.NotifierConcurrency = 1
+	}
+	if c.Capacity.Provisioned {
+		for _, d := range []struct {
+			v   *float64
+			def float64
+		}{
+			{&c.Capacity.TableWrite, defaultTableWriteCapacity}, {&c.Capacity.TableRead, defaultTableReadCapacity},
+			{&c.Capacity.IndexWrite, defaultIndexWriteCapacity}, {&c.Capacity.IndexRead, defaultIndexReadCapacity},
+			{&c.Capacity.TargetUtilization, defaultTargetUtilization},
+		} {
+			if *d.v == 0 {
+				*d.v = d.def
+			}
+		}
 	}
 	return c
 }
@@ -199,7 +260,49 @@ func configFromContext(app awscdk.App) (Config, error) {
 		}
 		c.NotifierConcurrency = int(n)
 	}
+	if c.Capacity, err = contextCapacity(get); err != nil {
+		return c, err
+	}
 	return c.withDefaults(), nil
+}
+
+// contextCapacity reads the table's capacity mode and, for provisioned, its floors and target.
+// The floors and target are refused with on-demand, where they would silently mean nothing.
+func contextCapacity(get func(string) any) (TableCapacity, error) {
+	var c TableCapacity
+	mode, err := contextString(get(ctxTableCapacity))
+	if err != nil {
+		return c, fmt.Errorf("context %s: %w", ctxTableCapacity, err)
+	}
+	switch mode {
+	case "", "on-demand":
+	case "provisioned":
+		c.Provisioned = true
+	default:
+		return c, fmt.Errorf("context %s: want on-demand or provisioned, got %q", ctxTableCapacity, mode)
+	}
+	for _, n := range []struct {
+		key string
+		v   *float64
+	}{
+		{ctxTableWrite, &c.TableWrite}, {ctxTableRead, &c.TableRead},
+		{ctxIndexWrite, &c.IndexWrite}, {ctxIndexRead, &c.IndexRead},
+		{ctxTableUtilization, &c.TargetUtilization},
+	} {
+		if *n.v, err = contextNumber(get(n.key)); err != nil {
+			return c, fmt.Errorf("context %s: %w", n.key, err)
+		}
+		switch {
+		case *n.v != 0 && !c.Provisioned:
+			return c, fmt.Errorf("context %s: only with %s=provisioned", n.key, ctxTableCapacity)
+		case *n.v != 0 && *n.v != float64(int64(*n.v)):
+			return c, fmt.Errorf("context %s: want a whole number, got %v", n.key, *n.v)
+		}
+	}
+	if u := c.TargetUtilization; u != 0 && (u < 20 || u > 90) {
+		return c, fmt.Errorf("context %s: want a percentage from 20 to 90 (Application Auto Scaling's range for DynamoDB), got %v", ctxTableUtilization, u)
+	}
+	return c, nil
 }
 
 // contextPolicy reads the email policy: a JSON object in cdk.json, a JSON string from -c.

@@ -32,6 +32,16 @@
 //	                  stream filter and HOOKLINE_EMAIL_POLICY, plus a 1-minute schedule for digests
 //	notifierConcurrency=N|none  the notifier's reserved concurrency (default 1: one sender, so
 //	                  email stays under SNS's 10/s); none in accounts whose limit is 10
+//	tableCapacity=on-demand|provisioned
+//	                  the events table's billing mode (default on-demand, the cheaper one at a
+//	                  million events a month). provisioned: the table and every GSI get provisioned
+//	                  reads and writes under Application Auto Scaling target tracking, from a floor
+//	                  up to 10× the floor; `hookline cost --template` prices it. Its settings:
+//	tableWriteCapacity=N, tableReadCapacity=N   the table's floors (default 200 and 10)
+//	indexWriteCapacity=N, indexReadCapacity=N   the history index's floors (default 100 and 10)
+//	tableTargetUtilization=P  the utilization auto scaling keeps, 20–90 % (default 70)
+//	                  The defaults are a sustained 100 events/s of 1 KB payloads; the quarantine's
+//	                  index gets 1 and 1.
 //
 // # What each resource is for, in the order an event travels
 //

@@ -27,12 +27,12 @@ type fixture struct {
 }
 
 var (
-	prodOnce, devOnce sync.Once
-	prodFix, devFix   *fixture
-	assetsOnce        sync.Once
-	assetsDir         string
-	synthMu           sync.Mutex
-	synthDirs         []string // cloud assemblies, kept for the whole run (see synth)
+	prodOnce, devOnce, provOnce sync.Once
+	prodFix, devFix, provFix    *fixture
+	assetsOnce                  sync.Once
+	assetsDir                   string
+	synthMu                     sync.Mutex
+	synthDirs                   []string // cloud assemblies, kept for the whole run (see synth)
 )
 
 // TestMain owns the temporary asset directory: synthesis copies each function directory into
@@ -116,8 +116,7 @@ func synth(t *testing.T, cfg Config) (f *fixture) {
 func prod(t *testing.T) *fixture {
 	t.Helper()
 	prodOnce.Do(func() {
-		// Two sources with expect_every: a silence alarm each.
-		prodFix = synth(t, Config{Email: "ops@example.com", ExpectEvery: map[string]time.Duration{"github": time.Hour, "billing": 24 * time.Hour}})
+		prodFix = synth(t, prodConfig())
 		if *dump != "" {
 			b, _ := json.MarshalIndent(prodFix.json, "", "  ")
 			if err := os.WriteFile(*dump, b, 0o644); err != nil {
@@ -131,6 +130,12 @@ func prod(t *testing.T) *fixture {
 	return prodFix
 }
 
+// prodConfig is the production stack's configuration in the tests: two sources with
+// expect_every, a silence alarm each.
+func prodConfig() Config {
+	return Config{Email: "ops@example.com", ExpectEvery: map[string]time.Duration{"github": time.Hour, "billing": 24 * time.Hour}}
+}
+
 // dev is the disposable stack (`-c dev=true`), built once.
 func dev(t *testing.T) *fixture {
 	t.Helper()
@@ -139,6 +144,21 @@ func dev(t *testing.T) *fixture {
 		t.Fatal("the dev stack did not synthesize")
 	}
 	return devFix
+}
+
+// provisioned is the production stack with `-c tableCapacity=provisioned` and its defaults,
+// built once.
+func provisioned(t *testing.T) *fixture {
+	t.Helper()
+	provOnce.Do(func() {
+		cfg := prodConfig()
+		cfg.Capacity = TableCapacity{Provisioned: true}
+		provFix = synth(t, cfg.withDefaults())
+	})
+	if provFix == nil {
+		t.Fatal("the provisioned stack did not synthesize")
+	}
+	return provFix
 }
 
 // check runs one CDK assertion. A failed assertion panics inside jsii; recovering turns it into

@@ -143,10 +143,25 @@ func newEventsTable(stack awscdk.Stack, cfg Config, retain awscdk.RemovalPolicy)
 	str := func(name string) *awsdynamodb.Attribute {
 		return &awsdynamodb.Attribute{Name: jsii.String(name), Type: awsdynamodb.AttributeType_STRING}
 	}
+	capacity := cfg.Capacity
+	// On-demand by default: webhook traffic is bursty and mostly idle; no capacity to plan or
+	// pay for. Provisioned (see TableCapacity) when a steady rate makes it the cheaper one.
+	billing := awsdynamodb.BillingMode_PAY_PER_REQUEST
+	if capacity.Provisioned {
+		billing = awsdynamodb.BillingMode_PROVISIONED
+	}
+	// units is a provisioned capacity (at deploy, before auto scaling moves it); none on-demand.
+	units := func(n float64) *float64 {
+		if !capacity.Provisioned {
+			return nil
+		}
+		return jsii.Number(n)
+	}
 	table := awsdynamodb.NewTable(stack, jsii.String("EventsTable"), &awsdynamodb.TableProps{
-		PartitionKey: str(schema.PartitionKey),
-		// On-demand: webhook traffic is bursty and mostly idle; no capacity to plan or pay for.
-		BillingMode: awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PartitionKey:  str(schema.PartitionKey),
+		BillingMode:   billing,
+		WriteCapacity: units(capacity.TableWrite),
+		ReadCapacity:  units(capacity.TableRead),
 		// The notifier decodes the new image of each INSERT; old images are never needed.
 		Stream:                           awsdynamodb.StreamViewType_NEW_IMAGE,
 		TimeToLiveAttribute:              jsii.String(schema.TTLAttribute),
@@ -166,6 +181,8 @@ func newEventsTable(stack awscdk.Stack, cfg Config, retain awscdk.RemovalPolicy)
 				}
 				return jsii.Strings(ix.NonKey...)
 			}(),
+			WriteCapacity: units(capacity.IndexWrite),
+			ReadCapacity:  units(capacity.IndexRead),
 		})
 	}
 	// The quarantine's sparse index: only kept rejections have its keys (see pkg/ddbstore).
@@ -175,8 +192,34 @@ func newEventsTable(stack awscdk.Stack, cfg Config, retain awscdk.RemovalPolicy)
 		SortKey:          str(schema.Rejected.SortKey),
 		ProjectionType:   awsdynamodb.ProjectionType(schema.Rejected.Projection),
 		NonKeyAttributes: jsii.Strings(schema.Rejected.NonKey...),
+		WriteCapacity:    units(quarantineCapacity),
+		ReadCapacity:     units(quarantineCapacity),
 	})
+	if capacity.Provisioned {
+		autoScaleTable(table, capacity, schema)
+	}
 	return table
+}
+
+// autoScaleTable puts the table's and every GSI's reads and writes under target tracking:
+// between the floor and maxCapacityFactor × the floor, aiming at the target utilization.
+// Bursts above what is provisioned use DynamoDB's burst capacity, then throttle: the SDK
+// retries, the subscriber leaves the message for SQS to redeliver, the notifier's stream
+// batch is retried (see docs/operations.md).
+func autoScaleTable(table awsdynamodb.Table, c TableCapacity, schema ddbstore.Schema) {
+	target := &awsdynamodb.UtilizationScalingProps{TargetUtilizationPercent: jsii.Number(c.TargetUtilization)}
+	limits := func(floor float64) *awsdynamodb.EnableScalingProps {
+		return &awsdynamodb.EnableScalingProps{MinCapacity: jsii.Number(floor), MaxCapacity: jsii.Number(floor * maxCapacityFactor)}
+	}
+	table.AutoScaleWriteCapacity(limits(c.TableWrite)).ScaleOnUtilization(target)
+	table.AutoScaleReadCapacity(limits(c.TableRead)).ScaleOnUtilization(target)
+	for _, ix := range schema.Indexes {
+		table.AutoScaleGlobalSecondaryIndexWriteCapacity(jsii.String(ix.Name), limits(c.IndexWrite)).ScaleOnUtilization(target)
+		table.AutoScaleGlobalSecondaryIndexReadCapacity(jsii.String(ix.Name), limits(c.IndexRead)).ScaleOnUtilization(target)
+	}
+	q := jsii.String(schema.Rejected.Name)
+	table.AutoScaleGlobalSecondaryIndexWriteCapacity(q, limits(quarantineCapacity)).ScaleOnUtilization(target)
+	table.AutoScaleGlobalSecondaryIndexReadCapacity(q, limits(quarantineCapacity)).ScaleOnUtilization(target)
 }
 
 func (h *Hookline) newQueues(retain awscdk.RemovalPolicy) {

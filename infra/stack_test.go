@@ -920,6 +920,15 @@ func TestConfigFromContext(t *testing.T) {
 		{"bad expect_every", map[string]any{"sources": sourcesFile(t, `{"sources":{"a":{"expect_every":"30s"}}}`)}, Config{}, true},
 		{"bad policy", map[string]any{"emailPolicy": `{"sources": {"*": {"digest": "5m"}}}`}, Config{}, true},
 		{"bad concurrency", map[string]any{"notifierConcurrency": "1.5"}, Config{}, true},
+		{"on-demand from cdk.json", map[string]any{"tableCapacity": "on-demand"}, Config{}.withDefaults(), false},
+		{"provisioned, defaults", map[string]any{"tableCapacity": "provisioned"},
+			Config{Capacity: TableCapacity{Provisioned: true, TableWrite: 200, TableRead: 10, IndexWrite: 100, IndexRead: 10, TargetUtilization: 70}}.withDefaults(), false},
+		{"provisioned, -c numbers", map[string]any{"tableCapacity": "provisioned", "tableWriteCapacity": "600", "indexReadCapacity": "25", "tableTargetUtilization": "50"},
+			Config{Capacity: TableCapacity{Provisioned: true, TableWrite: 600, TableRead: 10, IndexWrite: 100, IndexRead: 25, TargetUtilization: 50}}.withDefaults(), false},
+		{"bad capacity mode", map[string]any{"tableCapacity": "reserved"}, Config{}, true},
+		{"capacity without provisioned", map[string]any{"tableWriteCapacity": "300"}, Config{}, true},
+		{"fractional capacity", map[string]any{"tableCapacity": "provisioned", "tableReadCapacity": "2.5"}, Config{}, true},
+		{"utilization out of range", map[string]any{"tableCapacity": "provisioned", "tableTargetUtilization": "95"}, Config{}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := tc.context

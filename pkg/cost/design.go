@@ -84,6 +84,33 @@ type Table struct {
 	RetentionDays       float64
 	PITR                bool
 	Indexes             []Index
+	// Provisioned is the table's provisioned capacity, the base table first and then each GSI;
+	// nil for on-demand, where the writes and reads are priced per request unit instead.
+	Provisioned []Provisioned
+}
+
+// Provisioned is the capacity of the base table or one GSI, and what one event consumes of it.
+type Provisioned struct {
+	Name        string // "table" or the index's name
+	Write, Read Throughput
+	// PutWCU and MarkWCU are the write units a new event and its notified mark take here;
+	// ReadRCU the notifier's consistent read (base table only).
+	PutWCU, MarkWCU, ReadRCU float64
+}
+
+// Throughput is one provisioned dimension: fixed units, or auto scaled.
+type Throughput struct {
+	Fixed   float64
+	Scaling *Scaling
+}
+
+// Units is what is provisioned while consumed units a second are used: auto scaling holds
+// consumption at the target utilization between its floor and ceiling.
+func (t Throughput) Units(consumed float64) float64 {
+	if t.Scaling == nil || t.Scaling.Target <= 0 {
+		return t.Fixed
+	}
+	return clamp(consumed/(t.Scaling.Target/100), t.Scaling.Min, t.Scaling.Max)
 }
 
 // Index is one GSI as the model sees it.
@@ -114,4 +141,6 @@ type Fixed struct {
 	EncryptedTopics                      float64
 	// SecretReadsPerMonth: ingest re-reads its sources secret every TTL per warm instance.
 	SecretReadsPerMonth float64
+	// ScalingAlarms are the alarms auto scaling creates for the table's capacity.
+	ScalingAlarms float64
 }

@@ -109,6 +109,7 @@ func FromTemplate(s *Stack, payloadBytes int, logs Measured) (Design, error) {
 		EncryptedTopics: float64(s.EncryptedTopics),
 		// One warm ingest instance re-reads the secret every TTL.
 		SecretReadsPerMonth: SecondsPerMonth / wiring.DefaultSourcesTTL.Seconds(),
+		ScalingAlarms:       float64(4 * s.ScalingPolicies),
 	}
 	return d, nil
 }
@@ -153,7 +154,21 @@ func tableCost(t StackTable, item map[string]types.AttributeValue) Table {
 		PITR:          t.PITR,
 	}
 	out.StoredBytesPerEvent = float64(size + 100)
+	if !t.PayPerRequest {
+		out.Provisioned = append(out.Provisioned, Provisioned{
+			Name: "table", Write: provisioned(t.Capacity.Write, t.Capacity.WriteScaling), Read: provisioned(t.Capacity.Read, t.Capacity.ReadScaling),
+			PutWCU: out.PutWRU, MarkWCU: out.MarkWRU, ReadRCU: out.NotifyReadRRU,
+		})
+	}
 	for _, ix := range t.Indexes {
+		var p *Provisioned
+		if !t.PayPerRequest {
+			// Every GSI of a provisioned table has capacity, the sparse ones too.
+			out.Provisioned = append(out.Provisioned, Provisioned{
+				Name: ix.Name, Write: provisioned(ix.Capacity.Write, ix.Capacity.WriteScaling), Read: provisioned(ix.Capacity.Read, ix.Capacity.ReadScaling),
+			})
+			p = &out.Provisioned[len(out.Provisioned)-1]
+		}
 		entry, in := indexEntry(t.Keys, ix, item)
 		if !in {
 			continue // a sparse index the item is not in
@@ -162,13 +177,21 @@ func tableCost(t StackTable, item map[string]types.AttributeValue) Table {
 		i := Index{Name: ix.Name, Projection: ix.Projection, EntryBytes: ItemSize(entry), ProjectsMark: len(markedEntry) != len(entry)}
 		out.Indexes = append(out.Indexes, i)
 		out.PutWRU += writeUnits(i.EntryBytes)
+		if p != nil {
+			p.PutWCU = writeUnits(i.EntryBytes)
+		}
 		if i.ProjectsMark {
 			out.MarkWRU += writeUnits(ItemSize(markedEntry))
+			if p != nil {
+				p.MarkWCU = writeUnits(ItemSize(markedEntry))
+			}
 		}
 		out.StoredBytesPerEvent += float64(i.EntryBytes + 100)
 	}
 	return out
 }
+
+func provisioned(units float64, s *Scaling) Throughput { return Throughput{Fixed: units, Scaling: s} }
 
 // indexEntry is what index ix holds of item: its keys, the table's keys and the projected
 // attributes. in is false when the item lacks one of the index's keys (a sparse index).

@@ -139,7 +139,11 @@ func WriteMarkdown(w io.Writer, template []byte, logs Measured) error {
 	}
 	pr("| **total** | | **%s** |\n\n", usd(fixed))
 	pr("The tutorial keeps its items forever unless it sets a TTL; hookline's expire after %g days.\n", d.Table.RetentionDays)
-	pr("Data transfer out (≈ 100 B replies) is under $0.01 per million and left out.\n\n")
+	pr("Data transfer out (≈ 100 B replies) is under $0.01 per million and left out.\n")
+	if err := writeProvisioned(pr, template, logs); err != nil {
+		return err
+	}
+	pr("\n")
 
 	pr("## Prices used\n\n")
 	pr("Read on %s from stored copies; none is newer than 2026-09, several show no date. Check the\n", PricesRead)
@@ -172,7 +176,7 @@ func WriteMarkdown(w io.Writer, template []byte, logs Measured) error {
 }
 
 // WriteSummary writes the README's cost summary: the headline totals at Defaults, with one
-// email per 100 events, and at a sustained 100 events/s, next to the tutorial's.
+// email per 100 events, and at a sustained 100 events/s (on-demand and provisioned), next to the tutorial's.
 func WriteSummary(w io.Writer, template []byte, logs Measured) error {
 	p := Defaults
 	r, err := Estimate(p, template, logs)
@@ -194,6 +198,11 @@ func WriteSummary(w io.Writer, template []byte, logs Measured) error {
 	pr("| %s a month, every event emailed | $%s | $%s |\n", thousands(p.EventsPerMonth), usd(r.TotalPerMillionWithEmail), usd(r.Tutorial.TotalPerMillionWithEmail))
 	pr("| %s a month, one email per 100 events | $%s | $%s |\n", thousands(p.EventsPerMonth), usd(hundred.TotalPerMillionWithEmail), usd(hundred.Tutorial.TotalPerMillionWithEmail))
 	pr("| a sustained 100 events/s, without email | $%s | $%s |\n", usd(busy.TotalPerMillionWithoutEmail), usd(busy.Tutorial.TotalPerMillionWithoutEmail))
+	prov, err := Estimate(with(p, func(q *Params) { q.EventsPerMonth = 100 * SecondsPerMonth }), EmbeddedProvisionedTemplate(), logs)
+	if err != nil {
+		return err
+	}
+	pr("| the same, provisioned table capacity (`-c tableCapacity=provisioned`) | $%s | $%s |\n", usd(prov.TotalPerMillionWithoutEmail), usd(prov.Tutorial.TotalPerMillionWithoutEmail))
 	_, err = io.WriteString(w, b.String())
 	return err
 }
@@ -264,4 +273,107 @@ func appLogs(l LogLines) string {
 		return "nothing when all goes well (failures and duplicates only)"
 	}
 	return strings.Join(parts, " + ")
+}
+
+// writeProvisioned writes the comparison of the table's two capacity modes: the default
+// template against the one synthesized with -c tableCapacity=provisioned, at a million events
+// a month and at a sustained 100 events/s, and what is left at 100 events/s.
+func writeProvisioned(pr func(string, ...any), onDemand []byte, logs Measured) error {
+	prov := EmbeddedProvisionedTemplate()
+	ps, err := ReadTemplate(prov)
+	if err != nil {
+		return err
+	}
+	busy := with(Defaults, func(p *Params) { p.EventsPerMonth = 100 * SecondsPerMonth; p.EmailRatio = 0 })
+	quiet := with(Defaults, func(p *Params) { p.EmailRatio = 0 })
+	var est [2][2]Report // [on-demand, provisioned][quiet, busy]
+	for i, tmpl := range [][]byte{onDemand, prov} {
+		for j, p := range []Params{quiet, busy} {
+			if est[i][j], err = Estimate(p, tmpl, logs); err != nil {
+				return err
+			}
+		}
+	}
+	c := ps.Table.Capacity
+	if c.WriteScaling == nil || c.ReadScaling == nil {
+		return fmt.Errorf("the provisioned template's table has no auto scaling")
+	}
+	pr("\n## At a steady rate: provisioned capacity\n\n")
+	pr("`-c tableCapacity=provisioned` (see `infra/doc.go`) gives the events table and each index provisioned\n")
+	pr("reads and writes under auto scaling, which holds consumption at %g %% of what is provisioned, from\n", c.WriteScaling.Target)
+	pr("a floor (the table's %g WCU and %g RCU", c.WriteScaling.Min, c.ReadScaling.Min)
+	for _, ix := range ps.Table.Indexes {
+		if ix.Capacity.WriteScaling != nil && ix.Capacity.ReadScaling != nil {
+			pr(", `%s`'s %g and %g", ix.Name, ix.Capacity.WriteScaling.Min, ix.Capacity.ReadScaling.Min)
+		}
+	}
+	pr(") up to 10× the floor.\nThe same model on that stack (`pkg/cost/template-provisioned.json`), without email, assuming a\n")
+	pr("steady rate (bursts above what is provisioned throttle and are retried: the SDK, then SQS or the stream):\n\n")
+	pr("| per million events, without email | %s a month | a sustained 100 events/s |\n| --- | ---: | ---: |\n", thousands(quiet.EventsPerMonth))
+	pr("| on-demand (the default) | $%s | $%s |\n", usd(est[0][0].TotalPerMillionWithoutEmail), usd(est[0][1].TotalPerMillionWithoutEmail))
+	pr("| provisioned, auto scaled | $%s | $%s |\n\n", usd(est[1][0].TotalPerMillionWithoutEmail), usd(est[1][1].TotalPerMillionWithoutEmail))
+	pr("At a million a month the floors are mostly idle capacity; at 100 events/s the capacity is used.\n")
+	pr("Where the provisioned lines at 100 events/s come from:\n\n")
+	for _, l := range est[1][1].Lines {
+		if l.Name == LineWrites || l.Name == LineReads {
+			pr("- %s: %s × $%s: %s.\n", l.Name, count(l.QuantityWithoutEmail), trimZeros(fmt.Sprintf("%.6f", l.UnitUSD)), l.Detail)
+		}
+	}
+	for _, l := range est[1][1].Fixed {
+		if l.Name == "auto scaling alarms" {
+			pr("- Not per event: %s auto scaling alarms, $%s a month.\n", count(l.Quantity), usd(l.USD))
+		}
+	}
+	pr("\nWhat is left at 100 events/s, provisioned, per million events: ")
+	var parts []string
+	for _, l := range est[1][1].Lines {
+		if l.USDPerMillionWithoutMail >= 0.005 {
+			parts = append(parts, fmt.Sprintf("%s $%s", l.Name, usd(l.USDPerMillionWithoutMail)))
+		}
+	}
+	pr("%s.\n\n", strings.Join(parts, ", "))
+
+	// The next levers, each on the provisioned stack at 100 events/s.
+	retarget := func(target float64) func(*Stack) {
+		return func(s *Stack) {
+			set := func(c *StackCapacity) {
+				for _, sc := range []*Scaling{c.WriteScaling, c.ReadScaling} {
+					if sc != nil {
+						sc.Target = target
+					}
+				}
+			}
+			set(&s.Table.Capacity)
+			for i := range s.Table.Indexes {
+				set(&s.Table.Indexes[i].Capacity)
+			}
+		}
+	}
+	levers := []struct {
+		what string
+		edit func(*Stack)
+		logs Measured
+	}{
+		{"none (provisioned, as above)", nil, logs},
+		{"auto scaling at 90 % (`-c tableTargetUtilization=90`, less headroom before throttling)", retarget(90), logs},
+		{"no API access log", func(s *Stack) { s.AccessLogFormat = "" }, logs},
+		{"no log line at all (a bound, not a proposal)", func(s *Stack) { s.AccessLogFormat = "" }, Measured{}},
+		{"auto scaling at 90 % and no API access log", func(s *Stack) { retarget(90)(s); s.AccessLogFormat = "" }, logs},
+	}
+	pr("| at 100 events/s, provisioned, without email | per million |\n| --- | ---: |\n")
+	for _, l := range levers {
+		st, err := ReadTemplate(prov)
+		if err != nil {
+			return err
+		}
+		if l.edit != nil {
+			l.edit(st)
+		}
+		d, err := FromTemplate(st, busy.PayloadBytes, l.logs)
+		if err != nil {
+			return err
+		}
+		pr("| %s | $%s |\n", l.what, usd(bill(d, busy).TotalPerMillionWithoutEmail))
+	}
+	return nil
 }

@@ -54,3 +54,10 @@ var embeddedTemplate []byte
 // EmbeddedTemplate is the pruned synthesized template checked in next to the model; infra's
 // TestCostTemplate fails when the stack no longer synthesizes to it (-update rewrites it).
 func EmbeddedTemplate() []byte { return embeddedTemplate }
+
+//go:embed template-provisioned.json
+var embeddedProvisionedTemplate []byte
+
+// EmbeddedProvisionedTemplate is the pruned template of the stack synthesized with
+// -c tableCapacity=provisioned (its defaults), kept in step by the same test.
+func EmbeddedProvisionedTemplate() []byte { return embeddedProvisionedTemplate }

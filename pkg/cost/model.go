@@ -177,10 +177,17 @@ func Compute(d Design, p Params, r float64) Bill {
 	if d.Notifier == nil {
 		marks = 0 // the tutorial writes the item once, already sent
 	}
-	add(LineWrites, n*d.Table.PutWRU+marks*d.Table.MarkWRU, Prices.DynamoWRU,
-		fmt.Sprintf("put %g WRU × %s + notified mark %g WRU × %s", d.Table.PutWRU, count(n), d.Table.MarkWRU, count(marks)))
-	if reads := marks * d.Table.NotifyReadRRU; reads > 0 || d.Notifier != nil {
-		add(LineReads, reads, Prices.DynamoRRU, fmt.Sprintf("notifier's consistent read %g RRU × %s", d.Table.NotifyReadRRU, count(marks)))
+	if len(d.Table.Provisioned) > 0 {
+		wcu, rcu, wDetail, rDetail := provisionedUnits(d.Table.Provisioned, n, marks)
+		hours := SecondsPerMonth / 3600.0
+		add(LineWrites, wcu*hours, Prices.DynamoWCUHour, wDetail+fmt.Sprintf(", %g hours", hours))
+		add(LineReads, rcu*hours, Prices.DynamoRCUHour, rDetail+fmt.Sprintf(", %g hours", hours))
+	} else {
+		add(LineWrites, n*d.Table.PutWRU+marks*d.Table.MarkWRU, Prices.DynamoWRU,
+			fmt.Sprintf("put %g WRU × %s + notified mark %g WRU × %s", d.Table.PutWRU, count(n), d.Table.MarkWRU, count(marks)))
+		if reads := marks * d.Table.NotifyReadRRU; reads > 0 || d.Notifier != nil {
+			add(LineReads, reads, Prices.DynamoRRU, fmt.Sprintf("notifier's consistent read %g RRU × %s", d.Table.NotifyReadRRU, count(marks)))
+		}
 	}
 
 	// Logs: Lambda's lines, the code's lines, the access log; 26 bytes more each.
@@ -227,6 +234,35 @@ func Compute(d Design, p Params, r float64) Bill {
 	return b
 }
 
+// provisionedUnits is the capacity a provisioned table and its GSIs hold for n events and
+// marks emailed events a month, evenly spread: each one's consumption a second, scaled to
+// its target utilization (or fixed), in write and read units, with how each arises.
+func provisionedUnits(ps []Provisioned, n, marks float64) (wcu, rcu float64, wDetail, rDetail string) {
+	for _, p := range ps {
+		w := (n*p.PutWCU + marks*p.MarkWCU) / SecondsPerMonth
+		r := marks * p.ReadRCU / SecondsPerMonth
+		wu, ru := p.Write.Units(w), p.Read.Units(r)
+		wcu += wu
+		rcu += ru
+		wDetail = join(wDetail, fmt.Sprintf("%s %s WCU%s", p.Name, trimZeros(fmt.Sprintf("%.1f", wu)), scaled(p.Write, w)))
+		rDetail = join(rDetail, fmt.Sprintf("%s %s RCU%s", p.Name, trimZeros(fmt.Sprintf("%.1f", ru)), scaled(p.Read, r)))
+	}
+	return wcu, rcu, wDetail, rDetail
+}
+
+// scaled says why a throughput is what it is: fixed, the floor, or consumption at the target.
+func scaled(t Throughput, consumed float64) string {
+	switch s := t.Scaling; {
+	case s == nil || s.Target <= 0:
+		return " (fixed)"
+	case consumed/(s.Target/100) <= s.Min:
+		return fmt.Sprintf(" (the floor; %.3g used a second)", consumed)
+	case consumed/(s.Target/100) >= s.Max:
+		return fmt.Sprintf(" (the ceiling; %.3g used a second)", consumed)
+	}
+	return fmt.Sprintf(" (%.3g used a second at %g %%)", consumed, t.Scaling.Target)
+}
+
 // batch is how many records an event source mapping hands a function at once at rate events/s.
 func batch(rate float64, f *Function) float64 {
 	if f.BatchSize <= 1 {
@@ -262,6 +298,7 @@ func fixed(d Design, p Params) []Line {
 	add("secrets", f.Secrets, Prices.Secret, "")
 	add("secret reads", f.SecretReadsPerMonth, Prices.SecretCall, "ingest re-reads its sources every TTL per warm instance")
 	add("alarms", f.Alarms, Prices.Alarm, "")
+	add("auto scaling alarms", f.ScalingAlarms, Prices.Alarm, "4 per target tracking policy of the table's capacity")
 	add("dashboards", f.Dashboards, Prices.Dashboard, "")
 	if d.Queue != nil {
 		add("SQS empty receives", d.Queue.EmptyReceivesPerMonth, Prices.SQSRequest, "Lambda's idle pollers (20 s long polls)")

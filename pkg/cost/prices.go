@@ -27,6 +27,7 @@ var Prices = struct {
 	SNSPublish, SNSEmail, SESEmail                           Price
 	SQSRequest                                               Price
 	DynamoWRU, DynamoRRU, DynamoStorage                      Price
+	DynamoWCUHour, DynamoRCUHour                             Price
 	LogsIngestion                                            Price
 	XRayTrace                                                Price
 	KMSKey, KMSRequest, Secret, SecretCall, Alarm, Dashboard Price
@@ -42,9 +43,13 @@ var Prices = struct {
 	SNSEmail:          Price{2.00, 1e5, "SNS email delivery", "https://www.factualminds.com/blog/amazon-sns-pricing-publishes-fanout-protocols/", "2026-06-13"},
 	SESEmail: Price{0.10, 1e3, "SES email (à la carte; Essentials, the default for new accounts since 2026-07-21, is $0.16)",
 		"https://raw.githubusercontent.com/api-evangelist/amazon-ses/refs/heads/main/plans/amazon-ses-plans-pricing.yml (transcribed from the AWS Price List API)", "Price List 2026-07-22"},
-	SQSRequest:    Price{0.40, 1e6, "SQS standard request (each 64 KB chunk one request)", "https://cloudburn.io/blog/amazon-sqs-pricing; https://www.factualminds.com/blog/amazon-sqs-pricing-64kb-rule-fifo-vs-standard/", "2026-03-14; 2026-06-13"},
-	DynamoWRU:     Price{0.625, 1e6, "DynamoDB on-demand write request unit (1 KB)", "https://airbyte.com/data-engineering-resources/dynamodb-pricing (units: https://aws.amazon.com/dynamodb/pricing/on-demand/)", ""},
-	DynamoRRU:     Price{0.125, 1e6, "DynamoDB on-demand read request unit (4 KB strongly consistent, 2 × 4 KB eventually)", "https://airbyte.com/data-engineering-resources/dynamodb-pricing", ""},
+	SQSRequest: Price{0.40, 1e6, "SQS standard request (each 64 KB chunk one request)", "https://cloudburn.io/blog/amazon-sqs-pricing; https://www.factualminds.com/blog/amazon-sqs-pricing-64kb-rule-fifo-vs-standard/", "2026-03-14; 2026-06-13"},
+	DynamoWRU:  Price{0.625, 1e6, "DynamoDB on-demand write request unit (1 KB)", "https://airbyte.com/data-engineering-resources/dynamodb-pricing (units: https://aws.amazon.com/dynamodb/pricing/on-demand/)", ""},
+	DynamoRRU:  Price{0.125, 1e6, "DynamoDB on-demand read request unit (4 KB strongly consistent, 2 × 4 KB eventually)", "https://airbyte.com/data-engineering-resources/dynamodb-pricing", ""},
+	DynamoWCUHour: Price{0.00065, 1, "DynamoDB provisioned write capacity unit-hour (1 KB writes a second for an hour)",
+		"https://aws.amazon.com/dynamodb/pricing/provisioned/ (the stored copy has the units, not the rendered rates); rate: https://www.rubydoc.info/gems/dynamo-autoscale/0.3.5/DynamoAutoscale/UnitCost ($0.0065 per 10 WCU-hours, us-east-1, read off aws.amazon.com/dynamodb/pricing/)", "not shown (an old copy; third-party copies from 2024 give the same rate)"},
+	DynamoRCUHour: Price{0.00013, 1, "DynamoDB provisioned read capacity unit-hour (one 4 KB strongly consistent read a second for an hour)",
+		"https://aws.amazon.com/dynamodb/pricing/provisioned/ (the stored copy has the units, not the rendered rates); rate: https://www.rubydoc.info/gems/dynamo-autoscale/0.3.5/DynamoAutoscale/UnitCost ($0.0065 per 50 RCU-hours, us-east-1)", "not shown (an old copy; third-party copies from 2024 give the same rate)"},
 	DynamoStorage: Price{0.25, 1, "DynamoDB GB-month (items + 100 B each, per index too)", "https://aws.amazon.com/dynamodb/pricing/ (an old copy)", ""},
 	LogsIngestion: Price{0.50, 1, "CloudWatch Logs GB ingested (first tier; Lambda logs tiered since 2025-05-01)", "https://www.duckbillgroup.com/?p=9080", ""},
 	XRayTrace:     Price{5.00, 1e6, "X-Ray trace recorded (first 100,000 free, ignored)", "https://aws.amazon.com/de/xray/pricing/", ""},
@@ -73,6 +78,7 @@ var Rules = []Rule{
 	{"SNS email: more than 10 messages/s suspends the subscription", "https://docs.amazonaws.cn/en_us/sns/latest/dg/sns-email-notifications.html", ""},
 	{"SNS KMS requests: R = B / D × 2 × P, a data key reused for at most 5 minutes", "https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html", ""},
 	{"SQS batching window: Lambda gathers records up to the window before invoking; with a window the batch size may exceed 10", "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html", ""},
+	{"DynamoDB auto scaling (target tracking) raises provisioned capacity when consumption stays above the target for 2 consecutive minutes, lowers it after 15 minutes 20 % below; it creates the CloudWatch alarms it acts on; burst capacity covers short spikes", "https://www.repost.aws/knowledge-center/dynamodb-auto-scaling", ""},
 }
 
 // Assumptions are the figures no AWS page in the stored copies gives; a deployment's own
@@ -86,4 +92,6 @@ var Assumptions = []string{
 	"Lambda JSON system lines (platform.start + platform.report) ≈ 650 bytes an invocation; text START/END/REPORT ≈ 300 bytes",
 	"PITR at $0.20/GB-month, billed on the base table (only a 2020 third-party copy)",
 	"the tutorial's item: the payload + 250 bytes of attributes; its one print line 100 bytes",
+	"provisioned capacity: a steady rate all month, so auto scaling holds consumption at its target utilization (never under the floor, never over the ceiling); bursts above what is provisioned use burst capacity, then throttle and are retried (the SDK, then SQS or the stream)",
+	"auto scaling: 4 CloudWatch alarms per target tracking policy (high and low on consumption, high and low on provisioned capacity), billed like any alarm",
 }

@@ -28,20 +28,23 @@ type Resource struct {
 var read = map[string][]string{
 	"AWS::Lambda::Function":           {"MemorySize", "Architectures", "TracingConfig", "LoggingConfig", "Environment"},
 	"AWS::Lambda::EventSourceMapping": {"FunctionName", "EventSourceArn", "BatchSize", "MaximumBatchingWindowInSeconds", "FilterCriteria", "FunctionResponseTypes"},
-	"AWS::DynamoDB::Table":            {"KeySchema", "BillingMode", "GlobalSecondaryIndexes", "StreamSpecification", "PointInTimeRecoverySpecification", "TimeToLiveSpecification"},
-	"AWS::SNS::Topic":                 {"KmsMasterKeyId"},
-	"AWS::SNS::Subscription":          {"Protocol", "TopicArn", "RawMessageDelivery", "FilterPolicy", "FilterPolicyScope"},
-	"AWS::SQS::Queue":                 {"ReceiveMessageWaitTimeSeconds"},
-	"AWS::ApiGatewayV2::Api":          {"ProtocolType"},
-	"AWS::ApiGatewayV2::Stage":        {"AccessLogSettings"},
-	"AWS::ApiGatewayRestApi":          nil,
-	"AWS::CloudWatch::Alarm":          nil,
-	"AWS::CloudWatch::Dashboard":      nil,
-	"AWS::KMS::Key":                   {"EnableKeyRotation"},
-	"AWS::SecretsManager::Secret":     nil,
-	"AWS::XRay::SamplingRule":         {"SamplingRule"},
-	"AWS::Events::Rule":               {"ScheduleExpression", "Targets"},
-	"AWS::Scheduler::Schedule":        {"ScheduleExpression", "Target"},
+	"AWS::DynamoDB::Table":            {"KeySchema", "BillingMode", "ProvisionedThroughput", "GlobalSecondaryIndexes", "StreamSpecification", "PointInTimeRecoverySpecification", "TimeToLiveSpecification"},
+	// A provisioned table's auto scaling: the targets' floors and ceilings, the policies' target.
+	"AWS::ApplicationAutoScaling::ScalableTarget": {"ServiceNamespace", "ResourceId", "ScalableDimension", "MinCapacity", "MaxCapacity"},
+	"AWS::ApplicationAutoScaling::ScalingPolicy":  {"PolicyType", "ScalingTargetId", "TargetTrackingScalingPolicyConfiguration"},
+	"AWS::SNS::Topic":             {"KmsMasterKeyId"},
+	"AWS::SNS::Subscription":      {"Protocol", "TopicArn", "RawMessageDelivery", "FilterPolicy", "FilterPolicyScope"},
+	"AWS::SQS::Queue":             {"ReceiveMessageWaitTimeSeconds"},
+	"AWS::ApiGatewayV2::Api":      {"ProtocolType"},
+	"AWS::ApiGatewayV2::Stage":    {"AccessLogSettings"},
+	"AWS::ApiGatewayRestApi":      nil,
+	"AWS::CloudWatch::Alarm":      nil,
+	"AWS::CloudWatch::Dashboard":  nil,
+	"AWS::KMS::Key":               {"EnableKeyRotation"},
+	"AWS::SecretsManager::Secret": nil,
+	"AWS::XRay::SamplingRule":     {"SamplingRule"},
+	"AWS::Events::Rule":           {"ScheduleExpression", "Targets"},
+	"AWS::Scheduler::Schedule":    {"ScheduleExpression", "Target"},
 }
 
 // Prune returns the resources and properties of a synthesized template that the model reads,
@@ -99,6 +102,9 @@ type Stack struct {
 	Secrets           int
 	SamplingRules     int
 	QueueWaitSeconds  float64
+	// ScalingPolicies counts the target tracking policies: Application Auto Scaling creates
+	// CloudWatch alarms for each (see Assumptions).
+	ScalingPolicies int
 }
 
 // StackFunction is one function's bill-relevant properties.
@@ -124,11 +130,13 @@ type Mapping struct {
 
 // StackTable is the events table.
 type StackTable struct {
+	// PayPerRequest is on-demand capacity; otherwise the table and each GSI have Capacity.
 	PayPerRequest bool
 	PITR          bool
 	Stream        string // the stream view type
 	TTL           bool
 	Keys          []string // the base table's key attributes
+	Capacity      StackCapacity
 	Indexes       []StackIndex
 }
 
@@ -138,6 +146,20 @@ type StackIndex struct {
 	Keys       []string
 	Projection string   // ALL, KEYS_ONLY or INCLUDE
 	NonKey     []string // INCLUDE's attributes
+	Capacity   StackCapacity
+}
+
+// StackCapacity is a provisioned table's or GSI's throughput: what the template provisions,
+// and the auto scaling of each, nil when none scales it.
+type StackCapacity struct {
+	Read, Write               float64
+	ReadScaling, WriteScaling *Scaling
+}
+
+// Scaling is Application Auto Scaling target tracking: capacity held at Target percent
+// utilization, between Min and Max units.
+type Scaling struct {
+	Min, Max, Target float64
 }
 
 // logicalID matches a CDK logical id: the construct id followed by an 8-digit hash.
@@ -233,6 +255,7 @@ func ReadTemplate(b []byte) (*Stack, error) {
 			s.Table = readTable(p)
 		}
 	}
+	readScaling(t, ids, s)
 	// Second pass: what refers to the functions and topics found above.
 	for _, id := range ids {
 		r := t.Resources[id]
@@ -299,9 +322,10 @@ func readTable(p map[string]any) StackTable {
 		t.TTL = ttl["Enabled"] == true
 	}
 	t.Keys = keyNames(p["KeySchema"])
+	t.Capacity = throughput(p["ProvisionedThroughput"])
 	for _, g := range anyList(p["GlobalSecondaryIndexes"]) {
 		gm, _ := g.(map[string]any)
-		ix := StackIndex{Keys: keyNames(gm["KeySchema"])}
+		ix := StackIndex{Keys: keyNames(gm["KeySchema"]), Capacity: throughput(gm["ProvisionedThroughput"])}
 		ix.Name, _ = gm["IndexName"].(string)
 		if pr, ok := gm["Projection"].(map[string]any); ok {
 			ix.Projection, _ = pr["ProjectionType"].(string)
@@ -313,6 +337,77 @@ func readTable(p map[string]any) StackTable {
 		t.Indexes = append(t.Indexes, ix)
 	}
 	return t
+}
+
+func throughput(v any) StackCapacity {
+	m, _ := v.(map[string]any)
+	return StackCapacity{Read: num(m["ReadCapacityUnits"]), Write: num(m["WriteCapacityUnits"])}
+}
+
+// readScaling attaches each DynamoDB scalable target with a target tracking policy to the
+// table's or GSI's capacity it scales (ResourceId table/NAME or table/NAME/index/INDEX; the
+// template has one table).
+func readScaling(t Template, ids []string, s *Stack) {
+	targets := map[string]*Scaling{}
+	for _, id := range ids {
+		r := t.Resources[id]
+		if r.Type != "AWS::ApplicationAutoScaling::ScalingPolicy" {
+			continue
+		}
+		tt, ok := r.Properties["TargetTrackingScalingPolicyConfiguration"].(map[string]any)
+		if !ok {
+			continue
+		}
+		if target := refID(r.Properties["ScalingTargetId"]); target != "" {
+			targets[target] = &Scaling{Target: num(tt["TargetValue"])}
+			s.ScalingPolicies++
+		}
+	}
+	for _, id := range ids {
+		r := t.Resources[id]
+		p := r.Properties
+		sc := targets[id]
+		if r.Type != "AWS::ApplicationAutoScaling::ScalableTarget" || p["ServiceNamespace"] != "dynamodb" || sc == nil {
+			continue
+		}
+		sc.Min, sc.Max = num(p["MinCapacity"]), num(p["MaxCapacity"])
+		c := &s.Table.Capacity
+		if _, index, ok := strings.Cut(text(p["ResourceId"]), "/index/"); ok {
+			c = nil
+			for i := range s.Table.Indexes {
+				if s.Table.Indexes[i].Name == index {
+					c = &s.Table.Indexes[i].Capacity
+				}
+			}
+			if c == nil {
+				continue
+			}
+		}
+		switch dim, _ := p["ScalableDimension"].(string); {
+		case strings.HasSuffix(dim, ":WriteCapacityUnits"):
+			c.WriteScaling = sc
+		case strings.HasSuffix(dim, ":ReadCapacityUnits"):
+			c.ReadScaling = sc
+		}
+	}
+}
+
+// text is a string or an Fn::Join of strings and references, the references left out.
+func text(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	m, _ := v.(map[string]any)
+	join := anyList(m["Fn::Join"])
+	if len(join) != 2 {
+		return ""
+	}
+	sep, _ := join[0].(string)
+	var parts []string
+	for _, x := range anyList(join[1]) {
+		parts = append(parts, text(x))
+	}
+	return strings.Join(parts, sep)
 }
 
 func keyNames(v any) []string {

@@ -50,7 +50,7 @@ func WriteText(w io.Writer, r Report) error {
 		if d != "" {
 			d = "  " + d
 		}
-		fmt.Fprintf(&b, "  %-18s $%s%s\n", l.Name, usd(l.USD), d)
+		fmt.Fprintf(&b, "  %-19s $%s%s\n", l.Name, usd(l.USD), d)
 	}
 	fmt.Fprintf(&b, "\nmonth at this volume: $%s (per-event lines $%s + fixed $%s)\n", usd(r.MonthlyUSD), usd(r.MonthlyUSD-fixed), usd(fixed))
 	_, err := io.WriteString(w, b.String())
