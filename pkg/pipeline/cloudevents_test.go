@@ -2,6 +2,9 @@ package pipeline_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -154,5 +157,68 @@ func TestCloudEventsRefusals(t *testing.T) {
 	}
 	if b.Len() != 0 {
 		t.Errorf("%d refused events published", b.Len())
+	}
+}
+
+// namedHeader is a header that lists its names, as the HTTP adapters' headers do: binary
+// mode reads its ce-* extensions from them.
+type namedHeader struct{ header }
+
+func (h namedHeader) Names() []string {
+	names := make([]string, 0, len(h.header))
+	for k := range h.header {
+		names = append(names, k)
+	}
+	return names
+}
+
+// TestCloudEventsBinaryHMAC: in binary mode with an HMAC the ce-* headers are unsigned, so
+// the id is the template's signed ce-id, or else the body; ce-* extensions are kept.
+func TestCloudEventsBinaryHMAC(t *testing.T) {
+	t.Parallel()
+	const secret = "ce-hmac-secret-0123"
+	set, err := source.Parse([]byte(`{"sources":{
+		"withid": {"scheme":"cloudevents","auth":"hmac-sha256","header":"X-Sig","template":"{id}.{body}","secrets":["` + secret + `"]},
+		"bodyonly": {"scheme":"cloudevents","auth":"hmac-sha256","header":"X-Sig","secrets":["` + secret + `"]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &publishertest.Recorder{}
+	in := &pipeline.Ingest{Sources: set, Publisher: b, Now: func() time.Time { return received }}
+	body := `{"n":1}`
+	for _, tc := range []struct {
+		src, signed, want string
+	}{
+		{"withid", "d-1." + body, event.DeliveryID("withid", "d-1")},
+		{"bodyonly", body, event.BodyHashID("bodyonly", sha256.Sum256([]byte(body)))},
+	} {
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write([]byte(tc.signed))
+		h := namedHeader{header{"x-sig": hex.EncodeToString(mac.Sum(nil)), "content-type": "application/json",
+			"ce-specversion": "1.0", "ce-id": "d-1", "ce-source": "urn:s", "ce-type": "t", "ce-region": "eu"}}
+		acc, err := in.Accept(context.Background(), pipeline.IngestRequest{Source: tc.src, Header: h, Body: []byte(body)})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.src, err)
+		}
+		e, err := event.Decode(b.All()[len(b.All())-1].Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		region := ""
+		for _, x := range e.Extensions {
+			if x.Name == "region" {
+				region = string(x.Value)
+			}
+		}
+		if acc.ID != tc.want || e.ID != tc.want || !e.Verification.SignedID || region != `"eu"` {
+			t.Errorf("%s: id %s (signed %v), region %s; want %s, signed, \"eu\"", tc.src, e.ID, e.Verification.SignedID, region, tc.want)
+		}
+	}
+	h := namedHeader{header{"content-type": "application/json", "ce-specversion": "1.0", "ce-id": "d-1", "ce-source": "urn:s", "ce-type": "t", "ce-Bad_Name": "x"}}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(body))
+	h.header["x-sig"] = hex.EncodeToString(mac.Sum(nil))
+	if _, err := in.Accept(context.Background(), pipeline.IngestRequest{Source: "bodyonly", Header: h, Body: []byte(body)}); pipeline.KindOf(err) != pipeline.KindInvalid {
+		t.Errorf("an extension header with a name CloudEvents does not allow: %v", err)
 	}
 }
