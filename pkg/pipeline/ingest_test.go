@@ -321,3 +321,20 @@ func TestIngestRealClock(t *testing.T) {
 		t.Errorf("received at %v, before the call at %v", e.ReceivedAt, before)
 	}
 }
+
+// TestBodyTooLargeFor: the refusal says why the limit is what it is — a bus message up to
+// MaxBodyBytes, the ingest function's payload above it (with a blob store).
+func TestBodyTooLargeFor(t *testing.T) {
+	t.Parallel()
+	for limit, why := range map[int]string{
+		pipeline.MaxBodyBytes:       "an event must fit one bus message",
+		pipeline.MaxBodyBytes + 1:   "larger bodies cannot reach the ingest function",
+		pipeline.LambdaPayloadBytes: "larger bodies cannot reach the ingest function",
+	} {
+		e := pipeline.BodyTooLargeFor(limit+1, limit)
+		want := fmt.Sprintf("the body is %d bytes, over the %d-byte limit (%s)", limit+1, limit, why)
+		if e.Kind != pipeline.KindTooLarge || !strings.Contains(e.Detail, want) {
+			t.Errorf("BodyTooLargeFor(%d, %d) = %v, %q; want %q", limit+1, limit, e.Kind, e.Detail, want)
+		}
+	}
+}
