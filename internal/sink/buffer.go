@@ -2,7 +2,10 @@ package sink
 
 import (
 	"bytes"
+	"encoding/json"
+	"strings"
 	"sync"
+	"testing"
 )
 
 // Buffer is an io.Writer that goroutines (a server's log, a command's output) write while the
@@ -32,5 +35,23 @@ func (s *Buffer) Take() string {
 	defer s.mu.Unlock()
 	out := s.b.String()
 	s.b.Reset()
+	return out
+}
+
+// JSONLines decodes each non-empty line of s (a JSON log: what a Buffer holds) into a map, and
+// fails t on a line that is not a JSON object.
+func JSONLines(t testing.TB, s string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for line := range strings.Lines(s) {
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q is not a JSON object: %v", line, err)
+		}
+		out = append(out, m)
+	}
 	return out
 }

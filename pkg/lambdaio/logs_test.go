@@ -1,13 +1,10 @@
 package lambdaio_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,19 +21,7 @@ import (
 type logLines struct{ sink.Buffer }
 
 // take returns the lines logged since the last take, decoded.
-func (l *logLines) take(t *testing.T) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(l.Take()))
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("log line is not JSON: %s", sc.Text())
-		}
-		out = append(out, m)
-	}
-	return out
-}
+func (l *logLines) take(t *testing.T) []map[string]any { return sink.JSONLines(t, l.Take()) }
 
 // TestIngestLogLevels: one line per request, at a level an operator can alert on: server-side
 // failures are errors, refusals warnings, acceptances info.

@@ -1,10 +1,8 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -24,21 +22,7 @@ import (
 type logBuffer struct{ sink.Buffer }
 
 // lines returns the logged lines as maps.
-func (l *logBuffer) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, b := range bytes.Split(bytes.TrimSpace([]byte(l.String())), []byte("\n")) {
-		if len(b) == 0 {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatalf("log line %q: %v", b, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
+func (l *logBuffer) lines(t *testing.T) []map[string]any { return sink.JSONLines(t, l.String()) }
 
 func (l *logBuffer) logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
