@@ -167,5 +167,9 @@ func (h *IngestHandler) logRequest(ctx context.Context, src string, acc pipeline
 		attrs[n] = slog.Attr{Value: slog.GroupValue(metrics...)}
 		n++
 	}
-	h.Log.LogAttrs(ctx, level, "ingest", attrs[:n]...)
+	// The record goes to the handler directly: Logger.LogAttrs would also walk the stack for the
+	// caller's pc, which only a handler with AddSource reads (none of hookline's).
+	r := slog.NewRecord(time.Now(), level, "ingest", 0)
+	r.AddAttrs(attrs[:n]...)
+	_ = h.Log.Handler().Handle(ctx, r) // as Logger.LogAttrs: a log write error is dropped
 }

@@ -151,10 +151,10 @@ func appendRecord(b []byte, r slog.Record) (_ []byte, ok bool) {
 // appendAttr appends ,"key":value (slog's handleState.appendAttr for JSON); wrote is false for
 // an attribute slog elides. top: not inside a named group, where ReplaceAttr renames keys.
 func appendAttr(b []byte, a slog.Attr, top bool) (_ []byte, wrote, ok bool) {
-	v := a.Value.Resolve()
+	v := resolve(a.Value)
 	if top && v.Kind() != slog.KindGroup {
 		a = lambdacontext.ReplaceAttr(nil, slog.Attr{Key: a.Key, Value: v})
-		v = a.Value.Resolve()
+		v = resolve(a.Value)
 	}
 	if a.Key == "" && v.Kind() == slog.KindAny && v.Any() == nil {
 		return b, false, true
@@ -193,6 +193,14 @@ func appendAttr(b []byte, a slog.Attr, top bool) (_ []byte, wrote, ok bool) {
 	b = append(b, ':')
 	b, ok = appendValue(b, v)
 	return b, true, ok
+}
+
+// resolve is v.Resolve(), which defers a recover even for a value that is no LogValuer.
+func resolve(v slog.Value) slog.Value {
+	if v.Kind() == slog.KindLogValuer {
+		return v.Resolve()
+	}
+	return v
 }
 
 // appendValue is slog's appendJSONValue for the kinds it formats without encoding/json, and
