@@ -12,10 +12,14 @@ import (
 	"hookline/pkg/pipeline/mailertest"
 )
 
-// digestEvents is the event store of TestDigestFlushWindow: every id is an event.
+// digestEvents is the event store of TestDigestFlushWindow: every id is an event, except
+// those of the 11:20 digest, gone (expired) meanwhile.
 type digestEvents struct{}
 
 func (digestEvents) Get(_ context.Context, id string) (*event.Record, error) {
+	if id == "e-11:20" {
+		return nil, pipeline.ErrNotFound
+	}
 	return &event.Record{Event: &event.Event{ID: id, Source: "s", Type: "t"}}, nil
 }
 
@@ -38,7 +42,8 @@ func (digestComposer) ComposeDigest(source string, due time.Time, _ time.Duratio
 }
 
 // TestDigestFlushWindow: Flush sends the digests due from the lookback up to now minus the
-// grace — the defaults when those are 0 — and counts the emails it sent.
+// grace — the defaults when those are 0 — and counts the emails it sent (none for a digest
+// whose events are all gone).
 func TestDigestFlushWindow(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
@@ -55,7 +60,7 @@ func TestDigestFlushWindow(t *testing.T) {
 	} {
 		store := &digesttest.Memory{}
 		ctx := context.Background()
-		for _, due := range []string{"11:00", "11:10", "11:50", "12:00"} {
+		for _, due := range []string{"11:00", "11:10", "11:20", "11:50", "12:00"} {
 			at, _ := time.Parse("15:04", due)
 			d := time.Date(2026, 12, 1, at.Hour(), at.Minute(), 0, 0, time.UTC)
 			if err := store.AddToDigest(ctx, "s", d, "e-"+due); err != nil {
