@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"strings"
 	"sync"
@@ -141,6 +142,13 @@ func TestKeeperRedactsSealsAndLimits(t *testing.T) {
 	}
 	if len(store.kept) != 2+1+2 {
 		t.Errorf("kept %d, want 2 github + 1 hooks + 2 of 3 unknown names", len(store.kept))
+	}
+	var keptFrom []string
+	for _, r := range store.kept {
+		keptFrom = append(keptFrom, r.Source)
+	}
+	if got := strings.Join(keptFrom, ","); got != "github,github,hooks,nope1,nope2" {
+		t.Errorf("kept the refusals of %s, want github,github,hooks,nope1,nope2", got)
 	}
 	// The next minute has a fresh allowance.
 	clock = clock.Add(time.Minute)
@@ -325,5 +333,25 @@ func TestKeeperSharesTheQuota(t *testing.T) {
 	}
 	if len(store.kept) != 5 {
 		t.Errorf("kept %d with the quota failing, want still 5", len(store.kept))
+	}
+}
+
+// TestKeepOnlyPosts: Accept keeps a refused POST, or a refused request whose method the
+// caller left empty; a refused GET or HEAD is not kept.
+func TestKeepOnlyPosts(t *testing.T) {
+	t.Parallel()
+	store := &memRejected{}
+	in := &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: &publishertest.Recorder{},
+		Quarantine: &pipeline.Keeper{Store: store, PerMinute: 100}}
+	for method, kept := range map[string]int{"": 1, http.MethodPost: 1, http.MethodGet: 0, http.MethodHead: 0} {
+		req := githubRequest(t, "wrong-secret-0123456789", []byte(`{"a":1}`))
+		req.Method = method
+		before := len(store.kept)
+		if _, err := in.Accept(context.Background(), req); err == nil {
+			t.Fatalf("%q: accepted", method)
+		}
+		if got := len(store.kept) - before; got != kept {
+			t.Errorf("method %q: kept %d, want %d", method, got, kept)
+		}
 	}
 }
