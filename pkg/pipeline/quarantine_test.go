@@ -355,3 +355,36 @@ func TestKeepOnlyPosts(t *testing.T) {
 		}
 	}
 }
+
+// TestHandshakeAnsweredNotPublished: a signed Slack url_verification to a source with
+// "challenge": "slack" is answered with its challenge and publishes nothing; the same post to
+// a source without the challenge is an ordinary event.
+func TestHandshakeAnsweredNotPublished(t *testing.T) {
+	t.Parallel()
+	const secret = "slack-signing-secret-0123"
+	set, err := source.Parse([]byte(`{"sources":{
+		"slack": {"scheme":"slack","challenge":"slack","secrets":["` + secret + `"]},
+		"plain": {"scheme":"slack","secrets":["` + secret + `"]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus := &publishertest.Recorder{}
+	in := &pipeline.Ingest{Sources: set, Publisher: bus}
+	body := []byte(`{"type":"url_verification","challenge":"c-123","token":"x"}`)
+	h, err := sender.Sign(sender.Request{Scheme: sender.Slack, Secret: secret, Body: body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	headers := map[string]string{}
+	for k := range h {
+		headers[strings.ToLower(k)] = h.Get(k)
+	}
+	acc, err := in.Accept(context.Background(), pipeline.IngestRequest{Source: "slack", Header: mapHeader(headers), Body: body})
+	if err != nil || acc.Reply == nil || string(acc.Reply.Body) != `{"challenge":"c-123"}` || bus.Len() != 0 {
+		t.Fatalf("handshake: %+v, %v, %d published; want the challenge back, nothing published", acc, err, bus.Len())
+	}
+	acc, err = in.Accept(context.Background(), pipeline.IngestRequest{Source: "plain", Header: mapHeader(headers), Body: body})
+	if err != nil || acc.Reply != nil || bus.Len() != 1 {
+		t.Errorf("without the challenge: %+v, %v, %d published; want one event", acc, err, bus.Len())
+	}
+}
