@@ -2,11 +2,14 @@ package pipeline_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/pipeline/publishertest"
+	"hookline/pkg/sender"
+	"hookline/pkg/source"
 )
 
 // blobs is a BlobStore that keeps what it is given.
@@ -51,5 +54,43 @@ func TestClaimCheckBoundary(t *testing.T) {
 	}
 	if len(store.put) != 1 {
 		t.Errorf("%d bodies in the blob store, want 1", len(store.put))
+	}
+}
+
+// TestTwilioURL: a Twilio source verifies the URL the sender requested — the configured url,
+// or the forwarded scheme, Host and path — with the request's query.
+func TestTwilioURL(t *testing.T) {
+	t.Parallel()
+	const token = "twilio-auth-token-0123"
+	set, err := source.Parse([]byte(`{"sources":{
+		"tw": {"scheme":"twilio","secrets":["` + token + `"]},
+		"twu": {"scheme":"twilio","url":"https://public.example.com/hooks/twu","secrets":["` + token + `"]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus := &publishertest.Recorder{}
+	in := &pipeline.Ingest{Sources: set, Publisher: bus}
+	body := []byte("MessageStatus=sent&To=%2B15550001")
+	for _, tc := range []struct{ src, signedURL, rawPath string }{
+		{"tw", "http://hooks.example.com/webhooks/tw?a=1", "/webhooks/tw"},
+		{"twu", "https://public.example.com/hooks/twu?a=1", "/webhooks/twu"},
+	} {
+		h, err := sender.Sign(sender.Request{Scheme: sender.Twilio, Secret: token, Body: body, URL: tc.signedURL,
+			ContentType: "application/x-www-form-urlencoded"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		headers := map[string]string{"host": "hooks.example.com", "x-forwarded-proto": "http"}
+		for k := range h {
+			headers[strings.ToLower(k)] = h.Get(k)
+		}
+		_, err = in.Accept(context.Background(), pipeline.IngestRequest{Source: tc.src, Header: mapHeader(headers), Body: body,
+			RawPath: tc.rawPath, RawQuery: "a=1"})
+		if err != nil {
+			t.Errorf("%s signed for %s: %v", tc.src, tc.signedURL, err)
+		}
+	}
+	if bus.Len() != 2 {
+		t.Errorf("%d published, want 2", bus.Len())
 	}
 }
