@@ -47,9 +47,13 @@ func TestQuarantineCost(t *testing.T) {
 	// kmsseal's value: version, length, a KMS-wrapped data key (184 B), pkg/seal's version,
 	// nonce and tag around the secret headers' JSON (about 80 B).
 	sealed := make([]byte, 3+184+1+12+80+16)
+	// A fixed time: the item's expires_at is a number, and DynamoDB sizes a number by its
+	// significant digits, so a clock reading whose Unix seconds end in zeros made the item a
+	// byte smaller and the test fail now and then.
+	receivedAt := time.Date(2026, 11, 27, 12, 34, 56, 789000000, time.UTC)
 	item, err := ddbstore.MarshalRejection(&pipeline.Rejection{ID: "01a2a000-0000-7000-8000-000000000001", Source: "github",
 		Reason: pipeline.ReasonUnauthorized, Detail: "no matching signature: x-hub-signature-256 matches no secret",
-		ReceivedAt: time.Now(), SourceIP: "140.82.115.1", RawPath: "/webhooks/github", Header: shown, Sealed: sealed, Body: body, BodySize: len(body)})
+		ReceivedAt: receivedAt, SourceIP: "140.82.115.1", RawPath: "/webhooks/github", Header: shown, Sealed: sealed, Body: body, BodySize: len(body)})
 	if err != nil {
 		t.Fatal(err)
 	}
