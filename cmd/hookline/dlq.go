@@ -42,7 +42,7 @@ func (q *queueFlags) open(ctx context.Context) (dlq.Queue, func(), error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		client := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = endpointOption(q.endpoint) })
+		client := sqs.NewFromConfig(cfg, func(o *sqs.Options) { endpointOption(&o.BaseEndpoint, q.endpoint) })
 		return &sqsdlq.Queue{Client: client, QueueURL: q.remote}, func() {}, nil
 	}
 	eng, err := openLocal(q.data)

@@ -61,7 +61,7 @@ func (h *historyFlags) open(ctx context.Context) (pipeline.History, func(), erro
 	if err != nil {
 		return nil, nil, err
 	}
-	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = endpointOption(h.endpoint) })
+	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { endpointOption(&o.BaseEndpoint, h.endpoint) })
 	store, err := ddbstore.New(client, h.remote)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--table: %w", err)

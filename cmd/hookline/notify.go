@@ -80,7 +80,7 @@ func (c *app) notifyCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				store, err := ddbstore.New(dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = endpointOption(hf.endpoint) }),
+				store, err := ddbstore.New(dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { endpointOption(&o.BaseEndpoint, hf.endpoint) }),
 					hf.remote)
 				if err != nil {
 					return fmt.Errorf("--table: %w", err)

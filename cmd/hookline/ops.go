@@ -50,9 +50,10 @@ func awsConfig(ctx context.Context, region string) (aws.Config, error) {
 }
 
 // endpointOption points an SDK client at --endpoint (a DynamoDB- or SQS-compatible server).
-func endpointOption(endpoint string) *string {
-	if endpoint == "" {
-		return nil
+// Without --endpoint the client keeps the AWS config's endpoint (AWS_ENDPOINT_URL, a profile's
+// endpoint_url): setting nil there would send the request to AWS instead.
+func endpointOption(dst **string, endpoint string) {
+	if endpoint != "" {
+		*dst = aws.String(endpoint)
 	}
-	return aws.String(endpoint)
 }

@@ -111,11 +111,7 @@ func (f *quarantineFlags) open(ctx context.Context) (*quarantine, error) {
 	if err != nil {
 		return nil, err
 	}
-	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-		if f.endpoint != "" { // else the AWS config's (AWS_ENDPOINT_URL, a profile's endpoint_url)
-			o.BaseEndpoint = endpointOption(f.endpoint)
-		}
-	})
+	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { endpointOption(&o.BaseEndpoint, f.endpoint) })
 	store, err := ddbstore.NewRejected(client, f.remote)
 	if err != nil {
 		return nil, fmt.Errorf("--table: %w", err)

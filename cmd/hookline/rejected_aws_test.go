@@ -196,3 +196,24 @@ func (failingPublisher) Publish(context.Context, pipeline.Message) error {
 type discardPublisher struct{}
 
 func (discardPublisher) Publish(context.Context, pipeline.Message) error { return nil }
+
+// TestAWSEndpointFromTheEnvironment: without --endpoint, events list, dlq list and notify
+// --pending reach the endpoint AWS_ENDPOINT_URL names, as rejected does (they used to set the
+// clients' endpoint to nil, which sent them to AWS itself).
+func TestAWSEndpointFromTheEnvironment(t *testing.T) {
+	fake := fakeAWS(t)
+	const dlqARN = "arn:aws:sqs:us-east-1:000000000000:hookline-dlq"
+	queueURL := fake.AddQueue(dlqARN, fakeaws.QueueOptions{})
+	if err := ddbstore.CreateTable(context.Background(), dynamodb.NewFromConfig(awsTestConfig(fake.URL)), "events"); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"events", "list", "--table", "events"},
+		{"dlq", "list", "--queue-url", queueURL},
+		{"notify", "--pending", "--table", "events", "--topic-arn", "arn:aws:sns:us-east-1:000000000000:notifications"},
+	} {
+		if out, err := cli(t, args...); err != nil {
+			t.Errorf("hookline %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
