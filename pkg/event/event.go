@@ -359,15 +359,21 @@ func isTextMedia(mt string) bool {
 		mt == "application/x-www-form-urlencoded" || mt == "application/xml" || strings.HasSuffix(mt, "+xml")
 }
 
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, like encoding/json.
-func appendString(dst []byte, s string) []byte {
+// appendString appends s as a JSON string as encoding/json writes it (HTML-safe).
+func appendString(dst []byte, s string) []byte { return AppendJSONString(dst, s, true) }
+
+// AppendJSONString appends s as a JSON string: quote, backslash and control characters escaped,
+// invalid UTF-8 as U+FFFD, U+2028 and U+2029 escaped; <, > and & escaped only with escapeHTML —
+// encoding/json's way, which the envelope keeps (safe to paste into HTML) — and as they are
+// without it, slog's way, which pkg/lambdarun's log handler must reproduce byte for byte.
+func AppendJSONString(dst []byte, s string, escapeHTML bool) []byte {
 	const hexDigits = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if c >= 0x20 && c != '"' && c != '\\' && (!escapeHTML || c != '<' && c != '>' && c != '&') {
 				i++
 				continue
 			}
