@@ -21,6 +21,7 @@ import (
 	"hookline/pkg/email"
 	"hookline/pkg/event"
 	"hookline/pkg/lambdaio"
+	"hookline/pkg/lambdarun"
 	"hookline/pkg/metrics"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/sender"
@@ -88,23 +89,10 @@ func measure(t *testing.T, fn run) LogLines {
 	return l
 }
 
-// lambdaLogger is lambdacontext.NewLogger with JSON format (AWS_LAMBDA_LOG_FORMAT=JSON, which
-// the stack sets), writing to w instead of stdout.
+// lambdaLogger is the functions' own logger (lambdarun.Start with AWS_LAMBDA_LOG_FORMAT=JSON,
+// which the stack sets), writing to w instead of stdout.
 func lambdaLogger(w *bytes.Buffer) *slog.Logger {
-	return slog.New(requestIDHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo, ReplaceAttr: lambdacontext.ReplaceAttr})})
-}
-
-type requestIDHandler struct{ slog.Handler }
-
-func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		r.AddAttrs(slog.String("requestId", lc.AwsRequestID))
-	}
-	return h.Handler.Handle(ctx, r)
-}
-
-func (h requestIDHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return requestIDHandler{h.Handler.WithAttrs(as)}
+	return slog.New(lambdarun.LogHandler(w, slog.LevelInfo))
 }
 
 func invocation() context.Context {
