@@ -137,8 +137,7 @@ func (h *NotifierHandler) count(outcomes []notifyOutcome) {
 	}
 	batch, isBatch := h.Metrics.(NotifyBatchMetrics)
 	type tally struct{ sent, failed []time.Duration }
-	var bySource map[string]*tally
-	var order []string
+	var tallies bySource[tally]
 	for _, o := range outcomes {
 		switch {
 		case !o.counted:
@@ -146,26 +145,15 @@ func (h *NotifierHandler) count(outcomes []notifyOutcome) {
 			h.Metrics.Notified(o.source, o.latency)
 		case !isBatch:
 			h.Metrics.NotifyFailed(o.source, o.latency)
+		case o.sent:
+			t := tallies.of(o.source)
+			t.sent = append(t.sent, o.latency)
 		default:
-			if bySource == nil {
-				bySource = map[string]*tally{}
-			}
-			t := bySource[o.source]
-			if t == nil {
-				t = &tally{}
-				bySource[o.source] = t
-				order = append(order, o.source)
-			}
-			if o.sent {
-				t.sent = append(t.sent, o.latency)
-			} else {
-				t.failed = append(t.failed, o.latency)
-			}
+			t := tallies.of(o.source)
+			t.failed = append(t.failed, o.latency)
 		}
 	}
-	for _, src := range order {
-		batch.NotifiedBatch(src, bySource[src].sent, bySource[src].failed)
-	}
+	tallies.each(func(src string, t *tally) { batch.NotifiedBatch(src, t.sent, t.failed) })
 }
 
 // notify emails one record's event; failed reports a record to retry.

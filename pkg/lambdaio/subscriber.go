@@ -76,8 +76,7 @@ func (h *SubscriberHandler) count(outcomes []pipeline.Stored, failed []bool) {
 		latencies  []time.Duration
 		duplicates int
 	}
-	var bySource map[string]*tally
-	var order []string
+	var tallies bySource[tally]
 	for i, res := range outcomes {
 		switch {
 		case failed[i]:
@@ -85,26 +84,14 @@ func (h *SubscriberHandler) count(outcomes []pipeline.Stored, failed []bool) {
 			h.Metrics.Duplicate(res.Source)
 		case !isBatch:
 			h.Metrics.Stored(res.Source, res.StoredAt.Sub(res.ReceivedAt))
+		case res.Duplicate:
+			tallies.of(res.Source).duplicates++
 		default:
-			if bySource == nil {
-				bySource = map[string]*tally{}
-			}
-			t := bySource[res.Source]
-			if t == nil {
-				t = &tally{}
-				bySource[res.Source] = t
-				order = append(order, res.Source)
-			}
-			if res.Duplicate {
-				t.duplicates++
-			} else {
-				t.latencies = append(t.latencies, res.StoredAt.Sub(res.ReceivedAt))
-			}
+			t := tallies.of(res.Source)
+			t.latencies = append(t.latencies, res.StoredAt.Sub(res.ReceivedAt))
 		}
 	}
-	for _, src := range order {
-		batch.StoredBatch(src, bySource[src].latencies, bySource[src].duplicates)
-	}
+	tallies.each(func(src string, t *tally) { batch.StoredBatch(src, t.latencies, t.duplicates) })
 }
 
 // store stores one message's event; failed reports a message to leave for a retry.
