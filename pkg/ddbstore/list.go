@@ -16,6 +16,29 @@ import (
 	"hookline/pkg/pipeline"
 )
 
+// keyRange is the range [lower, upper) of received_key that since, until and a page cursor
+// leave (an empty bound is open); empty says no key is in it. Timestamps alone sort before
+// every key with that time ("T" < "T#id"), so since is inclusive and until exclusive without
+// special cases.
+func keyRange(since, until time.Time, cursor string) (lower, upper string, empty bool, err error) {
+	if !since.IsZero() {
+		lower = ddbitem.FormatTime(since)
+	}
+	if !until.IsZero() {
+		upper = ddbitem.FormatTime(until)
+	}
+	if cursor != "" {
+		before, err := decodeCursor(cursor)
+		if err != nil {
+			return "", "", false, err
+		}
+		if upper == "" || before < upper {
+			upper = before
+		}
+	}
+	return lower, upper, lower != "" && upper != "" && lower >= upper, nil
+}
+
 // List answers q from the history index: one partition for a source and a type, otherwise the
 // partitions of the registry that match, merged newest first by received_key; then one
 // BatchGetItem reads the page's items. It never scans.
@@ -26,26 +49,9 @@ func (s *Store) List(ctx context.Context, q pipeline.Query) (pipeline.Page, erro
 	}
 	limit = min(limit, pipeline.MaxLimit)
 
-	// Key range on received_key: [lower, upper). Timestamps alone sort before every key with that
-	// time ("T" < "T#id"), so since is inclusive and until exclusive without special cases.
-	var lower, upper string
-	if !q.Since.IsZero() {
-		lower = ddbitem.FormatTime(q.Since)
-	}
-	if !q.Until.IsZero() {
-		upper = ddbitem.FormatTime(q.Until)
-	}
-	if q.Cursor != "" {
-		before, err := decodeCursor(q.Cursor)
-		if err != nil {
-			return pipeline.Page{}, err
-		}
-		if upper == "" || before < upper {
-			upper = before
-		}
-	}
-	if lower != "" && upper != "" && lower >= upper {
-		return pipeline.Page{}, nil
+	lower, upper, empty, err := keyRange(q.Since, q.Until, q.Cursor)
+	if err != nil || empty {
+		return pipeline.Page{}, err
 	}
 
 	parts, err := s.partitions(ctx, q)

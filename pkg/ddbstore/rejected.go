@@ -191,27 +191,15 @@ func (q *Rejected) List(ctx context.Context, rq pipeline.RejectedQuery) (pipelin
 	}
 	limit = min(limit, pipeline.MaxLimit)
 	now := q.now()
-	// Key range [lower, upper) as in Store.List; the lower end never reaches past the 7 days,
-	// so expired rejections TTL has not deleted yet stay out.
+	// The lower end never reaches past the 7 days, so expired rejections TTL has not deleted
+	// yet stay out.
 	since := rq.Since
 	if floor := now.Add(-pipeline.KeptFor); since.Before(floor) {
 		since = floor
 	}
-	lower, upper := ddbitem.FormatTime(since), ""
-	if !rq.Until.IsZero() {
-		upper = ddbitem.FormatTime(rq.Until)
-	}
-	if rq.Cursor != "" {
-		before, err := decodeCursor(rq.Cursor)
-		if err != nil {
-			return pipeline.RejectedPage{}, err
-		}
-		if upper == "" || before < upper {
-			upper = before
-		}
-	}
-	if upper != "" && lower >= upper {
-		return pipeline.RejectedPage{}, nil
+	lower, upper, empty, err := keyRange(since, rq.Until, rq.Cursor)
+	if err != nil || empty {
+		return pipeline.RejectedPage{}, err
 	}
 	// The newest day to read: upper's, or today's; an hour of slack for a writer's clock ahead
 	// of this one, and no walk through days that have not come yet.
