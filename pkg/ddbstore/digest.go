@@ -2,7 +2,6 @@ package ddbstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -62,12 +61,12 @@ func (s *Store) AddToDigest(ctx context.Context, source string, due time.Time, i
 			":id": &types.AttributeValueMemberSS{Value: []string{id}}, ":exp": digestTTL(due),
 		},
 	})
-	var taken *types.ConditionalCheckFailedException
+	added, err := written(err)
 	switch {
-	case errors.As(err, &taken):
-		return pipeline.ErrDigestTaken
 	case err != nil:
 		return classify(fmt.Errorf("add %s to the %s digest: %w", id, source, err))
+	case !added:
+		return pipeline.ErrDigestTaken
 	}
 	return nil
 }

@@ -345,16 +345,15 @@ func (q *Rejected) MarkReadmitted(ctx context.Context, id, eventID string, at ti
 			":ev": &types.AttributeValueMemberS{Value: eventID},
 		},
 	})
-	var failed *types.ConditionalCheckFailedException
+	marked, err := written(err)
 	switch {
-	case errors.As(err, &failed):
+	case err != nil:
+		return classify(fmt.Errorf("mark rejection %s readmitted: %w", id, err))
+	case !marked:
 		// Marked before (the first mark wins), or no such rejection.
 		if _, err := q.Get(ctx, id); err != nil {
 			return fmt.Errorf("mark rejection %s readmitted: %w", id, err)
 		}
-		return nil
-	case err != nil:
-		return classify(fmt.Errorf("mark rejection %s readmitted: %w", id, err))
 	}
 	return nil
 }
@@ -378,12 +377,9 @@ func (q *Rejected) Take(ctx context.Context, key string, minute int64, limit int
 			":ttl":   &types.AttributeValueMemberN{Value: strconv.FormatInt((minute+2)*60, 10)},
 		},
 	})
-	var full *types.ConditionalCheckFailedException
-	switch {
-	case errors.As(err, &full):
-		return false, nil
-	case err != nil:
+	counted, err := written(err)
+	if err != nil {
 		return false, classify(fmt.Errorf("count kept rejections of %q: %w", key, err))
 	}
-	return true, nil
+	return counted, nil
 }

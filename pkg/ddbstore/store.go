@@ -89,14 +89,11 @@ func (s *Store) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 		ConditionExpression:      aws.String("attribute_not_exists(#id)"),
 		ExpressionAttributeNames: map[string]string{"#id": ddbitem.AttrID},
 	})
-	var exists *types.ConditionalCheckFailedException
-	switch {
-	case errors.As(err, &exists):
-		return false, nil
-	case err != nil:
+	stored, err := written(err)
+	if err != nil {
 		return false, classify(fmt.Errorf("put event %s: %w", id, err))
 	}
-	return true, nil
+	return stored, nil
 }
 
 // MarkNotified sets notified_at once; a second mark keeps the first time. It rewrites only the
@@ -117,9 +114,11 @@ func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error
 			":at": &types.AttributeValueMemberS{Value: ddbitem.FormatTime(at)},
 		},
 	})
-	var failed *types.ConditionalCheckFailedException
+	marked, err := written(err)
 	switch {
-	case errors.As(err, &failed):
+	case err != nil:
+		return classify(fmt.Errorf("mark event %s notified: %w", id, err))
+	case !marked:
 		// Either it was marked before (a redelivered stream record: fine) or it does not exist.
 		out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 			TableName: aws.String(s.table), Key: key(id), ConsistentRead: aws.Bool(true),
@@ -131,9 +130,6 @@ func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error
 		if len(out.Item) == 0 {
 			return fmt.Errorf("mark event %s notified: %w", id, notFound(id))
 		}
-		return nil
-	case err != nil:
-		return classify(fmt.Errorf("mark event %s notified: %w", id, err))
 	}
 	return nil
 }
@@ -198,6 +194,19 @@ func notFound(id string) error {
 
 // classify marks throttling, which the SDK has already retried, as KindThrottled so callers
 // answer 429 rather than 500; everything else stays internal. err keeps its whole chain.
+// written reads a conditional write's error: true when the item was written, false when its
+// condition failed, or the other failure.
+func written(err error) (bool, error) {
+	var failed *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &failed):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
 func classify(err error) error {
 	var api smithy.APIError
 	if errors.As(err, &api) {
