@@ -3,10 +3,13 @@ package runner
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -233,5 +236,85 @@ func TestRunnerReportsUnreadableInput(t *testing.T) {
 			}
 			return false
 		})
+	}
+}
+
+// TestRunStartsConcurrencyPollers: Run starts exactly Concurrency subscriber pollers
+// (DefaultConcurrency for 0) and, with a Notifier, one stream poller. An extra poller only
+// shows in deliveries when it happens to find a message first, so no delivery count can prove
+// there is none without waiting for something that must not happen; the pollers are counted
+// instead, in the goroutine dump, once Run is waiting for them (all of them started).
+func TestRunStartsConcurrencyPollers(t *testing.T) {
+	t.Parallel()
+	notify := func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+		return events.DynamoDBEventResponse{}, nil
+	}
+	for _, tc := range []struct {
+		concurrency int
+		notifier    bool
+		want        int
+	}{{1, false, 1}, {3, false, 3}, {0, false, DefaultConcurrency}, {2, true, 3}} {
+		t.Run(fmt.Sprintf("concurrency=%d,notifier=%v", tc.concurrency, tc.notifier), func(t *testing.T) {
+			t.Parallel()
+			r := &Runner{Engine: queueSetup(t, engine.QueueConfig{}), Queue: "q", Concurrency: tc.concurrency,
+				BatchWindow: time.Hour, PollInterval: time.Hour, Log: enginetest.QuietLog(),
+				Subscriber: func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+					return events.SQSEventResponse{}, nil
+				}}
+			if tc.notifier {
+				r.StreamConsumer, r.Notifier = "n", notify
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			gid, done := make(chan string, 1), make(chan error, 1)
+			go func() {
+				gid <- goroutineID()
+				done <- r.Run(ctx)
+			}()
+			run := <-gid
+			pollers := 0
+			enginetest.WaitFor(t, enginetest.Hang, "Run waiting for its pollers", func() bool {
+				waiting := false
+				pollers = 0
+				for _, g := range strings.Split(allStacks(), "\n\n") {
+					if strings.HasPrefix(g, "goroutine "+run+" [") {
+						waiting = strings.Contains(g, "sync.(*WaitGroup).Wait(")
+					}
+					if strings.Contains(g, "created by sync.(*WaitGroup).Go in goroutine "+run+"\n") {
+						pollers++
+					}
+				}
+				return waiting
+			})
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("Run: %v", err)
+				}
+			case <-time.After(enginetest.Hang):
+				t.Fatal("Run did not return after cancel")
+			}
+			if pollers != tc.want {
+				t.Errorf("Run started %d pollers, want %d", pollers, tc.want)
+			}
+		})
+	}
+}
+
+// goroutineID is the calling goroutine's number, as goroutine dumps show it.
+func goroutineID() string {
+	var buf [64]byte
+	f := strings.Fields(string(buf[:runtime.Stack(buf[:], false)])) // "goroutine 42 [running]:"
+	return f[1]
+}
+
+// allStacks is the dump of every goroutine, blocks separated by a blank line.
+func allStacks() string {
+	buf := make([]byte, 1<<16)
+	for {
+		if n := runtime.Stack(buf, true); n < len(buf) {
+			return string(buf[:n])
+		}
+		buf = make([]byte, 2*len(buf))
 	}
 }
