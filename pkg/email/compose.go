@@ -154,7 +154,7 @@ func Subject(s string) string {
 	for _, r := range s {
 		switch {
 		case r == ' ' || r == '\t' || r == '\n' || r == '\r':
-			if !space && b.Len() > 0 {
+			if !space { // a leading one goes with TrimSpace below
 				b.WriteByte(' ')
 			}
 			space = true

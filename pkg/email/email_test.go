@@ -39,11 +39,15 @@ func TestSubject(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("a", 150)
 	tests := map[string]string{
-		"[hookline] push from github": "[hookline] push from github",
-		"line\r\nbreak\ttab":          "line break tab",
-		"émoji 🎉 type":                "?moji ? type",
-		"\x00\x07":                    "hookline event",
-		long:                          long[:96] + "...",
+		"[hookline] push from github":    "[hookline] push from github",
+		"line\r\nbreak\ttab":             "line break tab",
+		"émoji 🎉 type":                   "?moji ? type",
+		"\x00\x07":                       "hookline event",
+		" \t\r\n lead\x01 \x02 trail \n": "lead trail",
+		long:                             long[:96] + "...",
+		// The limit: 99 characters stay whole, 100 are cut to 96 and "...".
+		long[:99]:  long[:99],
+		long[:100]: long[:96] + "...",
 	}
 	for in, want := range tests {
 		got := email.Subject(in)
@@ -356,5 +360,141 @@ func TestComposeDigest(t *testing.T) {
 	}
 	if len(big.Text) > 201*1024 || !strings.Contains(big.Text, "more (hookline events list --source github") {
 		t.Errorf("a 4000-event digest: %d bytes, no 'and N more'", len(big.Text))
+	}
+}
+
+// TestComposeDataLimit: data of exactly maxData bytes is shown whole, without the "(first N of
+// M bytes)" note; one byte more is cut to maxData and noted.
+func TestComposeDataLimit(t *testing.T) {
+	t.Parallel()
+	const max = 40
+	c, err := email.NewComposer("", max)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fits := strings.Repeat("x", max)
+	m, err := c.Compose(record(t, "note", "text/plain", fits))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m.Text, "Data:\n\n"+fits+"\n") || strings.Contains(m.Text, "(first") {
+		t.Errorf("%d bytes of data with a limit of %d: want them whole, no note:\n%s", max, max, m.Text)
+	}
+	m, err = c.Compose(record(t, "note", "text/plain", fits+"y"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m.Text, "Data (first 40 of 41 bytes):\n\n"+fits+"\n…") || strings.Contains(m.Text, fits+"y") {
+		t.Errorf("%d bytes of data with a limit of %d: want the first %d and the note:\n%s", max+1, max, max, m.Text)
+	}
+}
+
+// TestComposeDigestLimit: a digest lists events while the text stays within 200 KiB (the
+// composer's maxDigestText): lines that end exactly at the limit are all listed with no "more"
+// line; one byte over, the last event is left out and counted.
+func TestComposeDigestLimit(t *testing.T) {
+	t.Parallel()
+	const limit = 200 * 1024
+	c, err := email.NewComposer("", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := time.Date(2026, 12, 1, 12, 5, 0, 0, time.UTC)
+	const n = 3470
+	rs := make([]*event.Record, n)
+	for i := range rs {
+		rs[i] = &event.Record{Event: &event.Event{ID: fmt.Sprintf("0190b4c2-0000-7000-8000-%012d", i), Source: "github", Type: "push", ReceivedAt: due.Add(-time.Second)}}
+	}
+	line := func(r *event.Record) int { // "  <id>  15:04:05.000  <type>\n"
+		return len("  " + r.Event.ID + "  15:04:05.000  " + r.Event.Type + "\n")
+	}
+	probe, err := c.ComposeDigest("github", due, time.Minute, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := strings.Index(probe.Text, "  "+rs[0].Event.ID+"  ")
+	if header <= 0 {
+		t.Fatalf("no line for %s:\n%.300s", rs[0].Event.ID, probe.Text)
+	}
+	used := header
+	for _, r := range rs[:n-1] {
+		used += line(r)
+	}
+	last := rs[n-1]
+	typeLen := limit - used - line(last) + len(last.Event.Type)
+	if typeLen < 1 || typeLen > 200 {
+		t.Fatalf("the last event's type would need %d characters: adjust n", typeLen)
+	}
+	for _, tc := range []struct {
+		typeLen int
+		more    string // "" when every event is listed
+	}{
+		{typeLen, ""},
+		{typeLen - 1, ""},
+		{typeLen + 1, "\n… and 1 more (hookline events list --source github --since 2026-12-01T12:04:00Z --until 2026-12-01T12:05:00Z)\n"},
+	} {
+		last.Event.Type = strings.Repeat("t", tc.typeLen)
+		m, err := c.ComposeDigest("github", due, time.Minute, rs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed := strings.Contains(m.Text, "  "+last.Event.ID+"  ")
+		gotMore := strings.Contains(m.Text, "more (hookline events list")
+		if tc.more == "" && (!listed || gotMore) || tc.more != "" && (listed || !strings.Contains(m.Text, tc.more)) {
+			t.Errorf("lines ending %d bytes from the limit: last event listed %v, 'more' line %v; want listed %v, %q",
+				tc.typeLen-typeLen, listed, gotMore, tc.more == "", tc.more)
+		}
+	}
+}
+
+// TestOutboxEventIDs: the event id is the outbox's key, so it must be 1 to 128 of '-', '_',
+// ASCII letters and digits (each range checked at both ends and just outside them).
+func TestOutboxEventIDs(t *testing.T) {
+	t.Parallel()
+	o := &email.Outbox{Dir: t.TempDir(), Now: func() time.Time { return at }}
+	send := func(id string) error {
+		return o.Send(context.Background(), pipeline.Email{EventID: id, Source: "s", Type: "t", Subject: "s", Text: "x"})
+	}
+	for _, id := range []string{"a", "z", "A", "Z", "0", "9", "-", "_", "aZ-09_zA", strings.Repeat("k", 128)} {
+		if err := send(id); err != nil {
+			t.Errorf("id %q refused: %v", id, err)
+		} else if _, err := o.Email(id); err != nil {
+			t.Errorf("id %q: sent but not found: %v", id, err)
+		}
+	}
+	for _, id := range []string{"", strings.Repeat("k", 129), "`", "{", "@", "[", "/", ":", ".", " ", "é", "a.b"} {
+		if err := send(id); err == nil {
+			t.Errorf("id %q accepted", id)
+		}
+	}
+}
+
+// TestOutboxReadsTheIDHeaderOnly: records the outbox did not write (another tool appended to
+// the file) are indexed by their X-Hookline-Event-Id header when they have one, wherever it is
+// among the headers; the same text in a body does not count, so such a record is listed as "?"
+// and no event id finds it.
+func TestOutboxReadsTheIDHeaderOnly(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	foreign := "From someone@example Tue Dec  1 10:00:00 2026\n" +
+		"From: a@example\r\nX-Hookline-Event-Id: last-header\r\n\r\nhello\r\n\n" +
+		"From someone@example Tue Dec  1 10:00:01 2026\n" +
+		"From: a@example\r\nSubject: quoted\r\n\r\nforwarded:\r\nX-Hookline-Event-Id: in-body\r\n\n"
+	if err := os.WriteFile(filepath.Join(dir, email.MboxFile), []byte(foreign), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := &email.Outbox{Dir: dir, Now: func() time.Time { return at }}
+	if err := o.Send(context.Background(), pipeline.Email{EventID: "ours", Source: "s", Type: "t", Subject: "s", Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := (&email.Outbox{Dir: dir}).IDs()
+	if err != nil || strings.Join(ids, " ") != "last-header ? ours" {
+		t.Errorf("IDs() = %q, %v; want [last-header ? ours]", ids, err)
+	}
+	if raw, err := o.Email("last-header"); err != nil || !bytes.HasSuffix(raw, []byte("\r\n\r\nhello\r\n")) {
+		t.Errorf("Email(last-header) = %q, %v", raw, err)
+	}
+	if _, err := o.Email("in-body"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Email(in-body) = %v, want fs.ErrNotExist: a body line is not a header", err)
 	}
 }
