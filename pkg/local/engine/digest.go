@@ -52,19 +52,9 @@ func (s *Store) TakeDigest(ctx context.Context, source string, due time.Time) ([
 		if err := w.QueryRow(`SELECT done FROM digests WHERE source = ? AND due = ?`, source, due.Unix()).Scan(&done); err != nil || done == 1 {
 			return err
 		}
-		rows, err := w.Query(`SELECT id FROM digest_events WHERE source = ? AND due = ? ORDER BY id`, source, due.Unix())
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-		return rows.Err()
+		var err error
+		ids, err = queryStrings(w, `SELECT id FROM digest_events WHERE source = ? AND due = ? ORDER BY id`, source, due.Unix())
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("take the %s digest: %w", source, err)

@@ -211,21 +211,8 @@ CREATE TABLE digest_events (
 
 // backfillTypeGroups sets type_group on events stored before version 3, then indexes it.
 func backfillTypeGroups(tx *sql.Tx) error {
-	rows, err := tx.Query(`SELECT DISTINCT type FROM events`)
+	types, err := queryStrings(tx, `SELECT DISTINCT type FROM events`)
 	if err != nil {
-		return err
-	}
-	var types []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			rows.Close()
-			return err
-		}
-		types = append(types, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, t := range types {

@@ -569,17 +569,15 @@ func (e *Engine) ListDLQ(ctx context.Context, dlq string, max int) ([]DeadLetter
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", dlq, err)
 	}
-	defer rows.Close()
-	var out []DeadLetter
-	for rows.Next() {
+	out, err := collect(rows, func(rows *sql.Rows) (DeadLetter, error) {
 		var d DeadLetter
 		var attrs string
 		var sent, first, dead int64
 		if err := rows.Scan(&d.ID, &d.Body, &attrs, &sent, &first, &d.ReceiveCount, &d.Reason, &d.SourceQueue, &dead); err != nil {
-			return nil, fmt.Errorf("list %s: %w", dlq, err)
+			return d, err
 		}
 		if err := json.Unmarshal([]byte(attrs), &d.Attributes); err != nil {
-			return nil, fmt.Errorf("list %s: message %s attributes: %w", dlq, d.ID, err)
+			return d, fmt.Errorf("message %s attributes: %w", d.ID, err)
 		}
 		d.SentAt = time.Unix(0, sent)
 		if first > 0 {
@@ -588,9 +586,9 @@ func (e *Engine) ListDLQ(ctx context.Context, dlq string, max int) ([]DeadLetter
 		if dead > 0 {
 			d.DeadAt = time.Unix(0, dead)
 		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+		return d, nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", dlq, err)
 	}
 	return out, nil
@@ -609,20 +607,10 @@ func (e *Engine) Redrive(ctx context.Context, dlq, target string) (int, error) {
 	}
 	var n int64
 	err := e.write(ctx, func(w *wtx) error {
-		rows, err := w.Query(`SELECT DISTINCT CASE WHEN ?1 != '' THEN ?1 ELSE dead_from END FROM messages WHERE queue = ?2`, target, dlq)
+		targets, err := queryStrings(w, `SELECT DISTINCT CASE WHEN ?1 != '' THEN ?1 ELSE dead_from END FROM messages WHERE queue = ?2`, target, dlq)
 		if err != nil {
 			return err
 		}
-		var targets []string
-		for rows.Next() {
-			var t string
-			if err := rows.Scan(&t); err != nil {
-				rows.Close()
-				return err
-			}
-			targets = append(targets, t)
-		}
-		rows.Close()
 		for _, t := range targets {
 			if t == "" {
 				return fmt.Errorf("some messages in %s have no source queue; name a target", dlq)

@@ -315,23 +315,21 @@ func (e *Engine) ReadStream(ctx context.Context, consumer string, max int) ([]St
 	if err != nil {
 		return nil, fmt.Errorf("read stream for %s: %w", consumer, err)
 	}
-	defer rows.Close()
-	var out []StreamRecord
-	for rows.Next() {
+	out, err := collect(rows, func(rows *sql.Rows) (StreamRecord, error) {
 		var r StreamRecord
 		var keys, img string
 		var image []byte
 		var created int64
 		if err := rows.Scan(&r.Seq, &r.EventName, &keys, &img, &image, &r.SizeBytes, &created); err != nil {
-			return nil, fmt.Errorf("read stream for %s: %w", consumer, err)
+			return r, err
 		}
 		if err := decodeImages(&r, keys, img, image); err != nil {
-			return nil, fmt.Errorf("read stream for %s: record %d: %w", consumer, r.Seq, err)
+			return r, fmt.Errorf("record %d: %w", r.Seq, err)
 		}
 		r.CreatedAt = time.Unix(0, created)
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+		return r, nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("read stream for %s: %w", consumer, err)
 	}
 	return out, nil
@@ -407,22 +405,20 @@ func (e *Engine) ListStreamFailures(ctx context.Context, consumer string, max in
 	if err != nil {
 		return nil, fmt.Errorf("list stream failures of %s: %w", consumer, err)
 	}
-	defer rows.Close()
-	var out []StreamFailure
-	for rows.Next() {
+	out, err := collect(rows, func(rows *sql.Rows) (StreamFailure, error) {
 		var f StreamFailure
 		var rec string
 		var at int64
 		if err := rows.Scan(&f.ID, &f.Consumer, &rec, &f.Reason, &at); err != nil {
-			return nil, fmt.Errorf("list stream failures of %s: %w", consumer, err)
+			return f, err
 		}
 		if err := json.Unmarshal([]byte(rec), &f.Record); err != nil {
-			return nil, fmt.Errorf("list stream failures of %s: failure %d: %w", consumer, f.ID, err)
+			return f, fmt.Errorf("failure %d: %w", f.ID, err)
 		}
 		f.FailedAt = time.Unix(0, at)
-		out = append(out, f)
-	}
-	if err := rows.Err(); err != nil {
+		return f, nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("list stream failures of %s: %w", consumer, err)
 	}
 	return out, nil
@@ -438,20 +434,15 @@ func (s *Store) KeyUsage(ctx context.Context, since time.Time) ([]rotation.KeyUs
 	if err != nil {
 		return nil, fmt.Errorf("key usage: %w", err)
 	}
-	defer rows.Close()
-	var out []rotation.KeyUse
-	for rows.Next() {
-		var u rotation.KeyUse
+	out, err := collect(rows, func(rows *sql.Rows) (u rotation.KeyUse, err error) {
 		var last string
 		if err := rows.Scan(&u.Source, &u.Key, &u.Events, &last); err != nil {
-			return nil, fmt.Errorf("key usage: %w", err)
+			return u, err
 		}
-		if u.Last, _, err = ddbitem.ParseReceivedKey(last); err != nil {
-			return nil, fmt.Errorf("key usage: %w", err)
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
+		u.Last, _, err = ddbitem.ParseReceivedKey(last)
+		return u, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("key usage: %w", err)
 	}
 	return out, nil
@@ -482,16 +473,11 @@ func (s *Store) Pending(ctx context.Context, storedBefore time.Time, max int) ([
 	if err != nil {
 		return nil, fmt.Errorf("list pending notifications: %w", err)
 	}
-	defer rows.Close()
-	var out []*event.Record
-	for rows.Next() {
+	out, err := collect(rows, func(rows *sql.Rows) (*event.Record, error) {
 		r, _, err := scanRecord(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list pending notifications: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+		return r, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("list pending notifications: %w", err)
 	}
 	return out, nil
