@@ -145,17 +145,26 @@ func (r *Runner) Run(ctx context.Context) error {
 	return nil
 }
 
+// retryLater tells a poll loop what to do after a failed read: stop (ctx ended or the engine
+// closed), or log it and poll again after a second.
+func (c *Runner) retryLater(ctx context.Context, err error, msg string, args ...any) bool {
+	if ctx.Err() != nil || errors.Is(err, engine.ErrClosed) {
+		return false
+	}
+	c.Log.Error(msg, append(args, "err", err)...)
+	_ = pipeline.Sleep(ctx, time.Second) // an ended ctx ends the loop
+	return true
+}
+
 func (c *Runner) pollQueue(ctx context.Context) {
 	// Wait in short slices so messages whose visibility ran out are noticed promptly.
 	wait := min(c.BatchWindow, c.PollInterval)
 	for ctx.Err() == nil {
 		msgs, err := c.Engine.ReceiveWait(ctx, c.Queue, c.BatchSize, wait)
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, engine.ErrClosed) {
+			if !c.retryLater(ctx, err, "receive failed", "queue", c.Queue) {
 				return
 			}
-			c.Log.Error("receive failed", "queue", c.Queue, "err", err)
-			_ = pipeline.Sleep(ctx, time.Second) // an ended ctx ends the loop
 			continue
 		}
 		if len(msgs) > 0 {
@@ -277,11 +286,9 @@ func (c *Runner) pollStream(ctx context.Context) {
 		ch := c.Engine.StreamWait() // before reading, so an append in between wakes us
 		recs, err := c.Engine.ReadStream(ctx, c.StreamConsumer, c.StreamBatchSize*c.ParallelizationFactor)
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, engine.ErrClosed) {
+			if !c.retryLater(ctx, err, "read stream failed", "consumer", c.StreamConsumer) {
 				return
 			}
-			c.Log.Error("read stream failed", "consumer", c.StreamConsumer, "err", err)
-			_ = pipeline.Sleep(ctx, time.Second) // an ended ctx ends the loop
 			continue
 		}
 		if len(recs) == 0 {
