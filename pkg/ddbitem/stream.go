@@ -21,13 +21,31 @@ func FromStreamImage(img map[string]events.DynamoDBAttributeValue) (*event.Recor
 // ToStreamImage converts an item to the attribute values of a Lambda stream record, so the local
 // engine can hand the notifier the same DynamoDBEvent that DynamoDB Streams would.
 func ToStreamImage(item map[string]types.AttributeValue) (map[string]events.DynamoDBAttributeValue, error) {
-	out := make(map[string]events.DynamoDBAttributeValue, len(item))
-	for k, v := range item {
-		sv, err := toStream(v)
+	return convertMap(item, toStream)
+}
+
+// convertMap and convertList convert the values of a map or a list attribute, one direction
+// or the other; an error names the attribute or the index where it happened.
+func convertMap[F, T any](in map[string]F, convert func(F) (T, error)) (map[string]T, error) {
+	out := make(map[string]T, len(in))
+	for k, v := range in {
+		c, err := convert(v)
 		if err != nil {
 			return nil, fmt.Errorf("attribute %s: %w", k, err)
 		}
-		out[k] = sv
+		out[k] = c
+	}
+	return out, nil
+}
+
+func convertList[F, T any](in []F, convert func(F) (T, error)) ([]T, error) {
+	out := make([]T, len(in))
+	for i, v := range in {
+		c, err := convert(v)
+		if err != nil {
+			return nil, fmt.Errorf("[%d]: %w", i, err)
+		}
+		out[i] = c
 	}
 	return out, nil
 }
@@ -51,13 +69,9 @@ func toStream(v types.AttributeValue) (events.DynamoDBAttributeValue, error) {
 	case *types.AttributeValueMemberBS:
 		return events.NewBinarySetAttribute(v.Value), nil
 	case *types.AttributeValueMemberL:
-		l := make([]events.DynamoDBAttributeValue, len(v.Value))
-		for i, e := range v.Value {
-			sv, err := toStream(e)
-			if err != nil {
-				return events.DynamoDBAttributeValue{}, fmt.Errorf("[%d]: %w", i, err)
-			}
-			l[i] = sv
+		l, err := convertList(v.Value, toStream)
+		if err != nil {
+			return events.DynamoDBAttributeValue{}, err
 		}
 		return events.NewListAttribute(l), nil
 	case *types.AttributeValueMemberM:
@@ -72,15 +86,7 @@ func toStream(v types.AttributeValue) (events.DynamoDBAttributeValue, error) {
 }
 
 func fromStreamMap(img map[string]events.DynamoDBAttributeValue) (map[string]types.AttributeValue, error) {
-	out := make(map[string]types.AttributeValue, len(img))
-	for k, v := range img {
-		av, err := fromStream(v)
-		if err != nil {
-			return nil, fmt.Errorf("attribute %s: %w", k, err)
-		}
-		out[k] = av
-	}
-	return out, nil
+	return convertMap(img, fromStream)
 }
 
 // fromStream uses the accessor of the value's own DataType, so it never hits their type panics.
@@ -106,16 +112,11 @@ func fromStream(v events.DynamoDBAttributeValue) (types.AttributeValue, error) {
 	case events.DataTypeBinarySet:
 		return &types.AttributeValueMemberBS{Value: v.BinarySet()}, nil
 	case events.DataTypeList:
-		l := v.List()
-		out := make([]types.AttributeValue, len(l))
-		for i, e := range l {
-			av, err := fromStream(e)
-			if err != nil {
-				return nil, fmt.Errorf("[%d]: %w", i, err)
-			}
-			out[i] = av
+		l, err := convertList(v.List(), fromStream)
+		if err != nil {
+			return nil, err
 		}
-		return &types.AttributeValueMemberL{Value: out}, nil
+		return &types.AttributeValueMemberL{Value: l}, nil
 	case events.DataTypeMap:
 		m, err := fromStreamMap(v.Map())
 		if err != nil {
