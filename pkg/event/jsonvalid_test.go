@@ -14,6 +14,16 @@ var validJSONSeeds = []string{
 	"\"\xff\"", "\"\xed\xa0\x80\"", "\"\xc3\"", "\xef\xbb\xbf{}", "{}\xc3\xa9", `tru`, `truex`, `nul`, `nulll`,
 	`{"a" 1}`, `{"a":1,}`, `[1,]`, `[1 2]`, `{"a":1}}`, `{1:2}`, `{"a":}`, ``, ` `, "\t\r\n[\n]\n",
 	`[1]x`, `{"a":[1,{"b":[true]}]}`, `{"a":{"b":{"c":[]}}}`, `]`, `}`, `[}`, `{]`,
+	// Input that ends where the scanner looks for more: after '[' or '{', a value, a ',', a key,
+	// a literal, inside a string, after a backslash, inside a \u escape.
+	`[`, `{`, `[ `, `[1`, `{"a":1`, `{"a":1,`, `{"a"`, `{"a" `, `{"a":`, `true`, `false`, `null`,
+	`"`, `"abc`, `"\`, `"ab\`, `"\u`, `"\u00`, `"\u00e9`, `"\u00e9"`,
+	// Hex digits at the ends of each range and just outside them.
+	`"\u09af"`, `"\u0AF0"`, `"\u0a/0"`, `"\u0:00"`, "\"\\u0`00\"", `"\u0g00"`, `"\u0@00"`, `"\u0G00"`,
+	// 0x80 is the first byte that is not ASCII: alone it is not UTF-8.
+	"\"\x7e\"", "\"\x80\"", "\"a\x80b\"",
+	// An array after an object at the same depth is an array again; a '.' needs a digit after it.
+	`[{},[1,2]]`, `{"a":{},"b":[1,2]}`, `[{"a":1},[2,3]]`, `[1.]`, `{"a":1.}`, `[1.,2]`,
 }
 
 // FuzzValidJSON: validJSON agrees with json.Valid(b) && utf8.Valid(b) on every input.
