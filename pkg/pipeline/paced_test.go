@@ -89,10 +89,11 @@ func TestPacedGivesBackItsSlot(t *testing.T) {
 	clock := fakeclock.New(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	rec := &recorder{clock: clock}
 	ctx, cancel := context.WithCancel(context.Background())
+	slept := 0
 	p := &Paced{Mailer: rec, Limiter: NewLimiter(), Now: clock.Now,
-		Sleep: func(ctx context.Context, d time.Duration) error { cancel(); return ctx.Err() }}
-	if err := p.Send(context.Background(), Email{}); err != nil { // the first slot is free: no wait
-		t.Fatal(err)
+		Sleep: func(ctx context.Context, d time.Duration) error { slept++; cancel(); return ctx.Err() }}
+	if err := p.Send(context.Background(), Email{}); err != nil || slept != 0 { // the first slot is free: no wait
+		t.Fatalf("first send: %v after %d sleeps, want no error and no sleep", err, slept)
 	}
 	if err := p.Send(ctx, Email{}); err == nil {
 		t.Error("a cancelled wait sent anyway")

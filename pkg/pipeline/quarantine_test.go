@@ -388,3 +388,71 @@ func TestHandshakeAnsweredNotPublished(t *testing.T) {
 		t.Errorf("without the challenge: %+v, %v, %d published; want one event", acc, err, bus.Len())
 	}
 }
+
+// TestKeeperMinutes: the allowance is per clock minute: a refusal at :59 shares the minute of
+// one at :00, the one at the next :00 starts a new minute.
+func TestKeeperMinutes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := &memRejected{}
+	k := &pipeline.Keeper{Store: store, PerMinute: 1}
+	refused := pipeline.Errorf(pipeline.KindUnauthorized, "no signature")
+	req := pipeline.IngestRequest{Source: "hooks", Headers: map[string]string{}, Body: []byte(`{}`)}
+	start := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	for _, at := range []time.Time{start, start.Add(59 * time.Second), start.Add(time.Minute)} {
+		k.Keep(ctx, req, true, at, refused)
+	}
+	var got []string
+	for _, r := range store.kept {
+		got = append(got, r.ReceivedAt.Format("15:04:05"))
+	}
+	if strings.Join(got, " ") != "12:00:00 12:01:00" {
+		t.Errorf("kept the refusals of %v, want 12:00:00 and 12:01:00 (PerMinute 1)", got)
+	}
+}
+
+// TestKeeperSealsOnlySecrets: a refused request without secret-bearing headers is kept with
+// nothing sealed, even with a Sealer.
+func TestKeeperSealsOnlySecrets(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	key, err := seal.LoadOrCreate(t.TempDir() + "/q.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &memRejected{}
+	k := &pipeline.Keeper{Store: store, Sealer: key}
+	refused := pipeline.Errorf(pipeline.KindUnauthorized, "no signature")
+	at := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	k.Keep(ctx, pipeline.IngestRequest{Source: "hooks", Headers: map[string]string{"user-agent": "curl/8"}, Body: []byte(`{}`)}, true, at, refused)
+	k.Keep(ctx, pipeline.IngestRequest{Source: "hooks", Headers: map[string]string{"user-agent": "curl/8", "x-sig": "abc"}, Body: []byte(`{}`)}, true, at, refused)
+	if len(store.kept) != 2 {
+		t.Fatalf("kept %d, want 2", len(store.kept))
+	}
+	if plain, signed := store.kept[0], store.kept[1]; len(plain.Sealed) != 0 || len(signed.Sealed) == 0 {
+		t.Errorf("sealed %d bytes without a secret header (want 0) and %d with x-sig (want some)", len(plain.Sealed), len(signed.Sealed))
+	}
+}
+
+// TestRequestOfKeepsAddressAndQuery: the rebuilt request has the kept source address and the
+// query (repeated names joined by ','); a rejection without them gives none.
+func TestRequestOfKeepsAddressAndQuery(t *testing.T) {
+	t.Parallel()
+	r := &pipeline.Rejection{ID: "r1", Source: "hooks", Body: []byte(`{}`), BodySize: 2, RawPath: "/webhooks/hooks",
+		RawQuery: "a=1&b=2&a=3", SourceIP: "192.0.2.7"}
+	req, err := pipeline.RequestOf(r, map[string]string{"x-sig": "abc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.SourceIP != netip.MustParseAddr("192.0.2.7") || req.Query["a"] != "1,3" || req.Query["b"] != "2" || len(req.Query) != 2 ||
+		req.RawQuery != r.RawQuery || req.Header.Get("x-sig") != "abc" || req.Method != "POST" {
+		t.Errorf("RequestOf = %+v", req)
+	}
+	bare, err := pipeline.RequestOf(&pipeline.Rejection{ID: "r2", Source: "hooks", Body: []byte(`{}`), BodySize: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bare.SourceIP.IsValid() || bare.Query != nil {
+		t.Errorf("without address and query: SourceIP %v, Query %v; want neither", bare.SourceIP, bare.Query)
+	}
+}
