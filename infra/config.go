@@ -199,55 +199,23 @@ func (c Config) withDefaults() Config {
 // values from `-c key=value` arrive as strings, so both are accepted.
 func configFromContext(app awscdk.App) (Config, error) {
 	get := func(k string) any { return app.Node().TryGetContext(jsii.String(k)) }
+	r := &contextReader{get: get}
 	var c Config
-	var err error
-	if c.Dev, err = contextBool(get(ctxDev)); err != nil {
-		return c, fmt.Errorf("context %s: %w", ctxDev, err)
-	}
-	if c.Email, err = contextString(get(ctxEmail)); err != nil {
-		return c, fmt.Errorf("context %s: %w", ctxEmail, err)
-	}
-	if c.AssetDir, err = contextString(get(ctxAssetDir)); err != nil {
-		return c, fmt.Errorf("context %s: %w", ctxAssetDir, err)
-	}
-	if c.RateLimit, err = contextNumber(get(ctxRateLimit)); err != nil {
-		return c, fmt.Errorf("context %s: %w", ctxRateLimit, err)
-	}
-	if c.BurstLimit, err = contextNumber(get(ctxBurst)); err != nil {
-		return c, fmt.Errorf("context %s: %w", ctxBurst, err)
-	}
-	if c.UnauthorizedThreshold, err = contextNumber(get(ctxUnauth)); err != nil {
-		return c, fmt.Errorf("context %s: %w", ctxUnauth, err)
-	}
-	path, err := contextString(get(ctxSources))
-	if err != nil {
-		return c, fmt.Errorf("context %s: %w", ctxSources, err)
-	}
-	if path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return c, fmt.Errorf("context %s: %w", ctxSources, err)
-		}
-		if c.ExpectEvery, err = source.ExpectEvery(b); err != nil {
-			return c, fmt.Errorf("context %s: %s: %w", ctxSources, path, err)
-		}
-	}
-	for _, n := range []struct {
-		key string
-		v   *float64
-	}{
-		{ctxWebhookRate, &c.WebhookRateLimit}, {ctxWebhookBurst, &c.WebhookBurstLimit},
-		{ctxHistoryRate, &c.HistoryRateLimit}, {ctxHistoryBurst, &c.HistoryBurstLimit},
-	} {
-		if *n.v, err = contextNumber(get(n.key)); err != nil {
-			return c, fmt.Errorf("context %s: %w", n.key, err)
-		}
-	}
-	if c.Tracing, err = contextBool(get(ctxTracing)); err != nil {
-		return c, fmt.Errorf("context %s: %w", ctxTracing, err)
-	}
-	if c.EmailPolicy, err = contextPolicy(get(ctxPolicy)); err != nil {
-		return c, fmt.Errorf("context %s: %w", ctxPolicy, err)
+	c.Dev = contextValue(r, ctxDev, contextBool)
+	c.Email = contextValue(r, ctxEmail, contextString)
+	c.AssetDir = contextValue(r, ctxAssetDir, contextString)
+	c.RateLimit = contextValue(r, ctxRateLimit, contextNumber)
+	c.BurstLimit = contextValue(r, ctxBurst, contextNumber)
+	c.UnauthorizedThreshold = contextValue(r, ctxUnauth, contextNumber)
+	c.ExpectEvery = contextValue(r, ctxSources, contextExpectEvery)
+	c.WebhookRateLimit = contextValue(r, ctxWebhookRate, contextNumber)
+	c.WebhookBurstLimit = contextValue(r, ctxWebhookBurst, contextNumber)
+	c.HistoryRateLimit = contextValue(r, ctxHistoryRate, contextNumber)
+	c.HistoryBurstLimit = contextValue(r, ctxHistoryBurst, contextNumber)
+	c.Tracing = contextValue(r, ctxTracing, contextBool)
+	c.EmailPolicy = contextValue(r, ctxPolicy, contextPolicy)
+	if r.err != nil {
+		return c, r.err
 	}
 	switch v := get(ctxNotifiers); v {
 	case nil, "":
@@ -260,10 +228,31 @@ func configFromContext(app awscdk.App) (Config, error) {
 		}
 		c.NotifierConcurrency = int(n)
 	}
+	var err error
 	if c.Capacity, err = contextCapacity(get); err != nil {
 		return c, err
 	}
 	return c.withDefaults(), nil
+}
+
+// contextReader reads context values one after another. After the first bad one it reads no
+// more and keeps that error, named by its key, so a run of reads needs one check at its end.
+type contextReader struct {
+	get func(string) any
+	err error
+}
+
+// contextValue reads key with parse, unless r already failed.
+func contextValue[T any](r *contextReader, key string, parse func(any) (T, error)) T {
+	var v T
+	if r.err != nil {
+		return v
+	}
+	v, err := parse(r.get(key))
+	if err != nil {
+		r.err = fmt.Errorf("context %s: %w", key, err)
+	}
+	return v
 }
 
 // contextCapacity reads the table's capacity mode and, for provisioned, its floors and target.
@@ -303,6 +292,24 @@ func contextCapacity(get func(string) any) (TableCapacity, error) {
 		return c, fmt.Errorf("context %s: want a percentage from 20 to 90 (Application Auto Scaling's range for DynamoDB), got %v", ctxTableUtilization, u)
 	}
 	return c, nil
+}
+
+// contextExpectEvery reads the expect_every of each source in the sources file the context
+// names, if it names one.
+func contextExpectEvery(v any) (map[string]time.Duration, error) {
+	path, err := contextString(v)
+	if err != nil || path == "" {
+		return nil, err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	every, err := source.ExpectEvery(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return every, nil
 }
 
 // contextPolicy reads the email policy: a JSON object in cdk.json, a JSON string from -c.
