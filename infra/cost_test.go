@@ -73,14 +73,7 @@ func TestCostTemplate(t *testing.T) {
 // value docs/cost.md's figures were computed with, so a change is a decision, not an accident.
 func TestCostAssumptions(t *testing.T) {
 	f := prod(t)
-	full, err := json.Marshal(f.json)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := cost.ReadTemplate(full)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := readCost(t, f)
 	for _, name := range functionNames {
 		fn, ok := s.Functions[name]
 		if !ok {
@@ -218,14 +211,7 @@ func TestProvisionedCapacity(t *testing.T) {
 		}
 	}
 
-	full, err := json.Marshal(f.json)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := cost.ReadTemplate(full)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := readCost(t, f)
 	if s.Table.PayPerRequest || s.ScalingPolicies != len(policies) {
 		t.Errorf("the model reads on-demand %v and %d scaling policies, want provisioned and %d", s.Table.PayPerRequest, s.ScalingPolicies, len(policies))
 	}
@@ -247,4 +233,19 @@ func refOf(v any) string {
 	m, _ := v.(map[string]any)
 	id, _ := m["Ref"].(string)
 	return id
+}
+
+// readCost is what the cost model reads from f's template (what `hookline cost --template`
+// prices).
+func readCost(t *testing.T, f *fixture) *cost.Stack {
+	t.Helper()
+	full, err := json.Marshal(f.json)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := cost.ReadTemplate(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
