@@ -486,22 +486,12 @@ func TestReceiveWaitWakesOnPublish(t *testing.T) {
 	t.Parallel()
 	ctx := enginetest.Context(t)
 	e := enginetest.OpenSubscribed(t, engine.DurabilityProcess)
-	got := make(chan []engine.Message, 1)
-	go func() {
-		msgs, _ := e.ReceiveWait(context.Background(), "q", 10, time.Hour)
-		got <- msgs
-	}()
-	enginetest.WaitFor(t, enginetest.Hang, "the long poll to wait", func() bool { return e.Waiting("q") })
+	woken := waitingPoll(t, ctx, e, "q")
 	if err := e.Topic("events").Publish(ctx, enginetest.Message("m1")); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case msgs := <-got:
-		if len(msgs) != 1 || string(msgs[0].Body) != `{"id":"m1"}` {
-			t.Fatalf("long poll returned %+v", msgs)
-		}
-	case <-time.After(enginetest.Hang):
-		t.Fatal("the publish did not wake the waiting long poll")
+	if msgs := woken("the publish"); len(msgs) != 1 || string(msgs[0].Body) != `{"id":"m1"}` {
+		t.Fatalf("long poll returned %+v", msgs)
 	}
 }
 

@@ -102,22 +102,35 @@ func TestChangeVisibilityZeroWakesLongPoll(t *testing.T) {
 	if err != nil || len(first) != 1 {
 		t.Fatalf("receive: %v, %d", err, len(first))
 	}
-	got := make(chan []engine.Message, 1)
-	go func() {
-		msgs, _ := e.ReceiveWait(ctx, "q", 10, time.Hour)
-		got <- msgs
-	}()
-	enginetest.WaitFor(t, enginetest.Hang, "the long poll to wait", func() bool { return e.Waiting("q") })
+	woken := waitingPoll(t, ctx, e, "q")
 	if err := e.ChangeVisibility(ctx, "q", first[0].ReceiptHandle, 0); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case msgs := <-got:
-		if len(msgs) != 1 || msgs[0].ID != first[0].ID || msgs[0].ReceiveCount != 2 {
-			t.Fatalf("long poll returned %+v", msgs)
+	if msgs := woken("releasing the message"); len(msgs) != 1 || msgs[0].ID != first[0].ID || msgs[0].ReceiveCount != 2 {
+		t.Fatalf("long poll returned %+v", msgs)
+	}
+}
+
+// waitingPoll starts a long poll of queue (up to 10 messages, an hour) and returns once it
+// waits. woken returns what the poll received, or fails the test when what (the step after)
+// did not wake it.
+func waitingPoll(t *testing.T, ctx context.Context, e *engine.Engine, queue string) (woken func(what string) []engine.Message) {
+	t.Helper()
+	got := make(chan []engine.Message, 1)
+	go func() {
+		msgs, _ := e.ReceiveWait(ctx, queue, 10, time.Hour)
+		got <- msgs
+	}()
+	enginetest.WaitFor(t, enginetest.Hang, "the long poll to wait", func() bool { return e.Waiting(queue) })
+	return func(what string) []engine.Message {
+		t.Helper()
+		select {
+		case msgs := <-got:
+			return msgs
+		case <-time.After(enginetest.Hang):
+			t.Fatalf("%s did not wake the waiting long poll", what)
+			return nil
 		}
-	case <-time.After(enginetest.Hang):
-		t.Fatal("releasing the message did not wake the waiting long poll")
 	}
 }
 
