@@ -39,15 +39,8 @@ func TestDeliverSQSUnknownIDFailsBatch(t *testing.T) {
 	for _, unknown := range []string{"no-such-message", ""} {
 		ctx := enginetest.Context(t)
 		e := queueSetup(t, engine.QueueConfig{VisibilityTimeout: time.Hour})
-		for _, id := range []string{"a", "b"} {
-			if err := e.Topic("events").Publish(ctx, enginetest.Message(id)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		msgs, err := e.Receive(ctx, "q", 10)
-		if err != nil || len(msgs) != 2 {
-			t.Fatalf("receive: %v, %d messages", err, len(msgs))
-		}
+		publish(t, ctx, e, "a", "b")
+		msgs := receiveAll(t, ctx, e, 2)
 		calls := 0
 		c := configured(t, &Runner{Engine: e, Queue: "q", Subscriber: func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 			calls++
@@ -99,12 +92,8 @@ func TestDeliverSQSSettles(t *testing.T) {
 			t.Parallel()
 			ctx := enginetest.Context(t)
 			e := queueSetup(t, engine.QueueConfig{VisibilityTimeout: time.Hour})
-			for _, id := range []string{"a", "b", "c"} {
-				if err := e.Topic("events").Publish(ctx, enginetest.Message(id)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			msgs, _ := e.Receive(ctx, "q", 10)
+			publish(t, ctx, e, "a", "b", "c")
+			msgs := receiveAll(t, ctx, e, 3)
 			c := configured(t, &Runner{Engine: e, Queue: "q", Subscriber: tc.handler(msgs)})
 			c.deliverSQS(ctx, msgs)
 			left, _ := e.ListDLQ(ctx, "q", 10)

@@ -64,9 +64,7 @@ func TestRunnerCleanRunIsQuiet(t *testing.T) {
 	}
 	stop := startRunner(t, r)
 	for _, id := range []string{"a", "b"} {
-		if err := e.Topic("events").Publish(ctx, enginetest.Message(id)); err != nil {
-			t.Fatal(err)
-		}
+		publish(t, ctx, e, id)
 		if _, err := e.Events().PutNew(ctx, enginetest.Record(t, "ev-"+id, "s", "t", time.Now().UTC())); err != nil {
 			t.Fatal(err)
 		}
@@ -92,15 +90,8 @@ func TestDeliverSQSLogsFailures(t *testing.T) {
 	t.Parallel()
 	ctx := enginetest.Context(t)
 	e := queueSetup(t, engine.QueueConfig{VisibilityTimeout: time.Hour})
-	for _, id := range []string{"a", "b", "c"} {
-		if err := e.Topic("events").Publish(ctx, enginetest.Message(id)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	msgs, err := e.Receive(ctx, "q", 10)
-	if err != nil || len(msgs) != 3 {
-		t.Fatalf("receive: %v, %d messages", err, len(msgs))
-	}
+	publish(t, ctx, e, "a", "b", "c")
+	msgs := receiveAll(t, ctx, e, 3)
 	var logs logBuffer
 	c := configured(t, &Runner{Engine: e, Queue: "q", Log: logs.logger(),
 		Subscriber: func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
@@ -121,11 +112,7 @@ func TestStreamWindowIsBatchSizeTimesParallelization(t *testing.T) {
 	t.Parallel()
 	ctx := enginetest.Context(t)
 	e := enginetest.Open(t, "")
-	for i := range 8 {
-		if _, err := e.Events().PutNew(ctx, enginetest.Record(t, "ev-"+strconv.Itoa(i), "s", "t", time.Now().UTC())); err != nil {
-			t.Fatal(err)
-		}
-	}
+	putEvents(t, ctx, e, 8)
 	var got notifierLog
 	r := &Runner{Engine: e, StreamConsumer: "n", StreamBatchSize: 4, ParallelizationFactor: 2,
 		Notifier: func(_ context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
@@ -152,11 +139,7 @@ func TestDeliverWindowFirstRecordFailing(t *testing.T) {
 	t.Parallel()
 	ctx := enginetest.Context(t)
 	e := enginetest.Open(t, "")
-	for i := range 4 {
-		if _, err := e.Events().PutNew(ctx, enginetest.Record(t, "ev-"+strconv.Itoa(i), "s", "t", time.Now().UTC())); err != nil {
-			t.Fatal(err)
-		}
-	}
+	putEvents(t, ctx, e, 4)
 	recs, err := e.ReadStream(ctx, "n", 10)
 	if err != nil || len(recs) != 4 {
 		t.Fatalf("read stream: %v, %d records", err, len(recs))

@@ -88,6 +88,36 @@ func queueSetupWith(t *testing.T, cfg engine.QueueConfig, opts engine.Options) *
 	return e
 }
 
+// publish sends one message per id to the topic "events" of queueSetup.
+func publish(t *testing.T, ctx context.Context, e *engine.Engine, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		if err := e.Topic("events").Publish(ctx, enginetest.Message(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// receiveAll receives the n messages waiting in queue "q" at once.
+func receiveAll(t *testing.T, ctx context.Context, e *engine.Engine, n int) []engine.Message {
+	t.Helper()
+	msgs, err := e.Receive(ctx, "q", 10)
+	if err != nil || len(msgs) != n {
+		t.Fatalf("receive: %v, %d messages", err, len(msgs))
+	}
+	return msgs
+}
+
+// putEvents stores n events, ev-0 to ev-<n-1>: n INSERT records on the stream.
+func putEvents(t *testing.T, ctx context.Context, e *engine.Engine, n int) {
+	t.Helper()
+	for i := range n {
+		if _, err := e.Events().PutNew(ctx, enginetest.Record(t, "ev-"+strconv.Itoa(i), "s", "t", time.Now().UTC())); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestRunnerPartialBatchFailure: only the message the subscriber reports comes back, once its
 // visibility timeout has run out on the engine's clock, which only the test moves: the others
 // cannot reappear however long the batch takes on a busy machine.
@@ -124,11 +154,7 @@ func TestRunnerPartialBatchFailure(t *testing.T) {
 		},
 	}
 	startRunner(t, r)
-	for _, id := range []string{"a", "flaky", "b"} {
-		if err := e.Topic("events").Publish(ctx, enginetest.Message(id)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	publish(t, ctx, e, "a", "flaky", "b")
 	// a and b deleted, flaky's failure recorded: the batches are settled.
 	enginetest.WaitFor(t, enginetest.Hang, "a and b deleted, flaky's failure recorded", func() bool {
 		left, _ := e.ListDLQ(ctx, "q", 10) // lists any queue without receiving
@@ -179,11 +205,7 @@ func TestRunnerPoisonMessageGoesToDLQ(t *testing.T) {
 				},
 			}
 			startRunner(t, r)
-			for _, id := range []string{"poison", "ok"} {
-				if err := e.Topic("events").Publish(ctx, enginetest.Message(id)); err != nil {
-					t.Fatal(err)
-				}
-			}
+			publish(t, ctx, e, "poison", "ok")
 			enginetest.WaitFor(t, enginetest.Hang, "ok deleted, poison's first failure recorded", func() bool {
 				left, _ := e.ListDLQ(ctx, "q", 10)
 				return len(left) == 1 && left[0].Reason != ""
@@ -246,9 +268,7 @@ func TestRunnerWakesOnPublishAndPutNew(t *testing.T) {
 	}
 	startRunner(t, r)
 	for _, id := range []string{"x", "y"} { // the second finds every poller idle
-		if err := e.Topic("events").Publish(ctx, enginetest.Message(id)); err != nil {
-			t.Fatal(err)
-		}
+		publish(t, ctx, e, id)
 		select {
 		case body := <-got:
 			if body != `{"id":"`+id+`"}` {
@@ -288,9 +308,7 @@ func TestRunnerDrainsOnCancel(t *testing.T) {
 		},
 	}
 	stop := startRunner(t, r)
-	if err := e.Topic("events").Publish(ctx, enginetest.Message("x")); err != nil {
-		t.Fatal(err)
-	}
+	publish(t, ctx, e, "x")
 	select {
 	case <-entered:
 	case <-time.After(enginetest.Hang):
