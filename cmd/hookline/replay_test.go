@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,7 +12,6 @@ import (
 	"hookline/pkg/event"
 	"hookline/pkg/local/engine"
 	"hookline/pkg/localrun"
-	"hookline/pkg/sender"
 )
 
 // TestReplayToASecondSubscriber: hookline replay over 1,000 stored events delivers 1,000
@@ -32,17 +29,12 @@ func TestReplayToASecondSubscriber(t *testing.T) {
 	for w := range 8 {
 		wg.Go(func() {
 			for i := w; i < n; i += 8 {
-				resp, err := sender.Send(context.Background(), nil, url, "github", sender.Request{
-					Scheme: sender.GitHub, Secret: secret, Body: fmt.Appendf(nil, `{"n":%d}`, i), Type: "push", ContentType: "application/json",
-				})
+				id, err := push(url, secret, i)
 				if err != nil {
 					t.Error(err)
 					return
 				}
-				if resp.StatusCode != http.StatusAccepted || resp.EventID == "" {
-					t.Errorf("post %d: %d, event id %q", i, resp.StatusCode, resp.EventID)
-				}
-				ids <- resp.EventID
+				ids <- id
 			}
 		})
 	}
