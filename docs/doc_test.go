@@ -139,11 +139,7 @@ func TestExamples(t *testing.T) {
 	}
 	ran := 0
 	for _, file := range docFiles(t) {
-		text, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		blocks, err := parseBlocks(string(text))
+		blocks, err := parseBlocks(readText(t, file))
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
@@ -406,15 +402,18 @@ func must(t *testing.T, err error) {
 // with, is the sources example docs/sources.md shows and explains, byte for byte.
 func TestExampleSourcesAreDocumented(t *testing.T) {
 	t.Parallel()
-	example, err := os.ReadFile(filepath.Join("..", "examples", "sources.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := os.ReadFile("sources.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(doc), "```json\n"+string(example)+"```\n") {
+	example := readText(t, filepath.Join("..", "examples", "sources.json"))
+	if !strings.Contains(readText(t, "sources.md"), "```json\n"+example+"```\n") {
 		t.Error("docs/sources.md does not show examples/sources.json as a json block: update one from the other")
 	}
+}
+
+// readText reads a file the test needs; a missing one fails the test.
+func readText(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -13,11 +13,7 @@ import (
 // on the first screen, a link to each manual, and each manual there.
 func TestFrontPage(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile(filepath.Join("..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme := string(b)
+	readme := readText(t, filepath.Join("..", "README.md"))
 	lines := strings.Split(strings.TrimRight(readme, "\n"), "\n")
 	if len(lines) > 250 {
 		t.Errorf("README.md has %d lines; at most 250: move the detail into docs/", len(lines))
@@ -43,11 +39,7 @@ func TestFrontPage(t *testing.T) {
 // (and refuses to run without it), so BENCHMARKS.md holds one run, not every run.
 func TestBenchmarksLatestRun(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile(filepath.Join("..", "BENCHMARKS.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := strings.Count(string(b), "\n<!-- latest run:"); n != 1 {
+	if n := strings.Count(readText(t, filepath.Join("..", "BENCHMARKS.md")), "\n<!-- latest run:"); n != 1 {
 		t.Errorf("BENCHMARKS.md has %d latest-run marker lines; make bench needs exactly one", n)
 	}
 }
@@ -59,11 +51,7 @@ func TestLinks(t *testing.T) {
 	t.Parallel()
 	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
 	for _, file := range docFiles(t) {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range link.FindAllStringSubmatch(string(b), -1) {
+		for _, m := range link.FindAllStringSubmatch(readText(t, file), -1) {
 			target := m[1]
 			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
 				continue
@@ -86,13 +74,9 @@ func TestLinks(t *testing.T) {
 
 func anchors(t *testing.T, file string) map[string]bool {
 	t.Helper()
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]bool{}
 	inFence := false
-	for _, line := range strings.Split(string(b), "\n") {
+	for _, line := range strings.Split(readText(t, file), "\n") {
 		if strings.HasPrefix(strings.TrimSpace(line), "```") {
 			inFence = !inFence
 		}

@@ -13,11 +13,7 @@ import (
 // and every entry file it names exists, so the map cannot drift from the layout.
 func TestPackageMap(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, ok := strings.Cut(string(readme), "\n## Packages by role\n")
+	_, section, ok := strings.Cut(readText(t, filepath.Join("..", "README.md")), "\n## Packages by role\n")
 	if !ok {
 		t.Fatal(`README.md has no "## Packages by role" section`)
 	}
