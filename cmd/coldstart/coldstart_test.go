@@ -38,6 +38,9 @@ func TestEachBinaryIsALambda(t *testing.T) {
 			if s.cpu <= 0 {
 				t.Errorf("CPU time to the first poll %v, want > 0 (read from /proc/<pid>/task/*/schedstat)", s.cpu)
 			}
+			if s.faults <= 0 {
+				t.Errorf("page faults to the first poll %d, want > 0 (read from /proc/<pid>/stat)", s.faults)
+			}
 			// The zip column as the host build would have it (the arm64 build is make coldstart's).
 			z, err := zipSize(bins[tg.name])
 			if err != nil {
@@ -48,7 +51,7 @@ func TestEachBinaryIsALambda(t *testing.T) {
 			}
 			zips[tg.name] = z
 			samples[tg.name] = []sample{s}
-			t.Logf("exec → first poll %v (CPU %v), → response %v, peak RSS %.1f MiB", s.firstPoll, s.cpu, s.response, float64(s.maxRSS)/(1<<20))
+			t.Logf("exec → first poll %v (CPU %v, %d page faults), → response %v, peak RSS %.1f MiB", s.firstPoll, s.cpu, s.faults, s.response, float64(s.maxRSS)/(1<<20))
 		})
 	}
 	if t.Failed() {

@@ -105,9 +105,9 @@ func report(w io.Writer, ts []target, bins map[string]string, zips map[string]in
 	host, _ := os.Hostname()
 	fmt.Fprintf(w, "%s, %s %s/%s, %d CPUs (%s), %d cold starts per binary\n\n",
 		time.Now().UTC().Format("2006-01-02"), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), host, n)
-	fmt.Fprintf(w, "| binary | zip, linux/arm64 (MiB) | ≤ %d MiB | binary, %s (MiB) | exec → first poll, median | p90 | × hello (≤ %.1f) | CPU to first poll, median | × hello | exec → response, median | p90 | peak RSS (MiB) |\n",
+	fmt.Fprintf(w, "| binary | zip, linux/arm64 (MiB) | ≤ %d MiB | binary, %s (MiB) | exec → first poll, median | p90 | × hello (≤ %.1f) | CPU to first poll, median | × hello | page faults to first poll, median | exec → response, median | p90 | peak RSS (MiB) |\n",
 		maxZipMiB, runtime.GOARCH, maxPollRate)
-	fmt.Fprintln(w, "| --- | ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Fprintln(w, "| --- | ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	firstPoll := func(s sample) time.Duration { return s.firstPoll }
 	cpu := func(s sample) time.Duration { return s.cpu }
 	helloPoll := median(durations(samples[baseline], firstPoll))
@@ -121,6 +121,11 @@ func report(w io.Writer, ts []target, bins map[string]string, zips map[string]in
 		polls := durations(ss, firstPoll)
 		cpus := durations(ss, cpu)
 		resps := durations(ss, func(s sample) time.Duration { return s.response })
+		faults := make([]int64, len(ss))
+		for i, s := range ss {
+			faults[i] = s.faults
+		}
+		slices.Sort(faults)
 		var rss int64
 		for _, s := range ss {
 			rss = max(rss, s.maxRSS)
@@ -131,9 +136,9 @@ func report(w io.Writer, ts []target, bins map[string]string, zips map[string]in
 			zipMiB := float64(z) / (1 << 20)
 			zipCol, zipOK = fmt.Sprintf("%.2f", zipMiB), mark(zipMiB <= maxZipMiB)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %.2f | %s | %s | %.2f %s | %s | %.2f | %s | %s | %.1f |\n",
+		fmt.Fprintf(w, "| %s | %s | %s | %.2f | %s | %s | %.2f %s | %s | %.2f | %d | %s | %s | %.1f |\n",
 			t.name, zipCol, zipOK, float64(st.Size())/(1<<20), ms(median(polls)), ms(p90(polls)), ratio, mark(ratio <= maxPollRate),
-			ms(median(cpus)), float64(median(cpus))/float64(helloCPU),
+			ms(median(cpus)), float64(median(cpus))/float64(helloCPU), rank(faults, 0.5),
 			ms(median(resps)), ms(p90(resps)), float64(rss)/(1<<20))
 	}
 	return nil
@@ -169,7 +174,7 @@ func durations(ss []sample, f func(sample) time.Duration) []time.Duration {
 func median(d []time.Duration) time.Duration { return rank(d, 0.5) }
 func p90(d []time.Duration) time.Duration    { return rank(d, 0.9) }
 
-func rank(d []time.Duration, q float64) time.Duration {
+func rank[T time.Duration | int64](d []T, q float64) T {
 	if len(d) == 0 {
 		return 0
 	}
