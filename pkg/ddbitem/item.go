@@ -3,10 +3,10 @@ package ddbitem
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"hookline/pkg/event"
@@ -74,25 +74,15 @@ const ControlPrefix = "~"
 // IsControl reports whether id names a control item rather than an event.
 func IsControl(id string) bool { return strings.HasPrefix(id, ControlPrefix) }
 
-// item is the attribute layout; attributevalue does the AttributeValue plumbing. It is as small
-// as it can be while the console still shows everything: the envelope carries the event (its
-// time, receive time and delivery id included) as readable JSON, and the other attributes are
-// the keys, the status and the TTL. Items written before held copies of time, received_at,
-// delivery_id and time_shard; Unmarshal ignores them.
-type item struct {
-	ID          string `dynamodbav:"id"`
-	Source      string `dynamodbav:"source"`
-	Type        string `dynamodbav:"type"`
-	StoredAt    string `dynamodbav:"stored_at"`
-	NotifiedAt  string `dynamodbav:"notified_at,omitempty"`
-	Envelope    string `dynamodbav:"envelope"`
-	ExpiresAt   int64  `dynamodbav:"expires_at,omitempty"`
-	ReceivedKey string `dynamodbav:"received_key"`
-	SourceGroup string `dynamodbav:"source_group"`
-}
-
 // Marshal returns the item for r. ttl is when DynamoDB may delete the item; the zero time
-// means never.
+// means never. The item is as small as it can be while the console still shows everything:
+// the envelope carries the event (its time, receive time and delivery id included) as readable
+// JSON, and the other attributes are the keys, the status and the TTL. Items written before
+// held copies of time, received_at, delivery_id and time_shard; Unmarshal ignores them.
+//
+// The attribute values are built here rather than by the SDK's attributevalue package: that
+// package links the DynamoDB Streams types, whose package init every function would pay at cold
+// start (TestItemGolden pins the layout).
 func Marshal(r *event.Record, ttl time.Time) (map[string]types.AttributeValue, error) {
 	if r == nil || r.Event == nil {
 		return nil, errors.New("marshal item: record has no event")
@@ -104,26 +94,28 @@ func Marshal(r *event.Record, ttl time.Time) (map[string]types.AttributeValue, e
 	if r.StoredAt.IsZero() {
 		return nil, fmt.Errorf("marshal item %s: stored_at is zero", e.ID)
 	}
-	it := item{
-		ID:          e.ID,
-		Source:      e.Source,
-		Type:        e.Type,
-		StoredAt:    FormatTime(r.StoredAt),
-		Envelope:    string(e.Marshal()),
-		ReceivedKey: ReceivedKey(e.ReceivedAt, e.ID),
-		SourceGroup: SourceGroup(e.Source, e.Type),
+	av := map[string]types.AttributeValue{
+		AttrID:          str(e.ID),
+		AttrSource:      str(e.Source),
+		AttrType:        str(e.Type),
+		AttrStoredAt:    str(FormatTime(r.StoredAt)),
+		AttrEnvelope:    str(string(e.Marshal())),
+		AttrReceivedKey: str(ReceivedKey(e.ReceivedAt, e.ID)),
+		AttrSourceGroup: str(SourceGroup(e.Source, e.Type)),
 	}
 	if !r.NotifiedAt.IsZero() {
-		it.NotifiedAt = FormatTime(r.NotifiedAt)
+		av[AttrNotifiedAt] = str(FormatTime(r.NotifiedAt))
 	}
 	if !ttl.IsZero() {
-		it.ExpiresAt = ttl.Unix()
-	}
-	av, err := attributevalue.MarshalMap(it)
-	if err != nil {
-		return nil, fmt.Errorf("marshal item %s: %w", e.ID, err)
+		av[AttrExpiresAt] = num(ttl.Unix())
 	}
 	return av, nil
+}
+
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+func num(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
 }
 
 // Unmarshal decodes an item written by Marshal. The event comes from the envelope; the other

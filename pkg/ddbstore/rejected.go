@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -42,7 +41,7 @@ const (
 // the two attributes List filters on, so a kept rejection adds one small index write.
 func RejectedIndex() Index {
 	return Index{Name: IndexRejected, PartitionKey: AttrRejectedDay, SortKey: AttrRejectedKey,
-		Projection: ProjectInclude, NonKey: []string{"source", "reason"}}
+		Projection: ProjectInclude, NonKey: []string{ddbitem.AttrSource, attrReason}}
 }
 
 // RejectedAPI is the part of the DynamoDB client the quarantine uses.
@@ -76,70 +75,156 @@ func NewRejected(client RejectedAPI, table string) (*Rejected, error) {
 	return &Rejected{client: client, table: table, now: time.Now}, nil
 }
 
-// rejectedItem is a Rejection's attribute layout.
-type rejectedItem struct {
-	ID           string            `dynamodbav:"id"`
-	Day          string            `dynamodbav:"rejected_day"`
-	Key          string            `dynamodbav:"rejected_key"`
-	Source       string            `dynamodbav:"source"`
-	Reason       string            `dynamodbav:"reason"`
-	Detail       string            `dynamodbav:"detail"`
-	SourceIP     string            `dynamodbav:"source_ip,omitempty"`
-	RawPath      string            `dynamodbav:"raw_path,omitempty"`
-	RawQuery     string            `dynamodbav:"raw_query,omitempty"`
-	Header       map[string]string `dynamodbav:"header"`
-	Sealed       []byte            `dynamodbav:"sealed,omitempty"`
-	Body         []byte            `dynamodbav:"body"`
-	BodySize     int               `dynamodbav:"body_size"`
-	ExpiresAt    int64             `dynamodbav:"expires_at"` // the table's TTL attribute
-	ReadmittedAt string            `dynamodbav:"readmitted_at,omitempty"`
-	EventID      string            `dynamodbav:"event_id,omitempty"`
-}
+// Attributes of a rejection item besides the keys (AttrRejectedDay, AttrRejectedKey) and
+// ddbitem's id, source and expires_at (the table's TTL attribute).
+const (
+	attrReason       = "reason"
+	attrDetail       = "detail"
+	attrSourceIP     = "source_ip"     // absent when empty
+	attrRawPath      = "raw_path"      // absent when empty
+	attrRawQuery     = "raw_query"     // absent when empty
+	attrHeader       = "header"        // a map of strings
+	attrSealed       = "sealed"        // binary, absent when nil
+	attrBody         = "body"          // binary, empty (not absent) for an empty body
+	attrBodySize     = "body_size"     // the body's size as received
+	attrReadmittedAt = "readmitted_at" // set by MarkReadmitted
+	attrEventID      = "event_id"      // set by MarkReadmitted
+)
 
 const dayFormat = "2006-01-02"
 
-// MarshalRejection is r's item.
+// MarshalRejection is r's item. The attribute values are built here rather than by the SDK's
+// attributevalue package, which the ingest Lambda would otherwise link (with the DynamoDB
+// Streams types) and initialise at every cold start; TestRejectionItemLayout holds the two
+// encodings to the same item.
 func MarshalRejection(r *pipeline.Rejection) (map[string]types.AttributeValue, error) {
+	if r == nil || r.ID == "" {
+		return nil, errors.New("marshal rejection: no id")
+	}
+	header := make(map[string]types.AttributeValue, len(r.Header))
+	for k, v := range r.Header {
+		header[k] = &types.AttributeValueMemberS{Value: v}
+	}
 	body := r.Body
 	if body == nil {
-		body = []byte{} // DynamoDB keeps an empty binary; nil would marshal as NULL
-	}
-	header := r.Header
-	if header == nil {
-		header = map[string]string{}
+		body = []byte{} // DynamoDB keeps an empty binary; nil would be NULL
 	}
 	at := r.ReceivedAt.UTC()
-	item, err := attributevalue.MarshalMap(rejectedItem{
-		ID: RejectedPrefix + r.ID, Day: at.Format(dayFormat), Key: ddbitem.ReceivedKey(at, r.ID),
-		Source: r.Source, Reason: r.Reason, Detail: r.Detail, SourceIP: r.SourceIP, RawPath: r.RawPath, RawQuery: r.RawQuery,
-		Header: header, Sealed: r.Sealed, Body: body, BodySize: r.BodySize, ExpiresAt: at.Add(pipeline.KeptFor).Unix(),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("marshal rejection %s: %w", r.ID, err)
+	item := map[string]types.AttributeValue{
+		ddbitem.AttrID:        &types.AttributeValueMemberS{Value: RejectedPrefix + r.ID},
+		AttrRejectedDay:       &types.AttributeValueMemberS{Value: at.Format(dayFormat)},
+		AttrRejectedKey:       &types.AttributeValueMemberS{Value: ddbitem.ReceivedKey(at, r.ID)},
+		ddbitem.AttrSource:    &types.AttributeValueMemberS{Value: r.Source},
+		attrReason:            &types.AttributeValueMemberS{Value: r.Reason},
+		attrDetail:            &types.AttributeValueMemberS{Value: r.Detail},
+		attrHeader:            &types.AttributeValueMemberM{Value: header},
+		attrBody:              &types.AttributeValueMemberB{Value: body},
+		attrBodySize:          &types.AttributeValueMemberN{Value: strconv.Itoa(r.BodySize)},
+		ddbitem.AttrExpiresAt: &types.AttributeValueMemberN{Value: strconv.FormatInt(at.Add(pipeline.KeptFor).Unix(), 10)},
+	}
+	for name, v := range map[string]string{attrSourceIP: r.SourceIP, attrRawPath: r.RawPath, attrRawQuery: r.RawQuery} {
+		if v != "" {
+			item[name] = &types.AttributeValueMemberS{Value: v}
+		}
+	}
+	if r.Sealed != nil { // as attributevalue's omitempty had it: an empty, non-nil slice stays
+		item[attrSealed] = &types.AttributeValueMemberB{Value: r.Sealed}
 	}
 	return item, nil
 }
 
+// unmarshalRejection decodes an item written by MarshalRejection (and perhaps marked
+// readmitted), returning the rejection and its expires_at. An absent or NULL attribute is the
+// zero value; an attribute of another type is an error.
 func unmarshalRejection(av map[string]types.AttributeValue) (*pipeline.Rejection, int64, error) {
-	var it rejectedItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return nil, 0, fmt.Errorf("unmarshal rejection: %w", err)
-	}
-	at, id, err := ddbitem.ParseReceivedKey(it.Key)
-	if err != nil || it.ID != RejectedPrefix+id {
-		return nil, 0, fmt.Errorf("unmarshal rejection %s: bad %s %q", it.ID, AttrRejectedKey, it.Key)
-	}
+	d := itemDecoder{av: av}
+	itemID, key := d.str(ddbitem.AttrID), d.str(AttrRejectedKey)
 	r := &pipeline.Rejection{
-		ID: id, Source: it.Source, Reason: it.Reason, Detail: it.Detail, ReceivedAt: at, SourceIP: it.SourceIP,
-		RawPath: it.RawPath, RawQuery: it.RawQuery, Header: it.Header, Sealed: it.Sealed, Body: it.Body, BodySize: it.BodySize,
-		EventID: it.EventID,
+		Source: d.str(ddbitem.AttrSource), Reason: d.str(attrReason), Detail: d.str(attrDetail),
+		SourceIP: d.str(attrSourceIP), RawPath: d.str(attrRawPath), RawQuery: d.str(attrRawQuery),
+		Header: d.strMap(attrHeader), Sealed: d.bin(attrSealed), Body: d.bin(attrBody),
+		BodySize: int(d.num(attrBodySize)), EventID: d.str(attrEventID),
 	}
-	if it.ReadmittedAt != "" {
-		if r.ReadmittedAt, err = time.Parse(time.RFC3339Nano, it.ReadmittedAt); err != nil {
-			return nil, 0, fmt.Errorf("unmarshal rejection %s: readmitted_at %q: %w", id, it.ReadmittedAt, err)
+	expires, readmitted := d.num(ddbitem.AttrExpiresAt), d.str(attrReadmittedAt)
+	if d.err != nil {
+		return nil, 0, fmt.Errorf("unmarshal rejection %s: %w", itemID, d.err)
+	}
+	at, id, err := ddbitem.ParseReceivedKey(key)
+	if err != nil || itemID != RejectedPrefix+id {
+		return nil, 0, fmt.Errorf("unmarshal rejection %s: bad %s %q", itemID, AttrRejectedKey, key)
+	}
+	r.ID, r.ReceivedAt = id, at
+	if readmitted != "" {
+		if r.ReadmittedAt, err = time.Parse(time.RFC3339Nano, readmitted); err != nil {
+			return nil, 0, fmt.Errorf("unmarshal rejection %s: readmitted_at %q: %w", id, readmitted, err)
 		}
 	}
-	return r, it.ExpiresAt, nil
+	return r, expires, nil
+}
+
+// itemDecoder reads attributes of one item, keeping the first error.
+type itemDecoder struct {
+	av  map[string]types.AttributeValue
+	err error
+}
+
+// get returns the attribute name as a T; false when it is absent or NULL.
+func get[T types.AttributeValue](d *itemDecoder, name string) (T, bool) {
+	var zero T
+	v, ok := d.av[name]
+	if _, null := v.(*types.AttributeValueMemberNULL); !ok || null {
+		return zero, false
+	}
+	t, ok := v.(T)
+	if !ok && d.err == nil {
+		d.err = fmt.Errorf("attribute %s is %T, want %T", name, v, zero)
+	}
+	return t, ok
+}
+
+func (d *itemDecoder) str(name string) string {
+	if v, ok := get[*types.AttributeValueMemberS](d, name); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func (d *itemDecoder) bin(name string) []byte {
+	if v, ok := get[*types.AttributeValueMemberB](d, name); ok {
+		return v.Value
+	}
+	return nil
+}
+
+func (d *itemDecoder) num(name string) int64 {
+	v, ok := get[*types.AttributeValueMemberN](d, name)
+	if !ok {
+		return 0
+	}
+	n, err := strconv.ParseInt(v.Value, 10, 64)
+	if err != nil && d.err == nil {
+		d.err = fmt.Errorf("attribute %s: %w", name, err)
+	}
+	return n
+}
+
+func (d *itemDecoder) strMap(name string) map[string]string {
+	v, ok := get[*types.AttributeValueMemberM](d, name)
+	if !ok {
+		return nil
+	}
+	out := make(map[string]string, len(v.Value))
+	for k, e := range v.Value {
+		s, ok := e.(*types.AttributeValueMemberS)
+		if !ok {
+			if d.err == nil {
+				d.err = fmt.Errorf("attribute %s.%s is %T, want a string", name, k, e)
+			}
+			continue
+		}
+		out[k] = s.Value
+	}
+	return out
 }
 
 // Keep writes r. Its id is fresh (a UUIDv7), so no condition is needed.
@@ -248,11 +333,11 @@ func (q *Rejected) queryDay(ctx context.Context, day string, rq pipeline.Rejecte
 	}
 	var filters []string
 	if rq.Source != "" {
-		names["#source"], values[":source"] = "source", &types.AttributeValueMemberS{Value: rq.Source}
+		names["#source"], values[":source"] = ddbitem.AttrSource, &types.AttributeValueMemberS{Value: rq.Source}
 		filters = append(filters, "#source = :source")
 	}
 	if rq.Reason != "" {
-		names["#reason"], values[":reason"] = "reason", &types.AttributeValueMemberS{Value: rq.Reason}
+		names["#reason"], values[":reason"] = attrReason, &types.AttributeValueMemberS{Value: rq.Reason}
 		filters = append(filters, "#reason = :reason")
 	}
 	in := &dynamodb.QueryInput{
@@ -338,7 +423,7 @@ func (q *Rejected) MarkReadmitted(ctx context.Context, id, eventID string, at ti
 		UpdateExpression:    aws.String("SET #at = :at, #ev = :ev"),
 		ConditionExpression: aws.String("attribute_exists(#id) AND attribute_not_exists(#at)"),
 		ExpressionAttributeNames: map[string]string{
-			"#id": ddbitem.AttrID, "#at": "readmitted_at", "#ev": "event_id",
+			"#id": ddbitem.AttrID, "#at": attrReadmittedAt, "#ev": attrEventID,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":at": &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)},
