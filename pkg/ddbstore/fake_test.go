@@ -32,10 +32,17 @@ type fakeAPI struct {
 }
 
 func (f *fakeAPI) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
-	if f.batch == nil {
-		f.t.Fatal("unexpected BatchGetItem")
+	return answer(f.t, "BatchGetItem", f.batch, in)
+}
+
+// answer calls fn with in; a nil fn fails the test: the code under test made a call the test
+// did not expect.
+func answer[I, O any](t *testing.T, call string, fn func(I) (O, error), in I) (O, error) {
+	t.Helper()
+	if fn == nil {
+		t.Fatal("unexpected " + call)
 	}
-	return f.batch(in)
+	return fn(in)
 }
 
 // registerOK answers the registry's UpdateItem (ADD to the groups set) and fails on any other.
@@ -55,31 +62,19 @@ func registerOK(t *testing.T, seen *[]string) func(*dynamodb.UpdateItemInput) (*
 }
 
 func (f *fakeAPI) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	if f.put == nil {
-		f.t.Fatal("unexpected PutItem")
-	}
-	return f.put(in)
+	return answer(f.t, "PutItem", f.put, in)
 }
 
 func (f *fakeAPI) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	if f.get == nil {
-		f.t.Fatal("unexpected GetItem")
-	}
-	return f.get(in)
+	return answer(f.t, "GetItem", f.get, in)
 }
 
 func (f *fakeAPI) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	if f.query == nil {
-		f.t.Fatal("unexpected Query")
-	}
-	return f.query(in)
+	return answer(f.t, "Query", f.query, in)
 }
 
 func (f *fakeAPI) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	if f.update == nil {
-		f.t.Fatal("unexpected UpdateItem")
-	}
-	return f.update(in)
+	return answer(f.t, "UpdateItem", f.update, in)
 }
 
 func newStore(t *testing.T, f *fakeAPI, opts ...ddbstore.Option) *ddbstore.Store {
