@@ -112,7 +112,10 @@ func (e *Event) Body() []byte {
 }
 
 // Validate checks the envelope's required attributes and their formats.
-func (e *Event) Validate() error {
+func (e *Event) Validate() error { return e.validate(false) }
+
+// validate is Validate; dataValid skips the JSON check of data a caller has just made.
+func (e *Event) validate(dataValid bool) error {
 	switch {
 	case e.ID == "":
 		return fmt.Errorf("%w: id is empty", ErrInvalid)
@@ -126,7 +129,7 @@ func (e *Event) Validate() error {
 		return fmt.Errorf("%w: receivedat is missing", ErrInvalid)
 	case e.Data != nil && e.DataBase64 != nil:
 		return fmt.Errorf("%w: both data and data_base64 are set", ErrInvalid)
-	case e.Data != nil && !json.Valid(e.Data):
+	case e.Data != nil && !dataValid && !json.Valid(e.Data):
 		return fmt.Errorf("%w: data is not a JSON value", ErrInvalid)
 	case e.DataRef != "" && (e.Data != nil || e.DataBase64 != nil):
 		return fmt.Errorf("%w: dataref with data in the envelope", ErrInvalid)
@@ -250,29 +253,60 @@ var known = map[string]bool{
 }
 
 // Decode parses and validates an envelope written by Marshal (or any structured-mode
-// CloudEvents 1.0 JSON with hookline's receivedat extension).
+// CloudEvents 1.0 JSON with hookline's receivedat extension). Envelopes of the usual form
+// are read by decodeWire; encoding/json reads the others.
 func Decode(b []byte) (*Event, error) {
+	w, exts, fast := decodeWire(b)
+	if !fast {
+		var err error
+		if w, exts, err = decodeWireJSON(b); err != nil {
+			return nil, err
+		}
+	}
+	// On the fast path validJSON has checked the whole input, data included.
+	return w.event(exts, fast)
+}
+
+// decodeReference is Decode with encoding/json alone, the reference FuzzDecode holds the
+// fast path to.
+func decodeReference(b []byte) (*Event, error) {
+	w, exts, err := decodeWireJSON(b)
+	if err != nil {
+		return nil, err
+	}
+	return w.event(exts, false)
+}
+
+// decodeWireJSON reads b with encoding/json; the extensions are the top-level attributes the
+// wire struct does not read.
+func decodeWireJSON(b []byte) (wire, []Extension, error) {
 	var w wire
 	d := json.NewDecoder(bytes.NewReader(b))
 	if err := d.Decode(&w); err != nil {
-		return nil, fmt.Errorf("%w: not a JSON object: %v", ErrInvalid, err)
+		return wire{}, nil, fmt.Errorf("%w: not a JSON object: %v", ErrInvalid, err)
 	}
 	if d.More() {
-		return nil, fmt.Errorf("%w: trailing data after the JSON object", ErrInvalid)
+		return wire{}, nil, fmt.Errorf("%w: trailing data after the JSON object", ErrInvalid)
 	}
+	var exts []Extension
+	eachTopLevel(b, func(k, v []byte) {
+		if !known[string(k)] {
+			exts = append(exts, Extension{Name: string(k), Value: append(json.RawMessage(nil), v...)})
+		}
+	})
+	return w, exts, nil
+}
+
+// event checks w and builds the Event; dataValid says the data is known to be valid JSON.
+func (w *wire) event(exts []Extension, dataValid bool) (*Event, error) {
 	if w.SpecVersion != SpecVersion {
 		return nil, fmt.Errorf("%w: specversion is %q, want %q", ErrInvalid, w.SpecVersion, SpecVersion)
 	}
 	e := &Event{
 		ID: w.ID, Source: w.Source, Type: w.Type,
 		DeliveryID: w.DeliveryID, DataVersion: w.DataVersion, DataContentType: w.DataContentType,
-		DataRef: w.DataRef,
+		DataRef: w.DataRef, Extensions: exts,
 	}
-	eachTopLevel(b, func(k, v []byte) {
-		if !known[string(k)] {
-			e.Extensions = append(e.Extensions, Extension{Name: string(k), Value: append(json.RawMessage(nil), v...)})
-		}
-	})
 	var err error
 	if e.Time, err = parseTime("time", w.Time); err != nil {
 		return nil, err
@@ -294,7 +328,7 @@ func Decode(b []byte) (*Event, error) {
 			e.DataBase64 = []byte{}
 		}
 	}
-	if err := e.Validate(); err != nil {
+	if err := e.validate(dataValid); err != nil {
 		return nil, err
 	}
 	return e, nil
