@@ -254,12 +254,14 @@ func TestReplayStopsAtTheFirstFailure(t *testing.T) {
 		e := &event.Event{ID: event.DeliveryID("s", fmt.Sprint(i)), Source: "s", Type: "t", Time: time.Unix(1, 0), ReceivedAt: time.Unix(1, 0)}
 		recs = append(recs, &event.Record{Event: e})
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a hang bound only
+	defer cancel()
 	ok := &publishertest.Recorder{}
-	res, err := (&pipeline.Replayer{History: listHistory{recs}, Publisher: ok}).Replay(context.Background(), pipeline.Query{}, false, nil)
+	res, err := (&pipeline.Replayer{History: listHistory{recs}, Publisher: ok}).Replay(ctx, pipeline.Query{}, false, nil)
 	if err != nil || res.Matched != 2500 || res.Published != 2500 || ok.Len() != 2500 || !ok.All()[0].Replay {
 		t.Fatalf("replay: %+v %v, %d published", res, err, ok.Len())
 	}
-	res, err = (&pipeline.Replayer{History: listHistory{recs}, Publisher: &failAfter{n: 100}}).Replay(context.Background(), pipeline.Query{}, false, nil)
+	res, err = (&pipeline.Replayer{History: listHistory{recs}, Publisher: &failAfter{n: 100}}).Replay(ctx, pipeline.Query{}, false, nil)
 	if err == nil || res.Published != 100 {
 		t.Errorf("failing replay: %+v %v, want 100 published and the error", res, err)
 	}
