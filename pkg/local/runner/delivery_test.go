@@ -164,6 +164,43 @@ func TestDeliverStreamInsertFilter(t *testing.T) {
 	}
 }
 
+// TestDeliverStreamRetriesCountPerRecord: each record gets StreamRetries retries of its own. A
+// record that fails once and then goes through does not use up the retries of the one after
+// it, which keeps failing: that one is retried once more before it is recorded and skipped.
+func TestDeliverStreamRetriesCountPerRecord(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	e := enginetest.Open(t, "")
+	var got notifierLog
+	c := configured(t, &Runner{Engine: e, StreamConsumer: "n", StreamRetries: 1, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond,
+		Notifier: func(_ context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+			got.add(ev)
+			got.mu.Lock()
+			first := len(got.batches) == 1
+			got.mu.Unlock()
+			var resp events.DynamoDBEventResponse
+			for _, r := range ev.Records {
+				// 1 fails on the first call only, 2 on every call.
+				if seq := r.Change.SequenceNumber; seq == "2" || seq == "1" && first {
+					resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: seq})
+				}
+			}
+			return resp, nil
+		}})
+	var done []int64
+	c.deliverStream(ctx, streamRecs("INSERT", "INSERT"), func(seq int64) { done = append(done, seq) })
+	if want := [][]string{{"1", "2"}, {"1", "2"}, {"2"}}; !slices.EqualFunc(got.batches, want, slices.Equal) {
+		t.Errorf("notifier got batches %v, want %v: 2's one retry after its first failure", got.batches, want)
+	}
+	fails, err := e.ListStreamFailures(ctx, "n", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fails) != 1 || fails[0].Record.Seq != 2 || !slices.Equal(done, []int64{0, 1, 1, 2}) {
+		t.Errorf("recorded failures %+v, done %v; want only 2's, done [0 1 1 2]", fails, done)
+	}
+}
+
 // TestDeliverStreamUnknownSequenceFailsBatch: a batch item failure naming a sequence number
 // that is not in the batch fails the whole batch, as Lambda does; with no retries left every
 // record is recorded as failed with that reason and nothing is counted as done before it.
