@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
 
+	"hookline/internal/sink"
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/email"
 	"hookline/pkg/event"
@@ -550,27 +551,21 @@ func TestIngestMetricsOnlyOnSuccess(t *testing.T) {
 	if emf.Len() != 0 {
 		t.Errorf("the sink wrote lines of its own: %s", emf.String())
 	}
-	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	lines := sink.JSONLines(t, logs.String())
 	if len(lines) != 2 {
 		t.Fatalf("%d log lines for two requests:\n%s", len(lines), logs.String())
 	}
-	var accepted, rejected map[string]any
-	if err := json.Unmarshal([]byte(lines[0]), &accepted); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal([]byte(lines[1]), &rejected); err != nil {
-		t.Fatal(err)
-	}
+	accepted, rejected := lines[0], lines[1]
 	aws, _ := accepted["_aws"].(map[string]any)
 	if aws == nil || accepted["Source"] != "github" || accepted["Key"] != "0" || accepted["Accepted"] != 1.0 || accepted["SignatureKeyMatch"] != 1.0 ||
 		accepted["status"] != 202.0 || accepted["event_id"] == "" {
-		t.Errorf("accepted request's line = %s", lines[0])
+		t.Errorf("accepted request's line = %v", accepted)
 	}
 	if cw, _ := aws["CloudWatchMetrics"].([]any); len(cw) != 2 {
 		t.Errorf("_aws directives = %v, want Accepted and SignatureKeyMatch", aws["CloudWatchMetrics"])
 	}
 	if rejected["_aws"] == nil || rejected["Reason"] != "unauthorized" || rejected["Rejected"] != 1.0 || rejected["status"] != 401.0 {
-		t.Errorf("rejected request's line = %s", lines[1])
+		t.Errorf("rejected request's line = %v", rejected)
 	}
 }
 

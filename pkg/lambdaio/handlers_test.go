@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"hookline/internal/golden"
+	"hookline/internal/sink"
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/email"
 	"hookline/pkg/emailpolicy"
@@ -170,16 +171,12 @@ func TestSubscriberBatchMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The fixture: github stored and redelivered (a duplicate), postman stored, one malformed.
-	lines := strings.Split(strings.TrimSpace(emf.String()), "\n")
+	lines := sink.JSONLines(t, emf.String())
 	if len(lines) != 2 {
 		t.Fatalf("%d metric lines for a batch from two sources, want 2:\n%s", len(lines), emf.String())
 	}
 	got := map[string]map[string]any{}
-	for _, l := range lines {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatal(err)
-		}
+	for _, m := range lines {
 		got[m["Source"].(string)] = m
 	}
 	if g := got["github"]; g["Stored"] != 1.0 || g["Duplicate"] != 1.0 || len(g["ReceiptToStoredMs"].([]any)) != 1 {

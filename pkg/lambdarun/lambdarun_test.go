@@ -3,11 +3,12 @@ package lambdarun
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"strconv"
 	"strings"
 	"testing"
+
+	"hookline/internal/sink"
 )
 
 func TestUnreadNamesHooklineVariablesNobodyRead(t *testing.T) {
@@ -46,17 +47,11 @@ func TestColdStartOnFirstInvocationOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	lines := sink.JSONLines(t, buf.String())
 	if len(lines) != 2 {
 		t.Fatalf("%d lines: %q", len(lines), buf.String())
 	}
-	var first, second map[string]any
-	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal([]byte(lines[1]), &second); err != nil {
-		t.Fatal(err)
-	}
+	first, second := lines[0], lines[1]
 	if first["cold_start"] != true || first["init_ms"] != 12.5 || first["event_id"] != "e-0" {
 		t.Errorf("first invocation's line: %v", first)
 	}
