@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -87,15 +86,7 @@ func BenchmarkNotifierBatch10(b *testing.B) {
 			if _, err := store.PutNew(ctx, rec); err != nil {
 				b.Fatal(err)
 			}
-			item, err := ddbitem.Marshal(rec, time.Time{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			img, err := ddbitem.ToStreamImage(item)
-			if err != nil {
-				b.Fatal(err)
-			}
-			ev.Records[j] = events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: img, SequenceNumber: fmt.Sprint(i*10 + j)}}
+			ev.Records[j] = insertRecord(b, rec, fmt.Sprint(i*10+j))
 		}
 		return ev
 	}

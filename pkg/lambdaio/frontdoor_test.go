@@ -169,15 +169,7 @@ func (c *chain) post(t *testing.T, req events.APIGatewayV2HTTPRequest) events.AP
 	if c.store.inserts == inserts {
 		return resp // a duplicate: DynamoDB Streams would carry no INSERT
 	}
-	item, err := ddbitem.Marshal(c.store.recs[m.ID], time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := ddbitem.ToStreamImage(item)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: img, SequenceNumber: m.ID}}
+	rec := insertRecord(t, c.store.recs[m.ID], m.ID)
 	if out, err := c.notifier.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{rec}}); err != nil || len(out.BatchItemFailures) != 0 {
 		t.Fatalf("notifier: %v %+v", err, out)
 	}
@@ -649,15 +641,7 @@ func TestSubscriberAndNotifierMetrics(t *testing.T) {
 	if resp, _ := c.subscriber.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: string(first.Body)}}}); len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("subscriber: %+v", resp)
 	}
-	item, err := ddbitem.Marshal(c.store.recs[first.ID], time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := ddbitem.ToStreamImage(item)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: img, SequenceNumber: "1"}}
+	rec := insertRecord(t, c.store.recs[first.ID], "1")
 	if out, _ := c.notifier.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{rec}}); len(out.BatchItemFailures) != 1 {
 		t.Fatalf("notifier with the mailer down: %+v", out)
 	}

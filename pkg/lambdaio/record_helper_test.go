@@ -2,6 +2,7 @@ package lambdaio_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -24,4 +25,19 @@ func storedInsert(t *testing.T, ev events.DynamoDBEvent) (*memStore, *event.Reco
 	store := newMem()
 	store.recs[r.Event.ID] = r
 	return store, r
+}
+
+// insertRecord is the stream record DynamoDB Streams makes of r's INSERT: what the notifier is
+// invoked with once the subscriber has stored r.
+func insertRecord(t testing.TB, r *event.Record, seq string) events.DynamoDBEventRecord {
+	t.Helper()
+	item, err := ddbitem.Marshal(r, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := ddbitem.ToStreamImage(item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: img, SequenceNumber: seq}}
 }
