@@ -60,3 +60,30 @@ func TestValidJSON(t *testing.T) {
 		t.Fatalf("%d of %d cases valid: the table tests only one answer", valid, len(cases))
 	}
 }
+
+// TestScanEnds: the two scanners validJSON builds on return the index just past what they
+// read, or -1 for malformed input (validJSON treats any negative result as "not JSON").
+func TestScanEnds(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+	}{
+		{`"ab"`, 4}, {`"ab"x`, 4}, {`"\u00e9\n"`, 10}, {"\"é\"", 4},
+		{`"\q"`, -1}, {`"\u12"`, -1}, {`"\u12`, -1}, {"\"\x01\"", -1}, {"\"\xff\"", -1}, {`"ab`, -1}, {`"\`, -1},
+	} {
+		if got := scanValidString([]byte(tc.in), 0); got != tc.want {
+			t.Errorf("scanValidString(%q) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		in   string
+		want int
+	}{
+		{`0`, 1}, {`-0.5`, 4}, {`12.5e3]`, 6}, {`1E-2,`, 4},
+		{`-`, -1}, {`1.x`, -1}, {`1.`, -1}, {`1e+x`, -1}, {`1e`, -1}, {`-x`, -1},
+	} {
+		if got := scanNumber([]byte(tc.in), 0); got != tc.want {
+			t.Errorf("scanNumber(%q) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}
