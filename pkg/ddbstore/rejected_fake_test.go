@@ -2,6 +2,7 @@ package ddbstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -363,5 +364,35 @@ func TestTakeRequest(t *testing.T) {
 	}
 	if limit := v[":limit"].(*types.AttributeValueMemberN).Value; limit != "7" || aws.ToString(got.ConditionExpression) != "attribute_not_exists(#n) OR #n < :limit" {
 		t.Errorf("condition %q with limit %s", aws.ToString(got.ConditionExpression), limit)
+	}
+}
+
+// TestNewRejectedValidates: a quarantine needs a client and a table name.
+func TestNewRejectedValidates(t *testing.T) {
+	t.Parallel()
+	if _, err := ddbstore.NewRejected(nil, "events"); err == nil {
+		t.Error("NewRejected accepted a nil client")
+	}
+	if _, err := ddbstore.NewRejected(&fakeAPI{t: t}, ""); err == nil {
+		t.Error("NewRejected accepted an empty table name")
+	}
+}
+
+// TestDigestErrors: a failed write of a digest item is an error naming the source, throttling
+// kept as throttling (429), not a taken digest or a success.
+func TestDigestErrors(t *testing.T) {
+	t.Parallel()
+	throttled := wireError("ThrottlingException")
+	s := newStore(t, &fakeAPI{update: func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) { return nil, throttled }})
+	ctx, due := context.Background(), rejNow
+	_, takeErr := s.TakeDigest(ctx, "github", due)
+	for name, err := range map[string]error{
+		"AddToDigest": s.AddToDigest(ctx, "github", due, "ev-1"),
+		"TakeDigest":  takeErr,
+		"DoneDigest":  s.DoneDigest(ctx, "github", due),
+	} {
+		if !errors.Is(err, throttled) || errors.Is(err, pipeline.ErrDigestTaken) || pipeline.KindOf(err) != pipeline.KindThrottled || !strings.Contains(err.Error(), "github") {
+			t.Errorf("%s = %v (kind %v); want the throttling error, naming the source", name, err, pipeline.KindOf(err))
+		}
 	}
 }
