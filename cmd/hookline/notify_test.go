@@ -11,6 +11,7 @@ import (
 
 	"hookline/pkg/email"
 	"hookline/pkg/local/engine"
+	"hookline/pkg/local/engine/enginetest"
 	"hookline/pkg/localrun"
 )
 
@@ -119,13 +120,7 @@ func TestNotifyPendingAfterAMailerOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	eventually(t, 30*time.Second, func() string {
-		recs, err := eng.ReadStream(t.Context(), localrun.StreamConsumer, 10)
-		if err != nil || len(recs) != 0 {
-			return fmt.Sprintf("the notifier has %d stream records left (%v)", len(recs), err)
-		}
-		return ""
-	})
+	enginetest.WaitCaughtUp(t, eng, localrun.StreamConsumer, 30*time.Second)
 	if got := emails(); got != n {
 		t.Errorf("%d emails after the restart, want %d", got, n)
 	}

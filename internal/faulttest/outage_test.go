@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"hookline/pkg/email"
+	"hookline/pkg/local/engine/enginetest"
 	"hookline/pkg/local/runner"
 )
 
@@ -75,19 +76,7 @@ func mailerOutage(t *testing.T, retries int, outage time.Duration, wantGivenUp b
 	rg.mailer.down.Store(false)
 	// Every record is accounted for; once the consumer's checkpoint is past all of them, no
 	// given-up record can be delivered again (the runner reads only after its checkpoint).
-	for {
-		recs, err := rg.eng.ReadStream(ctx, stream, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(recs) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the stream consumer never checkpointed past %d", recs[0].Seq)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	enginetest.WaitCaughtUp(t, rg.eng, stream, time.Until(deadline))
 	if err := rg.stop(); err != nil {
 		t.Fatal(err)
 	}

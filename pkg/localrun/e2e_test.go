@@ -20,6 +20,7 @@ import (
 	"hookline/internal/smtptest"
 	"hookline/pkg/historyapi"
 	"hookline/pkg/local/engine"
+	"hookline/pkg/local/engine/enginetest"
 	"hookline/pkg/localrun"
 	"hookline/pkg/localrun/localruntest"
 	"hookline/pkg/pipeline"
@@ -352,19 +353,7 @@ func TestEndToEndDuplicateDelivery(t *testing.T) {
 	// is written in the same transaction as its item: a wrong second INSERT is on the stream now.
 	// A wrong second email would follow from it; wait until the notifier has checkpointed
 	// everything on the stream, then count what the mail server accepted.
-	for {
-		recs, err := eng.ReadStream(ctx, localrun.StreamConsumer, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(recs) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the notifier never caught up with the stream")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	enginetest.WaitCaughtUp(t, eng, localrun.StreamConsumer, time.Until(deadline))
 
 	// One item, one INSERT on the stream (so the notifier is asked once), one email sent.
 	resp, err := http.Get(s.url + "/events")

@@ -16,6 +16,7 @@ import (
 
 	"hookline/pkg/email"
 	"hookline/pkg/local/engine"
+	"hookline/pkg/local/engine/enginetest"
 	"hookline/pkg/localrun"
 	"hookline/pkg/localrun/localruntest"
 	"hookline/pkg/pipeline"
@@ -56,20 +57,7 @@ func (s *server) waitNotifierCaughtUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	deadline := time.Now().Add(20 * time.Second) // catches a hang only
-	for {
-		recs, err := eng.ReadStream(context.Background(), localrun.StreamConsumer, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(recs) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the notifier did not get past stream record %d within 20s", recs[0].Seq)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	enginetest.WaitCaughtUp(t, eng, localrun.StreamConsumer, 20*time.Second) // catches a hang only
 }
 
 // inserts counts the INSERT records the change stream holds per event id: one per stored item,

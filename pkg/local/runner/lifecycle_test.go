@@ -120,10 +120,7 @@ func TestStreamWindowIsBatchSizeTimesParallelization(t *testing.T) {
 			return events.DynamoDBEventResponse{}, nil
 		}}
 	startRunner(t, r)
-	enginetest.WaitFor(t, enginetest.Hang, "the stream consumed", func() bool {
-		recs, _ := e.ReadStream(ctx, "n", 10)
-		return len(recs) == 0
-	})
+	enginetest.WaitCaughtUp(t, e, "n", enginetest.Hang)
 	got.mu.Lock()
 	defer got.mu.Unlock()
 	slices.SortFunc(got.batches, func(a, b []string) int { return slices.Compare(a, b) })

@@ -382,10 +382,7 @@ func TestRunnerStreamRetriesThenRecords(t *testing.T) {
 				fails, _ = e.ListStreamFailures(ctx, "notifier", 10)
 				return len(fails) == 1
 			})
-			enginetest.WaitFor(t, 5*time.Second, "stream consumed", func() bool {
-				recs, _ := e.ReadStream(ctx, "notifier", 10)
-				return len(recs) == 0
-			})
+			enginetest.WaitCaughtUp(t, e, "notifier", 5*time.Second)
 			f := fails[0]
 			if img, _ := ddbitem.FromStreamImage(f.Record.NewImage); img == nil || img.Event.ID != "bad" {
 				t.Errorf("recorded failure is not the bad record: %+v", f)

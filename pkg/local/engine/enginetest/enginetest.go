@@ -141,3 +141,16 @@ type Clock = fakeclock.Clock
 
 // NewClock starts a clock at a fixed moment.
 func NewClock() *Clock { return fakeclock.New(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)) }
+
+// WaitCaughtUp waits up to d until consumer has checkpointed past every record on e's stream:
+// whatever the stream led to (a notification, a second INSERT's email) has happened.
+func WaitCaughtUp(t testing.TB, e *engine.Engine, consumer string, d time.Duration) {
+	t.Helper()
+	WaitFor(t, d, consumer+" to read past every stream record", func() bool {
+		recs, err := e.ReadStream(context.Background(), consumer, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(recs) == 0
+	})
+}
