@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -213,6 +214,9 @@ func TestReadmitSameIdentity(t *testing.T) {
 	}
 }
 
+var errBusDown = errors.New("bus down")
+
+// failAfter publishes n messages, then fails every publish with errBusDown.
 type failAfter struct {
 	mu sync.Mutex
 	n  int
@@ -222,7 +226,7 @@ func (f *failAfter) Publish(context.Context, pipeline.Message) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.n == 0 {
-		return context.DeadlineExceeded
+		return errBusDown
 	}
 	f.n--
 	return nil
@@ -262,8 +266,8 @@ func TestReplayStopsAtTheFirstFailure(t *testing.T) {
 		t.Fatalf("replay: %+v %v, %d published", res, err, ok.Len())
 	}
 	res, err = (&pipeline.Replayer{History: listHistory{recs}, Publisher: &failAfter{n: 100}}).Replay(ctx, pipeline.Query{}, false, nil)
-	if err == nil || res.Published != 100 {
-		t.Errorf("failing replay: %+v %v, want 100 published and the error", res, err)
+	if !errors.Is(err, errBusDown) || !strings.HasPrefix(err.Error(), "replay event ") || res.Published != 100 {
+		t.Errorf("failing replay: %+v %v, want 100 published and the publish error", res, err)
 	}
 }
 
