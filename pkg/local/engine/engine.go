@@ -642,22 +642,30 @@ func (e *Engine) commit(batch []*writeOp) {
 
 // broadcaster wakes every goroutine waiting on it; waiters take a fresh channel each time.
 type broadcaster struct {
-	mu sync.Mutex
-	ch chan struct{}
+	mu  sync.Mutex
+	ch  chan struct{}
+	gen uint64 // notifications so far
 }
 
 func (b *broadcaster) wait() <-chan struct{} {
+	ch, _ := b.waitGen()
+	return ch
+}
+
+// waitGen is wait, with the number of notifications before the channel closes.
+func (b *broadcaster) waitGen() (<-chan struct{}, uint64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.ch == nil {
 		b.ch = make(chan struct{})
 	}
-	return b.ch
+	return b.ch, b.gen
 }
 
 func (b *broadcaster) notify() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.gen++
 	if b.ch != nil {
 		close(b.ch)
 		b.ch = nil

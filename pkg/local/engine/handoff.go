@@ -23,7 +23,15 @@ type handoff struct {
 	// there at least every tableLookEvery even while the line is busy, for messages whose
 	// visibility timeout ran out.
 	lastLook atomic.Int64
+	// emptyAt is the queue waiter's notification count when a look found nothing visible in
+	// the table (noLook: no such look stands). The waiter is notified whenever this process
+	// makes a message visible there; so while the count is the same and the look recent,
+	// a receiver need not look again (messages from another process, or whose visibility
+	// timeout ran out, are found by the next look every tableLookEvery).
+	emptyAt atomic.Uint64
 }
+
+const noLook = ^uint64(0)
 
 const tableLookEvery = 100 * time.Millisecond
 
@@ -38,7 +46,9 @@ type handed struct {
 }
 
 func newHandoff(capacity int) *handoff {
-	return &handoff{ch: make(chan handed, capacity)}
+	h := &handoff{ch: make(chan handed, capacity)}
+	h.emptyAt.Store(noLook)
+	return h
 }
 
 // reserve takes a place in the line for a publish about to commit; false when it is full

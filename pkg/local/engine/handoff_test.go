@@ -93,3 +93,51 @@ func bodies(ms []engine.Message) []string {
 	}
 	return out
 }
+
+// A receiver whose last look found the table empty, with messages handed off in memory,
+// reads the table again only when this process has made a message visible there (a publish
+// the table's way, a visibility change) or when tableLookEvery has passed — which is when it
+// finds what another process put there.
+func TestHandOffLooksAtTheTableWhenSomethingChanged(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	path := filepath.Join(t.TempDir(), "hookline.db")
+	clock := enginetest.NewClock()
+	e := enginetest.OpenWith(t, path, engine.Options{Clock: clock.Now, HandOff: 2})
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: time.Minute})
+	enginetest.Subscribe(t, e, "events", "q")
+	receive := func() []engine.Message {
+		t.Helper()
+		got, err := e.ReceiveWait(ctx, "q", 10, time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := receive(); len(got) != 0 {
+		t.Fatalf("empty queue: received %v", bodies(got))
+	}
+	// Another process (a second engine on the file) publishes: this one is not told.
+	other := enginetest.OpenWith(t, path, engine.Options{Clock: clock.Now})
+	if err := other.Topic("events").Publish(ctx, enginetest.Message("m1")); err != nil {
+		t.Fatal(err)
+	}
+	if got := receive(); len(got) != 0 {
+		t.Fatalf("received %v right after a look found the table empty; want that look to stand until one is due", bodies(got))
+	}
+	clock.Advance(100 * time.Millisecond) // tableLookEvery
+	got := receive()
+	if len(got) != 1 || string(got[0].Body) != `{"id":"m1"}` {
+		t.Fatalf("once a look was due: received %v, want m1 from the table", bodies(got))
+	}
+	if again := receive(); len(again) != 0 { // m1 is in flight: this look finds nothing
+		t.Fatalf("m1 in flight: received %v", bodies(again))
+	}
+	// This process makes m1 visible again: the next receiver looks at once.
+	if err := e.ChangeVisibility(ctx, "q", got[0].ReceiptHandle, 0); err != nil {
+		t.Fatal(err)
+	}
+	if again := receive(); len(again) != 1 || again[0].ReceiveCount != 2 {
+		t.Fatalf("after this process released m1: received %v, want m1 a second time", bodies(again))
+	}
+}
