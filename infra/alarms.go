@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -73,7 +74,7 @@ func (h *Hookline) newAlarms() {
 		hooklineMetric(metrics.Rejected, sum, metrics.DimReason, pipeline.ReasonUnauthorized), h.Config.UnauthorizedThreshold)
 	alarm("PendingNotifications", "An event stored over 15 minutes ago still has no completion email and the notifier keeps failing on it (see its log for the cause): fix the mailer; the stream retries it, and what it gives up on is sent with `hookline notify --pending`.",
 		hooklineMetric(metrics.PendingNotificationAgeMs, maximum), pendingNotificationAlarmMillis)
-	for _, name := range sortedKeys(h.Config.ExpectEvery) {
+	for _, name := range slices.Sorted(maps.Keys(h.Config.ExpectEvery)) {
 		h.silenceAlarm(name, h.Config.ExpectEvery[name], action)
 	}
 	for _, name := range functionNames {
@@ -128,15 +129,6 @@ func rejectedByReason(opts *awscloudwatch.MetricOptions) []awscloudwatch.IMetric
 			metrics.DimReason, r))
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // newDashboard puts the pipeline on one page, in the order an event travels.

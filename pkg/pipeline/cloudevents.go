@@ -8,7 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -227,7 +228,7 @@ func structuredCE(b []byte) (incomingCE, error) {
 		}
 	}
 	ce.Data = m["data"]
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		switch k {
 		case "specversion", "id", "source", "type", "time", "datacontenttype", "data", "data_base64":
 			continue
@@ -294,13 +295,4 @@ func decodeBase64(s string) ([]byte, error) {
 		return base64.RawStdEncoding.DecodeString(s)
 	}
 	return b, nil
-}
-
-func sortedKeys(m map[string]json.RawMessage) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

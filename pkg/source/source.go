@@ -11,11 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/netip"
 	"net/url"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -260,7 +261,7 @@ func New(f File) (*Set, error) {
 		return nil, fmt.Errorf(`%w: no sources: add at least one under "sources"`, ErrConfig)
 	}
 	set := &Set{byName: make(map[string]*Source, len(f.Sources))}
-	for _, name := range sortedKeys(f.Sources) {
+	for _, name := range slices.Sorted(maps.Keys(f.Sources)) {
 		src, err := build(name, f.Sources[name])
 		if err != nil {
 			return nil, fmt.Errorf("%w: source %q: %w", ErrConfig, name, err)
@@ -279,16 +280,7 @@ func (s *Set) Lookup(_ context.Context, name string) (*Source, bool, error) {
 
 // Names returns the source names in order.
 func (s *Set) Names() []string {
-	return sortedKeys(s.byName)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(s.byName))
 }
 
 func build(name string, c Config) (*Source, error) {
@@ -593,7 +585,7 @@ func ExpectEvery(b []byte) (map[string]time.Duration, error) {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	out := map[string]time.Duration{}
-	for _, name := range sortedKeys(f.Sources) {
+	for _, name := range slices.Sorted(maps.Keys(f.Sources)) {
 		if !ValidName(name) {
 			return nil, fmt.Errorf("%w: source %q: name is not a valid source name", ErrConfig, name)
 		}
