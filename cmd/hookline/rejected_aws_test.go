@@ -22,7 +22,6 @@ import (
 	"hookline/pkg/kmsseal"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/pipeline"
-	"hookline/pkg/rejectedcli"
 	"hookline/pkg/sender"
 	"hookline/pkg/source"
 )
@@ -93,14 +92,7 @@ func TestRejectedOnAWS(t *testing.T) {
 	}
 
 	table := []string{"--table", "events", "--region", "us-east-1"}
-	out, err := cli(t, append([]string{"rejected", "list", "--json", "--endpoint", aws.URL}, table...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v rejectedcli.View
-	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &v); err != nil || strings.Count(out, "\n") != 1 {
-		t.Fatalf("rejected list --json --table: want one object, got %q (%v)", out, err)
-	}
+	v, out := onlyRejection(t, append([]string{"--endpoint", aws.URL}, table...)...)
 	if v.Source != "github" || v.Reason != "unauthorized" || v.SourceIP != "198.51.100.7" || v.BodySize != len(body) ||
 		v.Headers["x-hub-signature-256"] != pipeline.Redacted || v.Headers["x-github-event"] != "issues" {
 		t.Errorf("kept rejection: %+v", v)

@@ -104,14 +104,7 @@ func TestRejectedReadmitEndToEnd(t *testing.T) {
 		t.Fatalf("signed with a secret not configured yet: %d, want 401", resp.StatusCode)
 	}
 
-	out, err := cli(t, "rejected", "list", "--json", "--data", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v rejectedcli.View
-	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &v); err != nil || strings.Count(out, "\n") != 1 {
-		t.Fatalf("rejected list --json: want one object, got %q (%v)", out, err)
-	}
+	v, out := onlyRejection(t, "--data", data)
 	if v.Source != "github" || v.Reason != "unauthorized" || v.SourceIP != "127.0.0.1" || v.BodySize != len(body) ||
 		v.Headers["x-hub-signature-256"] != "[redacted]" || v.Headers["x-github-event"] != "issues" || v.Path != "/webhooks/github" {
 		t.Errorf("kept rejection: %+v", v)
@@ -186,4 +179,19 @@ func TestRejectedReadmitEndToEnd(t *testing.T) {
 	if out, _ := cli(t, "rejected", "list", "--data", data); !strings.Contains(out, id) {
 		t.Errorf("rejected list does not show the event it was readmitted as:\n%s", out)
 	}
+}
+
+// onlyRejection runs `hookline rejected list --json` on where (--data, or --table and its
+// flags) and returns the one rejection it lists, and the output.
+func onlyRejection(t *testing.T, where ...string) (rejectedcli.View, string) {
+	t.Helper()
+	out, err := cli(t, append([]string{"rejected", "list", "--json"}, where...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v rejectedcli.View
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &v); err != nil || strings.Count(out, "\n") != 1 {
+		t.Fatalf("rejected list --json %s: want one object, got %q (%v)", strings.Join(where, " "), out, err)
+	}
+	return v, out
 }
