@@ -131,14 +131,7 @@ var equalTimes = cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })
 // TestStreamFixture decodes a stream event exactly as Lambda delivers it.
 func TestStreamFixture(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile(filepath.Join("testdata", "stream_insert.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev events.DynamoDBEvent
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatal(err)
-	}
+	ev := streamFixture(t, "stream_insert.json")
 	if len(ev.Records) != 1 {
 		t.Fatalf("%d records, want 1", len(ev.Records))
 	}
@@ -177,14 +170,7 @@ func TestStreamFixture(t *testing.T) {
 // delivery_id and time_shard (they stay in the table until their TTL) decode to the same record.
 func TestStreamFixtureV1(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile(filepath.Join("testdata", "stream_insert_v1.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev events.DynamoDBEvent
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatal(err)
-	}
+	ev := streamFixture(t, "stream_insert_v1.json")
 	got, err := ddbitem.FromStreamImage(ev.Records[0].Change.NewImage)
 	if err != nil {
 		t.Fatal(err)
@@ -192,6 +178,20 @@ func TestStreamFixtureV1(t *testing.T) {
 	if diff := cmp.Diff(fixtureRecord(t), got, equalTimes); diff != "" {
 		t.Errorf("FromStreamImage of a v1 item (-want +got):\n%s", diff)
 	}
+}
+
+// streamFixture reads testdata/name, a stream event as Lambda delivers it.
+func streamFixture(t *testing.T, name string) events.DynamoDBEvent {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.DynamoDBEvent
+	if err := json.Unmarshal(b, &ev); err != nil {
+		t.Fatal(err)
+	}
+	return ev
 }
 
 // TestItemGolden pins the item layout that PutItem sends (in DynamoDB's JSON shape).
