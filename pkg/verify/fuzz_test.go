@@ -24,13 +24,7 @@ const fuzzSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 func checkRejection(t *testing.T, err error, secret string, expected []byte) {
 	t.Helper()
-	n := 0
-	for _, s := range sentinels {
-		if errors.Is(err, s) {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := sentinelsIn(err); n != 1 {
 		t.Fatalf("error %v wraps %d sentinels", err, n)
 	}
 	var ve *verifyError

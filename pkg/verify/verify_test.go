@@ -19,6 +19,17 @@ func (h hdr) Get(name string) string { return h[name] }
 
 var sentinels = []error{ErrMissingSignature, ErrMalformedSignature, ErrMissingTimestamp, ErrStaleTimestamp, ErrNoMatch}
 
+// sentinelsIn counts the sentinels err wraps; a rejection wraps exactly one.
+func sentinelsIn(err error) int {
+	n := 0
+	for _, s := range sentinels {
+		if errors.Is(err, s) {
+			n++
+		}
+	}
+	return n
+}
+
 // Reference signers, written straight from the providers' documentation with the standard
 // library, independent of the code under test.
 func refMAC(key []byte, parts ...string) []byte {
@@ -69,13 +80,7 @@ func checkErr(t *testing.T, err, want error, forbidden ...string) {
 	if !errors.Is(err, want) {
 		t.Fatalf("Verify: got %v, want errors.Is(%v)", err, want)
 	}
-	n := 0
-	for _, s := range sentinels {
-		if errors.Is(err, s) {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := sentinelsIn(err); n != 1 {
 		t.Fatalf("Verify: %v wraps %d sentinels, want exactly 1", err, n)
 	}
 	msg := err.Error()
