@@ -162,6 +162,15 @@ func (e *Event) sizeHint() int {
 	return n + len(e.Data) + base64.StdEncoding.EncodedLen(len(e.DataBase64))
 }
 
+// appendOptional appends the member key (with its comma and colon) and the string v, unless v
+// is empty: an unset optional attribute is left out.
+func appendOptional(dst []byte, key, v string) []byte {
+	if v == "" {
+		return dst
+	}
+	return appendString(append(dst, key...), v)
+}
+
 // AppendJSON appends the structured-mode CloudEvents JSON of e to dst. It is hand-written so the
 // data bytes are copied, never re-encoded, and ingest stays allocation-light.
 func (e *Event) AppendJSON(dst []byte) []byte {
@@ -176,14 +185,8 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `","receivedat":"`...)
 	dst = e.ReceivedAt.UTC().AppendFormat(dst, time.RFC3339Nano)
 	dst = append(dst, '"')
-	if e.DeliveryID != "" {
-		dst = append(dst, `,"deliveryid":`...)
-		dst = appendString(dst, e.DeliveryID)
-	}
-	if e.DataVersion != "" {
-		dst = append(dst, `,"dataversion":`...)
-		dst = appendString(dst, e.DataVersion)
-	}
+	dst = appendOptional(dst, `,"deliveryid":`, e.DeliveryID)
+	dst = appendOptional(dst, `,"dataversion":`, e.DataVersion)
 	if v := &e.Verification; v.Present() {
 		dst = append(dst, `,"verifyscheme":`...)
 		dst = appendString(dst, v.Scheme)
@@ -204,14 +207,8 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 		dst = append(dst, '"', ':')
 		dst = append(dst, x.Value...)
 	}
-	if e.DataRef != "" {
-		dst = append(dst, `,"dataref":`...)
-		dst = appendString(dst, e.DataRef)
-	}
-	if e.DataContentType != "" {
-		dst = append(dst, `,"datacontenttype":`...)
-		dst = appendString(dst, e.DataContentType)
-	}
+	dst = appendOptional(dst, `,"dataref":`, e.DataRef)
+	dst = appendOptional(dst, `,"datacontenttype":`, e.DataContentType)
 	switch {
 	case e.DataBase64 != nil:
 		dst = append(dst, `,"data_base64":"`...)
