@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -139,5 +140,65 @@ func TestHandOffLooksAtTheTableWhenSomethingChanged(t *testing.T) {
 	}
 	if again := receive(); len(again) != 1 || again[0].ReceiveCount != 2 {
 		t.Fatalf("after this process released m1: received %v, want m1 a second time", bodies(again))
+	}
+}
+
+// TestHandOffTakesAtMostMax: a receive takes no more messages from the line than it asked for;
+// the rest wait there for the next one.
+func TestHandOffTakesAtMostMax(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	clock := enginetest.NewClock()
+	e := enginetest.OpenWith(t, "", engine.Options{Clock: clock.Now, HandOff: 3})
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: time.Minute})
+	enginetest.Subscribe(t, e, "events", "q")
+	for _, id := range []string{"m1", "m2", "m3"} { // all three in the line
+		if err := e.Topic("events").Publish(ctx, enginetest.Message(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range [][]string{{`{"id":"m1"}`, `{"id":"m2"}`}, {`{"id":"m3"}`}} {
+		got, err := e.Receive(ctx, "q", 2)
+		if err != nil || !slices.Equal(bodies(got), want) {
+			t.Fatalf("Receive(max 2) = %v, %v; want %v", bodies(got), err, want)
+		}
+	}
+}
+
+// TestHandOffCountsWhatTheTableGave: messages that went the table's way because the line was
+// full are counted; each receive that takes a full batch from the table counts its messages
+// off, and until none is left the table is read before the line — the line cannot overtake
+// them. (The clock stands still, so only that count sends a receive to the table.)
+func TestHandOffCountsWhatTheTableGave(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	clock := enginetest.NewClock()
+	e := enginetest.OpenWith(t, "", engine.Options{Clock: clock.Now, HandOff: 1})
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: time.Minute})
+	enginetest.Subscribe(t, e, "events", "q")
+	publish := func(ids ...string) {
+		for _, id := range ids {
+			if err := e.Topic("events").Publish(ctx, enginetest.Message(id)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var order []string
+	receive := func() {
+		got, err := e.Receive(ctx, "q", 1)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("Receive = %v, %v; want one message", bodies(got), err)
+		}
+		order = append(order, string(got[0].Body))
+	}
+	publish("m1") // into the line; the first receive looks at the (empty) table, then takes it
+	receive()
+	publish("m2", "m3", "m4", "m5") // m2 into the line, which is then full: m3–m5 the table's way
+	for range 4 {
+		receive()
+	}
+	want := []string{`{"id":"m1"}`, `{"id":"m3"}`, `{"id":"m4"}`, `{"id":"m5"}`, `{"id":"m2"}`}
+	if !slices.Equal(order, want) {
+		t.Errorf("received %v, want %v: the table's three before the line's m2", order, want)
 	}
 }
