@@ -250,6 +250,8 @@ type Engine struct {
 	stream   broadcaster
 
 	events *Store
+	// commitHook, set by tests only, runs after each commit, before the ops' signals.
+	commitHook atomic.Pointer[func()]
 	// Prepared on the write connection; writer goroutine only.
 	stmts      map[string]*sql.Stmt
 	unprepared map[string]bool
@@ -630,6 +632,9 @@ func (e *Engine) commit(batch []*writeOp) {
 		return
 	}
 	e.commits.Add(1)
+	if h := e.commitHook.Load(); h != nil {
+		(*h)() // tests only: between the commit and the signals
+	}
 	for i, op := range batch {
 		if errs[i] == nil {
 			for _, f := range op.signals {

@@ -45,3 +45,20 @@ func OpenWithoutCheckpointer(path string, opts Options) (*Engine, error) {
 // RestartWAL asks the writer to start the WAL over, as the checkpointer does past
 // walRestartPages.
 func (e *Engine) RestartWAL() error { return e.askRestart() }
+
+// SetCommitHook makes f run after each group commit, before the committed ops' signals
+// (nil: none).
+func (e *Engine) SetCommitHook(f func()) {
+	if f == nil {
+		e.commitHook.Store(nil)
+		return
+	}
+	e.commitHook.Store(&f)
+}
+
+// MarkQueued reports whether a MarkNotified call waits for its write.
+func (s *Store) MarkQueued() bool {
+	s.marks.mu.Lock()
+	defer s.marks.mu.Unlock()
+	return len(s.marks.pending) > 0
+}

@@ -29,9 +29,7 @@ type mark struct {
 
 // MarkNotified sets the event's notified time unless it is already set.
 func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error {
-	s.unmarked.Lock()
-	delete(s.unmarked.ids, id) // before the mark is written: the cache never claims an unmarked event that is marked
-	s.unmarked.Unlock()
+	s.forgetUnmarked(id) // before the mark is written: the cache never claims an unmarked event that is marked
 	m := &mark{id: id, at: at.UnixNano(), done: make(chan struct{})}
 	s.marks.mu.Lock()
 	s.marks.pending = append(s.marks.pending, m)

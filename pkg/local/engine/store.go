@@ -105,17 +105,29 @@ func (s *Store) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 			StreamInsert, image, len(image), time.Now().UnixNano()); err != nil {
 			return fmt.Errorf("append stream record: %w", err)
 		}
-		// Known unmarked before the stream wakes the notifier.
+		// Known unmarked before the commit makes the stream record readable: a notifier may
+		// read it, send and mark the event before this op's after-commit signals run, and an
+		// id added after its mark would answer "unmarked" to a redelivery (a second email).
 		if notified == nil {
-			w.afterCommit(func() { s.addUnmarked(e.ID) })
+			s.addUnmarked(e.ID)
 		}
 		w.afterCommit(s.e.stream.notify)
 		return nil
 	})
 	if err != nil {
+		if inserted && notified == nil {
+			s.forgetUnmarked(e.ID) // not committed after all; forgetting only costs a read
+		}
 		return false, fmt.Errorf("put event %s: %w", e.ID, err)
 	}
 	return inserted, nil
+}
+
+// forgetUnmarked drops id from the cache: NotifiedAt then reads the table.
+func (s *Store) forgetUnmarked(id string) {
+	s.unmarked.Lock()
+	delete(s.unmarked.ids, id)
+	s.unmarked.Unlock()
 }
 
 func (s *Store) addUnmarked(id string) {

@@ -1,0 +1,65 @@
+package engine_test
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"hookline/pkg/local/engine/enginetest"
+)
+
+// TestMarkRightAfterTheInsertCommits: once an insert commits, its stream record is readable,
+// so a notifier can send the email and mark the event before the writer has run the op's
+// after-commit signals. NotifiedAt must then answer "marked", or a redelivery of the record
+// (a retried batch, a crash) sends a second email. The hook holds the writer between the
+// insert's commit and its signals until MarkNotified waits for its write; the old code
+// learned the id as unmarked in those signals, after the mark had forgotten it.
+func TestMarkRightAfterTheInsertCommits(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	e := enginetest.Open(t, "")
+	s := e.Events()
+	const id = "0193a0a0-0000-7000-8000-000000000001"
+	rec := enginetest.Record(t, id, "github", "push", time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+
+	marked, queued := make(chan error, 1), make(chan bool, 1)
+	var once sync.Once
+	e.SetCommitHook(func() {
+		var n int
+		if err := e.ReadDB().QueryRow(`SELECT count(*) FROM events WHERE id = ?`, id).Scan(&n); err != nil || n == 0 {
+			return // another commit (or the read failed: the test then fails on marked)
+		}
+		once.Do(func() {
+			go func() { marked <- s.MarkNotified(ctx, id, time.Now()) }()
+			// The writer is held here, so the mark can only be queued, not written.
+			deadline := time.Now().Add(enginetest.Hang)
+			for !s.MarkQueued() && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			queued <- s.MarkQueued()
+		})
+	})
+	t.Cleanup(func() { e.SetCommitHook(nil) })
+
+	if ok, err := s.PutNew(ctx, rec); err != nil || !ok {
+		t.Fatalf("PutNew = %v, %v; want stored", ok, err)
+	}
+	if !<-queued {
+		t.Fatal("MarkNotified never queued its write while the writer was held after the insert's commit")
+	}
+	select {
+	case err := <-marked:
+		if err != nil {
+			t.Fatalf("MarkNotified: %v", err)
+		}
+	case <-time.After(enginetest.Hang):
+		t.Fatal("MarkNotified did not return")
+	}
+	at, err := s.NotifiedAt(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at.IsZero() {
+		t.Fatal("NotifiedAt says the event is unmarked after its mark was written: a redelivered stream record would send a second email")
+	}
+}
