@@ -559,6 +559,18 @@ func TestIngestMetricsOnlyOnSuccess(t *testing.T) {
 	if rejected["_aws"] == nil || rejected["Reason"] != "unauthorized" || rejected["Rejected"] != 1.0 || rejected["status"] != 401.0 {
 		t.Errorf("rejected request's line = %v", rejected)
 	}
+	// The metrics take the record's last slot: the request's own attributes all stay, the
+	// refusal's cause included, on a line that carries both.
+	for _, l := range lines {
+		for _, k := range []string{"event_id", "source", "type", "status", "duration_ms"} {
+			if _, ok := l[k]; !ok {
+				t.Errorf("log line without %q: %v", k, l)
+			}
+		}
+	}
+	if e, _ := rejected["error"].(string); e == "" {
+		t.Errorf("rejected request's line has no error: %v", rejected)
+	}
 }
 
 // TestRejectedReasons: every refusal the caller caused is counted with its reason, per source

@@ -440,8 +440,9 @@ func TestNotifierInvoke(t *testing.T) {
 	clock := time.Date(2026, 12, 1, 12, 0, 10, 0, time.UTC)
 	now := func() time.Time { return clock }
 	digests := &digesttest.Memory{}
+	logs := &logLines{}
 	h := &lambdaio.NotifierHandler{
-		DecodeImage: ddbitem.FromStreamImage, Log: quiet(),
+		DecodeImage: ddbitem.FromStreamImage, Log: slog.New(slog.NewJSONHandler(logs, nil)),
 		Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: box, Now: now, Policy: policy.Decide, Digests: digests},
 		Digest:  &pipeline.Digest{Every: policy.Digests(), Store: digests, Events: store, Marker: store, Composer: composer, Mailer: box, Now: now},
 	}
@@ -460,8 +461,55 @@ func TestNotifierInvoke(t *testing.T) {
 	if box.Len() != 1 || !strings.Contains(box.All()[0].Text, r.Event.ID) || store.recs[r.Event.ID].NotifiedAt.IsZero() {
 		t.Errorf("after the tick: %d emails, event marked %v; want its digest sent and the event marked", box.Len(), store.recs[r.Event.ID].NotifiedAt)
 	}
+	// A tick that sent something says how many; a tick with nothing due says nothing.
+	sentLines := func() (n int, sent []any) {
+		for _, l := range logs.take(t) {
+			if l["msg"] == "digests sent" {
+				n, sent = n+1, append(sent, l["sent"])
+			}
+		}
+		return n, sent
+	}
+	if n, sent := sentLines(); n != 1 || sent[0] != 1.0 {
+		t.Errorf("after the tick that sent one digest: %d \"digests sent\" lines %v, want one with sent 1", n, sent)
+	}
+	if _, err := h.Invoke(context.Background(), tick); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := sentLines(); n != 0 || box.Len() != 1 {
+		t.Errorf("a tick with nothing due: %d \"digests sent\" lines, %d emails in all; want none and still 1", n, box.Len())
+	}
 	if _, err := h.Invoke(context.Background(), []byte(`not json`)); err == nil {
 		t.Error("a payload that is not JSON is accepted")
+	}
+}
+
+// TestNotifierSkipsControlItems: a control item of the table (a quarantined request, a
+// counter: an id starting with "~") is not an event; the stack's filter drops its stream
+// records, and a stream that still carries one gets it skipped, not failed or emailed.
+func TestNotifierSkipsControlItems(t *testing.T) {
+	t.Parallel()
+	var ev events.DynamoDBEvent
+	loadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
+	store, r := storedInsert(t, ev)
+	control := ev.Records[0]
+	control.Change.SequenceNumber = "1"
+	control.Change.Keys = map[string]events.DynamoDBAttributeValue{"id": events.NewStringAttribute("~rejected#0193a0a0-0000-7000-8000-000000000001")}
+	control.Change.NewImage = map[string]events.DynamoDBAttributeValue{
+		"id":     events.NewStringAttribute("~rejected#0193a0a0-0000-7000-8000-000000000001"),
+		"source": events.NewStringAttribute("github"),
+	}
+	ev.Records = append([]events.DynamoDBEventRecord{control}, ev.Records...)
+	box := &mailertest.Recorder{}
+	composer, _ := email.NewComposer("", 0)
+	h := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Log: quiet(),
+		Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: box}}
+	resp, err := h.Handle(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("a batch with a control item: %+v, %v; want no failures", resp, err)
+	}
+	if box.Len() != 1 || box.All()[0].EventID != r.Event.ID {
+		t.Errorf("%d emails, want exactly the event's one", box.Len())
 	}
 }
 
