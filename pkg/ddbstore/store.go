@@ -192,8 +192,6 @@ func notFound(id string) error {
 	return &pipeline.Error{Kind: pipeline.KindNotFound, Detail: fmt.Sprintf("event %s not found", id), Err: pipeline.ErrNotFound}
 }
 
-// classify marks throttling, which the SDK has already retried, as KindThrottled so callers
-// answer 429 rather than 500; everything else stays internal. err keeps its whole chain.
 // written reads a conditional write's error: true when the item was written, false when its
 // condition failed, or the other failure.
 func written(err error) (bool, error) {
@@ -207,6 +205,8 @@ func written(err error) (bool, error) {
 	return true, nil
 }
 
+// classify marks throttling, which the SDK has already retried, as KindThrottled so callers
+// answer 429 rather than 500; everything else stays internal. err keeps its whole chain.
 func classify(err error) error {
 	var api smithy.APIError
 	if errors.As(err, &api) {
