@@ -61,6 +61,10 @@ func TestDecodeTakesTheFastPath(t *testing.T) {
 	for name, b := range map[string][]byte{
 		"escaped string":  bytes.Replace(gh, []byte(`"source":"github"`), []byte(`"source":"git\u0068ub"`), 1),
 		"upper-case name": bytes.Replace(gh, []byte(`"source":`), []byte(`"Source":`), 1),
+		// 'A' and 'Z', the ends of the upper-case range: encoding/json folds "receivedAt" onto
+		// receivedat; "Zone" folds onto nothing and stays an extension (refused: not a-z).
+		"A in a name": bytes.Replace(gh, []byte(`"receivedat":`), []byte(`"receivedAt":`), 1),
+		"Z in a name": bytes.Replace(gh, []byte(`"source":"github"`), []byte(`"source":"github","Zone":"1"`), 1),
 		"escaped name":    bytes.Replace(gh, []byte(`"source":`), []byte(`"sourc\u0065":`), 1),
 		"duplicate":       bytes.Replace(gh, []byte(`"source":"github"`), []byte(`"source":"a","source":"github"`), 1),
 		"null string":     bytes.Replace(gh, []byte(`"deliveryid":"72d3162e-cc78-11e3-81ab-4c9367dc0958"`), []byte(`"deliveryid":null`), 1),
