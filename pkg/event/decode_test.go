@@ -63,16 +63,16 @@ func TestDecodeTakesTheFastPath(t *testing.T) {
 		"upper-case name": bytes.Replace(gh, []byte(`"source":`), []byte(`"Source":`), 1),
 		// 'A' and 'Z', the ends of the upper-case range: encoding/json folds "receivedAt" onto
 		// receivedat; "Zone" folds onto nothing and stays an extension (refused: not a-z).
-		"A in a name": bytes.Replace(gh, []byte(`"receivedat":`), []byte(`"receivedAt":`), 1),
-		"Z in a name": bytes.Replace(gh, []byte(`"source":"github"`), []byte(`"source":"github","Zone":"1"`), 1),
-		"escaped name":    bytes.Replace(gh, []byte(`"source":`), []byte(`"sourc\u0065":`), 1),
-		"duplicate":       bytes.Replace(gh, []byte(`"source":"github"`), []byte(`"source":"a","source":"github"`), 1),
-		"null string":     bytes.Replace(gh, []byte(`"deliveryid":"72d3162e-cc78-11e3-81ab-4c9367dc0958"`), []byte(`"deliveryid":null`), 1),
-		"float key":       bytes.Replace(gh, []byte(`"verifykey":1`), []byte(`"verifykey":1.0`), 1),
-		"key as string":   bytes.Replace(gh, []byte(`"verifykey":1`), []byte(`"verifykey":"1"`), 1),
-		"invalid UTF-8":   bytes.Replace(gh, []byte(`"type":"push"`), []byte("\"type\":\"p\xffsh\""), 1),
-		"trailing brace":  append(append([]byte(nil), gh...), '}'),
-		"not an object":   []byte(`["specversion"]`),
+		"A in a name":    bytes.Replace(gh, []byte(`"receivedat":`), []byte(`"receivedAt":`), 1),
+		"Z in a name":    bytes.Replace(gh, []byte(`"source":"github"`), []byte(`"source":"github","Zone":"1"`), 1),
+		"escaped name":   bytes.Replace(gh, []byte(`"source":`), []byte(`"sourc\u0065":`), 1),
+		"duplicate":      bytes.Replace(gh, []byte(`"source":"github"`), []byte(`"source":"a","source":"github"`), 1),
+		"null string":    bytes.Replace(gh, []byte(`"deliveryid":"72d3162e-cc78-11e3-81ab-4c9367dc0958"`), []byte(`"deliveryid":null`), 1),
+		"float key":      bytes.Replace(gh, []byte(`"verifykey":1`), []byte(`"verifykey":1.0`), 1),
+		"key as string":  bytes.Replace(gh, []byte(`"verifykey":1`), []byte(`"verifykey":"1"`), 1),
+		"invalid UTF-8":  bytes.Replace(gh, []byte(`"type":"push"`), []byte("\"type\":\"p\xffsh\""), 1),
+		"trailing brace": append(append([]byte(nil), gh...), '}'),
+		"not an object":  []byte(`["specversion"]`),
 	} {
 		if event.DecodesFast(b) {
 			t.Errorf("%s: on the fast path: %s", name, b)
