@@ -17,10 +17,7 @@ func TestHandOffKeepsQueueSemantics(t *testing.T) {
 	t.Parallel()
 	ctx := enginetest.Context(t)
 	path := filepath.Join(t.TempDir(), "hookline.db")
-	clock := enginetest.NewClock()
-	e := enginetest.OpenWith(t, path, engine.Options{Clock: clock.Now, HandOff: 2})
-	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: time.Minute})
-	enginetest.Subscribe(t, e, "events", "q")
+	e, clock := handOffEngine(t, path, 2)
 	top := e.Topic("events")
 	for _, id := range []string{"m1", "m2", "m3"} { // the line holds 2: m3 goes the table's way
 		if err := top.Publish(ctx, enginetest.Message(id)); err != nil {
@@ -103,10 +100,7 @@ func TestHandOffLooksAtTheTableWhenSomethingChanged(t *testing.T) {
 	t.Parallel()
 	ctx := enginetest.Context(t)
 	path := filepath.Join(t.TempDir(), "hookline.db")
-	clock := enginetest.NewClock()
-	e := enginetest.OpenWith(t, path, engine.Options{Clock: clock.Now, HandOff: 2})
-	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: time.Minute})
-	enginetest.Subscribe(t, e, "events", "q")
+	e, clock := handOffEngine(t, path, 2)
 	receive := func() []engine.Message {
 		t.Helper()
 		got, err := e.ReceiveWait(ctx, "q", 10, time.Millisecond)
@@ -148,10 +142,7 @@ func TestHandOffLooksAtTheTableWhenSomethingChanged(t *testing.T) {
 func TestHandOffTakesAtMostMax(t *testing.T) {
 	t.Parallel()
 	ctx := enginetest.Context(t)
-	clock := enginetest.NewClock()
-	e := enginetest.OpenWith(t, "", engine.Options{Clock: clock.Now, HandOff: 3})
-	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: time.Minute})
-	enginetest.Subscribe(t, e, "events", "q")
+	e, _ := handOffEngine(t, "", 3)
 	for _, id := range []string{"m1", "m2", "m3"} { // all three in the line
 		if err := e.Topic("events").Publish(ctx, enginetest.Message(id)); err != nil {
 			t.Fatal(err)
@@ -172,10 +163,7 @@ func TestHandOffTakesAtMostMax(t *testing.T) {
 func TestHandOffCountsWhatTheTableGave(t *testing.T) {
 	t.Parallel()
 	ctx := enginetest.Context(t)
-	clock := enginetest.NewClock()
-	e := enginetest.OpenWith(t, "", engine.Options{Clock: clock.Now, HandOff: 1})
-	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: time.Minute})
-	enginetest.Subscribe(t, e, "events", "q")
+	e, _ := handOffEngine(t, "", 1)
 	publish := func(ids ...string) {
 		for _, id := range ids {
 			if err := e.Topic("events").Publish(ctx, enginetest.Message(id)); err != nil {
@@ -201,4 +189,16 @@ func TestHandOffCountsWhatTheTableGave(t *testing.T) {
 	if !slices.Equal(order, want) {
 		t.Errorf("received %v, want %v: the table's three before the line's m2", order, want)
 	}
+}
+
+// handOffEngine opens an engine at path ("" for a throwaway file) on a stopped clock, with a
+// hand-off line of handOff messages and queue "q" (visibility one minute) subscribed to topic
+// "events": the set-up every hand-off test starts from.
+func handOffEngine(t *testing.T, path string, handOff int) (*engine.Engine, *enginetest.Clock) {
+	t.Helper()
+	clock := enginetest.NewClock()
+	e := enginetest.OpenWith(t, path, engine.Options{Clock: clock.Now, HandOff: handOff})
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: time.Minute})
+	enginetest.Subscribe(t, e, "events", "q")
+	return e, clock
 }
