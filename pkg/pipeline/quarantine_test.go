@@ -93,10 +93,7 @@ func (h mapHeader) Get(n string) string { return h[n] }
 func TestKeeperRedactsSealsAndLimits(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	key, err := seal.LoadOrCreate(t.TempDir() + "/q.key")
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := sealKey(t)
 	store := &memRejected{}
 	clock := time.Date(2026, 11, 27, 12, 0, 30, 0, time.UTC)
 	in := &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: &publishertest.Recorder{}, Now: func() time.Time { return clock },
@@ -177,7 +174,7 @@ func TestKeeperRedactsSealsAndLimits(t *testing.T) {
 func TestReadmitSameIdentity(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	key, _ := seal.LoadOrCreate(t.TempDir() + "/q.key")
+	key := sealKey(t)
 	store := &memRejected{}
 	received := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	const newSecret = "rotated-but-not-configured"
@@ -422,10 +419,7 @@ func TestKeeperMinutes(t *testing.T) {
 func TestKeeperSealsOnlySecrets(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	key, err := seal.LoadOrCreate(t.TempDir() + "/q.key")
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := sealKey(t)
 	store := &memRejected{}
 	k := &pipeline.Keeper{Store: store, Sealer: key}
 	refused := pipeline.Errorf(pipeline.KindUnauthorized, "no signature")
@@ -461,4 +455,14 @@ func TestRequestOfKeepsAddressAndQuery(t *testing.T) {
 	if bare.SourceIP.IsValid() || bare.Query != nil {
 		t.Errorf("without address and query: SourceIP %v, Query %v; want neither", bare.SourceIP, bare.Query)
 	}
+}
+
+// sealKey is a fresh sealing key in the test's temporary directory.
+func sealKey(t *testing.T) *seal.Key {
+	t.Helper()
+	key, err := seal.LoadOrCreate(t.TempDir() + "/q.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
 }
