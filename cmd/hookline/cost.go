@@ -28,39 +28,33 @@ func (c *app) costCmd() *cobra.Command {
 	p := cost.Defaults
 	var asJSON bool
 	var template string
-	cmd := &cobra.Command{
-		Use:   "cost [flags]",
-		Short: "what hookline costs on AWS per month and per million events, next to a tutorial's design",
-		Long:  costLong,
-		Args:  positional(0, 0, ""),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := p.Validate(); err != nil {
-				return usageErrorf("%v", err)
-			}
-			tmpl := cost.EmbeddedTemplate()
-			if template != "" {
-				b, err := os.ReadFile(template)
-				if err != nil {
-					return err
-				}
-				tmpl = b
-			}
-			logs, err := cost.MeasuredLogs()
+	cmd := leafCmd("cost [flags]", "what hookline costs on AWS per month and per million events, next to a tutorial's design", costLong, positional(0, 0, ""), func(cmd *cobra.Command, _ []string) error {
+		if err := p.Validate(); err != nil {
+			return usageErrorf("%v", err)
+		}
+		tmpl := cost.EmbeddedTemplate()
+		if template != "" {
+			b, err := os.ReadFile(template)
 			if err != nil {
 				return err
 			}
-			r, err := cost.Estimate(p, tmpl, logs)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				enc := json.NewEncoder(c.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(r)
-			}
-			return cost.WriteText(c.stdout, r)
-		},
-	}
+			tmpl = b
+		}
+		logs, err := cost.MeasuredLogs()
+		if err != nil {
+			return err
+		}
+		r, err := cost.Estimate(p, tmpl, logs)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			enc := json.NewEncoder(c.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(r)
+		}
+		return cost.WriteText(c.stdout, r)
+	})
 	fs := cmd.Flags()
 	fs.Float64Var(&p.EventsPerMonth, "events-per-month", p.EventsPerMonth, "events received a month, spread evenly (1000000 ≈ 0.39/s; 259200000 = 100/s)")
 	fs.IntVar(&p.PayloadBytes, "payload-bytes", p.PayloadBytes, "size of each JSON payload in bytes")

@@ -54,46 +54,36 @@ func (q *queueFlags) open(ctx context.Context) (dlq.Queue, func(), error) {
 
 func (c *app) dlqListCmd() *cobra.Command {
 	var qf queueFlags
-	var limit int
 	var asJSON, stream bool
-	cmd := &cobra.Command{
-		Use:   "list [flags]",
-		Short: "the dead messages: receives, when they died, why, which event",
-		Args:  positional(0, 0, ""),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			switch {
-			case limit < 1:
-				return usageErrorf("--limit: %d is not a positive number", limit)
-			case stream && qf.fs.Changed("queue-url"):
-				return usageErrorf("--stream: only with a local data dir; on AWS list the NotifyFailuresUrl queue with --queue-url")
-			}
-			if stream {
-				eng, err := openLocal(qf.data)
-				if err != nil {
-					return err
-				}
-				defer eng.Close()
-				msgs, err := (&localdlq.StreamFailures{Engine: eng, Consumer: localrun.StreamConsumer}).List(ctx, limit)
-				if err != nil {
-					return err
-				}
-				return printDLQ(c.stdout, msgs, asJSON)
-			}
-			q, closeQueue, err := qf.open(ctx)
+	cmd := listCmd("the dead messages: receives, when they died, why, which event", 100, "how many messages to show at most", func(cmd *cobra.Command, limit int) error {
+		ctx := cmd.Context()
+		if stream && qf.fs.Changed("queue-url") {
+			return usageErrorf("--stream: only with a local data dir; on AWS list the NotifyFailuresUrl queue with --queue-url")
+		}
+		if stream {
+			eng, err := openLocal(qf.data)
 			if err != nil {
 				return err
 			}
-			defer closeQueue()
-			msgs, err := q.List(ctx, limit)
+			defer eng.Close()
+			msgs, err := (&localdlq.StreamFailures{Engine: eng, Consumer: localrun.StreamConsumer}).List(ctx, limit)
 			if err != nil {
 				return err
 			}
 			return printDLQ(c.stdout, msgs, asJSON)
-		},
-	}
+		}
+		q, closeQueue, err := qf.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer closeQueue()
+		msgs, err := q.List(ctx, limit)
+		if err != nil {
+			return err
+		}
+		return printDLQ(c.stdout, msgs, asJSON)
+	})
 	qf.register(cmd.Flags())
-	cmd.Flags().IntVar(&limit, "limit", 100, "how many messages to show at most")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
 	cmd.Flags().BoolVar(&stream, "stream", false, "list the notifier's given-up stream records instead (local only; on AWS they are in the NotifyFailuresUrl queue)")
 	return cmd
@@ -101,23 +91,18 @@ func (c *app) dlqListCmd() *cobra.Command {
 
 func (c *app) dlqRedriveCmd() *cobra.Command {
 	var qf queueFlags
-	cmd := &cobra.Command{
-		Use:   "redrive [flags]",
-		Short: "send every dead message back to the queue it came from",
-		Args:  positional(0, 0, ""),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			q, closeQueue, err := qf.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeQueue()
-			r, err := q.Redrive(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return printRedriven(c.stdout, r)
-		},
-	}
+	cmd := leafCmd("redrive [flags]", "send every dead message back to the queue it came from", "", positional(0, 0, ""), func(cmd *cobra.Command, _ []string) error {
+		q, closeQueue, err := qf.open(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer closeQueue()
+		r, err := q.Redrive(cmd.Context())
+		if err != nil {
+			return err
+		}
+		return printRedriven(c.stdout, r)
+	})
 	qf.register(cmd.Flags())
 	return cmd
 }

@@ -93,26 +93,16 @@ func (q *queryFlags) query(now time.Time) (pipeline.Query, error) {
 func (c *app) eventsListCmd() *cobra.Command {
 	var hf historyFlags
 	var qf queryFlags
-	var limit int
-	cmd := &cobra.Command{
-		Use:   "list [flags]",
-		Short: "newest first: an aligned table, or --json lines",
-		Args:  positional(0, 0, ""),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if limit < 1 {
-				return usageErrorf("--limit: %d is not a positive number", limit)
-			}
-			history, q, closeHistory, err := hf.openQuery(cmd.Context(), &qf)
-			if err != nil {
-				return err
-			}
-			defer closeHistory()
-			return historycli.List(cmd.Context(), c.stdout, history, q, limit, qf.json)
-		},
-	}
+	cmd := listCmd("newest first: an aligned table, or --json lines", pipeline.DefaultLimit, "how many events to show at most (paged under the hood)", func(cmd *cobra.Command, limit int) error {
+		history, q, closeHistory, err := hf.openQuery(cmd.Context(), &qf)
+		if err != nil {
+			return err
+		}
+		defer closeHistory()
+		return historycli.List(cmd.Context(), c.stdout, history, q, limit, qf.json)
+	})
 	hf.register(cmd.Flags())
 	qf.register(cmd.Flags())
-	cmd.Flags().IntVar(&limit, "limit", pipeline.DefaultLimit, "how many events to show at most (paged under the hood)")
 	return cmd
 }
 
@@ -146,29 +136,24 @@ func (c *app) eventsTailCmd() *cobra.Command {
 	var hf historyFlags
 	var qf queryFlags
 	var interval, lag time.Duration
-	cmd := &cobra.Command{
-		Use:   "tail [flags]",
-		Short: "follow new events (and status changes) until Ctrl-C",
-		Args:  positional(0, 0, ""),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch {
-			case interval < 10*time.Millisecond:
-				return usageErrorf("--interval: %v is under 10ms", interval)
-			case lag <= 0:
-				return usageErrorf("--lag: %v is not a positive duration", lag)
-			}
-			history, q, closeHistory, err := hf.openQuery(cmd.Context(), &qf)
-			if err != nil {
-				return err
-			}
-			defer closeHistory()
-			err = historycli.Tail(cmd.Context(), c.stdout, history, historycli.TailOptions{Query: q, Interval: interval, Lag: lag, JSON: qf.json})
-			if errors.Is(err, context.Canceled) {
-				return nil // Ctrl-C is how tail ends
-			}
+	cmd := leafCmd("tail [flags]", "follow new events (and status changes) until Ctrl-C", "", positional(0, 0, ""), func(cmd *cobra.Command, _ []string) error {
+		switch {
+		case interval < 10*time.Millisecond:
+			return usageErrorf("--interval: %v is under 10ms", interval)
+		case lag <= 0:
+			return usageErrorf("--lag: %v is not a positive duration", lag)
+		}
+		history, q, closeHistory, err := hf.openQuery(cmd.Context(), &qf)
+		if err != nil {
 			return err
-		},
-	}
+		}
+		defer closeHistory()
+		err = historycli.Tail(cmd.Context(), c.stdout, history, historycli.TailOptions{Query: q, Interval: interval, Lag: lag, JSON: qf.json})
+		if errors.Is(err, context.Canceled) {
+			return nil // Ctrl-C is how tail ends
+		}
+		return err
+	})
 	hf.register(cmd.Flags())
 	qf.register(cmd.Flags())
 	cmd.Flags().DurationVar(&interval, "interval", time.Second, "how often to poll")

@@ -184,6 +184,26 @@ func (c *app) groupCmd(use, short, long string, subs ...*cobra.Command) *cobra.C
 	return cmd
 }
 
+// leafCmd is a command that runs (groupCmd's counterpart): its usage line, help (long may
+// be empty), the positional arguments it takes and what it does. Flags go on the result.
+func leafCmd(use, short, long string, args cobra.PositionalArgs, run func(cmd *cobra.Command, args []string) error) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Long: long, Args: args, RunE: run}
+}
+
+// listCmd is a list subcommand: no arguments, and --limit (def unless given), which must be
+// a positive number before run lists at most that many.
+func listCmd(short string, def int, limitUsage string, run func(cmd *cobra.Command, limit int) error) *cobra.Command {
+	var limit int
+	cmd := leafCmd("list [flags]", short, "", positional(0, 0, ""), func(cmd *cobra.Command, _ []string) error {
+		if limit < 1 {
+			return usageErrorf("--limit: %d is not a positive number", limit)
+		}
+		return run(cmd, limit)
+	})
+	cmd.Flags().IntVar(&limit, "limit", def, limitUsage)
+	return cmd
+}
+
 // dispatchError is the RunE of commands that only dispatch: being run at all means no
 // subcommand, or an unknown one, was named.
 func (c *app) dispatchError(cmd *cobra.Command, args []string) error {

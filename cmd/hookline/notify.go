@@ -45,101 +45,95 @@ func (c *app) notifyCmd() *cobra.Command {
 	var pending, force bool
 	var resend, topicARN string
 	var olderThan time.Duration
-	cmd := &cobra.Command{
-		Use:   "notify --pending [--older-than 15m] | --resend ID [flags]",
-		Short: "send the completion emails the notifier did not (idempotent with its mark)",
-		Long:  notifyLong,
-		Args:  positional(0, 0, ""),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			fs := cmd.Flags()
-			aws := hf.awsChosen()
+	cmd := leafCmd("notify --pending [--older-than 15m] | --resend ID [flags]", "send the completion emails the notifier did not (idempotent with its mark)", notifyLong, positional(0, 0, ""), func(cmd *cobra.Command, _ []string) error {
+		fs := cmd.Flags()
+		aws := hf.awsChosen()
+		switch {
+		case pending == (resend != ""):
+			return usageErrorf("give --pending or --resend ID")
+		case force && resend == "":
+			return usageErrorf("--force: only with --resend")
+		case resend != "" && !event.ValidID(resend):
+			return usageErrorf("--resend: %q is not an event id (a lower-case UUID)", resend)
+		case olderThan < 0:
+			return usageErrorf("--older-than: %v is negative", olderThan)
+		case fs.Changed("topic-arn") && !aws:
+			return usageErrorf("--topic-arn: only with --table")
+		case aws && topicARN == "":
+			return usageErrorf("--topic-arn: required with --table (the stack's NotificationsTopicArn output)")
+		case aws && (fs.Changed("smtp") || fs.Changed("smtp-tls")):
+			return usageErrorf("--smtp and --smtp-tls: only with a local data dir")
+		}
+		ctx := cmd.Context()
+		composer, err := email.NewComposer(cfg.Templates, 0)
+		if err != nil {
+			return err
+		}
+		r := &pipeline.Renotifier{Notify: &pipeline.Notify{Composer: composer}}
+		if aws {
+			awsCfg, err := awsConfig(ctx, hf.region)
+			if err != nil {
+				return err
+			}
+			store, err := ddbstore.New(dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { endpointOption(&o.BaseEndpoint, hf.endpoint) }),
+				hf.remote)
+			if err != nil {
+				return fmt.Errorf("--table: %w", err)
+			}
+			r.History, r.Notify.Store = store, store
+			r.Notify.Mailer = &snsbus.Mailer{Client: sns.NewFromConfig(awsCfg), TopicARN: topicARN}
+		} else {
+			if fs.Changed("region") || fs.Changed("endpoint") {
+				return usageErrorf("--region and --endpoint: only with --table")
+			}
+			cfg.DataDir = hf.data
+			cfg.SMTPUser, cfg.SMTPPassword = c.env("HOOKLINE_SMTP_USER"), c.env("HOOKLINE_SMTP_PASSWORD")
+			mailer, err := localrun.NewMailer(cfg)
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			eng, err := openLocal(hf.data)
+			if err != nil {
+				return err
+			}
+			defer eng.Close()
+			r.History, r.Notify.Store, r.Notify.Mailer = eng.Events(), eng.Events(), mailer
+		}
+		if resend != "" {
+			at, err := r.Resend(ctx, resend, force)
 			switch {
-			case pending == (resend != ""):
-				return usageErrorf("give --pending or --resend ID")
-			case force && resend == "":
-				return usageErrorf("--force: only with --resend")
-			case resend != "" && !event.ValidID(resend):
-				return usageErrorf("--resend: %q is not an event id (a lower-case UUID)", resend)
-			case olderThan < 0:
-				return usageErrorf("--older-than: %v is negative", olderThan)
-			case fs.Changed("topic-arn") && !aws:
-				return usageErrorf("--topic-arn: only with --table")
-			case aws && topicARN == "":
-				return usageErrorf("--topic-arn: required with --table (the stack's NotificationsTopicArn output)")
-			case aws && (fs.Changed("smtp") || fs.Changed("smtp-tls")):
-				return usageErrorf("--smtp and --smtp-tls: only with a local data dir")
-			}
-			ctx := cmd.Context()
-			composer, err := email.NewComposer(cfg.Templates, 0)
-			if err != nil {
-				return err
-			}
-			r := &pipeline.Renotifier{Notify: &pipeline.Notify{Composer: composer}}
-			if aws {
-				awsCfg, err := awsConfig(ctx, hf.region)
-				if err != nil {
-					return err
-				}
-				store, err := ddbstore.New(dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { endpointOption(&o.BaseEndpoint, hf.endpoint) }),
-					hf.remote)
-				if err != nil {
-					return fmt.Errorf("--table: %w", err)
-				}
-				r.History, r.Notify.Store = store, store
-				r.Notify.Mailer = &snsbus.Mailer{Client: sns.NewFromConfig(awsCfg), TopicARN: topicARN}
-			} else {
-				if fs.Changed("region") || fs.Changed("endpoint") {
-					return usageErrorf("--region and --endpoint: only with --table")
-				}
-				cfg.DataDir = hf.data
-				cfg.SMTPUser, cfg.SMTPPassword = c.env("HOOKLINE_SMTP_USER"), c.env("HOOKLINE_SMTP_PASSWORD")
-				mailer, err := localrun.NewMailer(cfg)
-				if err != nil {
-					return usageErrorf("%v", err)
-				}
-				eng, err := openLocal(hf.data)
-				if err != nil {
-					return err
-				}
-				defer eng.Close()
-				r.History, r.Notify.Store, r.Notify.Mailer = eng.Events(), eng.Events(), mailer
-			}
-			if resend != "" {
-				at, err := r.Resend(ctx, resend, force)
-				switch {
-				case err != nil:
-					return fmt.Errorf("email for %s: %w", resend, err)
-				case !at.IsZero():
-					fmt.Fprintf(c.stdout, "%s  already notified at %s; nothing sent (--force sends it again)\n", resend, at.UTC().Format(time.RFC3339Nano))
-				default:
-					fmt.Fprintf(c.stdout, "%s  sent\n", resend)
-				}
-				return nil
-			}
-			q, err := qf.query(time.Now())
-			if err != nil {
-				return err
-			}
-			res, err := r.Pending(ctx, q, olderThan, func(id string, sent bool, err error) {
-				switch {
-				case err != nil:
-					fmt.Fprintf(c.stdout, "%s  failed: %v\n", id, err)
-				case sent:
-					fmt.Fprintf(c.stdout, "%s  sent\n", id)
-				default:
-					fmt.Fprintf(c.stdout, "%s  already notified meanwhile; nothing sent\n", id)
-				}
-			})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(c.stdout, "sent %d of %d pending (%d notified meanwhile, %d failed)\n", res.Sent, res.Pending, res.Skipped, len(res.Failed))
-			if len(res.Failed) > 0 {
-				return fmt.Errorf("%d emails failed again; run it again once the mailer works", len(res.Failed))
+			case err != nil:
+				return fmt.Errorf("email for %s: %w", resend, err)
+			case !at.IsZero():
+				fmt.Fprintf(c.stdout, "%s  already notified at %s; nothing sent (--force sends it again)\n", resend, at.UTC().Format(time.RFC3339Nano))
+			default:
+				fmt.Fprintf(c.stdout, "%s  sent\n", resend)
 			}
 			return nil
-		},
-	}
+		}
+		q, err := qf.query(time.Now())
+		if err != nil {
+			return err
+		}
+		res, err := r.Pending(ctx, q, olderThan, func(id string, sent bool, err error) {
+			switch {
+			case err != nil:
+				fmt.Fprintf(c.stdout, "%s  failed: %v\n", id, err)
+			case sent:
+				fmt.Fprintf(c.stdout, "%s  sent\n", id)
+			default:
+				fmt.Fprintf(c.stdout, "%s  already notified meanwhile; nothing sent\n", id)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "sent %d of %d pending (%d notified meanwhile, %d failed)\n", res.Sent, res.Pending, res.Skipped, len(res.Failed))
+		if len(res.Failed) > 0 {
+			return fmt.Errorf("%d emails failed again; run it again once the mailer works", len(res.Failed))
+		}
+		return nil
+	})
 	fs := cmd.Flags()
 	hf.register(fs)
 	qf.register(fs)

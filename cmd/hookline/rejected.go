@@ -122,32 +122,22 @@ func (f *quarantineFlags) open(ctx context.Context) (*quarantine, error) {
 func (c *app) rejectedListCmd() *cobra.Command {
 	var where quarantineFlags
 	var f rejectedFilters
-	var limit int
 	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "list [flags]",
-		Short: "refused requests, newest first: a table, or --json lines",
-		Args:  positional(0, 0, ""),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if limit < 1 {
-				return usageErrorf("--limit: %d is not a positive number", limit)
-			}
-			q, err := f.query(time.Now())
-			if err != nil {
-				return err
-			}
-			qr, err := where.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer qr.closed()
-			return rejectedcli.List(cmd.Context(), c.stdout, qr.store, q, limit, asJSON)
-		},
-	}
+	cmd := listCmd("refused requests, newest first: a table, or --json lines", pipeline.DefaultLimit, "how many to show at most", func(cmd *cobra.Command, limit int) error {
+		q, err := f.query(time.Now())
+		if err != nil {
+			return err
+		}
+		qr, err := where.open(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer qr.closed()
+		return rejectedcli.List(cmd.Context(), c.stdout, qr.store, q, limit, asJSON)
+	})
 	fs := cmd.Flags()
 	where.register(fs)
 	f.register(fs)
-	fs.IntVar(&limit, "limit", pipeline.DefaultLimit, "how many to show at most")
 	fs.BoolVar(&asJSON, "json", false, "one JSON object per line")
 	completeWords(cmd, "reason", pipeline.Reasons()...)
 	return cmd
@@ -156,22 +146,17 @@ func (c *app) rejectedListCmd() *cobra.Command {
 func (c *app) rejectedGetCmd() *cobra.Command {
 	var where quarantineFlags
 	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "get ID [flags]",
-		Short: "one refused request in full: why, headers (redacted), body",
-		Args:  positional(1, 1, "rejection id"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if !event.ValidID(args[0]) {
-				return usageErrorf("%q is not a rejection id (a lower-case UUID)", args[0])
-			}
-			qr, err := where.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer qr.closed()
-			return rejectedcli.Get(cmd.Context(), c.stdout, qr.store, args[0], asJSON)
-		},
-	}
+	cmd := leafCmd("get ID [flags]", "one refused request in full: why, headers (redacted), body", "", positional(1, 1, "rejection id"), func(cmd *cobra.Command, args []string) error {
+		if !event.ValidID(args[0]) {
+			return usageErrorf("%q is not a rejection id (a lower-case UUID)", args[0])
+		}
+		qr, err := where.open(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer qr.closed()
+		return rejectedcli.Get(cmd.Context(), c.stdout, qr.store, args[0], asJSON)
+	})
 	where.register(cmd.Flags())
 	cmd.Flags().BoolVar(&asJSON, "json", false, "the rejection as JSON, with its body")
 	return cmd
@@ -181,81 +166,76 @@ func (c *app) rejectedReadmitCmd() *cobra.Command {
 	var where quarantineFlags
 	var sourcesFile, sourcesSecret, topicARN, bucket string
 	var f rejectedFilters
-	cmd := &cobra.Command{
-		Use:   "readmit ID | --source S --since 1h [flags]",
-		Short: "re-verify refused requests with the current sources config; publish those that pass",
-		Args:  positional(0, 1, "rejection id"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			fs := cmd.Flags()
-			filtered := fs.Changed("source") || fs.Changed("since") || fs.Changed("until") || fs.Changed("reason")
-			switch {
-			case len(args) == 1 && filtered:
-				return usageErrorf("give a rejection id or --source/--since/--until/--reason, not both")
-			case len(args) == 0 && !filtered:
-				return usageErrorf("give a rejection id, or select with --source S --since 1h")
-			case len(args) == 1 && !event.ValidID(args[0]):
-				return usageErrorf("%q is not a rejection id (a lower-case UUID)", args[0])
-			}
-			onAWS, err := where.choose()
-			if err != nil {
-				return err
-			}
-			switch {
-			case !onAWS && (fs.Changed("topic-arn") || fs.Changed("sources-secret") || fs.Changed("bucket")):
-				return usageErrorf("--topic-arn, --sources-secret and --bucket: only with --table")
-			case onAWS && topicARN == "":
-				return usageErrorf("--topic-arn: required with --table (the stack's EventsTopicArn output)")
-			case onAWS && sourcesSecret != "" && fs.Changed("sources"):
-				return usageErrorf("--sources-secret and --sources: give one")
-			case onAWS && sourcesSecret == "" && sourcesFile == "":
-				return usageErrorf("--sources-secret: required with --table (the stack's SourcesSecretArn output; or a file with --sources)")
-			}
-			q, err := f.query(time.Now())
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			qr, err := where.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer qr.closed()
-			var r *pipeline.Readmitter
-			if onAWS {
-				r, err = awsReadmitter(ctx, qr, sourcesFile, sourcesSecret, topicARN, bucket)
-			} else {
-				r, err = localReadmitter(qr.eng, where.data, sourcesFile)
-			}
-			if err != nil {
-				return err
-			}
-			if len(args) == 1 {
-				res, err := r.Readmit(ctx, args[0])
-				if pipeline.KindOf(err) == pipeline.KindNotFound && res.Rejection == nil {
-					return err
-				}
-				rejectedcli.PrintReadmission(c.stdout, res, err, args[0])
-				if err != nil {
-					return fmt.Errorf("%s was not readmitted", args[0])
-				}
-				return nil
-			}
-			var published, already, refused int
-			err = r.ReadmitAll(ctx, q, func(res pipeline.Readmission, err error) {
-				rejectedcli.PrintReadmission(c.stdout, res, err, res.Rejection.ID)
-				switch {
-				case err != nil:
-					refused++
-				case res.Already:
-					already++
-				default:
-					published++
-				}
-			})
-			fmt.Fprintf(c.stdout, "readmitted %d, already readmitted %d, still refused %d\n", published, already, refused)
+	cmd := leafCmd("readmit ID | --source S --since 1h [flags]", "re-verify refused requests with the current sources config; publish those that pass", "", positional(0, 1, "rejection id"), func(cmd *cobra.Command, args []string) error {
+		fs := cmd.Flags()
+		filtered := fs.Changed("source") || fs.Changed("since") || fs.Changed("until") || fs.Changed("reason")
+		switch {
+		case len(args) == 1 && filtered:
+			return usageErrorf("give a rejection id or --source/--since/--until/--reason, not both")
+		case len(args) == 0 && !filtered:
+			return usageErrorf("give a rejection id, or select with --source S --since 1h")
+		case len(args) == 1 && !event.ValidID(args[0]):
+			return usageErrorf("%q is not a rejection id (a lower-case UUID)", args[0])
+		}
+		onAWS, err := where.choose()
+		if err != nil {
 			return err
-		},
-	}
+		}
+		switch {
+		case !onAWS && (fs.Changed("topic-arn") || fs.Changed("sources-secret") || fs.Changed("bucket")):
+			return usageErrorf("--topic-arn, --sources-secret and --bucket: only with --table")
+		case onAWS && topicARN == "":
+			return usageErrorf("--topic-arn: required with --table (the stack's EventsTopicArn output)")
+		case onAWS && sourcesSecret != "" && fs.Changed("sources"):
+			return usageErrorf("--sources-secret and --sources: give one")
+		case onAWS && sourcesSecret == "" && sourcesFile == "":
+			return usageErrorf("--sources-secret: required with --table (the stack's SourcesSecretArn output; or a file with --sources)")
+		}
+		q, err := f.query(time.Now())
+		if err != nil {
+			return err
+		}
+		ctx := cmd.Context()
+		qr, err := where.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer qr.closed()
+		var r *pipeline.Readmitter
+		if onAWS {
+			r, err = awsReadmitter(ctx, qr, sourcesFile, sourcesSecret, topicARN, bucket)
+		} else {
+			r, err = localReadmitter(qr.eng, where.data, sourcesFile)
+		}
+		if err != nil {
+			return err
+		}
+		if len(args) == 1 {
+			res, err := r.Readmit(ctx, args[0])
+			if pipeline.KindOf(err) == pipeline.KindNotFound && res.Rejection == nil {
+				return err
+			}
+			rejectedcli.PrintReadmission(c.stdout, res, err, args[0])
+			if err != nil {
+				return fmt.Errorf("%s was not readmitted", args[0])
+			}
+			return nil
+		}
+		var published, already, refused int
+		err = r.ReadmitAll(ctx, q, func(res pipeline.Readmission, err error) {
+			rejectedcli.PrintReadmission(c.stdout, res, err, res.Rejection.ID)
+			switch {
+			case err != nil:
+				refused++
+			case res.Already:
+				already++
+			default:
+				published++
+			}
+		})
+		fmt.Fprintf(c.stdout, "readmitted %d, already readmitted %d, still refused %d\n", published, already, refused)
+		return err
+	})
 	fs := cmd.Flags()
 	where.register(fs)
 	fs.StringVar(&sourcesFile, "sources", "", "the sources config to verify with (as hookline local runs with it); none = the data dir's demo sources")

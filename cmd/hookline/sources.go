@@ -23,40 +23,34 @@ Hookline, dimensions Source and Key) on the stack's dashboard.`
 func (c *app) sourcesCmd() *cobra.Command {
 	var data, since, sourcesFile string
 	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "sources [flags]",
-		Short: "which secret verified how many events, per source (rotation tracking)",
-		Long:  sourcesLong,
-		Args:  positional(0, 0, ""),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			from, err := pipeline.ParseTimeBound("--since", since, time.Now())
-			if err != nil {
-				return usageErrorf("%s", pipeline.DetailOf(err))
-			}
-			var set rotation.Sources // nil: list only what verified something
-			if sourcesFile != "" {
-				s, err := source.Load(sourcesFile)
-				if err != nil {
-					return err
-				}
-				set = s
-			}
-			eng, err := openLocal(data)
+	cmd := leafCmd("sources [flags]", "which secret verified how many events, per source (rotation tracking)", sourcesLong, positional(0, 0, ""), func(cmd *cobra.Command, _ []string) error {
+		from, err := pipeline.ParseTimeBound("--since", since, time.Now())
+		if err != nil {
+			return usageErrorf("%s", pipeline.DetailOf(err))
+		}
+		var set rotation.Sources // nil: list only what verified something
+		if sourcesFile != "" {
+			s, err := source.Load(sourcesFile)
 			if err != nil {
 				return err
 			}
-			defer eng.Close()
-			used, err := eng.Events().KeyUsage(cmd.Context(), from)
-			if err != nil {
-				return err
-			}
-			rows, err := rotation.Table(cmd.Context(), set, used)
-			if err != nil {
-				return err
-			}
-			return rotation.Print(c.stdout, rows, set != nil, asJSON)
-		},
-	}
+			set = s
+		}
+		eng, err := openLocal(data)
+		if err != nil {
+			return err
+		}
+		defer eng.Close()
+		used, err := eng.Events().KeyUsage(cmd.Context(), from)
+		if err != nil {
+			return err
+		}
+		rows, err := rotation.Table(cmd.Context(), set, used)
+		if err != nil {
+			return err
+		}
+		return rotation.Print(c.stdout, rows, set != nil, asJSON)
+	})
 	fs := cmd.Flags()
 	fs.StringVar(&data, "data", ".hookline", "hookline local data dir to read")
 	bindEnv(fs, "data", "HOOKLINE_DATA")

@@ -54,13 +54,8 @@ func (b buildInfo) String() string {
 }
 
 func (c *app) versionCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "print the version, the commit it was built from and the Go version",
-		Args:  positional(0, 0, ""),
-		RunE: func(*cobra.Command, []string) error {
-			_, err := fmt.Fprint(c.stdout, readBuildInfo())
-			return err
-		},
-	}
+	return leafCmd("version", "print the version, the commit it was built from and the Go version", "", positional(0, 0, ""), func(*cobra.Command, []string) error {
+		_, err := fmt.Fprint(c.stdout, readBuildInfo())
+		return err
+	})
 }
