@@ -105,10 +105,11 @@ func (r *Runner) defaults() (*Runner, error) {
 	if c.ParallelizationFactor <= 0 {
 		c.ParallelizationFactor = DefaultParallelizationFactor
 	}
-	if c.StreamRetries == 0 {
-		c.StreamRetries = DefaultStreamRetries
-	} else if c.StreamRetries < 0 {
+	switch {
+	case c.StreamRetries < 0:
 		c.StreamRetries = 0
+	case c.StreamRetries == 0:
+		c.StreamRetries = DefaultStreamRetries
 	}
 	if c.MaxRetryDelay <= 0 {
 		c.MaxRetryDelay = DefaultMaxRetryDelay
@@ -365,10 +366,11 @@ func (w *window) progress(chunk int, seq int64) (int64, bool) {
 // If ctx ends it stops retrying; unfinished records stay after the checkpoint for next time.
 func (c *Runner) deliverStream(ctx context.Context, recs []engine.StreamRecord, done func(seq int64)) {
 	bg := context.WithoutCancel(ctx)
-	size, attempts, failSeq := c.StreamBatchSize, 0, int64(-1)
+	size, attempts := c.StreamBatchSize, 0
+	var failSeq int64 // the record attempts counts retries of; its start value never matters: attempts is 0 until a failure sets it
 	for len(recs) > 0 {
 		var batch []engine.StreamRecord
-		last := -1 // index in recs of the last record this round covers
+		var last int // index in recs of the last record this round covers: recs[0] at least
 		for i, r := range recs {
 			if r.EventName == engine.StreamInsert {
 				if len(batch) == size {
@@ -383,7 +385,8 @@ func (c *Runner) deliverStream(ctx context.Context, recs []engine.StreamRecord, 
 			return
 		}
 		resp, err := safeCall(bg, c.Notifier, DynamoDBEvent(batch))
-		failIdx, reason := -1, ""
+		var failIdx int
+		var reason string
 		if err != nil {
 			failIdx, reason = 0, "notifier returned an error: "+err.Error()
 		} else {
