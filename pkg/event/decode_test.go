@@ -43,6 +43,10 @@ func envelopes(t testing.TB) map[string][]byte {
 	ref.DataRef = "blob:" + ref.ID
 	ref.Verification = event.Verification{Scheme: "hmac-sha256", Key: 3, BodySHA256: sha256.Sum256([]byte("big"))}
 	add("claim check", ref, "", nil)
+	// '9' ends the digit range plainInt takes a number's first byte from ('0' starts it: stripe's key).
+	nine := base()
+	nine.Verification = event.Verification{Scheme: "hmac-sha256", Key: 9, SkewMS: 900, HasSkew: true}
+	add("nines", nine, "text/plain", []byte("9"))
 	return out
 }
 
