@@ -9,7 +9,8 @@ import (
 // TestMarshalSizeHint: Marshal allocates its buffer once, from sizeHint, which is the encoded
 // length of the widest event of a shape when nothing needs escaping. The only bytes it reserves
 // and never uses: 5 per time (written in UTC, "Z" where the layout allows "-07:00") and, for
-// JSON data, the 9 by which `,"data":` is shorter than `,"data_base64":""`.
+// JSON data, the 9 by which `,"data":` is shorter than `,"data_base64":""`, and without data (a
+// claim check) all of `,"data_base64":""`. A dataref and each extension are counted exactly.
 func TestMarshalSizeHint(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 11, 23, 10, 0, 0, 123456789, time.FixedZone("IST", 5*3600+30*60))
@@ -24,6 +25,11 @@ func TestMarshalSizeHint(t *testing.T) {
 	b64.DataBase64 = []byte("some bytes\x00\xff")
 	data := wide()
 	data.Data = []byte(`{"action":"opened","number":1347}`)
+	exts := wide()
+	exts.DataBase64 = []byte("some bytes")
+	exts.Extensions = []Extension{{Name: "tenant", Value: []byte(`"acme"`)}, {Name: "seq", Value: []byte(`42`)}}
+	ref := wide()
+	ref.DataRef = "blob:0190b4c2-0000-7000-8000-000000000001"
 	bare := &Event{ID: "i", Source: "s", Type: "t", Time: at, ReceivedAt: at}
 	for _, tc := range []struct {
 		name   string
@@ -32,6 +38,8 @@ func TestMarshalSizeHint(t *testing.T) {
 	}{
 		{"base64 data", b64, 2 * 5},
 		{"JSON data", data, 2*5 + 9},
+		{"extensions", exts, 2 * 5},
+		{"claim check", ref, 2*5 + len(`,"data_base64":""`)},
 	} {
 		b := tc.e.Marshal()
 		if hint := tc.e.sizeHint(); hint-len(b) != tc.unused || cap(b) != hint {
