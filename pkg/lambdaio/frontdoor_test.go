@@ -28,6 +28,7 @@ import (
 	"hookline/pkg/pipeline"
 	"hookline/pkg/pipeline/mailertest"
 	"hookline/pkg/pipeline/publishertest"
+	"hookline/pkg/pipeline/storetest"
 	"hookline/pkg/problem"
 	"hookline/pkg/sender"
 	"hookline/pkg/source"
@@ -106,7 +107,7 @@ type chain struct {
 	ingest     *lambdaio.IngestHandler
 	subscriber *lambdaio.SubscriberHandler
 	notifier   *lambdaio.NotifierHandler
-	store      *memStore
+	store      *storetest.Memory
 	box        *mailertest.Recorder
 	pub        *publishertest.Recorder
 	keys       *keyCounter
@@ -139,7 +140,7 @@ func newChain(t *testing.T, receivedAt time.Time) *chain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &chain{store: newMem(), box: &mailertest.Recorder{}, pub: &publishertest.Recorder{}, keys: &keyCounter{n: map[string]int{}}}
+	c := &chain{store: &storetest.Memory{}, box: &mailertest.Recorder{}, pub: &publishertest.Recorder{}, keys: &keyCounter{n: map[string]int{}}}
 	c.ingest = &lambdaio.IngestHandler{
 		Service: &pipeline.Ingest{Sources: frontDoorSources(t), Publisher: c.pub, Now: func() time.Time { return receivedAt }},
 		Log:     quiet(), Metrics: c.keys,
@@ -161,15 +162,15 @@ func (c *chain) post(t *testing.T, req events.APIGatewayV2HTTPRequest) events.AP
 		return resp
 	}
 	m := c.pub.All()[c.pub.Len()-1]
-	inserts := c.store.inserts
+	inserts := c.store.Inserts()
 	sub, err := c.subscriber.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: m.ID, Body: string(m.Body)}}})
 	if err != nil || len(sub.BatchItemFailures) != 0 {
 		t.Fatalf("subscriber: %v %+v", err, sub)
 	}
-	if c.store.inserts == inserts {
+	if c.store.Inserts() == inserts {
 		return resp // a duplicate: DynamoDB Streams would carry no INSERT
 	}
-	rec := insertRecord(t, c.store.recs[m.ID], m.ID)
+	rec := insertRecord(t, c.store.Record(m.ID), m.ID)
 	if out, err := c.notifier.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{rec}}); err != nil || len(out.BatchItemFailures) != 0 {
 		t.Fatalf("notifier: %v %+v", err, out)
 	}
@@ -297,8 +298,8 @@ func TestReplayVariants(t *testing.T) {
 					t.Errorf("%s: id %s, want the original %s", variant, got, id)
 				}
 			}
-			if c.pub.Len() != 1+len(rc.edits) || c.store.inserts != 1 || c.box.Len() != 1 {
-				t.Errorf("published %d, stored %d, emailed %d; want %d, 1, 1", c.pub.Len(), c.store.inserts, c.box.Len(), 1+len(rc.edits))
+			if c.pub.Len() != 1+len(rc.edits) || c.store.Inserts() != 1 || c.box.Len() != 1 {
+				t.Errorf("published %d, stored %d, emailed %d; want %d, 1, 1", c.pub.Len(), c.store.Inserts(), c.box.Len(), 1+len(rc.edits))
 			}
 		})
 	}
@@ -375,7 +376,7 @@ func TestVerificationEvidence(t *testing.T) {
 			t.Errorf("%s %s: verification %+v, want %+v", tt.source, tt.req.Scheme, e.Verification, want)
 		}
 		// And the history view shows it as the issue spells it.
-		b, err := json.Marshal(historyapi.View(c.store.recs[id], true).Verification)
+		b, err := json.Marshal(historyapi.View(c.store.Record(id), true).Verification)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -653,7 +654,7 @@ func TestSubscriberAndNotifierMetrics(t *testing.T) {
 	if resp, _ := c.subscriber.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: string(first.Body)}}}); len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("subscriber: %+v", resp)
 	}
-	rec := insertRecord(t, c.store.recs[first.ID], "1")
+	rec := insertRecord(t, c.store.Record(first.ID), "1")
 	if out, _ := c.notifier.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{rec}}); len(out.BatchItemFailures) != 1 {
 		t.Fatalf("notifier with the mailer down: %+v", out)
 	}
@@ -669,15 +670,13 @@ func TestSubscriberAndNotifierMetrics(t *testing.T) {
 	attr := "true"
 	replay := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "r1", Body: string(msg.Body),
 		MessageAttributes: map[string]events.SQSMessageAttribute{"replay": {DataType: "String", StringValue: &attr}}}}}
-	inserts := c.store.inserts
-	c.store.mu.Lock()
-	delete(c.store.recs, msg.ID) // even a missing event is not written back by a replay
-	c.store.mu.Unlock()
+	inserts := c.store.Inserts()
+	c.store.Delete(msg.ID) // even a missing event is not written back by a replay
 	if resp, err := c.subscriber.Handle(context.Background(), replay); err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("replay: %v %+v", err, resp)
 	}
-	if c.store.inserts != inserts || len(m.duplicate) != 2 || len(m.stored) != 1 {
-		t.Errorf("after a retry and a replay: %d inserts (was %d), duplicates %v, stored %v", c.store.inserts, inserts, m.duplicate, m.stored)
+	if c.store.Inserts() != inserts || len(m.duplicate) != 2 || len(m.stored) != 1 {
+		t.Errorf("after a retry and a replay: %d inserts (was %d), duplicates %v, stored %v", c.store.Inserts(), inserts, m.duplicate, m.stored)
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,71 +27,8 @@ import (
 	"hookline/pkg/pipeline"
 	"hookline/pkg/pipeline/digesttest"
 	"hookline/pkg/pipeline/mailertest"
+	"hookline/pkg/pipeline/storetest"
 )
-
-// memStore is a minimal in-memory store for handler tests; the real adapters are proven by
-// the storetest contract suite.
-type memStore struct {
-	mu      sync.Mutex
-	recs    map[string]*event.Record
-	inserts int
-	putErr  error
-	markErr error
-}
-
-func newMem() *memStore { return &memStore{recs: map[string]*event.Record{}} }
-
-func (m *memStore) PutNew(_ context.Context, r *event.Record) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.putErr != nil {
-		return false, m.putErr
-	}
-	if _, ok := m.recs[r.Event.ID]; ok {
-		return false, nil
-	}
-	cp := *r
-	m.recs[r.Event.ID] = &cp
-	m.inserts++
-	return true, nil
-}
-
-func (m *memStore) Get(_ context.Context, id string) (*event.Record, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, ok := m.recs[id]
-	if !ok {
-		return nil, pipeline.ErrNotFound
-	}
-	cp := *r
-	return &cp, nil
-}
-
-func (m *memStore) NotifiedAt(_ context.Context, id string) (time.Time, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, ok := m.recs[id]
-	if !ok {
-		return time.Time{}, pipeline.ErrNotFound
-	}
-	return r.NotifiedAt, nil
-}
-
-func (m *memStore) MarkNotified(_ context.Context, id string, at time.Time) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.markErr != nil {
-		return m.markErr
-	}
-	r, ok := m.recs[id]
-	if !ok {
-		return pipeline.ErrNotFound
-	}
-	if r.NotifiedAt.IsZero() {
-		r.NotifiedAt = at
-	}
-	return nil
-}
 
 func loadJSON(t *testing.T, path string, v any) {
 	t.Helper()
@@ -123,7 +59,7 @@ func TestSubscriberFixture(t *testing.T) {
 	t.Parallel()
 	var ev events.SQSEvent
 	loadJSON(t, "testdata/sqs_event.json", &ev)
-	store := newMem()
+	store := &storetest.Memory{}
 	var logs strings.Builder
 	h := &lambdaio.SubscriberHandler{
 		Service: &pipeline.Record{Events: store, Now: func() time.Time { return storedAt }},
@@ -138,17 +74,14 @@ func TestSubscriberFixture(t *testing.T) {
 	if diff := cmp.Diff(want, resp); diff != "" {
 		t.Errorf("response (-want +got):\n%s", diff)
 	}
-	if store.inserts != 2 {
-		t.Errorf("inserts = %d, want 2 (the third message is a duplicate)", store.inserts)
+	if n := store.Inserts(); n != 2 {
+		t.Errorf("inserts = %d, want 2 (the third message is a duplicate)", n)
 	}
-	ids := make([]string, 0, len(store.recs))
-	for id := range store.recs {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	written := make([]historyapi.EventView, 0, len(ids))
-	for _, id := range ids {
-		written = append(written, historyapi.View(store.recs[id], true))
+	stored := store.Records()
+	sort.Slice(stored, func(i, j int) bool { return stored[i].Event.ID < stored[j].Event.ID })
+	written := make([]historyapi.EventView, 0, len(stored))
+	for _, r := range stored {
+		written = append(written, historyapi.View(r, true))
 	}
 	goldenJSON(t, "sqs_event.written.golden.json", written)
 	if !strings.Contains(logs.String(), `"duplicate":true`) || !strings.Contains(logs.String(), "malformed message") {
@@ -164,7 +97,7 @@ func TestSubscriberBatchMetrics(t *testing.T) {
 	loadJSON(t, "testdata/sqs_event.json", &ev)
 	var emf strings.Builder
 	h := &lambdaio.SubscriberHandler{
-		Service: &pipeline.Record{Events: newMem(), Now: func() time.Time { return storedAt }},
+		Service: &pipeline.Record{Events: &storetest.Memory{}, Now: func() time.Time { return storedAt }},
 		Log:     quiet(), Metrics: &metrics.EMF{W: &emf},
 	}
 	if _, err := h.Handle(context.Background(), ev); err != nil {
@@ -191,8 +124,8 @@ func TestSubscriberTransientFailure(t *testing.T) {
 	t.Parallel()
 	var ev events.SQSEvent
 	loadJSON(t, "testdata/sqs_event.json", &ev)
-	store := newMem()
-	store.putErr = errors.New("ProvisionedThroughputExceededException")
+	store := &storetest.Memory{}
+	store.FailPuts(errors.New("ProvisionedThroughputExceededException"))
 	h := &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: store}, Log: quiet()}
 	resp, err := h.Handle(context.Background(), ev)
 	if err != nil || len(resp.BatchItemFailures) != len(ev.Records) {
@@ -204,14 +137,14 @@ func TestNotifierFixture(t *testing.T) {
 	t.Parallel()
 	var ev events.DynamoDBEvent
 	loadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
-	store, box := newMem(), &mailertest.Recorder{}
+	store, box := &storetest.Memory{}, &mailertest.Recorder{}
 	for _, rec := range ev.Records {
 		if rec.EventName == "INSERT" {
 			r, err := lambdaioRecord(rec)
 			if err != nil {
 				t.Fatal(err)
 			}
-			store.recs[r.Event.ID] = r
+			store.Add(r)
 		}
 	}
 	composer, err := email.NewComposer("", 0)
@@ -229,9 +162,9 @@ func TestNotifierFixture(t *testing.T) {
 		t.Fatalf("err = %v, failures = %v", err, resp.BatchItemFailures)
 	}
 	goldenJSON(t, "stream_insert.published.golden.json", box.All())
-	for id, r := range store.recs {
+	for _, r := range store.Records() {
 		if !r.NotifiedAt.Equal(notifiedAt) {
-			t.Errorf("event %s not marked notified", id)
+			t.Errorf("event %s not marked notified", r.Event.ID)
 		}
 	}
 	// Redelivery of the same stream batch sends nothing more.
@@ -257,13 +190,13 @@ func TestNotifierReportsEachFailure(t *testing.T) {
 	ev.Records = []events.DynamoDBEventRecord{modify, bad, first}
 	box := &mailertest.Recorder{}
 	composer, _ := email.NewComposer("", 0)
-	stored := func() *memStore {
-		m := newMem()
+	stored := func() *storetest.Memory {
 		r, err := lambdaioRecord(first)
 		if err != nil {
 			t.Fatal(err)
 		}
-		m.recs[r.Event.ID] = r
+		m := &storetest.Memory{}
+		m.Add(r)
 		return m
 	}
 	h := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: stored(), Composer: composer, Mailer: box}, Log: quiet()}
@@ -289,10 +222,10 @@ func TestNotifierReportsEachFailure(t *testing.T) {
 
 func TestHistoryHandler(t *testing.T) {
 	t.Parallel()
-	hist := &fakeHistory{store: newMem()}
+	hist := &fakeHistory{store: &storetest.Memory{}}
 	r := &event.Record{Event: &event.Event{ID: event.DeliveryID("github", "d"), Source: "github", Type: "push", Time: storedAt, ReceivedAt: storedAt}, StoredAt: storedAt}
 	_ = r.Event.SetData("application/json", []byte(`{"a":1}`))
-	hist.store.recs[r.Event.ID] = r
+	hist.store.Add(r)
 	h := &lambdaio.HistoryHandler{History: hist, Log: quiet(), Now: func() time.Time { return storedAt }}
 	get := func(path string, params, query map[string]string) events.APIGatewayV2HTTPResponse {
 		resp, err := h.Handle(context.Background(), events.APIGatewayV2HTTPRequest{
@@ -330,7 +263,7 @@ func TestHistoryHandler(t *testing.T) {
 }
 
 type fakeHistory struct {
-	store *memStore
+	store *storetest.Memory
 	last  pipeline.Query
 }
 
@@ -340,11 +273,7 @@ func (f *fakeHistory) Get(ctx context.Context, id string) (*event.Record, error)
 
 func (f *fakeHistory) List(_ context.Context, q pipeline.Query) (pipeline.Page, error) {
 	f.last = q
-	var out []*event.Record
-	for _, r := range f.store.recs {
-		out = append(out, r)
-	}
-	return pipeline.Page{Records: out}, nil
+	return pipeline.Page{Records: f.store.Records()}, nil
 }
 
 type panickyMailer struct{}
@@ -359,7 +288,7 @@ func TestNotifierPanicFailsOnlyThatRecord(t *testing.T) {
 	loadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
 	composer, _ := email.NewComposer("", 0)
 	logs := &logLines{}
-	h := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: newMem(), Composer: composer, Mailer: panickyMailer{}},
+	h := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: &storetest.Memory{}, Composer: composer, Mailer: panickyMailer{}},
 		Log: slog.New(slog.NewJSONHandler(logs, nil))}
 	resp, err := h.Handle(context.Background(), ev)
 	if err != nil || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != ev.Records[0].Change.SequenceNumber {
@@ -386,13 +315,13 @@ func TestNotifierMarkFailsAfterSend(t *testing.T) {
 	loadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
 	first := ev.Records[0]
 	ev.Records = []events.DynamoDBEventRecord{first}
-	store := newMem()
 	r, err := lambdaioRecord(first)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store.recs[r.Event.ID] = r
-	store.markErr = errors.New("conditional update timed out")
+	store := &storetest.Memory{}
+	store.Add(r)
+	store.FailMarks(errors.New("conditional update timed out"))
 	box := &mailertest.Recorder{}
 	composer, _ := email.NewComposer("", 0)
 	h := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: box}, Log: quiet()}
@@ -404,9 +333,7 @@ func TestNotifierMarkFailsAfterSend(t *testing.T) {
 	if box.Len() != 1 {
 		t.Fatalf("mailer was handed %d emails, want exactly 1", box.Len())
 	}
-	store.mu.Lock()
-	store.markErr = nil
-	store.mu.Unlock()
+	store.FailMarks(nil)
 	for range 2 { // the redelivery, then one more
 		if resp, err := h.Handle(context.Background(), ev); err != nil || len(resp.BatchItemFailures) != 0 {
 			t.Fatalf("redelivery: %+v, %v", resp.BatchItemFailures, err)
@@ -450,7 +377,7 @@ func TestNotifierInvoke(t *testing.T) {
 	if resp, ok := out.(events.DynamoDBEventResponse); err != nil || !ok || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("stream batch: %v, %v", out, err)
 	}
-	if box.Len() != 0 || !store.recs[r.Event.ID].NotifiedAt.IsZero() {
+	if box.Len() != 0 || !store.Record(r.Event.ID).NotifiedAt.IsZero() {
 		t.Fatalf("a digested event was emailed at once (%d emails)", box.Len())
 	}
 	tick := []byte(`{"version":"0","id":"1","detail-type":"Scheduled Event","source":"aws.events","time":"2026-12-01T12:01:31Z","resources":[],"detail":{}}`)
@@ -458,8 +385,8 @@ func TestNotifierInvoke(t *testing.T) {
 	if _, err := h.Invoke(context.Background(), tick); err != nil {
 		t.Fatal(err)
 	}
-	if box.Len() != 1 || !strings.Contains(box.All()[0].Text, r.Event.ID) || store.recs[r.Event.ID].NotifiedAt.IsZero() {
-		t.Errorf("after the tick: %d emails, event marked %v; want its digest sent and the event marked", box.Len(), store.recs[r.Event.ID].NotifiedAt)
+	if box.Len() != 1 || !strings.Contains(box.All()[0].Text, r.Event.ID) || store.Record(r.Event.ID).NotifiedAt.IsZero() {
+		t.Errorf("after the tick: %d emails, event marked %v; want its digest sent and the event marked", box.Len(), store.Record(r.Event.ID).NotifiedAt)
 	}
 	// A tick that sent something says how many; a tick with nothing due says nothing.
 	sentLines := func() (n int, sent []any) {
@@ -527,7 +454,7 @@ func TestNotifierNoEmail(t *testing.T) {
 	if resp, err := h.Handle(context.Background(), ev); err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("%v, %v", resp, err)
 	}
-	if box.Len() != 0 || !store.recs[r.Event.ID].NotifiedAt.IsZero() {
-		t.Errorf("a github event under a stripe-only policy: %d emails, marked %v", box.Len(), store.recs[r.Event.ID].NotifiedAt)
+	if box.Len() != 0 || !store.Record(r.Event.ID).NotifiedAt.IsZero() {
+		t.Errorf("a github event under a stripe-only policy: %d emails, marked %v", box.Len(), store.Record(r.Event.ID).NotifiedAt)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"hookline/pkg/historyapi"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/pipeline/storetest"
 )
 
 // linkingBlobs is a blob store that reads bodies from a map and links to them.
@@ -37,10 +38,10 @@ func TestHistoryClaimCheckedBody(t *testing.T) {
 	t.Parallel()
 	const ref = "mem:events/github/big"
 	body := []byte(`{"pad":"` + strings.Repeat("x", 2000) + `"}`)
-	hist := &fakeHistory{store: newMem()}
+	hist := &fakeHistory{store: &storetest.Memory{}}
 	r := &event.Record{Event: &event.Event{ID: event.DeliveryID("github", "big"), Source: "github", Type: "push",
 		Time: storedAt, ReceivedAt: storedAt, DataContentType: "application/json", DataRef: ref}, StoredAt: storedAt}
-	hist.store.recs[r.Event.ID] = r
+	hist.store.Add(r)
 	get := func(h *lambdaio.HistoryHandler) historyapi.EventView {
 		t.Helper()
 		req := events.APIGatewayV2HTTPRequest{RawPath: "/events/" + r.Event.ID, PathParameters: map[string]string{"id": r.Event.ID}}

@@ -8,6 +8,7 @@ import (
 
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/event"
+	"hookline/pkg/pipeline/storetest"
 )
 
 func lambdaioRecord(rec events.DynamoDBEventRecord) (*event.Record, error) {
@@ -16,14 +17,14 @@ func lambdaioRecord(rec events.DynamoDBEventRecord) (*event.Record, error) {
 
 // storedInsert is a mem store holding the record of ev's first stream image, as the
 // subscriber stored it before the notifier is invoked with ev.
-func storedInsert(t *testing.T, ev events.DynamoDBEvent) (*memStore, *event.Record) {
+func storedInsert(t *testing.T, ev events.DynamoDBEvent) (*storetest.Memory, *event.Record) {
 	t.Helper()
 	r, err := lambdaioRecord(ev.Records[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := newMem()
-	store.recs[r.Event.ID] = r
+	store := &storetest.Memory{}
+	store.Add(r)
 	return store, r
 }
 

@@ -18,6 +18,7 @@ import (
 	"hookline/pkg/emailpolicy"
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/pipeline/storetest"
 )
 
 // Run runs the contract suite; newStore returns an empty store for each test.
@@ -130,44 +131,6 @@ func testManyIDs(t *testing.T, s pipeline.DigestStore) {
 	}
 }
 
-// events is the history and the marks in memory: what the digest reads and marks.
-type events struct {
-	mu   sync.Mutex
-	recs map[string]*event.Record
-}
-
-func (e *events) Get(_ context.Context, id string) (*event.Record, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if r, ok := e.recs[id]; ok {
-		cp := *r
-		return &cp, nil
-	}
-	return nil, pipeline.ErrNotFound
-}
-
-func (e *events) NotifiedAt(_ context.Context, id string) (time.Time, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if r, ok := e.recs[id]; ok {
-		return r.NotifiedAt, nil
-	}
-	return time.Time{}, pipeline.ErrNotFound
-}
-
-func (e *events) MarkNotified(_ context.Context, id string, at time.Time) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	r, ok := e.recs[id]
-	if !ok {
-		return pipeline.ErrNotFound
-	}
-	if r.NotifiedAt.IsZero() {
-		r.NotifiedAt = at
-	}
-	return nil
-}
-
 type mailbox struct {
 	sent []pipeline.Email
 }
@@ -206,7 +169,7 @@ func testScenario(t *testing.T, s pipeline.DigestStore) {
 	start := time.Date(2026, 12, 1, 12, 0, 20, 0, time.UTC)
 	clock := start
 	now := func() time.Time { return clock }
-	store := &events{recs: map[string]*event.Record{}}
+	store := &storetest.Memory{} // the history and the marks: what the digest reads and marks
 	box := &mailbox{}
 	notify := &pipeline.Notify{Store: store, Composer: never{}, Mailer: box, Now: now, Policy: policy.Decide, Digests: s}
 	digest := &pipeline.Digest{Every: policy.Digests(), Store: s, Events: store, Marker: store, Composer: lister{}, Mailer: box, Now: now}
@@ -225,8 +188,9 @@ func testScenario(t *testing.T, s pipeline.DigestStore) {
 		}
 		id := fmt.Sprintf("0190b4c2-0000-7000-8000-%012d", i)
 		ids = append(ids, id)
-		store.recs[id] = &event.Record{Event: &event.Event{ID: id, Source: "github", Type: "push", Time: clock, ReceivedAt: clock}, StoredAt: clock}
-		res, err := notify.Notify(ctx(), store.recs[id])
+		r := &event.Record{Event: &event.Event{ID: id, Source: "github", Type: "push", Time: clock, ReceivedAt: clock}, StoredAt: clock}
+		store.Add(r)
+		res, err := notify.Notify(ctx(), r)
 		if err != nil || res.Digest.IsZero() {
 			t.Fatalf("event %d: %+v, %v; want it digested", i, res, err)
 		}
@@ -255,7 +219,7 @@ func testScenario(t *testing.T, s pipeline.DigestStore) {
 		if listed[id] != 1 {
 			t.Errorf("event %s listed %d times, want once", id, listed[id])
 		}
-		if store.recs[id].NotifiedAt.IsZero() {
+		if store.Record(id).NotifiedAt.IsZero() {
 			t.Errorf("event %s not marked notified", id)
 		}
 	}
