@@ -47,13 +47,8 @@ func TestMarkRightAfterTheInsertCommits(t *testing.T) {
 	if !<-queued {
 		t.Fatal("MarkNotified never queued its write while the writer was held after the insert's commit")
 	}
-	select {
-	case err := <-marked:
-		if err != nil {
-			t.Fatalf("MarkNotified: %v", err)
-		}
-	case <-time.After(enginetest.Hang):
-		t.Fatal("MarkNotified did not return")
+	if err := enginetest.Await(t, marked, "MarkNotified did not return"); err != nil {
+		t.Fatalf("MarkNotified: %v", err)
 	}
 	at, err := s.NotifiedAt(ctx, id)
 	if err != nil {

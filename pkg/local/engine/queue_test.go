@@ -124,13 +124,7 @@ func waitingPoll(t *testing.T, ctx context.Context, e *engine.Engine, queue stri
 	enginetest.WaitFor(t, enginetest.Hang, "the long poll to wait", func() bool { return e.Waiting(queue) })
 	return func(what string) []engine.Message {
 		t.Helper()
-		select {
-		case msgs := <-got:
-			return msgs
-		case <-time.After(enginetest.Hang):
-			t.Fatalf("%s did not wake the waiting long poll", what)
-			return nil
-		}
+		return enginetest.Await(t, got, what+" did not wake the waiting long poll")
 	}
 }
 

@@ -342,23 +342,14 @@ func TestStreamCrashDuringRetriesResumesAtFailedRecord(t *testing.T) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
 	go func() { ran <- r1.Run(runCtx) }()
-	select {
-	case <-retrying:
-	case <-time.After(enginetest.Hang):
-		t.Fatal("the failed record was never retried")
-	}
+	enginetest.Await(t, retrying, "the failed record was never retried")
 	// The crash: the database takes no more writes, then the goroutines stop.
 	if err := e1.Close(); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
-	select {
-	case err := <-ran:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(enginetest.Hang):
-		t.Fatal("Run did not return after the crash and cancel")
+	if err := enginetest.Await(t, ran, "Run did not return after the crash and cancel"); err != nil {
+		t.Fatal(err)
 	}
 
 	e2 := enginetest.Open(t, path)

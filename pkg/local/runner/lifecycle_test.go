@@ -69,11 +69,7 @@ func TestRunnerCleanRunIsQuiet(t *testing.T) {
 			t.Fatal(err)
 		}
 		for range 2 {
-			select {
-			case <-got:
-			case <-time.After(enginetest.Hang):
-				t.Fatalf("message and record %s not both delivered", id)
-			}
+			enginetest.Await(t, got, "message and record "+id+" not both delivered")
 		}
 	}
 	stop()
@@ -166,11 +162,7 @@ func TestDeliverWindowFirstRecordFailing(t *testing.T) {
 		}})
 	done := make(chan struct{})
 	go func() { c.deliverWindow(runCtx, recs); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(enginetest.Hang):
-		t.Fatal("deliverWindow did not stop after its context ended")
-	}
+	enginetest.Await(t, done, "deliverWindow did not stop after its context ended")
 	left, err := e.ReadStream(ctx, "n", 10)
 	if err != nil || len(left) != 4 {
 		t.Errorf("after the run %d records are left after the checkpoint (%v), want all 4", len(left), err)
@@ -266,13 +258,8 @@ func TestRunStartsConcurrencyPollers(t *testing.T) {
 				return waiting
 			})
 			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Fatalf("Run: %v", err)
-				}
-			case <-time.After(enginetest.Hang):
-				t.Fatal("Run did not return after cancel")
+			if err := enginetest.Await(t, done, "Run did not return after cancel"); err != nil {
+				t.Fatalf("Run: %v", err)
 			}
 			if pollers != tc.want {
 				t.Errorf("Run started %d pollers, want %d", pollers, tc.want)

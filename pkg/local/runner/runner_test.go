@@ -269,24 +269,15 @@ func TestRunnerWakesOnPublishAndPutNew(t *testing.T) {
 	startRunner(t, r)
 	for _, id := range []string{"x", "y"} { // the second finds every poller idle
 		publish(t, ctx, e, id)
-		select {
-		case body := <-got:
-			if body != `{"id":"`+id+`"}` {
-				t.Fatalf("subscriber got %s, want %s", body, id)
-			}
-		case <-time.After(enginetest.Hang):
-			t.Fatalf("subscriber never called for %s: the publish did not wake the pollers", id)
+		if body := enginetest.Await(t, got, "subscriber never called for "+id+": the publish did not wake the pollers"); body != `{"id":"`+id+`"}` {
+			t.Fatalf("subscriber got %s, want %s", body, id)
 		}
 	}
 	for _, id := range []string{"ev-1", "ev-2"} {
 		if _, err := e.Events().PutNew(ctx, enginetest.Record(t, id, "s", "t", time.Now().UTC())); err != nil {
 			t.Fatal(err)
 		}
-		select {
-		case <-notified:
-		case <-time.After(enginetest.Hang):
-			t.Fatalf("notifier never called for %s: the INSERT did not wake the stream poller", id)
-		}
+		enginetest.Await(t, notified, "notifier never called for "+id+": the INSERT did not wake the stream poller")
 	}
 }
 
@@ -309,11 +300,7 @@ func TestRunnerDrainsOnCancel(t *testing.T) {
 	}
 	stop := startRunner(t, r)
 	publish(t, ctx, e, "x")
-	select {
-	case <-entered:
-	case <-time.After(enginetest.Hang):
-		t.Fatal("the subscriber never got the message")
-	}
+	enginetest.Await(t, entered, "the subscriber never got the message")
 	stopped := make(chan struct{})
 	go func() { stop(); close(stopped) }()
 	// Run may not return while the batch is in the handler, and the batch it waited for must

@@ -135,6 +135,20 @@ func WaitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 // enough that only a hang (or a missing wake-up) reaches it on a machine shared by many runs.
 const Hang = 30 * time.Second
 
+// Await returns what ch delivers (a goroutine's result, a handler's call, a wake-up), or fails
+// the test with what when nothing comes within Hang.
+func Await[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(Hang):
+		t.Fatal(what)
+		var zero T
+		return zero
+	}
+}
+
 // Clock is a manual engine.Options.Clock: it stands still until Advance, so a queue message
 // becomes visible again exactly when a test advances past its visibility timeout.
 type Clock = fakeclock.Clock
