@@ -3,7 +3,6 @@ package localdlq_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,33 +25,52 @@ func must(t *testing.T, err error) {
 	}
 }
 
+// dlqEngine opens an engine whose topic "events" feeds queue "events", which dead-letters a
+// message into "events-dlq" after one receive.
+func dlqEngine(t *testing.T) *engine.Engine {
+	t.Helper()
+	eng := enginetest.OpenWith(t, "", engine.Options{SweepInterval: -1})
+	enginetest.CreateQueue(t, eng, "events-dlq", engine.QueueConfig{})
+	enginetest.CreateQueue(t, eng, "events", engine.QueueConfig{VisibilityTimeout: time.Minute, MaxReceiveCount: 1, DeadLetterQueue: "events-dlq"})
+	enginetest.Subscribe(t, eng, "events", "events")
+	return eng
+}
+
+// kill publishes msgs and receives them once from "events" (using up maxReceiveCount 1), with
+// reason recorded for the first when it is not empty; the next receive moves them to the DLQ.
+// It returns the messages as received.
+func kill(t *testing.T, eng *engine.Engine, reason string, msgs ...pipeline.Message) []engine.Message {
+	t.Helper()
+	ctx := enginetest.Context(t)
+	for _, m := range msgs {
+		must(t, eng.Topic("events").Publish(ctx, m))
+	}
+	got, err := eng.Receive(ctx, "events", len(msgs))
+	if err != nil || len(got) != len(msgs) {
+		t.Fatalf("receive: %d messages, %v", len(got), err)
+	}
+	if reason != "" {
+		must(t, eng.SetFailureReason(ctx, "events", got[0].ID, reason))
+	}
+	for _, m := range got {
+		must(t, eng.ChangeVisibility(ctx, "events", m.ReceiptHandle, 0))
+	}
+	if again, err := eng.Receive(ctx, "events", 10); err != nil || len(again) != 0 {
+		t.Fatalf("%d messages not dead-lettered (%v)", len(again), err)
+	}
+	return got
+}
+
 // TestLocal kills two messages in a real engine (one with a recorded reason, one by receive
 // count alone), lists them, and redrives them back to the events queue.
 func TestLocal(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	eng, err := engine.Open(filepath.Join(t.TempDir(), "hookline.db"), engine.Options{SweepInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	must(t, eng.CreateQueue(ctx, "events-dlq", engine.QueueConfig{}))
-	must(t, eng.CreateQueue(ctx, "events", engine.QueueConfig{VisibilityTimeout: time.Minute, MaxReceiveCount: 1, DeadLetterQueue: "events-dlq"}))
-	must(t, eng.Subscribe(ctx, "events", "events"))
+	eng := dlqEngine(t)
 	id1, id2 := "0193a1b2-0000-7000-8000-000000000001", "0193a1b2-0000-7000-8000-000000000002"
-	must(t, eng.Topic("events").Publish(ctx, pipeline.Message{ID: id1, Source: "github", Type: "push", Body: dlqtest.Envelope(t, id1, "github", "push")}))
-	must(t, eng.Topic("events").Publish(ctx, pipeline.Message{ID: id2, Source: "x", Type: "y", Body: []byte("not an envelope")}))
-	msgs, err := eng.Receive(ctx, "events", 10)
-	if err != nil || len(msgs) != 2 {
-		t.Fatalf("receive: %d messages, %v", len(msgs), err)
-	}
-	must(t, eng.SetFailureReason(ctx, "events", msgs[0].ID, "put event: throttled"))
-	for _, m := range msgs {
-		must(t, eng.ChangeVisibility(ctx, "events", m.ReceiptHandle, 0))
-	}
-	if again, _ := eng.Receive(ctx, "events", 10); len(again) != 0 {
-		t.Fatalf("%d messages not dead-lettered", len(again))
-	}
+	msgs := kill(t, eng, "put event: throttled",
+		pipeline.Message{ID: id1, Source: "github", Type: "push", Body: dlqtest.Envelope(t, id1, "github", "push")},
+		pipeline.Message{ID: id2, Source: "x", Type: "y", Body: []byte("not an envelope")})
 
 	q := &localdlq.Queue{Engine: eng, Name: "events-dlq"}
 	dead, err := q.List(ctx, 10)
@@ -90,9 +108,7 @@ func TestLocal(t *testing.T) {
 func TestStreamFailures(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	eng, err := engine.Open(filepath.Join(t.TempDir(), "hookline.db"), engine.Options{SweepInterval: -1})
-	must(t, err)
-	defer eng.Close()
+	eng := enginetest.OpenWith(t, "", engine.Options{SweepInterval: -1})
 	e, err := event.Decode(dlqtest.Envelope(t, event.DeliveryID("github", "d-1"), "github", "push"))
 	must(t, err)
 	if _, err := eng.Events().PutNew(ctx, &event.Record{Event: e, StoredAt: e.ReceivedAt}); err != nil {
@@ -119,26 +135,15 @@ func TestStreamFailures(t *testing.T) {
 // TestContract: the engine's DLQ passes the contract every dlq.Queue adapter passes.
 func TestContract(t *testing.T) {
 	dlqtest.Run(t, func(t *testing.T) dlqtest.Harness {
-		eng := enginetest.Open(t, "")
-		enginetest.CreateQueue(t, eng, "events-dlq", engine.QueueConfig{})
-		enginetest.CreateQueue(t, eng, "events", engine.QueueConfig{VisibilityTimeout: time.Minute, MaxReceiveCount: 1, DeadLetterQueue: "events-dlq"})
-		enginetest.Subscribe(t, eng, "events", "events")
+		eng := dlqEngine(t)
 		return dlqtest.Harness{
 			Queue: &localdlq.Queue{Engine: eng, Name: "events-dlq"},
 			Kill: func(t *testing.T, bodies ...[]byte) {
-				ctx := enginetest.Context(t)
+				var msgs []pipeline.Message
 				for i, b := range bodies {
-					must(t, eng.Topic("events").Publish(ctx, pipeline.Message{ID: fmt.Sprint("m-", i), Source: "s", Type: "t", Body: b}))
+					msgs = append(msgs, pipeline.Message{ID: fmt.Sprint("m-", i), Source: "s", Type: "t", Body: b})
 				}
-				// One receive uses up maxReceiveCount 1; the next moves the messages.
-				msgs, err := eng.Receive(ctx, "events", len(bodies))
-				must(t, err)
-				for _, m := range msgs {
-					must(t, eng.ChangeVisibility(ctx, "events", m.ReceiptHandle, 0))
-				}
-				if again, err := eng.Receive(ctx, "events", 10); err != nil || len(again) != 0 {
-					t.Fatalf("%d messages not dead-lettered (%v)", len(again), err)
-				}
+				kill(t, eng, "", msgs...)
 			},
 			Returned: func(t *testing.T) [][]byte {
 				msgs, err := eng.ListDLQ(enginetest.Context(t), "events", 100) // lists any queue
