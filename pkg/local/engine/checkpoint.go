@@ -41,46 +41,62 @@ const (
 // checkpointer runs until the engine closes, checkpointing through db after commits.
 func (e *Engine) checkpointer(db *sql.DB) {
 	every := e.opts.checkpointEvery
-	if every == 0 {
-		every = checkpointEvery
-	}
-	if every < 0 { // a test that drives the restarts itself
+	if every < 0 { // a test that drives the passes and restarts itself
 		<-e.closed
 		close(e.checkpointDone)
 		return
 	}
-	e.every(every, e.checkpointDone, func() {
-		if e.commits.Swap(0) == 0 {
-			return // nothing committed since the last pass
+	if every == 0 {
+		every = checkpointEvery
+	}
+	checkpoint := func(mode string) (int, error) { return e.checkpoint(db, mode) }
+	e.every(every, e.checkpointDone, func() { e.checkpointPass(checkpoint, e.askRestart) })
+}
+
+// checkpointPass is one pass of the checkpointer: checkpoint runs PRAGMA wal_checkpoint(mode)
+// and returns the WAL's frames, restart has the writer start the WAL over (tests pass their
+// own, to see each decision).
+func (e *Engine) checkpointPass(checkpoint func(mode string) (frames int, err error), restart func() error) {
+	if e.commits.Swap(0) == 0 {
+		return // nothing committed since the last pass
+	}
+	frames, err := checkpoint("PASSIVE")
+	for pass := 1; err == nil && frames > walRestartPages && pass < restartPasses; pass++ {
+		// What the last pass did not see was committed while it ran: copy that too, until
+		// a pass finds little new, so the writer's restart has little to copy.
+		seen := frames
+		if frames, err = checkpoint("PASSIVE"); frames-seen <= restartLeftPages {
+			break
 		}
-		frames, err := e.checkpoint(db, "PASSIVE")
-		for pass := 1; err == nil && frames > walRestartPages && pass < restartPasses; pass++ {
-			// What the last pass did not see was committed while it ran: copy that too, until
-			// a pass finds little new, so the writer's restart has little to copy.
-			seen := frames
-			if frames, err = e.checkpoint(db, "PASSIVE"); frames-seen <= restartLeftPages {
-				break
-			}
-		}
-		if err == nil && frames > walRestartPages {
-			err = e.askRestart()
-		}
-		if err != nil {
-			e.log.Warn("checkpoint the WAL", "err", err)
-		}
-	})
+	}
+	if err == nil && frames > walRestartPages {
+		err = restart()
+	}
+	if err != nil {
+		e.log.Warn("checkpoint the WAL", "err", err)
+	}
 }
 
 // checkpoint runs PRAGMA wal_checkpoint(mode) and returns how many frames the WAL holds.
 func (e *Engine) checkpoint(db *sql.DB, mode string) (frames int, err error) {
-	start := time.Now()
+	now := e.checkpointClock()
+	start := now()
 	var busy, copied int
 	if err := db.QueryRow(`PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &frames, &copied); err != nil {
 		return 0, err
 	}
 	e.log.Debug("checkpoint", "mode", mode, "busy", busy == 1, "wal_frames", frames, "copied", copied,
-		"duration_ms", float64(time.Since(start).Microseconds())/1000)
+		"duration_ms", float64(now().Sub(start).Microseconds())/1000)
 	return frames, nil
+}
+
+// checkpointClock is what checkpoint and restartWAL time themselves by: time.Now, or a test's
+// clock.
+func (e *Engine) checkpointClock() func() time.Time {
+	if e.opts.checkpointClock != nil {
+		return e.opts.checkpointClock
+	}
+	return time.Now
 }
 
 // askRestart has the writer goroutine start the WAL over between two group commits.
@@ -103,7 +119,8 @@ func (e *Engine) askRestart() error {
 // few seconds under load, the tail of the time-to-202 figures. Here the connection's busy
 // timeout is 0 for the checkpoint, a busy answer comes at once, and the retry is 100 µs later.
 func (e *Engine) restartWAL() error {
-	start := time.Now()
+	now := e.checkpointClock()
+	start := now()
 	if _, err := e.wdb.Exec(`PRAGMA busy_timeout = 0`); err != nil {
 		return fmt.Errorf("restart the WAL: %w", err)
 	}
@@ -117,9 +134,9 @@ func (e *Engine) restartWAL() error {
 		if err := e.wdb.QueryRow(`PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &frames, &copied); err != nil {
 			return fmt.Errorf("restart the WAL: %w", err)
 		}
-		if busy == 0 || time.Since(start) >= restartPatience {
+		if busy == 0 || now().Sub(start) >= restartPatience {
 			e.log.Debug("checkpoint", "mode", "RESTART", "busy", busy == 1, "tries", tries, "wal_frames", frames, "copied", copied,
-				"duration_ms", float64(time.Since(start).Microseconds())/1000)
+				"duration_ms", float64(now().Sub(start).Microseconds())/1000)
 			return nil
 		}
 		time.Sleep(100 * time.Microsecond)

@@ -60,6 +60,8 @@ type Options struct {
 
 	// checkpointEvery replaces checkpointEvery (checkpoint.go); negative: no passes at all.
 	checkpointEvery time.Duration
+	// checkpointClock replaces time.Now in checkpoint.go's timings (tests; nil: time.Now).
+	checkpointClock func() time.Time
 }
 
 // busyTimeoutMS is how long a connection waits for a lock another connection or process holds.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 )
 
 // Hooks into the engine's insides for its external tests (package engine_test), which share
@@ -45,6 +46,31 @@ func OpenWithoutCheckpointer(path string, opts Options) (*Engine, error) {
 // RestartWAL asks the writer to start the WAL over, as the checkpointer does past
 // walRestartPages.
 func (e *Engine) RestartWAL() error { return e.askRestart() }
+
+// The checkpointer's thresholds (checkpoint.go).
+const (
+	WALRestartPages  = walRestartPages
+	RestartLeftPages = restartLeftPages
+	RestartPasses    = restartPasses
+	RestartPatience  = restartPatience
+)
+
+// CheckpointPass runs one pass of the checkpointer, as its ticker does, with checkpoint in
+// place of PRAGMA wal_checkpoint and restart in place of the writer's restart.
+func (e *Engine) CheckpointPass(checkpoint func(mode string) (int, error), restart func() error) {
+	e.checkpointPass(checkpoint, restart)
+}
+
+// CheckpointWAL runs PRAGMA wal_checkpoint(mode) on the checkpointer's connection, as a pass does.
+func (e *Engine) CheckpointWAL(mode string) (int, error) { return e.checkpoint(e.cdb, mode) }
+
+// WithCheckpointClock returns opts with clock in place of time.Now in the checkpoints' timings:
+// the test says how long the writer has been trying to restart the WAL, and how long each
+// checkpoint took.
+func WithCheckpointClock(opts Options, clock func() time.Time) Options {
+	opts.checkpointClock = clock
+	return opts
+}
 
 // SetCommitHook makes f run after each group commit, before the committed ops' signals
 // (nil: none).
