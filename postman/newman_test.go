@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"hookline/internal/golden"
 	"hookline/internal/sink"
 	"hookline/internal/testenv"
 	"hookline/pkg/email"
@@ -144,7 +144,7 @@ func TestEnvironmentMatchesSources(t *testing.T) {
 			Secrets []string `json:"secrets"`
 		} `json:"sources"`
 	}
-	readJSON(t, sourcesFile, &sources)
+	golden.ReadJSON(t, sourcesFile, &sources)
 	var env struct {
 		Name   string `json:"name"`
 		Values []struct {
@@ -154,7 +154,7 @@ func TestEnvironmentMatchesSources(t *testing.T) {
 			Enabled bool   `json:"enabled"`
 		} `json:"values"`
 	}
-	readJSON(t, environmentFile, &env)
+	golden.ReadJSON(t, environmentFile, &env)
 	vars := map[string]string{}
 	for _, v := range env.Values {
 		if !v.Enabled {
@@ -216,7 +216,7 @@ func readReport(t *testing.T, path string) runReport {
 	var r struct {
 		Run runReport `json:"run"`
 	}
-	readJSON(t, path, &r)
+	golden.ReadJSON(t, path, &r)
 	return r.Run
 }
 
@@ -249,7 +249,7 @@ func loadCollection(t *testing.T, path string) []item {
 		} `json:"info"`
 		Item []item `json:"item"`
 	}
-	readJSON(t, path, &c)
+	golden.ReadJSON(t, path, &c)
 	if c.Info.Schema != "https://schema.getpostman.com/json/collection/v2.1.0/collection.json" {
 		t.Fatalf("%s: schema %q, want Postman Collection v2.1", path, c.Info.Schema)
 	}
@@ -276,17 +276,6 @@ func requestURLs(t *testing.T, path string) map[string]bool {
 	urls := map[string]bool{}
 	walk(loadCollection(t, path), func(it item) { urls[it.Request.URL.Raw] = true })
 	return urls
-}
-
-func readJSON(t *testing.T, path string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
 }
 
 // ── hookline local, in-process ──────────────────────────────────────────────────────────────

@@ -1,10 +1,12 @@
 // Package golden compares what a test produced with a file under the test's testdata/ and,
 // when the test runs with -update, rewrites the file first (golden files for wire shapes, as
-// STYLE habit 5 asks). Like gotest.tools/golden, it owns the -update flag of every test binary
+// STYLE habit 5 asks), and reads the JSON files tests start from (ReadJSON: a Lambda event, a
+// Postman collection). Like gotest.tools/golden, it owns the -update flag of every test binary
 // that imports it.
 package golden
 
 import (
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -30,5 +32,17 @@ func Check(t testing.TB, name string, got []byte) {
 	}
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("%s is stale (-golden +got); run go test -update if the change is intended:\n%s", path, diff)
+	}
+}
+
+// ReadJSON decodes the JSON file at path into v; a missing or malformed file fails the test.
+func ReadJSON(t testing.TB, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
 }

@@ -30,17 +30,6 @@ import (
 	"hookline/pkg/pipeline/storetest"
 )
 
-func loadJSON(t *testing.T, path string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-}
-
 // goldenJSON checks got, as indented JSON, against testdata/name.
 func goldenJSON(t *testing.T, name string, got any) {
 	t.Helper()
@@ -58,7 +47,7 @@ func quiet() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)
 func TestSubscriberFixture(t *testing.T) {
 	t.Parallel()
 	var ev events.SQSEvent
-	loadJSON(t, "testdata/sqs_event.json", &ev)
+	golden.ReadJSON(t, "testdata/sqs_event.json", &ev)
 	store := &storetest.Memory{}
 	var logs strings.Builder
 	h := &lambdaio.SubscriberHandler{
@@ -94,7 +83,7 @@ func TestSubscriberFixture(t *testing.T) {
 func TestSubscriberBatchMetrics(t *testing.T) {
 	t.Parallel()
 	var ev events.SQSEvent
-	loadJSON(t, "testdata/sqs_event.json", &ev)
+	golden.ReadJSON(t, "testdata/sqs_event.json", &ev)
 	var emf strings.Builder
 	h := &lambdaio.SubscriberHandler{
 		Service: &pipeline.Record{Events: &storetest.Memory{}, Now: func() time.Time { return storedAt }},
@@ -123,7 +112,7 @@ func TestSubscriberBatchMetrics(t *testing.T) {
 func TestSubscriberTransientFailure(t *testing.T) {
 	t.Parallel()
 	var ev events.SQSEvent
-	loadJSON(t, "testdata/sqs_event.json", &ev)
+	golden.ReadJSON(t, "testdata/sqs_event.json", &ev)
 	store := &storetest.Memory{}
 	store.FailPuts(errors.New("ProvisionedThroughputExceededException"))
 	h := &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: store}, Log: quiet()}
@@ -136,7 +125,7 @@ func TestSubscriberTransientFailure(t *testing.T) {
 func TestNotifierFixture(t *testing.T) {
 	t.Parallel()
 	var ev events.DynamoDBEvent
-	loadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
+	golden.ReadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
 	store, box := &storetest.Memory{}, &mailertest.Recorder{}
 	for _, rec := range ev.Records {
 		if rec.EventName == "INSERT" {
@@ -177,7 +166,7 @@ func TestNotifierFixture(t *testing.T) {
 func TestNotifierReportsEachFailure(t *testing.T) {
 	t.Parallel()
 	var ev events.DynamoDBEvent
-	loadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
+	golden.ReadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
 	if len(ev.Records) == 0 {
 		t.Fatal("fixture has no records")
 	}
@@ -285,7 +274,7 @@ func (panickyMailer) Send(context.Context, pipeline.Email) error { panic("mailer
 func TestNotifierPanicFailsOnlyThatRecord(t *testing.T) {
 	t.Parallel()
 	var ev events.DynamoDBEvent
-	loadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
+	golden.ReadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
 	composer, _ := email.NewComposer("", 0)
 	logs := &logLines{}
 	h := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: &storetest.Memory{}, Composer: composer, Mailer: panickyMailer{}},
@@ -312,7 +301,7 @@ func TestNotifierPanicFailsOnlyThatRecord(t *testing.T) {
 func TestNotifierMarkFailsAfterSend(t *testing.T) {
 	t.Parallel()
 	var ev events.DynamoDBEvent
-	loadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
+	golden.ReadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
 	first := ev.Records[0]
 	ev.Records = []events.DynamoDBEventRecord{first}
 	r, err := lambdaioRecord(first)
@@ -417,7 +406,7 @@ func TestNotifierInvoke(t *testing.T) {
 func TestNotifierSkipsControlItems(t *testing.T) {
 	t.Parallel()
 	var ev events.DynamoDBEvent
-	loadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
+	golden.ReadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
 	store, r := storedInsert(t, ev)
 	control := ev.Records[0]
 	control.Change.SequenceNumber = "1"
@@ -444,7 +433,7 @@ func TestNotifierSkipsControlItems(t *testing.T) {
 func TestNotifierNoEmail(t *testing.T) {
 	t.Parallel()
 	var ev events.DynamoDBEvent
-	loadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
+	golden.ReadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
 	store, r := storedInsert(t, ev)
 	box := &mailertest.Recorder{}
 	composer, _ := email.NewComposer("", 0)
