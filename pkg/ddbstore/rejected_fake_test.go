@@ -159,6 +159,15 @@ func rejectedAt(source string, at time.Time) *pipeline.Rejection {
 	}
 }
 
+// rejectedBefore is n github rejections, newest first, received step, 2×step, … before rejNow.
+func rejectedBefore(n int, step time.Duration) []*pipeline.Rejection {
+	rs := make([]*pipeline.Rejection, n)
+	for i := range rs {
+		rs[i] = rejectedAt("github", rejNow.Add(-time.Duration(i+1)*step))
+	}
+	return rs
+}
+
 func rejectionIDs(rs []*pipeline.Rejection) []string {
 	var ids []string
 	for _, r := range rs {
@@ -229,10 +238,7 @@ func TestRejectedListWalksDays(t *testing.T) {
 // items before the filter); List reads a day's answers only until they fill the page.
 func TestRejectedListFilteredStopsWhenFull(t *testing.T) {
 	t.Parallel()
-	var rs []*pipeline.Rejection
-	for i := range 9 {
-		rs = append(rs, rejectedAt("github", rejNow.Add(-time.Duration(i+1)*time.Minute)))
-	}
+	rs := rejectedBefore(9, time.Minute)
 	x := newRejIndex(t, rs...)
 	x.page = 3 // each answer evaluates 3 items, as a 1 MB page would
 	page, err := x.store(t).List(context.Background(), pipeline.RejectedQuery{Source: "github", Limit: 2})
@@ -251,10 +257,7 @@ func TestRejectedListFilteredStopsWhenFull(t *testing.T) {
 // requests of at most 100 keys, in the index's order.
 func TestRejectedListReadsAHundredKeysPerRequest(t *testing.T) {
 	t.Parallel()
-	var rs []*pipeline.Rejection
-	for i := range 150 {
-		rs = append(rs, rejectedAt("github", rejNow.Add(-time.Duration(i+1)*time.Second)))
-	}
+	rs := rejectedBefore(150, time.Second)
 	for _, c := range []struct {
 		limit   int
 		batches []int
