@@ -296,36 +296,55 @@ func TestRateDefaults(t *testing.T) {
 	}
 }
 
+// secretStore is the sources secret a Refresher fetches: doc, or err when set; it counts the
+// fetches.
+type secretStore struct {
+	doc     string
+	err     error
+	fetches int
+}
+
+// githubSource is a config of one github source named name.
+func githubSource(name string) string {
+	return `{"sources":{"` + name + `":{"scheme":"github","secrets":["` + secret16 + `"]}}}`
+}
+
+// refresher refreshes from s every ttl on the clock *now, logging to log (nil: nowhere).
+func (s *secretStore) refresher(ttl time.Duration, now *time.Time, log io.Writer) *source.Refresher {
+	if log == nil {
+		log = io.Discard
+	}
+	return &source.Refresher{
+		Fetch: func(context.Context) ([]byte, error) { s.fetches++; return []byte(s.doc), s.err },
+		TTL:   ttl,
+		Now:   func() time.Time { return *now },
+		Log:   slog.New(slog.NewTextHandler(log, nil)),
+	}
+}
+
 func TestRefresher(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	doc := `{"sources":{"a":{"scheme":"github","secrets":["` + secret16 + `"]}}}`
-	var fetchErr error
-	fetches := 0
-	r := &source.Refresher{
-		Fetch: func(context.Context) ([]byte, error) { fetches++; return []byte(doc), fetchErr },
-		TTL:   time.Minute,
-		Now:   func() time.Time { return now },
-		Log:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}
+	store := &secretStore{doc: githubSource("a")}
+	r := store.refresher(time.Minute, &now, nil)
 	ctx := context.Background()
 	if err := r.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, _ := r.Lookup(ctx, "a"); !ok || fetches != 1 {
-		t.Fatalf("ok=%v fetches=%d", ok, fetches)
+	if _, ok, _ := r.Lookup(ctx, "a"); !ok || store.fetches != 1 {
+		t.Fatalf("ok=%v fetches=%d", ok, store.fetches)
 	}
 	// Rotation: a new config is picked up after the TTL, without a restart.
-	doc = `{"sources":{"b":{"scheme":"github","secrets":["` + secret16 + `"]}}}`
+	store.doc = githubSource("b")
 	if _, ok, _ := r.Lookup(ctx, "b"); ok {
 		t.Error("config refreshed before its TTL")
 	}
 	now = now.Add(time.Minute)
-	if _, ok, _ := r.Lookup(ctx, "b"); !ok || fetches != 2 {
-		t.Errorf("after TTL: ok=%v fetches=%d", ok, fetches)
+	if _, ok, _ := r.Lookup(ctx, "b"); !ok || store.fetches != 2 {
+		t.Errorf("after TTL: ok=%v fetches=%d", ok, store.fetches)
 	}
 	// A failing store keeps the last good config.
-	fetchErr = errors.New("secrets manager down")
+	store.err = errors.New("secrets manager down")
 	now = now.Add(time.Minute)
 	if _, ok, err := r.Lookup(ctx, "b"); !ok || err != nil {
 		t.Errorf("during outage: ok=%v err=%v; want the last good config", ok, err)
@@ -364,27 +383,19 @@ func TestRefresherTTLBoundary(t *testing.T) {
 	}{{time.Minute, time.Minute}, {0, wiring.DefaultSourcesTTL}} {
 		start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 		now := start
-		fetches := 0
-		r := &source.Refresher{
-			Fetch: func(context.Context) ([]byte, error) {
-				fetches++
-				return []byte(`{"sources":{"a":{"scheme":"github","secrets":["` + secret16 + `"]}}}`), nil
-			},
-			TTL: tc.ttl,
-			Now: func() time.Time { return now },
-			Log: slog.New(slog.DiscardHandler),
-		}
+		store := &secretStore{doc: githubSource("a")}
+		r := store.refresher(tc.ttl, &now, nil)
 		ctx := context.Background()
-		if _, ok, err := r.Lookup(ctx, "a"); !ok || err != nil || fetches != 1 {
-			t.Fatalf("TTL %v: first lookup: ok=%v err=%v fetches=%d; want one fetch", tc.ttl, ok, err, fetches)
+		if _, ok, err := r.Lookup(ctx, "a"); !ok || err != nil || store.fetches != 1 {
+			t.Fatalf("TTL %v: first lookup: ok=%v err=%v fetches=%d; want one fetch", tc.ttl, ok, err, store.fetches)
 		}
 		now = start.Add(tc.want - time.Nanosecond)
-		if _, _, _ = r.Lookup(ctx, "a"); fetches != 1 {
+		if _, _, _ = r.Lookup(ctx, "a"); store.fetches != 1 {
 			t.Errorf("TTL %v: fetched again %v after the fetch, before the TTL ran out", tc.ttl, now.Sub(start))
 		}
 		now = start.Add(tc.want)
-		if _, _, _ = r.Lookup(ctx, "a"); fetches != 2 {
-			t.Errorf("TTL %v: %d fetches at exactly the TTL, want 2", tc.ttl, fetches)
+		if _, _, _ = r.Lookup(ctx, "a"); store.fetches != 2 {
+			t.Errorf("TTL %v: %d fetches at exactly the TTL, want 2", tc.ttl, store.fetches)
 		}
 	}
 }
@@ -395,41 +406,32 @@ func TestRefresherBackOff(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	now := start
-	var fetchErr error
-	fetches := 0
+	store := &secretStore{doc: githubSource("a")}
 	var logged bytes.Buffer
-	r := &source.Refresher{
-		Fetch: func(context.Context) ([]byte, error) {
-			fetches++
-			return []byte(`{"sources":{"a":{"scheme":"github","secrets":["` + secret16 + `"]}}}`), fetchErr
-		},
-		TTL: time.Minute,
-		Now: func() time.Time { return now },
-		Log: slog.New(slog.NewTextHandler(&logged, nil)),
-	}
+	r := store.refresher(time.Minute, &now, &logged)
 	ctx := context.Background()
 	if err := r.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	fetchErr = errors.New("secrets manager down")
+	store.err = errors.New("secrets manager down")
 	failedAt := start.Add(time.Minute)
 	now = failedAt
-	if _, ok, err := r.Lookup(ctx, "a"); !ok || err != nil || fetches != 2 {
-		t.Fatalf("at the TTL during an outage: ok=%v err=%v fetches=%d; want the last good config after one attempt", ok, err, fetches)
+	if _, ok, err := r.Lookup(ctx, "a"); !ok || err != nil || store.fetches != 2 {
+		t.Fatalf("at the TTL during an outage: ok=%v err=%v fetches=%d; want the last good config after one attempt", ok, err, store.fetches)
 	}
 	if !strings.Contains(logged.String(), "sources refresh failed; serving the last good config") || !strings.Contains(logged.String(), "secrets manager down") {
 		t.Errorf("the failed refresh was not logged with its cause: %s", logged.String())
 	}
 	for _, d := range []time.Duration{0, time.Second, time.Minute - time.Nanosecond} {
 		now = failedAt.Add(d)
-		if _, ok, _ := r.Lookup(ctx, "a"); !ok || fetches != 2 {
-			t.Fatalf("%v after the failed refresh: ok=%v, %d fetches; want no new attempt within the TTL", d, ok, fetches)
+		if _, ok, _ := r.Lookup(ctx, "a"); !ok || store.fetches != 2 {
+			t.Fatalf("%v after the failed refresh: ok=%v, %d fetches; want no new attempt within the TTL", d, ok, store.fetches)
 		}
 	}
-	fetchErr = nil
+	store.err = nil
 	now = failedAt.Add(time.Minute)
-	if _, ok, _ := r.Lookup(ctx, "a"); !ok || fetches != 3 {
-		t.Errorf("a TTL after the failed refresh: ok=%v, %d fetches; want a new attempt", ok, fetches)
+	if _, ok, _ := r.Lookup(ctx, "a"); !ok || store.fetches != 3 {
+		t.Errorf("a TTL after the failed refresh: ok=%v, %d fetches; want a new attempt", ok, store.fetches)
 	}
 }
 
