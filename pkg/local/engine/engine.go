@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -232,8 +233,14 @@ func backfillTypeGroups(tx *sql.Tx) error {
 type Engine struct {
 	wdb, rdb *sql.DB
 	cdb      *sql.DB // the checkpointer's connection
-	opts     Options
-	log      *slog.Logger
+	// dbFile is the database file, open only so the checkpointer can fsync it (checkpoint.go).
+	// It closes after every connection: closing any descriptor of a file drops the POSIX locks
+	// this process holds on it, SQLite's included.
+	dbFile *os.File
+	path   string
+	fsync  func(*os.File) error // (*os.File).Sync; tests wrap it to see what is synced, and when
+	opts   Options
+	log    *slog.Logger
 
 	ops            chan *writeOp   // unbuffered: a successful send means the writer took the op
 	restarts       chan chan error // the checkpointer's requests to start the WAL over (checkpoint.go)
@@ -332,8 +339,15 @@ func Open(path string, opts Options) (*Engine, error) {
 	cdb.SetMaxIdleConns(1)
 	cdb.SetConnMaxLifetime(0)
 
+	dbFile, err := os.Open(path)
+	if err != nil {
+		wdb.Close()
+		rdb.Close()
+		cdb.Close()
+		return nil, fmt.Errorf("open %s for syncing: %w", path, err)
+	}
 	e := &Engine{
-		wdb: wdb, rdb: rdb, cdb: cdb, opts: opts, log: log,
+		wdb: wdb, rdb: rdb, cdb: cdb, dbFile: dbFile, path: path, fsync: (*os.File).Sync, opts: opts, log: log,
 		ops:            make(chan *writeOp),
 		restarts:       make(chan chan error),
 		closed:         make(chan struct{}),
@@ -352,6 +366,7 @@ func Open(path string, opts Options) (*Engine, error) {
 		wdb.Close()
 		rdb.Close()
 		cdb.Close()
+		dbFile.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	go e.writer()
@@ -441,7 +456,7 @@ func (e *Engine) Close() error {
 		<-e.checkpointDone
 		// The write connection closes last: closing the last connection checkpoints and
 		// removes the WAL.
-		err = errors.Join(e.cdb.Close(), e.rdb.Close(), e.wdb.Close())
+		err = errors.Join(e.cdb.Close(), e.rdb.Close(), e.wdb.Close(), e.dbFile.Close())
 	})
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"time"
 )
 
@@ -60,6 +61,14 @@ const (
 func (e *Engine) CheckpointPass(checkpoint func(mode string) (int, error), restart func() error) {
 	e.checkpointPass(checkpoint, restart)
 }
+
+// CopyPass runs PRAGMA wal_checkpoint(PASSIVE) and the fsync after it, as each of the
+// checkpointer's passes does, and returns the WAL's frames.
+func (e *Engine) CopyPass() (int, error) { return e.pass(e.cdb) }
+
+// SetFsync replaces how the checkpointer fsyncs a file (of an engine whose checkpointer
+// makes no passes of its own).
+func (e *Engine) SetFsync(f func(*os.File) error) { e.fsync = f }
 
 // CheckpointWAL runs PRAGMA wal_checkpoint(mode) on the checkpointer's connection, as a pass does.
 func (e *Engine) CheckpointWAL(mode string) (int, error) { return e.checkpoint(e.cdb, mode) }
