@@ -554,3 +554,18 @@ func TestPublisherContract(t *testing.T) {
 		}
 	})
 }
+
+// TestDurabilitySetsSynchronous: DurabilityProcess commits with synchronous=NORMAL,
+// DurabilityPowerLoss with FULL (an fsync of the WAL on every commit).
+func TestDurabilitySetsSynchronous(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		d    engine.Durability
+		want int
+	}{{engine.DurabilityProcess, 1}, {engine.DurabilityPowerLoss, 2}} {
+		e := enginetest.OpenWith(t, "", engine.Options{Durability: c.d})
+		if got, err := e.Synchronous(enginetest.Context(t)); err != nil || got != c.want {
+			t.Errorf("durability %d: synchronous = %d, %v; want %d", c.d, got, err, c.want)
+		}
+	}
+}

@@ -97,3 +97,11 @@ func (s *Store) MarkQueued() bool {
 	defer s.marks.mu.Unlock()
 	return len(s.marks.pending) > 0
 }
+
+// Synchronous is the write connection's PRAGMA synchronous (1 NORMAL, 2 FULL), read in a
+// write request.
+func (e *Engine) Synchronous(ctx context.Context) (int, error) {
+	var v int
+	err := e.write(ctx, func(w *wtx) error { return w.QueryRow(`PRAGMA synchronous`).Scan(&v) })
+	return v, err
+}

@@ -12,7 +12,7 @@ import (
 )
 
 // TestRejectedStore: kept rejections list newest first with source and reason filters and
-// cursors, Get and MarkReadmitted (first mark wins), and the sweep drops them after 7 days.
+// cursors, Get and MarkReadmitted (first mark wins), and the sweep drops them after 7 days, counting them.
 func TestRejectedStore(t *testing.T) {
 	t.Parallel()
 	ctx := enginetest.Context(t)
@@ -60,8 +60,8 @@ func TestRejectedStore(t *testing.T) {
 	if err := q.MarkReadmitted(ctx, "01a2a000-0000-7000-8000-000000000009", "e", now); !errors.Is(err, pipeline.ErrNotFound) {
 		t.Errorf("mark unknown: %v", err)
 	}
-	if _, err := e.Sweep(ctx, now.Add(pipeline.KeptFor+time.Minute)); err != nil {
-		t.Fatal(err)
+	if n, err := e.Sweep(ctx, now.Add(pipeline.KeptFor+time.Minute)); err != nil || n != 5 {
+		t.Fatalf("sweep after 7 days: %d rows, %v; want the 5 rejections", n, err)
 	}
 	if page, _ := q.List(ctx, pipeline.RejectedQuery{}); len(page.Rejections) != 0 {
 		t.Errorf("%d rejections outlived the 7 days", len(page.Rejections))
