@@ -1,10 +1,8 @@
 package engine_test
 
 import (
-	"bytes"
 	"database/sql"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,10 +11,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"hookline/internal/sink"
 	"hookline/pkg/local/engine"
 	"hookline/pkg/local/engine/enginetest"
 )
@@ -136,31 +134,13 @@ func TestRestartWALStartsTheWALOver(t *testing.T) {
 }
 
 // logLines collects an engine's log lines (JSON, debug and up) for tests that read them.
-type logLines struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logLines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
+type logLines struct{ sink.Buffer }
 
 // records returns the lines logged so far with message msg ("" for all).
 func (l *logLines) records(t *testing.T, msg string) []map[string]any {
 	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	var out []map[string]any
-	for _, line := range bytes.Split(bytes.TrimSpace(l.b.Bytes()), []byte("\n")) {
-		if len(line) == 0 {
-			continue
-		}
-		var r map[string]any
-		if err := json.Unmarshal(line, &r); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
+	for _, r := range sink.JSONLines(t, l.String()) {
 		if msg == "" || r["msg"] == msg {
 			out = append(out, r)
 		}
