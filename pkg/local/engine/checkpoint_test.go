@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"database/sql"
 	"encoding/binary"
 	"errors"
@@ -29,22 +30,9 @@ func TestCheckpointerCopiesTheWALWhileOpen(t *testing.T) {
 	e := enginetest.Open(t, path)
 	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{})
 	enginetest.Subscribe(t, e, "events", "q")
-	size := func() int64 {
-		st, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st.Size()
-	}
+	size := fileSize(t, path)
 	before := size()
-	body := []byte(`{"pad":"` + strings.Repeat("x", 4000) + `"}`)
-	for i := range 200 {
-		m := enginetest.Message(fmt.Sprintf("m%d", i))
-		m.Body = body
-		if err := e.Topic("events").Publish(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-	}
+	publishPadded(t, ctx, e, 200)
 	const copied = 200 * 4000 // bytes of message bodies that must reach the file
 	for deadline := time.Now().Add(60 * time.Second); size() < before+copied; {
 		if time.Now().After(deadline) {
@@ -76,14 +64,7 @@ func walSequence(t *testing.T, path string) uint32 {
 func TestRestartWALStartsTheWALOver(t *testing.T) {
 	t.Parallel()
 	ctx := enginetest.Context(t)
-	path := filepath.Join(t.TempDir(), "hookline.db")
-	e, err := engine.OpenWithoutCheckpointer(path, engine.Options{Log: enginetest.QuietLog()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{})
-	enginetest.Subscribe(t, e, "events", "q")
+	e, _, path := openManual(t, engine.Options{})
 	n := 0
 	publish := func() {
 		t.Helper()
@@ -130,6 +111,32 @@ func TestRestartWALStartsTheWALOver(t *testing.T) {
 	}
 	if messages != n {
 		t.Fatalf("%d messages in the table after the restarts, want the %d published", messages, n)
+	}
+}
+
+// fileSize returns a reader of the size of the file at path.
+func fileSize(t *testing.T, path string) func() int64 {
+	return func() int64 {
+		t.Helper()
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Size()
+	}
+}
+
+// publishPadded publishes n messages m0…m<n-1> to topic "events", each with a body of 4000
+// bytes of padding (plus its JSON framing).
+func publishPadded(t *testing.T, ctx context.Context, e *engine.Engine, n int) {
+	t.Helper()
+	body := []byte(`{"pad":"` + strings.Repeat("x", 4000) + `"}`)
+	for i := range n {
+		m := enginetest.Message(fmt.Sprintf("m%d", i))
+		m.Body = body
+		if err := e.Topic("events").Publish(ctx, m); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -412,30 +419,10 @@ func TestRestartWALPatience(t *testing.T) {
 func TestCopyPassSyncsTheDatabaseFile(t *testing.T) {
 	t.Parallel()
 	ctx := enginetest.Context(t)
-	path := filepath.Join(t.TempDir(), "hookline.db")
-	e, err := engine.OpenWithoutCheckpointer(path, engine.Options{Log: enginetest.QuietLog()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{})
-	enginetest.Subscribe(t, e, "events", "q")
-	size := func() int64 {
-		st, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st.Size()
-	}
+	e, _, path := openManual(t, engine.Options{})
+	size := fileSize(t, path)
 	before := size()
-	body := []byte(`{"pad":"` + strings.Repeat("x", 4000) + `"}`)
-	for i := range 50 {
-		m := enginetest.Message(fmt.Sprintf("m%d", i))
-		m.Body = body
-		if err := e.Topic("events").Publish(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-	}
+	publishPadded(t, ctx, e, 50)
 	type fsync struct {
 		path string
 		size int64 // of the database file when it was synced
