@@ -78,3 +78,85 @@ func FuzzParseImage(f *testing.F) {
 		}
 	})
 }
+
+// nested is the image {"a": v}, v being containers nested in the order kinds says ('m' a map
+// {"m": …}, 'l' a one-element list) around the string "x", and the bytes appendImage writes
+// for it, built here without appendImage's depth check.
+func nested(kinds string) (map[string]events.DynamoDBAttributeValue, []byte) {
+	v := events.NewStringAttribute("x")
+	b := []byte{tagS, 1, 'x'}
+	for i := len(kinds) - 1; i >= 0; i-- {
+		if kinds[i] == 'm' {
+			v = events.NewMapAttribute(map[string]events.DynamoDBAttributeValue{"m": v})
+			b = append([]byte{tagM, 1, 1, 'm'}, b...)
+		} else {
+			v = events.NewListAttribute([]events.DynamoDBAttributeValue{v})
+			b = append([]byte{tagL, 1}, b...)
+		}
+	}
+	return map[string]events.DynamoDBAttributeValue{"a": v}, append([]byte{1, 1, 'a'}, b...)
+}
+
+// TestImageDepth: images nest at most maxImageDepth (32) containers deep, maps and lists
+// alike, counted through both: 32 round-trip, 33 are refused by the decoder, and by the
+// encoder when the 33rd is a map. (The encoder checks the depth at maps only: 33 lists
+// encode, and the decoder refuses them. Stream images are built from ddbitem's flat items,
+// so no image nests that deep.)
+func TestImageDepth(t *testing.T) {
+	repeat := func(s string, n int) string {
+		out := ""
+		for range n {
+			out += s
+		}
+		return out
+	}
+	cases := []struct {
+		name    string
+		kinds   string
+		encodes bool // appendImage takes it (and writes the bytes nested built)
+		refused bool // appendImage refuses it
+		parses  bool // parseImage takes nested's bytes
+	}{
+		{"32 maps", repeat("m", 32), true, false, true},
+		{"33 maps", repeat("m", 33), false, true, false},
+		{"32 lists", repeat("l", 32), true, false, true},
+		{"33 lists", repeat("l", 33), false, false, false},
+		{"32 lists, then a map", repeat("l", 32) + "m", false, true, false},
+		{"32 maps and lists", repeat("lm", 16), true, false, true},
+		{"33 maps and lists", repeat("lm", 16) + "l", false, false, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			img, want := nested(c.kinds)
+			b, err := appendImage(nil, img)
+			if c.encodes && (err != nil || !reflect.DeepEqual(b, want)) {
+				t.Errorf("appendImage = %x, %v; want %x", b, err, want)
+			}
+			if c.refused && err == nil {
+				t.Errorf("appendImage took %d containers", len(c.kinds))
+			}
+			got, err := parseImage(want)
+			if !c.parses {
+				if err == nil {
+					t.Errorf("parseImage took %d containers", len(c.kinds))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("parseImage: %v", err)
+			}
+			if g, w := mustJSON(t, got), mustJSON(t, img); g != w {
+				t.Errorf("round trip:\n got %s\nwant %s", g, w)
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
