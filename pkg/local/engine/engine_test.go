@@ -349,9 +349,7 @@ func TestSweepDeletesExpired(t *testing.T) {
 	t.Parallel()
 	ctx := enginetest.Context(t)
 	e := enginetest.Open(t, "")
-	if _, err := e.Events().PutNew(ctx, enginetest.Record(t, "old", "s", "t", time.Now().UTC())); err != nil {
-		t.Fatal(err)
-	}
+	enginetest.Put(t, e, enginetest.Record(t, "old", "s", "t", time.Now().UTC()))
 	if n, err := e.Sweep(ctx, time.Now()); err != nil || n != 0 {
 		t.Fatalf("sweep now = %d, %v", n, err)
 	}
@@ -503,9 +501,7 @@ func TestStreamWaitSignalsAppends(t *testing.T) {
 	e := enginetest.Open(t, "")
 	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	ch := e.StreamWait()
-	if _, err := e.Events().PutNew(ctx, enginetest.Record(t, "0190b4c2-0000-7000-8000-0000000000a1", "s", "t", at)); err != nil {
-		t.Fatal(err)
-	}
+	enginetest.Put(t, e, enginetest.Record(t, "0190b4c2-0000-7000-8000-0000000000a1", "s", "t", at))
 	select {
 	case <-ch:
 	default:

@@ -307,9 +307,7 @@ func TestStreamCrashDuringRetriesResumesAtFailedRecord(t *testing.T) {
 	ids := []string{"a", "b", "bad", "c"}
 	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	for i, id := range ids {
-		if _, err := e1.Events().PutNew(ctx, enginetest.Record(t, id, "s", "t", at.Add(time.Duration(i)))); err != nil {
-			t.Fatal(err)
-		}
+		enginetest.Put(t, e1, enginetest.Record(t, id, "s", "t", at.Add(time.Duration(i))))
 	}
 	idOf := func(rec events.DynamoDBEventRecord) string {
 		r, err := ddbitem.FromStreamImage(rec.Change.NewImage)

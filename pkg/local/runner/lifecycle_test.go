@@ -65,9 +65,7 @@ func TestRunnerCleanRunIsQuiet(t *testing.T) {
 	stop := startRunner(t, r)
 	for _, id := range []string{"a", "b"} {
 		publish(t, ctx, e, id)
-		if _, err := e.Events().PutNew(ctx, enginetest.Record(t, "ev-"+id, "s", "t", time.Now().UTC())); err != nil {
-			t.Fatal(err)
-		}
+		enginetest.Put(t, e, enginetest.Record(t, "ev-"+id, "s", "t", time.Now().UTC()))
 		for range 2 {
 			enginetest.Await(t, got, "message and record "+id+" not both delivered")
 		}

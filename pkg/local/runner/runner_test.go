@@ -112,9 +112,7 @@ func receiveAll(t *testing.T, ctx context.Context, e *engine.Engine, n int) []en
 func putEvents(t *testing.T, ctx context.Context, e *engine.Engine, n int) {
 	t.Helper()
 	for i := range n {
-		if _, err := e.Events().PutNew(ctx, enginetest.Record(t, "ev-"+strconv.Itoa(i), "s", "t", time.Now().UTC())); err != nil {
-			t.Fatal(err)
-		}
+		enginetest.Put(t, e, enginetest.Record(t, "ev-"+strconv.Itoa(i), "s", "t", time.Now().UTC()))
 	}
 }
 
@@ -274,9 +272,7 @@ func TestRunnerWakesOnPublishAndPutNew(t *testing.T) {
 		}
 	}
 	for _, id := range []string{"ev-1", "ev-2"} {
-		if _, err := e.Events().PutNew(ctx, enginetest.Record(t, id, "s", "t", time.Now().UTC())); err != nil {
-			t.Fatal(err)
-		}
+		enginetest.Put(t, e, enginetest.Record(t, id, "s", "t", time.Now().UTC()))
 		enginetest.Await(t, notified, "notifier never called for "+id+": the INSERT did not wake the stream poller")
 	}
 }
@@ -359,9 +355,7 @@ func TestRunnerStreamRetriesThenRecords(t *testing.T) {
 			now := time.Now().UTC()
 			ids := []string{"a", "b", "bad", "c", "d", "e"}
 			for i, id := range ids {
-				if _, err := e.Events().PutNew(ctx, enginetest.Record(t, id, "s", "t", now.Add(time.Duration(i)))); err != nil {
-					t.Fatal(err)
-				}
+				enginetest.Put(t, e, enginetest.Record(t, id, "s", "t", now.Add(time.Duration(i))))
 			}
 			startRunner(t, r)
 			var fails []engine.StreamFailure
@@ -431,9 +425,7 @@ func TestDynamoDBEventShape(t *testing.T) {
 	t.Parallel()
 	ctx := enginetest.Context(t)
 	e := enginetest.Open(t, "")
-	if _, err := e.Events().PutNew(ctx, enginetest.Record(t, "ev-1", "github", "push", time.Now().UTC())); err != nil {
-		t.Fatal(err)
-	}
+	enginetest.Put(t, e, enginetest.Record(t, "ev-1", "github", "push", time.Now().UTC()))
 	recs, _ := e.ReadStream(ctx, "c", 10)
 	ev := DynamoDBEvent(recs)
 	b, err := json.Marshal(ev)

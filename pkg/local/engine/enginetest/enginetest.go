@@ -114,6 +114,16 @@ func Record(t testing.TB, id, source, typ string, received time.Time) *event.Rec
 	return r
 }
 
+// Put stores each record as the subscriber would (PutNew) or fails the test.
+func Put(t testing.TB, e *engine.Engine, rs ...*event.Record) {
+	t.Helper()
+	for _, r := range rs {
+		if _, err := e.Events().PutNew(Context(t), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // WaitFor polls cond until it holds, and fails the test once d has passed. It stops at once
 // when the test has already failed (a goroutine reported an error), so a broken run fails fast
 // instead of waiting out d.
