@@ -444,3 +444,36 @@ func TestCopyPassSyncsTheDatabaseFile(t *testing.T) {
 		t.Fatalf("syncs during the pass: %+v; want one of %s, after the copy (file %d bytes before, %d copied)", syncs, path, before, copied)
 	}
 }
+
+// TestSyncFile: the checkpointer's fsync of the WAL (before it asks for a restart) syncs that
+// file, and reports a file it cannot open or sync.
+func TestSyncFile(t *testing.T) {
+	t.Parallel()
+	e, _, path := openManual(t, engine.Options{})
+	var synced []string
+	failSync := errors.New("fsync failed")
+	var fail bool
+	e.SetFsync(func(f *os.File) error {
+		synced = append(synced, f.Name())
+		if fail {
+			return failSync
+		}
+		return f.Sync()
+	})
+	if err := e.SyncFile(path + "-wal"); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{path + "-wal"}; !slices.Equal(synced, want) {
+		t.Fatalf("synced %q, want %q", synced, want)
+	}
+	if err := e.SyncFile(path + "-missing"); err == nil {
+		t.Error("syncing a missing file reported no error")
+	}
+	fail = true
+	if err := e.SyncFile(path + "-wal"); !errors.Is(err, failSync) {
+		t.Errorf("a failed fsync: %v, want it reported", err)
+	}
+	if len(synced) != 2 {
+		t.Errorf("%d fsyncs, want 2 (none for the missing file)", len(synced))
+	}
+}

@@ -105,3 +105,6 @@ func (e *Engine) Synchronous(ctx context.Context) (int, error) {
 	err := e.write(ctx, func(w *wtx) error { return w.QueryRow(`PRAGMA synchronous`).Scan(&v) })
 	return v, err
 }
+
+// SyncFile fsyncs the file at path as the checkpointer does the WAL before a restart.
+func (e *Engine) SyncFile(path string) error { return e.syncFile(path) }
