@@ -377,15 +377,12 @@ func substitutePort(want []string, addr string) []string {
 	return out
 }
 
+// buildCLI builds the CLI the console blocks run (without go on PATH the build fails, and so
+// does the test).
 func buildCLI(t *testing.T) string {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatal("go is not on PATH: the doc test builds the CLI with it")
-	}
 	bin := filepath.Join(t.TempDir(), "hookline")
-	out, err := exec.Command(goBin, "build", "-o", bin, "../cmd/hookline").CombinedOutput()
-	if err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/hookline").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
