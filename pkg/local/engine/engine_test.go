@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -563,5 +565,56 @@ func TestDurabilitySetsSynchronous(t *testing.T) {
 		if got, err := e.Synchronous(enginetest.Context(t)); err != nil || got != c.want {
 			t.Errorf("durability %d: synchronous = %d, %v; want %d", c.d, got, err, c.want)
 		}
+	}
+}
+
+// waitingWriters counts the goroutines parked in a write request's hand-over to the writer
+// (the select in Engine.write), from a dump of every goroutine's stack.
+func waitingWriters() int {
+	buf := make([]byte, 16<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		header, _, _ := strings.Cut(g, "\n")
+		if strings.Contains(header, "[select") && strings.Contains(g, "engine.(*Engine).write(") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestGroupCommitGathersWhatQueuedUp: the writes that queued up while a commit ran are
+// committed together once it ends, at most MaxBatch in one commit.
+func TestGroupCommitGathersWhatQueuedUp(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	e := enginetest.OpenSubscribed(t, engine.DurabilityProcess)
+	release := make(chan struct{})
+	var commits atomic.Int32
+	e.SetCommitHook(func() {
+		if commits.Add(1) == 1 {
+			<-release // the first commit holds the writer until the others queued up
+		}
+	})
+	const n = engine.MaxBatch + 1
+	errs := make(chan error, n+1)
+	publish := func(id string) { errs <- e.Topic("events").Publish(ctx, enginetest.Message(id)) }
+	go publish("first")
+	enginetest.WaitFor(t, enginetest.Hang, "the first commit", func() bool { return commits.Load() == 1 })
+	for i := range n {
+		go publish(fmt.Sprint("m", i))
+	}
+	enginetest.WaitFor(t, enginetest.Hang, fmt.Sprint(n, " writes waiting for the writer"), func() bool { return waitingWriters() == n })
+	close(release)
+	for range n + 1 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c := commits.Load(); c != 3 {
+		t.Fatalf("%d commits, want 3: the first, then the %d that queued up in two (%d and 1)", c, n, engine.MaxBatch)
+	}
+	if vis, _, err := e.Depth(ctx, "q"); err != nil || vis != n+1 {
+		t.Fatalf("queue depth %d, %v; want %d", vis, err, n+1)
 	}
 }

@@ -108,3 +108,6 @@ func (e *Engine) Synchronous(ctx context.Context) (int, error) {
 
 // SyncFile fsyncs the file at path as the checkpointer does the WAL before a restart.
 func (e *Engine) SyncFile(path string) error { return e.syncFile(path) }
+
+// MaxBatch is the most ops one group commit takes.
+const MaxBatch = maxBatch
