@@ -233,14 +233,14 @@ func backfillTypeGroups(tx *sql.Tx) error {
 type Engine struct {
 	wdb, rdb *sql.DB
 	cdb      *sql.DB // the checkpointer's connection
-	// dbFile is the database file, open only so the checkpointer can fsync it (checkpoint.go).
-	// It closes after every connection: closing any descriptor of a file drops the POSIX locks
-	// this process holds on it, SQLite's included.
-	dbFile *os.File
-	path   string
-	fsync  func(*os.File) error // (*os.File).Sync; tests wrap it to see what is synced, and when
-	opts   Options
-	log    *slog.Logger
+	// dbFile is the database file, open only so the checkpointer can fsync it (checkpoint.go);
+	// releaseDBFile lets go of it after the connections close (syncfile.go).
+	dbFile        *os.File
+	releaseDBFile func() error
+	path          string
+	fsync         func(*os.File) error // (*os.File).Sync; tests wrap it to see what is synced, and when
+	opts          Options
+	log           *slog.Logger
 
 	ops            chan *writeOp   // unbuffered: a successful send means the writer took the op
 	restarts       chan chan error // the checkpointer's requests to start the WAL over (checkpoint.go)
@@ -339,15 +339,15 @@ func Open(path string, opts Options) (*Engine, error) {
 	cdb.SetMaxIdleConns(1)
 	cdb.SetConnMaxLifetime(0)
 
-	dbFile, err := os.Open(path)
+	dbFile, releaseDBFile, err := openDBFile(path)
 	if err != nil {
 		wdb.Close()
 		rdb.Close()
 		cdb.Close()
-		return nil, fmt.Errorf("open %s for syncing: %w", path, err)
+		return nil, err
 	}
 	e := &Engine{
-		wdb: wdb, rdb: rdb, cdb: cdb, dbFile: dbFile, path: path, fsync: (*os.File).Sync, opts: opts, log: log,
+		wdb: wdb, rdb: rdb, cdb: cdb, dbFile: dbFile, releaseDBFile: releaseDBFile, path: path, fsync: (*os.File).Sync, opts: opts, log: log,
 		ops:            make(chan *writeOp),
 		restarts:       make(chan chan error),
 		closed:         make(chan struct{}),
@@ -366,7 +366,7 @@ func Open(path string, opts Options) (*Engine, error) {
 		wdb.Close()
 		rdb.Close()
 		cdb.Close()
-		dbFile.Close()
+		releaseDBFile()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	go e.writer()
@@ -456,7 +456,7 @@ func (e *Engine) Close() error {
 		<-e.checkpointDone
 		// The write connection closes last: closing the last connection checkpoints and
 		// removes the WAL.
-		err = errors.Join(e.cdb.Close(), e.rdb.Close(), e.wdb.Close(), e.dbFile.Close())
+		err = errors.Join(e.cdb.Close(), e.rdb.Close(), e.wdb.Close(), e.releaseDBFile())
 	})
 	return err
 }
