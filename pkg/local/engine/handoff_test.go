@@ -240,3 +240,26 @@ func handOffEngine(t *testing.T, path string, handOff int) (*engine.Engine, *eng
 	enginetest.Subscribe(t, e, "events", "q")
 	return e, clock
 }
+
+// TestHandOffReceiveFallsBackToTheTable: a receive that finds the line empty reads the table
+// even when no look there is due, so a message whose visibility timeout ran out is received
+// again at once.
+func TestHandOffReceiveFallsBackToTheTable(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	clock := enginetest.NewClock()
+	e := enginetest.OpenWith(t, "", engine.Options{Clock: clock.Now, HandOff: 1})
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: 10 * time.Millisecond})
+	enginetest.Subscribe(t, e, "events", "q")
+	if err := e.Topic("events").Publish(ctx, enginetest.Message("m1")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.Receive(ctx, "q", 1); err != nil || len(got) != 1 || got[0].ReceiveCount != 1 {
+		t.Fatalf("Receive = %v, %v; want m1 from the line", bodies(got), err)
+	}
+	clock.Advance(20 * time.Millisecond) // m1's visibility timeout ran out; the next look is not due
+	got, err := e.Receive(ctx, "q", 1)
+	if err != nil || !slices.Equal(bodies(got), []string{`{"id":"m1"}`}) || got[0].ReceiveCount != 2 {
+		t.Fatalf("Receive after m1's visibility timeout = %v, %v; want m1 again from the table", bodies(got), err)
+	}
+}
