@@ -263,3 +263,18 @@ func TestHandOffReceiveFallsBackToTheTable(t *testing.T) {
 		t.Fatalf("Receive after m1's visibility timeout = %v, %v; want m1 again from the table", bodies(got), err)
 	}
 }
+
+// TestHandOffLongPollWaitsForAPublish: a long poll on a queue with a hand-off line waits while
+// the line and the table are empty, and a publish (into the line) wakes it with the message.
+func TestHandOffLongPollWaitsForAPublish(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	e, _ := handOffEngine(t, "", 4)
+	woken := waitingPoll(t, ctx, e, "q")
+	if err := e.Topic("events").Publish(ctx, enginetest.Message("m1")); err != nil {
+		t.Fatal(err)
+	}
+	if msgs := woken("the publish"); !slices.Equal(bodies(msgs), []string{`{"id":"m1"}`}) {
+		t.Fatalf("long poll returned %v, want m1", bodies(msgs))
+	}
+}

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -180,5 +181,41 @@ func TestRedriveNeedsATargetForMessagesWithoutSource(t *testing.T) {
 	}
 	if _, err := e.Redrive(context.Background(), "nowhere", ""); !errors.Is(err, engine.ErrUnknownQueue) {
 		t.Errorf("redrive of an unknown queue: %v", err)
+	}
+}
+
+// TestReceiveTakesAtMostMaxPastTheDLQ: a receive that moves messages to the dead-letter queue
+// reads more to fill the batch, but never returns more than max.
+func TestReceiveTakesAtMostMaxPastTheDLQ(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	clock := enginetest.NewClock()
+	e := enginetest.OpenWith(t, "", engine.Options{Clock: clock.Now})
+	enginetest.CreateQueue(t, e, "dlq", engine.QueueConfig{})
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: time.Hour, MaxReceiveCount: 1, DeadLetterQueue: "dlq"})
+	enginetest.Subscribe(t, e, "t", "q")
+	publish := func(id string) {
+		if err := e.Topic("t").Publish(ctx, enginetest.Message(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish("poison")
+	got, err := e.Receive(ctx, "q", 1)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("first receive: %v, %v", bodies(got), err)
+	}
+	if err := e.ChangeVisibility(ctx, "q", got[0].ReceiptHandle, 0); err != nil { // received once: dead on the next receive
+		t.Fatal(err)
+	}
+	clock.Advance(time.Second)
+	for _, id := range []string{"a", "b", "c"} {
+		publish(id)
+	}
+	got, err = e.Receive(ctx, "q", 2)
+	if want := []string{`{"id":"a"}`, `{"id":"b"}`}; err != nil || !slices.Equal(bodies(got), want) {
+		t.Fatalf("Receive(max 2) past the poison message = %v, %v; want %v", bodies(got), err, want)
+	}
+	if dead, _, err := e.Depth(ctx, "dlq"); err != nil || dead != 1 {
+		t.Fatalf("dlq depth %d, %v; want the poison message", dead, err)
 	}
 }
