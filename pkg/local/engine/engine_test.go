@@ -618,3 +618,28 @@ func TestGroupCommitGathersWhatQueuedUp(t *testing.T) {
 		t.Fatalf("queue depth %d, %v; want %d", vis, err, n+1)
 	}
 }
+
+// TestPutNewKeepsNotifiedAt: an event stored already notified (a replay of a marked event)
+// reads as notified at once, and one stored unmarked reads as unmarked until marked.
+func TestPutNewKeepsNotifiedAt(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	e := enginetest.Open(t, "")
+	s := e.Events()
+	at := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	marked := enginetest.Record(t, "marked", "s", "t", at)
+	marked.NotifiedAt = at.Add(time.Minute)
+	enginetest.Put(t, e, marked, enginetest.Record(t, "unmarked", "s", "t", at))
+	if got, err := s.NotifiedAt(ctx, "marked"); err != nil || !got.Equal(marked.NotifiedAt) {
+		t.Errorf("NotifiedAt(marked) = %v, %v; want %v", got, err, marked.NotifiedAt)
+	}
+	if got, err := s.NotifiedAt(ctx, "unmarked"); err != nil || !got.IsZero() {
+		t.Errorf("NotifiedAt(unmarked) = %v, %v; want zero", got, err)
+	}
+	if err := s.MarkNotified(ctx, "unmarked", at.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.NotifiedAt(ctx, "unmarked"); err != nil || !got.Equal(at.Add(2*time.Minute)) {
+		t.Errorf("NotifiedAt after MarkNotified = %v, %v", got, err)
+	}
+}
