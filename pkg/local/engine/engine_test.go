@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -568,19 +569,38 @@ func TestDurabilitySetsSynchronous(t *testing.T) {
 	}
 }
 
-// waitingWriters counts the goroutines parked in a write request's hand-over to the writer
-// (the select in Engine.write), from a dump of every goroutine's stack.
-func waitingWriters() int {
+// waitingWriters counts the goroutines parked in a write request's hand-over to e's writer
+// (the select in Engine.write, whose receiver the dump prints), from a dump of every
+// goroutine's stack: other tests' engines run in parallel.
+func waitingWriters(e *engine.Engine) int {
 	buf := make([]byte, 16<<20)
 	buf = buf[:runtime.Stack(buf, true)]
+	frame := fmt.Sprintf("engine.(*Engine).write(%p", e)
 	n := 0
 	for _, g := range strings.Split(string(buf), "\n\n") {
 		header, _, _ := strings.Cut(g, "\n")
-		if strings.Contains(header, "[select") && strings.Contains(g, "engine.(*Engine).write(") {
+		if strings.Contains(header, "[select") && strings.Contains(g, frame) {
 			n++
 		}
 	}
 	return n
+}
+
+// holdFirstCommit makes e's first group commit from now on wait, after committing, until the
+// returned release is called (also at the test's end, so a failed test does not leave the
+// writer, and Close, waiting); commits counts the commits since.
+func holdFirstCommit(t *testing.T, e *engine.Engine) (release func(), commits *atomic.Int32) {
+	held := make(chan struct{})
+	commits = &atomic.Int32{}
+	e.SetCommitHook(func() {
+		if commits.Add(1) == 1 {
+			<-held
+		}
+	})
+	var once sync.Once
+	release = func() { once.Do(func() { close(held) }) }
+	t.Cleanup(release)
+	return release, commits
 }
 
 // TestGroupCommitGathersWhatQueuedUp: the writes that queued up while a commit ran are
@@ -589,13 +609,7 @@ func TestGroupCommitGathersWhatQueuedUp(t *testing.T) {
 	t.Parallel()
 	ctx := enginetest.Context(t)
 	e := enginetest.OpenSubscribed(t, engine.DurabilityProcess)
-	release := make(chan struct{})
-	var commits atomic.Int32
-	e.SetCommitHook(func() {
-		if commits.Add(1) == 1 {
-			<-release // the first commit holds the writer until the others queued up
-		}
-	})
+	release, commits := holdFirstCommit(t, e) // the first commit holds the writer until the others queued up
 	const n = engine.MaxBatch + 1
 	errs := make(chan error, n+1)
 	publish := func(id string) { errs <- e.Topic("events").Publish(ctx, enginetest.Message(id)) }
@@ -604,8 +618,8 @@ func TestGroupCommitGathersWhatQueuedUp(t *testing.T) {
 	for i := range n {
 		go publish(fmt.Sprint("m", i))
 	}
-	enginetest.WaitFor(t, enginetest.Hang, fmt.Sprint(n, " writes waiting for the writer"), func() bool { return waitingWriters() == n })
-	close(release)
+	enginetest.WaitFor(t, enginetest.Hang, fmt.Sprint(n, " writes waiting for the writer"), func() bool { return waitingWriters(e) == n })
+	release()
 	for range n + 1 {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
@@ -641,5 +655,42 @@ func TestPutNewKeepsNotifiedAt(t *testing.T) {
 	}
 	if got, err := s.NotifiedAt(ctx, "unmarked"); err != nil || !got.Equal(at.Add(2*time.Minute)) {
 		t.Errorf("NotifiedAt after MarkNotified = %v, %v", got, err)
+	}
+}
+
+// TestGroupCommitRollsBackOnlyTheFailedOp: a write that fails inside a group commit is rolled
+// back to its savepoint; the others in the same commit stand.
+func TestGroupCommitRollsBackOnlyTheFailedOp(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	e := enginetest.OpenSubscribed(t, engine.DurabilityProcess)
+	release, commits := holdFirstCommit(t, e) // the first commit holds the writer until the others queued up
+	publishes := make(chan error, 3)
+	publish := func(id string) { publishes <- e.Topic("events").Publish(ctx, enginetest.Message(id)) }
+	go publish("first")
+	enginetest.WaitFor(t, enginetest.Hang, "the first commit", func() bool { return commits.Load() == 1 })
+	failed := make(chan error, 1)
+	go publish("a")
+	go func() { failed <- e.WriteThenFail(ctx, `INSERT INTO checkpoints (consumer, seq) VALUES ('x', 1)`) }()
+	go publish("b")
+	enginetest.WaitFor(t, enginetest.Hang, "3 writes waiting for the writer", func() bool { return waitingWriters(e) == 3 })
+	release()
+	for range 3 {
+		if err := <-publishes; err != nil {
+			t.Fatalf("a publish in the commit with the failed write: %v", err)
+		}
+	}
+	if err := <-failed; err == nil {
+		t.Fatal("the failing write succeeded")
+	}
+	if c := commits.Load(); c != 2 {
+		t.Fatalf("%d commits, want 2: the three that queued up went in one", c)
+	}
+	var rows int
+	if err := e.ReadDB().QueryRow(`SELECT count(*) FROM checkpoints`).Scan(&rows); err != nil || rows != 0 {
+		t.Fatalf("the failed write left %d rows (%v)", rows, err)
+	}
+	if vis, _, err := e.Depth(ctx, "q"); err != nil || vis != 3 {
+		t.Fatalf("queue depth %d, %v; want 3", vis, err)
 	}
 }
