@@ -13,7 +13,9 @@ import (
 	"hookline/pkg/verify/verifytest"
 )
 
-func verifierFor(t *testing.T, provider, secret string) Verifier {
+// verifierFor builds provider's verifier with one secret (a test vector's, a fuzz target's), or
+// fails tb.
+func verifierFor(t testing.TB, provider, secret string) Verifier {
 	t.Helper()
 	var v Verifier
 	var err error
