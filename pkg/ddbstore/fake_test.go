@@ -250,11 +250,14 @@ func TestMarkNotified(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			f := &fakeAPI{update: func(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
-				if c := aws.ToString(in.ConditionExpression); c != "attribute_exists(#id) AND attribute_not_exists(#n)" {
+				if c := aws.ToString(in.ConditionExpression); c != "attribute_exists(#id) AND attribute_not_exists(#m0)" {
 					t.Errorf("condition %q", c)
 				}
-				if v := in.ExpressionAttributeValues[":at"].(*types.AttributeValueMemberS).Value; v != ddbitem.FormatTime(at) {
-					t.Errorf(":at = %q", v)
+				if u, n := aws.ToString(in.UpdateExpression), in.ExpressionAttributeNames; u != "SET #m0 = :m0" || n["#id"] != ddbitem.AttrID || n["#m0"] != ddbitem.AttrNotifiedAt {
+					t.Errorf("update %q, names %v", u, n)
+				}
+				if v := in.ExpressionAttributeValues[":m0"].(*types.AttributeValueMemberS).Value; v != ddbitem.FormatTime(at) {
+					t.Errorf(":m0 = %q", v)
 				}
 				return &dynamodb.UpdateItemOutput{}, tt.update
 			}}

@@ -417,20 +417,8 @@ func (q *Rejected) batchGet(ctx context.Context, keys []string) ([]*pipeline.Rej
 
 // MarkReadmitted records that id was readmitted as eventID, unless it already was.
 func (q *Rejected) MarkReadmitted(ctx context.Context, id, eventID string, at time.Time) error {
-	_, err := q.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(q.table),
-		Key:                 rejectedKey(id),
-		UpdateExpression:    aws.String("SET #at = :at, #ev = :ev"),
-		ConditionExpression: aws.String("attribute_exists(#id) AND attribute_not_exists(#at)"),
-		ExpressionAttributeNames: map[string]string{
-			"#id": ddbitem.AttrID, "#at": attrReadmittedAt, "#ev": attrEventID,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":at": &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)},
-			":ev": &types.AttributeValueMemberS{Value: eventID},
-		},
-	})
-	marked, err := written(err)
+	marked, err := markOnce(ctx, q.client, q.table, rejectedKey(id),
+		attr{attrReadmittedAt, at.UTC().Format(time.RFC3339Nano)}, attr{attrEventID, eventID})
 	switch {
 	case err != nil:
 		return classify(fmt.Errorf("mark rejection %s readmitted: %w", id, err))

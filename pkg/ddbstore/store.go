@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -102,19 +103,7 @@ func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error
 	if ddbitem.IsControl(id) {
 		return fmt.Errorf("mark event %s notified: %w", id, notFound(id))
 	}
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(s.table),
-		Key:                 key(id),
-		UpdateExpression:    aws.String("SET #n = :at"),
-		ConditionExpression: aws.String("attribute_exists(#id) AND attribute_not_exists(#n)"),
-		ExpressionAttributeNames: map[string]string{
-			"#id": ddbitem.AttrID, "#n": ddbitem.AttrNotifiedAt,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":at": &types.AttributeValueMemberS{Value: ddbitem.FormatTime(at)},
-		},
-	})
-	marked, err := written(err)
+	marked, err := markOnce(ctx, s.client, s.table, key(id), attr{ddbitem.AttrNotifiedAt, ddbitem.FormatTime(at)})
 	switch {
 	case err != nil:
 		return classify(fmt.Errorf("mark event %s notified: %w", id, err))
@@ -190,6 +179,32 @@ func key(id string) map[string]types.AttributeValue {
 // notFound is both pipeline.ErrNotFound (for errors.Is) and KindNotFound (for the HTTP status).
 func notFound(id string) error {
 	return &pipeline.Error{Kind: pipeline.KindNotFound, Detail: fmt.Sprintf("event %s not found", id), Err: pipeline.ErrNotFound}
+}
+
+// attr is one string attribute a mark sets.
+type attr struct{ name, value string }
+
+// markOnce sets attrs on the item at key, unless the item is missing or its first attribute
+// (the mark) is set already: the first mark wins. It reports whether it wrote; the callers tell
+// "marked before" from "missing" with a read of their own.
+func markOnce(ctx context.Context, client API, table string, key map[string]types.AttributeValue, attrs ...attr) (bool, error) {
+	names := map[string]string{"#id": ddbitem.AttrID}
+	values := map[string]types.AttributeValue{}
+	var sets []string
+	for i, a := range attrs {
+		names[fmt.Sprintf("#m%d", i)] = a.name
+		values[fmt.Sprintf(":m%d", i)] = &types.AttributeValueMemberS{Value: a.value}
+		sets = append(sets, fmt.Sprintf("#m%d = :m%d", i, i))
+	}
+	_, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(table),
+		Key:                       key,
+		UpdateExpression:          aws.String("SET " + strings.Join(sets, ", ")),
+		ConditionExpression:       aws.String("attribute_exists(#id) AND attribute_not_exists(#m0)"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	})
+	return written(err)
 }
 
 // written reads a conditional write's error: true when the item was written, false when its
