@@ -93,11 +93,9 @@ func (h mapHeader) Get(n string) string { return h[n] }
 func TestKeeperRedactsSealsAndLimits(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	key := sealKey(t)
-	store := &memRejected{}
+	store, key := &memRejected{}, sealKey(t)
 	clock := time.Date(2026, 11, 27, 12, 0, 30, 0, time.UTC)
-	in := &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: &publishertest.Recorder{}, Now: func() time.Time { return clock },
-		Quarantine: &pipeline.Keeper{Store: store, Sealer: key, PerMinute: 2}}
+	in := keepingIngest(t, &pipeline.Keeper{Store: store, Sealer: key, PerMinute: 2}, &clock)
 	req := githubRequest(t, "wrong-secret-0123456789", []byte(`{"a":1}`))
 	for range 3 {
 		if _, err := in.Accept(ctx, req); pipeline.KindOf(err) != pipeline.KindUnauthorized {
@@ -174,12 +172,10 @@ func TestKeeperRedactsSealsAndLimits(t *testing.T) {
 func TestReadmitSameIdentity(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	key := sealKey(t)
-	store := &memRejected{}
+	store, key := &memRejected{}, sealKey(t)
 	received := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	const newSecret = "rotated-but-not-configured"
-	in := &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: &publishertest.Recorder{}, Now: func() time.Time { return received },
-		Quarantine: &pipeline.Keeper{Store: store, Sealer: key}}
+	in := keepingIngest(t, &pipeline.Keeper{Store: store, Sealer: key}, &received)
 	req := githubRequest(t, newSecret, []byte(`{"b":2}`))
 	in.Accept(ctx, req)
 	if len(store.kept) != 1 {
@@ -304,8 +300,7 @@ func TestKeeperSharesTheQuota(t *testing.T) {
 	clock := time.Date(2026, 11, 27, 12, 0, 30, 0, time.UTC)
 	var instances []*pipeline.Ingest
 	for range 3 {
-		instances = append(instances, &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: &publishertest.Recorder{}, Now: func() time.Time { return clock },
-			Quarantine: &pipeline.Keeper{Store: store, PerMinute: 4, Quota: quota}})
+		instances = append(instances, keepingIngest(t, &pipeline.Keeper{Store: store, PerMinute: 4, Quota: quota}, &clock))
 	}
 	req := githubRequest(t, "wrong-secret-0123456789", []byte(`{"a":1}`))
 	for range 10 {
@@ -344,8 +339,7 @@ func TestKeeperSharesTheQuota(t *testing.T) {
 func TestKeepOnlyPosts(t *testing.T) {
 	t.Parallel()
 	store := &memRejected{}
-	in := &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: &publishertest.Recorder{},
-		Quarantine: &pipeline.Keeper{Store: store, PerMinute: 100}}
+	in := keepingIngest(t, &pipeline.Keeper{Store: store, PerMinute: 100}, nil)
 	for method, kept := range map[string]int{"": 1, http.MethodPost: 1, http.MethodGet: 0, http.MethodHead: 0} {
 		req := githubRequest(t, "wrong-secret-0123456789", []byte(`{"a":1}`))
 		req.Method = method
@@ -396,14 +390,11 @@ func TestHandshakeAnsweredNotPublished(t *testing.T) {
 // one at :00, the one at the next :00 starts a new minute.
 func TestKeeperMinutes(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	store := &memRejected{}
 	k := &pipeline.Keeper{Store: store, PerMinute: 1}
-	refused := pipeline.Errorf(pipeline.KindUnauthorized, "no signature")
-	req := pipeline.IngestRequest{Source: "hooks", Headers: map[string]string{}, Body: []byte(`{}`)}
 	start := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	for _, at := range []time.Time{start, start.Add(59 * time.Second), start.Add(time.Minute)} {
-		k.Keep(ctx, req, true, at, refused)
+		refuse(t, k, at, map[string]string{})
 	}
 	var got []string
 	for _, r := range store.kept {
@@ -418,14 +409,11 @@ func TestKeeperMinutes(t *testing.T) {
 // nothing sealed, even with a Sealer.
 func TestKeeperSealsOnlySecrets(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	key := sealKey(t)
 	store := &memRejected{}
-	k := &pipeline.Keeper{Store: store, Sealer: key}
-	refused := pipeline.Errorf(pipeline.KindUnauthorized, "no signature")
+	k := &pipeline.Keeper{Store: store, Sealer: sealKey(t)}
 	at := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	k.Keep(ctx, pipeline.IngestRequest{Source: "hooks", Headers: map[string]string{"user-agent": "curl/8"}, Body: []byte(`{}`)}, true, at, refused)
-	k.Keep(ctx, pipeline.IngestRequest{Source: "hooks", Headers: map[string]string{"user-agent": "curl/8", "x-sig": "abc"}, Body: []byte(`{}`)}, true, at, refused)
+	refuse(t, k, at, map[string]string{"user-agent": "curl/8"})
+	refuse(t, k, at, map[string]string{"user-agent": "curl/8", "x-sig": "abc"})
 	if len(store.kept) != 2 {
 		t.Fatalf("kept %d, want 2", len(store.kept))
 	}
@@ -455,6 +443,24 @@ func TestRequestOfKeepsAddressAndQuery(t *testing.T) {
 	if bare.SourceIP.IsValid() || bare.Query != nil {
 		t.Errorf("without address and query: SourceIP %v, Query %v; want neither", bare.SourceIP, bare.Query)
 	}
+}
+
+// keepingIngest is an Ingest of the test sources (github and hooks, secret qSecret) whose
+// refusals k keeps and whose publishes go nowhere; its clock reads *now, or the real time when
+// now is nil.
+func keepingIngest(t *testing.T, k *pipeline.Keeper, now *time.Time) *pipeline.Ingest {
+	in := &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: &publishertest.Recorder{}, Quarantine: k}
+	if now != nil {
+		in.Now = func() time.Time { return *now }
+	}
+	return in
+}
+
+// refuse hands k what Ingest hands it for an unauthorized POST of {} to the configured source
+// "hooks" with headers, received at at.
+func refuse(t *testing.T, k *pipeline.Keeper, at time.Time, headers map[string]string) {
+	req := pipeline.IngestRequest{Source: "hooks", Headers: headers, Body: []byte(`{}`)}
+	k.Keep(t.Context(), req, true, at, pipeline.Errorf(pipeline.KindUnauthorized, "no signature"))
 }
 
 // sealKey is a fresh sealing key in the test's temporary directory.
