@@ -17,8 +17,7 @@ import (
 // kept, one of exactly MaxBlobBytes is.
 func TestBlobs(t *testing.T) {
 	t.Parallel()
-	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
+	ctx, e := enginetest.Start(t)
 	b := e.Blobs()
 	ref, err := b.Put(ctx, "evt-1/abc", []byte("first"), "application/json")
 	if err != nil || ref != engine.BlobRefPrefix+"evt-1/abc" {

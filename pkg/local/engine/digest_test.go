@@ -20,8 +20,7 @@ func TestDigestContract(t *testing.T) {
 // stay (a late TakeDigest still sees them done).
 func TestDoneDigestForgets(t *testing.T) {
 	t.Parallel()
-	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
+	ctx, e := enginetest.Start(t)
 	s := e.Events()
 	due := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	finish := func(source string, due time.Time, ids ...string) {

@@ -28,8 +28,7 @@ import (
 
 func TestFanOutToTwoQueues(t *testing.T) {
 	t.Parallel()
-	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
+	ctx, e := enginetest.Start(t)
 	enginetest.CreateQueue(t, e, "a", engine.QueueConfig{})
 	enginetest.CreateQueue(t, e, "b", engine.QueueConfig{})
 	enginetest.Subscribe(t, e, "events", "a")
@@ -119,8 +118,7 @@ func TestVisibilityTimeoutRedelivers(t *testing.T) {
 
 func TestChangeVisibilityReleases(t *testing.T) {
 	t.Parallel()
-	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
+	ctx, e := enginetest.Start(t)
 	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: time.Hour})
 	enginetest.Subscribe(t, e, "t", "q")
 	if err := e.Topic("t").Publish(ctx, enginetest.Message("m1")); err != nil {
@@ -138,8 +136,7 @@ func TestChangeVisibilityReleases(t *testing.T) {
 
 func TestDLQAfterMaxReceiveCountAndRedrive(t *testing.T) {
 	t.Parallel()
-	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
+	ctx, e := enginetest.Start(t)
 	enginetest.CreateQueue(t, e, "dlq", engine.QueueConfig{})
 	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: time.Hour, MaxReceiveCount: 2, DeadLetterQueue: "dlq"})
 	enginetest.Subscribe(t, e, "t", "q")
@@ -212,8 +209,7 @@ func TestDLQAfterMaxReceiveCountAndRedrive(t *testing.T) {
 
 func TestPublishWithoutSubscribersAndLimits(t *testing.T) {
 	t.Parallel()
-	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
+	ctx, e := enginetest.Start(t)
 	if err := e.Topic("nobody").Publish(ctx, enginetest.Message("x")); err != nil {
 		t.Fatalf("publish to a topic without subscribers: %v", err)
 	}
@@ -288,8 +284,7 @@ func TestDurableAcrossReopen(t *testing.T) {
 
 func TestPutNewWritesStreamInSameTransaction(t *testing.T) {
 	t.Parallel()
-	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
+	ctx, e := enginetest.Start(t)
 	s := e.Events()
 	now := time.Now().UTC()
 	r1 := enginetest.Record(t, "ev-1", "github", "push", now)
@@ -350,8 +345,7 @@ func TestPutNewWritesStreamInSameTransaction(t *testing.T) {
 
 func TestSweepDeletesExpired(t *testing.T) {
 	t.Parallel()
-	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
+	ctx, e := enginetest.Start(t)
 	enginetest.Put(t, e, enginetest.Record(t, "old", "s", "t", time.Now().UTC()))
 	if n, err := e.Sweep(ctx, time.Now()); err != nil || n != 0 {
 		t.Fatalf("sweep now = %d, %v", n, err)
@@ -500,8 +494,7 @@ func TestReceiveWaitWakesOnPublish(t *testing.T) {
 // it has committed, and not by a duplicate, which appends nothing.
 func TestStreamWaitSignalsAppends(t *testing.T) {
 	t.Parallel()
-	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
+	ctx, e := enginetest.Start(t)
 	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	ch := e.StreamWait()
 	enginetest.Put(t, e, enginetest.Record(t, "0190b4c2-0000-7000-8000-0000000000a1", "s", "t", at))
@@ -637,8 +630,7 @@ func TestGroupCommitGathersWhatQueuedUp(t *testing.T) {
 // reads as notified at once, and one stored unmarked reads as unmarked until marked.
 func TestPutNewKeepsNotifiedAt(t *testing.T) {
 	t.Parallel()
-	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
+	ctx, e := enginetest.Start(t)
 	s := e.Events()
 	at := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	marked := enginetest.Record(t, "marked", "s", "t", at)

@@ -25,8 +25,7 @@ func withKey(t *testing.T, id, source string, key int, received time.Time) *even
 
 func TestKeyUsage(t *testing.T) {
 	t.Parallel()
-	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
+	ctx, e := enginetest.Start(t)
 	t0 := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	recs := []*event.Record{
 		withKey(t, "e1", "github", 0, t0.Add(-time.Hour)), // before the window

@@ -16,8 +16,7 @@ import (
 // learned the id as unmarked in those signals, after the mark had forgotten it.
 func TestMarkRightAfterTheInsertCommits(t *testing.T) {
 	t.Parallel()
-	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
+	ctx, e := enginetest.Start(t)
 	s := e.Events()
 	const id = "0193a0a0-0000-7000-8000-000000000001"
 	rec := enginetest.Record(t, id, "github", "push", time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))

@@ -68,8 +68,7 @@ func TestReceiveAtLeastOne(t *testing.T) {
 // nothing — messages are redelivered however often they come back.
 func TestDeadLetterQueueWithoutMaxReceiveCount(t *testing.T) {
 	t.Parallel()
-	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
+	ctx, e := enginetest.Start(t)
 	enginetest.CreateQueue(t, e, "dlq", engine.QueueConfig{})
 	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: time.Hour, DeadLetterQueue: "dlq"})
 	enginetest.Subscribe(t, e, "t", "q")
@@ -162,8 +161,7 @@ func TestListDLQ(t *testing.T) {
 // is refused and moves nothing; with a target they go there.
 func TestRedriveNeedsATargetForMessagesWithoutSource(t *testing.T) {
 	t.Parallel()
-	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
+	ctx, e := enginetest.Start(t)
 	enginetest.CreateQueue(t, e, "dlq", engine.QueueConfig{})
 	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{})
 	enginetest.Subscribe(t, e, "straight-to-dlq", "dlq")

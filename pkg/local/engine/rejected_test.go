@@ -15,8 +15,7 @@ import (
 // cursors, Get and MarkReadmitted (first mark wins), and the sweep drops them after 7 days, counting them.
 func TestRejectedStore(t *testing.T) {
 	t.Parallel()
-	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
+	ctx, e := enginetest.Start(t)
 	q := e.Rejected()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	for i := range 5 {

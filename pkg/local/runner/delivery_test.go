@@ -169,8 +169,7 @@ func TestDeliverStreamInsertFilter(t *testing.T) {
 // it, which keeps failing: that one is retried once more before it is recorded and skipped.
 func TestDeliverStreamRetriesCountPerRecord(t *testing.T) {
 	t.Parallel()
-	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
+	ctx, e := enginetest.Start(t)
 	var got notifierLog
 	c := configured(t, &Runner{Engine: e, StreamConsumer: "n", StreamRetries: 1, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond,
 		Notifier: func(_ context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
@@ -206,8 +205,7 @@ func TestDeliverStreamRetriesCountPerRecord(t *testing.T) {
 // record is recorded as failed with that reason and nothing is counted as done before it.
 func TestDeliverStreamUnknownSequenceFailsBatch(t *testing.T) {
 	t.Parallel()
-	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
+	ctx, e := enginetest.Start(t)
 	calls := 0
 	c := configured(t, &Runner{Engine: e, StreamConsumer: "n", StreamRetries: -1,
 		Notifier: func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {

@@ -104,8 +104,7 @@ func TestDeliverSQSLogsFailures(t *testing.T) {
 // would cut the batches short).
 func TestStreamWindowIsBatchSizeTimesParallelization(t *testing.T) {
 	t.Parallel()
-	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
+	ctx, e := enginetest.Start(t)
 	putEvents(t, ctx, e, 8)
 	var got notifierLog
 	r := &Runner{Engine: e, StreamConsumer: "n", StreamBatchSize: 4, ParallelizationFactor: 2,
@@ -128,8 +127,7 @@ func TestStreamWindowIsBatchSizeTimesParallelization(t *testing.T) {
 // that record.
 func TestDeliverWindowFirstRecordFailing(t *testing.T) {
 	t.Parallel()
-	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
+	ctx, e := enginetest.Start(t)
 	putEvents(t, ctx, e, 4)
 	recs, err := e.ReadStream(ctx, "n", 10)
 	if err != nil || len(recs) != 4 {

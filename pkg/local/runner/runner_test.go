@@ -318,8 +318,7 @@ func TestRunnerStreamRetriesThenRecords(t *testing.T) {
 	for _, mode := range []string{"partial", "error"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			ctx := enginetest.Context(t)
-			e := enginetest.Open(t, "")
+			ctx, e := enginetest.Start(t)
 			var seen counter
 			r := &Runner{
 				Engine: e, StreamConsumer: "notifier", StreamRetries: 2, RetryDelay: time.Millisecond, StreamBatchSize: 4,
@@ -423,8 +422,7 @@ func TestRunnerConfigErrors(t *testing.T) {
 // The events image delivered to the notifier decodes to the stored record.
 func TestDynamoDBEventShape(t *testing.T) {
 	t.Parallel()
-	ctx := enginetest.Context(t)
-	e := enginetest.Open(t, "")
+	ctx, e := enginetest.Start(t)
 	enginetest.Put(t, e, enginetest.Record(t, "ev-1", "github", "push", time.Now().UTC()))
 	recs, _ := e.ReadStream(ctx, "c", 10)
 	ev := DynamoDBEvent(recs)

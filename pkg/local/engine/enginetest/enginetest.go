@@ -35,6 +35,12 @@ func Open(t testing.TB, path string) *engine.Engine {
 	return OpenWith(t, path, engine.Options{Durability: engine.DurabilityProcess})
 }
 
+// Start is how most engine tests begin: ctx is Context(t), e is Open(t, "") (a fresh engine).
+func Start(t testing.TB) (ctx context.Context, e *engine.Engine) {
+	t.Helper()
+	return Context(t), Open(t, "")
+}
+
 // OpenWith is Open with opts; a nil opts.Log is quiet.
 func OpenWith(t testing.TB, path string, opts engine.Options) *engine.Engine {
 	t.Helper()
