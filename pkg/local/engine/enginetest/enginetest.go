@@ -82,11 +82,13 @@ func CreateQueue(t testing.TB, e *engine.Engine, name string, cfg engine.QueueCo
 	}
 }
 
-// Subscribe subscribes queue to topic or fails the test.
-func Subscribe(t testing.TB, e *engine.Engine, topic, queue string) {
+// Subscribe subscribes each queue to topic, in order, or fails the test.
+func Subscribe(t testing.TB, e *engine.Engine, topic string, queues ...string) {
 	t.Helper()
-	if err := e.Subscribe(context.Background(), topic, queue); err != nil {
-		t.Fatal(err)
+	for _, q := range queues {
+		if err := e.Subscribe(context.Background(), topic, q); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
