@@ -319,32 +319,41 @@ type StreamFailure struct {
 
 // ReadStream returns up to max records after consumer's checkpoint, in sequence order.
 func (e *Engine) ReadStream(ctx context.Context, consumer string, max int) ([]StreamRecord, error) {
+	return byConsumer(ctx, e.rdb, "read stream for", consumer, max, scanStreamRecord, `SELECT seq, event_name, keys, new_image, image, size_bytes, created_at FROM stream
+		WHERE seq > COALESCE((SELECT seq FROM checkpoints WHERE consumer = ?), 0) ORDER BY seq LIMIT ?`)
+}
+
+// byConsumer reads with scan the rows of query, whose arguments are consumer and the limit, max
+// (100 when max <= 0). Its errors begin with what and consumer.
+func byConsumer[T any](ctx context.Context, db *sql.DB, what, consumer string, max int, scan func(*sql.Rows) (T, error), query string) ([]T, error) {
 	if max <= 0 {
 		max = 100
 	}
-	rows, err := e.rdb.QueryContext(ctx, `SELECT seq, event_name, keys, new_image, image, size_bytes, created_at FROM stream
-		WHERE seq > COALESCE((SELECT seq FROM checkpoints WHERE consumer = ?), 0) ORDER BY seq LIMIT ?`, consumer, max)
+	rows, err := db.QueryContext(ctx, query, consumer, max)
 	if err != nil {
-		return nil, fmt.Errorf("read stream for %s: %w", consumer, err)
+		return nil, fmt.Errorf("%s %s: %w", what, consumer, err)
 	}
-	out, err := collect(rows, func(rows *sql.Rows) (StreamRecord, error) {
-		var r StreamRecord
-		var keys, img string
-		var image []byte
-		var created int64
-		if err := rows.Scan(&r.Seq, &r.EventName, &keys, &img, &image, &r.SizeBytes, &created); err != nil {
-			return r, err
-		}
-		if err := decodeImages(&r, keys, img, image); err != nil {
-			return r, fmt.Errorf("record %d: %w", r.Seq, err)
-		}
-		r.CreatedAt = time.Unix(0, created)
-		return r, nil
-	})
+	out, err := collect(rows, scan)
 	if err != nil {
-		return nil, fmt.Errorf("read stream for %s: %w", consumer, err)
+		return nil, fmt.Errorf("%s %s: %w", what, consumer, err)
 	}
 	return out, nil
+}
+
+// scanStreamRecord reads a row of ReadStream's query.
+func scanStreamRecord(rows *sql.Rows) (StreamRecord, error) {
+	var r StreamRecord
+	var keys, img string
+	var image []byte
+	var created int64
+	if err := rows.Scan(&r.Seq, &r.EventName, &keys, &img, &image, &r.SizeBytes, &created); err != nil {
+		return r, err
+	}
+	if err := decodeImages(&r, keys, img, image); err != nil {
+		return r, fmt.Errorf("record %d: %w", r.Seq, err)
+	}
+	r.CreatedAt = time.Unix(0, created)
+	return r, nil
 }
 
 // decodeImages fills r's Keys and NewImage from the binary image, or from the DynamoDB JSON
@@ -409,31 +418,23 @@ func (e *Engine) RecordStreamFailure(ctx context.Context, consumer string, rec S
 
 // ListStreamFailures returns up to max failures recorded for consumer, oldest first.
 func (e *Engine) ListStreamFailures(ctx context.Context, consumer string, max int) ([]StreamFailure, error) {
-	if max <= 0 {
-		max = 100
+	return byConsumer(ctx, e.rdb, "list stream failures of", consumer, max, scanStreamFailure, `SELECT id, consumer, record, reason, failed_at FROM stream_failures
+		WHERE consumer = ? ORDER BY id LIMIT ?`)
+}
+
+// scanStreamFailure reads a row of ListStreamFailures' query.
+func scanStreamFailure(rows *sql.Rows) (StreamFailure, error) {
+	var f StreamFailure
+	var rec string
+	var at int64
+	if err := rows.Scan(&f.ID, &f.Consumer, &rec, &f.Reason, &at); err != nil {
+		return f, err
 	}
-	rows, err := e.rdb.QueryContext(ctx, `SELECT id, consumer, record, reason, failed_at FROM stream_failures
-		WHERE consumer = ? ORDER BY id LIMIT ?`, consumer, max)
-	if err != nil {
-		return nil, fmt.Errorf("list stream failures of %s: %w", consumer, err)
+	if err := json.Unmarshal([]byte(rec), &f.Record); err != nil {
+		return f, fmt.Errorf("failure %d: %w", f.ID, err)
 	}
-	out, err := collect(rows, func(rows *sql.Rows) (StreamFailure, error) {
-		var f StreamFailure
-		var rec string
-		var at int64
-		if err := rows.Scan(&f.ID, &f.Consumer, &rec, &f.Reason, &at); err != nil {
-			return f, err
-		}
-		if err := json.Unmarshal([]byte(rec), &f.Record); err != nil {
-			return f, fmt.Errorf("failure %d: %w", f.ID, err)
-		}
-		f.FailedAt = time.Unix(0, at)
-		return f, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list stream failures of %s: %w", consumer, err)
-	}
-	return out, nil
+	f.FailedAt = time.Unix(0, at)
+	return f, nil
 }
 
 // KeyUsage counts, per source and secret index, the events received at or after since that
