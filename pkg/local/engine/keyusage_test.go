@@ -91,3 +91,29 @@ func TestMigrationBackfillsVerifyKey(t *testing.T) {
 		t.Errorf("Get after migration: %v %+v", err, back)
 	}
 }
+
+// ReadStream and ListStreamFailures read at most max rows; max <= 0 means 100.
+func TestStreamReadsTakeMaxOrAHundred(t *testing.T) {
+	t.Parallel()
+	ctx, e := enginetest.Start(t)
+	at := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	enginetest.Put(t, e, enginetest.Record(t, "ev-1", "github", "push", at), enginetest.Record(t, "ev-2", "github", "push", at.Add(time.Second)))
+	recs, err := e.ReadStream(ctx, "c", 0)
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("ReadStream(max 0) = %d records, %v; want both", len(recs), err)
+	}
+	if one, err := e.ReadStream(ctx, "c", 1); err != nil || len(one) != 1 || one[0].Seq != recs[0].Seq {
+		t.Errorf("ReadStream(max 1) = %+v, %v; want the first record", one, err)
+	}
+	for _, r := range recs {
+		if err := e.RecordStreamFailure(ctx, "c", r, "boom"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fails, err := e.ListStreamFailures(ctx, "c", 0); err != nil || len(fails) != 2 {
+		t.Errorf("ListStreamFailures(max 0) = %d failures, %v; want both", len(fails), err)
+	}
+	if one, err := e.ListStreamFailures(ctx, "c", 1); err != nil || len(one) != 1 || one[0].Record.Seq != recs[0].Seq {
+		t.Errorf("ListStreamFailures(max 1) = %+v, %v; want the first failure", one, err)
+	}
+}
