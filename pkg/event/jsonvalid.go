@@ -80,28 +80,29 @@ after:
 	if i >= n {
 		return false
 	}
-	if d := depth - 1; objects[d/64]&(1<<(d%64)) != 0 {
-		switch b[i] {
-		case ',':
-			i = skipWS(b, i+1)
-			goto key
-		case '}':
-			depth--
-			i++
-			goto after
-		}
-		return false
-	}
-	switch b[i] {
+	// After a value in a container: a ',' and the next key (object) or value (array), or the
+	// container's own closer.
+	switch d := depth - 1; b[i] {
 	case ',':
 		i = skipWS(b, i+1)
+		if isObject(&objects, d) {
+			goto key
+		}
 		goto value
+	case '}':
+		if !isObject(&objects, d) {
+			return false
+		}
 	case ']':
-		depth--
-		i++
-		goto after
+		if isObject(&objects, d) {
+			return false
+		}
+	default:
+		return false
 	}
-	return false
+	depth--
+	i++
+	goto after
 key:
 	if i >= n || b[i] != '"' {
 		return false
@@ -114,6 +115,12 @@ key:
 	}
 	i = skipWS(b, i+1)
 	goto value
+}
+
+// isObject reports whether validJSON's container at depth d (>= 0) is an object: bit d of
+// objects. Unsigned, d/64 and d%64 are a shift and a mask.
+func isObject(objects *[maxJSONDepth/64 + 1]uint64, d int) bool {
+	return objects[uint(d)/64]&(1<<(uint(d)%64)) != 0
 }
 
 func hasLiteral(b []byte, lit string) bool {

@@ -24,6 +24,8 @@ var validJSONSeeds = []string{
 	"\"\x7e\"", "\"\x80\"", "\"a\x80b\"",
 	// An array after an object at the same depth is an array again; a '.' needs a digit after it.
 	`[{},[1,2]]`, `{"a":{},"b":[1,2]}`, `[{"a":1},[2,3]]`, `[1.]`, `{"a":1.}`, `[1.,2]`,
+	// After a value, each closer closes only its own kind of container.
+	`[1}`, `{"a":1]`, `[{"a":1]}`, `{"a":[1}]`,
 }
 
 // FuzzValidJSON: validJSON agrees with json.Valid(b) && utf8.Valid(b) on every input.
