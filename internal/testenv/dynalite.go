@@ -8,7 +8,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,7 +56,7 @@ func startDynalite(t testing.TB, node, cli, dir string) (string, error) {
 	if dir != "" {
 		args = append(args, "--path", dir)
 	}
-	cmd := exec.Command(node, args...)
+	cmd := Peer(node, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", err

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/mail"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -263,7 +262,7 @@ func TestSMTPAgainstMaildev(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(node, cli, "--ip", "127.0.0.1", "--web-ip", "127.0.0.1",
+	cmd := testenv.Peer(node, cli, "--ip", "127.0.0.1", "--web-ip", "127.0.0.1",
 		"--smtp", strconv.Itoa(smtpPort), "--web", strconv.Itoa(webPort), "--silent")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -272,7 +271,7 @@ func TestSMTPAgainstMaildev(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	api := fmt.Sprintf("http://127.0.0.1:%d/api/email", webPort)
-	waitFor(t, 20*time.Second, func() bool {
+	waitFor(t, 60*time.Second, func() bool {
 		resp, err := http.Get(api)
 		if err != nil {
 			return false
@@ -293,7 +292,7 @@ func TestSMTPAgainstMaildev(t *testing.T) {
 		Headers map[string]any
 		To      []struct{ Address string }
 	}
-	waitFor(t, 10*time.Second, func() bool {
+	waitFor(t, 60*time.Second, func() bool {
 		resp, err := http.Get(api)
 		if err != nil {
 			return false
