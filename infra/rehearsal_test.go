@@ -78,6 +78,7 @@ func TestAWSRehearsal(t *testing.T) {
 	r.startFunctions(b.bins)
 	r.run()
 	r.checkCalls()
+	r.checkIngestWritesOnlyTheQuarantine()
 	t.Logf("rehearsal done in %v", time.Since(started).Round(time.Millisecond))
 }
 
@@ -153,7 +154,7 @@ func newRehearsal(ctx context.Context, t *testing.T, f *fixture, dynalite string
 }
 
 // authorize judges a call by the policies of the role whose access key signed it.
-func (r *rehearsal) authorize(key, action string, resources []string) error {
+func (r *rehearsal) authorize(key, action string, resources []string, keys fakeaws.Keys) error {
 	if key == harnessKey {
 		return nil
 	}
@@ -163,7 +164,7 @@ func (r *rehearsal) authorize(key, action string, resources []string) error {
 	if fn == nil {
 		return fmt.Errorf("access key %s belongs to no function of the stack", key)
 	}
-	return fakeaws.Decide(fn.policy, action, resources)
+	return fakeaws.Decide(fn.policy, action, resources, keys)
 }
 
 // deploy creates what the template declares: the table in dynalite (its keys and indexes), the
@@ -191,6 +192,11 @@ func (r *rehearsal) deploy() {
 		must(id, json.Unmarshal(b, &ct))
 		_, err := testenv.DynamoDB(t, r.dynalite).CreateTable(r.ctx, &ct)
 		must(id, err)
+		for _, k := range ct.KeySchema {
+			if k.KeyType == "HASH" {
+				r.fake.DeclareTable(aws.ToString(ct.TableName), aws.ToString(k.AttributeName)) // for dynamodb:LeadingKeys
+			}
+		}
 	}
 	for _, id := range tmpl.ofType("AWS::SNS::Topic") {
 		arn, err := a.str(tmpl, obj{"Ref": id})
@@ -582,13 +588,38 @@ func (r *rehearsal) checkMappingPermissions(sqsMapping, streamMapping *eventSour
 		needs = append(needs, struct{ action, resource string }{"sqs:SendMessage", streamMapping.onFailure})
 	}
 	for _, n := range needs {
-		if err := fakeaws.Decide(notifier.policy, n.action, []string{n.resource}); err != nil {
+		if err := fakeaws.Decide(notifier.policy, n.action, []string{n.resource}, nil); err != nil {
 			t.Errorf("notifier's stream mapping: %v", err)
 		}
 	}
 	if !streamMapping.reportItemFailures || !sqsMapping.reportItemFailures {
 		t.Errorf("both mappings must report batch item failures: the handlers answer with them (sqs %v, stream %v)",
 			sqsMapping.reportItemFailures, streamMapping.reportItemFailures)
+	}
+}
+
+// checkIngestWritesOnlyTheQuarantine: ingest faces the internet, so its role may write the
+// quarantine's items (checkCalls saw the real binary do it) and nothing else: not an event,
+// not a mark on one, not the history registry.
+func (r *rehearsal) checkIngestWritesOnlyTheQuarantine() {
+	t := r.t
+	ingest, table := r.fns[fnIngest], r.fake.TableARN(r.table)
+	for _, tc := range []struct {
+		action string
+		keys   []string
+		allow  bool
+	}{
+		{"dynamodb:PutItem", []string{ddbstore.RejectedPrefix + "0b9c4f0e-5a4e-5d6f-9c1b-1f2e3d4c5b6a"}, true},
+		{"dynamodb:UpdateItem", []string{ddbstore.KeptCounterPrefix + "29401234#github"}, true},
+		{"dynamodb:PutItem", []string{"0b9c4f0e-5a4e-5d6f-9c1b-1f2e3d4c5b6a"}, false}, // a forged event
+		{"dynamodb:UpdateItem", []string{"0b9c4f0e-5a4e-5d6f-9c1b-1f2e3d4c5b6a"}, false},
+		{"dynamodb:PutItem", []string{ddbstore.RejectedPrefix + "x", "0b9c4f0e-5a4e-5d6f-9c1b-1f2e3d4c5b6a"}, false},
+		{"dynamodb:PutItem", []string{fakeaws.Unknowable}, false},
+	} {
+		err := fakeaws.Decide(ingest.policy, tc.action, []string{table}, fakeaws.Keys{"dynamodb:LeadingKeys": tc.keys})
+		if tc.allow != (err == nil) {
+			t.Errorf("ingest's role, %s on keys %q: %v; want allowed = %v", tc.action, tc.keys, err, tc.allow)
+		}
 	}
 }
 

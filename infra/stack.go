@@ -284,8 +284,10 @@ func (h *Hookline) wireGrants() {
 	h.EventsTopic.GrantPublish(ingest)
 	h.SourcesSecret.GrantRead(ingest, nil)
 	// The quarantine (ddbstore.Rejected): PutItem keeps a refused request, UpdateItem counts it
-	// against the per-source, per-minute cap; data keys seal its signature headers.
-	grant(ingest, []*string{h.Table.TableArn()}, "dynamodb:PutItem", "dynamodb:UpdateItem")
+	// against the per-source, per-minute cap; data keys seal its signature headers. Only on
+	// the quarantine's own items: ingest faces the internet, and with a plain grant on the
+	// table a compromised ingest could write any item, a forged event included.
+	grantIf(ingest, []*string{h.Table.TableArn()}, quarantineKeysOnly(), "dynamodb:PutItem", "dynamodb:UpdateItem")
 	grant(ingest, []*string{h.QuarantineKey.KeyArn()}, "kms:GenerateDataKey")
 
 	// Each function gets the table actions its store calls make, on exactly the resources they
@@ -320,11 +322,31 @@ func (h *Hookline) wireGrants() {
 
 // grant allows a function's role exactly these actions on exactly these resources.
 func grant(fn awslambda.Function, resources []*string, actions ...string) {
-	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+	grantIf(fn, resources, nil, actions...)
+}
+
+// grantIf is grant under IAM conditions (operator → condition key → values); nil for none.
+func grantIf(fn awslambda.Function, resources []*string, conditions map[string]*map[string]any, actions ...string) {
+	opts := &awsiam.GrantOnPrincipalOptions{
 		Grantee:      fn,
 		Actions:      jsii.Strings(actions...),
 		ResourceArns: &resources,
-	})
+	}
+	if conditions != nil {
+		opts.Conditions = &conditions
+	}
+	awsiam.Grant_AddToPrincipal(opts)
+}
+
+// quarantineKeysOnly limits DynamoDB item actions to the quarantine's items: every partition
+// key the call touches starts with one of ddbstore's quarantine prefixes. ForAllValues holds
+// for a call without keys, but PutItem and UpdateItem always carry one.
+func quarantineKeysOnly() map[string]*map[string]any {
+	return map[string]*map[string]any{
+		"ForAllValues:StringLike": {
+			"dynamodb:LeadingKeys": []string{ddbstore.RejectedPrefix + "*", ddbstore.KeptCounterPrefix + "*"},
+		},
+	}
 }
 
 func (h *Hookline) wireEventSources() {

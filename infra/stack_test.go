@@ -753,6 +753,16 @@ func TestLeastPrivilege(t *testing.T) {
 		}
 	}
 
+	// Ingest's table writes are limited to the quarantine's items (the rehearsal evaluates it).
+	quarantineOnly := obj{"ForAllValues:StringLike": obj{"dynamodb:LeadingKeys": []any{ddbstore.RejectedPrefix + "*", ddbstore.KeptCounterPrefix + "*"}}}
+	for _, s := range f.statements(f.h.Functions[fnIngest]) {
+		if slices.ContainsFunc(actions(s), func(a string) bool { return strings.HasPrefix(a, "dynamodb:") }) {
+			if diff := cmp.Diff(quarantineOnly, s["Condition"]); diff != "" {
+				t.Errorf("ingest's statement %v: condition (-want +got):\n%s", actions(s), diff)
+			}
+		}
+	}
+
 	// Across the whole template: no managed policies, no wildcard actions (bar the one KMS
 	// family SNS needs), Resource "*" only for actions without resource-level permissions.
 	forcedStar := map[string]bool{"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true, "dynamodb:ListStreams": true}

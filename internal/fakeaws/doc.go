@@ -12,9 +12,11 @@
 //
 // Every request is attributed to a caller by the access key id in its SigV4 Credential= and
 // turned into the IAM actions and resource ARNs it needs (an SNS publish to a KMS-encrypted
-// topic also needs kms:GenerateDataKey and kms:Decrypt on the key, as on AWS). An Authorizer
+// topic also needs kms:GenerateDataKey and kms:Decrypt on the key, as on AWS), with the
+// condition keys the fake can read (a DynamoDB call's dynamodb:LeadingKeys). An Authorizer
 // decides each one; a refusal is answered the way AWS answers it (AuthorizationError,
 // AccessDeniedException), so the caller fails as it would in the cloud, and Calls lists what
-// happened. Policy evaluates IAM policy statements for such an Authorizer; Filter matches Lambda
-// event filter patterns; Stream turns the items of a table into DynamoDB Streams records.
+// happened. Decide evaluates IAM policy statements, conditions included, for such an
+// Authorizer; Filter matches Lambda event filter patterns; Stream turns the items of a table
+// into DynamoDB Streams records.
 package fakeaws

@@ -45,7 +45,11 @@ func (s *Server) serveDynamoDB(req *request, r *http.Request) {
 	if len(resources) == 0 {
 		resources = []string{"*"} // ListTables and friends act on no table
 	}
-	if err := s.allow(req, "dynamodb:"+req.op, resources); err != nil {
+	var keys Keys
+	if len(tables) > 0 {
+		keys = Keys{"dynamodb:LeadingKeys": s.leadingKeys(req.op, req.body, tables)}
+	}
+	if err := s.allow(req, "dynamodb:"+req.op, resources, keys); err != nil {
 		jsonError(req.w, http.StatusBadRequest, "com.amazon.coral.service#AccessDeniedException", err.Error())
 		return
 	}
@@ -62,6 +66,103 @@ func (s *Server) serveDynamoDB(req *request, r *http.Request) {
 	default:
 		s.unknown(req, "DynamoDB "+req.op)
 	}
+}
+
+// DeclareTable tells the fake the partition key attribute of a table, so that its calls'
+// dynamodb:LeadingKeys can be read (a table the fake was not told of has Unknowable ones).
+func (s *Server) DeclareTable(name, partitionKey string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.partitionKeys[name] = partitionKey
+}
+
+// leadingKeys reads the partition key values of a call on tables, the way IAM's
+// dynamodb:LeadingKeys sees them: the Key or Item of a single-item call, every key of a batch.
+// Any call it cannot read (Query, Scan, transactions, an undeclared table) gets Unknowable.
+func (s *Server) leadingKeys(op string, body []byte, tables []string) []string {
+	unknowable := []string{Unknowable}
+	s.mu.Lock()
+	pk := map[string]string{}
+	for _, t := range tables {
+		name, ok := s.partitionKeys[t]
+		if !ok {
+			s.mu.Unlock()
+			return unknowable
+		}
+		pk[t] = name
+	}
+	s.mu.Unlock()
+	type item = map[string]map[string]any
+	var in struct {
+		TableName    string
+		Key, Item    item
+		RequestItems map[string]json.RawMessage
+	}
+	if json.Unmarshal(body, &in) != nil {
+		return unknowable
+	}
+	var values []string
+	add := func(table string, it item) bool {
+		av, ok := it[pk[table]]
+		if !ok {
+			return false
+		}
+		for _, v := range av { // {"S": "…"} or {"N": "…"}
+			if str, ok := v.(string); ok {
+				values = append(values, str)
+				return true
+			}
+		}
+		return false
+	}
+	switch op {
+	case "GetItem", "DeleteItem", "UpdateItem":
+		if !add(in.TableName, in.Key) {
+			return unknowable
+		}
+	case "PutItem":
+		if !add(in.TableName, in.Item) {
+			return unknowable
+		}
+	case "BatchGetItem":
+		for t, raw := range in.RequestItems {
+			var get struct{ Keys []item }
+			if json.Unmarshal(raw, &get) != nil || len(get.Keys) == 0 {
+				return unknowable
+			}
+			for _, k := range get.Keys {
+				if !add(t, k) {
+					return unknowable
+				}
+			}
+		}
+	case "BatchWriteItem":
+		for t, raw := range in.RequestItems {
+			var writes []struct {
+				PutRequest    *struct{ Item item }
+				DeleteRequest *struct{ Key item }
+			}
+			if json.Unmarshal(raw, &writes) != nil || len(writes) == 0 {
+				return unknowable
+			}
+			for _, w := range writes {
+				ok := false
+				switch {
+				case w.PutRequest != nil:
+					ok = add(t, w.PutRequest.Item)
+				case w.DeleteRequest != nil:
+					ok = add(t, w.DeleteRequest.Key)
+				}
+				if !ok {
+					return unknowable
+				}
+			}
+		}
+	default:
+		return unknowable
+	}
+	slices.Sort(values)
+	return slices.Compact(values)
 }
 
 // TableARN is the ARN of the table with this name.

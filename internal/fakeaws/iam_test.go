@@ -42,7 +42,7 @@ func TestDecide(t *testing.T) {
 		{"iam:PassRole", []string{"arn:aws:iam::0:role/r"}, "no statement allows"},
 		{"dynamodb:Query", []string{table, table + "/index/by_type"}, "on " + table + "/index/by_type"},
 	} {
-		err := Decide(st, tc.action, tc.resources)
+		err := Decide(st, tc.action, tc.resources, nil)
 		switch {
 		case tc.deny == "" && err != nil:
 			t.Errorf("%s on %v: %v, want allowed", tc.action, tc.resources, err)
@@ -55,13 +55,13 @@ func TestDecide(t *testing.T) {
 func TestDecideNotActionNotResource(t *testing.T) {
 	t.Parallel()
 	st := statements(t, `{"Statement":{"Effect":"Allow","NotAction":"iam:*","NotResource":"arn:aws:s3:::*"}}`)
-	if err := Decide(st, "lambda:InvokeFunction", []string{"arn:aws:lambda:us-east-1:0:function:f"}); err != nil {
+	if err := Decide(st, "lambda:InvokeFunction", []string{"arn:aws:lambda:us-east-1:0:function:f"}, nil); err != nil {
 		t.Errorf("outside both Not lists: %v, want allowed", err)
 	}
-	if Decide(st, "iam:PassRole", []string{"arn:aws:iam::0:role/r"}) == nil {
+	if Decide(st, "iam:PassRole", []string{"arn:aws:iam::0:role/r"}, nil) == nil {
 		t.Error("iam:PassRole is in NotAction: want refused")
 	}
-	if Decide(st, "s3:GetObject", []string{"arn:aws:s3:::b/k"}) == nil {
+	if Decide(st, "s3:GetObject", []string{"arn:aws:s3:::b/k"}, nil) == nil {
 		t.Error("the bucket is in NotResource: want refused")
 	}
 }
@@ -78,6 +78,53 @@ func TestParseStatementsRefusesUnresolved(t *testing.T) {
 		_ = json.Unmarshal([]byte(doc), &m)
 		if _, err := ParseStatements(m); err == nil {
 			t.Errorf("ParseStatements(%s) accepted it", doc)
+		}
+	}
+}
+
+// TestDecideConditions evaluates the condition operators a role's grant may carry, with
+// IAM's semantics for a key the request lacks.
+func TestDecideConditions(t *testing.T) {
+	t.Parallel()
+	const table = "arn:aws:dynamodb:us-east-1:000000000000:table/events"
+	st := statements(t, `{"Statement":[
+		{"Effect":"Allow","Action":"dynamodb:PutItem","Resource":"`+table+`",
+		 "Condition":{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["~rejected#*","~kept#*"]}}},
+		{"Effect":"Allow","Action":"dynamodb:GetItem","Resource":"`+table+`",
+		 "Condition":{"ForAnyValue:StringEquals":{"dynamodb:leadingkeys":"a"}}},
+		{"Effect":"Allow","Action":"dynamodb:UpdateItem","Resource":"`+table+`",
+		 "Condition":{"StringLike":{"dynamodb:LeadingKeys":"a?"},"StringEquals":{"aws:PrincipalTag/team":"ops"}}},
+		{"Effect":"Deny","Action":"dynamodb:PutItem","Resource":"`+table+`",
+		 "Condition":{"ForAnyValue:StringEquals":{"dynamodb:LeadingKeys":"~rejected#forbidden"}}},
+		{"Effect":"Allow","Action":"dynamodb:DeleteItem","Resource":"`+table+`",
+		 "Condition":{"NumericLessThan":{"aws:MultiFactorAuthAge":"3600"}}}
+	]}`)
+	leading := func(v ...string) Keys { return Keys{"dynamodb:LeadingKeys": v} }
+	for _, tc := range []struct {
+		name   string
+		action string
+		keys   Keys
+		deny   string // a substring of the refusal, "" when allowed
+	}{
+		{"every key under a granted prefix", "dynamodb:PutItem", leading("~rejected#1", "~kept#9#github"), ""},
+		{"one key outside the prefixes", "dynamodb:PutItem", leading("~rejected#1", "0b9c4f0e-event"), "no statement allows"},
+		{"an event id", "dynamodb:PutItem", leading("0b9c4f0e-event"), "with dynamodb:LeadingKeys=0b9c4f0e-event"},
+		{"keys the fake could not read", "dynamodb:PutItem", leading(Unknowable), "no statement allows"},
+		{"ForAllValues holds without the key", "dynamodb:PutItem", nil, ""},
+		{"a conditioned Deny that holds", "dynamodb:PutItem", leading("~rejected#forbidden"), "explicit Deny"},
+		{"ForAnyValue, names case-insensitive", "dynamodb:GetItem", leading("b", "a"), ""},
+		{"ForAnyValue fails without the key", "dynamodb:GetItem", nil, "no statement allows"},
+		{"every operator must hold", "dynamodb:UpdateItem", Keys{"dynamodb:LeadingKeys": {"ab"}, "aws:PrincipalTag/team": {"ops"}}, ""},
+		{"one operator fails", "dynamodb:UpdateItem", Keys{"dynamodb:LeadingKeys": {"ab"}, "aws:PrincipalTag/team": {"dev"}}, "no statement allows"},
+		{"a single-valued operator on two values", "dynamodb:UpdateItem", Keys{"dynamodb:LeadingKeys": {"ab", "ac"}, "aws:PrincipalTag/team": {"ops"}}, "no statement allows"},
+		{"an operator Decide does not evaluate grants nothing", "dynamodb:DeleteItem", Keys{"aws:MultiFactorAuthAge": {"1"}}, "no statement allows"},
+	} {
+		err := Decide(st, tc.action, []string{table}, tc.keys)
+		switch {
+		case tc.deny == "" && err != nil:
+			t.Errorf("%s: %s with %v: %v, want allowed", tc.name, tc.action, tc.keys, err)
+		case tc.deny != "" && (err == nil || !strings.Contains(err.Error(), tc.deny)):
+			t.Errorf("%s: %s with %v: %v, want a refusal with %q", tc.name, tc.action, tc.keys, err, tc.deny)
 		}
 	}
 }

@@ -32,7 +32,7 @@ func (s *Server) serveKMS(req *request) {
 			return
 		}
 		arn := s.keyARN(in.KeyID)
-		if err := s.allow(req, "kms:GenerateDataKey", []string{arn}); err != nil {
+		if err := s.allow(req, "kms:GenerateDataKey", []string{arn}, nil); err != nil {
 			jsonError(req.w, http.StatusBadRequest, "AccessDeniedException", err.Error())
 			return
 		}
@@ -45,7 +45,7 @@ func (s *Server) serveKMS(req *request) {
 		if !ok && arn == "" {
 			resource = "*"
 		}
-		if err := s.allow(req, "kms:Decrypt", []string{resource}); err != nil {
+		if err := s.allow(req, "kms:Decrypt", []string{resource}, nil); err != nil {
 			jsonError(req.w, http.StatusBadRequest, "AccessDeniedException", err.Error())
 			return
 		}

@@ -58,7 +58,7 @@ func (s *Server) serveSecretsManager(req *request) {
 	if sec != nil {
 		resource = sec.arn
 	}
-	if err := s.allow(req, "secretsmanager:"+req.op, []string{resource}); err != nil {
+	if err := s.allow(req, "secretsmanager:"+req.op, []string{resource}, nil); err != nil {
 		jsonError(req.w, http.StatusBadRequest, "AccessDeniedException", err.Error())
 		return
 	}

@@ -29,9 +29,9 @@ type Options struct {
 }
 
 // Authorizer decides whether the caller with this access key may perform action on every one of
-// resources. A non-nil error is the reason for a refusal; the caller gets AWS's access-denied
-// answer with it.
-type Authorizer func(accessKey, action string, resources []string) error
+// resources, given the request's condition keys (Decide evaluates a policy so). A non-nil
+// error is the reason for a refusal; the caller gets AWS's access-denied answer with it.
+type Authorizer func(accessKey, action string, resources []string, keys Keys) error
 
 // Call is one IAM action a request needed. A request can need several (an SNS publish to an
 // encrypted topic needs the key too): each is a Call, with Via naming the request's own action.
@@ -41,6 +41,7 @@ type Call struct {
 	Action    string    // e.g. "sns:Publish", "dynamodb:PutItem", "kms:GenerateDataKey"
 	Via       string    // the request's action when Action is implied by it, else ""
 	Resources []string  // the ARNs Action applies to
+	Keys      Keys      // the condition keys the fake knows of (dynamodb:LeadingKeys)
 	Denied    error     // the Authorizer's refusal; nil when allowed
 	At        time.Time // when it arrived
 }
@@ -64,6 +65,8 @@ type Server struct {
 	secrets    map[string]*secret // by ARN
 	deliveries []Delivery
 	kmsKey     []byte // wraps the data keys the fake KMS makes
+	// partitionKeys names each declared table's partition key attribute (DeclareTable).
+	partitionKeys map[string]string
 }
 
 // Start listens on a free 127.0.0.1 port.
@@ -82,6 +85,8 @@ func Start(opts Options) (*Server, error) {
 		topics:    map[string]*topic{},
 		queues:    map[string]*queue{},
 		secrets:   map[string]*secret{},
+
+		partitionKeys: map[string]string{},
 	}
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }() // ErrServerClosed after Close
@@ -179,8 +184,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // allow records the calls a request needs, each decided by the Authorizer, and reports the
 // first refusal (nil when all are allowed).
-func (s *Server) allow(req *request, action string, resources []string, implied ...impliedCall) error {
-	needs := []Call{{Action: action, Resources: resources}}
+func (s *Server) allow(req *request, action string, resources []string, keys Keys, implied ...impliedCall) error {
+	needs := []Call{{Action: action, Resources: resources, Keys: keys}}
 	for _, ic := range implied {
 		needs = append(needs, Call{Action: ic.action, Via: action, Resources: ic.resources})
 	}
@@ -193,7 +198,7 @@ func (s *Server) allow(req *request, action string, resources []string, implied 
 		case req.service != req.want:
 			c.Denied = fmt.Errorf("signed for service %q, sent to %s", req.service, req.want)
 		case s.authorize != nil:
-			c.Denied = s.authorize(c.AccessKey, c.Action, c.Resources)
+			c.Denied = s.authorize(c.AccessKey, c.Action, c.Resources, c.Keys)
 		}
 		if c.Denied == nil && c.Region != s.Region {
 			c.Denied = fmt.Errorf("signed for region %s, the fake serves %s", c.Region, s.Region)

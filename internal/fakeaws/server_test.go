@@ -105,7 +105,7 @@ func TestAuthorizerRefusalsAnswerLikeAWS(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	var asked []string
-	s := start(t, Options{Authorize: func(key, action string, res []string) error {
+	s := start(t, Options{Authorize: func(key, action string, res []string, _ Keys) error {
 		asked = append(asked, key+" "+action+" "+strings.Join(res, ","))
 		if action == "kms:Decrypt" {
 			return errors.New("no kms:Decrypt")
@@ -201,5 +201,75 @@ func TestEmptyDynamoDBAndUnsigned(t *testing.T) {
 	}
 	if _, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("events")}); err == nil || len(s.Unanswered()) != 1 {
 		t.Errorf("a Scan of the empty table: %v, unanswered %v; want an error and one unanswered call", err, s.Unanswered())
+	}
+}
+
+// TestDynamoDBLeadingKeys: each DynamoDB call reaches the Authorizer with the partition key
+// values it touches, read from a declared table's Key, Item or batch; a call whose keys the
+// fake cannot read, or on a table it was not told of, gets Unknowable.
+func TestDynamoDBLeadingKeys(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var got []string
+	s := start(t, Options{Authorize: func(_, action string, _ []string, keys Keys) error {
+		got = append(got, action+" "+strings.Join(keys["dynamodb:LeadingKeys"], ","))
+		return nil
+	}})
+	s.DeclareTable("events", "id")
+	db := dynamodb.NewFromConfig(config("AKIDINGEST"), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(s.URL) })
+	str := func(v string) ddbtypes.AttributeValue { return &ddbtypes.AttributeValueMemberS{Value: v} }
+	id := func(v string) map[string]ddbtypes.AttributeValue {
+		return map[string]ddbtypes.AttributeValue{"id": str(v)}
+	}
+	calls := []func() error{
+		func() error {
+			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("events"), Item: map[string]ddbtypes.AttributeValue{"id": str("~rejected#1"), "body": str("x")}})
+			return err
+		},
+		func() error {
+			_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("events"), Key: id("~kept#9#github"), UpdateExpression: aws.String("SET n = :n"),
+				ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":n": &ddbtypes.AttributeValueMemberN{Value: "1"}}})
+			return err
+		},
+		func() error {
+			_, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("events"), Key: id("e1")})
+			return err
+		},
+		func() error {
+			_, err := db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("events"), KeyConditionExpression: aws.String("id = :id"),
+				ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":id": str("e1")}})
+			return err
+		},
+		func() error {
+			_, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("other"), Key: id("e1")})
+			return err
+		},
+		func() error {
+			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("events"), Item: map[string]ddbtypes.AttributeValue{"pk": str("no id")}})
+			return err
+		},
+	}
+	for i, call := range calls {
+		if err := call(); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	// The empty table does not answer batches, but they are authorized first.
+	_, _ = db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]ddbtypes.KeysAndAttributes{
+		"events": {Keys: []map[string]ddbtypes.AttributeValue{id("e2"), id("e1"), id("e2")}}}})
+	_, _ = db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{
+		"events": {{PutRequest: &ddbtypes.PutRequest{Item: id("~kept#1")}}, {DeleteRequest: &ddbtypes.DeleteRequest{Key: id("e3")}}}}})
+	want := []string{
+		"dynamodb:PutItem ~rejected#1",
+		"dynamodb:UpdateItem ~kept#9#github",
+		"dynamodb:GetItem e1",
+		"dynamodb:Query " + Unknowable,
+		"dynamodb:GetItem " + Unknowable, // a table the fake was not told of
+		"dynamodb:PutItem " + Unknowable, // an item without the partition key
+		"dynamodb:BatchGetItem e1,e2",
+		"dynamodb:BatchWriteItem e3,~kept#1",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the authorizer saw\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

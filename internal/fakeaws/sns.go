@@ -111,7 +111,7 @@ func (s *Server) serveSNS(req *request) {
 			impliedCall{"kms:GenerateDataKey", []string{t.kmsKey}},
 			impliedCall{"kms:Decrypt", []string{t.kmsKey}})
 	}
-	if err := s.allow(req, "sns:Publish", []string{arn}, implied...); err != nil {
+	if err := s.allow(req, "sns:Publish", []string{arn}, nil, implied...); err != nil {
 		queryError(req.w, http.StatusForbidden, "AuthorizationError", err.Error())
 		return
 	}

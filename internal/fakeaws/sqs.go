@@ -166,7 +166,7 @@ func (s *Server) serveSQS(req *request) {
 	}
 	// The batch operations are authorized as their single-message actions, as IAM does.
 	action := "sqs:" + strings.TrimSuffix(req.op, "Batch")
-	if err := s.allow(req, action, []string{arn}); err != nil {
+	if err := s.allow(req, action, []string{arn}, nil); err != nil {
 		jsonError(req.w, http.StatusForbidden, "AccessDenied", err.Error())
 		return
 	}

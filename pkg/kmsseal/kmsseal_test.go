@@ -27,7 +27,7 @@ const (
 // only Decrypt, as the stack and the docs grant them.
 func start(t *testing.T) *fakeaws.Server {
 	t.Helper()
-	s, err := fakeaws.Start(fakeaws.Options{Authorize: func(key, action string, _ []string) error {
+	s, err := fakeaws.Start(fakeaws.Options{Authorize: func(key, action string, _ []string, _ fakeaws.Keys) error {
 		if (key == ingest && action == "kms:GenerateDataKey") || (key == ops && action == "kms:Decrypt") {
 			return nil
 		}
