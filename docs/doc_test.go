@@ -42,6 +42,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"hookline/internal/testenv"
 )
 
 // docFiles are the files whose examples run: README.md and every docs/*.md.
@@ -261,6 +263,7 @@ func startServer(t *testing.T, dir string, args []string) string {
 	c := exec.CommandContext(ctx, filepath.Join(dir, "bin", "hookline"), append([]string{"local", "--addr", "127.0.0.1:0", "--log-level", "warn"}, flags...)...)
 	c.Dir = dir
 	c.Env = commandEnv(dir, "127.0.0.1:0")
+	testenv.DiesWithParent(c)
 	stdout, err := c.StdoutPipe()
 	must(t, err)
 	var stderr bytes.Buffer

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"hookline/internal/smtptest"
+	"hookline/internal/testenv"
 	"hookline/pkg/event"
 	"hookline/pkg/historyapi"
 	"hookline/pkg/sender"
@@ -193,7 +194,7 @@ func startBinary(t *testing.T, bin, addr, data, sources, smtpAddr string) *exec.
 	t.Helper()
 	// Messages in flight at the kill are redelivered after the visibility timeout, as on SQS;
 	// a short one keeps the test fast.
-	cmd := exec.Command(bin, "local", "--addr", addr, "--data", data, "--sources", sources, "--log-level", "warn", "--visibility-timeout", "2s",
+	cmd := testenv.Peer(bin, "local", "--addr", addr, "--data", data, "--sources", sources, "--log-level", "warn", "--visibility-timeout", "2s",
 		"--smtp", smtpAddr)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -9,13 +9,13 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"hookline/internal/smtptest"
+	"hookline/internal/testenv"
 )
 
 // TestLocalSendsThroughRelay runs the real binary as a user would point it at a relay:
@@ -39,7 +39,7 @@ func TestLocalSendsThroughRelay(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	cmd := exec.Command(bin, "local", "--addr", addr, "--data", filepath.Join(dir, "data"), "--sources", sources,
+	cmd := testenv.Peer(bin, "local", "--addr", addr, "--data", filepath.Join(dir, "data"), "--sources", sources,
 		"--smtp", relay.Addr, "--smtp-tls", "--log-format", "json", "--log-level", "warn")
 	cmd.Env = append(os.Environ(), "HOOKLINE_SMTP_USER="+user, "HOOKLINE_SMTP_PASSWORD="+pass, "SSL_CERT_FILE="+relay.CertFile)
 	var out syncBuffer

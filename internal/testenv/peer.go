@@ -9,6 +9,12 @@ import "os/exec"
 // memory and ports (seen in `make mutate`, 2026-12-02: two dynalites and four maildevs).
 func Peer(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(name, args...)
-	diesWithParent(cmd)
+	DiesWithParent(cmd)
 	return cmd
+}
+
+// DiesWithParent is Peer's guarantee for a command built otherwise (exec.CommandContext, or
+// with SysProcAttr fields of its own, set after this call): call it before cmd.Start.
+func DiesWithParent(cmd *exec.Cmd) {
+	diesWithParent(cmd)
 }

@@ -12,12 +12,13 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"hookline/internal/testenv"
 )
 
 // A WebDriver (W3C) client just big enough for the browser test: chromedriver drives the
@@ -46,9 +47,12 @@ var portLine = regexp.MustCompile(`started successfully on port (\d+)`)
 // profile lives in a temp dir; both are gone when the test ends.
 func startBrowser(t *testing.T, chromedriver, chromium string) *browser {
 	t.Helper()
-	cmd := exec.Command(chromedriver, "--port=0", "--allowed-ips=127.0.0.1")
+	cmd := testenv.Peer(chromedriver, "--port=0", "--allowed-ips=127.0.0.1")
 	// Own process group, so cleanup stops chromium too even if the session cannot be closed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
