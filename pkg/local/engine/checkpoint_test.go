@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -475,5 +476,87 @@ func TestSyncFile(t *testing.T) {
 	}
 	if len(synced) != 2 {
 		t.Errorf("%d fsyncs, want 2 (none for the missing file)", len(synced))
+	}
+}
+
+// TestWritebackOnlyAfterCommits: the checkpointer starts writing the WAL back only when
+// something was committed since its last pass, and then the WAL file.
+func TestWritebackOnlyAfterCommits(t *testing.T) {
+	t.Parallel()
+	e, logs, path := openManual(t, engine.Options{})
+	var started []string
+	start := func(f *os.File) error {
+		started = append(started, f.Name())
+		return nil
+	}
+	e.CheckpointPass(func(string) (int, error) { return 10, nil }, nil) // takes the setup's commits
+	e.Writeback(start)
+	if len(started) != 0 {
+		t.Fatalf("wrote back %q with nothing committed since the pass", started)
+	}
+	publishN(t, e, "m", 1)
+	e.Writeback(start)
+	if want := []string{path + "-wal"}; !slices.Equal(started, want) {
+		t.Fatalf("wrote back %q after a publish, want %q", started, want)
+	}
+	if w := logs.warnings(t); len(w) > 0 {
+		t.Fatalf("warnings logged: %v", w)
+	}
+}
+
+// TestCheckpointerWritesBackTheWAL: between its passes (a minute apart here), the running
+// checkpointer starts writing the WAL back after a publish.
+func TestCheckpointerWritesBackTheWAL(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "hookline.db")
+	started := make(chan string, 1)
+	opts := engine.WithWriteback(engine.Options{}, func(f *os.File) error {
+		select {
+		case started <- f.Name():
+		default:
+		}
+		return nil
+	})
+	e, err := engine.Open(path, engine.WithCheckpointEvery(opts, time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{})
+	enginetest.Subscribe(t, e, "events", "q")
+	publishN(t, e, "m", 1)
+	select {
+	case name := <-started:
+		if name != path+"-wal" {
+			t.Fatalf("wrote back %s, want the WAL %s", name, path+"-wal")
+		}
+	case <-time.After(30 * time.Second): // only catches a checkpointer that never writes back
+		t.Fatal("no writeback of the WAL 30 s after a publish")
+	}
+}
+
+// TestStartWriteback: sync_file_range on a file with dirty pages succeeds; on what is not a
+// file it reports the error.
+func TestStartWriteback(t *testing.T) {
+	t.Parallel()
+	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(make([]byte, 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.StartWriteback(f); err != nil {
+		t.Fatalf("writeback of a written file: %v", err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if err := engine.StartWriteback(w); runtime.GOOS == "linux" && err == nil {
+		t.Error("writeback of a pipe reported no error")
 	}
 }

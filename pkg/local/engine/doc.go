@@ -54,5 +54,6 @@
 // its stream record, the notified mark — plus a share of a checkpoint row per stream batch;
 // it was seven (the receive's update and a message-id index entry per publish are gone).
 // WAL checkpoints run from their own connection once a second (checkpoint.go), never on the
-// writer, so no group commit waits for one.
+// writer, so no group commit waits for one; between them the checkpointer hands the WAL's new
+// pages to the disk every 50 ms, so no fsync queues a second of writes ahead of the writer's.
 package engine

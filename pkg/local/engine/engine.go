@@ -63,6 +63,8 @@ type Options struct {
 	checkpointEvery time.Duration
 	// checkpointClock replaces time.Now in checkpoint.go's timings (tests; nil: time.Now).
 	checkpointClock func() time.Time
+	// writeback replaces startWriteback in checkpoint.go (tests; nil: startWriteback).
+	writeback func(*os.File) error
 }
 
 // busyTimeoutMS is how long a connection waits for a lock another connection or process holds.

@@ -73,6 +73,12 @@ func (e *Engine) SetFsync(f func(*os.File) error) { e.fsync = f }
 // CheckpointWAL runs PRAGMA wal_checkpoint(mode) on the checkpointer's connection, as a pass does.
 func (e *Engine) CheckpointWAL(mode string) (int, error) { return e.checkpoint(e.cdb, mode) }
 
+// WithCheckpointEvery returns opts with the checkpointer's passes every d.
+func WithCheckpointEvery(opts Options, d time.Duration) Options {
+	opts.checkpointEvery = d
+	return opts
+}
+
 // WithCheckpointClock returns opts with clock in place of time.Now in the checkpoints' timings:
 // the test says how long the writer has been trying to restart the WAL, and how long each
 // checkpoint took.
@@ -105,6 +111,19 @@ func (e *Engine) Synchronous(ctx context.Context) (int, error) {
 	err := e.write(ctx, func(w *wtx) error { return w.QueryRow(`PRAGMA synchronous`).Scan(&v) })
 	return v, err
 }
+
+// WithWriteback returns opts with start in place of sync_file_range when the checkpointer
+// starts writing the WAL's pages back.
+func WithWriteback(opts Options, start func(*os.File) error) Options {
+	opts.writeback = start
+	return opts
+}
+
+// Writeback runs one of the checkpointer's writebacks of the WAL, through start.
+func (e *Engine) Writeback(start func(*os.File) error) { e.writeback(start) }
+
+// StartWriteback starts writing f's dirty pages to disk, as the checkpointer does the WAL's.
+func StartWriteback(f *os.File) error { return startWriteback(f) }
 
 // SyncFile fsyncs the file at path as the checkpointer does the WAL before a restart.
 func (e *Engine) SyncFile(path string) error { return e.syncFile(path) }
