@@ -23,8 +23,10 @@
 //     over received_key indexes (never a scan), TTL with a periodic sweep.
 //   - The stream table ≈ DynamoDB Streams (NEW_IMAGE): PutNew appends the INSERT record in the
 //     same transaction as the item, its NewImage made by ddbitem so the notifier decodes
-//     exactly what Lambda delivers (stored in a compact binary form, image.go). Consumers
-//     keep checkpoints; records are trimmed after 24 h.
+//     exactly what Lambda delivers. A record refers to its events row, and ReadStream builds
+//     the image from it, while that row cannot change before the record is trimmed (an
+//     unmarked event that expires later); otherwise it holds the image in a compact binary
+//     form (image.go). Consumers keep checkpoints; records are trimmed after 24 h.
 //   - The stream-failure table ≈ the stream mapping's on-failure destination
 //     (RecordStreamFailure / ListStreamFailures), written by the runner.
 //

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"strconv"
@@ -71,7 +72,7 @@ type Options struct {
 const busyTimeoutMS = 10000
 
 // schemaVersion is stored in PRAGMA user_version; migrate brings older files up to it.
-const schemaVersion = 7
+const schemaVersion = 8
 
 // migration upgrades a file by one version: SQL, then (optionally) Go for what SQL cannot
 // compute, in the same transaction.
@@ -211,6 +212,11 @@ CREATE TABLE digest_events (
 	id     TEXT NOT NULL,
 	PRIMARY KEY (source, due, id)
 ) STRICT;
+`},
+	// 8: a stream record may refer to its events row (by id) instead of holding the image,
+	// which repeated the envelope: two records filled a 4 KiB page (see PutNew, streamImage).
+	{sql: `
+ALTER TABLE stream ADD COLUMN event_id TEXT;
 `},
 }
 
@@ -745,8 +751,23 @@ func (e *Engine) Sweep(ctx context.Context, now time.Time) (int64, error) {
 	for {
 		var n int64
 		err := e.write(ctx, func(w *wtx) error {
-			// Bounded deletes keep each group commit short.
-			r, err := w.Exec(`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE expires_at > 0 AND expires_at < ? LIMIT 1000)`, now.Unix())
+			// Bounded deletes keep each group commit short. The stream first: an event whose
+			// record refers to it stays until that record is gone (below).
+			r, err := w.Exec(`DELETE FROM stream WHERE seq IN (SELECT seq FROM stream WHERE created_at < ? ORDER BY seq LIMIT 1000)`, now.Add(-e.opts.StreamRetention).UnixNano())
+			if err != nil {
+				return fmt.Errorf("trim stream: %w", err)
+			}
+			b, _ := r.RowsAffected()
+			// Records refer to events stored in the same order (PutNew), so the events row of
+			// the oldest record that refers to one bounds every referred row from below. PutNew
+			// refers only to events that expire after their record is trimmed; this bound keeps
+			// that true when it is not (a longer StreamRetention than when the record was written).
+			referred := int64(math.MaxInt64)
+			err = w.QueryRow(`SELECT e.rowid FROM stream s CROSS JOIN events e ON e.id = s.event_id ORDER BY s.seq LIMIT 1`).Scan(&referred)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("find the oldest stream record's event: %w", err)
+			}
+			r, err = w.Exec(`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE expires_at > 0 AND expires_at < ? AND rowid < ? LIMIT 1000)`, now.Unix(), referred)
 			if err != nil {
 				return fmt.Errorf("delete expired events: %w", err)
 			}
@@ -757,11 +778,6 @@ func (e *Engine) Sweep(ctx context.Context, now time.Time) (int64, error) {
 			}
 			blobs, _ := r.RowsAffected()
 			a += blobs
-			r, err = w.Exec(`DELETE FROM stream WHERE seq IN (SELECT seq FROM stream WHERE created_at < ? ORDER BY seq LIMIT 1000)`, now.Add(-e.opts.StreamRetention).UnixNano())
-			if err != nil {
-				return fmt.Errorf("trim stream: %w", err)
-			}
-			b, _ := r.RowsAffected()
 			r, err = w.Exec(`DELETE FROM rejected WHERE id IN (SELECT id FROM rejected WHERE expires_at < ? LIMIT 1000)`, now.Unix())
 			if err != nil {
 				return fmt.Errorf("delete expired rejections: %w", err)

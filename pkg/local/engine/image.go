@@ -255,3 +255,24 @@ func (r *imageReader) value(depth int) (events.DynamoDBAttributeValue, error) {
 	}
 	return zero, errImage
 }
+
+// flatImageSize is len(appendImage(nil, img)) for an image of strings and numbers (streamImage's),
+// counted without encoding it: the SizeBytes of a record that refers to its events row.
+func flatImageSize(img map[string]events.DynamoDBAttributeValue) int64 {
+	n := uvarintLen(len(img))
+	for k, v := range img {
+		var s string
+		if v.DataType() == events.DataTypeNumber {
+			s = v.Number()
+		} else {
+			s = v.String()
+		}
+		n += uvarintLen(len(k)) + len(k) + 1 + uvarintLen(len(s)) + len(s)
+	}
+	return int64(n)
+}
+
+func uvarintLen(n int) int {
+	var b [binary.MaxVarintLen64]byte
+	return binary.PutUvarint(b[:], uint64(n))
+}

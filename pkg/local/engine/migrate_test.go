@@ -1,9 +1,18 @@
 package engine
 
 import (
+	"context"
 	"database/sql"
+	"encoding/json"
 	"path/filepath"
+	"reflect"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"hookline/pkg/ddbitem"
+	"hookline/pkg/event"
 )
 
 // TestMigrateV2: a file written by schema 2 gets type groups for its events (so
@@ -65,5 +74,81 @@ func TestMigrateV2(t *testing.T) {
 	}
 	if plan != "SEARCH events USING INDEX events_type_group (type_group=?)" {
 		t.Errorf("query plan %q: a type query must read the type_group index in received order", plan)
+	}
+}
+
+// TestMigrateV7: a file written by schema 7 keeps delivering its stream records (images in
+// the record, binary and DynamoDB JSON), and records written after the upgrade refer to their
+// events; both kinds deliver ddbitem's image.
+func TestMigrateV7(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v7.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	for v, m := range migrations[:7] {
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(m.sql); err != nil {
+			t.Fatalf("schema %d: %v", v+1, err)
+		}
+		if m.fn != nil {
+			if err := m.fn(tx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	ttl := 90 * 24 * time.Hour
+	old := []*event.Record{refRecord(t, "json", "push", now), refRecord(t, "binary", "push", now.Add(time.Second))}
+	var want []map[string]events.DynamoDBAttributeValue
+	for i, r := range old {
+		img := ddbImage(t, r, r.StoredAt.Add(ttl).UTC())
+		want = append(want, img)
+		if _, err := db.Exec(`INSERT INTO events (id, source, type, type_group, received_key, envelope, stored_at, expires_at) VALUES (?, 'github', 'push', 'push', ?, ?, ?, ?)`,
+			r.Event.ID, ddbitem.ReceivedKey(r.Event.ReceivedAt, r.Event.ID), r.Event.Marshal(), r.StoredAt.UnixNano(), r.StoredAt.Add(ttl).Unix()); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 { // as written before schema 6
+			keys, _ := json.Marshal(map[string]events.DynamoDBAttributeValue{ddbitem.AttrID: img[ddbitem.AttrID]})
+			js, _ := json.Marshal(img)
+			_, err = db.Exec(`INSERT INTO stream (event_name, keys, new_image, size_bytes, created_at) VALUES ('INSERT', ?, ?, 1, ?)`, string(keys), string(js), now.UnixNano())
+		} else {
+			b, _ := appendImage(nil, img)
+			_, err = db.Exec(`INSERT INTO stream (event_name, keys, new_image, image, size_bytes, created_at) VALUES ('INSERT', '', '', ?, ?, ?)`, b, len(b), now.UnixNano())
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`PRAGMA user_version = 7`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	e := openRef(t, path, Options{TTL: ttl})
+	r := refRecord(t, "new", "issues.opened", now.Add(2*time.Second))
+	if _, err := e.Events().PutNew(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, ddbImage(t, r, r.StoredAt.Add(ttl).UTC()))
+	recs, err := e.ReadStream(ctx, "c", 10)
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("ReadStream = %d records, %v", len(recs), err)
+	}
+	for i, rec := range recs {
+		if !reflect.DeepEqual(rec.NewImage, want[i]) {
+			t.Errorf("record %d: image %v, want %v", i, rec.NewImage, want[i])
+		}
+	}
+	if refersTo(t, e, recs[0].Seq) || refersTo(t, e, recs[1].Seq) || !refersTo(t, e, recs[2].Seq) {
+		t.Error("want the old records to hold their images and the new one to refer to its event")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -67,20 +68,6 @@ func (s *Store) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 		ttl = storedAt.Add(s.e.opts.TTL).UTC()
 		expires = ttl.Unix()
 	}
-	// Encode outside the writer: it is the one serial section of the engine.
-	item, err := ddbitem.Marshal(r, ttl)
-	if err != nil {
-		return false, fmt.Errorf("put event %s: %w", e.ID, err)
-	}
-	img, err := ddbitem.ToStreamImage(item)
-	if err != nil {
-		return false, fmt.Errorf("put event %s: stream image: %w", e.ID, err)
-	}
-	image, err := appendImage(nil, img)
-	if err != nil {
-		return false, fmt.Errorf("put event %s: stream image: %w", e.ID, err)
-	}
-	envelope := e.Marshal()
 	var notified, verifyKey any
 	if !r.NotifiedAt.IsZero() {
 		notified = r.NotifiedAt.UnixNano()
@@ -88,8 +75,32 @@ func (s *Store) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 	if e.Verification.Present() {
 		verifyKey = e.Verification.Key
 	}
+	envelope := e.Marshal()
+	created := time.Now()
+	// The record refers to the events row, and ReadStream builds its image from that row,
+	// when the row stays as it is now while the record lives: only a mark changes an event
+	// (so not one marked already), and the sweep deletes an event only once its record is
+	// trimmed (so not one that expires sooner; Sweep checks that too). An image repeats the
+	// envelope: two records to a 4 KiB page, 1.35 WAL frames per event at 1,000 req/s.
+	byRef := notified == nil && !r.StoredAt.IsZero() && time.Unix(0, storedAt.UnixNano()).Equal(storedAt) &&
+		(ttl.IsZero() || expires > created.Add(s.e.opts.StreamRetention).Unix()+1)
+	var image []byte
+	if !byRef {
+		// Encode outside the writer: it is the one serial section of the engine.
+		item, err := ddbitem.Marshal(r, ttl)
+		if err != nil {
+			return false, fmt.Errorf("put event %s: %w", e.ID, err)
+		}
+		img, err := ddbitem.ToStreamImage(item)
+		if err != nil {
+			return false, fmt.Errorf("put event %s: stream image: %w", e.ID, err)
+		}
+		if image, err = appendImage(nil, img); err != nil {
+			return false, fmt.Errorf("put event %s: stream image: %w", e.ID, err)
+		}
+	}
 	var inserted bool
-	err = s.e.write(ctx, func(w *wtx) error {
+	err := s.e.write(ctx, func(w *wtx) error {
 		res, err := w.Exec(`INSERT INTO events (id, source, type, type_group, received_key, envelope, stored_at, notified_at, expires_at, verify_key)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 			e.ID, e.Source, e.Type, event.TypeGroup(e.Type), ddbitem.ReceivedKey(e.ReceivedAt, e.ID), envelope, storedAt.UnixNano(), notified, expires, verifyKey)
@@ -100,9 +111,15 @@ func (s *Store) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 			return nil
 		}
 		inserted = true
-		// SizeBytes approximates DynamoDB's: the encoded image.
-		if _, err := w.Exec(`INSERT INTO stream (event_name, keys, new_image, image, size_bytes, created_at) VALUES (?, '', '', ?, ?, ?)`,
-			StreamInsert, image, len(image), time.Now().UnixNano()); err != nil {
+		if byRef {
+			_, err = w.Exec(`INSERT INTO stream (event_name, keys, new_image, event_id, size_bytes, created_at) VALUES (?, '', '', ?, 0, ?)`,
+				StreamInsert, e.ID, created.UnixNano())
+		} else {
+			// SizeBytes approximates DynamoDB's: the encoded image.
+			_, err = w.Exec(`INSERT INTO stream (event_name, keys, new_image, image, size_bytes, created_at) VALUES (?, '', '', ?, ?, ?)`,
+				StreamInsert, image, len(image), created.UnixNano())
+		}
+		if err != nil {
 			return fmt.Errorf("append stream record: %w", err)
 		}
 		// Known unmarked before the commit makes the stream record readable: a notifier may
@@ -319,8 +336,10 @@ type StreamFailure struct {
 
 // ReadStream returns up to max records after consumer's checkpoint, in sequence order.
 func (e *Engine) ReadStream(ctx context.Context, consumer string, max int) ([]StreamRecord, error) {
-	return byConsumer(ctx, e.rdb, "read stream for", consumer, max, scanStreamRecord, `SELECT seq, event_name, keys, new_image, image, size_bytes, created_at FROM stream
-		WHERE seq > COALESCE((SELECT seq FROM checkpoints WHERE consumer = ?), 0) ORDER BY seq LIMIT ?`)
+	return byConsumer(ctx, e.rdb, "read stream for", consumer, max, scanStreamRecord, `SELECT s.seq, s.event_name, s.keys, s.new_image, s.image, s.size_bytes, s.created_at,
+			s.event_id, e.source, e.type, e.received_key, e.envelope, e.stored_at, e.expires_at
+		FROM stream s LEFT JOIN events e ON e.id = s.event_id
+		WHERE s.seq > COALESCE((SELECT seq FROM checkpoints WHERE consumer = ?), 0) ORDER BY s.seq LIMIT ?`)
 }
 
 // byConsumer reads with scan the rows of query, whose arguments are consumer and the limit, max
@@ -344,16 +363,49 @@ func byConsumer[T any](ctx context.Context, db *sql.DB, what, consumer string, m
 func scanStreamRecord(rows *sql.Rows) (StreamRecord, error) {
 	var r StreamRecord
 	var keys, img string
-	var image []byte
+	var image, envelope []byte
 	var created int64
-	if err := rows.Scan(&r.Seq, &r.EventName, &keys, &img, &image, &r.SizeBytes, &created); err != nil {
+	var id, source, typ, receivedKey sql.NullString
+	var stored, expires sql.NullInt64
+	if err := rows.Scan(&r.Seq, &r.EventName, &keys, &img, &image, &r.SizeBytes, &created,
+		&id, &source, &typ, &receivedKey, &envelope, &stored, &expires); err != nil {
 		return r, err
+	}
+	r.CreatedAt = time.Unix(0, created)
+	if id.Valid {
+		if !source.Valid {
+			return r, fmt.Errorf("record %d: its event %s is gone", r.Seq, id.String)
+		}
+		r.NewImage = streamImage(id.String, source.String, typ.String, receivedKey.String, envelope, stored.Int64, expires.Int64)
+		r.Keys = map[string]events.DynamoDBAttributeValue{ddbitem.AttrID: r.NewImage[ddbitem.AttrID]}
+		r.SizeBytes = flatImageSize(r.NewImage)
+		return r, nil
 	}
 	if err := decodeImages(&r, keys, img, image); err != nil {
 		return r, fmt.Errorf("record %d: %w", r.Seq, err)
 	}
-	r.CreatedAt = time.Unix(0, created)
 	return r, nil
+}
+
+// streamImage is the NewImage of a record that refers to its events row: what
+// ddbitem.ToStreamImage(ddbitem.Marshal(record, ttl)) made of the record PutNew stored —
+// never marked (PutNew refers only to unmarked events, and only a mark changes a row), its
+// TTL the expires_at column (0: none). Built from the row's columns, without decoding the
+// envelope; TestStreamImageIsDdbitems pins it to ddbitem.
+func streamImage(id, source, typ, receivedKey string, envelope []byte, storedAt, expires int64) map[string]events.DynamoDBAttributeValue {
+	img := map[string]events.DynamoDBAttributeValue{
+		ddbitem.AttrID:          events.NewStringAttribute(id),
+		ddbitem.AttrSource:      events.NewStringAttribute(source),
+		ddbitem.AttrType:        events.NewStringAttribute(typ),
+		ddbitem.AttrStoredAt:    events.NewStringAttribute(ddbitem.FormatTime(time.Unix(0, storedAt))),
+		ddbitem.AttrEnvelope:    events.NewStringAttribute(string(envelope)),
+		ddbitem.AttrReceivedKey: events.NewStringAttribute(receivedKey),
+		ddbitem.AttrSourceGroup: events.NewStringAttribute(ddbitem.SourceGroup(source, typ)),
+	}
+	if expires != 0 {
+		img[ddbitem.AttrExpiresAt] = events.NewNumberAttribute(strconv.FormatInt(expires, 10))
+	}
+	return img
 }
 
 // decodeImages fills r's Keys and NewImage from the binary image, or from the DynamoDB JSON

@@ -1,0 +1,186 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"hookline/pkg/ddbitem"
+	"hookline/pkg/event"
+)
+
+// Tests of the stream records that refer to their events row (schema 8): their images must be
+// exactly the ones ddbitem makes, whatever happens to the row before a consumer reads them.
+
+func refRecord(t *testing.T, id, typ string, received time.Time) *event.Record {
+	t.Helper()
+	e := &event.Event{ID: id, Source: "github", Type: typ, Time: received.Add(-time.Second), ReceivedAt: received, DeliveryID: "d-" + id}
+	if err := e.SetData("application/json", []byte(`{"n":1,"s":"\u00e9\"q"}`)); err != nil {
+		t.Fatal(err)
+	}
+	e.Verification = event.Verification{Scheme: "github", Key: 1, SignedID: true}
+	r, err := event.NewRecord(e, received.Add(1234567*time.Nanosecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// ddbImage is the image PutNew wrote before schema 8 (and still writes when it cannot refer):
+// ddbitem's item as a stream image.
+func ddbImage(t *testing.T, r *event.Record, ttl time.Time) map[string]events.DynamoDBAttributeValue {
+	t.Helper()
+	item, err := ddbitem.Marshal(r, ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := ddbitem.ToStreamImage(item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func openRef(t *testing.T, path string, opts Options) *Engine {
+	t.Helper()
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "hookline.db")
+	}
+	opts.SweepInterval = -1
+	e, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// refersTo reports whether the stream record seq refers to its event rather than holding the image.
+func refersTo(t *testing.T, e *Engine, seq int64) bool {
+	t.Helper()
+	var id sql.NullString
+	var image []byte
+	if err := e.rdb.QueryRow(`SELECT event_id, image FROM stream WHERE seq = ?`, seq).Scan(&id, &image); err != nil {
+		t.Fatal(err)
+	}
+	return id.Valid && image == nil
+}
+
+// checkImage fails unless rec carries want as ddbitem would deliver it: the image, its keys
+// and the size of its encoding.
+func checkImage(t *testing.T, rec StreamRecord, want map[string]events.DynamoDBAttributeValue) {
+	t.Helper()
+	if !reflect.DeepEqual(rec.NewImage, want) {
+		t.Errorf("record %d: image\n%v\nwant ddbitem's\n%v", rec.Seq, rec.NewImage, want)
+	}
+	if !reflect.DeepEqual(rec.Keys, map[string]events.DynamoDBAttributeValue{ddbitem.AttrID: want[ddbitem.AttrID]}) {
+		t.Errorf("record %d: keys %v", rec.Seq, rec.Keys)
+	}
+	b, err := appendImage(nil, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.SizeBytes != int64(len(b)) {
+		t.Errorf("record %d: SizeBytes %d, want the encoded image's %d", rec.Seq, rec.SizeBytes, len(b))
+	}
+}
+
+// TestStreamImageIsDdbitems: a record that refers to its event delivers ddbitem's image of
+// the event as stored, also after the event was marked notified (the mark is the one change
+// of a row; the image is the item as it was inserted, as DynamoDB Streams' INSERT record).
+// Events stored already notified keep their image in the record.
+func TestStreamImageIsDdbitems(t *testing.T) {
+	ctx := context.Background()
+	for _, ttl := range []time.Duration{0, -1} { // wiring.Retention, and no TTL at all
+		e := openRef(t, "", Options{TTL: ttl})
+		now := time.Now()
+		rs := []*event.Record{
+			refRecord(t, "a", "issues.opened", now),
+			refRecord(t, "b", "orders/create", now.Add(time.Second)),
+			refRecord(t, "c", "push", now.Add(2*time.Second)),
+		}
+		rs[1].Event.Verification = event.Verification{}
+		rs[2].NotifiedAt = now.Add(3 * time.Second) // stored notified: the record holds its image
+		for _, r := range rs {
+			if ok, err := e.Events().PutNew(ctx, r); err != nil || !ok {
+				t.Fatalf("PutNew %s = %v, %v", r.Event.ID, ok, err)
+			}
+		}
+		if err := e.Events().MarkNotified(ctx, "a", now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := e.ReadStream(ctx, "c", 10)
+		if err != nil || len(recs) != 3 {
+			t.Fatalf("ReadStream = %d records, %v", len(recs), err)
+		}
+		for i, r := range rs {
+			var expiry time.Time
+			if e.opts.TTL > 0 {
+				expiry = r.StoredAt.Add(e.opts.TTL).UTC()
+			}
+			checkImage(t, recs[i], ddbImage(t, r, expiry)) // "a" as stored, before its mark
+			if want := i < 2; refersTo(t, e, recs[i].Seq) != want {
+				t.Errorf("TTL %v, record %d refers to its event: %v, want %v", ttl, i, !want, want)
+			}
+		}
+	}
+}
+
+// TestSweepKeepsWhatARecordRefersTo: the sweep deletes an expired event only once no stream
+// record refers to it, even when the record outlives the expiry (the retention grew since
+// it was written); an event that expires within the retention is stored with its image, and
+// the sweep deletes it on time while the record keeps delivering that image.
+func TestSweepKeepsWhatARecordRefersTo(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "hookline.db")
+	now := time.Now()
+	e := openRef(t, path, Options{TTL: 48 * time.Hour, StreamRetention: 24 * time.Hour})
+	ref, old, soon := refRecord(t, "ref", "push", now), refRecord(t, "old", "push", now), refRecord(t, "soon", "push", now)
+	old.StoredAt = now.Add(-47 * time.Hour) // expires in an hour, before its record is trimmed
+	for _, r := range []*event.Record{old, ref, soon} {
+		if _, err := e.Events().PutNew(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := e.ReadStream(ctx, "c", 10)
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("ReadStream = %d records, %v", len(recs), err)
+	}
+	if refersTo(t, e, recs[0].Seq) || !refersTo(t, e, recs[1].Seq) || !refersTo(t, e, recs[2].Seq) {
+		t.Fatal("want the record of the event expiring within the retention to hold its image, the others to refer")
+	}
+	want := []map[string]events.DynamoDBAttributeValue{
+		ddbImage(t, old, old.StoredAt.Add(48*time.Hour).UTC()),
+		ddbImage(t, ref, ref.StoredAt.Add(48*time.Hour).UTC()),
+		ddbImage(t, soon, soon.StoredAt.Add(48*time.Hour).UTC()),
+	}
+	if n, err := e.Sweep(ctx, now.Add(2*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("sweep at +2 h = %d, %v; want 1 (the expired event)", n, err)
+	}
+	e.Close()
+
+	// Reopened with a 72 h retention, the records of "ref" and "soon" outlive their events' TTL.
+	e = openRef(t, path, Options{TTL: 48 * time.Hour, StreamRetention: 72 * time.Hour})
+	if n, err := e.Sweep(ctx, now.Add(49*time.Hour)); err != nil || n != 0 {
+		t.Fatalf("sweep at +49 h = %d, %v; want 0: both expired events have records that refer to them", n, err)
+	}
+	recs, err = e.ReadStream(ctx, "c", 10)
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("ReadStream after the sweeps = %d records, %v", len(recs), err)
+	}
+	for i := range recs {
+		checkImage(t, recs[i], want[i])
+	}
+	if n, err := e.Sweep(ctx, now.Add(73*time.Hour)); err != nil || n != 5 {
+		t.Fatalf("sweep at +73 h = %d, %v; want 5 (three records, then the two events)", n, err)
+	}
+	var left int
+	if err := e.rdb.QueryRow(`SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM stream)`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d rows left, %v", left, err)
+	}
+}
