@@ -72,7 +72,7 @@ type Options struct {
 const busyTimeoutMS = 10000
 
 // schemaVersion is stored in PRAGMA user_version; migrate brings older files up to it.
-const schemaVersion = 8
+const schemaVersion = 9
 
 // migration upgrades a file by one version: SQL, then (optionally) Go for what SQL cannot
 // compute, in the same transaction.
@@ -217,6 +217,31 @@ CREATE TABLE digest_events (
 	// which repeated the envelope: two records filled a 4 KiB page (see PutNew, streamImage).
 	{sql: `
 ALTER TABLE stream ADD COLUMN event_id TEXT;
+`},
+	// 9: messages without AUTOINCREMENT, whose counter row (sqlite_sequence) every commit that
+	// published rewrote: a WAL frame. A seq may now be used again once its message is gone;
+	// a receipt handle still names one receive of one message, by its random token.
+	{sql: `
+CREATE TABLE messages9 (
+	seq               INTEGER PRIMARY KEY,
+	queue             TEXT NOT NULL,
+	message_id        TEXT NOT NULL,
+	body              BLOB NOT NULL,
+	attrs             TEXT NOT NULL,
+	sent_at           INTEGER NOT NULL,  -- unix nanos
+	visible_at        INTEGER NOT NULL,  -- unix nanos; in flight while in the future
+	receive_count     INTEGER NOT NULL DEFAULT 0,
+	first_received_at INTEGER NOT NULL DEFAULT 0,
+	receipt           TEXT NOT NULL DEFAULT '',
+	reason            TEXT NOT NULL DEFAULT '',
+	dead_from         TEXT NOT NULL DEFAULT '',  -- the queue it was dead-lettered from
+	dead_at           INTEGER NOT NULL DEFAULT 0
+) STRICT;
+INSERT INTO messages9 SELECT seq, queue, message_id, body, attrs, sent_at, visible_at, receive_count,
+	first_received_at, receipt, reason, dead_from, dead_at FROM messages;
+DROP TABLE messages;
+ALTER TABLE messages9 RENAME TO messages;
+CREATE INDEX messages_visible ON messages (queue, visible_at, seq);
 `},
 }
 

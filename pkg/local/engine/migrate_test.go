@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/event"
+	"hookline/pkg/pipeline"
 )
 
 // TestMigrateV2: a file written by schema 2 gets type groups for its events (so
@@ -83,28 +86,8 @@ func TestMigrateV2(t *testing.T) {
 func TestMigrateV7(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v7.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(1)
-	for v, m := range migrations[:7] {
-		tx, err := db.Begin()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tx.Exec(m.sql); err != nil {
-			t.Fatalf("schema %d: %v", v+1, err)
-		}
-		if m.fn != nil {
-			if err := m.fn(tx); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := tx.Commit(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db := fileAt(t, path, 7)
+	var err error
 	now := time.Now()
 	ttl := 90 * 24 * time.Hour
 	old := []*event.Record{refRecord(t, "json", "push", now), refRecord(t, "binary", "push", now.Add(time.Second))}
@@ -128,9 +111,6 @@ func TestMigrateV7(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.Exec(`PRAGMA user_version = 7`); err != nil {
-		t.Fatal(err)
-	}
 	db.Close()
 
 	e := openRef(t, path, Options{TTL: ttl})
@@ -150,5 +130,89 @@ func TestMigrateV7(t *testing.T) {
 	}
 	if refersTo(t, e, recs[0].Seq) || refersTo(t, e, recs[1].Seq) || !refersTo(t, e, recs[2].Seq) {
 		t.Error("want the old records to hold their images and the new one to refer to its event")
+	}
+}
+
+// fileAt creates a database file at path as schema version v left it.
+func fileAt(t *testing.T, path string, v int) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	for i, m := range migrations[:v] {
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(m.sql); err != nil {
+			t.Fatalf("schema %d: %v", i+1, err)
+		}
+		if m.fn != nil {
+			if err := m.fn(tx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, v)); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// TestMigrateV8: messages lose AUTOINCREMENT (and their sqlite_sequence row) and keep every
+// row as it was: a message in flight is still deleted by its receipt handle, one waiting is
+// received with its body and attributes, and the next publish takes the next seq.
+func TestMigrateV8(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v8.db")
+	db := fileAt(t, path, 8)
+	now := time.Now().UnixNano()
+	for _, q := range []string{
+		`INSERT INTO queues (name, visibility_timeout_ms, max_receive_count) VALUES ('q', 30000, 0)`,
+		`INSERT INTO messages (queue, message_id, body, attrs, sent_at, visible_at, receive_count, first_received_at, receipt)
+			VALUES ('q', 'inflight', x'7b7d', '{"source":"s","type":"t"}', 1, 9000000000000000000, 1, 1, 'tok')`,
+		`INSERT INTO messages (queue, message_id, body, attrs, sent_at, visible_at) VALUES ('q', 'waiting', x'5b5d', '{"source":"s","type":"u"}', 2, 2)`,
+		`INSERT INTO messages (queue, message_id, body, attrs, sent_at, visible_at) VALUES ('q', 'gone', x'00', '{}', 3, 3)`,
+		`DELETE FROM messages WHERE message_id = 'gone'`,
+	} {
+		if _, err := db.Exec(q, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	e := openRef(t, path, Options{})
+	var table string
+	var counters int
+	if err := e.rdb.QueryRow(`SELECT sql, (SELECT count(*) FROM sqlite_sequence WHERE name = 'messages') FROM sqlite_schema WHERE name = 'messages'`).Scan(&table, &counters); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(table, "AUTOINCREMENT") || counters != 0 {
+		t.Errorf("messages after the migration: %s, %d sqlite_sequence rows", table, counters)
+	}
+	if err := e.Delete(ctx, "q", "1-tok"); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := e.Receive(ctx, "q", 10)
+	if err != nil || len(msgs) != 1 || msgs[0].ID != "waiting" || string(msgs[0].Body) != "[]" || msgs[0].Attributes["type"] != "u" {
+		t.Fatalf("Receive = %+v, %v; want the waiting message as it was", msgs, err)
+	}
+	if _, inflight, err := e.Depth(ctx, "q"); err != nil || inflight != 1 {
+		t.Fatalf("in flight %d, %v; want 1 (the deleted one gone, the received one hidden)", inflight, err)
+	}
+	if err := e.Subscribe(ctx, "t", "q"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Topic("t").Publish(ctx, pipeline.Message{ID: "next", Source: "s", Type: "t", Body: []byte("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	var seq int64
+	if err := e.rdb.QueryRow(`SELECT seq FROM messages WHERE visible_at <= ?`, time.Now().UnixNano()).Scan(&seq); err != nil || seq != 3 {
+		t.Fatalf("the next publish took seq %d, %v; want 3 (after the two kept rows)", seq, err)
 	}
 }

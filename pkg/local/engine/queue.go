@@ -429,7 +429,8 @@ func (e *Engine) receiveTx(w *wtx, queue string, cfg QueueConfig, max int) ([]Me
 
 // newToken makes the random part of a receipt handle, which changes with every receive, so a
 // stale handle matches nothing. The row keeps the token; the handle is "<seq>-<token>", so
-// Delete is a primary-key lookup.
+// Delete is a primary-key lookup. A seq is used again once its message is gone (no
+// AUTOINCREMENT, schema 9): the token is what tells the two messages' handles apart.
 func newToken() (string, error) {
 	var b [12]byte
 	if _, err := rand.Read(b[:]); err != nil {

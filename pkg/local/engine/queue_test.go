@@ -217,3 +217,47 @@ func TestReceiveTakesAtMostMaxPastTheDLQ(t *testing.T) {
 		t.Fatalf("dlq depth %d, %v; want the poison message", dead, err)
 	}
 }
+
+// TestAReusedSeqLeavesOldReceiptsStale: messages have no AUTOINCREMENT (schema 9), so the seq
+// of a deleted newest message is given to the next one; a receipt handle of the old message
+// carries that seq but not the new message's token, and settles, deletes or hides nothing.
+func TestAReusedSeqLeavesOldReceiptsStale(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	e := enginetest.OpenSubscribed(t, engine.DurabilityProcess)
+	publishAndReceive := func(id string) engine.Message {
+		t.Helper()
+		if err := e.Topic("events").Publish(ctx, enginetest.Message(id)); err != nil {
+			t.Fatal(err)
+		}
+		msgs, err := e.Receive(ctx, "q", 1)
+		if err != nil || len(msgs) != 1 {
+			t.Fatalf("Receive = %v, %v", msgs, err)
+		}
+		return msgs[0]
+	}
+	old := publishAndReceive("old")
+	if err := e.Delete(ctx, "q", old.ReceiptHandle); err != nil {
+		t.Fatal(err)
+	}
+	cur := publishAndReceive("new")
+	oldSeq, _, _ := strings.Cut(old.ReceiptHandle, "-")
+	if curSeq, _, _ := strings.Cut(cur.ReceiptHandle, "-"); curSeq != oldSeq {
+		t.Fatalf("receipts %s then %s: the seq was not used again, the test shows nothing", old.ReceiptHandle, cur.ReceiptHandle)
+	}
+	if err := e.Settle(ctx, "q", []string{old.ReceiptHandle}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ChangeVisibility(ctx, "q", old.ReceiptHandle, 0); !errors.Is(err, engine.ErrMessageNotInflight) {
+		t.Fatalf("ChangeVisibility with the old receipt = %v, want ErrMessageNotInflight", err)
+	}
+	if vis, inflight, err := e.Depth(ctx, "q"); err != nil || vis != 0 || inflight != 1 {
+		t.Fatalf("depth %d visible, %d in flight, %v; want the new message still in flight", vis, inflight, err)
+	}
+	if err := e.Delete(ctx, "q", cur.ReceiptHandle); err != nil {
+		t.Fatal(err)
+	}
+	if vis, inflight, _ := e.Depth(ctx, "q"); vis+inflight != 0 {
+		t.Fatalf("the new message's own receipt left %d messages", vis+inflight)
+	}
+}
