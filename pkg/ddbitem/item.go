@@ -121,11 +121,18 @@ func num(v int64) types.AttributeValue {
 // Unmarshal decodes an item written by Marshal. The event comes from the envelope; the other
 // copies of its attributes are ignored, except that the id must agree.
 func Unmarshal(av map[string]types.AttributeValue) (*event.Record, error) {
-	env, err := requireString(av, AttrEnvelope)
+	return unmarshal(func(name string) (string, error) { return requireString(av, name) },
+		func(name string) bool { _, ok := av[name]; return ok })
+}
+
+// unmarshal is Unmarshal over an item's string attributes (str: the value, or an error that
+// it is missing or not a string) and has (whether the item has the attribute at all).
+func unmarshal(str func(name string) (string, error), has func(name string) bool) (*event.Record, error) {
+	env, err := str(AttrEnvelope)
 	if err != nil {
 		return nil, err
 	}
-	id, err := requireString(av, AttrID)
+	id, err := str(AttrID)
 	if err != nil {
 		return nil, err
 	}
@@ -137,15 +144,15 @@ func Unmarshal(av map[string]types.AttributeValue) (*event.Record, error) {
 		return nil, fmt.Errorf("unmarshal item %s: envelope id is %s", id, e.ID)
 	}
 	r := &event.Record{Event: e}
-	stored, err := requireString(av, AttrStoredAt)
+	stored, err := str(AttrStoredAt)
 	if err != nil {
 		return nil, fmt.Errorf("unmarshal item %s: %w", id, err)
 	}
 	if r.StoredAt, err = parseTime(AttrStoredAt, stored); err != nil {
 		return nil, fmt.Errorf("unmarshal item %s: %w", id, err)
 	}
-	if _, ok := av[AttrNotifiedAt]; ok {
-		notified, err := requireString(av, AttrNotifiedAt)
+	if has(AttrNotifiedAt) {
+		notified, err := str(AttrNotifiedAt)
 		if err != nil {
 			return nil, fmt.Errorf("unmarshal item %s: %w", id, err)
 		}
