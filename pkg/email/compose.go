@@ -1,7 +1,6 @@
 package email
 
 import (
-	"bytes"
 	"embed"
 	"fmt"
 	"os"
@@ -106,7 +105,8 @@ func (c *Composer) Compose(r *event.Record) (pipeline.Email, error) {
 	v.Data, v.Size, v.Shown = renderData(e, c.maxData)
 	v.Truncated = v.Shown < v.Size
 	t := c.lookup(e.Type)
-	var subj, body bytes.Buffer
+	var subj, body strings.Builder
+	body.Grow(len(v.Data) + 1024) // the data and the template's text around it, in one allocation
 	if err := t.ExecuteTemplate(&subj, "subject", v); err != nil {
 		return pipeline.Email{}, fmt.Errorf("subject template %s: %w", t.Name(), err)
 	}

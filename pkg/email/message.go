@@ -21,17 +21,40 @@ const (
 // Message renders m as an RFC 5322 message: a quoted-printable UTF-8 text body, and the event's
 // id, source and type as X-Hookline-* headers so mail rules can filter on them.
 func Message(m pipeline.Email, from, to string, date time.Time) ([]byte, error) {
+	if err := checkAddresses(from, to); err != nil {
+		return nil, err
+	}
+	return appendMessage(nil, m, from, to, date)
+}
+
+func checkAddresses(from, to string) error {
 	for _, a := range []string{from, to} {
 		if _, err := mail.ParseAddress(a); err != nil {
-			return nil, fmt.Errorf("email address %q: %w", a, err)
+			return fmt.Errorf("email address %q: %w", a, err)
 		}
 	}
-	var b bytes.Buffer
-	header := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
+	return nil
+}
+
+// appendMessage appends Message's bytes to dst, with from and to checked already. Every email
+// of the local pipeline is rendered here, so it writes into one buffer sized for the whole
+// message (growing a buffer from empty copied each email about three times) and hands the
+// text to the encoder without copying it for its line ends.
+func appendMessage(dst []byte, m pipeline.Email, from, to string, date time.Time) ([]byte, error) {
+	b := bytes.NewBuffer(dst)
+	// Headers, and the body with a soft line break every 75 characters and its escapes.
+	b.Grow(512 + len(m.Subject) + len(m.EventID) + len(m.Source) + len(m.Type) + len(m.Text) + len(m.Text)/8)
+	header := func(k, v string) {
+		b.WriteString(k)
+		b.WriteString(": ")
+		b.WriteString(v)
+		b.WriteString("\r\n")
+	}
 	header("From", from)
 	header("To", to)
 	header("Subject", mime.QEncoding.Encode("utf-8", m.Subject))
-	header("Date", date.UTC().Format(time.RFC1123Z))
+	var d [len(time.RFC1123Z)]byte
+	header("Date", string(date.UTC().AppendFormat(d[:0], time.RFC1123Z)))
 	header("Message-ID", "<"+m.EventID+"@hookline>")
 	header("MIME-Version", "1.0")
 	header("Content-Type", "text/plain; charset=utf-8")
@@ -40,9 +63,21 @@ func Message(m pipeline.Email, from, to string, date time.Time) ([]byte, error) 
 	header("X-Hookline-Source", headerValue(m.Source))
 	header("X-Hookline-Type", headerValue(m.Type))
 	b.WriteString("\r\n")
-	qp := quotedprintable.NewWriter(&b)
-	if _, err := qp.Write([]byte(strings.ReplaceAll(m.Text, "\n", "\r\n"))); err != nil {
-		return nil, fmt.Errorf("encode body: %w", err)
+	qp := quotedprintable.NewWriter(b)
+	// Each "\n" of the text is sent as "\r\n". The encoder's output depends only on the bytes
+	// it is given, not on how they are split between Writes.
+	text := []byte(m.Text)
+	for len(text) > 0 {
+		line, rest, found := bytes.Cut(text, []byte("\n"))
+		if _, err := qp.Write(line); err != nil {
+			return nil, fmt.Errorf("encode body: %w", err)
+		}
+		if found {
+			if _, err := qp.Write([]byte("\r\n")); err != nil {
+				return nil, fmt.Errorf("encode body: %w", err)
+			}
+		}
+		text = rest
 	}
 	if err := qp.Close(); err != nil {
 		return nil, fmt.Errorf("encode body: %w", err)
@@ -52,5 +87,19 @@ func Message(m pipeline.Email, from, to string, date time.Time) ([]byte, error) 
 
 // headerValue keeps untrusted values (types come from senders) on one line and in ASCII.
 func headerValue(s string) string {
+	if plainHeader(s) {
+		return s // what the replacement and the encoding below return for it, without their work
+	}
 	return mime.QEncoding.Encode("utf-8", strings.NewReplacer("\r", " ", "\n", " ").Replace(s))
+}
+
+// plainHeader reports whether s is printable ASCII or tabs only: no line break to replace,
+// nothing for mime.QEncoding to encode.
+func plainHeader(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < ' ' || c > '~') && c != '\t' {
+			return false
+		}
+	}
+	return true
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hookline/pkg/pipeline"
@@ -46,6 +47,8 @@ type Outbox struct {
 
 	syncMu sync.Mutex
 	synced int64 // the file is durable up to here
+
+	checked atomic.Pointer[[2]string] // From and To as last checked
 }
 
 type span struct{ off, n int64 } // a record's message, after its "From " line
@@ -57,12 +60,14 @@ func (o *Outbox) Send(_ context.Context, m pipeline.Email) error {
 	if !validName(m.EventID) {
 		return fmt.Errorf("outbox: event id %q is not usable as a mailbox key", m.EventID)
 	}
-	date := o.now()
-	msg, err := Message(m, or(o.From, DefaultFrom), or(o.To, DefaultTo), date)
+	from, to, err := o.addresses()
 	if err != nil {
 		return err
 	}
-	rec := mboxRecord(msg, date)
+	rec, err := mboxRecord(m, from, to, o.now())
+	if err != nil {
+		return err
+	}
 	o.mu.Lock()
 	if err := o.openLocked(); err != nil {
 		o.mu.Unlock()
@@ -268,23 +273,49 @@ func eventIDOf(rec []byte) string {
 	return string(v)
 }
 
-// mboxRecord frames msg as an mboxrd record: a "From " line, the message with every line
-// that starts with ">*From " quoted by one more '>', and a blank line.
-func mboxRecord(msg []byte, date time.Time) []byte {
-	if !bytes.HasSuffix(msg, []byte("\r\n")) {
-		msg = append(msg, '\r', '\n')
-	}
-	out := make([]byte, 0, len(msg)+64)
+// mboxRecord renders m (Message) as an mboxrd record: a "From " line, the message with every
+// line that starts with ">*From " quoted by one more '>', and a blank line. The message is
+// rendered in place after the "From " line; only a message with such a line is copied again.
+func mboxRecord(m pipeline.Email, from, to string, date time.Time) ([]byte, error) {
+	out := make([]byte, 0, 1024+len(m.Text)+len(m.Text)/8)
 	out = append(out, "From hookline@localhost "...)
 	out = date.UTC().AppendFormat(out, time.ANSIC)
 	out = append(out, '\n')
+	start := len(out)
+	out, err := appendMessage(out, m, from, to, date)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.HasSuffix(out[start:], []byte("\r\n")) {
+		out = append(out, '\r', '\n')
+	}
+	if quoted := quoteFrom(out[start:]); quoted != nil {
+		out = append(out[:start], quoted...)
+	}
+	return append(out, '\n'), nil
+}
+
+// quoteFrom returns msg with one more '>' before every line that starts with ">*From ", or nil
+// when no line does.
+func quoteFrom(msg []byte) []byte {
+	found := false
+	for line := range bytes.Lines(msg) {
+		if isFromLine(line, 0) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return nil
+	}
+	out := make([]byte, 0, len(msg)+64)
 	for line := range bytes.Lines(msg) {
 		if isFromLine(line, 0) {
 			out = append(out, '>')
 		}
 		out = append(out, line...)
 	}
-	return append(out, '\n')
+	return out
 }
 
 // unquoteFrom undoes mboxrd's quoting: one '>' less on every line that starts with ">+From ".
@@ -306,6 +337,20 @@ func isFromLine(line []byte, min int) bool {
 		i++
 	}
 	return i >= min && bytes.HasPrefix(line[i:], []byte("From "))
+}
+
+// addresses returns the From and To addresses, checked once: they do not change between
+// Sends, and parsing both cost every email two mail.ParseAddress calls.
+func (o *Outbox) addresses() (from, to string, err error) {
+	from, to = or(o.From, DefaultFrom), or(o.To, DefaultTo)
+	if c := o.checked.Load(); c != nil && c[0] == from && c[1] == to {
+		return from, to, nil
+	}
+	if err := checkAddresses(from, to); err != nil {
+		return "", "", err
+	}
+	o.checked.Store(&[2]string{from, to})
+	return from, to, nil
 }
 
 func (o *Outbox) now() time.Time {

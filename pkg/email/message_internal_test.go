@@ -1,0 +1,88 @@
+package email
+
+import (
+	"bytes"
+	"fmt"
+	"mime"
+	"mime/quotedprintable"
+	"strings"
+	"testing"
+	"time"
+
+	"hookline/pkg/pipeline"
+)
+
+// referenceMessage is Message as it was before appendMessage (fmt, strings.ReplaceAll and one
+// quoted-printable Write), and referenceRecord the outbox's record as it was before the
+// in-place mboxRecord (a copy line by line): the bytes the faster code must keep.
+func referenceMessage(m pipeline.Email, from, to string, date time.Time) []byte {
+	var b bytes.Buffer
+	header := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
+	hv := func(s string) string {
+		return mime.QEncoding.Encode("utf-8", strings.NewReplacer("\r", " ", "\n", " ").Replace(s))
+	}
+	header("From", from)
+	header("To", to)
+	header("Subject", mime.QEncoding.Encode("utf-8", m.Subject))
+	header("Date", date.UTC().Format(time.RFC1123Z))
+	header("Message-ID", "<"+m.EventID+"@hookline>")
+	header("MIME-Version", "1.0")
+	header("Content-Type", "text/plain; charset=utf-8")
+	header("Content-Transfer-Encoding", "quoted-printable")
+	header("X-Hookline-Event-Id", hv(m.EventID))
+	header("X-Hookline-Source", hv(m.Source))
+	header("X-Hookline-Type", hv(m.Type))
+	b.WriteString("\r\n")
+	qp := quotedprintable.NewWriter(&b)
+	_, _ = qp.Write([]byte(strings.ReplaceAll(m.Text, "\n", "\r\n")))
+	_ = qp.Close()
+	return b.Bytes()
+}
+
+func referenceRecord(m pipeline.Email, from, to string, date time.Time) []byte {
+	msg := referenceMessage(m, from, to, date)
+	if !bytes.HasSuffix(msg, []byte("\r\n")) {
+		msg = append(msg, '\r', '\n')
+	}
+	out := []byte("From hookline@localhost ")
+	out = date.UTC().AppendFormat(out, time.ANSIC)
+	out = append(out, '\n')
+	for line := range bytes.Lines(msg) {
+		if isFromLine(line, 0) {
+			out = append(out, '>')
+		}
+		out = append(out, line...)
+	}
+	return append(out, '\n')
+}
+
+// FuzzMboxRecord: the outbox's record of an email, and Message, are byte for byte what the
+// reference renders, for any event id, source, type, subject and text.
+func FuzzMboxRecord(f *testing.F) {
+	body := "A push event from github has been processed.\n\n  Event id:     e1\n\nData:\n\n{\n  \"ref\": \"refs/heads/main\"\n}"
+	f.Add("e1", "github", "push", "[hookline] push from github", body)
+	f.Add("e-2", "stripe", "invoice.paid", "s", "From the start\n>From quoted\n>>From twice\nFrom")
+	f.Add("e3", "src\r\nX-Bad: 1", "typ\né", "sübject ✓", "trailing space \nand tab\t\n\nmore \r\nlone \r cr\r")
+	f.Add("e4", "s", "t", "", strings.Repeat("x", 200)+"\n"+strings.Repeat("=", 80)+"\n"+strings.Repeat("é", 60))
+	f.Add("e5", "s\tt", "t", "s", "")
+	f.Add("e6", "s", "t", "s", "ends in a line break\n")
+	f.Fuzz(func(t *testing.T, id, source, typ, subject, text string) {
+		m := pipeline.Email{EventID: id, Source: source, Type: typ, Subject: subject, Text: text}
+		date := time.Date(2026, 12, 2, 6, 7, 8, 9, time.FixedZone("x", 3600))
+		want := referenceRecord(m, DefaultFrom, DefaultTo, date)
+		got, err := mboxRecord(m, DefaultFrom, DefaultTo, date)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("mboxRecord differs from the reference:\n got %q\nwant %q", got, want)
+		}
+		msg, err := Message(m, DefaultFrom, DefaultTo, date)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := referenceMessage(m, DefaultFrom, DefaultTo, date); !bytes.Equal(msg, want) {
+			t.Fatalf("Message differs from the reference:\n got %q\nwant %q", msg, want)
+		}
+	})
+}
