@@ -8,6 +8,7 @@ package render
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 
 	"hookline/pkg/event"
@@ -44,11 +45,80 @@ func Of(e *event.Event) Data {
 	if body := e.Body(); !bytes.Equal(body, e.Data) {
 		return Data{Kind: Text, Text: string(body), Size: len(body)}
 	}
+	if event.ValidJSON(e.Data) {
+		return Data{Kind: JSON, Text: indent(e.Data), Size: len(e.Data)}
+	}
+	// Not UTF-8 (json.Valid lets that pass), or not JSON at all.
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, e.Data, "", "  "); err != nil {
 		return Data{Kind: Text, Text: string(e.Data), Size: len(e.Data)}
 	}
 	return Data{Kind: JSON, Text: buf.String(), Size: len(e.Data)}
+}
+
+// indent is json.Indent(dst, src, "", "  ") for src that event.ValidJSON accepts. json.Indent
+// checks src and then runs encoding/json's scanner, a call per byte, over it again; every
+// completion email indents its event's data, and that was most of composing one. Knowing src
+// valid, only strings need reading: punctuation outside them is spaced, white space dropped,
+// except after the top-level value, which json.Indent keeps. FuzzIndent holds it to json.Indent.
+func indent(src []byte) string {
+	var b strings.Builder
+	b.Grow(2 * len(src))
+	depth, open, started := 0, false, false // open: a '{' or '[' just written, its indent delayed
+	newline := func() {
+		b.WriteByte('\n')
+		for range depth {
+			b.WriteString("  ")
+		}
+	}
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			if started && depth == 0 && !open {
+				b.Write(src[i:]) // after the top-level value: kept as it is
+				return b.String()
+			}
+			continue
+		}
+		started = true
+		if open && c != '}' && c != ']' {
+			open = false
+			depth++
+			newline()
+		}
+		switch c {
+		case '"':
+			j := i + 1
+			for src[j] != '"' {
+				if src[j] == '\\' {
+					j++ // the escaped byte; a \u escape's hex digits are plain bytes
+				}
+				j++
+			}
+			b.Write(src[i : j+1])
+			i = j
+		case '{', '[':
+			open = true
+			b.WriteByte(c)
+		case ',':
+			b.WriteByte(c)
+			newline()
+		case ':':
+			b.WriteString(": ")
+		case '}', ']':
+			if open {
+				open = false // empty: {} and []
+			} else {
+				depth--
+				newline()
+			}
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // Cut shortens s to at most max bytes without splitting a UTF-8 character, and reports

@@ -1,6 +1,8 @@
 package render_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -67,4 +69,29 @@ func TestCut(t *testing.T) {
 			t.Errorf("Cut(%q, %d) = %q, %v; want %q, %v", tc.s, tc.max, got, cut, tc.want, tc.wantCut)
 		}
 	}
+}
+
+// FuzzIndent: JSON data is indented exactly as json.Indent indents it, whichever way Of takes.
+func FuzzIndent(f *testing.F) {
+	for _, s := range []string{
+		`{"a":[1,2],"b":"c"}`, `{}`, `[]`, `[[],{}]`, `{"a":{}, "b" : [ ] }`, `"x"`, `1`, `-0.5e+3`, `true`, `null`,
+		`{"s":"a\"b\\c\u00e9,:{}[]","t":"\\"}`, " {\"a\" :\t1 ,\r\n\"b\":[true,false,null]} \n", `1 `, "[1]\t\n",
+		`{"ref":"refs/heads/main","repository":{"full_name":"octo/hello"},"commits":[{"id":"0123","message":"fix"}]}`,
+		"\"caf\xc3\xa9\"", "\"\xff\"", `{"a":1,}`, `[1 2]`, ``, `{"a":"\ud83d\ude00"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want bytes.Buffer
+		if err := json.Indent(&want, b, "", "  "); err != nil {
+			return // not JSON: Of shows it as text (TestOf)
+		}
+		e := &event.Event{Data: b}
+		if b[0] == '"' {
+			e.DataContentType = "application/json" // else a JSON string reads as a text body
+		}
+		if got := render.Of(e); got.Kind != render.JSON || got.Text != want.String() {
+			t.Fatalf("Of(%q) = %s %q; json.Indent gives %q", b, got.Kind, got.Text, want.String())
+		}
+	})
 }
