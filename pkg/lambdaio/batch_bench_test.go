@@ -15,6 +15,7 @@ import (
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/local/engine"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/pipeline/storetest"
 )
 
 // openEngine is the in-process store the local pipeline uses (SQLite, kill -9 durability).
@@ -106,4 +107,61 @@ func BenchmarkNotifierBatch10(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*10)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkNotifierMemory10 is the notifier handler's own work per stream batch of 10 new 1 KiB
+// events, without SQLite: decode the stream images, compose, append to the outbox, mark
+// notified in the in-memory store (one op = one batch).
+func BenchmarkNotifierMemory10(b *testing.B) {
+	store := &storetest.Memory{}
+	composer, err := email.NewComposer("", 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := &lambdaio.NotifierHandler{
+		DecodeImage: ddbitem.FromStreamImage,
+		Service:     &pipeline.Notify{Store: store, Composer: composer, Mailer: &email.Outbox{Dir: filepath.Join(b.TempDir(), "outbox")}},
+		Log:         quiet(),
+	}
+	ctx := context.Background()
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		ev := events.DynamoDBEvent{Records: make([]events.DynamoDBEventRecord, 10)}
+		for j := range ev.Records {
+			rec := &event.Record{Event: benchEvent(b, i*10+j), StoredAt: now}
+			store.Add(rec)
+			ev.Records[j] = insertRecord(b, rec, fmt.Sprint(i*10+j))
+		}
+		i++
+		b.StartTimer()
+		resp, _ := h.Handle(ctx, ev)
+		if len(resp.BatchItemFailures) != 0 {
+			b.Fatalf("failures: %v", resp.BatchItemFailures)
+		}
+	}
+}
+
+// BenchmarkSubscriberMemory10 is the subscriber handler's own work per SQS batch of 10 new
+// 1 KiB events, without SQLite: decode each envelope, validate, store in memory.
+func BenchmarkSubscriberMemory10(b *testing.B) {
+	h := &lambdaio.SubscriberHandler{Service: &pipeline.Record{Events: &storetest.Memory{}}, Log: quiet()}
+	ctx := context.Background()
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		ev := events.SQSEvent{Records: make([]events.SQSMessage, 10)}
+		for j := range ev.Records {
+			n++
+			ev.Records[j] = events.SQSMessage{MessageId: strconv.Itoa(n), Body: string(benchEvent(b, n).Marshal()),
+				Attributes: map[string]string{"ApproximateReceiveCount": "1"}}
+		}
+		b.StartTimer()
+		resp, _ := h.Handle(ctx, ev)
+		if len(resp.BatchItemFailures) != 0 {
+			b.Fatalf("failures: %v", resp.BatchItemFailures)
+		}
+	}
 }
