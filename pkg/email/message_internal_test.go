@@ -2,6 +2,7 @@ package email
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"mime"
 	"mime/quotedprintable"
@@ -66,6 +67,7 @@ func FuzzMboxRecord(f *testing.F) {
 	f.Add("e4", "s", "t", "", strings.Repeat("x", 200)+"\n"+strings.Repeat("=", 80)+"\n"+strings.Repeat("é", 60))
 	f.Add("e5", "s\tt", "t", "s", "")
 	f.Add("e6", "s", "t", "s", "ends in a line break\n")
+	f.Add("e7", "del\x7f", "tilde~", "s", "x") // the last printable byte and the one after it
 	f.Fuzz(func(t *testing.T, id, source, typ, subject, text string) {
 		m := pipeline.Email{EventID: id, Source: source, Type: typ, Subject: subject, Text: text}
 		date := time.Date(2026, 12, 2, 6, 7, 8, 9, time.FixedZone("x", 3600))
@@ -85,4 +87,26 @@ func FuzzMboxRecord(f *testing.F) {
 			t.Fatalf("Message differs from the reference:\n got %q\nwant %q", msg, want)
 		}
 	})
+}
+
+// TestOutboxChecksItsAddresses: a Send refuses an address that does not parse, the first
+// time and after the addresses changed since a Send that checked them.
+func TestOutboxChecksItsAddresses(t *testing.T) {
+	t.Parallel()
+	m := pipeline.Email{EventID: "e1", Source: "s", Type: "t", Subject: "s", Text: "x"}
+	bad := &Outbox{Dir: t.TempDir(), From: "not an address"}
+	if err := bad.Send(context.Background(), m); err == nil || !strings.Contains(err.Error(), "not an address") {
+		t.Errorf("Send with From %q: %v, want an error naming it", bad.From, err)
+	}
+	o := &Outbox{Dir: t.TempDir()}
+	if err := o.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	for i, change := range []func(){func() { o.To = "ops@@localhost" }, func() { o.To, o.From = "", "hookline@@localhost" }} {
+		change()
+		m.EventID = fmt.Sprint("e", i+2)
+		if err := o.Send(context.Background(), m); err == nil || !strings.Contains(err.Error(), "@@localhost") {
+			t.Errorf("Send after From %q, To %q: %v, want an error naming the bad one", o.From, o.To, err)
+		}
+	}
 }

@@ -80,6 +80,13 @@ func TestValidate(t *testing.T) {
 	if err := e.Validate(); err != nil {
 		t.Errorf("empty data_base64 alone: %v", err)
 	}
+	// JSON with invalid UTF-8 in a string: json.Valid accepts it, so Validate does, although
+	// its fast check (validJSON) refuses it.
+	e = valid()
+	e.Data = []byte("{\"a\":\"\xff\"}")
+	if err := e.Validate(); err != nil {
+		t.Errorf("data that json.Valid accepts (invalid UTF-8 in a string): %v", err)
+	}
 	r, err := event.NewRecord(valid(), at.In(time.FixedZone("x", 3600)))
 	if err != nil || r.StoredAt.Location() != time.UTC || !r.StoredAt.Equal(at) || r.Status() != "stored" {
 		t.Errorf("NewRecord = %+v, %v; want stored at %v in UTC", r, err, at)
