@@ -68,6 +68,7 @@ func FuzzMboxRecord(f *testing.F) {
 	f.Add("e5", "s\tt", "t", "s", "")
 	f.Add("e6", "s", "t", "s", "ends in a line break\n")
 	f.Add("e7", "del\x7f", "tilde~", "s", "x") // the last printable byte and the one after it
+	f.Add("e8", "日本", "\r\n", "s", "x")        // only bytes above '~', only bytes below '
 	f.Fuzz(func(t *testing.T, id, source, typ, subject, text string) {
 		m := pipeline.Email{EventID: id, Source: source, Type: typ, Subject: subject, Text: text}
 		date := time.Date(2026, 12, 2, 6, 7, 8, 9, time.FixedZone("x", 3600))
