@@ -42,8 +42,7 @@ func checkAddresses(from, to string) error {
 // text to the encoder without copying it for its line ends.
 func appendMessage(dst []byte, m pipeline.Email, from, to string, date time.Time) ([]byte, error) {
 	b := bytes.NewBuffer(dst)
-	// Headers, and the body with a soft line break every 75 characters and its escapes.
-	b.Grow(512 + len(m.Subject) + len(m.EventID) + len(m.Source) + len(m.Type) + len(m.Text) + len(m.Text)/8)
+	b.Grow(sizeHint(m))
 	header := func(k, v string) {
 		b.WriteString(k)
 		b.WriteString(": ")
@@ -83,6 +82,13 @@ func appendMessage(dst []byte, m pipeline.Email, from, to string, date time.Time
 		return nil, fmt.Errorf("encode body: %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// sizeHint is room for m's message or mbox record in one allocation: the headers and the "From "
+// line within 1 KiB (unless a sender's type or source is very long), the body's soft line
+// breaks and escapes within the text's length again (all but a text mostly of escaped bytes).
+func sizeHint(m pipeline.Email) int {
+	return 2*len(m.Text) + 1024
 }
 
 // headerValue keeps untrusted values (types come from senders) on one line and in ASCII.

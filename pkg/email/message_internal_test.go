@@ -111,3 +111,21 @@ func TestOutboxChecksItsAddresses(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderingAllocatesTheSameForAnySize: Message and the mbox record are each built in one
+// buffer sized from the email, so a long text costs no more allocations than a short one.
+func TestRenderingAllocatesTheSameForAnySize(t *testing.T) {
+	date := time.Date(2026, 12, 2, 7, 0, 0, 0, time.UTC)
+	allocs := func(text string) (msg, rec float64) {
+		m := pipeline.Email{EventID: "e1", Source: "github", Type: "push", Subject: "[hookline] push from github", Text: text}
+		msg = testing.AllocsPerRun(20, func() { _, _ = Message(m, DefaultFrom, DefaultTo, date) })
+		rec = testing.AllocsPerRun(20, func() { _, _ = mboxRecord(m, DefaultFrom, DefaultTo, date) })
+		return msg, rec
+	}
+	line := "  \"message\": \"fix the build\",\n"
+	shortMsg, shortRec := allocs(strings.Repeat(line, 4)) // over 32 bytes, as the long one: its []byte copy is on the heap too
+	longMsg, longRec := allocs(strings.Repeat(line, 500))
+	if longMsg != shortMsg || longRec != shortRec {
+		t.Errorf("allocations: Message %v for a short text, %v for a long one; the record %v and %v", shortMsg, longMsg, shortRec, longRec)
+	}
+}

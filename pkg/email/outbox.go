@@ -277,7 +277,7 @@ func eventIDOf(rec []byte) string {
 // line that starts with ">*From " quoted by one more '>', and a blank line. The message is
 // rendered in place after the "From " line; only a message with such a line is copied again.
 func mboxRecord(m pipeline.Email, from, to string, date time.Time) ([]byte, error) {
-	out := make([]byte, 0, 1024+len(m.Text)+len(m.Text)/8)
+	out := make([]byte, 0, sizeHint(m))
 	out = append(out, "From hookline@localhost "...)
 	out = date.UTC().AppendFormat(out, time.ANSIC)
 	out = append(out, '\n')
@@ -308,7 +308,7 @@ func quoteFrom(msg []byte) []byte {
 	if !found {
 		return nil
 	}
-	out := make([]byte, 0, len(msg)+64)
+	var out []byte
 	for line := range bytes.Lines(msg) {
 		if isFromLine(line, 0) {
 			out = append(out, '>')
