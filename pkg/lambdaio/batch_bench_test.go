@@ -40,6 +40,30 @@ func benchEvent(b *testing.B, i int) *event.Event {
 	return e
 }
 
+// sqsBatch10 is an SQS batch of 10 new 1 KiB events, numbered on from *n.
+func sqsBatch10(b *testing.B, n *int) events.SQSEvent {
+	ev := events.SQSEvent{Records: make([]events.SQSMessage, 10)}
+	for j := range ev.Records {
+		*n++
+		ev.Records[j] = events.SQSMessage{MessageId: strconv.Itoa(*n), Body: string(benchEvent(b, *n).Marshal()),
+			Attributes: map[string]string{"ApproximateReceiveCount": "1"}}
+	}
+	return ev
+}
+
+// benchNotifier is the notifier handler over store, emailing into an outbox in a temp dir.
+func benchNotifier(b *testing.B, store pipeline.NotifiedMarker) *lambdaio.NotifierHandler {
+	composer, err := email.NewComposer("", 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &lambdaio.NotifierHandler{
+		DecodeImage: ddbitem.FromStreamImage,
+		Service:     &pipeline.Notify{Store: store, Composer: composer, Mailer: &email.Outbox{Dir: filepath.Join(b.TempDir(), "outbox")}},
+		Log:         quiet(),
+	}
+}
+
 // BenchmarkSubscriberBatch10 stores SQS batches of 10 new 1 KiB events through the real handler
 // into the local engine's events table (one op = one batch).
 func BenchmarkSubscriberBatch10(b *testing.B) {
@@ -49,12 +73,7 @@ func BenchmarkSubscriberBatch10(b *testing.B) {
 	n := 0
 	b.ReportAllocs()
 	for b.Loop() {
-		ev := events.SQSEvent{Records: make([]events.SQSMessage, 10)}
-		for j := range ev.Records {
-			n++
-			ev.Records[j] = events.SQSMessage{MessageId: strconv.Itoa(n), Body: string(benchEvent(b, n).Marshal()),
-				Attributes: map[string]string{"ApproximateReceiveCount": "1"}}
-		}
+		ev := sqsBatch10(b, &n)
 		resp, _ := h.Handle(ctx, ev)
 		if len(resp.BatchItemFailures) != 0 {
 			b.Fatalf("failures: %v", resp.BatchItemFailures)
@@ -68,15 +87,7 @@ func BenchmarkSubscriberBatch10(b *testing.B) {
 func BenchmarkNotifierBatch10(b *testing.B) {
 	eng := openEngine(b)
 	store := eng.Events()
-	composer, err := email.NewComposer("", 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	h := &lambdaio.NotifierHandler{
-		DecodeImage: ddbitem.FromStreamImage,
-		Service:     &pipeline.Notify{Store: store, Composer: composer, Mailer: &email.Outbox{Dir: filepath.Join(b.TempDir(), "outbox")}},
-		Log:         quiet(),
-	}
+	h := benchNotifier(b, store)
 	ctx := context.Background()
 	// Build the batches outside the timer: each needs its events stored first.
 	batches := make([]events.DynamoDBEvent, 0, 64)
@@ -114,15 +125,7 @@ func BenchmarkNotifierBatch10(b *testing.B) {
 // notified in the in-memory store (one op = one batch).
 func BenchmarkNotifierMemory10(b *testing.B) {
 	store := &storetest.Memory{}
-	composer, err := email.NewComposer("", 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	h := &lambdaio.NotifierHandler{
-		DecodeImage: ddbitem.FromStreamImage,
-		Service:     &pipeline.Notify{Store: store, Composer: composer, Mailer: &email.Outbox{Dir: filepath.Join(b.TempDir(), "outbox")}},
-		Log:         quiet(),
-	}
+	h := benchNotifier(b, store)
 	ctx := context.Background()
 	i := 0
 	b.ReportAllocs()
@@ -152,12 +155,7 @@ func BenchmarkSubscriberMemory10(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
-		ev := events.SQSEvent{Records: make([]events.SQSMessage, 10)}
-		for j := range ev.Records {
-			n++
-			ev.Records[j] = events.SQSMessage{MessageId: strconv.Itoa(n), Body: string(benchEvent(b, n).Marshal()),
-				Attributes: map[string]string{"ApproximateReceiveCount": "1"}}
-		}
+		ev := sqsBatch10(b, &n)
 		b.StartTimer()
 		resp, _ := h.Handle(ctx, ev)
 		if len(resp.BatchItemFailures) != 0 {
