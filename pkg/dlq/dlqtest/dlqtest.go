@@ -4,12 +4,12 @@
 package dlqtest
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
 
+	"hookline/internal/testctx"
 	"hookline/pkg/dlq"
 	"hookline/pkg/event"
 )
@@ -29,7 +29,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("EmptyListsNothing", func(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t)
-		msgs, err := h.Queue.List(ctx(t), 10)
+		msgs, err := h.Queue.List(testctx.New(t), 10)
 		if err != nil || len(msgs) != 0 {
 			t.Fatalf("List of an empty DLQ = %d messages, %v; want none", len(msgs), err)
 		}
@@ -86,7 +86,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		h := newHarness(t)
 		env, _ := envelope(t, "github", "push")
 		h.Kill(t, env, []byte("second"))
-		r, err := h.Queue.Redrive(ctx(t))
+		r, err := h.Queue.Redrive(testctx.New(t))
 		switch {
 		case err != nil:
 			t.Fatalf("Redrive: %v", err)
@@ -115,15 +115,9 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	})
 }
 
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
-
 func list(t *testing.T, q dlq.Queue, max int) []dlq.Message {
 	t.Helper()
-	msgs, err := q.List(ctx(t), max)
+	msgs, err := q.List(testctx.New(t), max)
 	if err != nil {
 		t.Fatalf("List: %v", err)
 	}

@@ -5,7 +5,6 @@ package mailertest
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"mime"
@@ -15,8 +14,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
+	"hookline/internal/testctx"
 	"hookline/pkg/pipeline"
 )
 
@@ -45,7 +44,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		m := email("intdash", "measurement.finished", "[hookline] measurement.finished from intdash",
 			"Event 0193a1b2 from intdash has been processed.\n\nData:\n{\n  \"resource_type\": \"measurement\",\n  \"note\": \"Grüße ✓ = 100% "+
 				strings.Repeat("long ", 30)+"\"\n}")
-		if err := h.Mailer.Send(ctx(t), m); err != nil {
+		if err := h.Mailer.Send(testctx.New(t), m); err != nil {
 			t.Fatalf("Send: %v", err)
 		}
 		got := h.Delivered(t)
@@ -63,7 +62,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		var subjects []string
 		for _, typ := range []string{"push", "pull_request", "release"} {
 			m := email("github", typ, "[hookline] "+typ+" from github", "Event from github, type "+typ+".")
-			if err := h.Mailer.Send(ctx(t), m); err != nil {
+			if err := h.Mailer.Send(testctx.New(t), m); err != nil {
 				t.Fatalf("Send %s: %v", typ, err)
 			}
 			subjects = append(subjects, m.Subject)
@@ -82,7 +81,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		t.Parallel()
 		h := newHarness(t)
 		// The notifier marks an event notified only after Send returned nil.
-		if err := h.Broken.Send(ctx(t), email("github", "push", "[hookline] push from github", "x")); err == nil {
+		if err := h.Broken.Send(testctx.New(t), email("github", "push", "[hookline] push from github", "x")); err == nil {
 			t.Fatal("Send to a broken destination returned nil")
 		}
 	})
@@ -126,10 +125,4 @@ var seq atomic.Int64 // distinct event ids across parallel subtests
 func email(source, typ, subject, text string) pipeline.Email {
 	id := fmt.Sprintf("0193a1b2-0000-7000-8000-%012d", seq.Add(1))
 	return pipeline.Email{EventID: id, Source: source, Type: typ, Subject: subject, Text: text}
-}
-
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return c
 }

@@ -5,14 +5,13 @@ package publishertest
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
+	"hookline/internal/testctx"
 	"hookline/pkg/pipeline"
 )
 
@@ -42,7 +41,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 			message("intdash", "measurement.finished", `{"resource_type":"measurement","action":"finished"}`),
 		}
 		for _, m := range msgs {
-			if err := h.Publisher.Publish(ctx(t), m); err != nil {
+			if err := h.Publisher.Publish(testctx.New(t), m); err != nil {
 				t.Fatalf("Publish %s: %v", m.ID, err)
 			}
 		}
@@ -70,7 +69,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		head, tail := `{"text":"Grüße \u00e9 \"quoted\" <tag> & ✓","pad":"`, `"}`
 		m.Body = []byte(head + tail)
 		m.Body = []byte(head + strings.Repeat("x", pipeline.MaxMessageBytes-m.Size()) + tail)
-		if err := h.Publisher.Publish(ctx(t), m); err != nil {
+		if err := h.Publisher.Publish(testctx.New(t), m); err != nil {
 			t.Fatalf("Publish of a %d-byte message (the limit): %v", m.Size(), err)
 		}
 		for i, got := range h.Received(t) {
@@ -83,7 +82,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		t.Parallel()
 		h := newHarness(t)
 		// Ingest answers 202 only after Publish returned nil: a lost message must be an error.
-		if err := h.Broken.Publish(ctx(t), message("github", "push", `{}`)); err == nil {
+		if err := h.Broken.Publish(testctx.New(t), message("github", "push", `{}`)); err == nil {
 			t.Fatal("Publish to a broken topic returned nil")
 		}
 	})
@@ -94,10 +93,4 @@ var seq atomic.Int64 // distinct message ids across parallel subtests
 func message(source, typ, body string) pipeline.Message {
 	id := fmt.Sprintf("0193a1b2-0000-7000-8000-%012d", seq.Add(1))
 	return pipeline.Message{ID: id, Source: source, Type: typ, Body: []byte(body)}
-}
-
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return c
 }

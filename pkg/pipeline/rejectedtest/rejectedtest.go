@@ -5,7 +5,6 @@
 package rejectedtest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -16,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"hookline/internal/testctx"
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
 )
@@ -47,14 +47,6 @@ func Run(t *testing.T, newStore func(t *testing.T) pipeline.RejectedStore) {
 // base is a minute ago, well inside the 7 days every adapter keeps.
 var base = time.Now().UTC().Truncate(time.Millisecond).Add(-time.Minute)
 
-var equalTimes = cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })
-
-func ctxFor(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 // rejection builds a refused request as the Keeper would; n varies its shape.
 func rejection(t *testing.T, source, reason string, at time.Time, n int) *pipeline.Rejection {
 	t.Helper()
@@ -84,7 +76,7 @@ func rejection(t *testing.T, source, reason string, at time.Time, n int) *pipeli
 func keep(t *testing.T, s pipeline.RejectedStore, rs ...*pipeline.Rejection) {
 	t.Helper()
 	for _, r := range rs {
-		if err := s.Keep(ctxFor(t), r); err != nil {
+		if err := s.Keep(testctx.New(t), r); err != nil {
 			t.Fatalf("Keep(%s): %v", r.ID, err)
 		}
 	}
@@ -93,7 +85,7 @@ func keep(t *testing.T, s pipeline.RejectedStore, rs ...*pipeline.Rejection) {
 // same compares what a store returns with what was kept: an empty body may come back nil.
 func same(t *testing.T, what string, got, want *pipeline.Rejection) {
 	t.Helper()
-	if diff := cmp.Diff(want, got, equalTimes, cmpopts.EquateEmpty()); diff != "" {
+	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("%s (-kept +returned):\n%s", what, diff)
 	}
 }
@@ -102,7 +94,7 @@ func testRoundTrip(t *testing.T, s pipeline.RejectedStore) {
 	for n := range 4 {
 		r := rejection(t, "github", pipeline.ReasonUnauthorized, base.Add(time.Duration(n)*time.Millisecond), n)
 		keep(t, s, r)
-		got, err := s.Get(ctxFor(t), r.ID)
+		got, err := s.Get(testctx.New(t), r.ID)
 		if err != nil {
 			t.Fatalf("Get(%s): %v", r.ID, err)
 		}
@@ -115,11 +107,11 @@ func testRoundTrip(t *testing.T, s pipeline.RejectedStore) {
 
 func testGetMissing(t *testing.T, s pipeline.RejectedStore) {
 	id, _ := event.NewID()
-	_, err := s.Get(ctxFor(t), id)
+	_, err := s.Get(testctx.New(t), id)
 	if !errors.Is(err, pipeline.ErrNotFound) {
 		t.Fatalf("Get(unknown) = %v, want ErrNotFound", err)
 	}
-	if err := s.MarkReadmitted(ctxFor(t), id, "e", base); !errors.Is(err, pipeline.ErrNotFound) {
+	if err := s.MarkReadmitted(testctx.New(t), id, "e", base); !errors.Is(err, pipeline.ErrNotFound) {
 		t.Errorf("MarkReadmitted(unknown) = %v, want ErrNotFound", err)
 	}
 }
@@ -153,7 +145,7 @@ func all(t *testing.T, s pipeline.RejectedStore, q pipeline.RejectedQuery) []*pi
 	t.Helper()
 	var out []*pipeline.Rejection
 	for range 100 {
-		page, err := s.List(ctxFor(t), q)
+		page, err := s.List(testctx.New(t), q)
 		if err != nil {
 			t.Fatalf("List(%+v): %v", q, err)
 		}
@@ -244,7 +236,7 @@ func testListPagination(t *testing.T, s pipeline.RejectedStore) {
 	}
 	keep(t, s, rs...)
 	want := order(rs)
-	page, err := s.List(ctxFor(t), pipeline.RejectedQuery{Limit: 3})
+	page, err := s.List(testctx.New(t), pipeline.RejectedQuery{Limit: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +245,7 @@ func testListPagination(t *testing.T, s pipeline.RejectedStore) {
 	}
 	var got []string
 	for q := (pipeline.RejectedQuery{Limit: 3}); ; {
-		page, err := s.List(ctxFor(t), q)
+		page, err := s.List(testctx.New(t), q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -267,7 +259,7 @@ func testListPagination(t *testing.T, s pipeline.RejectedStore) {
 		t.Errorf("pages (-want +got):\n%s", diff)
 	}
 	// Exactly a page's worth: the last page has no cursor.
-	page, err = s.List(ctxFor(t), pipeline.RejectedQuery{Limit: 7})
+	page, err = s.List(testctx.New(t), pipeline.RejectedQuery{Limit: 7})
 	if err != nil || len(page.Rejections) != 7 || page.Cursor != "" {
 		t.Errorf("a page of exactly 7: %d, cursor %q, %v; want 7 and no cursor", len(page.Rejections), page.Cursor, err)
 	}
@@ -275,7 +267,7 @@ func testListPagination(t *testing.T, s pipeline.RejectedStore) {
 
 func testListInvalidCursor(t *testing.T, s pipeline.RejectedStore) {
 	for _, c := range []string{"not base64!", "aGVsbG8", "e30"} {
-		_, err := s.List(ctxFor(t), pipeline.RejectedQuery{Cursor: c})
+		_, err := s.List(testctx.New(t), pipeline.RejectedQuery{Cursor: c})
 		if pipeline.KindOf(err) != pipeline.KindInvalid {
 			t.Errorf("List(cursor %q) = %v, want a KindInvalid error", c, err)
 		}
@@ -286,7 +278,7 @@ func testExpired(t *testing.T, s pipeline.RejectedStore) {
 	old := rejection(t, "github", pipeline.ReasonUnauthorized, time.Now().Add(-pipeline.KeptFor-time.Minute), 0)
 	fresh := rejection(t, "github", pipeline.ReasonUnauthorized, base, 0)
 	keep(t, s, old, fresh)
-	if _, err := s.Get(ctxFor(t), old.ID); !errors.Is(err, pipeline.ErrNotFound) {
+	if _, err := s.Get(testctx.New(t), old.ID); !errors.Is(err, pipeline.ErrNotFound) {
 		t.Errorf("Get of a rejection older than %v = %v, want ErrNotFound", pipeline.KeptFor, err)
 	}
 	if got := ids(all(t, s, pipeline.RejectedQuery{})); !slices.Equal(got, []string{fresh.ID}) {
@@ -298,13 +290,13 @@ func testMarkReadmitted(t *testing.T, s pipeline.RejectedStore) {
 	r := rejection(t, "github", pipeline.ReasonUnauthorized, base, 0)
 	keep(t, s, r)
 	at := base.Add(time.Minute)
-	if err := s.MarkReadmitted(ctxFor(t), r.ID, "e-1", at); err != nil {
+	if err := s.MarkReadmitted(testctx.New(t), r.ID, "e-1", at); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkReadmitted(ctxFor(t), r.ID, "e-2", at.Add(time.Hour)); err != nil {
+	if err := s.MarkReadmitted(testctx.New(t), r.ID, "e-2", at.Add(time.Hour)); err != nil {
 		t.Fatalf("a second mark: %v, want nil (the first one stays)", err)
 	}
-	got, err := s.Get(ctxFor(t), r.ID)
+	got, err := s.Get(testctx.New(t), r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@
 package storetest
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"hookline/internal/testctx"
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
 )
@@ -49,17 +49,10 @@ func Run(t *testing.T, newStore func(t *testing.T) pipeline.Store) {
 	}
 }
 
-// base is an hour ago so no adapter's retention can have expired the test events.
+// base is an hour ago so no adapter's retention can have expired the test events. An adapter
+// may return its times in another location or without a monotonic reading: cmp compares
+// time.Time values with their Equal method, so the diffs below see only the instant.
 var base = time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
-
-// equalTimes compares instants: adapters may return another location or no monotonic reading.
-var equalTimes = cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })
-
-func ctxFor(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // bodies are the kinds of payload senders post: each one lands in a different envelope field.
 var bodies = []struct{ ct, body string }{
@@ -116,7 +109,7 @@ func put(t *testing.T, s pipeline.Store, rs ...*event.Record) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			inserted, err := s.PutNew(ctxFor(t), r)
+			inserted, err := s.PutNew(testctx.New(t), r)
 			if err == nil && !inserted {
 				err = fmt.Errorf("PutNew(%s) = false for a new id", r.Event.ID)
 			}
@@ -155,7 +148,7 @@ func ids(rs []*event.Record) []string {
 
 func list(t *testing.T, s pipeline.Store, q pipeline.Query) pipeline.Page {
 	t.Helper()
-	p, err := s.List(ctxFor(t), q)
+	p, err := s.List(testctx.New(t), q)
 	if err != nil {
 		t.Fatalf("List(%+v): %v", q, err)
 	}
@@ -190,7 +183,7 @@ func listAll(t *testing.T, s pipeline.Store, q pipeline.Query) []*event.Record {
 }
 
 func testPutNewInsertsOnce(t *testing.T, s pipeline.Store) {
-	ctx := ctxFor(t)
+	ctx := testctx.New(t)
 	r := newRecord(t, "github", "push", base)
 	inserted, err := s.PutNew(ctx, r)
 	if err != nil || !inserted {
@@ -208,7 +201,7 @@ func testPutNewInsertsOnce(t *testing.T, s pipeline.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(r, got, equalTimes); diff != "" {
+	if diff := cmp.Diff(r, got); diff != "" {
 		t.Errorf("after duplicate, Get (-first +got):\n%s", diff)
 	}
 }
@@ -222,7 +215,7 @@ func testPutNewConcurrent(t *testing.T, s pipeline.Store) {
 	for i := range writers {
 		wg.Go(func() {
 			c := *r // each writer has its own record, like separate Lambda invocations
-			results[i], errs[i] = s.PutNew(ctxFor(t), &c)
+			results[i], errs[i] = s.PutNew(testctx.New(t), &c)
 		})
 	}
 	wg.Wait()
@@ -243,7 +236,7 @@ func testGetMissing(t *testing.T, s pipeline.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Get(ctxFor(t), id)
+	_, err = s.Get(testctx.New(t), id)
 	if !errors.Is(err, pipeline.ErrNotFound) {
 		t.Errorf("Get(missing) err = %v, want ErrNotFound", err)
 	}
@@ -263,11 +256,11 @@ func testGetReturnsRecord(t *testing.T, s pipeline.Store) {
 	rs = append(rs, empty)
 	put(t, s, rs...)
 	for _, want := range rs {
-		got, err := s.Get(ctxFor(t), want.Event.ID)
+		got, err := s.Get(testctx.New(t), want.Event.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(want, got, equalTimes); diff != "" {
+		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Get(%s) (-put +got):\n%s", want.Event.ID, diff)
 		}
 		if got.Status() != "stored" {
@@ -277,7 +270,7 @@ func testGetReturnsRecord(t *testing.T, s pipeline.Store) {
 }
 
 func testMarkNotified(t *testing.T, s pipeline.Store) {
-	ctx := ctxFor(t)
+	ctx := testctx.New(t)
 	r := newRecord(t, "github", "push", base)
 	other := newRecord(t, "github", "push", base.Add(time.Second))
 	put(t, s, r, other)
@@ -301,7 +294,7 @@ func testMarkNotified(t *testing.T, s pipeline.Store) {
 	}
 	want := *r
 	want.NotifiedAt = first
-	if diff := cmp.Diff(&want, got, equalTimes); diff != "" {
+	if diff := cmp.Diff(&want, got); diff != "" {
 		t.Errorf("after MarkNotified (-want +got):\n%s", diff)
 	}
 	if got.Status() != "notified" {
@@ -364,7 +357,7 @@ func testListNewestFirst(t *testing.T, s pipeline.Store) {
 		byID[r.Event.ID] = r
 	}
 	for _, got := range p.Records {
-		if diff := cmp.Diff(byID[got.Event.ID], got, equalTimes); diff != "" {
+		if diff := cmp.Diff(byID[got.Event.ID], got); diff != "" {
 			t.Errorf("listed record %s (-put +got):\n%s", got.Event.ID, diff)
 		}
 	}
@@ -531,7 +524,7 @@ func testListInvalidCursor(t *testing.T, s pipeline.Store) {
 		base64.RawURLEncoding.EncodeToString([]byte(`{"before":"yesterday"}`)),
 		base64.RawURLEncoding.EncodeToString([]byte("\x00\x01")),
 	} {
-		_, err := s.List(ctxFor(t), pipeline.Query{Cursor: c})
+		_, err := s.List(testctx.New(t), pipeline.Query{Cursor: c})
 		if pipeline.KindOf(err) != pipeline.KindInvalid {
 			t.Errorf("List(cursor %q) err = %v (kind %v), want KindInvalid", c, err, pipeline.KindOf(err))
 		}

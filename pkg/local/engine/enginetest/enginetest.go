@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hookline/internal/fakeclock"
+	"hookline/internal/testctx"
 	"hookline/pkg/event"
 	"hookline/pkg/local/engine"
 	"hookline/pkg/pipeline"
@@ -20,13 +21,9 @@ import (
 // QuietLog discards everything.
 func QuietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// Context is cancelled when the test ends or after 20 s, so a stuck call fails the test
-// instead of hanging it.
-func Context(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+// Context is the context of the engine's and the runner's tests: testctx.New, the same hang
+// bound as every port's contract suite.
+func Context(t testing.TB) context.Context { return testctx.New(t) }
 
 // Open opens the engine at path (a fresh file in t's temp dir when path is "") with
 // DurabilityProcess and a quiet log, and closes it when the test ends.
