@@ -28,6 +28,7 @@ import (
 
 	"hookline/internal/runtimeapi"
 	"hookline/internal/sink"
+	"hookline/internal/testenv"
 )
 
 // buildBootstraps compiles every function as `make lambdas` does, for the host.
@@ -119,6 +120,7 @@ func startFunction(fn *lambdaFunction, fnName, fnARN, bin, region, accessKey, en
 	}
 	p := &lambdaProcess{fn: fn, arn: fnARN, api: api, logs: &sink.Buffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin)
+	testenv.DiesWithParent(p.cmd) // a killed test binary must not leave Lambda processes behind
 	p.cmd.Dir = filepath.Dir(bin)
 	for k, v := range env {
 		p.cmd.Env = append(p.cmd.Env, k+"="+v)
