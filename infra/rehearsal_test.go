@@ -14,12 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"hookline/internal/fakeaws"
 	"hookline/internal/testenv"
+	"hookline/pkg/awsjson"
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/kmsseal"
 	"hookline/pkg/pipeline"
@@ -528,7 +528,13 @@ func (r *rehearsal) refused(gw *apiGateway, nm *eventSourceMapping, stream *fake
 	if kept.Reason != pipeline.ReasonUnauthorized || kept.Header["x-hub-signature-256"] != pipeline.Redacted || string(kept.Body) != string(body) {
 		t.Errorf("kept %+v", kept)
 	}
-	opener := &kmsseal.Opener{Client: kms.NewFromConfig(r.harnessConfig(), func(o *kms.Options) { o.BaseEndpoint = aws.String(r.fake.URL) })}
+	operatorConfig := r.harnessConfig()
+	operatorConfig.BaseEndpoint = aws.String(r.fake.URL)
+	keys, err := awsjson.New(ctx, operatorConfig, awsjson.KMS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opener := &kmsseal.Opener{Client: keys}
 	if h, err := pipeline.Unredact(ctx, kept, opener); err != nil || h["x-hub-signature-256"] != signature {
 		t.Errorf("the operator opens the sealed signature as %q (%v), want %q", h["x-hub-signature-256"], err, signature)
 	}

@@ -11,13 +11,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"hookline/pkg/awsjson"
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/event"
 	"hookline/pkg/kmsseal"
@@ -271,7 +271,11 @@ func awsReadmitter(ctx context.Context, qr *quarantine, sourcesFile, sourcesSecr
 	if bucket != "" {
 		in.Blobs, in.MaxBody = &s3blob.Store{Client: s3.NewFromConfig(qr.cfg), Bucket: bucket}, pipeline.LambdaPayloadBytes
 	}
-	return &pipeline.Readmitter{Ingest: in, Store: qr.store, Opener: &kmsseal.Opener{Client: kms.NewFromConfig(qr.cfg)}}, nil
+	keys, err := awsjson.New(ctx, qr.cfg, awsjson.KMS)
+	if err != nil {
+		return nil, err
+	}
+	return &pipeline.Readmitter{Ingest: in, Store: qr.store, Opener: &kmsseal.Opener{Client: keys}}, nil
 }
 
 // localReadmitter readmits from a local data dir into its events topic: the running hookline

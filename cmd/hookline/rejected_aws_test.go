@@ -13,10 +13,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"hookline/internal/fakeaws"
 	"hookline/internal/testenv"
+	"hookline/pkg/awsjson"
+	"hookline/pkg/ddbkeep"
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/event"
 	"hookline/pkg/kmsseal"
@@ -60,7 +61,15 @@ func TestRejectedOnAWS(t *testing.T) {
 	if err := ddbstore.CreateTable(ctx, db, "events"); err != nil {
 		t.Fatal(err)
 	}
-	quarantine, err := ddbstore.NewRejected(db, "events")
+	tableCalls, err := awsjson.New(ctx, cfg, awsjson.DynamoDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quarantine, err := ddbkeep.New(tableCalls, "events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := awsjson.New(ctx, cfg, awsjson.KMS)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +79,7 @@ func TestRejectedOnAWS(t *testing.T) {
 	}
 	ingest := &lambdaio.IngestHandler{Log: slog.New(slog.DiscardHandler), Service: &pipeline.Ingest{
 		Sources: sources, Publisher: failingPublisher{},
-		Quarantine: &pipeline.Keeper{Store: quarantine, Quota: quarantine, Sealer: &kmsseal.Sealer{Client: kms.NewFromConfig(cfg), KeyID: keyARN}},
+		Quarantine: &pipeline.Keeper{Store: quarantine, Quota: quarantine, Sealer: &kmsseal.Sealer{Client: keys, KeyID: keyARN}},
 	}}
 	body := `{"action":"opened","number":7}`
 	h, err := sender.Sign(sender.Request{Scheme: sender.GitHub, Secret: newSecret, Body: []byte(body), Type: "issues", ContentType: "application/json"})

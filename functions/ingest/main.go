@@ -10,14 +10,11 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"hookline/pkg/ddbstore"
+	"hookline/pkg/awsjson"
+	"hookline/pkg/ddbkeep"
 	"hookline/pkg/envconf"
 	"hookline/pkg/kmsseal"
 	"hookline/pkg/lambdaio"
@@ -50,13 +47,19 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	if err != nil {
 		return nil, err
 	}
-	sm := secretsmanager.NewFromConfig(cfg)
+	// Secrets Manager, DynamoDB and KMS through awsjson, not their SDK clients: this function
+	// makes one call of each now and then, and their SDK packages' initialisation took about a
+	// third of its cold start (README, "Cold start, and a trade we made").
+	sm, err := awsjson.New(ctx, cfg, awsjson.SecretsManager)
+	if err != nil {
+		return nil, err
+	}
 	sources := &source.Refresher{
 		TTL: ttl,
 		Log: log,
 		Fetch: func(ctx context.Context) ([]byte, error) {
-			out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretARN)})
-			if err != nil {
+			var out struct{ SecretString *string }
+			if err := sm.Call(ctx, "GetSecretValue", struct{ SecretId string }{secretARN}, &out); err != nil {
 				return nil, fmt.Errorf("get secret %s: %w", secretARN, err)
 			}
 			if out.SecretString == nil {
@@ -71,13 +74,21 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	// Refused requests are kept in the events table under their own prefix (ddbstore.Rejected),
 	// at most keepPerMinute per source and minute across every instance (its counter items),
 	// their signatures sealed under the quarantine key (ingest may only make data keys).
-	quarantine, err := ddbstore.NewRejected(dynamodb.NewFromConfig(cfg), table)
+	tableCalls, err := awsjson.New(ctx, cfg, awsjson.DynamoDB)
+	if err != nil {
+		return nil, err
+	}
+	quarantine, err := ddbkeep.New(tableCalls, table)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := awsjson.New(ctx, cfg, awsjson.KMS)
 	if err != nil {
 		return nil, err
 	}
 	keeper := &pipeline.Keeper{
 		Store: quarantine, Quota: quarantine, PerMinute: keepPerMinute, Log: log,
-		Sealer: &kmsseal.Sealer{Client: kms.NewFromConfig(cfg), KeyID: quarantineKey},
+		Sealer: &kmsseal.Sealer{Client: keys, KeyID: quarantineKey},
 	}
 	h := &lambdaio.IngestHandler{
 		Service: &pipeline.Ingest{

@@ -9,7 +9,9 @@
 // signatures it kept earlier.
 //
 // Where it sits: functions/ingest seals (Sealer), `hookline rejected readmit --table` opens
-// (Opener).
+// (Opener). Both speak KMS's JSON protocol through pkg/awsjson rather than the SDK's KMS client,
+// whose package initialisation the ingest function would pay at every cold start for a call it
+// makes at most once an hour.
 package kmsseal
 
 import (
@@ -19,10 +21,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"hookline/pkg/pipeline"
 	"hookline/pkg/seal"
@@ -40,19 +38,21 @@ var Context = map[string]string{"hookline": "quarantine"}
 // GenerateDataKey call per ingest instance and hour at most, and only when it keeps something.
 const DefaultKeyAge = time.Hour
 
-// GenerateDataKeyAPI is what a Sealer needs of a KMS client.
-type GenerateDataKeyAPI interface {
-	GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyInput, opts ...func(*kms.Options)) (*kms.GenerateDataKeyOutput, error)
+// Caller sends one operation of KMS's JSON protocol (awsjson.Client of awsjson.KMS).
+type Caller interface {
+	Call(ctx context.Context, op string, in, out any) error
 }
 
-// DecryptAPI is what an Opener needs of a KMS client.
-type DecryptAPI interface {
-	Decrypt(ctx context.Context, in *kms.DecryptInput, opts ...func(*kms.Options)) (*kms.DecryptOutput, error)
+// keyPair is the part of GenerateDataKey's and Decrypt's answers a Sealer and an Opener read
+// (encoding/json reads the base64 blobs into the byte slices).
+type keyPair struct {
+	CiphertextBlob []byte
+	Plaintext      []byte
 }
 
 // Sealer seals with data keys of the KMS key KeyID, each used for at most KeyAge.
 type Sealer struct {
-	Client GenerateDataKeyAPI
+	Client Caller
 	KeyID  string           // key id, ARN or alias of the KMS key
 	KeyAge time.Duration    // 0 means DefaultKeyAge
 	Now    func() time.Time // nil means time.Now
@@ -97,9 +97,12 @@ func (s *Sealer) dataKey(ctx context.Context) (*seal.Key, []byte, error) {
 	if s.aead != nil && now().Sub(s.made) < age {
 		return s.aead, s.wrapped, nil
 	}
-	out, err := s.Client.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{
-		KeyId: aws.String(s.KeyID), KeySpec: types.DataKeySpecAes256, EncryptionContext: Context,
-	})
+	var out keyPair
+	err := s.Client.Call(ctx, "GenerateDataKey", struct {
+		KeyId             string
+		KeySpec           string
+		EncryptionContext map[string]string
+	}{s.KeyID, "AES_256", Context}, &out)
 	if err != nil {
 		return nil, nil, fmt.Errorf("kmsseal: generate a data key of %s: %w", s.KeyID, err)
 	}
@@ -117,7 +120,7 @@ func (s *Sealer) dataKey(ctx context.Context) (*seal.Key, []byte, error) {
 
 // Opener opens what a Sealer sealed, asking KMS once per data key.
 type Opener struct {
-	Client DecryptAPI
+	Client Caller
 
 	mu   sync.Mutex
 	keys map[string]*seal.Key // by wrapped data key
@@ -139,7 +142,11 @@ func (o *Opener) Open(ctx context.Context, sealed []byte) ([]byte, error) {
 	defer o.mu.Unlock()
 	key, ok := o.keys[string(wrapped)]
 	if !ok {
-		out, err := o.Client.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: wrapped, EncryptionContext: Context})
+		var out keyPair
+		err := o.Client.Call(ctx, "Decrypt", struct {
+			CiphertextBlob    []byte
+			EncryptionContext map[string]string
+		}{wrapped, Context}, &out)
 		if err != nil {
 			return nil, fmt.Errorf("kmsseal: decrypt the data key (kms:Decrypt on the quarantine key is needed): %w", err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"hookline/internal/fakeaws"
+	"hookline/pkg/awsjson"
 	"hookline/pkg/kmsseal"
 	"hookline/pkg/seal"
 )
@@ -40,9 +41,22 @@ func start(t *testing.T) *fakeaws.Server {
 	return s
 }
 
-func client(s *fakeaws.Server, key string) *kms.Client {
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(key, "secret", "")}
-	return kms.NewFromConfig(cfg, func(o *kms.Options) { o.BaseEndpoint = aws.String(s.URL) })
+func config(s *fakeaws.Server, key string) aws.Config {
+	return aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(key, "secret", ""), BaseEndpoint: aws.String(s.URL)}
+}
+
+// client is what the functions and the CLI give a Sealer and an Opener.
+func client(t *testing.T, s *fakeaws.Server, key string) *awsjson.Client {
+	c, err := awsjson.New(context.Background(), config(s, key), awsjson.KMS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// sdkClient is the SDK's KMS client, for calls the package does not make.
+func sdkClient(s *fakeaws.Server, key string) *kms.Client {
+	return kms.NewFromConfig(config(s, key))
 }
 
 // TestSealOpen: ingest seals with one data key per KeyAge (one KMS call, not one per value),
@@ -52,7 +66,7 @@ func TestSealOpen(t *testing.T) {
 	ctx := context.Background()
 	s := start(t)
 	clock := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	sealer := &kmsseal.Sealer{Client: client(s, ingest), KeyID: keyARN, Now: func() time.Time { return clock }}
+	sealer := &kmsseal.Sealer{Client: client(t, s, ingest), KeyID: keyARN, Now: func() time.Time { return clock }}
 	secret := []byte(`{"x-hub-signature-256":"sha256=0123abcd"}`)
 	var sealed [][]byte
 	for i := range 5 {
@@ -71,10 +85,10 @@ func TestSealOpen(t *testing.T) {
 	if n := s.Count("kms:GenerateDataKey"); n != 2 {
 		t.Errorf("%d GenerateDataKey calls for 5 values over two key ages, want 2", n)
 	}
-	if _, err := (&kmsseal.Opener{Client: client(s, ingest)}).Open(ctx, sealed[0]); err == nil || !strings.Contains(err.Error(), "kms:Decrypt") {
+	if _, err := (&kmsseal.Opener{Client: client(t, s, ingest)}).Open(ctx, sealed[0]); err == nil || !strings.Contains(err.Error(), "kms:Decrypt") {
 		t.Errorf("ingest opened a sealed value (or failed without naming kms:Decrypt): %v", err)
 	}
-	opener := &kmsseal.Opener{Client: client(s, ops)}
+	opener := &kmsseal.Opener{Client: client(t, s, ops)}
 	for i, b := range sealed {
 		got, err := opener.Open(ctx, b)
 		if err != nil || !bytes.Equal(got, secret) {
@@ -100,12 +114,12 @@ func TestSealOpen(t *testing.T) {
 func TestEncryptionContext(t *testing.T) {
 	ctx := context.Background()
 	s := start(t)
-	out, err := client(s, ingest).GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: aws.String(keyARN), KeySpec: "AES_256",
+	out, err := sdkClient(s, ingest).GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: aws.String(keyARN), KeySpec: "AES_256",
 		EncryptionContext: map[string]string{"hookline": "something-else"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := client(s, ops).Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: out.CiphertextBlob, EncryptionContext: kmsseal.Context}); err == nil {
+	if _, err := sdkClient(s, ops).Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: out.CiphertextBlob, EncryptionContext: kmsseal.Context}); err == nil {
 		t.Error("a data key made for another context opened with the quarantine's")
 	}
 }

@@ -75,10 +75,16 @@ type RejectedPage struct {
 // its own key prefix on AWS. Get returns an error wrapping ErrNotFound for an unknown or
 // expired id. List answers from an index, never a scan of the events.
 type RejectedStore interface {
-	Keep(ctx context.Context, r *Rejection) error
+	RejectionWriter
 	Get(ctx context.Context, id string) (*Rejection, error)
 	List(ctx context.Context, q RejectedQuery) (RejectedPage, error)
 	MarkReadmitted(ctx context.Context, id, eventID string, at time.Time) error
+}
+
+// RejectionWriter is the part of a RejectedStore a Keeper uses: on AWS the ingest function
+// holds no more (pkg/ddbkeep).
+type RejectionWriter interface {
+	Keep(ctx context.Context, r *Rejection) error
 }
 
 // Sealer encrypts the secret-bearing header values of a refused request; Opener decrypts
@@ -105,7 +111,7 @@ type KeepQuota interface {
 // (requests to names nobody configured share one allowance), secret-bearing header values
 // sealed, the body cut at MaxKeptBody. Failing to keep never changes the caller's answer.
 type Keeper struct {
-	Store     RejectedStore
+	Store     RejectionWriter
 	Sealer    Sealer // nil drops the secret-bearing values instead of sealing them
 	PerMinute int    // 0 means DefaultKeepPerMinute
 	// Quota, when set, is the allowance all processes share (AWS: many ingest instances); the
