@@ -81,6 +81,8 @@
 // (the 7 days a rejection is kept: expires_at, the TTL), newest first, and the page's items
 // with one BatchGetItem per 100. Take caps how many all ingest instances keep: one conditional
 // UpdateItem on "~kept#<unix minute>#<source>" (ADD n while n < the limit), deleted by TTL.
+// The ingest function makes those two writes with pkg/ddbkeep instead, which does not link the
+// SDK's DynamoDB package (its cold start); its tests hold both to the same requests.
 //
 // Errors: a duplicate PutNew is (false, nil); a missing id (or a control item's) is
 // pipeline.ErrNotFound with KindNotFound; throttling that outlasted the SDK's retries is
