@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -65,18 +66,20 @@ func (g *Gateway) logger() *slog.Logger {
 }
 
 // match reports whether the escaped path matches pattern, with its decoded path parameters,
-// and how many literal segments it matched (more is more specific).
+// and how many literal segments it matched (more is more specific). It walks both strings
+// segment by segment instead of splitting them: every request tries every route.
 func match(pattern, path string) (map[string]string, int, bool) {
-	ps := strings.Split(strings.Trim(pattern, "/"), "/")
-	segs := strings.Split(strings.Trim(path, "/"), "/")
+	ps, segs := segments{rest: strings.Trim(pattern, "/")}, segments{rest: strings.Trim(path, "/")}
 	var params map[string]string
 	literals := 0
-	for i, p := range ps {
-		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "+}") && i == len(ps)-1 {
-			if i >= len(segs) || segs[i] == "" {
+	for p, ok := ps.next(); ok; p, ok = ps.next() {
+		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "+}") && ps.done {
+			// The rest of the path, from this segment on, slashes included.
+			rest, more := segs.rest, !segs.done
+			if seg, _ := segs.next(); !more || seg == "" {
 				return nil, 0, false
 			}
-			rest, err := url.PathUnescape(strings.Join(segs[i:], "/"))
+			rest, err := url.PathUnescape(rest)
 			if err != nil {
 				return nil, 0, false
 			}
@@ -86,11 +89,12 @@ func match(pattern, path string) (map[string]string, int, bool) {
 			params[p[1:len(p)-2]] = rest
 			return params, literals, true
 		}
-		if i >= len(segs) {
+		seg, ok := segs.next()
+		if !ok {
 			return nil, 0, false
 		}
 		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
-			v, err := url.PathUnescape(segs[i])
+			v, err := url.PathUnescape(seg)
 			if err != nil || v == "" {
 				return nil, 0, false
 			}
@@ -100,40 +104,64 @@ func match(pattern, path string) (map[string]string, int, bool) {
 			params[p[1:len(p)-1]] = v
 			continue
 		}
-		if p != segs[i] {
+		if p != seg {
 			return nil, 0, false
 		}
 		literals++
 	}
-	if len(segs) != len(ps) {
+	if !segs.done { // the path has more segments than the pattern
 		return nil, 0, false
 	}
 	return params, literals, true
+}
+
+// segments yields the "/"-separated parts of rest, as strings.Split would, without a slice.
+type segments struct {
+	rest string // what is left, from the next segment on (valid while !done)
+	done bool
+}
+
+func (s *segments) next() (string, bool) {
+	if s.done {
+		return "", false
+	}
+	seg, rest, more := strings.Cut(s.rest, "/")
+	s.rest, s.done = rest, !more
+	return seg, true
 }
 
 func (g *Gateway) route(method, path string) (*Route, map[string]string, []string) {
 	var best *Route
 	var bestParams map[string]string
 	bestLit := -1
-	var allow []string
+	matched := false
 	for i := range g.Routes {
 		rt := &g.Routes[i]
 		params, lit, ok := match(rt.Pattern, path)
 		if !ok {
 			continue
 		}
+		matched = true
 		if rt.Method == "ANY" || rt.Method == method {
 			// The most specific path wins; an exact method beats ANY at equal specificity.
 			if lit > bestLit || (lit == bestLit && best.Method == "ANY" && rt.Method != "ANY") {
 				best, bestParams, bestLit = rt, params, lit
 			}
 		}
-		if !slices.Contains(allow, rt.Method) {
+	}
+	if best != nil || !matched {
+		return best, bestParams, nil
+	}
+	// Only a refusal needs the methods the path allows (the Allow header of a 405).
+	var allow []string
+	for i := range g.Routes {
+		rt := &g.Routes[i]
+		if _, _, ok := match(rt.Pattern, path); ok && !slices.Contains(allow, rt.Method) {
 			allow = append(allow, rt.Method)
 		}
 	}
 	slices.Sort(allow)
-	return best, bestParams, allow
+	return nil, nil, allow
 }
 
 // ServeHTTP builds the payload v2 request, invokes the route's handler and writes its response.
@@ -141,7 +169,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	requestID := newRequestID()
 	w.Header().Set("Apigw-Requestid", requestID)
-	log := g.logger().With("request_id", requestID, "method", r.Method, "path", r.URL.Path)
+	log := &requestLog{base: g.logger(), requestID: requestID, method: r.Method, path: r.URL.Path}
 	status, handled := g.serve(w, r, requestID, start, log)
 	// The handlers log each request they answer, with its event id; this access line (like
 	// API Gateway's access log) only needs to be seen for what never reached a handler.
@@ -149,10 +177,27 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !handled {
 		level = slog.LevelWarn
 	}
-	log.Log(r.Context(), level, "request", "status", status, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+	if log.base.Enabled(r.Context(), level) {
+		log.logger().Log(r.Context(), level, "request", "status", status, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+	}
 }
 
-func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string, start time.Time, log *slog.Logger) (status int, handled bool) {
+// requestLog is the gateway's logger with the request's attributes, built only when a line is
+// written: Logger.With formats them at once, and most requests log nothing here.
+type requestLog struct {
+	base                    *slog.Logger
+	requestID, method, path string
+	with                    *slog.Logger
+}
+
+func (l *requestLog) logger() *slog.Logger {
+	if l.with == nil {
+		l.with = l.base.With("request_id", l.requestID, "method", l.method, "path", l.path)
+	}
+	return l.with
+}
+
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string, start time.Time, log *requestLog) (status int, handled bool) {
 	rawPath := r.URL.EscapedPath()
 	rt, params, allow := g.route(r.Method, rawPath)
 	if rt == nil {
@@ -173,7 +218,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string
 	if r.ContentLength > limit {
 		return writeProblem(w, pipeline.KindTooLarge, fmt.Sprintf("the body is %d bytes; the limit is %d", r.ContentLength, limit)), false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, limit), r.ContentLength)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -186,10 +231,33 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string
 	resp, err := invoke(r.Context(), rt.Handler, req)
 	if err != nil {
 		// Lambda would answer 500 "Internal Server Error"; the cause stays in the log.
-		log.Error("handler failed", "route", req.RouteKey, "err", err)
+		log.logger().Error("handler failed", "route", req.RouteKey, "err", err)
 		return writeProblem(w, pipeline.KindInternal, ""), false
 	}
 	return writeResponse(w, resp, log), true
+}
+
+// readBody reads r to its end, into one buffer of the size the request announced (io.ReadAll
+// starts at 512 bytes and grows, copying, through every size up to a webhook's); size < 0 is
+// unknown (chunked).
+func readBody(r io.Reader, size int64) ([]byte, error) {
+	if size < 0 {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, size+1) // +1: the read that finds the end needs room, or b would grow
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) { // longer than announced: let append pick the growth
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // invoke calls h as the Lambda runtime would: a panic becomes the invocation's error.
@@ -207,7 +275,7 @@ func buildRequest(r *http.Request, rt *Route, params map[string]string, body []b
 	headers := make(map[string]string, len(r.Header)+4)
 	var cookies []string
 	for name, vals := range r.Header {
-		n := strings.ToLower(name)
+		n := lowerName(name)
 		if n == "cookie" { // payload v2 moves cookies to their own field
 			for _, v := range vals {
 				for c := range strings.SplitSeq(v, ";") {
@@ -297,13 +365,41 @@ func buildRequest(r *http.Request, rt *Route, params map[string]string, body []b
 	}
 	if len(body) > 0 {
 		if isTextContent(headers["content-type"]) && utf8.Valid(body) {
-			req.Body = string(body)
+			// body is this request's own buffer and nothing writes to it any more: the string
+			// can share its bytes instead of copying them.
+			req.Body = unsafe.String(unsafe.SliceData(body), len(body))
 		} else {
 			req.Body = base64.StdEncoding.EncodeToString(body)
 			req.IsBase64Encoded = true
 		}
 	}
 	return req
+}
+
+// lowerNames holds the lower-case form of the header names HTTP clients and webhook providers
+// commonly send (net/http canonicalises names: "X-Github-Event"), so that building a request
+// looks them up instead of allocating a lower-case copy of each.
+var lowerNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{
+		"Accept", "Accept-Encoding", "Authorization", "Connection", "Content-Encoding",
+		"Content-Length", "Content-Type", "Cookie", "Forwarded", "Traceparent", "User-Agent",
+		"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Proto", "X-Request-Id",
+		"X-Github-Delivery", "X-Github-Event", "X-Github-Hook-Id", "X-Github-Hook-Installation-Target-Id",
+		"X-Github-Hook-Installation-Target-Type", "X-Hub-Signature", "X-Hub-Signature-256",
+		"Stripe-Signature", "Webhook-Id", "Webhook-Signature", "Webhook-Timestamp", "X-Twilio-Signature",
+		"Ce-Id", "Ce-Source", "Ce-Specversion", "Ce-Type", "Ce-Time", "Ce-Subject",
+	} {
+		m[n] = strings.ToLower(n)
+	}
+	return m
+}()
+
+func lowerName(name string) string {
+	if low, ok := lowerNames[name]; ok {
+		return low
+	}
+	return strings.ToLower(name)
 }
 
 // lastHop is the last address in an X-Forwarded-For value: the one the nearest proxy added,
@@ -324,6 +420,9 @@ func lastHop(xff string) (string, bool) {
 
 // isTextContent reports whether API Gateway would pass a body of this Content-Type as text.
 func isTextContent(ct string) bool {
+	if ct == "application/json" { // what nearly every webhook sends: no need to parse it
+		return true
+	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
 		return false
@@ -339,15 +438,15 @@ func isTextContent(ct string) bool {
 	return false
 }
 
-func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse, log *slog.Logger) int {
-	body := []byte(resp.Body)
+func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse, log *requestLog) int {
+	body := resp.Body
 	if resp.IsBase64Encoded {
 		b, err := base64.StdEncoding.DecodeString(resp.Body)
 		if err != nil {
-			log.Error("handler returned an invalid base64 body", "err", err)
+			log.logger().Error("handler returned an invalid base64 body", "err", err)
 			return writeProblem(w, pipeline.KindInternal, "")
 		}
-		body = b
+		body = string(b)
 	}
 	h := w.Header()
 	for k, v := range resp.Headers {
@@ -370,7 +469,7 @@ func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse, 
 		h.Set("Content-Type", "application/json") // API Gateway's default for Lambda proxy answers
 	}
 	w.WriteHeader(status)
-	w.Write(body)
+	io.WriteString(w, body) // net/http's writer takes the string as is: no copy into a []byte
 	return status
 }
 

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -506,5 +508,161 @@ func TestGatewayLog(t *testing.T) {
 				t.Errorf("error line %+v; want the handler's error", lines[0])
 			}
 		})
+	}
+}
+
+// webhookRequest is a 1 KiB signed-webhook-like POST as a Go client sends it.
+func webhookRequest(body []byte) *http.Request {
+	req := httptest.NewRequest("POST", "http://127.0.0.1:8080/webhooks/demo", bytes.NewReader(body))
+	for k, v := range map[string]string{
+		"Content-Type": "application/json", "User-Agent": "Go-http-client/1.1", "Accept-Encoding": "gzip",
+		"X-Github-Event": "push", "X-Github-Delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+		"X-Hub-Signature-256": "sha256=" + strings.Repeat("ab", 32),
+	} {
+		req.Header.Set(k, v)
+	}
+	return req
+}
+
+// accepted answers like ingest's 202.
+func accepted(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return events.APIGatewayV2HTTPResponse{StatusCode: 202,
+		Headers: map[string]string{"Content-Type": "application/json", "Location": "/events/x"},
+		Body:    `{"id":"x","status":"accepted"}`}, nil
+}
+
+// BenchmarkGateway1KiB is the gateway's own work for one webhook: route, read the body, build
+// the payload v2 request, write the answer (the handler answers at once; logging at info).
+func BenchmarkGateway1KiB(b *testing.B) {
+	g := &Gateway{Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Routes: []Route{
+		{Method: "ANY", Pattern: "/webhooks/{source}", Handler: accepted},
+		{Method: "GET", Pattern: "/events", Handler: accepted},
+		{Method: "GET", Pattern: "/events/{id}", Handler: accepted},
+		{Method: "GET", Pattern: "/healthz", Handler: accepted},
+	}}
+	body := bytes.Repeat([]byte("x"), 1024)
+	req := webhookRequest(body)
+	b.ReportAllocs()
+	for b.Loop() {
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		w := httptest.NewRecorder()
+		g.ServeHTTP(w, req)
+		if w.Code != 202 {
+			b.Fatal(w.Code)
+		}
+	}
+}
+
+// TestGatewayReadsTheWholeBody: the body the handler gets is the whole body, whether the
+// request announced its length, announced none (chunked), or (a direct caller) announced a
+// wrong one: the announced length only sizes the buffer.
+func TestGatewayReadsTheWholeBody(t *testing.T) {
+	t.Parallel()
+	body := strings.Repeat("0123456789", 100)
+	for _, announced := range []int64{-1, 0, 1, 999, 1000, 1001, 4000} {
+		rec := &recorder{resp: events.APIGatewayV2HTTPResponse{StatusCode: 202}}
+		g := newGateway(rec)
+		g.MaxBodyBytes = 0
+		req := httptest.NewRequest("POST", "/webhooks/github", strings.NewReader(body))
+		req.Header.Set("Content-Type", "text/plain")
+		req.ContentLength = announced
+		if resp := serve(t, g, req); resp.StatusCode != 202 || rec.got.Body != body {
+			t.Errorf("announced %d: status %d, handler got %d bytes; want 202 with all %d", announced, resp.StatusCode, len(rec.got.Body), len(body))
+		}
+	}
+}
+
+// splitMatch is match as it was written first, splitting pattern and path: the reference
+// FuzzMatch holds the segment-walking match to.
+func splitMatch(pattern, path string) (map[string]string, int, bool) {
+	ps := strings.Split(strings.Trim(pattern, "/"), "/")
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	params := map[string]string{}
+	literals := 0
+	for i, p := range ps {
+		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "+}") && i == len(ps)-1 {
+			if i >= len(segs) || segs[i] == "" {
+				return nil, 0, false
+			}
+			rest, err := url.PathUnescape(strings.Join(segs[i:], "/"))
+			if err != nil {
+				return nil, 0, false
+			}
+			params[p[1:len(p)-2]] = rest
+			return params, literals, true
+		}
+		if i >= len(segs) {
+			return nil, 0, false
+		}
+		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
+			v, err := url.PathUnescape(segs[i])
+			if err != nil || v == "" {
+				return nil, 0, false
+			}
+			params[p[1:len(p)-1]] = v
+			continue
+		}
+		if p != segs[i] {
+			return nil, 0, false
+		}
+		literals++
+	}
+	if len(segs) != len(ps) {
+		return nil, 0, false
+	}
+	return params, literals, true
+}
+
+// FuzzMatch: match walks the segments without splitting; for any pattern and path it answers
+// what splitting them answers.
+func FuzzMatch(f *testing.F) {
+	for _, pattern := range []string{"/webhooks/{source}", "/events", "/events/{id}", "/healthz", "/files/{path+}", "/", "/a/{x}/b/{y+}", "{+}", "/c/latest"} {
+		for _, path := range []string{"/webhooks/demo", "/webhooks/", "/webhooks/a/b", "/events", "/events/", "/events/x%20y", "/events/%zz",
+			"/files/a/b%20c/d", "/files", "/files/", "/files//a", "/", "", "//", "/a/1/b/2/3", "/a/1/b/", "/c/latest/", "/healthz/x"} {
+			f.Add(pattern, path)
+		}
+	}
+	f.Fuzz(func(t *testing.T, pattern, path string) {
+		params, lit, ok := match(pattern, path)
+		wantParams, wantLit, wantOK := splitMatch(pattern, path)
+		if ok != wantOK || (ok && (lit != wantLit || len(params) != len(wantParams))) {
+			t.Fatalf("match(%q, %q) = %v, %d, %v; splitting gives %v, %d, %v", pattern, path, params, lit, ok, wantParams, wantLit, wantOK)
+		}
+		for k, v := range wantParams {
+			if got, has := params[k]; !has || got != v {
+				t.Fatalf("match(%q, %q) = %v; splitting gives %v", pattern, path, params, wantParams)
+			}
+		}
+	})
+}
+
+// withCounter is a slog.Handler at info level that counts WithAttrs calls.
+type withCounter struct {
+	slog.Handler
+	withs *int
+}
+
+func (h withCounter) WithAttrs(as []slog.Attr) slog.Handler {
+	*h.withs++
+	return withCounter{h.Handler.WithAttrs(as), h.withs}
+}
+
+// TestGatewayLogsNothingItNeedNot: a request a handler answered writes no gateway line above
+// debug, and so the gateway does not even build its logger with the request's attributes
+// (slog formats them when With is called, whether a line follows or not); a request that
+// never reached a handler still gets its line with them.
+func TestGatewayLogsNothingItNeedNot(t *testing.T) {
+	t.Parallel()
+	var buf strings.Builder
+	withs := 0
+	g := &Gateway{Log: slog.New(withCounter{slog.NewJSONHandler(&buf, nil), &withs}), Routes: []Route{{Method: "ANY", Pattern: "/webhooks/{source}", Handler: accepted}}}
+	serve(t, g, webhookRequest([]byte(`{}`)))
+	if withs != 0 || buf.Len() != 0 {
+		t.Errorf("a handled request: %d With calls, log %q; want none", withs, buf.String())
+	}
+	resp := serve(t, g, httptest.NewRequest("GET", "/nowhere", nil))
+	var l logLine
+	if err := json.Unmarshal([]byte(buf.String()), &l); err != nil || withs != 1 || l.RequestID != resp.Header.Get("Apigw-Requestid") || l.Status != 404 {
+		t.Errorf("no route: %d With calls, log %q (%v); want one line with the request id and status 404", withs, buf.String(), err)
 	}
 }
