@@ -26,7 +26,9 @@
 //     exactly what Lambda delivers. A record refers to its events row, and ReadStream builds
 //     the image from it, while that row cannot change before the record is trimmed (an
 //     unmarked event that expires later); otherwise it holds the image in a compact binary
-//     form (image.go). Consumers keep checkpoints; records are trimmed after 24 h.
+//     form (image.go). Consumers keep checkpoints; records are trimmed after 24 h, but for
+//     the newest, which is blanked instead: a record's seq is the largest + 1 (no
+//     AUTOINCREMENT, whose counter row every PutNew rewrote), so the largest must stay.
 //   - The stream-failure table ≈ the stream mapping's on-failure destination
 //     (RecordStreamFailure / ListStreamFailures), written by the runner.
 //

@@ -72,7 +72,7 @@ type Options struct {
 const busyTimeoutMS = 10000
 
 // schemaVersion is stored in PRAGMA user_version; migrate brings older files up to it.
-const schemaVersion = 9
+const schemaVersion = 10
 
 // migration upgrades a file by one version: SQL, then (optionally) Go for what SQL cannot
 // compute, in the same transaction.
@@ -243,7 +243,35 @@ DROP TABLE messages;
 ALTER TABLE messages9 RENAME TO messages;
 CREATE INDEX messages_visible ON messages (queue, visible_at, seq);
 `},
+	// 10: the stream without AUTOINCREMENT, whose counter row (sqlite_sequence) every PutNew
+	// rewrote: a WAL frame per commit that stored an event, and a scan and an update per
+	// statement. A new record's seq is the largest one + 1, so the largest must never go (a
+	// consumer's checkpoint would skip the records that reuse it): the sweep blanks the newest
+	// record instead of deleting it (streamTrimmed, ReadStream skips it), and this migration
+	// keeps the counter as such a record when the newest records are gone already.
+	{sql: `
+CREATE TABLE stream10 (
+	seq        INTEGER PRIMARY KEY,
+	event_name TEXT NOT NULL,
+	keys       TEXT NOT NULL,
+	new_image  TEXT NOT NULL,
+	size_bytes INTEGER NOT NULL,
+	created_at INTEGER NOT NULL,
+	image      BLOB,
+	event_id   TEXT
+) STRICT;
+INSERT INTO stream10 SELECT seq, event_name, keys, new_image, size_bytes, created_at, image, event_id FROM stream;
+INSERT INTO stream10 (seq, event_name, keys, new_image, size_bytes, created_at)
+	SELECT seq, 'TRIMMED', '', '', 0, 0 FROM sqlite_sequence
+	WHERE name = 'stream' AND seq > (SELECT COALESCE(max(seq), 0) FROM stream);
+DROP TABLE stream;
+ALTER TABLE stream10 RENAME TO stream;
+`},
 }
+
+// streamTrimmed is the EventName of the newest stream record once the sweep trimmed it: a
+// record without content that keeps the largest seq (schema 10). ReadStream skips it.
+const streamTrimmed = "TRIMMED"
 
 // backfillTypeGroups sets type_group on events stored before version 3, then indexes it.
 func backfillTypeGroups(tx *sql.Tx) error {
@@ -778,11 +806,23 @@ func (e *Engine) Sweep(ctx context.Context, now time.Time) (int64, error) {
 		err := e.write(ctx, func(w *wtx) error {
 			// Bounded deletes keep each group commit short. The stream first: an event whose
 			// record refers to it stays until that record is gone (below).
-			r, err := w.Exec(`DELETE FROM stream WHERE seq IN (SELECT seq FROM stream WHERE created_at < ? ORDER BY seq LIMIT 1000)`, now.Add(-e.opts.StreamRetention).UnixNano())
+			// The newest record is blanked, not deleted: its seq is the stream's counter (schema 10).
+			cutoff := now.Add(-e.opts.StreamRetention).UnixNano()
+			r, err := w.Exec(`DELETE FROM stream WHERE seq IN (SELECT seq FROM stream
+				WHERE created_at < ?1 AND seq < (SELECT max(seq) FROM stream) ORDER BY seq LIMIT 1000)`, cutoff)
 			if err != nil {
 				return fmt.Errorf("trim stream: %w", err)
 			}
 			b, _ := r.RowsAffected()
+			if b < 1000 {
+				r, err = w.Exec(`UPDATE stream SET event_name = ?1, keys = '', new_image = '', image = NULL, event_id = NULL, size_bytes = 0
+					WHERE seq = (SELECT max(seq) FROM stream) AND created_at < ?2 AND event_name != ?1`, streamTrimmed, cutoff)
+				if err != nil {
+					return fmt.Errorf("trim the newest stream record: %w", err)
+				}
+				blanked, _ := r.RowsAffected()
+				b += blanked
+			}
 			// Records refer to events stored in the same order (PutNew), so the events row of
 			// the oldest record that refers to one bounds every referred row from below. PutNew
 			// refers only to events that expire after their record is trimmed; this bound keeps

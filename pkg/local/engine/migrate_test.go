@@ -216,3 +216,51 @@ func TestMigrateV8(t *testing.T) {
 		t.Fatalf("the next publish took seq %d, %v; want 3 (after the two kept rows)", seq, err)
 	}
 }
+
+// TestMigrateV9: the stream loses AUTOINCREMENT (and its sqlite_sequence row) and keeps its
+// records; when its newest records were trimmed already, their seq is kept as a blank record,
+// so the next record still comes after the checkpoint of a consumer that read them.
+func TestMigrateV9(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v9.db")
+	db := fileAt(t, path, 9)
+	now := time.Now()
+	kept := refRecord(t, "kept", "push", now)
+	img, err := appendImage(nil, ddbImage(t, kept, time.Time{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO stream (event_name, keys, new_image, image, size_bytes, created_at) VALUES ('INSERT', '', '', ?1, 1, 1)`,
+		`INSERT INTO stream (event_name, keys, new_image, image, size_bytes, created_at) VALUES ('INSERT', '', '', ?1, 1, 2)`,
+		`INSERT INTO stream (event_name, keys, new_image, image, size_bytes, created_at) VALUES ('INSERT', '', '', ?1, 1, 3)`,
+		`DELETE FROM stream WHERE seq > 1`, // trimmed (sqlite_sequence still says 3)
+		`INSERT INTO checkpoints (consumer, seq) VALUES ('c', 3)`,
+	} {
+		if _, err := db.Exec(q, img); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	e := openRef(t, path, Options{})
+	var table string
+	var counters int
+	if err := e.rdb.QueryRow(`SELECT sql, (SELECT count(*) FROM sqlite_sequence WHERE name = 'stream') FROM sqlite_schema WHERE name = 'stream'`).Scan(&table, &counters); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(table, "AUTOINCREMENT") || counters != 0 {
+		t.Errorf("stream after the migration: %s, %d sqlite_sequence rows", table, counters)
+	}
+	recs, err := e.ReadStream(ctx, "new", 10)
+	if err != nil || len(recs) != 1 || recs[0].Seq != 1 || recs[0].NewImage[ddbitem.AttrID].String() != "kept" {
+		t.Fatalf("ReadStream of a new consumer = %+v, %v; want the kept record 1 alone", recs, err)
+	}
+	if _, err := e.Events().PutNew(ctx, refRecord(t, "next", "push", now)); err != nil {
+		t.Fatal(err)
+	}
+	recs, err = e.ReadStream(ctx, "c", 10)
+	if err != nil || len(recs) != 1 || recs[0].Seq != 4 {
+		t.Fatalf("ReadStream after checkpoint 3 = %+v, %v; want the new record at seq 4", recs, err)
+	}
+}

@@ -339,7 +339,7 @@ func (e *Engine) ReadStream(ctx context.Context, consumer string, max int) ([]St
 	return byConsumer(ctx, e.rdb, "read stream for", consumer, max, scanStreamRecord, `SELECT s.seq, s.event_name, s.keys, s.new_image, s.image, s.size_bytes, s.created_at,
 			s.event_id, e.source, e.type, e.received_key, e.envelope, e.stored_at, e.expires_at
 		FROM stream s LEFT JOIN events e ON e.id = s.event_id
-		WHERE s.seq > COALESCE((SELECT seq FROM checkpoints WHERE consumer = ?), 0) ORDER BY s.seq LIMIT ?`)
+		WHERE s.seq > COALESCE((SELECT seq FROM checkpoints WHERE consumer = ?), 0) AND s.event_name != '`+streamTrimmed+`' ORDER BY s.seq LIMIT ?`)
 }
 
 // byConsumer reads with scan the rows of query, whose arguments are consumer and the limit, max
