@@ -172,29 +172,15 @@ func TestMigrateV8(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v8.db")
 	db := fileAt(t, path, 8)
 	now := time.Now().UnixNano()
-	for _, q := range []string{
+	stmts := []string{
 		`INSERT INTO queues (name, visibility_timeout_ms, max_receive_count) VALUES ('q', 30000, 0)`,
 		`INSERT INTO messages (queue, message_id, body, attrs, sent_at, visible_at, receive_count, first_received_at, receipt)
 			VALUES ('q', 'inflight', x'7b7d', '{"source":"s","type":"t"}', 1, 9000000000000000000, 1, 1, 'tok')`,
 		`INSERT INTO messages (queue, message_id, body, attrs, sent_at, visible_at) VALUES ('q', 'waiting', x'5b5d', '{"source":"s","type":"u"}', 2, 2)`,
 		`INSERT INTO messages (queue, message_id, body, attrs, sent_at, visible_at) VALUES ('q', 'gone', x'00', '{}', 3, 3)`,
 		`DELETE FROM messages WHERE message_id = 'gone'`,
-	} {
-		if _, err := db.Exec(q, now); err != nil {
-			t.Fatal(err)
-		}
 	}
-	db.Close()
-
-	e := openRef(t, path, Options{})
-	var table string
-	var counters int
-	if err := e.rdb.QueryRow(`SELECT sql, (SELECT count(*) FROM sqlite_sequence WHERE name = 'messages') FROM sqlite_schema WHERE name = 'messages'`).Scan(&table, &counters); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(table, "AUTOINCREMENT") || counters != 0 {
-		t.Errorf("messages after the migration: %s, %d sqlite_sequence rows", table, counters)
-	}
+	e := migrateWithout(t, path, db, "messages", stmts, now)
 	if err := e.Delete(ctx, "q", "1-tok"); err != nil {
 		t.Fatal(err)
 	}
@@ -230,28 +216,14 @@ func TestMigrateV9(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{
+	stmts := []string{
 		`INSERT INTO stream (event_name, keys, new_image, image, size_bytes, created_at) VALUES ('INSERT', '', '', ?1, 1, 1)`,
 		`INSERT INTO stream (event_name, keys, new_image, image, size_bytes, created_at) VALUES ('INSERT', '', '', ?1, 1, 2)`,
 		`INSERT INTO stream (event_name, keys, new_image, image, size_bytes, created_at) VALUES ('INSERT', '', '', ?1, 1, 3)`,
 		`DELETE FROM stream WHERE seq > 1`, // trimmed (sqlite_sequence still says 3)
 		`INSERT INTO checkpoints (consumer, seq) VALUES ('c', 3)`,
-	} {
-		if _, err := db.Exec(q, img); err != nil {
-			t.Fatal(err)
-		}
 	}
-	db.Close()
-
-	e := openRef(t, path, Options{})
-	var table string
-	var counters int
-	if err := e.rdb.QueryRow(`SELECT sql, (SELECT count(*) FROM sqlite_sequence WHERE name = 'stream') FROM sqlite_schema WHERE name = 'stream'`).Scan(&table, &counters); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(table, "AUTOINCREMENT") || counters != 0 {
-		t.Errorf("stream after the migration: %s, %d sqlite_sequence rows", table, counters)
-	}
+	e := migrateWithout(t, path, db, "stream", stmts, img)
 	recs, err := e.ReadStream(ctx, "new", 10)
 	if err != nil || len(recs) != 1 || recs[0].Seq != 1 || recs[0].NewImage[ddbitem.AttrID].String() != "kept" {
 		t.Fatalf("ReadStream of a new consumer = %+v, %v; want the kept record 1 alone", recs, err)
@@ -263,4 +235,27 @@ func TestMigrateV9(t *testing.T) {
 	if err != nil || len(recs) != 1 || recs[0].Seq != 4 {
 		t.Fatalf("ReadStream after checkpoint 3 = %+v, %v; want the new record at seq 4", recs, err)
 	}
+}
+
+// migrateWithout runs stmts (each with arg) on db, a file at an older schema, closes it, opens
+// it with the engine (which migrates it) and checks that table lost AUTOINCREMENT and its
+// sqlite_sequence row.
+func migrateWithout(t *testing.T, path string, db *sql.DB, table string, stmts []string, arg any) *Engine {
+	t.Helper()
+	for _, q := range stmts {
+		if _, err := db.Exec(q, arg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	e := openRef(t, path, Options{})
+	var schema string
+	var counters int
+	if err := e.rdb.QueryRow(`SELECT sql, (SELECT count(*) FROM sqlite_sequence WHERE name = ?1) FROM sqlite_schema WHERE name = ?1`, table).Scan(&schema, &counters); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(schema, "AUTOINCREMENT") || counters != 0 {
+		t.Errorf("%s after the migration: %s, %d sqlite_sequence rows", table, schema, counters)
+	}
+	return e
 }
