@@ -42,7 +42,11 @@ func checkAddresses(from, to string) error {
 // text to the encoder without copying it for its line ends.
 func appendMessage(dst []byte, m pipeline.Email, from, to string, date time.Time) ([]byte, error) {
 	b := bytes.NewBuffer(dst)
-	b.Grow(sizeHint(m))
+	// mboxRecord's dst is already sized with the same hint, its "From " line in it: Grow(hint)
+	// there would ask for hint more bytes than that and copy the record into a second buffer.
+	if hint := sizeHint(m); cap(dst) < hint {
+		b.Grow(hint - len(dst))
+	}
 	header := func(k, v string) {
 		b.WriteString(k)
 		b.WriteString(": ")
