@@ -105,6 +105,15 @@ func TestComposeCustomTemplates(t *testing.T) {
 	if !strings.HasPrefix(other.Subject, "[hookline] push") {
 		t.Errorf("default not used for other types: %q", other.Subject)
 	}
+	// A default.tmpl in the directory replaces the built-in one for every other type.
+	write("default.tmpl", `{{define "subject"}}Own {{.Type}}{{end}}{{define "body"}}own body{{end}}`)
+	c, err = email.NewComposer(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if own, _ := c.Compose(record(t, "push", "application/json", `{}`)); own.Subject != "Own push" || own.Text != "own body" {
+		t.Errorf("the directory's default.tmpl not used: %+v", own)
+	}
 	// Broken templates fail at start-up, naming the file.
 	bad := t.TempDir()
 	if err := os.WriteFile(filepath.Join(bad, "x.tmpl"), []byte(`{{define "subject"}}x{{end}}`), 0o644); err != nil {
