@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -29,6 +28,8 @@ type NotifierHandler struct {
 	// Digest sends the digests that are due when the schedule invokes the notifier (Invoke);
 	// nil when the email policy digests no source.
 	Digest *pipeline.Digest
+
+	workers workers
 }
 
 // Invoke is the notifier's Lambda handler for both of its triggers: a DynamoDB stream batch
@@ -97,7 +98,7 @@ type notifyOutcome struct {
 func (h *NotifierHandler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	failed := make([]bool, len(ev.Records))
 	outcomes := make([]notifyOutcome, len(ev.Records))
-	var wg sync.WaitGroup
+	var ours []int // indexes of the records to email
 	for i := range ev.Records {
 		rec := &ev.Records[i]
 		if id := rec.Change.Keys["id"]; id.DataType() == events.DataTypeString && strings.HasPrefix(id.String(), "~") {
@@ -110,15 +111,14 @@ func (h *NotifierHandler) Handle(ctx context.Context, ev events.DynamoDBEvent) (
 			h.Log.LogAttrs(ctx, slog.LevelDebug, "skipped stream record", slog.String("event_name", rec.EventName), slog.String("sequence_number", rec.Change.SequenceNumber))
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			failed[i] = true // until notify returns: a panic below fails only this record
-			defer recoverRecord(ctx, h.Log, rec.Change.SequenceNumber)
-			outcomes[i], failed[i] = h.notify(ctx, rec)
-		}()
+		ours = append(ours, i)
 	}
-	wg.Wait()
+	h.workers.each(len(ours), func(j int) {
+		i, rec := ours[j], &ev.Records[ours[j]]
+		failed[i] = true // until notify returns: a panic below fails only this record
+		defer recoverRecord(ctx, h.Log, rec.Change.SequenceNumber)
+		outcomes[i], failed[i] = h.notify(ctx, rec)
+	})
 	h.count(outcomes)
 	var resp events.DynamoDBEventResponse
 	for i, f := range failed {

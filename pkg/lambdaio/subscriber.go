@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -21,6 +20,8 @@ type SubscriberHandler struct {
 	Service *pipeline.Record
 	Log     *slog.Logger
 	Metrics RecordMetrics // nil records nothing
+
+	workers workers
 }
 
 // RecordMetrics receives what the subscriber observed (pkg/metrics on AWS, pkg/localmetrics
@@ -44,17 +45,11 @@ type RecordBatchMetrics interface {
 func (h *SubscriberHandler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	failed := make([]bool, len(ev.Records))
 	outcomes := make([]pipeline.Stored, len(ev.Records))
-	var wg sync.WaitGroup
-	for i := range ev.Records {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			failed[i] = true // until store returns: a panic below fails only this message
-			defer recoverRecord(ctx, h.Log, ev.Records[i].MessageId)
-			outcomes[i], failed[i] = h.store(ctx, &ev.Records[i])
-		}()
-	}
-	wg.Wait()
+	h.workers.each(len(ev.Records), func(i int) {
+		failed[i] = true // until store returns: a panic below fails only this message
+		defer recoverRecord(ctx, h.Log, ev.Records[i].MessageId)
+		outcomes[i], failed[i] = h.store(ctx, &ev.Records[i])
+	})
 	h.count(outcomes, failed)
 	var resp events.SQSEventResponse
 	for i, f := range failed {
