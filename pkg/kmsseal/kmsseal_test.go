@@ -3,6 +3,7 @@ package kmsseal_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -121,5 +122,62 @@ func TestEncryptionContext(t *testing.T) {
 	}
 	if _, err := sdkClient(s, ops).Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: out.CiphertextBlob, EncryptionContext: kmsseal.Context}); err == nil {
 		t.Error("a data key made for another context opened with the quarantine's")
+	}
+}
+
+// cannedKMS answers every call with one data key whose wrapped form is wrapped bytes long.
+type cannedKMS struct{ wrapped int }
+
+func (c cannedKMS) Call(_ context.Context, _ string, _, out any) error {
+	answer, err := json.Marshal(map[string][]byte{
+		"CiphertextBlob": bytes.Repeat([]byte{7}, c.wrapped),
+		"Plaintext":      bytes.Repeat([]byte{1}, 32),
+	})
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(answer, out)
+}
+
+// refusingKMS fails the test if it is asked anything.
+type refusingKMS struct{ t *testing.T }
+
+func (r refusingKMS) Call(_ context.Context, op string, _, _ any) error {
+	r.t.Errorf("KMS asked %s", op)
+	return errors.New("not asked")
+}
+
+// TestWrappedKeyLength: a sealed value carries its wrapped data key's length in two bytes, so a
+// Sealer takes a wrapped key of 1 to 65,535 bytes and refuses an empty or a longer one.
+func TestWrappedKeyLength(t *testing.T) {
+	for _, tc := range []struct {
+		wrapped int
+		ok      bool
+	}{{0, false}, {1, true}, {0xffff, true}, {0x10000, false}} {
+		s := &kmsseal.Sealer{Client: cannedKMS{tc.wrapped}, KeyID: keyARN}
+		sealed, err := s.Seal(context.Background(), []byte("secret"))
+		if (err == nil) != tc.ok {
+			t.Errorf("a wrapped key of %d bytes: err = %v, want ok = %v", tc.wrapped, err, tc.ok)
+			continue
+		}
+		if tc.ok && (len(sealed) <= 3+tc.wrapped || int(sealed[1])<<8|int(sealed[2]) != tc.wrapped) {
+			t.Errorf("a wrapped key of %d bytes: sealed value of %d bytes with length field %d", tc.wrapped, len(sealed), int(sealed[1])<<8|int(sealed[2]))
+		}
+	}
+}
+
+// TestOpenRefusesACutValue: a value shorter than the wrapped key its length field announces is
+// an error (not a panic), and KMS is not asked.
+func TestOpenRefusesACutValue(t *testing.T) {
+	s := &kmsseal.Sealer{Client: cannedKMS{40}, KeyID: keyARN}
+	sealed, err := s.Seal(context.Background(), []byte("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &kmsseal.Opener{Client: refusingKMS{t}}
+	for _, n := range []int{4, 3 + 40 - 1} {
+		if _, err := o.Open(context.Background(), sealed[:n]); err == nil || !strings.Contains(err.Error(), "cut short") {
+			t.Errorf("Open of the first %d of %d bytes: %v, want the cut-short error", n, len(sealed), err)
+		}
 	}
 }
