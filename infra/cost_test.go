@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
 	"os"
 	"path"
@@ -42,11 +41,7 @@ var costTemplates = []struct {
 func TestCostTemplate(t *testing.T) {
 	for _, ct := range costTemplates {
 		t.Run(path.Base(ct.file), func(t *testing.T) {
-			full, err := json.Marshal(ct.stack(t).json)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := cost.Prune(full)
+			got, err := cost.Prune(ct.stack(t).raw)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -239,11 +234,7 @@ func refOf(v any) string {
 // prices).
 func readCost(t *testing.T, f *fixture) *cost.Stack {
 	t.Helper()
-	full, err := json.Marshal(f.json)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := cost.ReadTemplate(full)
+	s, err := cost.ReadTemplate(f.raw)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,8 @@ var dump = flag.String("dump", "", "write the production template as JSON to thi
 type fixture struct {
 	h        *Hookline
 	template assertions.Template
-	json     map[string]any // the template as plain data, for walking every resource
+	raw      []byte         // the template as JSON, what `hookline cost --template` reads
+	json     map[string]any // the same as plain data, for walking every resource
 }
 
 var (
@@ -102,11 +103,10 @@ func synth(t *testing.T, cfg Config) (f *fixture) {
 	}), nil)
 	tmpl := assertions.Template_FromStack(h.Stack, nil)
 	f = &fixture{h: h, template: tmpl}
-	b, err := json.Marshal(tmpl.ToJSON())
-	if err != nil {
+	if f.raw, err = json.Marshal(tmpl.ToJSON()); err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(b, &f.json); err != nil {
+	if err := json.Unmarshal(f.raw, &f.json); err != nil {
 		t.Fatal(err)
 	}
 	return f
