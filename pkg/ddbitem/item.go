@@ -136,7 +136,7 @@ func unmarshal(str func(name string) (string, error), has func(name string) bool
 	if err != nil {
 		return nil, err
 	}
-	e, err := event.Decode([]byte(env))
+	e, err := event.DecodeString(env)
 	if err != nil {
 		return nil, fmt.Errorf("unmarshal item %s: attribute %s: %w", id, AttrEnvelope, err)
 	}

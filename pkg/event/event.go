@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // SpecVersion is the CloudEvents version of every envelope hookline writes.
@@ -264,6 +265,14 @@ func Decode(b []byte) (*Event, error) {
 	}
 	// On the fast path validJSON has checked the whole input, data included.
 	return w.event(exts, fast)
+}
+
+// DecodeString is Decode of an envelope held in a string (an SQS message's body, a stream
+// image's attribute) without copying it first: Decode only reads its input and keeps none of
+// it — every string and byte slice of the Event is a copy — so it can read the string's bytes.
+// sameAsReference checks that on every input the tests and FuzzDecode give it.
+func DecodeString(s string) (*Event, error) {
+	return Decode(unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
 // decodeReference is Decode with encoding/json alone, the reference FuzzDecode holds the

@@ -33,7 +33,7 @@ type Record struct {
 
 // Store decodes the envelope in body and writes it. A malformed envelope is a KindInvalid
 // error (it will never succeed, so it belongs in the DLQ); store failures keep their cause so
-// the caller can retry them.
+// the caller can retry them. Store only reads body and keeps none of it.
 func (s *Record) Store(ctx context.Context, body []byte) (Stored, error) {
 	e, err := event.Decode(body)
 	if err != nil {
@@ -56,7 +56,8 @@ func (s *Record) Store(ctx context.Context, body []byte) (Stored, error) {
 
 // Replayed is what the subscriber does with a replayed message (hookline replay, attribute
 // replay=true): the event is already stored, so nothing is written and it counts as a
-// duplicate; no INSERT means no email. A malformed envelope is still KindInvalid.
+// duplicate; no INSERT means no email. A malformed envelope is still KindInvalid. Like Store,
+// it only reads body.
 func (s *Record) Replayed(body []byte) (Stored, error) {
 	e, err := event.Decode(body)
 	if err != nil {
