@@ -5,9 +5,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/spf13/cobra"
 
+	"hookline/pkg/awsjson"
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/email"
 	"hookline/pkg/event"
@@ -81,7 +81,11 @@ func (c *app) notifyCmd() *cobra.Command {
 				return fmt.Errorf("--table: %w", err)
 			}
 			r.History, r.Notify.Store = store, store
-			r.Notify.Mailer = &snsbus.Mailer{Client: sns.NewFromConfig(awsCfg), TopicARN: topicARN}
+			notifications, err := awsjson.New(ctx, awsCfg, awsjson.SNS)
+			if err != nil {
+				return err
+			}
+			r.Notify.Mailer = &snsbus.Mailer{Client: notifications, TopicARN: topicARN}
 		} else {
 			if fs.Changed("region") || fs.Changed("endpoint") {
 				return usageErrorf("--region and --endpoint: only with --table")

@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -267,7 +266,11 @@ func awsReadmitter(ctx context.Context, qr *quarantine, sourcesFile, sourcesSecr
 	if err != nil {
 		return nil, fmt.Errorf("the sources config: %w", err)
 	}
-	in := &pipeline.Ingest{Sources: sources, Publisher: &snsbus.Publisher{Client: sns.NewFromConfig(qr.cfg), TopicARN: topicARN}}
+	events, err := awsjson.New(ctx, qr.cfg, awsjson.SNS)
+	if err != nil {
+		return nil, err
+	}
+	in := &pipeline.Ingest{Sources: sources, Publisher: &snsbus.Publisher{Client: events, TopicARN: topicARN}}
 	if bucket != "" {
 		in.Blobs, in.MaxBody = &s3blob.Store{Client: s3.NewFromConfig(qr.cfg), Bucket: bucket}, pipeline.LambdaPayloadBytes
 	}

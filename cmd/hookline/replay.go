@@ -5,10 +5,10 @@ import (
 	"io"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"hookline/pkg/awsjson"
 	"hookline/pkg/localrun"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/snsbus"
@@ -61,7 +61,11 @@ func (c *app) replayCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r.Publisher = &snsbus.Publisher{Client: sns.NewFromConfig(cfg), TopicARN: topicARN}
+			events, err := awsjson.New(ctx, cfg, awsjson.SNS)
+			if err != nil {
+				return err
+			}
+			r.Publisher = &snsbus.Publisher{Client: events, TopicARN: topicARN}
 			target = topicARN
 		} else {
 			eng, err := openLocal(hf.data)

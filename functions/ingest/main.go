@@ -11,7 +11,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"hookline/pkg/awsjson"
 	"hookline/pkg/ddbkeep"
@@ -47,9 +46,9 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	if err != nil {
 		return nil, err
 	}
-	// Secrets Manager, DynamoDB and KMS through awsjson, not their SDK clients: this function
-	// makes one call of each now and then, and their SDK packages' initialisation took about a
-	// third of its cold start (README, "Cold start, and a trade we made").
+	// Secrets Manager, DynamoDB, KMS and SNS through awsjson, not their SDK clients: this
+	// function makes one or two calls of each, and their SDK packages' initialisation took about
+	// a third of its cold start (README, "Cold start, and a trade we made").
 	sm, err := awsjson.New(ctx, cfg, awsjson.SecretsManager)
 	if err != nil {
 		return nil, err
@@ -86,6 +85,10 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	if err != nil {
 		return nil, err
 	}
+	topicCalls, err := awsjson.New(ctx, cfg, awsjson.SNS)
+	if err != nil {
+		return nil, err
+	}
 	keeper := &pipeline.Keeper{
 		Store: quarantine, Quota: quarantine, PerMinute: keepPerMinute, Log: log,
 		Sealer: &kmsseal.Sealer{Client: keys, KeyID: quarantineKey},
@@ -93,7 +96,7 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	h := &lambdaio.IngestHandler{
 		Service: &pipeline.Ingest{
 			Sources:   sources,
-			Publisher: &snsbus.Publisher{Client: sns.NewFromConfig(cfg), TopicARN: topic},
+			Publisher: &snsbus.Publisher{Client: topicCalls, TopicARN: topic},
 			// Bodies whose envelope would not fit an SNS message go to S3 first (claim check),
 			// up to what a Lambda invocation carries.
 			Blobs:      &s3blob.Store{Client: s3.NewFromConfig(cfg), Bucket: bucket},

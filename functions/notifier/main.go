@@ -11,8 +11,8 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"hookline/pkg/awsjson"
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/email"
@@ -54,10 +54,15 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	if err != nil {
 		return nil, err
 	}
+	// SNS through awsjson, not the SDK's client: Publish is its one call, and the SDK's package
+	// filled ~700 endpoint entries at every cold start (README, "Cold start, and a trade we made").
+	notifications, err := awsjson.New(ctx, cfg, awsjson.SNS)
+	if err != nil {
+		return nil, err
+	}
 	// Every email of the function goes through one pacer: SNS suspends an email subscription
-	// above 10 messages a second, and the stack runs one notifier at a time. Method values, not
-	// the clients: see ddbstore.Methods.
-	mailer := pipeline.NewPacer(&snsbus.Mailer{Client: snsbus.PublishFunc(sns.NewFromConfig(cfg).Publish), TopicARN: topic})
+	// above 10 messages a second, and the stack runs one notifier at a time.
+	mailer := pipeline.NewPacer(&snsbus.Mailer{Client: notifications, TopicARN: topic})
 	h := &lambdaio.NotifierHandler{
 		DecodeImage: ddbitem.FromStreamImage,
 		Service: &pipeline.Notify{

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -129,6 +131,41 @@ func TestErrors(t *testing.T) {
 				t.Errorf("fault %v, want %v", api.ErrorFault(), want)
 			}
 		})
+	}
+}
+
+// TestPost: a Query-protocol call is a signed form POST with Action and Version added; an
+// error answer's XML gives the code, message and request id.
+func TestPost(t *testing.T) {
+	var got *http.Request
+	var form url.Values
+	status, answer := 200, `<PublishResponse><PublishResult><MessageId>m-1</MessageId></PublishResult></PublishResponse>`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = r
+		form, _ = url.ParseQuery(string(b))
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, answer)
+	}))
+	defer srv.Close()
+	cfg := config(srv.URL)
+	cfg.Retryer = func() aws.Retryer { return aws.NopRetryer{} }
+	c := client(t, cfg, awsjson.SNS)
+	if err := c.Post(context.Background(), "Publish", url.Values{"TopicArn": {"arn:t"}, "Message": {"a b&c"}}); err != nil {
+		t.Fatal(err)
+	}
+	want := url.Values{"Action": {"Publish"}, "Version": {"2010-03-31"}, "TopicArn": {"arn:t"}, "Message": {"a b&c"}}
+	if !reflect.DeepEqual(form, want) || got.Header.Get("Content-Type") != "application/x-www-form-urlencoded" || got.Header.Get("X-Amz-Target") != "" {
+		t.Errorf("form %v, headers %v; want %v as a form", form, got.Header, want)
+	}
+	if a := got.Header.Get("Authorization"); !strings.Contains(a, "/eu-west-1/sns/aws4_request") {
+		t.Errorf("Authorization: %q, want SigV4 for sns in eu-west-1", a)
+	}
+	status, answer = 404, `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>NotFound</Code><Message>Topic does not exist</Message></Error><RequestId>req-2</RequestId></ErrorResponse>`
+	err := c.Post(context.Background(), "Publish", url.Values{})
+	var e *awsjson.Error
+	if !errors.As(err, &e) || e.Code != "NotFound" || e.Message != "Topic does not exist" || e.RequestID != "req-2" || e.Status != 404 || e.Op != "Publish" {
+		t.Errorf("err = %#v, want NotFound / Topic does not exist / req-2 / 404", err)
 	}
 }
 

@@ -4,10 +4,11 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"hookline/internal/fakeaws"
+	"hookline/pkg/awsjson"
 	"hookline/pkg/pipeline/mailertest"
 	"hookline/pkg/pipeline/publishertest"
 	"hookline/pkg/snsbus"
@@ -17,7 +18,7 @@ const account = "arn:aws:sns:eu-west-1:000000000000:"
 
 // fakeTopic starts a stateful fake of SNS (and SQS) on 127.0.0.1 with the topic name, subscribed
 // by subs, and returns it, a client for it and the topic's ARN.
-func fakeTopic(t *testing.T, name string, subs ...fakeaws.Subscription) (*fakeaws.Server, *sns.Client, string) {
+func fakeTopic(t *testing.T, name string, subs ...fakeaws.Subscription) (*fakeaws.Server, *awsjson.Client, string) {
 	t.Helper()
 	srv, err := fakeaws.Start(fakeaws.Options{Region: "eu-west-1"})
 	if err != nil {
@@ -34,11 +35,11 @@ func fakeTopic(t *testing.T, name string, subs ...fakeaws.Subscription) (*fakeaw
 			t.Fatal(err)
 		}
 	}
-	client := sns.New(sns.Options{
-		Region:           "eu-west-1",
-		BaseEndpoint:     aws.String(srv.URL),
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
-		RetryMaxAttempts: 1,
+	client := snsClient(t, aws.Config{
+		Region:       "eu-west-1",
+		BaseEndpoint: aws.String(srv.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+		Retryer:      func() aws.Retryer { return retry.AddWithMaxAttempts(retry.NewStandard(), 1) },
 	})
 	return srv, client, topic
 }

@@ -8,32 +8,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"net/url"
+	"slices"
+	"strconv"
 
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
 )
 
-// PublishAPI is the one SNS call hookline makes.
+// PublishAPI is the one SNS call hookline makes, Publish, as the Query protocol sends it: its
+// parameters as a form. *awsjson.Client (awsjson.SNS) is one: not the SDK's SNS client, whose
+// package fills ~700 endpoint entries at every start of the two Lambdas that publish.
 type PublishAPI interface {
-	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
+	Post(ctx context.Context, op string, form url.Values) error
 }
-
-// PublishFunc is a PublishAPI made of one function. The notifier passes the client's Publish
-// method value rather than *sns.Client: it links text/template, whose MethodByName makes the
-// linker keep every exported method of every type that can sit in an interface, so the client
-// itself would bring all of SNS's operations into the binary (about 0.9 MB).
-type PublishFunc func(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
-
-// Publish calls f.
-func (f PublishFunc) Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error) {
-	return f(ctx, in, optFns...)
-}
-
-var _ PublishAPI = PublishFunc(nil)
 
 // Topic is an SNS topic and the client that publishes to it. Publisher and Mailer are topics
 // that publish what their port hands them.
@@ -42,10 +30,11 @@ type Topic struct {
 	TopicARN string
 }
 
-// publish sends in to the topic; what names the message in the error.
-func (t *Topic) publish(ctx context.Context, what string, in *sns.PublishInput) error {
-	in.TopicArn = aws.String(t.TopicARN)
-	if _, err := t.Client.Publish(ctx, in); err != nil {
+// publish sends form (the message, its subject and attributes) to the topic; what names the
+// message in the error.
+func (t *Topic) publish(ctx context.Context, what string, form url.Values) error {
+	form.Set("TopicArn", t.TopicARN)
+	if err := t.Client.Post(ctx, "Publish", form); err != nil {
 		return fmt.Errorf("sns publish %s: %w", what, err)
 	}
 	return nil
@@ -58,10 +47,9 @@ var _ pipeline.Publisher = (*Publisher)(nil)
 
 // Publish returns once SNS has accepted the message, which is when it is durable.
 func (p *Publisher) Publish(ctx context.Context, m pipeline.Message) error {
-	return (*Topic)(p).publish(ctx, "event "+m.ID, &sns.PublishInput{
-		Message:           aws.String(string(m.Body)),
-		MessageAttributes: stringAttributes(m.Attributes()),
-	})
+	form := url.Values{"Message": {string(m.Body)}}
+	addAttributes(form, m.Attributes())
+	return (*Topic)(p).publish(ctx, "event "+m.ID, form)
 }
 
 // Mailer sends completion emails through a topic with email subscriptions.
@@ -71,25 +59,24 @@ var _ pipeline.Mailer = (*Mailer)(nil)
 
 // Send publishes the email; SNS uses Subject for email subscriptions.
 func (m *Mailer) Send(ctx context.Context, e pipeline.Email) error {
-	return (*Topic)(m).publish(ctx, "email for "+e.EventID, &sns.PublishInput{
-		Subject:           aws.String(e.Subject),
-		Message:           aws.String(e.Text),
-		MessageAttributes: attributes(e.Source, e.Type),
-	})
+	form := url.Values{"Subject": {e.Subject}, "Message": {e.Text}}
+	addAttributes(form, map[string]string{"source": e.Source, "type": e.Type})
+	return (*Topic)(m).publish(ctx, "email for "+e.EventID, form)
 }
 
-func stringAttributes(a map[string]string) map[string]types.MessageAttributeValue {
-	out := make(map[string]types.MessageAttributeValue, len(a))
-	for k, v := range a {
-		out[k] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+// addAttributes adds string message attributes as the SDK serialises its map: entries numbered
+// from 1 in the order of their names.
+func addAttributes(form url.Values, a map[string]string) {
+	names := make([]string, 0, len(a))
+	for k := range a {
+		names = append(names, k)
 	}
-	return out
-}
-
-func attributes(source, typ string) map[string]types.MessageAttributeValue {
-	return map[string]types.MessageAttributeValue{
-		"source": {DataType: aws.String("String"), StringValue: aws.String(source)},
-		"type":   {DataType: aws.String("String"), StringValue: aws.String(typ)},
+	slices.Sort(names)
+	for i, k := range names {
+		p := "MessageAttributes.entry." + strconv.Itoa(i+1) + "."
+		form.Set(p+"Name", k)
+		form.Set(p+"Value.DataType", "String")
+		form.Set(p+"Value.StringValue", a[k])
 	}
 }
 

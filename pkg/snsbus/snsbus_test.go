@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,8 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/smithy-go"
 
+	"hookline/pkg/awsjson"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/snsbus"
 )
@@ -67,19 +70,84 @@ func reply(status int, body string) func(http.ResponseWriter) {
 	return func(w http.ResponseWriter) { w.WriteHeader(status); io.WriteString(w, body) }
 }
 
-func client(t *testing.T, h http.Handler, attempts int, timeout time.Duration) *sns.Client {
+func client(t *testing.T, h http.Handler, attempts int, timeout time.Duration) *awsjson.Client {
 	srv := httptest.NewServer(h) // binds 127.0.0.1
 	t.Cleanup(srv.Close)
-	return sns.New(sns.Options{
+	return snsClient(t, aws.Config{
 		Region:       "eu-west-1",
 		BaseEndpoint: aws.String(srv.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
 		HTTPClient:   &http.Client{Timeout: timeout},
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = attempts
-			o.MaxBackoff = 10 * time.Millisecond
-		}),
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = attempts
+				o.MaxBackoff = 10 * time.Millisecond
+			})
+		},
 	})
+}
+
+func snsClient(t *testing.T, cfg aws.Config) *awsjson.Client {
+	t.Helper()
+	c, err := awsjson.New(context.Background(), cfg, awsjson.SNS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestSameRequestsAsTheSDK: what Publisher and Mailer post is, parameter for parameter, what
+// the SDK's SNS client posted for them (the PublishInput they built before they stopped
+// linking it), recorded from both on a server on 127.0.0.1.
+func TestSameRequestsAsTheSDK(t *testing.T) {
+	t.Parallel()
+	email := pipeline.Email{EventID: "e1", Source: "stripe", Type: "invoice.paid", Subject: "[hookline] invoice.paid from stripe", Text: "body & more\n"}
+	attr := func(v string) snstypes.MessageAttributeValue {
+		return snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+	}
+	for _, c := range []struct {
+		name string
+		ours func(snsbus.Topic) error
+		sdk  *sns.PublishInput
+	}{
+		{"event", func(tp snsbus.Topic) error { return (*snsbus.Publisher)(&tp).Publish(context.Background(), msg) },
+			&sns.PublishInput{Message: aws.String(string(msg.Body)), MessageAttributes: map[string]snstypes.MessageAttributeValue{
+				"source": attr(msg.Source), "type": attr(msg.Type)}}},
+		{"replayed event", func(tp snsbus.Topic) error {
+			m := msg
+			m.Replay = true
+			return (*snsbus.Publisher)(&tp).Publish(context.Background(), m)
+		}, &sns.PublishInput{Message: aws.String(string(msg.Body)), MessageAttributes: map[string]snstypes.MessageAttributeValue{
+			"source": attr(msg.Source), "type": attr(msg.Type), pipeline.AttrReplay: attr("true")}}},
+		{"email", func(tp snsbus.Topic) error { return (*snsbus.Mailer)(&tp).Send(context.Background(), email) },
+			&sns.PublishInput{Subject: aws.String(email.Subject), Message: aws.String(email.Text),
+				MessageAttributes: map[string]snstypes.MessageAttributeValue{"source": attr(email.Source), "type": attr(email.Type)}}},
+		{"email without subject", func(tp snsbus.Topic) error {
+			e := email
+			e.Subject = ""
+			return (*snsbus.Mailer)(&tp).Send(context.Background(), e)
+		}, &sns.PublishInput{Subject: aws.String(""), Message: aws.String(email.Text),
+			MessageAttributes: map[string]snstypes.MessageAttributeValue{"source": attr(email.Source), "type": attr(email.Type)}}},
+	} {
+		f := &fakeSNS{t: t, replies: []func(http.ResponseWriter){reply(200, okXML)}}
+		ours := client(t, f, 1, 5*time.Second)
+		if err := c.ours(snsbus.Topic{Client: ours, TopicARN: topic}); err != nil {
+			t.Fatal(err)
+		}
+		got := f.form.Load().(url.Values)
+		srv := httptest.NewServer(f)
+		t.Cleanup(srv.Close)
+		c.sdk.TopicArn = aws.String(topic)
+		sdk := sns.New(sns.Options{Region: "eu-west-1", BaseEndpoint: aws.String(srv.URL),
+			Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})
+		if _, err := sdk.Publish(context.Background(), c.sdk); err != nil {
+			t.Fatal(err)
+		}
+		want := f.form.Load().(url.Values)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: ours posted\n%v\nthe SDK\n%v", c.name, got, want)
+		}
+	}
 }
 
 var msg = pipeline.Message{ID: "8a4b0e4e-7c1f-5e0a-9b7e-6e9a4b2a1c3d", Source: "github", Type: "push", Body: []byte(`{"specversion":"1.0","id":"8a4b"}`)}
