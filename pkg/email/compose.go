@@ -210,7 +210,9 @@ func fileName(typ string) string {
 }
 
 // Subject makes s a valid SNS email subject: printable ASCII, one line, under 100 characters.
-// Other characters become '?', runs of white space one space.
+// Other characters become '?', runs of white space one space. A sender's type or source could
+// hold an RFC 2047 encoded word ("=?utf-8?b?...?="), which mail clients would show decoded, as
+// any text the sender likes: every "=?" becomes "= ?", which no client decodes.
 func Subject(s string) string {
 	var b strings.Builder
 	space := false
@@ -231,7 +233,7 @@ func Subject(s string) string {
 		}
 		space = false
 	}
-	out := strings.TrimSpace(b.String())
+	out := strings.TrimSpace(strings.ReplaceAll(b.String(), "=?", "= ?"))
 	if len(out) > MaxSubjectLen {
 		out = strings.TrimSpace(out[:MaxSubjectLen-3]) + "..."
 	}

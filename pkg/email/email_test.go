@@ -44,6 +44,10 @@ func TestSubject(t *testing.T) {
 		"\x00\x07":                       "hookline event",
 		" \t\r\n lead\x01 \x02 trail \n": "lead trail",
 		long:                             long[:96] + "...",
+		// An encoded word would be shown decoded ("Invoice paid"); "= ?" is shown as it is.
+		"[hookline] =?utf-8?b?SW52b2ljZSBwYWlk?= from x": "[hookline] = ?utf-8?b?SW52b2ljZSBwYWlk?= from x",
+		"=?=?":    "= ?= ?",
+		"a =?\n?": "a = ? ?",
 		// The limit: 99 characters stay whole, 100 are cut to 96 and "...".
 		long[:99]:  long[:99],
 		long[:100]: long[:96] + "...",
