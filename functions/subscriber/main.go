@@ -8,9 +8,9 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"hookline/pkg/ddbstore"
+	"hookline/pkg/awsjson"
+	"hookline/pkg/ddbput"
 	"hookline/pkg/envconf"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/lambdarun"
@@ -32,7 +32,15 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	if err != nil {
 		return nil, err
 	}
-	store, err := ddbstore.New(dynamodb.NewFromConfig(cfg), table, ddbstore.WithRetention(retention))
+	// DynamoDB through awsjson, not the SDK's client: the function's two calls (a conditional
+	// PutItem per event, the registry's UpdateItem once per history partition) are ddbstore's
+	// (ddbput's TestSameRequestsAsDDBStore), and the SDK's DynamoDB types package was all of its
+	// cold start over a hello world (README, "Cold start, and a trade we made").
+	calls, err := awsjson.New(ctx, cfg, awsjson.DynamoDB)
+	if err != nil {
+		return nil, err
+	}
+	store, err := ddbput.New(calls, table, retention)
 	if err != nil {
 		return nil, err
 	}

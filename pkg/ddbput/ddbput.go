@@ -1,0 +1,184 @@
+// Package ddbput is the subscriber Lambda's side of the events table on AWS: it stores each
+// new event once (pipeline.EventWriter's PutNew) as DynamoDB JSON through pkg/awsjson rather
+// than the SDK's DynamoDB client, whose types package alone fills a 0.59 MB schema table at
+// every cold start; the subscriber's whole start over an aws-lambda-go hello world was that
+// package (docs/benchmarks, 2026-12-02 round 9, cold start).
+//
+// The item and the requests are pkg/ddbstore's (ddbitem.Marshal's item, the registry's
+// UpdateItem, the conditional PutItem), which reads them and writes them through the SDK
+// elsewhere: TestSameRequestsAsDDBStore holds the two to the same bytes.
+package ddbput
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"hookline/pkg/event"
+	"hookline/pkg/pipeline"
+)
+
+// Names of the table's items and attributes: ddbitem's and ddbstore's (the test above compares
+// whole requests, so a name changed on one side only fails it).
+const (
+	controlPrefix = "~"
+	groupsID      = controlPrefix + "groups"
+	attrGroups    = "groups"
+	timeFormat    = "2006-01-02T15:04:05.000000000Z07:00" // ddbitem.TimeFormat
+)
+
+// Caller sends one operation of the DynamoDB JSON protocol (awsjson.Client).
+type Caller interface {
+	Call(ctx context.Context, op string, in, out any) error
+}
+
+// Writer stores new events in one table.
+type Writer struct {
+	client    Caller
+	table     string
+	retention time.Duration // 0: items never expire
+
+	mu     sync.Mutex
+	groups map[string]bool // history partitions this Writer has registered
+}
+
+var _ pipeline.EventWriter = (*Writer)(nil)
+
+// New returns the writer of the events table named table; items expire retention after their
+// event was received (0: never), as ddbstore.WithRetention.
+func New(client Caller, table string, retention time.Duration) (*Writer, error) {
+	switch {
+	case client == nil:
+		return nil, errors.New("ddbput: client is nil")
+	case table == "":
+		return nil, errors.New("ddbput: table name is empty")
+	case retention < 0:
+		return nil, fmt.Errorf("ddbput: retention %v is negative", retention)
+	}
+	return &Writer{client: client, table: table, retention: retention}, nil
+}
+
+// value is one DynamoDB JSON attribute value; exactly one field is set.
+type value struct {
+	S  *string  `json:"S,omitempty"`
+	N  *string  `json:"N,omitempty"`
+	SS []string `json:"SS,omitempty"`
+}
+
+func str(s string) value { return value{S: &s} }
+func num(n int64) value  { s := strconv.FormatInt(n, 10); return value{N: &s} }
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+func sourceGroup(e *event.Event) string { return e.Source + "#" + event.TypeGroup(e.Type) }
+
+// item is ddbitem.Marshal's item for r, as DynamoDB JSON.
+func item(r *event.Record, ttl time.Time) (map[string]value, error) {
+	e := r.Event
+	if err := e.Validate(); err != nil {
+		return nil, fmt.Errorf("marshal item %s: %w", e.ID, err)
+	}
+	if r.StoredAt.IsZero() {
+		return nil, fmt.Errorf("marshal item %s: stored_at is zero", e.ID)
+	}
+	it := map[string]value{
+		"id":           str(e.ID),
+		"source":       str(e.Source),
+		"type":         str(e.Type),
+		"stored_at":    str(formatTime(r.StoredAt)),
+		"envelope":     str(string(e.Marshal())),
+		"received_key": str(formatTime(e.ReceivedAt) + "#" + e.ID),
+		"source_group": str(sourceGroup(e)),
+	}
+	if !r.NotifiedAt.IsZero() {
+		it["notified_at"] = str(formatTime(r.NotifiedAt))
+	}
+	if !ttl.IsZero() {
+		it["expires_at"] = num(ttl.Unix())
+	}
+	return it, nil
+}
+
+// PutNew writes r unless an item with its id exists; a duplicate is (false, nil). The event's
+// history partition is registered first (once per Writer), so every stored event is listable
+// (ddbstore.Store.PutNew).
+func (w *Writer) PutNew(ctx context.Context, r *event.Record) (bool, error) {
+	if r == nil || r.Event == nil {
+		return false, errors.New("put event: record has no event")
+	}
+	id := r.Event.ID
+	if len(id) >= len(controlPrefix) && id[:len(controlPrefix)] == controlPrefix {
+		return false, pipeline.Errorf(pipeline.KindInvalid, "event id %q starts with %q, which the events table keeps for its own items", id, controlPrefix)
+	}
+	var ttl time.Time
+	if w.retention > 0 {
+		ttl = r.Event.ReceivedAt.Add(w.retention)
+	}
+	it, err := item(r, ttl)
+	if err != nil {
+		return false, fmt.Errorf("put event %s: %w", id, err)
+	}
+	if err := w.register(ctx, sourceGroup(r.Event)); err != nil {
+		return false, fmt.Errorf("put event %s: %w", id, err)
+	}
+	in := struct {
+		TableName                string
+		Item                     map[string]value
+		ConditionExpression      string
+		ExpressionAttributeNames map[string]string
+	}{w.table, it, "attribute_not_exists(#id)", map[string]string{"#id": "id"}}
+	err = w.client.Call(ctx, "PutItem", in, nil)
+	var api interface{ ErrorCode() string }
+	switch {
+	case errors.As(err, &api) && api.ErrorCode() == "ConditionalCheckFailedException":
+		return false, nil
+	case err != nil:
+		return false, classify(fmt.Errorf("put event %s: %w", id, err))
+	}
+	return true, nil
+}
+
+// register adds sg to the registry item's string set unless this Writer already did; ADD is
+// idempotent, so concurrent or repeated registrations are harmless.
+func (w *Writer) register(ctx context.Context, sg string) error {
+	w.mu.Lock()
+	done := w.groups[sg]
+	w.mu.Unlock()
+	if done {
+		return nil
+	}
+	in := struct {
+		TableName                 string
+		Key                       map[string]value
+		UpdateExpression          string
+		ExpressionAttributeNames  map[string]string
+		ExpressionAttributeValues map[string]value
+	}{w.table, map[string]value{"id": str(groupsID)}, "ADD #g :g", map[string]string{"#g": attrGroups},
+		map[string]value{":g": {SS: []string{sg}}}}
+	if err := w.client.Call(ctx, "UpdateItem", in, nil); err != nil {
+		return classify(fmt.Errorf("register history partition %s: %w", sg, err))
+	}
+	w.mu.Lock()
+	if w.groups == nil {
+		w.groups = map[string]bool{}
+	}
+	w.groups[sg] = true
+	w.mu.Unlock()
+	return nil
+}
+
+// classify marks throttling, which awsjson has already retried, as KindThrottled so callers
+// answer 429 rather than 500 (ddbstore's classify); everything else stays as it is.
+func classify(err error) error {
+	var api interface{ ErrorCode() string }
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded":
+			return &pipeline.Error{Kind: pipeline.KindThrottled, Detail: "the event store is busy; retry later", Err: err}
+		}
+	}
+	return err
+}
