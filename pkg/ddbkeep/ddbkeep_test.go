@@ -2,80 +2,27 @@ package ddbkeep_test
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/go-cmp/cmp"
 
+	"hookline/internal/ddbrecorder"
 	"hookline/pkg/awsjson"
 	"hookline/pkg/ddbkeep"
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/pipeline"
 )
 
-// recorder is a DynamoDB endpoint on 127.0.0.1 that keeps each request's target and decoded
-// body, and answers every call with answer (or {}).
-type recorder struct {
-	*httptest.Server
-	mu       sync.Mutex
-	requests []request
-	status   int
-	answer   string
-}
-
-type request struct {
-	Target string
-	Body   any
-}
-
-func newRecorder(t *testing.T) *recorder {
-	rec := &recorder{status: http.StatusOK, answer: `{}`}
-	rec.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		var body any
-		if err := json.Unmarshal(b, &body); err != nil {
-			t.Errorf("a request body that is not JSON: %q", b)
-		}
-		rec.mu.Lock()
-		rec.requests = append(rec.requests, request{r.Header.Get("X-Amz-Target"), body})
-		status, answer := rec.status, rec.answer
-		rec.mu.Unlock()
-		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, answer)
-	}))
-	t.Cleanup(rec.Close)
-	return rec
-}
-
-func (rec *recorder) take() []request {
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	out := rec.requests
-	rec.requests = nil
-	return out
-}
-
 // writers returns the quarantine's two writers of the table "events", both sending to rec:
 // ddbstore's, through the SDK's DynamoDB client, and ddbkeep's, as functions/ingest builds it.
-func writers(t *testing.T, rec *recorder) (*ddbstore.Rejected, *ddbkeep.Writer) {
+func writers(t *testing.T, rec *ddbrecorder.Recorder) (*ddbstore.Rejected, *ddbkeep.Writer) {
 	t.Helper()
-	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(rec.URL), RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")}
-	sdk, err := ddbstore.NewRejected(dynamodb.NewFromConfig(cfg), "events")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Retryer = func() aws.Retryer { return aws.NopRetryer{} }
-	calls, err := awsjson.New(context.Background(), cfg, awsjson.DynamoDB)
+	sdkClient, calls := rec.Clients(t)
+	sdk, err := ddbstore.NewRejected(sdkClient, "events")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +38,7 @@ func writers(t *testing.T, rec *recorder) (*ddbstore.Rejected, *ddbkeep.Writer) 
 // a spent allowance (ConditionalCheckFailedException) is false, no error, for both.
 func TestSameRequestsAsDDBStore(t *testing.T) {
 	ctx := context.Background()
-	rec := newRecorder(t)
+	rec := ddbrecorder.New(t)
 	sdk, keep := writers(t, rec)
 	at := time.Date(2026, 12, 2, 9, 30, 0, 123456789, time.FixedZone("CET", 3600))
 	full := &pipeline.Rejection{
@@ -111,7 +58,7 @@ func TestSameRequestsAsDDBStore(t *testing.T) {
 		if err := keep.Keep(ctx, r); err != nil {
 			t.Fatal(err)
 		}
-		got := rec.take()
+		got := rec.Take()
 		if len(got) != 2 {
 			t.Fatalf("%s: %d requests, want 2", name, len(got))
 		}
@@ -129,19 +76,19 @@ func TestSameRequestsAsDDBStore(t *testing.T) {
 				t.Fatalf("%T.Take = %v, %v", w, ok, err)
 			}
 		}
-		got := rec.take()
+		got := rec.Take()
 		if diff := cmp.Diff(got[0], got[1]); diff != "" {
 			t.Errorf("UpdateItem differs (-ddbstore +ddbkeep):\n%s", diff)
 		}
 	}
 
-	rec.status, rec.answer = http.StatusBadRequest, `{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}`
+	rec.Reply(http.StatusBadRequest, `{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}`)
 	for _, w := range []pipeline.KeepQuota{sdk, keep} {
 		if ok, err := w.Take(ctx, "github", 29_700_000, 10); ok || err != nil {
 			t.Errorf("%T.Take with the allowance spent = %v, %v; want false, no error", w, ok, err)
 		}
 	}
-	rec.answer = `{"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"bad"}`
+	rec.Reply(http.StatusBadRequest, `{"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"bad"}`)
 	if ok, err := keep.Take(ctx, "github", 29_700_000, 10); ok || err == nil {
 		t.Errorf("Take answered ValidationException = %v, %v; want an error", ok, err)
 	}
@@ -154,7 +101,7 @@ func TestSameRequestsAsDDBStore(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	rec := newRecorder(t)
+	rec := ddbrecorder.New(t)
 	_, keep := writers(t, rec)
 	if keep == nil {
 		t.Fatal("no writer")

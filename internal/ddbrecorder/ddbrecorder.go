@@ -1,0 +1,87 @@
+// Package ddbrecorder is a DynamoDB endpoint on 127.0.0.1 for tests that hold a hand-written
+// DynamoDB JSON adapter (ddbkeep, ddbput) to the requests the SDK's client makes for ddbstore:
+// it keeps each request's target and decoded body, and answers every call alike.
+package ddbrecorder
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"hookline/pkg/awsjson"
+)
+
+// Request is one call: its X-Amz-Target and its JSON body, decoded.
+type Request struct {
+	Target string
+	Body   any
+}
+
+// Recorder records the calls it serves; it closes when the test ends.
+type Recorder struct {
+	*httptest.Server
+	mu       sync.Mutex
+	requests []Request
+	status   int
+	answer   string
+}
+
+// New starts a recorder that answers 200 with {} until Reply says otherwise.
+func New(t testing.TB) *Recorder {
+	rec := &Recorder{status: http.StatusOK, answer: `{}`}
+	rec.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var body any
+		if err := json.Unmarshal(b, &body); err != nil {
+			t.Errorf("a request body that is not JSON: %q", b)
+		}
+		rec.mu.Lock()
+		rec.requests = append(rec.requests, Request{r.Header.Get("X-Amz-Target"), body})
+		status, answer := rec.status, rec.answer
+		rec.mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, answer)
+	}))
+	t.Cleanup(rec.Close)
+	return rec
+}
+
+// Reply makes every later call answer status with body answer.
+func (rec *Recorder) Reply(status int, answer string) {
+	rec.mu.Lock()
+	rec.status, rec.answer = status, answer
+	rec.mu.Unlock()
+}
+
+// Take returns the calls recorded since the last Take.
+func (rec *Recorder) Take() []Request {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	out := rec.requests
+	rec.requests = nil
+	return out
+}
+
+// Clients returns the two kinds of client of the recorder, region us-east-1, neither retrying:
+// the SDK's DynamoDB client and an awsjson one.
+func (rec *Recorder) Clients(t testing.TB) (*dynamodb.Client, *awsjson.Client) {
+	t.Helper()
+	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(rec.URL), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")}
+	sdk := dynamodb.NewFromConfig(cfg)
+	cfg.Retryer = func() aws.Retryer { return aws.NopRetryer{} }
+	calls, err := awsjson.New(context.Background(), cfg, awsjson.DynamoDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sdk, calls
+}
