@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"hookline/pkg/ddbjson"
 	"hookline/pkg/event"
 )
 
@@ -26,9 +27,9 @@ const (
 	AttrSourceGroup = "source_group" // the history index's partition key: SourceGroup(source, type)
 )
 
-// TimeFormat is RFC 3339 with a fixed nine-digit fraction. Formatted in UTC its strings sort
-// lexically in time order, which the sort keys rely on (time.RFC3339Nano trims zeros and does not).
-const TimeFormat = "2006-01-02T15:04:05.000000000Z07:00"
+// TimeFormat is RFC 3339 with a fixed nine-digit fraction (ddbjson.TimeFormat, which the
+// writers without the SDK use): in UTC its strings sort lexically in time order.
+const TimeFormat = ddbjson.TimeFormat
 
 // FormatTime formats t in UTC with TimeFormat.
 func FormatTime(t time.Time) string {

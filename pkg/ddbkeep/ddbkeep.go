@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"hookline/pkg/ddbjson"
 	"hookline/pkg/pipeline"
 )
 
@@ -23,7 +24,6 @@ import (
 const (
 	rejectedPrefix    = "~rejected#"
 	keptCounterPrefix = "~kept#"
-	timeFormat        = "2006-01-02T15:04:05.000000000Z07:00" // ddbitem.TimeFormat
 	dayFormat         = "2006-01-02"
 )
 
@@ -54,52 +54,35 @@ func New(client Caller, table string) (*Writer, error) {
 	return &Writer{client: client, table: table}, nil
 }
 
-// value is one DynamoDB JSON attribute value; exactly one field is set.
-type value struct {
-	S *string           `json:"S,omitempty"`
-	N *string           `json:"N,omitempty"`
-	B *[]byte           `json:"B,omitempty"` // a pointer, so an empty body is "" rather than absent
-	M *map[string]value `json:"M,omitempty"` // a pointer, so no header is {} rather than absent
-}
-
-func str(s string) value { return value{S: &s} }
-func num(n int64) value  { s := strconv.FormatInt(n, 10); return value{N: &s} }
-func bin(b []byte) value {
-	if b == nil {
-		b = []byte{} // DynamoDB keeps an empty binary; nil would be NULL
-	}
-	return value{B: &b}
-}
-
 // item is r's item, as ddbstore.MarshalRejection makes it.
-func item(r *pipeline.Rejection) (map[string]value, error) {
+func item(r *pipeline.Rejection) (map[string]ddbjson.Value, error) {
 	if r == nil || r.ID == "" {
 		return nil, errors.New("marshal rejection: no id")
 	}
-	header := make(map[string]value, len(r.Header))
+	header := make(map[string]ddbjson.Value, len(r.Header))
 	for k, v := range r.Header {
-		header[k] = str(v)
+		header[k] = ddbjson.S(v)
 	}
 	at := r.ReceivedAt.UTC()
-	it := map[string]value{
-		"id":           str(rejectedPrefix + r.ID),
-		"rejected_day": str(at.Format(dayFormat)),
-		"rejected_key": str(at.Format(timeFormat) + "#" + r.ID),
-		"source":       str(r.Source),
-		"reason":       str(r.Reason),
-		"detail":       str(r.Detail),
-		"header":       {M: &header},
-		"body":         bin(r.Body),
-		"body_size":    num(int64(r.BodySize)),
-		"expires_at":   num(at.Add(pipeline.KeptFor).Unix()),
+	it := map[string]ddbjson.Value{
+		"id":           ddbjson.S(rejectedPrefix + r.ID),
+		"rejected_day": ddbjson.S(at.Format(dayFormat)),
+		"rejected_key": ddbjson.S(at.Format(ddbjson.TimeFormat) + "#" + r.ID),
+		"source":       ddbjson.S(r.Source),
+		"reason":       ddbjson.S(r.Reason),
+		"detail":       ddbjson.S(r.Detail),
+		"header":       ddbjson.M(header),
+		"body":         ddbjson.B(r.Body),
+		"body_size":    ddbjson.N(int64(r.BodySize)),
+		"expires_at":   ddbjson.N(at.Add(pipeline.KeptFor).Unix()),
 	}
 	for name, v := range map[string]string{"source_ip": r.SourceIP, "raw_path": r.RawPath, "raw_query": r.RawQuery} {
 		if v != "" {
-			it[name] = str(v)
+			it[name] = ddbjson.S(v)
 		}
 	}
 	if r.Sealed != nil { // an empty, non-nil slice stays, as ddbstore writes it
-		it["sealed"] = bin(r.Sealed)
+		it["sealed"] = ddbjson.B(r.Sealed)
 	}
 	return it, nil
 }
@@ -112,7 +95,7 @@ func (w *Writer) Keep(ctx context.Context, r *pipeline.Rejection) error {
 	}
 	in := struct {
 		TableName string
-		Item      map[string]value
+		Item      map[string]ddbjson.Value
 	}{w.table, it}
 	if err := w.client.Call(ctx, "PutItem", in, nil); err != nil {
 		return fmt.Errorf("keep rejection %s: %w", r.ID, err)
@@ -126,25 +109,24 @@ func (w *Writer) Keep(ctx context.Context, r *pipeline.Rejection) error {
 func (w *Writer) Take(ctx context.Context, key string, minute int64, limit int) (bool, error) {
 	in := struct {
 		TableName                 string
-		Key                       map[string]value
+		Key                       map[string]ddbjson.Value
 		UpdateExpression          string
 		ConditionExpression       string
 		ExpressionAttributeNames  map[string]string
-		ExpressionAttributeValues map[string]value
+		ExpressionAttributeValues map[string]ddbjson.Value
 	}{
 		TableName:                w.table,
-		Key:                      map[string]value{"id": str(keptCounterPrefix + strconv.FormatInt(minute, 10) + "#" + key)},
+		Key:                      map[string]ddbjson.Value{"id": ddbjson.S(keptCounterPrefix + strconv.FormatInt(minute, 10) + "#" + key)},
 		UpdateExpression:         "SET #ttl = :ttl ADD #n :one",
 		ConditionExpression:      "attribute_not_exists(#n) OR #n < :limit",
 		ExpressionAttributeNames: map[string]string{"#n": "n", "#ttl": "expires_at"},
-		ExpressionAttributeValues: map[string]value{
-			":one": num(1), ":limit": num(int64(limit)), ":ttl": num((minute + 2) * 60),
+		ExpressionAttributeValues: map[string]ddbjson.Value{
+			":one": ddbjson.N(1), ":limit": ddbjson.N(int64(limit)), ":ttl": ddbjson.N((minute + 2) * 60),
 		},
 	}
 	err := w.client.Call(ctx, "UpdateItem", in, nil)
-	var api interface{ ErrorCode() string }
 	switch {
-	case errors.As(err, &api) && api.ErrorCode() == "ConditionalCheckFailedException":
+	case ddbjson.ConditionFailed(err):
 		return false, nil
 	case err != nil:
 		return false, fmt.Errorf("count kept rejections of %q: %w", key, err)

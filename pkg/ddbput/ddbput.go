@@ -13,10 +13,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
+	"hookline/pkg/ddbjson"
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
 )
@@ -27,7 +27,6 @@ const (
 	controlPrefix = "~"
 	groupsID      = controlPrefix + "groups"
 	attrGroups    = "groups"
-	timeFormat    = "2006-01-02T15:04:05.000000000Z07:00" // ddbitem.TimeFormat
 )
 
 // Caller sends one operation of the DynamoDB JSON protocol (awsjson.Client).
@@ -61,22 +60,12 @@ func New(client Caller, table string, retention time.Duration) (*Writer, error) 
 	return &Writer{client: client, table: table, retention: retention}, nil
 }
 
-// value is one DynamoDB JSON attribute value; exactly one field is set.
-type value struct {
-	S  *string  `json:"S,omitempty"`
-	N  *string  `json:"N,omitempty"`
-	SS []string `json:"SS,omitempty"`
-}
-
-func str(s string) value { return value{S: &s} }
-func num(n int64) value  { s := strconv.FormatInt(n, 10); return value{N: &s} }
-
-func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+func formatTime(t time.Time) string { return t.UTC().Format(ddbjson.TimeFormat) }
 
 func sourceGroup(e *event.Event) string { return e.Source + "#" + event.TypeGroup(e.Type) }
 
 // item is ddbitem.Marshal's item for r, as DynamoDB JSON.
-func item(r *event.Record, ttl time.Time) (map[string]value, error) {
+func item(r *event.Record, ttl time.Time) (map[string]ddbjson.Value, error) {
 	e := r.Event
 	if err := e.Validate(); err != nil {
 		return nil, fmt.Errorf("marshal item %s: %w", e.ID, err)
@@ -84,20 +73,20 @@ func item(r *event.Record, ttl time.Time) (map[string]value, error) {
 	if r.StoredAt.IsZero() {
 		return nil, fmt.Errorf("marshal item %s: stored_at is zero", e.ID)
 	}
-	it := map[string]value{
-		"id":           str(e.ID),
-		"source":       str(e.Source),
-		"type":         str(e.Type),
-		"stored_at":    str(formatTime(r.StoredAt)),
-		"envelope":     str(string(e.Marshal())),
-		"received_key": str(formatTime(e.ReceivedAt) + "#" + e.ID),
-		"source_group": str(sourceGroup(e)),
+	it := map[string]ddbjson.Value{
+		"id":           ddbjson.S(e.ID),
+		"source":       ddbjson.S(e.Source),
+		"type":         ddbjson.S(e.Type),
+		"stored_at":    ddbjson.S(formatTime(r.StoredAt)),
+		"envelope":     ddbjson.S(string(e.Marshal())),
+		"received_key": ddbjson.S(formatTime(e.ReceivedAt) + "#" + e.ID),
+		"source_group": ddbjson.S(sourceGroup(e)),
 	}
 	if !r.NotifiedAt.IsZero() {
-		it["notified_at"] = str(formatTime(r.NotifiedAt))
+		it["notified_at"] = ddbjson.S(formatTime(r.NotifiedAt))
 	}
 	if !ttl.IsZero() {
-		it["expires_at"] = num(ttl.Unix())
+		it["expires_at"] = ddbjson.N(ttl.Unix())
 	}
 	return it, nil
 }
@@ -126,14 +115,13 @@ func (w *Writer) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 	}
 	in := struct {
 		TableName                string
-		Item                     map[string]value
+		Item                     map[string]ddbjson.Value
 		ConditionExpression      string
 		ExpressionAttributeNames map[string]string
 	}{w.table, it, "attribute_not_exists(#id)", map[string]string{"#id": "id"}}
 	err = w.client.Call(ctx, "PutItem", in, nil)
-	var api interface{ ErrorCode() string }
 	switch {
-	case errors.As(err, &api) && api.ErrorCode() == "ConditionalCheckFailedException":
+	case ddbjson.ConditionFailed(err):
 		return false, nil
 	case err != nil:
 		return false, classify(fmt.Errorf("put event %s: %w", id, err))
@@ -152,12 +140,12 @@ func (w *Writer) register(ctx context.Context, sg string) error {
 	}
 	in := struct {
 		TableName                 string
-		Key                       map[string]value
+		Key                       map[string]ddbjson.Value
 		UpdateExpression          string
 		ExpressionAttributeNames  map[string]string
-		ExpressionAttributeValues map[string]value
-	}{w.table, map[string]value{"id": str(groupsID)}, "ADD #g :g", map[string]string{"#g": attrGroups},
-		map[string]value{":g": {SS: []string{sg}}}}
+		ExpressionAttributeValues map[string]ddbjson.Value
+	}{w.table, map[string]ddbjson.Value{"id": ddbjson.S(groupsID)}, "ADD #g :g", map[string]string{"#g": attrGroups},
+		map[string]ddbjson.Value{":g": ddbjson.SS(sg)}}
 	if err := w.client.Call(ctx, "UpdateItem", in, nil); err != nil {
 		return classify(fmt.Errorf("register history partition %s: %w", sg, err))
 	}

@@ -1,0 +1,50 @@
+// Package ddbjson is DynamoDB's JSON attribute values as the wire has them, for the writers that
+// call DynamoDB through pkg/awsjson (ddbkeep, ddbput) rather than the SDK's client, and the
+// events table's time format, which pkg/ddbitem (the SDK side) shares. It imports nothing of
+// the SDK: its DynamoDB packages' initialisation is what those writers exist to avoid.
+package ddbjson
+
+import (
+	"errors"
+	"strconv"
+)
+
+// TimeFormat is RFC 3339 with a fixed nine-digit fraction. Formatted in UTC its strings sort
+// lexically in time order, which the table's sort keys rely on (time.RFC3339Nano trims zeros).
+const TimeFormat = "2006-01-02T15:04:05.000000000Z07:00"
+
+// Value is one attribute value; exactly one field is set.
+type Value struct {
+	S  *string           `json:"S,omitempty"`
+	N  *string           `json:"N,omitempty"`
+	B  *[]byte           `json:"B,omitempty"` // a pointer, so an empty binary is "" rather than absent
+	M  *map[string]Value `json:"M,omitempty"` // a pointer, so an empty map is {} rather than absent
+	SS []string          `json:"SS,omitempty"`
+}
+
+// S is a string value.
+func S(s string) Value { return Value{S: &s} }
+
+// N is a number value.
+func N(n int64) Value { s := strconv.FormatInt(n, 10); return Value{N: &s} }
+
+// B is a binary value; nil is an empty binary (DynamoDB keeps one; nil would be NULL).
+func B(b []byte) Value {
+	if b == nil {
+		b = []byte{}
+	}
+	return Value{B: &b}
+}
+
+// M is a map value.
+func M(m map[string]Value) Value { return Value{M: &m} }
+
+// SS is a string set value.
+func SS(s ...string) Value { return Value{SS: s} }
+
+// ConditionFailed reports whether err is DynamoDB's answer to a request whose condition did
+// not hold (ConditionalCheckFailedException): a duplicate, or a limit reached.
+func ConditionFailed(err error) bool {
+	var api interface{ ErrorCode() string }
+	return errors.As(err, &api) && api.ErrorCode() == "ConditionalCheckFailedException"
+}
