@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"hookline/pkg/ddbstore"
-	"hookline/pkg/envconf"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/lambdarun"
 	"hookline/pkg/s3blob"
@@ -20,14 +19,10 @@ import (
 
 func main() { lambdarun.Start(build) }
 
-func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), error) {
-	env := envconf.New(getenv)
+func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), error) {
 	table := env.Required(wiring.EnvTable)
 	bucket := env.Required(wiring.EnvBodyBucket)
-	if err := env.Err(); err != nil {
-		return nil, err
-	}
-	cfg, err := lambdarun.AWSConfig(getenv)
+	cfg, err := env.AWS()
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,6 @@ import (
 
 	"hookline/pkg/awsjson"
 	"hookline/pkg/ddbkeep"
-	"hookline/pkg/envconf"
 	"hookline/pkg/kmsseal"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/lambdarun"
@@ -30,8 +29,7 @@ func main() { lambdarun.Start(build) }
 
 // build reads the configuration once and wires the handler: clients are built here, never per
 // request.
-func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), error) {
-	env := envconf.New(getenv)
+func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), error) {
 	topic := env.Required(wiring.EnvTopicARN)
 	secretARN := env.Required(wiring.EnvSourcesSecretARN)
 	ttl := env.Duration(wiring.EnvSourcesTTL, wiring.DefaultSourcesTTL)
@@ -39,19 +37,21 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	table := env.Required(wiring.EnvTable)
 	quarantineKey := env.Required(wiring.EnvQuarantineKey)
 	keepPerMinute := env.Int(wiring.EnvKeepPerMinute, wiring.DefaultKeepPerMinute, 1, wiring.MaxKeepPerMinute)
-	if err := env.Err(); err != nil {
-		return nil, err
-	}
-	cfg, err := lambdarun.AWSConfig(getenv)
+	cfg, err := env.AWS()
 	if err != nil {
 		return nil, err
 	}
 	// Secrets Manager, DynamoDB, KMS and SNS through awsjson, not their SDK clients: this
 	// function makes one or two calls of each, and their SDK packages' initialisation took about
 	// a third of its cold start (README, "Cold start, and a trade we made").
-	sm, err := awsjson.New(ctx, cfg, awsjson.SecretsManager)
-	if err != nil {
-		return nil, err
+	var sm, tableCalls, keys, topicCalls *awsjson.Client
+	for _, c := range []struct {
+		client **awsjson.Client
+		svc    awsjson.Service
+	}{{&sm, awsjson.SecretsManager}, {&tableCalls, awsjson.DynamoDB}, {&keys, awsjson.KMS}, {&topicCalls, awsjson.SNS}} {
+		if *c.client, err = awsjson.New(ctx, cfg, c.svc); err != nil {
+			return nil, err
+		}
 	}
 	sources := &source.Refresher{
 		TTL: ttl,
@@ -73,19 +73,7 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 	// Refused requests are kept in the events table under their own prefix (ddbstore.Rejected),
 	// at most keepPerMinute per source and minute across every instance (its counter items),
 	// their signatures sealed under the quarantine key (ingest may only make data keys).
-	tableCalls, err := awsjson.New(ctx, cfg, awsjson.DynamoDB)
-	if err != nil {
-		return nil, err
-	}
 	quarantine, err := ddbkeep.New(tableCalls, table)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := awsjson.New(ctx, cfg, awsjson.KMS)
-	if err != nil {
-		return nil, err
-	}
-	topicCalls, err := awsjson.New(ctx, cfg, awsjson.SNS)
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,6 @@ import (
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/email"
 	"hookline/pkg/emailpolicy"
-	"hookline/pkg/envconf"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/lambdarun"
 	"hookline/pkg/metrics"
@@ -28,14 +27,14 @@ import (
 
 func main() { lambdarun.Start(build) }
 
-func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (func(context.Context, json.RawMessage) (any, error), error) {
-	env := envconf.New(getenv)
+func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (func(context.Context, json.RawMessage) (any, error), error) {
 	table := env.Required(wiring.EnvTable)
 	topic := env.Required(wiring.EnvNotifyTopicARN)
 	templates := env.String(wiring.EnvEmailTemplates, "") // a directory in the bundle; "" = built-in
 	maxData := env.Int(wiring.EnvEmailMaxData, wiring.DefaultEmailMaxData, wiring.MinEmailMaxData, wiring.MaxEmailMaxData)
 	policyJSON := env.String(wiring.EnvEmailPolicy, "")
-	if err := env.Err(); err != nil {
+	cfg, err := env.AWS()
+	if err != nil {
 		return nil, err
 	}
 	policy, err := emailpolicy.Parse(policyJSON)
@@ -43,10 +42,6 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (f
 		return nil, fmt.Errorf("%s: %w", wiring.EnvEmailPolicy, err)
 	}
 	composer, err := email.NewComposer(templates, maxData)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := lambdarun.AWSConfig(getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ import (
 
 	"hookline/pkg/awsjson"
 	"hookline/pkg/ddbput"
-	"hookline/pkg/envconf"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/lambdarun"
 	"hookline/pkg/metrics"
@@ -21,14 +20,10 @@ import (
 
 func main() { lambdarun.Start(build) }
 
-func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), error) {
-	env := envconf.New(getenv)
+func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), error) {
 	table := env.Required(wiring.EnvTable)
 	retention := env.Duration(wiring.EnvRetention, wiring.Retention)
-	if err := env.Err(); err != nil {
-		return nil, err
-	}
-	cfg, err := lambdarun.AWSConfig(getenv)
+	cfg, err := env.AWS()
 	if err != nil {
 		return nil, err
 	}

@@ -16,12 +16,37 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"hookline/pkg/envconf"
 	"hookline/pkg/wiring"
 )
 
 // Build makes a function's handler from its environment; it runs once per cold start.
-type Build[In, Out any] func(ctx context.Context, getenv func(string) string, log *slog.Logger) (func(context.Context, In) (Out, error), error)
+type Build[In, Out any] func(ctx context.Context, env *Config, log *slog.Logger) (func(context.Context, In) (Out, error), error)
+
+// Config is what a build reads its environment through: envconf's reads, which collect every
+// problem, and AWS, which ends the reading.
+type Config struct {
+	*envconf.Reader
+	getenv func(string) string
+}
+
+// NewConfig reads through getenv (Env.Getenv in Start, a map in tests).
+func NewConfig(getenv func(string) string) *Config {
+	return &Config{Reader: envconf.New(getenv), getenv: getenv}
+}
+
+// AWS returns the function's AWS configuration (AWSConfig), or every problem of the reads made
+// so far together with AWSConfig's, so a misconfigured deploy fails with the whole list before
+// any client is built. A build makes its reads first, then calls AWS.
+func (c *Config) AWS() (aws.Config, error) {
+	cfg, err := AWSConfig(c.getenv)
+	if err = errors.Join(c.Err(), err); err != nil {
+		return aws.Config{}, err
+	}
+	return cfg, nil
+}
 
 // Start builds the handler and serves invocations. A build error, or a hookline variable the
 // build never read, is logged and exits the process, which Lambda reports as a failed init.
@@ -32,7 +57,7 @@ func Start[In, Out any](build Build[In, Out]) {
 	started := time.Now()
 	log := slog.New(ColdStartHandler(NewLogHandler()))
 	env := NewEnv(os.Environ())
-	h, err := build(context.Background(), env.Getenv, log)
+	h, err := build(context.Background(), NewConfig(env.Getenv), log)
 	if err = errors.Join(err, env.Unread()); err != nil {
 		log.Error("cold start failed", "error", err.Error(), "init_ms", msSince(started))
 		os.Exit(1)

@@ -59,3 +59,39 @@ func TestColdStartOnFirstInvocationOnly(t *testing.T) {
 		t.Errorf("second invocation's line: %v", second)
 	}
 }
+
+// TestConfigAWSEndsTheReading: a build's reads go through the Env (so Unread knows them), and
+// AWS returns the reads' problems together with AWSConfig's, or the configuration when there
+// are none.
+func TestConfigAWSEndsTheReading(t *testing.T) {
+	t.Parallel()
+	aws := []string{"AWS_REGION=eu-west-1", "AWS_ACCESS_KEY_ID=AKID", "AWS_SECRET_ACCESS_KEY=SECRET"}
+	env := NewEnv(append(aws, "HOOKLINE_TABLE=events", "HOOKLINE_RETENTION=soon"))
+	c := NewConfig(env.Getenv)
+	if got := c.Required("HOOKLINE_TABLE"); got != "events" {
+		t.Errorf("Required = %q, want events", got)
+	}
+	c.Duration("HOOKLINE_RETENTION", 0)
+	if err := env.Unread(); err != nil {
+		t.Errorf("Unread = %v after the build read every variable through its Config", err)
+	}
+	if _, err := c.AWS(); err == nil || !strings.Contains(err.Error(), `HOOKLINE_RETENTION: "soon"`) {
+		t.Errorf("AWS() = %v, want the bad duration named", err)
+	}
+
+	c = NewConfig(NewEnv([]string{"AWS_REGION=eu-west-1"}).Getenv)
+	c.Required("HOOKLINE_TABLE")
+	_, err := c.AWS()
+	for _, want := range []string{"HOOKLINE_TABLE: required but not set", "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY not set"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("AWS() = %v, want it to mention %q", err, want)
+		}
+	}
+
+	c = NewConfig(NewEnv(append(aws, "HOOKLINE_TABLE=events")).Getenv)
+	c.Required("HOOKLINE_TABLE")
+	cfg, err := c.AWS()
+	if err != nil || cfg.Region != "eu-west-1" {
+		t.Errorf("AWS() = region %q, %v; want eu-west-1 and no error", cfg.Region, err)
+	}
+}
