@@ -23,9 +23,9 @@ func NewGitHub(secrets []string) (*GitHub, error) {
 
 var (
 	errGitHubMissing = newErr(ErrMissingSignature, "x-hub-signature-256 header absent (sha1 x-hub-signature is not accepted)")
-	errGitHubPrefix  = newErr(ErrMalformedSignature, "x-hub-signature-256: want sha256=<64 hex digits>")
-	errGitHubHex     = newErr(ErrMalformedSignature, "x-hub-signature-256: signature is not 64 hex digits")
-	errGitHubNoMatch = newErr(ErrNoMatch, "x-hub-signature-256 matches no secret")
+	errGitHubPrefix  = newErr(ErrMalformedSignature, githubHeader+": want "+githubSignaturePre+"<"+hex32+">")
+
+	errGitHubHex, errGitHubNoMatch = sigErrs(githubHeader, hex32)
 )
 
 const (

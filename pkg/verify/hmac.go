@@ -153,17 +153,15 @@ func NewHMAC(cfg HMACConfig) (*HMAC, error) {
 	}
 	v.macs = keyedMACs(rawKeys(cfg.Secrets))
 
-	enc := "64 hex digits"
+	enc := hex32
 	if v.base64 {
-		enc = "base64 of 32 bytes"
+		enc = b64x32
 	}
-	v.errMissing = newErr(ErrMissingSignature, v.header+" header absent")
+	v.errMissing = absent(ErrMissingSignature, v.header)
 	v.errPrefix = newErr(ErrMalformedSignature, v.header+": missing the configured prefix")
-	v.errEncoding = newErr(ErrMalformedSignature, v.header+": signature is not "+enc)
-	v.errNoMatch = newErr(ErrNoMatch, v.header+" matches no secret")
-	v.errNoTS = newErr(ErrMissingTimestamp, v.tsHeader+" header absent")
-	v.errBadTS = newErr(ErrMalformedSignature, v.tsHeader+" is not unix seconds")
-	v.errStale = newErr(ErrStaleTimestamp, v.tsHeader+" outside tolerance")
+	v.errEncoding, v.errNoMatch = sigErrs(v.header, enc)
+	v.errNoTS = absent(ErrMissingTimestamp, v.tsHeader)
+	v.errBadTS, v.errStale = timeErrs(v.tsHeader)
 	v.errNoID = newErr(ErrMalformedSignature, v.idHeader+" header absent (the signature covers it)")
 	return v, nil
 }

@@ -60,14 +60,13 @@ func StandardWebhooksKey(secret string) ([]byte, error) {
 }
 
 var (
-	errSWMissing     = newErr(ErrMissingSignature, "webhook-signature header absent")
-	errSWNoID        = newErr(ErrMalformedSignature, "webhook-id header absent")
-	errSWNoTimestamp = newErr(ErrMissingTimestamp, "webhook-timestamp header absent")
-	errSWBadTime     = newErr(ErrMalformedSignature, "webhook-timestamp is not unix seconds")
-	errSWStale       = newErr(ErrStaleTimestamp, "webhook-timestamp outside tolerance")
-	errSWNoV1        = newErr(ErrMalformedSignature, "webhook-signature: no v1 signature")
-	errSWBadV1       = newErr(ErrMalformedSignature, "webhook-signature: no v1 signature is base64 of 32 bytes")
-	errSWNoMatch     = newErr(ErrNoMatch, "webhook-signature: no v1 signature matches a secret")
+	// The svix-* headers are refused in the webhook-* names, which the docs use.
+	errSWMissing     = absent(ErrMissingSignature, "webhook-signature")
+	errSWNoID        = absent(ErrMalformedSignature, "webhook-id")
+	errSWNoTimestamp = absent(ErrMissingTimestamp, "webhook-timestamp")
+
+	errSWBadTime, errSWStale            = timeErrs("webhook-timestamp")
+	errSWNoV1, errSWBadV1, errSWNoMatch = v1Errs("webhook-signature", b64x32)
 )
 
 // Verify implements Verifier; Result.Timestamp is the signed webhook-timestamp and Result.ID

@@ -28,14 +28,12 @@ func NewStripe(secrets []string, tolerance time.Duration) (*Stripe, error) {
 }
 
 var (
-	errStripeMissing     = newErr(ErrMissingSignature, "stripe-signature header absent")
+	errStripeMissing     = absent(ErrMissingSignature, "stripe-signature")
 	errStripeNoTimestamp = newErr(ErrMissingTimestamp, "stripe-signature: no t= timestamp")
-	errStripeBadTime     = newErr(ErrMalformedSignature, "stripe-signature: t= is not unix seconds")
 	errStripeDupTime     = newErr(ErrMalformedSignature, "stripe-signature: more than one t=")
-	errStripeNoV1        = newErr(ErrMalformedSignature, "stripe-signature: no v1 signature")
-	errStripeBadV1       = newErr(ErrMalformedSignature, "stripe-signature: no v1 signature is 64 hex digits")
-	errStripeStale       = newErr(ErrStaleTimestamp, "stripe-signature: t= outside tolerance")
-	errStripeNoMatch     = newErr(ErrNoMatch, "stripe-signature: no v1 signature matches a secret")
+
+	errStripeBadTime, errStripeStale                = timeErrs("stripe-signature: t=")
+	errStripeNoV1, errStripeBadV1, errStripeNoMatch = v1Errs("stripe-signature", hex32)
 )
 
 // Verify implements Verifier; Result.Timestamp is the signed t=. Result.ID stays empty: Stripe's

@@ -37,7 +37,7 @@ func NewToken(secrets []string) (*Token, error) {
 }
 
 var (
-	errTokenMissing = newErr(ErrMissingSignature, "authorization header absent")
+	errTokenMissing = absent(ErrMissingSignature, "authorization")
 	errTokenScheme  = newErr(ErrMalformedSignature, "authorization: want Bearer <token>")
 	errTokenNoMatch = newErr(ErrNoMatch, "authorization: bearer token matches no secret")
 )

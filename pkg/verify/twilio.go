@@ -41,7 +41,7 @@ type URLHeader interface {
 }
 
 var (
-	errTwilioMissing = newErr(ErrMissingSignature, "x-twilio-signature header absent")
+	errTwilioMissing = absent(ErrMissingSignature, "x-twilio-signature")
 	errTwilioURL     = newErr(ErrMalformedSignature, "x-twilio-signature: the request URL is unknown")
 	errTwilioEnc     = newErr(ErrMalformedSignature, "x-twilio-signature: not base64 of 20 bytes")
 	errTwilioForm    = newErr(ErrMalformedSignature, "x-twilio-signature: the form body does not parse")

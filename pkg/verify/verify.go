@@ -68,6 +68,28 @@ func (e *verifyError) Unwrap() error { return e.kind }
 
 func newErr(kind error, detail string) *verifyError { return &verifyError{kind: kind, detail: detail} }
 
+// The wordings several verifiers share, each built from the header (or the part of one) it is
+// about, so a configured hmac-sha256 header is refused in the same words as a built-in scheme's.
+
+// absent: the header is not there, or empty.
+func absent(kind error, header string) *verifyError { return newErr(kind, header+" header absent") }
+
+// timeErrs: a signed unix-seconds timestamp that does not parse, or is too far from now.
+func timeErrs(timestamp string) (malformed, stale *verifyError) {
+	return newErr(ErrMalformedSignature, timestamp+" is not unix seconds"), newErr(ErrStaleTimestamp, timestamp+" outside tolerance")
+}
+
+// sigErrs: the one signature in header is not in encoding enc, or matches no secret.
+func sigErrs(header, enc string) (malformed, noMatch *verifyError) {
+	return newErr(ErrMalformedSignature, header+": signature is not "+enc), newErr(ErrNoMatch, header+" matches no secret")
+}
+
+// v1Errs: header's list of signatures has no v1 entry, none in encoding enc, or none matching.
+func v1Errs(header, enc string) (none, malformed, noMatch *verifyError) {
+	none = newErr(ErrMalformedSignature, header+": no v1 signature")
+	return none, newErr(ErrMalformedSignature, none.detail+" is "+enc), newErr(ErrNoMatch, none.detail+" matches a secret")
+}
+
 // macState is one pooled HMAC-SHA256 state for one key, with room for its output and for
 // the small signed prefixes ("<ts>.", "<id>.<ts>.") so nothing escapes to the heap per call.
 type macState struct {
@@ -183,6 +205,12 @@ func unhex(c byte) (byte, bool) {
 	}
 	return 0, false
 }
+
+// hex32 and b64x32 name the two encodings of a 32-byte signature in error details.
+const (
+	hex32  = "64 hex digits"
+	b64x32 = "base64 of 32 bytes"
+)
 
 // decodeHex32 decodes exactly 64 hex digits (either case) into a 32-byte array. The input
 // is the received signature, which is public; only the MAC comparison needs constant time.

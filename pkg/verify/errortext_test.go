@@ -1,0 +1,46 @@
+package verify
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"hookline/internal/golden"
+)
+
+// TestErrorTexts: a refused request's detail is a contract (docs/api.md, the quarantine's
+// detail, hookline rejected), so every error a verifier returns is pinned, kind and wording,
+// in testdata/errors.golden. The shared wordings (absent, timeErrs, v1Errs …) are built once;
+// this is what says they still build each verifier's texts.
+func TestErrorTexts(t *testing.T) {
+	t.Parallel()
+	hexHMAC, err := NewHMAC(HMACConfig{Header: "X-Sig", Prefix: "sha256=", TimestampHeader: "X-Ts", IDHeader: "X-Id", Template: "{id}.{timestamp}.{body}", Secrets: []string{"s"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64HMAC, err := NewHMAC(HMACConfig{Header: "X-Sig-B64", Encoding: "base64", Secrets: []string{"s"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, e := range []struct {
+		name string
+		err  *verifyError
+	}{
+		{"github missing", errGitHubMissing}, {"github prefix", errGitHubPrefix}, {"github hex", errGitHubHex}, {"github no match", errGitHubNoMatch},
+		{"sw missing", errSWMissing}, {"sw no id", errSWNoID}, {"sw no timestamp", errSWNoTimestamp}, {"sw bad time", errSWBadTime},
+		{"sw stale", errSWStale}, {"sw no v1", errSWNoV1}, {"sw bad v1", errSWBadV1}, {"sw no match", errSWNoMatch},
+		{"stripe missing", errStripeMissing}, {"stripe no timestamp", errStripeNoTimestamp}, {"stripe bad time", errStripeBadTime},
+		{"stripe dup time", errStripeDupTime}, {"stripe no v1", errStripeNoV1}, {"stripe bad v1", errStripeBadV1},
+		{"stripe stale", errStripeStale}, {"stripe no match", errStripeNoMatch},
+		{"token missing", errTokenMissing}, {"token scheme", errTokenScheme}, {"token no match", errTokenNoMatch},
+		{"twilio missing", errTwilioMissing}, {"twilio url", errTwilioURL}, {"twilio enc", errTwilioEnc}, {"twilio form", errTwilioForm},
+		{"twilio body", errTwilioBody}, {"twilio no match", errTwilioNoMatch},
+		{"hmac missing", hexHMAC.errMissing}, {"hmac prefix", hexHMAC.errPrefix}, {"hmac hex", hexHMAC.errEncoding},
+		{"hmac base64", b64HMAC.errEncoding}, {"hmac no match", hexHMAC.errNoMatch}, {"hmac no timestamp", hexHMAC.errNoTS},
+		{"hmac bad time", hexHMAC.errBadTS}, {"hmac stale", hexHMAC.errStale}, {"hmac no id", hexHMAC.errNoID},
+	} {
+		fmt.Fprintf(&b, "%-20s %s\n", e.name, e.err)
+	}
+	golden.Check(t, "errors.golden", []byte(b.String()))
+}
