@@ -56,7 +56,7 @@ func appendMessage(dst []byte, m pipeline.Email, from, to string, date time.Time
 	}
 	header("From", from)
 	header("To", to)
-	header("Subject", mime.QEncoding.Encode("utf-8", m.Subject))
+	header("Subject", encodedWords(m.Subject))
 	var d [len(time.RFC1123Z)]byte
 	header("Date", string(date.UTC().AppendFormat(d[:0], time.RFC1123Z)))
 	header("Message-ID", "<"+m.EventID+"@hookline>")
@@ -97,19 +97,71 @@ func sizeHint(m pipeline.Email) int {
 	return 2*len(m.Text) + 1024
 }
 
-// headerValue keeps untrusted values (types come from senders) on one line and in ASCII.
+// headerValue keeps untrusted values (types come from senders) on one line, in ASCII and
+// literal (encodedWords).
 func headerValue(s string) string {
 	if plainHeader(s) {
 		return s // what the replacement and the encoding below return for it, without their work
 	}
-	return mime.QEncoding.Encode("utf-8", strings.NewReplacer("\r", " ", "\n", " ").Replace(s))
+	return encodedWords(strings.NewReplacer("\r", " ", "\n", " ").Replace(s))
 }
 
-// plainHeader reports whether s is printable ASCII or tabs only: no line break to replace,
-// nothing for mime.QEncoding to encode.
+// encodedWords returns s as header text that a reader decodes into s itself: s as it is when
+// it is printable ASCII without "=?", else RFC 2047 encoded words of all of it. A sender's
+// "=?utf-8?b?...?=" is shown decoded, as any text the sender likes, by every mail client and
+// filter that decodes headers (Sieve does, RFC 5228 2.7.2), so such a value is sent as an
+// encoded word of its literal text: decoded once, it is that text again, "=?" and all, and a
+// filter on the decoded value matches the type the event has. (Subject rewrites "=?" instead:
+// SNS writes the subject header itself, and a subject is read, not matched.) mime.QEncoding
+// leaves printable ASCII as it is, so that case is encoded here.
+func encodedWords(s string) string {
+	if e := mime.QEncoding.Encode("utf-8", s); e != s || !strings.Contains(s, "=?") {
+		return e
+	}
+	return qWords(s)
+}
+
+// qWords is mime.QEncoding.Encode("utf-8", s) for an ASCII s, encoding it even when it is
+// printable: Q-encoded words of at most 75 characters (RFC 2047), separated by spaces.
+func qWords(s string) string {
+	const open, end, maxWord = "=?utf-8?q?", "?=", 75
+	var b strings.Builder
+	b.Grow(3*len(s) + len(open) + len(end))
+	b.WriteString(open)
+	n := len(open) + len(end) // the current word's length once closed
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		w := 3 // "=XX"
+		if c == ' ' || c > ' ' && c <= '~' && c != '=' && c != '?' && c != '_' {
+			w = 1
+		}
+		if n+w > maxWord {
+			b.WriteString(end + " " + open)
+			n = len(open) + len(end)
+		}
+		switch {
+		case c == ' ':
+			b.WriteByte('_')
+		case w == 1:
+			b.WriteByte(c)
+		default:
+			const hex = "0123456789ABCDEF"
+			b.WriteByte('=')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0x0f])
+		}
+		n += w
+	}
+	b.WriteString(end)
+	return b.String()
+}
+
+// plainHeader reports whether s can be sent as it is: printable ASCII or tabs only (no line
+// break to replace, nothing for mime.QEncoding to encode) and no "=?", which would start an
+// encoded word.
 func plainHeader(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < ' ' || c > '~') && c != '\t' {
+		if c := s[i]; (c < ' ' || c > '~') && c != '\t' || c == '=' && i+1 < len(s) && s[i+1] == '?' {
 			return false
 		}
 	}

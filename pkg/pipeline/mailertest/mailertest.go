@@ -56,6 +56,17 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 			t.Errorf("delivered\n%+v\nwant\n%+v", g, want)
 		}
 	})
+	t.Run("SenderTextArrivesLiteral", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		// Senders choose the type: an RFC 2047 encoded word in it must arrive as the characters
+		// it is, not as the text it decodes to ("Invoice paid"), which a reader and a mail
+		// filter would take for ours. The same for the source.
+		m := email("x=?utf-8?q?github?=", "=?utf-8?b?SW52b2ljZSBwYWlk?=", "[hookline] a push", "x")
+		if got, want := sendOne(t, h, m), (Mail{Subject: m.Subject, Text: m.Text, Source: m.Source, Type: m.Type}); got != want {
+			t.Errorf("delivered\n%+v\nwant\n%+v", got, want)
+		}
+	})
 	t.Run("OneEmailPerEvent", func(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t)
@@ -85,6 +96,19 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 			t.Fatal("Send to a broken destination returned nil")
 		}
 	})
+}
+
+// sendOne sends m and returns it as delivered, normalized.
+func sendOne(t *testing.T, h Harness, m pipeline.Email) Mail {
+	t.Helper()
+	if err := h.Mailer.Send(testctx.New(t), m); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	got := h.Delivered(t)
+	if len(got) != 1 {
+		t.Fatalf("%d emails delivered, want 1", len(got))
+	}
+	return normalize(got[0])
 }
 
 // ParseMessage reads an RFC 5322 message as pkg/email writes it — what the outbox's records
