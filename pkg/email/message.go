@@ -68,18 +68,44 @@ func appendMessage(dst []byte, m pipeline.Email, from, to string, date time.Time
 	header("X-Hookline-Type", headerValue(m.Type))
 	b.WriteString("\r\n")
 	qp := quotedprintable.NewWriter(b)
-	// Each "\n" of the text is sent as "\r\n". The encoder's output depends only on the bytes
-	// it is given, not on how they are split between Writes. It reads the text's own bytes: a
-	// Writer neither modifies nor keeps what it is given (io.Writer), so no copy is needed.
+	// Every line break of the text, "\r\n", "\n" or a lone "\r" (which has no place in a
+	// mail's text, RFC 5322 2.3, and which the encoder itself takes for a break), is sent as one
+	// "\r\n": the encoder gets the lines without their breaks and a "\r\n" after each. (Given
+	// the text whole, the encoder drops the "\n" of "\r=\n", an escaped byte between them.) Its
+	// output depends only on the bytes it is given, not on how they are split between Writes. It
+	// reads the text's own bytes: a Writer neither modifies nor keeps what it is given
+	// (io.Writer), so no copy is needed.
 	text := unsafe.Slice(unsafe.StringData(m.Text), len(m.Text))
+	write := func(p []byte) error {
+		if _, err := qp.Write(p); err != nil {
+			return fmt.Errorf("encode body: %w", err)
+		}
+		return nil
+	}
 	for len(text) > 0 {
 		line, rest, found := bytes.Cut(text, []byte("\n"))
-		if _, err := qp.Write(line); err != nil {
-			return nil, fmt.Errorf("encode body: %w", err)
+		if found {
+			line = bytes.TrimSuffix(line, []byte("\r")) // "\r\n" is one break
+		}
+		for { // a lone "\r" is a break of its own
+			i := bytes.IndexByte(line, '\r')
+			if i < 0 {
+				break
+			}
+			if err := write(line[:i]); err != nil {
+				return nil, err
+			}
+			if err := write(crlf); err != nil {
+				return nil, err
+			}
+			line = line[i+1:]
+		}
+		if err := write(line); err != nil {
+			return nil, err
 		}
 		if found {
-			if _, err := qp.Write([]byte("\r\n")); err != nil {
-				return nil, fmt.Errorf("encode body: %w", err)
+			if err := write(crlf); err != nil {
+				return nil, err
 			}
 		}
 		text = rest
@@ -96,6 +122,8 @@ func appendMessage(dst []byte, m pipeline.Email, from, to string, date time.Time
 func sizeHint(m pipeline.Email) int {
 	return 2*len(m.Text) + 1024
 }
+
+var crlf = []byte("\r\n")
 
 // headerValue keeps untrusted values (types come from senders) on one line, in ASCII and
 // literal (encodedWords).

@@ -67,6 +67,19 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 			t.Errorf("delivered\n%+v\nwant\n%+v", got, want)
 		}
 	})
+	t.Run("LineBreaksArriveOnce", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		// A line break of the text, "\r\n", "\n" or a lone "\r", arrives as one line break.
+		m := email("github", "push", "[hookline] push from github", "crlf\r\ncr\rlf\n\r\nafter a blank line\r\r\nafter another\r=\nend")
+		got, want := sendOne(t, h, m), normalize(Mail{Subject: m.Subject, Text: m.Text, Source: m.Source, Type: m.Type})
+		if want.Text != "crlf\ncr\nlf\n\nafter a blank line\n\nafter another\n=\nend" {
+			t.Fatalf("normalize gives %q", want.Text)
+		}
+		if got != want {
+			t.Errorf("delivered\n%+v\nwant\n%+v", got, want)
+		}
+	})
 	t.Run("OneEmailPerEvent", func(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t)
@@ -139,8 +152,10 @@ func ParseMessage(t *testing.T, raw []byte) Mail {
 }
 
 // normalize undoes what mail transport does to text: CRLF line ends and a final line end.
+// Line breaks of every kind ("\r\n", "\n", "\r") become "\n": a medium that carries the text
+// as it is (SNS) and one that sends each break as CRLF (an email) deliver the same lines.
 func normalize(m Mail) Mail {
-	m.Text = strings.TrimRight(strings.ReplaceAll(m.Text, "\r\n", "\n"), "\n")
+	m.Text = strings.TrimRight(strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(m.Text), "\n")
 	return m
 }
 
