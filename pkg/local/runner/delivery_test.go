@@ -373,3 +373,71 @@ func TestStreamCrashDuringRetriesResumesAtFailedRecord(t *testing.T) {
 		t.Errorf("%d records given up, want none", len(fails))
 	}
 }
+
+// TestStreamFailureWriteFailingPausesTheReread: when the record whose retries ran out cannot
+// be recorded as failed (the database refuses writes: disk full), it is not checkpointed, and
+// the poller reads it again, but only after a pause, twice as long each time the write fails
+// in a row (up to MaxRetryDelay), never in a tight loop of notifier calls and failed writes.
+// Once the write goes through, the record is in the failure table and checkpointed: nothing
+// acknowledged is lost; and the next refusal pauses as briefly as the first. The clock is fake:
+// it notes the pauses and returns at once.
+func TestStreamFailureWriteFailingPausesTheReread(t *testing.T) {
+	t.Parallel()
+	ctx, e := enginetest.Start(t)
+	enginetest.Put(t, e, enginetest.Record(t, "bad", "s", "t", time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)))
+	var mu sync.Mutex
+	var steps []string
+	step := func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		steps = append(steps, s)
+	}
+	writes := 0
+	r := &Runner{Engine: e, StreamConsumer: "n", StreamRetries: -1, RetryDelay: 10 * time.Millisecond, MaxRetryDelay: 40 * time.Millisecond,
+		Notifier: func(_ context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+			step("notify")
+			return events.DynamoDBEventResponse{}, errors.New("mailer down")
+		}}
+	r.recordFailure = func(ctx context.Context, consumer string, rec engine.StreamRecord, reason string) error {
+		mu.Lock()
+		writes++
+		refuse := writes <= 4 || writes == 6 // the first record's first four, the second's first
+		mu.Unlock()
+		if refuse {
+			step("write refused")
+			return errors.New("database or disk is full")
+		}
+		step("write")
+		return e.RecordStreamFailure(ctx, consumer, rec, reason)
+	}
+	r.sleep = func(ctx context.Context, d time.Duration) error {
+		step("pause " + d.String())
+		return ctx.Err()
+	}
+	stop := startRunner(t, r)
+	for i, id := range []string{"bad", "worse"} {
+		if i > 0 {
+			enginetest.Put(t, e, enginetest.Record(t, id, "s", "t", time.Date(2026, 12, 2, 0, 0, 1, 0, time.UTC)))
+		}
+		enginetest.WaitFor(t, enginetest.Hang, id+"'s failure recorded", func() bool {
+			fails, _ := e.ListStreamFailures(ctx, "n", 10)
+			return len(fails) == i+1
+		})
+		enginetest.WaitCaughtUp(t, e, "n", enginetest.Hang)
+	}
+	stop()
+	want := []string{
+		"notify", "write refused", "pause 10ms",
+		"notify", "write refused", "pause 20ms",
+		"notify", "write refused", "pause 40ms",
+		"notify", "write refused", "pause 40ms",
+		"notify", "write",
+		"notify", "write refused", "pause 10ms",
+		"notify", "write",
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(steps, want) {
+		t.Errorf("steps:\n%q\nwant\n%q", steps, want)
+	}
+}

@@ -53,6 +53,11 @@ type Runner struct {
 	PollInterval time.Duration
 
 	Log *slog.Logger // nil means slog.Default()
+
+	// Tests replace these (nil means the engine's RecordStreamFailure, pipeline.Sleep): a
+	// write that fails, a clock that only notes the pauses asked for.
+	recordFailure func(ctx context.Context, consumer string, rec engine.StreamRecord, reason string) error
+	sleep         func(ctx context.Context, d time.Duration) error
 }
 
 // Defaults of the settings that are local tuning; batch sizes and the batch window default to
@@ -122,6 +127,12 @@ func (r *Runner) defaults() (*Runner, error) {
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()
+	}
+	if c.recordFailure == nil {
+		c.recordFailure = c.Engine.RecordStreamFailure
+	}
+	if c.sleep == nil {
+		c.sleep = pipeline.Sleep
 	}
 	return &c, nil
 }
@@ -283,6 +294,7 @@ func DynamoDBEvent(recs []engine.StreamRecord) events.DynamoDBEvent {
 }
 
 func (c *Runner) pollStream(ctx context.Context) {
+	refused := 0 // windows in a row that ended on a failure record the engine did not take
 	for ctx.Err() == nil {
 		ch := c.Engine.StreamWait() // before reading, so an append in between wakes us
 		recs, err := c.Engine.ReadStream(ctx, c.StreamConsumer, c.StreamBatchSize*c.ParallelizationFactor)
@@ -302,13 +314,24 @@ func (c *Runner) pollStream(ctx context.Context) {
 			t.Stop()
 			continue
 		}
-		c.deliverWindow(ctx, recs)
+		if err := c.deliverWindow(ctx, recs); err != nil {
+			// The record stays after the checkpoint and is read (and retried) again: nothing
+			// acknowledged is lost. Not at once, though: while the database refuses writes (disk
+			// full) that would call the notifier and fail the write in a tight loop.
+			refused++
+			if c.sleep(ctx, c.retryDelay(refused)) != nil {
+				return
+			}
+			continue
+		}
+		refused = 0
 	}
 }
 
 // deliverWindow splits recs into consecutive chunks of StreamBatchSize, delivers them
-// concurrently and checkpoints the longest finished prefix as chunks make progress.
-func (c *Runner) deliverWindow(ctx context.Context, recs []engine.StreamRecord) {
+// concurrently and checkpoints the longest finished prefix as chunks make progress. It returns
+// an error when a chunk stopped at a record it could not record as failed.
+func (c *Runner) deliverWindow(ctx context.Context, recs []engine.StreamRecord) error {
 	var chunks [][]engine.StreamRecord
 	for len(recs) > 0 {
 		n := min(len(recs), c.StreamBatchSize)
@@ -319,9 +342,10 @@ func (c *Runner) deliverWindow(ctx context.Context, recs []engine.StreamRecord) 
 		w.ends[i], w.through[i] = ch[len(ch)-1].Seq, ch[0].Seq-1
 	}
 	var wg sync.WaitGroup
+	errs := make([]error, len(chunks))
 	for i, ch := range chunks {
 		wg.Go(func() {
-			c.deliverStream(ctx, ch, func(seq int64) {
+			errs[i] = c.deliverStream(ctx, ch, func(seq int64) {
 				if cp, ok := w.progress(i, seq); ok {
 					c.checkpoint(context.WithoutCancel(ctx), cp)
 				}
@@ -329,6 +353,7 @@ func (c *Runner) deliverWindow(ctx context.Context, recs []engine.StreamRecord) 
 		})
 	}
 	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // window tracks how far each chunk of a stream window got, to find what may be checkpointed.
@@ -364,7 +389,8 @@ func (w *window) progress(chunk int, seq int64) (int64, bool) {
 // just before the first failure, retry from there, halve the batch on handler errors, and
 // after StreamRetries record the failing record and move past it. Only INSERT records reach the handler (the CDK filter).
 // If ctx ends it stops retrying; unfinished records stay after the checkpoint for next time.
-func (c *Runner) deliverStream(ctx context.Context, recs []engine.StreamRecord, done func(seq int64)) {
+// If the failing record cannot be recorded it stops there too and returns that error.
+func (c *Runner) deliverStream(ctx context.Context, recs []engine.StreamRecord, done func(seq int64)) error {
 	bg := context.WithoutCancel(ctx)
 	size, attempts := c.StreamBatchSize, 0
 	var failSeq int64 // the record attempts counts retries of; its start value never matters: attempts is 0 until a failure sets it
@@ -382,7 +408,7 @@ func (c *Runner) deliverStream(ctx context.Context, recs []engine.StreamRecord, 
 		}
 		if len(batch) == 0 { // only filtered-out records: skip past them
 			done(recs[last].Seq)
-			return
+			return nil
 		}
 		resp, err := safeCall(bg, c.Notifier, DynamoDBEvent(batch))
 		var failIdx int
@@ -412,19 +438,20 @@ func (c *Runner) deliverStream(ctx context.Context, recs []engine.StreamRecord, 
 		attempts++
 		if attempts > c.StreamRetries {
 			c.Log.Error("stream record failed; recorded and skipped", "consumer", c.StreamConsumer, "seq", failed.Seq, "attempts", attempts, "reason", reason)
-			if err := c.Engine.RecordStreamFailure(bg, c.StreamConsumer, failed, reason); err != nil {
+			if err := c.recordFailure(bg, c.StreamConsumer, failed, reason); err != nil {
 				c.Log.Error("record stream failure", "seq", failed.Seq, "err", err)
-				return // not checkpointed: retried on the next read
+				return err // not checkpointed: retried on the next read
 			}
 			done(failed.Seq)
 			recs, size, attempts = recs[1:], c.StreamBatchSize, 0
 			continue
 		}
 		c.Log.Warn("stream batch failed; retrying", "consumer", c.StreamConsumer, "seq", failed.Seq, "attempt", attempts, "reason", reason)
-		if pipeline.Sleep(ctx, c.retryDelay(attempts)) != nil {
-			return
+		if c.sleep(ctx, c.retryDelay(attempts)) != nil {
+			return nil
 		}
 	}
+	return nil
 }
 
 // retryDelay is the pause before the given retry: RetryDelay doubled per earlier attempt,
