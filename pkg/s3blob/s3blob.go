@@ -16,23 +16,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"hookline/pkg/pipeline"
 )
-
-// API is the part of the S3 client the store uses; *s3.Client satisfies it.
-type API interface {
-	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
-	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
-}
-
-// PresignAPI makes presigned GETs; *s3.PresignClient satisfies it.
-type PresignAPI interface {
-	PresignGetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
-}
 
 // DefaultLinkTTL is how long a data_url stays valid.
 const DefaultLinkTTL = 15 * time.Minute
@@ -42,8 +30,11 @@ const maxObject = pipeline.LocalMaxBodyBytes
 
 // Store keeps bodies in one bucket.
 type Store struct {
-	Client  API
-	Presign PresignAPI // nil: no links (Link fails)
+	// Client makes the calls: PutObject (Put) and GetObject (Get); Presign signs GetObject
+	// URLs (Link). The tests give them real clients against gofakes3, so no narrower
+	// interfaces stand in for them.
+	Client  *s3.Client
+	Presign *s3.PresignClient // nil: no links (Link fails)
 	Bucket  string
 	LinkTTL time.Duration // 0 means DefaultLinkTTL
 }

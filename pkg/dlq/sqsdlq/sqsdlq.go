@@ -16,14 +16,6 @@ import (
 	"hookline/pkg/dlq"
 )
 
-// API is the part of the SQS client the adapter uses; *sqs.Client satisfies it.
-type API interface {
-	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, opts ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
-	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
-	ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMessageVisibilityBatchInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error)
-	StartMessageMoveTask(ctx context.Context, in *sqs.StartMessageMoveTaskInput, opts ...func(*sqs.Options)) (*sqs.StartMessageMoveTaskOutput, error)
-}
-
 // Queue is an Amazon SQS dead-letter queue.
 //
 // SQS has no way to read a message without receiving it, so List peeks: it receives with a
@@ -33,7 +25,10 @@ type API interface {
 // record why a message failed: Reason comes from a "reason" message attribute when a producer
 // set one.
 type Queue struct {
-	Client   API
+	// Client makes the calls: ReceiveMessage and ChangeMessageVisibilityBatch (List),
+	// GetQueueAttributes and StartMessageMoveTask (Redrive). The tests give it a real client
+	// against a fake SQS server, so no narrower interface stands in for it.
+	Client   *sqs.Client
 	QueueURL string        // the DLQ's URL
 	Hold     time.Duration // visibility while listing; 0 means 30 s
 }
