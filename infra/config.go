@@ -148,28 +148,34 @@ const (
 	defaultHistoryBurstLimit     = 20
 )
 
+// numberSetting is a Config number read from one context key, and its default.
+type numberSetting struct {
+	key string
+	v   *float64
+	def float64
+}
+
+// numbers are c's throttles and thresholds: configFromContext reads them, withDefaults fills
+// the ones left zero.
+func (c *Config) numbers() []numberSetting {
+	return []numberSetting{
+		{ctxRateLimit, &c.RateLimit, defaultRateLimit},
+		{ctxBurst, &c.BurstLimit, defaultBurstLimit},
+		{ctxUnauth, &c.UnauthorizedThreshold, defaultUnauthorizedThreshold},
+		{ctxWebhookRate, &c.WebhookRateLimit, defaultWebhookRateLimit},
+		{ctxWebhookBurst, &c.WebhookBurstLimit, defaultWebhookBurstLimit},
+		{ctxHistoryRate, &c.HistoryRateLimit, defaultHistoryRateLimit},
+		{ctxHistoryBurst, &c.HistoryBurstLimit, defaultHistoryBurstLimit},
+	}
+}
+
 func (c Config) withDefaults() Config {
 	if c.AssetDir == "" {
 		c.AssetDir = defaultAssetDir
 	}
-	if c.RateLimit == 0 {
-		c.RateLimit = defaultRateLimit
-	}
-	if c.BurstLimit == 0 {
-		c.BurstLimit = defaultBurstLimit
-	}
-	if c.UnauthorizedThreshold == 0 {
-		c.UnauthorizedThreshold = defaultUnauthorizedThreshold
-	}
-	for _, d := range []struct {
-		v   *float64
-		def float64
-	}{
-		{&c.WebhookRateLimit, defaultWebhookRateLimit}, {&c.WebhookBurstLimit, defaultWebhookBurstLimit},
-		{&c.HistoryRateLimit, defaultHistoryRateLimit}, {&c.HistoryBurstLimit, defaultHistoryBurstLimit},
-	} {
-		if *d.v == 0 {
-			*d.v = d.def
+	for _, n := range c.numbers() {
+		if *n.v == 0 {
+			*n.v = n.def
 		}
 	}
 	if c.EmailPolicy.Sources == nil {
@@ -204,14 +210,10 @@ func configFromContext(app awscdk.App) (Config, error) {
 	c.Dev = contextValue(r, ctxDev, contextBool)
 	c.Email = contextValue(r, ctxEmail, contextString)
 	c.AssetDir = contextValue(r, ctxAssetDir, contextString)
-	c.RateLimit = contextValue(r, ctxRateLimit, contextNumber)
-	c.BurstLimit = contextValue(r, ctxBurst, contextNumber)
-	c.UnauthorizedThreshold = contextValue(r, ctxUnauth, contextNumber)
+	for _, n := range c.numbers() {
+		*n.v = contextValue(r, n.key, contextNumber)
+	}
 	c.ExpectEvery = contextValue(r, ctxSources, contextExpectEvery)
-	c.WebhookRateLimit = contextValue(r, ctxWebhookRate, contextNumber)
-	c.WebhookBurstLimit = contextValue(r, ctxWebhookBurst, contextNumber)
-	c.HistoryRateLimit = contextValue(r, ctxHistoryRate, contextNumber)
-	c.HistoryBurstLimit = contextValue(r, ctxHistoryBurst, contextNumber)
 	c.Tracing = contextValue(r, ctxTracing, contextBool)
 	c.EmailPolicy = contextValue(r, ctxPolicy, contextPolicy)
 	if r.err != nil {
