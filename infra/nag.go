@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
@@ -50,14 +51,16 @@ func addNagSuppressions(h *Hookline) {
 		"Uptime checkers need an unauthenticated probe. GET /healthz answers {\"status\":\"ok\"} or a "+
 			"503 problem and nothing else: no data, no AWS call of its own (the sources lookup "+
 			"refetches the secret at most once per HOOKLINE_SOURCES_TTL); the stage throttle bounds abuse.")
-	suppress(h.SubscriptionDLQ, "AwsSolutions-SQS3",
-		"This queue is itself a dead-letter destination: the events subscription's redrive queue "+
-			"for what SNS cannot deliver to the events queue. A DLQ for a DLQ would only move the same "+
-			"evidence; the SubscriptionDLQNotEmpty alarm fires on its first message.")
-	suppress(h.NotifyFailures, "AwsSolutions-SQS3",
-		"This queue is itself a dead-letter destination: the notifier stream trigger's on-failure "+
-			"queue. A DLQ for a DLQ would only move the same evidence; the NotifyFailuresNotEmpty "+
-			"alarm fires on its first message.")
+	for _, q := range []struct {
+		queue     awssqs.Queue
+		of, alarm string
+	}{
+		{h.SubscriptionDLQ, "the events subscription's redrive queue for what SNS cannot deliver to the events queue", "SubscriptionDLQNotEmpty"},
+		{h.NotifyFailures, "the notifier stream trigger's on-failure queue", "NotifyFailuresNotEmpty"},
+	} {
+		suppress(q.queue, "AwsSolutions-SQS3", "This queue is itself a dead-letter destination: "+q.of+
+			". A DLQ for a DLQ would only move the same evidence; the "+q.alarm+" alarm fires on its first message.")
+	}
 	// Object ARNs name keys, so a grant on the events/ prefix is a wildcard by nature; it is the
 	// narrowest the claim check allows (its keys are events/<source>/<id>/<sha256>). The
 	// bucket's logical id carries a hash, hence the pattern.
