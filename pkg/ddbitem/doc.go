@@ -1,8 +1,10 @@
-// Package ddbitem is the one codec between an event.Record and a DynamoDB item of the "events"
-// table. Every path that touches an item goes through it: the subscriber's conditional PutItem
-// (via ddbstore), the history reads, the notifier decoding a stream record's NewImage, and the
-// local engine, which writes the stream records it fakes with ToStreamImage so the notifier
-// sees the same JSON shape Lambda delivers.
+// Package ddbitem is the codec between an event.Record and a DynamoDB item of the "events"
+// table in the SDK's attribute values: ddbstore's writes and history reads, and the local
+// engine, which writes the stream records it fakes with ToStreamImage so the notifier sees the
+// same JSON shape Lambda delivers. The Lambdas that do not link the SDK's DynamoDB types hold
+// to the same item: the subscriber's ddbput writes Marshal's item as DynamoDB JSON (its test
+// compares the requests), and decoding is one function, ddbjson.DecodeRecord, under Unmarshal,
+// FromStreamImage (the notifier's input) and ddbjson.Unmarshal.
 //
 // The item's "envelope" attribute holds the whole CloudEvents JSON and is the source of truth:
 // Unmarshal decodes it with event.Decode and only adds the status timestamps (stored_at,

@@ -16,15 +16,15 @@ import (
 // Attribute names of an event item. The table schema (ddbstore.TableSchema), the CDK stack and
 // condition expressions refer to these, never to literals.
 const (
-	AttrID          = "id" // the table's partition key
-	AttrSource      = "source"
-	AttrType        = "type"
-	AttrStoredAt    = "stored_at"
-	AttrNotifiedAt  = "notified_at" // absent until the completion email went out
-	AttrEnvelope    = "envelope"    // the CloudEvents JSON; the source of truth
-	AttrExpiresAt   = "expires_at"  // TTL, unix seconds
-	AttrReceivedKey = "received_key"
-	AttrSourceGroup = "source_group" // the history index's partition key: SourceGroup(source, type)
+	AttrID          = ddbjson.AttrID // the table's partition key
+	AttrSource      = ddbjson.AttrSource
+	AttrType        = ddbjson.AttrType
+	AttrStoredAt    = ddbjson.AttrStoredAt
+	AttrNotifiedAt  = ddbjson.AttrNotifiedAt // absent until the completion email went out
+	AttrEnvelope    = ddbjson.AttrEnvelope   // the CloudEvents JSON; the source of truth
+	AttrExpiresAt   = ddbjson.AttrExpiresAt  // TTL, unix seconds
+	AttrReceivedKey = ddbjson.AttrReceivedKey
+	AttrSourceGroup = ddbjson.AttrSourceGroup // the history index's partition key: SourceGroup(source, type)
 )
 
 // TimeFormat is RFC 3339 with a fixed nine-digit fraction (ddbjson.TimeFormat, which the
@@ -119,67 +119,45 @@ func num(v int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
 }
 
-// Unmarshal decodes an item written by Marshal. The event comes from the envelope; the other
-// copies of its attributes are ignored, except that the id must agree.
+// Unmarshal decodes an item written by Marshal (ddbjson.DecodeRecord). The event comes from the
+// envelope; the other copies of its attributes are ignored, except that the id must agree.
 func Unmarshal(av map[string]types.AttributeValue) (*event.Record, error) {
-	return unmarshal(func(name string) (string, error) { return requireString(av, name) },
-		func(name string) bool { _, ok := av[name]; return ok })
-}
-
-// unmarshal is Unmarshal over an item's string attributes (str: the value, or an error that
-// it is missing or not a string) and has (whether the item has the attribute at all).
-func unmarshal(str func(name string) (string, error), has func(name string) bool) (*event.Record, error) {
-	env, err := str(AttrEnvelope)
-	if err != nil {
-		return nil, err
-	}
-	id, err := str(AttrID)
-	if err != nil {
-		return nil, err
-	}
-	e, err := event.DecodeString(env)
-	if err != nil {
-		return nil, fmt.Errorf("unmarshal item %s: attribute %s: %w", id, AttrEnvelope, err)
-	}
-	if e.ID != id {
-		return nil, fmt.Errorf("unmarshal item %s: envelope id is %s", id, e.ID)
-	}
-	r := &event.Record{Event: e}
-	stored, err := str(AttrStoredAt)
-	if err != nil {
-		return nil, fmt.Errorf("unmarshal item %s: %w", id, err)
-	}
-	if r.StoredAt, err = parseTime(AttrStoredAt, stored); err != nil {
-		return nil, fmt.Errorf("unmarshal item %s: %w", id, err)
-	}
-	if has(AttrNotifiedAt) {
-		notified, err := str(AttrNotifiedAt)
-		if err != nil {
-			return nil, fmt.Errorf("unmarshal item %s: %w", id, err)
+	return ddbjson.DecodeRecord(func(name string) (string, error) {
+		v, ok := av[name]
+		if !ok {
+			return "", ddbjson.Missing(name)
 		}
-		if r.NotifiedAt, err = parseTime(AttrNotifiedAt, notified); err != nil {
-			return nil, fmt.Errorf("unmarshal item %s: %w", id, err)
+		s, ok := v.(*types.AttributeValueMemberS)
+		if !ok {
+			return "", ddbjson.NotString(name, typeName(v))
 		}
-	}
-	return r, nil
+		return s.Value, nil
+	}, func(name string) bool { _, ok := av[name]; return ok })
 }
 
-func requireString(av map[string]types.AttributeValue, name string) (string, error) {
-	v, ok := av[name]
-	if !ok {
-		return "", fmt.Errorf("item attribute %s is missing", name)
+// typeName is the DynamoDB name of v's type, as ddbjson.StreamType names a stream value's.
+func typeName(v types.AttributeValue) string {
+	switch v.(type) {
+	case *types.AttributeValueMemberS:
+		return "S"
+	case *types.AttributeValueMemberN:
+		return "N"
+	case *types.AttributeValueMemberB:
+		return "B"
+	case *types.AttributeValueMemberBOOL:
+		return "BOOL"
+	case *types.AttributeValueMemberNULL:
+		return "NULL"
+	case *types.AttributeValueMemberSS:
+		return "SS"
+	case *types.AttributeValueMemberNS:
+		return "NS"
+	case *types.AttributeValueMemberBS:
+		return "BS"
+	case *types.AttributeValueMemberL:
+		return "L"
+	case *types.AttributeValueMemberM:
+		return "M"
 	}
-	s, ok := v.(*types.AttributeValueMemberS)
-	if !ok {
-		return "", fmt.Errorf("item attribute %s is %T, want a string (S)", name, v)
-	}
-	return s.Value, nil
-}
-
-func parseTime(name, s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("item attribute %s %q is not RFC 3339", name, s)
-	}
-	return t.UTC(), nil
+	return fmt.Sprintf("%T", v)
 }

@@ -16,6 +16,7 @@ import (
 
 	"hookline/internal/golden"
 	"hookline/pkg/ddbitem"
+	"hookline/pkg/ddbjson"
 	"hookline/pkg/event"
 )
 
@@ -115,6 +116,13 @@ func TestRoundTrip(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.r, got); diff != "" {
 				t.Errorf("FromStreamImage(ToStreamImage(Marshal())) (-want +got):\n%s", diff)
+			}
+			// The same JSON is the item as GetItem answers it, read without the SDK.
+			if got, err = ddbjson.Unmarshal(itemJSON(t, wire)); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.r, got); diff != "" {
+				t.Errorf("ddbjson.Unmarshal of Marshal's item (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -231,6 +239,16 @@ func recordJSON(t *testing.T, r *event.Record) []byte {
 	return jsonOf(t, out)
 }
 
+// itemJSON reads an item in DynamoDB JSON as the adapters without the SDK do.
+func itemJSON(t *testing.T, b []byte) map[string]ddbjson.Value {
+	t.Helper()
+	var item map[string]ddbjson.Value
+	if err := json.Unmarshal(b, &item); err != nil {
+		t.Fatal(err)
+	}
+	return item
+}
+
 func TestUnmarshalErrors(t *testing.T) {
 	t.Parallel()
 	good, err := ddbitem.Marshal(fixtureRecord(t), fixtureTTL())
@@ -269,6 +287,15 @@ func TestUnmarshalErrors(t *testing.T) {
 			_, err := ddbitem.Unmarshal(tt.item)
 			if err == nil || !strings.Contains(err.Error(), tt.mention) {
 				t.Errorf("err = %v, want one mentioning %q", err, tt.mention)
+			}
+			// The same item as DynamoDB JSON, read without the SDK: the same error.
+			img, err := ddbitem.ToStreamImage(tt.item)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, jerr := ddbjson.Unmarshal(itemJSON(t, jsonOf(t, img)))
+			if jerr == nil || !strings.Contains(jerr.Error(), tt.mention) {
+				t.Errorf("ddbjson.Unmarshal: err = %v, want one mentioning %q", jerr, tt.mention)
 			}
 		})
 	}

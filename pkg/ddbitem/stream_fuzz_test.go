@@ -9,13 +9,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"hookline/pkg/ddbitem"
+	"hookline/pkg/ddbjson"
 )
 
 // FuzzFromStreamImage: stream images reach the notifier from outside the process. Any JSON
 // image either decodes to a valid record or is rejected with an error; it never panics. And
 // FromStreamImage, which reads the image in place, gives what converting the whole image and
 // Unmarshal give: the same record, or an error where it errs (the same error when the image
-// has one bad attribute at most: which of several is reported depends on map order).
+// has one bad attribute at most: which of several is reported depends on map order); and
+// ddbjson.Unmarshal, reading the same JSON as GetItem's item, the same record.
 func FuzzFromStreamImage(f *testing.F) {
 	var ev events.DynamoDBEvent
 	b, err := os.ReadFile("testdata/stream_insert.json")
@@ -57,6 +59,14 @@ func FuzzFromStreamImage(f *testing.F) {
 		}
 		if err := r.Event.Validate(); err != nil {
 			t.Fatalf("decoded an invalid event from %s: %v", b, err)
+		}
+		// The same JSON as GetItem's item, read without the SDK: the same record.
+		var item map[string]ddbjson.Value
+		if err := json.Unmarshal(b, &item); err != nil {
+			t.Fatalf("%s: a stream image that is no DynamoDB JSON item: %v", b, err)
+		}
+		if got, err := ddbjson.Unmarshal(item); err != nil || !cmp.Equal(got, r) {
+			t.Fatalf("ddbjson.Unmarshal(%s) = %v, %v; the stream image gives %v", b, got, err, r)
 		}
 	})
 }

@@ -1,7 +1,9 @@
-// Package ddbjson is DynamoDB's JSON attribute values as the wire has them, for the writers that
-// call DynamoDB through pkg/awsjson (ddbkeep, ddbput) rather than the SDK's client, and the
-// events table's time format, which pkg/ddbitem (the SDK side) shares. It imports nothing of
-// the SDK: its DynamoDB packages' initialisation is what those writers exist to avoid.
+// Package ddbjson is DynamoDB's JSON attribute values as the wire has them, for the adapters that
+// call DynamoDB through pkg/awsjson (ddbkeep, ddbput) rather than the SDK's client;
+// the events table's time format and attribute names; and the one decoder of an event item
+// (DecodeRecord), which reads it from DynamoDB JSON, from a stream record's NewImage (the
+// notifier's input) and, in pkg/ddbitem, from the SDK's values. It imports nothing of the SDK:
+// its DynamoDB packages' initialisation is what those adapters exist to avoid.
 package ddbjson
 
 import (
@@ -20,6 +22,28 @@ type Value struct {
 	B  *[]byte           `json:"B,omitempty"` // a pointer, so an empty binary is "" rather than absent
 	M  *map[string]Value `json:"M,omitempty"` // a pointer, so an empty map is {} rather than absent
 	SS []string          `json:"SS,omitempty"`
+	// BOOL is a pointer, so false is a value rather than absent.
+	BOOL *bool `json:"BOOL,omitempty"`
+}
+
+// Type is the DynamoDB name of v's type ("S", "N", ...), or "unknown" for a value of a type
+// Value does not hold (L, NS, ...): it decodes to no field set.
+func (v Value) Type() string {
+	switch {
+	case v.S != nil:
+		return "S"
+	case v.N != nil:
+		return "N"
+	case v.B != nil:
+		return "B"
+	case v.M != nil:
+		return "M"
+	case v.SS != nil:
+		return "SS"
+	case v.BOOL != nil:
+		return "BOOL"
+	}
+	return "unknown"
 }
 
 // S is a string value.
@@ -39,6 +63,9 @@ func B(b []byte) Value {
 // M is a map value.
 func M(m map[string]Value) Value { return Value{M: &m} }
 
+// Bool is a boolean value.
+func Bool(b bool) Value { return Value{BOOL: &b} }
+
 // SS is a string set value.
 func SS(s ...string) Value { return Value{SS: s} }
 
@@ -48,3 +75,4 @@ func ConditionFailed(err error) bool {
 	var api interface{ ErrorCode() string }
 	return errors.As(err, &api) && api.ErrorCode() == "ConditionalCheckFailedException"
 }
+

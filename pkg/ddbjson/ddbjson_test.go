@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,5 +53,17 @@ func TestConditionFailed(t *testing.T) {
 		if got := ddbjson.ConditionFailed(err); got != want {
 			t.Errorf("ConditionFailed(%v) = %v", err, got)
 		}
+	}
+}
+
+// TestParseTimeUTC: a time attribute written with an offset reads back as the same instant in
+// UTC, as the table's times are; a time that is not RFC 3339 is refused, naming the attribute.
+func TestParseTimeUTC(t *testing.T) {
+	got, err := ddbjson.ParseTime("stored_at", "2026-12-02T10:00:00.5+01:00")
+	if want := time.Date(2026, 12, 2, 9, 0, 0, 500000000, time.UTC); err != nil || got != want {
+		t.Errorf("ParseTime = %v, %v; want %v", got, err, want)
+	}
+	if _, err := ddbjson.ParseTime("stored_at", "yesterday"); err == nil || !strings.Contains(err.Error(), "stored_at") {
+		t.Errorf("ParseTime(yesterday) = %v", err)
 	}
 }
