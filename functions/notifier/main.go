@@ -10,11 +10,9 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"hookline/pkg/awsjson"
-	"hookline/pkg/ddbitem"
-	"hookline/pkg/ddbstore"
+	"hookline/pkg/ddbjson"
+	"hookline/pkg/ddbnotify"
 	"hookline/pkg/email"
 	"hookline/pkg/emailpolicy"
 	"hookline/pkg/lambdaio"
@@ -45,12 +43,18 @@ func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (func(c
 	if err != nil {
 		return nil, err
 	}
-	store, err := ddbstore.New(ddbstore.Methods(dynamodb.NewFromConfig(cfg)), table)
+	// DynamoDB and SNS through awsjson, not the SDK's clients: the notifier's calls are a few
+	// UpdateItem and GetItem and one Publish, and the SDK's packages filled a 0.59 MB schema
+	// table and ~700 endpoint entries at every cold start (README, "Cold start, and a trade we
+	// made").
+	tableCalls, err := awsjson.New(ctx, cfg, awsjson.DynamoDB)
 	if err != nil {
 		return nil, err
 	}
-	// SNS through awsjson, not the SDK's client: Publish is its one call, and the SDK's package
-	// filled ~700 endpoint entries at every cold start (README, "Cold start, and a trade we made").
+	store, err := ddbnotify.New(tableCalls, table)
+	if err != nil {
+		return nil, err
+	}
 	notifications, err := awsjson.New(ctx, cfg, awsjson.SNS)
 	if err != nil {
 		return nil, err
@@ -59,7 +63,7 @@ func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (func(c
 	// above 10 messages a second, and the stack runs one notifier at a time.
 	mailer := pipeline.NewPacer(&snsbus.Mailer{Client: notifications, TopicARN: topic})
 	h := &lambdaio.NotifierHandler{
-		DecodeImage: ddbitem.FromStreamImage,
+		DecodeImage: ddbjson.FromStreamImage,
 		Service: &pipeline.Notify{
 			Store:    store,
 			Composer: composer,

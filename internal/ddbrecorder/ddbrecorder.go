@@ -1,6 +1,7 @@
 // Package ddbrecorder is a DynamoDB endpoint on 127.0.0.1 for tests that hold a hand-written
-// DynamoDB JSON adapter (ddbkeep, ddbput) to the requests the SDK's client makes for ddbstore:
-// it keeps each request's target and decoded body, and answers every call alike.
+// DynamoDB JSON adapter (ddbkeep, ddbput, ddbnotify) to the requests the SDK's client makes
+// for ddbstore: it keeps each request's target and decoded body, and answers every call alike
+// (or, for a two-call operation, the next ones as ReplyOnce says).
 package ddbrecorder
 
 import (
@@ -32,6 +33,12 @@ type Recorder struct {
 	requests []Request
 	status   int
 	answer   string
+	once     []reply // answered first, in order, before status and answer
+}
+
+type reply struct {
+	status int
+	answer string
 }
 
 // New starts a recorder that answers 200 with {} until Reply says otherwise.
@@ -46,6 +53,10 @@ func New(t testing.TB) *Recorder {
 		rec.mu.Lock()
 		rec.requests = append(rec.requests, Request{r.Header.Get("X-Amz-Target"), body})
 		status, answer := rec.status, rec.answer
+		if len(rec.once) > 0 {
+			status, answer = rec.once[0].status, rec.once[0].answer
+			rec.once = rec.once[1:]
+		}
 		rec.mu.Unlock()
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 		w.WriteHeader(status)
@@ -55,10 +66,18 @@ func New(t testing.TB) *Recorder {
 	return rec
 }
 
-// Reply makes every later call answer status with body answer.
+// Reply makes every later call (but those ReplyOnce has set) answer status with body answer.
 func (rec *Recorder) Reply(status int, answer string) {
 	rec.mu.Lock()
 	rec.status, rec.answer = status, answer
+	rec.mu.Unlock()
+}
+
+// ReplyOnce makes the next call (after those of earlier ReplyOnce calls) answer status with
+// body answer; the calls after it answer as before.
+func (rec *Recorder) ReplyOnce(status int, answer string) {
+	rec.mu.Lock()
+	rec.once = append(rec.once, reply{status, answer})
 	rec.mu.Unlock()
 }
 

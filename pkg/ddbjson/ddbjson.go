@@ -1,5 +1,5 @@
 // Package ddbjson is DynamoDB's JSON attribute values as the wire has them, for the adapters that
-// call DynamoDB through pkg/awsjson (ddbkeep, ddbput) rather than the SDK's client;
+// call DynamoDB through pkg/awsjson (ddbkeep, ddbput, ddbnotify) rather than the SDK's client;
 // the events table's time format and attribute names; and the one decoder of an event item
 // (DecodeRecord), which reads it from DynamoDB JSON, from a stream record's NewImage (the
 // notifier's input) and, in pkg/ddbitem, from the SDK's values. It imports nothing of the SDK:
@@ -9,6 +9,8 @@ package ddbjson
 import (
 	"errors"
 	"strconv"
+
+	"hookline/pkg/pipeline"
 )
 
 // TimeFormat is RFC 3339 with a fixed nine-digit fraction. Formatted in UTC its strings sort
@@ -76,3 +78,15 @@ func ConditionFailed(err error) bool {
 	return errors.As(err, &api) && api.ErrorCode() == "ConditionalCheckFailedException"
 }
 
+// Classify marks throttling, which awsjson has already retried, as KindThrottled so callers
+// answer 429 rather than 500 (ddbstore's classify); everything else stays as it is.
+func Classify(err error) error {
+	var api interface{ ErrorCode() string }
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded":
+			return &pipeline.Error{Kind: pipeline.KindThrottled, Detail: "the event store is busy; retry later", Err: err}
+		}
+	}
+	return err
+}

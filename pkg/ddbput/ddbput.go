@@ -124,7 +124,7 @@ func (w *Writer) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 	case ddbjson.ConditionFailed(err):
 		return false, nil
 	case err != nil:
-		return false, classify(fmt.Errorf("put event %s: %w", id, err))
+		return false, ddbjson.Classify(fmt.Errorf("put event %s: %w", id, err))
 	}
 	return true, nil
 }
@@ -147,7 +147,7 @@ func (w *Writer) register(ctx context.Context, sg string) error {
 	}{w.table, map[string]ddbjson.Value{"id": ddbjson.S(groupsID)}, "ADD #g :g", map[string]string{"#g": attrGroups},
 		map[string]ddbjson.Value{":g": ddbjson.SS(sg)}}
 	if err := w.client.Call(ctx, "UpdateItem", in, nil); err != nil {
-		return classify(fmt.Errorf("register history partition %s: %w", sg, err))
+		return ddbjson.Classify(fmt.Errorf("register history partition %s: %w", sg, err))
 	}
 	w.mu.Lock()
 	if w.groups == nil {
@@ -156,17 +156,4 @@ func (w *Writer) register(ctx context.Context, sg string) error {
 	w.groups[sg] = true
 	w.mu.Unlock()
 	return nil
-}
-
-// classify marks throttling, which awsjson has already retried, as KindThrottled so callers
-// answer 429 rather than 500 (ddbstore's classify); everything else stays as it is.
-func classify(err error) error {
-	var api interface{ ErrorCode() string }
-	if errors.As(err, &api) {
-		switch api.ErrorCode() {
-		case "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded":
-			return &pipeline.Error{Kind: pipeline.KindThrottled, Detail: "the event store is busy; retry later", Err: err}
-		}
-	}
-	return err
 }

@@ -1,0 +1,259 @@
+// Package ddbnotify is the notifier Lambda's side of the events table on AWS: the mark that an
+// event's email went out (pipeline.NotifiedMarker), the event read back for a digest (Get), and
+// the digests' items (pipeline.DigestStore), as DynamoDB JSON through pkg/awsjson rather than
+// the SDK's DynamoDB client, whose types package alone fills a 0.59 MB schema table at every
+// cold start (docs/benchmarks, 2026-12-02 round 10, the notifier's cold start).
+//
+// The requests are pkg/ddbstore's, which makes them through the SDK elsewhere (hookline local's
+// CLI, the contract suites): TestSameRequestsAsDDBStore holds the two to the same bytes, and
+// the contract suites run this package against dynalite.
+package ddbnotify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strconv"
+	"time"
+
+	"hookline/pkg/ddbjson"
+	"hookline/pkg/event"
+	"hookline/pkg/pipeline"
+)
+
+// Names of the table's control items and the digests' attributes: ddbstore's (the test above
+// compares whole requests, so a name changed on one side only fails it).
+const (
+	controlPrefix = "~"
+	digestShards  = 4
+	digestKeep    = 48 * time.Hour
+	attrIDs       = "ids"
+	attrTaken     = "taken"
+	attrDone      = "done"
+)
+
+// Caller sends one operation of the DynamoDB JSON protocol (awsjson.Client).
+type Caller interface {
+	Call(ctx context.Context, op string, in, out any) error
+}
+
+// Store is the notifier's view of one events table.
+type Store struct {
+	client Caller
+	table  string
+}
+
+var (
+	_ pipeline.NotifiedMarker = (*Store)(nil)
+	_ pipeline.DigestStore    = (*Store)(nil)
+)
+
+// New returns the notifier's store over the events table named table.
+func New(client Caller, table string) (*Store, error) {
+	switch {
+	case client == nil:
+		return nil, errors.New("ddbnotify: client is nil")
+	case table == "":
+		return nil, errors.New("ddbnotify: table name is empty")
+	}
+	return &Store{client: client, table: table}, nil
+}
+
+func isControl(id string) bool {
+	return len(id) >= len(controlPrefix) && id[:len(controlPrefix)] == controlPrefix
+}
+
+func key(id string) map[string]ddbjson.Value {
+	return map[string]ddbjson.Value{ddbjson.AttrID: ddbjson.S(id)}
+}
+
+// notFound is both pipeline.ErrNotFound (for errors.Is) and KindNotFound (for the HTTP status).
+func notFound(id string) error {
+	return &pipeline.Error{Kind: pipeline.KindNotFound, Detail: fmt.Sprintf("event %s not found", id), Err: pipeline.ErrNotFound}
+}
+
+// getItem is GetItem's input; ProjectionExpression and its names are left out when empty.
+type getItem struct {
+	TableName                string
+	Key                      map[string]ddbjson.Value
+	ConsistentRead           bool
+	ProjectionExpression     string            `json:",omitempty"`
+	ExpressionAttributeNames map[string]string `json:",omitempty"`
+}
+
+// updateItem is UpdateItem's input; the optional fields are left out when empty.
+type updateItem struct {
+	TableName                 string
+	Key                       map[string]ddbjson.Value
+	UpdateExpression          string
+	ConditionExpression       string `json:",omitempty"`
+	ExpressionAttributeNames  map[string]string
+	ExpressionAttributeValues map[string]ddbjson.Value
+	ReturnValues              string `json:",omitempty"`
+}
+
+// item is GetItem's answer, and UpdateItem's with ReturnValues.
+type item struct {
+	Item       map[string]ddbjson.Value
+	Attributes map[string]ddbjson.Value
+}
+
+// MarkNotified sets notified_at once; a second mark keeps the first time (ddbstore's
+// MarkNotified: a conditional UpdateItem; when its condition fails, a read of the key tells
+// "marked before" from "missing").
+func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error {
+	if isControl(id) {
+		return fmt.Errorf("mark event %s notified: %w", id, notFound(id))
+	}
+	err := s.client.Call(ctx, "UpdateItem", updateItem{
+		TableName:                 s.table,
+		Key:                       key(id),
+		UpdateExpression:          "SET #m0 = :m0",
+		ConditionExpression:       "attribute_exists(#id) AND attribute_not_exists(#m0)",
+		ExpressionAttributeNames:  map[string]string{"#id": ddbjson.AttrID, "#m0": ddbjson.AttrNotifiedAt},
+		ExpressionAttributeValues: map[string]ddbjson.Value{":m0": ddbjson.S(at.UTC().Format(ddbjson.TimeFormat))},
+	}, nil)
+	switch {
+	case err == nil:
+		return nil
+	case !ddbjson.ConditionFailed(err):
+		return ddbjson.Classify(fmt.Errorf("mark event %s notified: %w", id, err))
+	}
+	// Either it was marked before (a redelivered stream record: fine) or it does not exist.
+	var out item
+	err = s.client.Call(ctx, "GetItem", getItem{TableName: s.table, Key: key(id), ConsistentRead: true,
+		ProjectionExpression: "#id", ExpressionAttributeNames: map[string]string{"#id": ddbjson.AttrID}}, &out)
+	switch {
+	case err != nil:
+		return ddbjson.Classify(fmt.Errorf("mark event %s notified: %w", id, err))
+	case len(out.Item) == 0:
+		return fmt.Errorf("mark event %s notified: %w", id, notFound(id))
+	}
+	return nil
+}
+
+// NotifiedAt reads only the mark (and the key, to tell "unmarked" from "missing") with a
+// strongly consistent read.
+func (s *Store) NotifiedAt(ctx context.Context, id string) (time.Time, error) {
+	if isControl(id) {
+		return time.Time{}, notFound(id)
+	}
+	var out item
+	err := s.client.Call(ctx, "GetItem", getItem{TableName: s.table, Key: key(id), ConsistentRead: true,
+		ProjectionExpression:     "#id, #n",
+		ExpressionAttributeNames: map[string]string{"#id": ddbjson.AttrID, "#n": ddbjson.AttrNotifiedAt}}, &out)
+	if err != nil {
+		return time.Time{}, ddbjson.Classify(fmt.Errorf("read notified_at of %s: %w", id, err))
+	}
+	if len(out.Item) == 0 {
+		return time.Time{}, notFound(id)
+	}
+	v := out.Item[ddbjson.AttrNotifiedAt].S
+	if v == nil {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, *v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read notified_at of %s: %q: %w", id, *v, err)
+	}
+	return t, nil
+}
+
+// Get reads one event with a strongly consistent read, so a just-stored event is always found.
+func (s *Store) Get(ctx context.Context, id string) (*event.Record, error) {
+	if isControl(id) {
+		return nil, notFound(id) // the registry is not an event
+	}
+	var out item
+	if err := s.client.Call(ctx, "GetItem", getItem{TableName: s.table, Key: key(id), ConsistentRead: true}, &out); err != nil {
+		return nil, ddbjson.Classify(fmt.Errorf("get event %s: %w", id, err))
+	}
+	if len(out.Item) == 0 {
+		return nil, notFound(id)
+	}
+	r, err := ddbjson.Unmarshal(out.Item)
+	if err != nil {
+		return nil, fmt.Errorf("get event %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// A digest lives in digestShards control items, "~digest#<source>#<due, unix seconds>#<n>",
+// each a string set of event ids; an id goes to shard FNV-1a(id) mod digestShards (ddbstore's
+// digest.go says why).
+func digestKey(source string, due time.Time, shard int) map[string]ddbjson.Value {
+	return key(controlPrefix + "digest#" + source + "#" + strconv.FormatInt(due.Unix(), 10) + "#" + strconv.Itoa(shard))
+}
+
+func digestShard(id string) int {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int(h.Sum32() % digestShards)
+}
+
+func digestTTL(due time.Time) ddbjson.Value { return ddbjson.N(due.Add(digestKeep).Unix()) }
+
+// AddToDigest lists id in the digest of source due at due (pipeline.DigestStore).
+func (s *Store) AddToDigest(ctx context.Context, source string, due time.Time, id string) error {
+	err := s.client.Call(ctx, "UpdateItem", updateItem{
+		TableName:                 s.table,
+		Key:                       digestKey(source, due, digestShard(id)),
+		UpdateExpression:          "ADD #ids :id SET #exp = :exp",
+		ConditionExpression:       "attribute_not_exists(#taken)",
+		ExpressionAttributeNames:  map[string]string{"#ids": attrIDs, "#exp": ddbjson.AttrExpiresAt, "#taken": attrTaken},
+		ExpressionAttributeValues: map[string]ddbjson.Value{":id": ddbjson.SS(id), ":exp": digestTTL(due)},
+	}, nil)
+	switch {
+	case ddbjson.ConditionFailed(err):
+		return pipeline.ErrDigestTaken
+	case err != nil:
+		return ddbjson.Classify(fmt.Errorf("add %s to the %s digest: %w", id, source, err))
+	}
+	return nil
+}
+
+// TakeDigest closes every shard of the digest and returns their ids (pipeline.DigestStore).
+func (s *Store) TakeDigest(ctx context.Context, source string, due time.Time) ([]string, error) {
+	var ids []string
+	for n := range digestShards {
+		var out item
+		err := s.client.Call(ctx, "UpdateItem", updateItem{
+			TableName:                 s.table,
+			Key:                       digestKey(source, due, n),
+			UpdateExpression:          "SET #taken = :t, #exp = :exp",
+			ExpressionAttributeNames:  map[string]string{"#taken": attrTaken, "#exp": ddbjson.AttrExpiresAt},
+			ExpressionAttributeValues: map[string]ddbjson.Value{":t": ddbjson.Bool(true), ":exp": digestTTL(due)},
+			ReturnValues:              "ALL_NEW",
+		}, &out)
+		if err != nil {
+			return nil, ddbjson.Classify(fmt.Errorf("take the %s digest: %w", source, err))
+		}
+		if _, done := out.Attributes[attrDone]; done {
+			return nil, nil
+		}
+		ids = append(ids, out.Attributes[attrIDs].SS...)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// DoneDigest records that the digest's email went out (pipeline.DigestStore); its items
+// expire with their TTL.
+func (s *Store) DoneDigest(ctx context.Context, source string, due time.Time) error {
+	for n := range digestShards {
+		err := s.client.Call(ctx, "UpdateItem", updateItem{
+			TableName:        s.table,
+			Key:              digestKey(source, due, n),
+			UpdateExpression: "SET #taken = :t, #done = :t, #exp = :exp REMOVE #ids",
+			ExpressionAttributeNames: map[string]string{"#taken": attrTaken, "#done": attrDone,
+				"#exp": ddbjson.AttrExpiresAt, "#ids": attrIDs},
+			ExpressionAttributeValues: map[string]ddbjson.Value{":t": ddbjson.Bool(true), ":exp": digestTTL(due)},
+		}, nil)
+		if err != nil {
+			return ddbjson.Classify(fmt.Errorf("finish the %s digest: %w", source, err))
+		}
+	}
+	return nil
+}
