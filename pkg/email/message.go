@@ -70,45 +70,31 @@ func appendMessage(dst []byte, m pipeline.Email, from, to string, date time.Time
 	qp := quotedprintable.NewWriter(b)
 	// Every line break of the text, "\r\n", "\n" or a lone "\r" (which has no place in a
 	// mail's text, RFC 5322 2.3, and which the encoder itself takes for a break), is sent as one
-	// "\r\n": the encoder gets the lines without their breaks and a "\r\n" after each. (Given
-	// the text whole, the encoder drops the "\n" of "\r=\n", an escaped byte between them.) Its
-	// output depends only on the bytes it is given, not on how they are split between Writes. It
-	// reads the text's own bytes: a Writer neither modifies nor keeps what it is given
-	// (io.Writer), so no copy is needed.
+	// "\r\n". The encoder does that for a "\n" itself, but drops the "\n" of "\r=\n" (an
+	// escaped byte after a "\r" keeps it waiting for the "\n" of a "\r\n"), so it never sees a
+	// "\r": it gets the text between them, and a "\r\n" for each "\r" or "\r\n". Its output
+	// depends only on the bytes it is given, not on how they are split between Writes. It reads
+	// the text's own bytes: a Writer neither modifies nor keeps what it is given (io.Writer), so
+	// no copy is needed.
 	text := unsafe.Slice(unsafe.StringData(m.Text), len(m.Text))
-	write := func(p []byte) error {
-		if _, err := qp.Write(p); err != nil {
-			return fmt.Errorf("encode body: %w", err)
+	for {
+		i := bytes.IndexByte(text, '\r')
+		if i < 0 {
+			break
 		}
-		return nil
+		if _, err := qp.Write(text[:i]); err != nil {
+			return nil, fmt.Errorf("encode body: %w", err)
+		}
+		if _, err := qp.Write(crlf); err != nil {
+			return nil, fmt.Errorf("encode body: %w", err)
+		}
+		text = text[i+1:]
+		if len(text) > 0 && text[0] == '\n' {
+			text = text[1:] // the "\n" of a "\r\n": one break
+		}
 	}
-	for len(text) > 0 {
-		line, rest, found := bytes.Cut(text, []byte("\n"))
-		if found {
-			line = bytes.TrimSuffix(line, []byte("\r")) // "\r\n" is one break
-		}
-		for { // a lone "\r" is a break of its own
-			i := bytes.IndexByte(line, '\r')
-			if i < 0 {
-				break
-			}
-			if err := write(line[:i]); err != nil {
-				return nil, err
-			}
-			if err := write(crlf); err != nil {
-				return nil, err
-			}
-			line = line[i+1:]
-		}
-		if err := write(line); err != nil {
-			return nil, err
-		}
-		if found {
-			if err := write(crlf); err != nil {
-				return nil, err
-			}
-		}
-		text = rest
+	if _, err := qp.Write(text); err != nil {
+		return nil, fmt.Errorf("encode body: %w", err)
 	}
 	if err := qp.Close(); err != nil {
 		return nil, fmt.Errorf("encode body: %w", err)
