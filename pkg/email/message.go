@@ -20,10 +20,15 @@ const (
 )
 
 // Message renders m as an RFC 5322 message: a quoted-printable UTF-8 text body, and the event's
-// id, source and type as X-Hookline-* headers so mail rules can filter on them.
+// id, source and type as X-Hookline-* headers so mail rules can filter on them. The event id
+// must be 1-128 letters, digits, '-' and '_' (an event's UUID, a digest's id): it is the
+// Message-ID's left part as it is.
 func Message(m pipeline.Email, from, to string, date time.Time) ([]byte, error) {
 	if err := checkAddresses(from, to); err != nil {
 		return nil, err
+	}
+	if !validName(m.EventID) { // the outbox checks it before rendering, the SMTP mailer here
+		return nil, fmt.Errorf("email: event id %q is not usable in a Message-ID", m.EventID)
 	}
 	return appendMessage(nil, m, from, to, date)
 }

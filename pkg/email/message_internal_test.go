@@ -39,6 +39,12 @@ func FuzzMboxRecord(f *testing.F) {
 		m := pipeline.Email{EventID: id, Source: source, Type: typ, Subject: subject, Text: text}
 		date := time.Date(2026, 12, 2, 6, 7, 8, 9, time.FixedZone("x", 3600))
 		msg, err := Message(m, DefaultFrom, DefaultTo, date)
+		if !validName(id) { // not one of ours: refused (TestMessageRefusesAnUnusableEventID)
+			if err == nil {
+				t.Fatalf("Message with event id %q: no error", id)
+			}
+			return
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,14 +78,9 @@ func FuzzMboxRecord(f *testing.F) {
 // the envelope's headers: decoded once, as a reader does, every value is the sender's text as
 // it was, "=?" in it included (never an encoded word of the sender's). What the format cannot
 // carry is left out, and said where: a header value's line breaks (sent as spaces), the spaces
-// and tabs around a value sent as it is, the kind of a line break in the text. The event id is
-// ours (a UUID) and the Message-ID carries it as it is, so an id that is not printable ASCII is
-// not checked.
+// and tabs around a value sent as it is, the kind of a line break in the text.
 func checkReadsBack(t *testing.T, msg []byte, m pipeline.Email, date time.Time) {
 	t.Helper()
-	if !asIs(m.EventID) {
-		return
-	}
 	head, _, _ := bytes.Cut(msg, []byte("\r\n\r\n"))
 	if !asIs(strings.ReplaceAll(string(head), "\r\n", "")) {
 		t.Errorf("header %q: not printable ASCII", head)
@@ -221,4 +222,18 @@ func FuzzQWords(f *testing.F) {
 			t.Errorf("qWords(%q) decodes into %q, %v", s, got, err)
 		}
 	})
+}
+
+// TestMessageRefusesAnUnusableEventID: the event id goes into the Message-ID as it is, so an id
+// that is not one of ours (letters, digits, '-' and '_') is refused with an error naming it,
+// whoever calls Message (the SMTP mailer; the outbox refuses it before rendering): a line
+// break in it would start a header of its own.
+func TestMessageRefusesAnUnusableEventID(t *testing.T) {
+	t.Parallel()
+	for _, id := range []string{"e1\r\nBcc: someone@example.test", "a b", "x@hookline>", ""} {
+		m := pipeline.Email{EventID: id, Source: "s", Type: "t", Subject: "s", Text: "x"}
+		if msg, err := Message(m, DefaultFrom, DefaultTo, time.Unix(0, 0)); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", id)) {
+			t.Errorf("Message with event id %q: %v, want an error naming it; wrote\n%s", id, err, msg)
+		}
+	}
 }
