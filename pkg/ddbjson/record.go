@@ -99,7 +99,8 @@ func Unmarshal(item map[string]Value) (*event.Record, error) {
 
 // FromStreamImage decodes the NewImage of a DynamoDB stream record as Lambda delivers it (the
 // notifier's input). An image with a value that holds nothing (aws-lambda-go's zero value,
-// what {"B":null} decodes to), at any depth, is refused, whichever attribute it is in.
+// which Go code can build though no JSON decodes to it), at any depth, is refused, whichever
+// attribute it is in.
 func FromStreamImage(img map[string]events.DynamoDBAttributeValue) (*event.Record, error) {
 	for k, v := range img {
 		if err := checkStream(v); err != nil {
