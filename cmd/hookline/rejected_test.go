@@ -195,3 +195,43 @@ func onlyRejection(t *testing.T, where ...string) (rejectedcli.View, string) {
 	}
 	return v, out
 }
+
+// TestRejectedCannotDriveTheTerminal: anyone can have a request refused and kept, so what
+// `hookline rejected list` and `get` print of it (the source name from the URL, the headers,
+// the body) reaches the operator's terminal escaped: no escape sequence, no broken table row.
+func TestRejectedCannotDriveTheTerminal(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data, sources := filepath.Join(dir, "data"), filepath.Join(dir, "sources.json")
+	writeFile(t, sources, `{"sources": {"postman": {"scheme": "token", "secrets": ["a-token-for-this-test"]}}}`)
+	url, stop := runLocal(t, data, sources)
+	for _, path := range []string{"/webhooks/x%1b]0;TITLE%07%1b[2J%09y", "/webhooks/postman"} {
+		resp, err := http.Post(url+path, "text/plain", strings.NewReader("hello \x1b]0;PWNED\a\x1b[2J\r\nend"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 4 {
+			t.Fatalf("POST %s: %d, want a refusal", path, resp.StatusCode)
+		}
+	}
+	stop()
+
+	list, err := cli(t, "rejected", "list", "--data", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(list, "\x1b\a\t") || strings.Count(list, "\n") != 3 || !strings.Contains(list, `x\x1b]0;TITLE\a\x1b[2J\ty`) {
+		t.Errorf("rejected list:\n%q", list)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(list), "\n")[1:] {
+		id := strings.Fields(line)[0]
+		out, err := cli(t, "rejected", "get", id, "--data", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.ContainsAny(out, "\x1b\a") || !strings.HasSuffix(out, "hello \\x1b]0;PWNED\\a\\x1b[2J\r\nend\n") {
+			t.Errorf("rejected get %s:\n%q", id, out)
+		}
+	}
+}

@@ -50,7 +50,7 @@ func cells(r *event.Record) [7]string {
 	if !r.NotifiedAt.IsZero() {
 		notified = After(r.NotifiedAt.Sub(e.ReceivedAt))
 	}
-	return [7]string{e.ID, e.ReceivedAt.UTC().Format(receivedLayout), e.Source, e.Type, r.Status(),
+	return [7]string{e.ID, e.ReceivedAt.UTC().Format(receivedLayout), e.Source, render.Terminal(e.Type, false), r.Status(),
 		After(r.StoredAt.Sub(e.ReceivedAt)), notified}
 }
 
@@ -98,7 +98,7 @@ func writeDetail(w io.Writer, r *event.Record) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	line := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(tw, "%s\t%s\n", k, v)
+			fmt.Fprintf(tw, "%s\t%s\n", k, render.Terminal(v, false))
 		}
 	}
 	stamp := func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
@@ -138,7 +138,7 @@ func writeDetail(w io.Writer, r *event.Record) error {
 	default:
 		text, label = d.Text, "data"
 	}
-	_, err := fmt.Fprintf(w, "\n%s:\n%s\n", label, strings.TrimRight(text, "\n"))
+	_, err := fmt.Fprintf(w, "\n%s:\n%s\n", label, render.Terminal(strings.TrimRight(text, "\n"), true))
 	return err
 }
 

@@ -339,3 +339,29 @@ func TestTailTableHeader(t *testing.T) {
 		t.Errorf("tail --since (-want +got):\n%s", diff)
 	}
 }
+
+// A sender's bytes reach the operator's terminal escaped: a text body keeps its lines but not
+// an escape sequence, and a type cannot break the table's row.
+func TestSenderTextCannotDriveTheTerminal(t *testing.T) {
+	t.Parallel()
+	h := history(10)
+	r := rec(6, "postman", "a\x1b[2Jb\tc", false)
+	r.Event.SetData("text/plain", []byte("line 1\r\n\x1b]0;PWNED\a\x1b[31mred\nline 3"))
+	h.add(r)
+
+	var out strings.Builder
+	if err := historycli.Get(context.Background(), &out, h, r.Event.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); strings.ContainsAny(got, "\x1b\a") || !strings.Contains(got, "type          a\\x1b[2Jb\\tc\n") ||
+		!strings.HasSuffix(got, "data (text):\nline 1\r\n\\x1b]0;PWNED\\a\\x1b[31mred\nline 3\n") {
+		t.Errorf("get:\n%q", got)
+	}
+	out.Reset()
+	if err := historycli.List(context.Background(), &out, h, pipeline.Query{}, 1, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); strings.Count(got, "\n") != 2 || strings.ContainsAny(got, "\x1b\t") || !strings.Contains(got, `a\x1b[2Jb\tc`) {
+		t.Errorf("list:\n%q", got)
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"hookline/pkg/render"
 )
 
 // Table is how items of type T are listed.
@@ -39,7 +41,11 @@ func (t Table[T]) Write(w io.Writer, asJSON bool, each func(func(T) error) error
 	n := 0
 	err := each(func(v T) error {
 		n++
-		_, err := fmt.Fprintln(tw, strings.Join(t.Row(v), "\t"))
+		row := t.Row(v)
+		for i, c := range row {
+			row[i] = render.Terminal(c, false) // a sender's text: no escape sequence, tab or line break
+		}
+		_, err := fmt.Fprintln(tw, strings.Join(row, "\t"))
 		return err
 	})
 	if err != nil {

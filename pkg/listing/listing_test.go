@@ -75,3 +75,11 @@ func TestWalkErrorEndsTheList(t *testing.T) {
 		}
 	}
 }
+
+func TestCellsAreOneLineOfText(t *testing.T) {
+	got := write(t, table, false, item{"a\tb\nc\x1b[2J", 1}, item{"d", 2})
+	want := "NAME            N\na\\tb\\nc\\x1b[2J  1\nd               2\n"
+	if got != want {
+		t.Errorf("table:\n%q\nwant\n%q", got, want)
+	}
+}

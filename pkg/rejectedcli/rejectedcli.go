@@ -17,6 +17,7 @@ import (
 
 	"hookline/pkg/listing"
 	"hookline/pkg/pipeline"
+	"hookline/pkg/render"
 )
 
 // View is a kept rejection as `hookline rejected list|get --json` prints it. Headers hold
@@ -97,7 +98,8 @@ func Get(ctx context.Context, w io.Writer, s pipeline.RejectedStore, id string, 
 		return enc.Encode(v)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	line := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+	// Everything a caller sent is shown through render.Terminal: refused requests are unsigned.
+	line := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, render.Terminal(v, false)) }
 	line("id", v.ID)
 	line("source", v.Source)
 	line("reason", v.Reason)
@@ -120,7 +122,7 @@ func Get(ctx context.Context, w io.Writer, s pipeline.RejectedStore, id string, 
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %s: %s\n", n, v.Headers[n])
+		fmt.Fprintf(w, "  %s: %s\n", render.Terminal(n, false), render.Terminal(v.Headers[n], false))
 	}
 	body, label := v.Body, "body"
 	if v.BodyBase64 != nil {
@@ -130,7 +132,7 @@ func Get(ctx context.Context, w io.Writer, s pipeline.RejectedStore, id string, 
 	if v.BodyTruncated {
 		cut = fmt.Sprintf(", cut at %d of %d bytes: it cannot be readmitted", len(r.Body), v.BodySize)
 	}
-	_, err = fmt.Fprintf(w, "\n%s (%d bytes%s):\n%s\n", label, v.BodySize, cut, body)
+	_, err = fmt.Fprintf(w, "\n%s (%d bytes%s):\n%s\n", label, v.BodySize, cut, render.Terminal(body, true))
 	return err
 }
 

@@ -8,7 +8,10 @@ package render
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"hookline/pkg/event"
@@ -132,4 +135,58 @@ func Cut(s string, max int) (string, bool) {
 		cut--
 	}
 	return s[:cut], true
+}
+
+// Terminal makes s safe to print on a terminal. Every control character is shown escaped as Go
+// writes it (\x1b, \a, \u009b), and every byte that is not UTF-8 as \xNN: an escape sequence
+// that a sender put in a body, a header or a URL (refused requests are kept too, unsigned)
+// would otherwise retitle the operator's window, clear the screen or overwrite what was
+// printed. With multiline, line breaks ("\n", "\r\n") and tabs stay, for a body read as text;
+// without, they are escaped too, so a table cell stays one cell on one line.
+func Terminal(s string, multiline bool) string {
+	for i := 0; i < len(s); {
+		n, escape := escapeAt(s, i, multiline)
+		if escape {
+			return escapeFrom(s, i, multiline)
+		}
+		i += n
+	}
+	return s
+}
+
+func escapeFrom(s string, i int, multiline bool) string {
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	b.WriteString(s[:i])
+	for i < len(s) {
+		n, escape := escapeAt(s, i, multiline)
+		switch {
+		case !escape:
+			b.WriteString(s[i : i+n])
+		case n == 1 && s[i] >= utf8.RuneSelf: // a byte that is not UTF-8
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		default:
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// escapeAt returns the length of the character at s[i] and whether Terminal escapes it.
+func escapeAt(s string, i int, multiline bool) (n int, escape bool) {
+	r, n := utf8.DecodeRuneInString(s[i:])
+	switch {
+	case r == utf8.RuneError && n == 1:
+		return n, true
+	case !unicode.IsControl(r):
+		return n, false
+	case multiline && (r == '\n' || r == '\t'):
+		return n, false
+	case multiline && r == '\r':
+		return n, !strings.HasPrefix(s[i+1:], "\n")
+	}
+	return n, true
 }

@@ -95,3 +95,30 @@ func FuzzIndent(f *testing.F) {
 		}
 	})
 }
+
+func TestTerminal(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in       string
+		multiline      bool
+		want, wantCell string // multiline, and as a table cell
+	}{
+		{"plain text is kept", "push from github, üñí 漢字 🎉", true, "push from github, üñí 漢字 🎉", "push from github, üñí 漢字 🎉"},
+		{"window title and clear screen", "a\x1b]0;PWNED\a\x1b[2Jb", true, `a\x1b]0;PWNED\a\x1b[2Jb`, `a\x1b]0;PWNED\a\x1b[2Jb`},
+		{"C1 CSI and DEL", "a\u009b31mb\x7f", true, `a\u009b31mb\x7f`, `a\u009b31mb\x7f`},
+		{"line breaks and tabs", "line 1\r\nline 2\n\tend", true, "line 1\r\nline 2\n\tend", `line 1\r\nline 2\n\tend`},
+		{"a lone carriage return overwrites the line", "paid\rfailed", true, `paid\rfailed`, `paid\rfailed`},
+		{"a carriage return at the end", "a\r", true, `a\r`, `a\r`},
+		{"bytes that are not UTF-8", "a\xffb\xc3", true, `a\xffb\xc3`, `a\xffb\xc3`},
+		{"NUL", "a\x00b", true, `a\x00b`, `a\x00b`},
+		{"empty", "", true, "", ""},
+	}
+	for _, tt := range tests {
+		if got := render.Terminal(tt.in, true); got != tt.want {
+			t.Errorf("%s: Terminal(%q, true) = %q, want %q", tt.name, tt.in, got, tt.want)
+		}
+		if got := render.Terminal(tt.in, false); got != tt.wantCell {
+			t.Errorf("%s: Terminal(%q, false) = %q, want %q", tt.name, tt.in, got, tt.wantCell)
+		}
+	}
+}
