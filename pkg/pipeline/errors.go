@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -39,8 +40,13 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if e.Err != nil {
-		return e.Detail + ": " + e.Err.Error()
+	if e.Err == nil {
+		return e.Detail
+	}
+	// The detail often is, or ends with, the cause's own text (a verifier's refusal shown to the
+	// client, Errorf's %w): the log line says it once.
+	if cause := e.Err.Error(); !strings.HasSuffix(e.Detail, cause) {
+		return e.Detail + ": " + cause
 	}
 	return e.Detail
 }

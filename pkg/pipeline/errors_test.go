@@ -38,6 +38,15 @@ func TestErrorKindsThroughWrapping(t *testing.T) {
 	if e.Kind != pipeline.KindNotFound || e.Detail != `no event "x": event not found` || !errors.Is(e, pipeline.ErrNotFound) || !pipeline.IsNotFound(e) {
 		t.Errorf("Errorf = %+v", e)
 	}
+	// The log says a cause once, also when the detail already says it (ingest's refusals log
+	// Error(): "missing signature: … header absent: missing signature: … header absent" before).
+	if got := e.Error(); got != `no event "x": event not found` {
+		t.Errorf("Errorf's Error() = %q", got)
+	}
+	refused := errors.New("missing signature: x-hub-signature-256 header absent")
+	if got := (&pipeline.Error{Kind: pipeline.KindUnauthorized, Detail: refused.Error(), Err: refused}).Error(); got != refused.Error() {
+		t.Errorf("Error() with the cause's text as the detail = %q", got)
+	}
 	if e := pipeline.Errorf(pipeline.KindInvalid, "limit %d", 0); e.Err != nil || e.Detail != "limit 0" {
 		t.Errorf("Errorf without %%w = %+v", e)
 	}
