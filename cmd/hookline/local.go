@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/mail"
 	"os"
 	"runtime/pprof"
 	"strings"
@@ -76,6 +77,9 @@ func (c *app) localCmd() *cobra.Command {
 		default:
 			return usageErrorf(`--durability: %q is neither "full" nor "process"`, durability)
 		}
+		if err := checkMailAddresses(cfg); err != nil {
+			return err
+		}
 		cfg.SMTPUser, cfg.SMTPPassword = c.env("HOOKLINE_SMTP_USER"), c.env("HOOKLINE_SMTP_PASSWORD")
 		switch {
 		case (cfg.SMTPUser == "") != (cfg.SMTPPassword == ""):
@@ -113,6 +117,8 @@ func (c *app) localCmd() *cobra.Command {
 			return usageErrorf("--batch-size: %d is not from 1 to 10 (SQS's limit)", cfg.BatchSize)
 		case cfg.Pollers < 1 || cfg.StreamBatch < 1 || cfg.StreamParallel < 1 || cfg.BatchWindow < 0:
 			return usageErrorf("--pollers, --stream-batch-size and --stream-parallel must be at least 1, --batch-window not negative")
+		case cfg.MaxReceives < 1 || cfg.MaxReceives > 1000:
+			return usageErrorf("--max-receives: %d is not from 1 to 1000 (SQS's maxReceiveCount)", cfg.MaxReceives)
 		case cfg.KeepPerMinute < 1:
 			return usageErrorf("--keep-per-minute: %d is not a positive number", cfg.KeepPerMinute)
 		case cfg.Visibility < time.Second:
@@ -169,6 +175,21 @@ func completeWords(cmd *cobra.Command, flag string, words ...string) {
 	if err := cmd.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(words, cobra.ShellCompDirectiveNoFileComp)); err != nil {
 		panic(err)
 	}
+}
+
+// checkMailAddresses refuses a --mail-from or --mail-to that is not an email address before
+// anything runs: the mailer would refuse every email, and the notifier retry each until its
+// stream gave up.
+func checkMailAddresses(cfg localrun.Config) error {
+	for _, f := range [...]struct{ flag, addr string }{{"--mail-from", cfg.MailFrom}, {"--mail-to", cfg.MailTo}} {
+		if f.addr == "" {
+			continue
+		}
+		if _, err := mail.ParseAddress(f.addr); err != nil {
+			return usageErrorf("%s: %q is not an email address (%v)", f.flag, f.addr, err)
+		}
+	}
+	return nil
 }
 
 // registerMailer adds the flags that choose and address the mailer: hookline local's, and

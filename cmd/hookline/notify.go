@@ -90,6 +90,9 @@ func (c *app) notifyCmd() *cobra.Command {
 			if fs.Changed("region") || fs.Changed("endpoint") {
 				return usageErrorf("--region and --endpoint: only with --table")
 			}
+			if err := checkMailAddresses(cfg); err != nil {
+				return err
+			}
 			cfg.DataDir = hf.data
 			cfg.SMTPUser, cfg.SMTPPassword = c.env("HOOKLINE_SMTP_USER"), c.env("HOOKLINE_SMTP_PASSWORD")
 			mailer, err := localrun.NewMailer(cfg)
