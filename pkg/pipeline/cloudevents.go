@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"hookline/pkg/event"
 	"hookline/pkg/source"
@@ -285,6 +286,15 @@ func checkRequired(spec, id, src, typ string) error {
 		return errors.New("source is missing")
 	case typ == "":
 		return errors.New("type is missing")
+	case len(typ) > source.MaxMetaLen:
+		// The history indexes events by type (a DynamoDB key holds at most 2,048 bytes): a longer
+		// one would be answered 202 and then fail every write on AWS. Other schemes cut theirs.
+		return fmt.Errorf("type is %d bytes; at most %d are taken", len(typ), source.MaxMetaLen)
+	}
+	for _, a := range [...]struct{ name, v string }{{"id", id}, {"source", src}, {"type", typ}} {
+		if strings.ContainsFunc(a.v, unicode.IsControl) {
+			return fmt.Errorf("%s holds a control character, which a CloudEvents 1.0 String may not", a.name)
+		}
 	}
 	return nil
 }

@@ -149,6 +149,10 @@ func TestCloudEventsRefusals(t *testing.T) {
 		{"both data members", "application/cloudevents+json", `{"specversion":"1.0","id":"1","source":"urn:s","type":"t","data_base64":"AAE=","data":1}`, nil, "both data and data_base64"},
 		{"binary bad time", "application/json", `{}`, bin("ce-time", "soon"), `ce-time "soon" is not RFC 3339`},
 		{"binary no type", "application/json", `{}`, bin("ce-type", ""), "type is missing"},
+		{"type too long", "application/cloudevents+json", `{"specversion":"1.0","id":"1","source":"urn:s","type":"` + strings.Repeat("t", source.MaxMetaLen+1) + `"}`, nil, "type is 257 bytes; at most 256 are taken"},
+		{"control character in the type", "application/cloudevents+json", `{"specversion":"1.0","id":"1","source":"urn:s","type":"a\r\nBcc: x@y\u001b[2J"}`, nil, "type holds a control character"},
+		{"control character in the id", "application/cloudevents+json", `{"specversion":"1.0","id":"1\u0000","source":"urn:s","type":"t"}`, nil, "id holds a control character"},
+		{"C1 control character in the source", "application/cloudevents+json", `{"specversion":"1.0","id":"1","source":"urn:\u009b","type":"t"}`, nil, "source holds a control character"},
 	} {
 		_, err := in.Accept(context.Background(), ceRequest(tc.ct, tc.body, tc.extra))
 		if pipeline.KindOf(err) != pipeline.KindInvalid || !strings.Contains(pipeline.DetailOf(err), tc.want) {
