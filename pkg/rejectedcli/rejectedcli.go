@@ -76,7 +76,7 @@ func List(ctx context.Context, w io.Writer, s pipeline.RejectedStore, q pipeline
 var rejectionTable = listing.Table[*pipeline.Rejection]{
 	Header: []string{"ID", "RECEIVED", "SOURCE", "REASON", "CALLER", "BYTES", "READMITTED AS"},
 	Row: func(r *pipeline.Rejection) []string {
-		return []string{r.ID, r.ReceivedAt.UTC().Format(stamp), r.Source, r.Reason, dash(r.SourceIP), strconv.Itoa(r.BodySize), dash(r.EventID)}
+		return []string{r.ID, r.ReceivedAt.UTC().Format(stamp), sourceCell(r.Source), r.Reason, dash(r.SourceIP), strconv.Itoa(r.BodySize), dash(r.EventID)}
 	},
 	Empty: "no rejected requests match (they are kept 7 days)",
 	JSON:  func(r *pipeline.Rejection) any { return ViewOf(r, false) },
@@ -151,6 +151,17 @@ func PrintReadmission(w io.Writer, res pipeline.Readmission, err error, id strin
 	default:
 		fmt.Fprintf(w, "%s  readmitted: published as event %s\n", id, res.EventID)
 	}
+}
+
+// sourceCell is a rejection's source name as the table shows it. A name nobody configured comes
+// from the caller's URL, any length: past the longest valid name (64 bytes) it is cut, so one
+// request cannot widen the column of every row; get and --json show it whole.
+func sourceCell(s string) string {
+	const longest = 64
+	if cut, ok := render.Cut(s, longest); ok {
+		return cut + "…"
+	}
+	return s
 }
 
 func dash(s string) string {
