@@ -32,28 +32,14 @@ const (
 const TimeFormat = ddbjson.TimeFormat
 
 // FormatTime formats t in UTC with TimeFormat.
-func FormatTime(t time.Time) string {
-	return t.UTC().Format(TimeFormat)
-}
+func FormatTime(t time.Time) string { return ddbjson.FormatTime(t) }
 
 // ReceivedKey is the sort key of the history index: the receive time, then the id, so events
 // received in the same nanosecond still have distinct, totally ordered keys.
-func ReceivedKey(receivedAt time.Time, id string) string {
-	return FormatTime(receivedAt) + "#" + id
-}
+func ReceivedKey(receivedAt time.Time, id string) string { return ddbjson.ReceivedKey(receivedAt, id) }
 
 // ParseReceivedKey splits a ReceivedKey back into its time and id.
-func ParseReceivedKey(key string) (time.Time, string, error) {
-	ts, id, ok := strings.Cut(key, "#")
-	if !ok || id == "" {
-		return time.Time{}, "", fmt.Errorf("received key %q: want <time>#<id>", key)
-	}
-	t, err := time.Parse(TimeFormat, ts)
-	if err != nil || FormatTime(t) != ts {
-		return time.Time{}, "", fmt.Errorf("received key %q: time is not in the fixed format", key)
-	}
-	return t, id, nil
-}
+func ParseReceivedKey(key string) (time.Time, string, error) { return ddbjson.ParseReceivedKey(key) }
 
 // SourceGroup is the history index's partition key of an event: its source and its type group
 // (event.TypeGroup), "github#issues" for an issues.opened from github. Source names cannot
@@ -70,10 +56,10 @@ func SplitSourceGroup(sg string) (source, group string, ok bool) {
 // ControlPrefix starts the id of every item in the events table that is not an event (the
 // history index's registry of partitions, see ddbstore). Event ids are UUIDs, so none starts
 // with it; the store refuses to store an event whose id does.
-const ControlPrefix = "~"
+const ControlPrefix = ddbjson.ControlPrefix
 
 // IsControl reports whether id names a control item rather than an event.
-func IsControl(id string) bool { return strings.HasPrefix(id, ControlPrefix) }
+func IsControl(id string) bool { return ddbjson.IsControl(id) }
 
 // Marshal returns the item for r. ttl is when DynamoDB may delete the item; the zero time
 // means never. The item is as small as it can be while the console still shows everything:
