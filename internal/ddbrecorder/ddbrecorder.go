@@ -1,10 +1,12 @@
 // Package ddbrecorder is a DynamoDB endpoint on 127.0.0.1 for tests that hold a hand-written
 // DynamoDB JSON adapter (ddbkeep, ddbput, ddbnotify) to the requests the SDK's client makes
 // for ddbstore: it keeps each request's target and decoded body, and answers every call alike
-// (or, for a two-call operation, the next ones as ReplyOnce says).
+// (or, for a two-call operation, the next ones as ReplyOnce says), or passes every call on to a
+// real endpoint (dynalite, Forward) and gives its answer.
 package ddbrecorder
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -34,6 +36,7 @@ type Recorder struct {
 	status   int
 	answer   string
 	once     []reply // answered first, in order, before status and answer
+	upstream string  // Forward's endpoint; "" answers from the fields above
 }
 
 type reply struct {
@@ -57,7 +60,11 @@ func New(t testing.TB) *Recorder {
 			status, answer = rec.once[0].status, rec.once[0].answer
 			rec.once = rec.once[1:]
 		}
+		upstream := rec.upstream
 		rec.mu.Unlock()
+		if upstream != "" {
+			status, answer = forward(t, upstream, r, b)
+		}
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 		w.WriteHeader(status)
 		_, _ = io.WriteString(w, answer)
@@ -79,6 +86,35 @@ func (rec *Recorder) ReplyOnce(status int, answer string) {
 	rec.mu.Lock()
 	rec.once = append(rec.once, reply{status, answer})
 	rec.mu.Unlock()
+}
+
+// Forward makes every later call go to the DynamoDB endpoint upstream, whose answer it gives;
+// "" stops it.
+func (rec *Recorder) Forward(upstream string) {
+	rec.mu.Lock()
+	rec.upstream = upstream
+	rec.mu.Unlock()
+}
+
+// forward sends r (its body b) to upstream with the same headers and returns the answer.
+func forward(t testing.TB, upstream string, r *http.Request, b []byte) (int, string) {
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, upstream, bytes.NewReader(b))
+	if err != nil {
+		t.Errorf("forward: %v", err)
+		return http.StatusBadGateway, `{}`
+	}
+	req.Header = r.Header.Clone()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Errorf("forward: %v", err)
+		return http.StatusBadGateway, `{}`
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Errorf("forward: %v", err)
+	}
+	return resp.StatusCode, string(answer)
 }
 
 // Take returns the calls recorded since the last Take.

@@ -64,7 +64,8 @@
 // existing items (and the registry item), then drop the old indexes one deploy at a time. No
 // deployed stack predates it.
 //
-// Pagination: the cursor is base64url JSON holding the received_key of the last record
+// Pagination: the cursor (pkg/ddbhistory's, like List's algorithm, which the history function
+// runs without the SDK) is base64url JSON holding the received_key of the last record
 // returned; the next page is every matching record with a smaller key, in every partition.
 // List fetches one entry more than the page to know whether a next page exists, so the last
 // page has no cursor. GSIs are eventually consistent: a record stored a moment ago can be

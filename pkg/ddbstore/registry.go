@@ -3,7 +3,6 @@ package ddbstore
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -54,23 +53,4 @@ func (s *Store) register(ctx context.Context, sg string) error {
 	s.groups.known[sg] = true
 	s.groups.mu.Unlock()
 	return nil
-}
-
-// registry reads every registered partition, sorted (a strongly consistent read: a partition
-// registered before its first event was written is always seen).
-func (s *Store) registry(ctx context.Context) ([]string, error) {
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.table), Key: key(GroupsID), ConsistentRead: aws.Bool(true),
-		ProjectionExpression: aws.String("#g"), ExpressionAttributeNames: map[string]string{"#g": attrGroups},
-	})
-	if err != nil {
-		return nil, classify(fmt.Errorf("read the history partitions: %w", err))
-	}
-	ss, ok := out.Item[attrGroups].(*types.AttributeValueMemberSS)
-	if !ok {
-		return nil, nil // nothing stored yet
-	}
-	groups := slices.Clone(ss.Value)
-	slices.Sort(groups)
-	return groups, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"hookline/pkg/ddbhistory"
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/pipeline"
 )
@@ -282,7 +283,7 @@ func (q *Rejected) List(ctx context.Context, rq pipeline.RejectedQuery) (pipelin
 	if floor := now.Add(-pipeline.KeptFor); since.Before(floor) {
 		since = floor
 	}
-	lower, upper, empty, err := keyRange(since, rq.Until, rq.Cursor)
+	lower, upper, empty, err := ddbhistory.KeyRange(since, rq.Until, rq.Cursor)
 	if err != nil || empty {
 		return pipeline.RejectedPage{}, err
 	}
@@ -308,7 +309,7 @@ func (q *Rejected) List(ctx context.Context, rq pipeline.RejectedQuery) (pipelin
 	var page pipeline.RejectedPage
 	if len(keys) > limit {
 		keys = keys[:limit]
-		page.Cursor = encodeCursor(keys[limit-1])
+		page.Cursor = ddbhistory.EncodeCursor(keys[limit-1])
 	}
 	rs, err := q.batchGet(ctx, keys)
 	if err != nil {
