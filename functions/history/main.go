@@ -7,10 +7,10 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"hookline/pkg/ddbstore"
+	"hookline/pkg/awsjson"
+	"hookline/pkg/ddbhistory"
 	"hookline/pkg/lambdaio"
 	"hookline/pkg/lambdarun"
 	"hookline/pkg/s3blob"
@@ -26,7 +26,15 @@ func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (func(c
 	if err != nil {
 		return nil, err
 	}
-	store, err := ddbstore.New(dynamodb.NewFromConfig(cfg), table)
+	// DynamoDB through awsjson, not the SDK's client: the function's reads (the registry's
+	// GetItem, a Query per index partition, BatchGetItem, Get's GetItem) are ddbstore's
+	// (ddbhistory's TestSameRequestsAsDDBStore), and the SDK's DynamoDB types package was two
+	// thirds of its cold start over a hello world (README, "Cold start, and a trade we made").
+	calls, err := awsjson.New(ctx, cfg, awsjson.DynamoDB)
+	if err != nil {
+		return nil, err
+	}
+	store, err := ddbhistory.New(calls, table)
 	if err != nil {
 		return nil, err
 	}
