@@ -59,5 +59,7 @@
 // it was seven (the receive's update and a message-id index entry per publish are gone).
 // WAL checkpoints run from their own connection once a second (checkpoint.go), never on the
 // writer, so no group commit waits for one; between them the checkpointer hands the WAL's new
-// pages to the disk every 50 ms, so no fsync queues a second of writes ahead of the writer's.
+// pages to the disk every 50 ms, so no fsync queues a second of writes ahead of the writer's,
+// and reads the WAL just past the writer's position, so a block the writer will partly
+// overwrite is not read from disk inside its write.
 package engine

@@ -298,10 +298,14 @@ type Engine struct {
 	// releaseDBFile lets go of it after the connections close (syncfile.go).
 	dbFile        *os.File
 	releaseDBFile func() error
-	path          string
-	fsync         func(*os.File) error // (*os.File).Sync; tests wrap it to see what is synced, and when
-	opts          Options
-	log           *slog.Logger
+	// shmFile is the WAL-index (the -shm file), nil if it could not be opened; readAhead only.
+	shmFile    *os.File
+	releaseShm func() error
+	raBuf      []byte // readAhead's buffer, checkpointer only
+	path       string
+	fsync      func(*os.File) error // (*os.File).Sync; tests wrap it to see what is synced, and when
+	opts       Options
+	log        *slog.Logger
 
 	ops            chan *writeOp   // unbuffered: a successful send means the writer took the op
 	restarts       chan chan error // the checkpointer's requests to start the WAL over (checkpoint.go)
@@ -407,7 +411,14 @@ func Open(path string, opts Options) (*Engine, error) {
 		cdb.Close()
 		return nil, err
 	}
+	// The WAL-index, read by the checkpointer for where the writer writes (readAhead); shared
+	// and released like the database file's descriptor: closing one drops SQLite's locks on it.
+	shmFile, releaseShm, err := openDBFile(path + "-shm")
+	if err != nil {
+		shmFile, releaseShm = nil, func() error { return nil } // no read-ahead
+	}
 	e := &Engine{
+		shmFile: shmFile, releaseShm: releaseShm,
 		wdb: wdb, rdb: rdb, cdb: cdb, dbFile: dbFile, releaseDBFile: releaseDBFile, path: path, fsync: (*os.File).Sync, opts: opts, log: log,
 		ops:            make(chan *writeOp),
 		restarts:       make(chan chan error),
@@ -428,6 +439,7 @@ func Open(path string, opts Options) (*Engine, error) {
 		rdb.Close()
 		cdb.Close()
 		releaseDBFile()
+		releaseShm()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	go e.writer()
@@ -517,7 +529,7 @@ func (e *Engine) Close() error {
 		<-e.checkpointDone
 		// The write connection closes last: closing the last connection checkpoints and
 		// removes the WAL.
-		err = errors.Join(e.cdb.Close(), e.rdb.Close(), e.wdb.Close(), e.releaseDBFile())
+		err = errors.Join(e.cdb.Close(), e.rdb.Close(), e.wdb.Close(), e.releaseDBFile(), e.releaseShm())
 	})
 	return err
 }

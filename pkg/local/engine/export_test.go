@@ -130,3 +130,6 @@ func (e *Engine) SyncFile(path string) error { return e.syncFile(path) }
 
 // MaxBatch is the most ops one group commit takes.
 const MaxBatch = maxBatch
+
+// WriterPos is where the writer's next WAL frame goes, as readAhead reads it.
+func (e *Engine) WriterPos() (int64, bool) { return e.writerPos() }
