@@ -33,7 +33,7 @@
 GREMLINS := github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
 # In the order they run: the quickest first (docs/mutation/ has the run times), so a budgeted
 # run (MUTATE_BUDGET) gets through as many as it can.
-MUTATE_PKGS ?= pkg/ddbjson pkg/ddbkeep pkg/ddbput pkg/snsbus pkg/awsjson pkg/ddbnotify pkg/ddbitem pkg/problem pkg/local/localdlq \
+MUTATE_PKGS ?= pkg/ddbjson pkg/ddbkeep pkg/ddbput pkg/snsbus pkg/awsjson pkg/ddbnotify pkg/ddbhistory pkg/ddbitem pkg/problem pkg/local/localdlq \
 	pkg/kmsseal pkg/lambdaio pkg/event \
 	pkg/verify pkg/source pkg/local/gateway pkg/email pkg/local/runner pkg/ddbstore pkg/pipeline \
 	pkg/local/engine

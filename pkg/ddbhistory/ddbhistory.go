@@ -12,7 +12,6 @@ package ddbhistory
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"hookline/pkg/ddbjson"
 	"hookline/pkg/event"
@@ -45,34 +44,9 @@ func New(client Caller, table string) (*Reader, error) {
 
 type item = map[string]ddbjson.Value
 
-func key(id string) item { return item{ddbjson.AttrID: ddbjson.S(id)} }
-
-// getItem is GetItem's input; a strongly consistent read always.
-type getItem struct {
-	TableName                string
-	Key                      item
-	ConsistentRead           bool
-	ProjectionExpression     string            `json:",omitempty"`
-	ExpressionAttributeNames map[string]string `json:",omitempty"`
-}
-
 // Get reads one event with a strongly consistent read, so a just-stored event is always found.
 func (r *Reader) Get(ctx context.Context, id string) (*event.Record, error) {
-	if ddbjson.IsControl(id) {
-		return nil, notFound(id) // the registry is not an event
-	}
-	var out struct{ Item item }
-	if err := r.client.Call(ctx, "GetItem", getItem{TableName: r.table, Key: key(id), ConsistentRead: true}, &out); err != nil {
-		return nil, ddbjson.Classify(fmt.Errorf("get event %s: %w", id, err))
-	}
-	if len(out.Item) == 0 {
-		return nil, notFound(id)
-	}
-	rec, err := ddbjson.Unmarshal(out.Item)
-	if err != nil {
-		return nil, fmt.Errorf("get event %s: %w", id, err)
-	}
-	return rec, nil
+	return ddbjson.GetRecord(ctx, r.client, r.table, id)
 }
 
 // List answers q from the history index (List).
@@ -85,7 +59,7 @@ type jsonIndex struct{ r *Reader }
 
 func (ix jsonIndex) Registry(ctx context.Context) ([]string, error) {
 	var out struct{ Item item }
-	in := getItem{TableName: ix.r.table, Key: key(groupsID), ConsistentRead: true,
+	in := ddbjson.GetItem{TableName: ix.r.table, Key: ddbjson.Key(groupsID), ConsistentRead: true,
 		ProjectionExpression: "#g", ExpressionAttributeNames: map[string]string{"#g": attrGroups}}
 	if err := ix.r.client.Call(ctx, "GetItem", in, &out); err != nil {
 		return nil, err
@@ -128,7 +102,7 @@ type keys struct{ Keys []item }
 func (ix jsonIndex) BatchGet(ctx context.Context, ids []string) ([]item, []string, error) {
 	ks := make([]item, len(ids))
 	for i, id := range ids {
-		ks[i] = key(id)
+		ks[i] = ddbjson.Key(id)
 	}
 	var out struct {
 		Responses       map[string][]item
@@ -153,8 +127,3 @@ func (jsonIndex) Str(v ddbjson.Value) (string, bool) {
 }
 
 func (jsonIndex) Record(it item) (*event.Record, error) { return ddbjson.Unmarshal(it) }
-
-// notFound is both pipeline.ErrNotFound (for errors.Is) and KindNotFound (for the HTTP status).
-func notFound(id string) error {
-	return &pipeline.Error{Kind: pipeline.KindNotFound, Detail: fmt.Sprintf("event %s not found", id), Err: pipeline.ErrNotFound}
-}

@@ -61,28 +61,6 @@ func New(client Caller, table string) (*Store, error) {
 	return &Store{client: client, table: table}, nil
 }
 
-func isControl(id string) bool {
-	return len(id) >= len(controlPrefix) && id[:len(controlPrefix)] == controlPrefix
-}
-
-func key(id string) map[string]ddbjson.Value {
-	return map[string]ddbjson.Value{ddbjson.AttrID: ddbjson.S(id)}
-}
-
-// notFound is both pipeline.ErrNotFound (for errors.Is) and KindNotFound (for the HTTP status).
-func notFound(id string) error {
-	return &pipeline.Error{Kind: pipeline.KindNotFound, Detail: fmt.Sprintf("event %s not found", id), Err: pipeline.ErrNotFound}
-}
-
-// getItem is GetItem's input; ProjectionExpression and its names are left out when empty.
-type getItem struct {
-	TableName                string
-	Key                      map[string]ddbjson.Value
-	ConsistentRead           bool
-	ProjectionExpression     string            `json:",omitempty"`
-	ExpressionAttributeNames map[string]string `json:",omitempty"`
-}
-
 // updateItem is UpdateItem's input; the optional fields are left out when empty.
 type updateItem struct {
 	TableName                 string
@@ -104,12 +82,12 @@ type item struct {
 // MarkNotified: a conditional UpdateItem; when its condition fails, a read of the key tells
 // "marked before" from "missing").
 func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error {
-	if isControl(id) {
-		return fmt.Errorf("mark event %s notified: %w", id, notFound(id))
+	if ddbjson.IsControl(id) {
+		return fmt.Errorf("mark event %s notified: %w", id, ddbjson.NotFound(id))
 	}
 	err := s.client.Call(ctx, "UpdateItem", updateItem{
 		TableName:                 s.table,
-		Key:                       key(id),
+		Key:                       ddbjson.Key(id),
 		UpdateExpression:          "SET #m0 = :m0",
 		ConditionExpression:       "attribute_exists(#id) AND attribute_not_exists(#m0)",
 		ExpressionAttributeNames:  map[string]string{"#id": ddbjson.AttrID, "#m0": ddbjson.AttrNotifiedAt},
@@ -123,13 +101,13 @@ func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error
 	}
 	// Either it was marked before (a redelivered stream record: fine) or it does not exist.
 	var out item
-	err = s.client.Call(ctx, "GetItem", getItem{TableName: s.table, Key: key(id), ConsistentRead: true,
+	err = s.client.Call(ctx, "GetItem", ddbjson.GetItem{TableName: s.table, Key: ddbjson.Key(id), ConsistentRead: true,
 		ProjectionExpression: "#id", ExpressionAttributeNames: map[string]string{"#id": ddbjson.AttrID}}, &out)
 	switch {
 	case err != nil:
 		return ddbjson.Classify(fmt.Errorf("mark event %s notified: %w", id, err))
 	case len(out.Item) == 0:
-		return fmt.Errorf("mark event %s notified: %w", id, notFound(id))
+		return fmt.Errorf("mark event %s notified: %w", id, ddbjson.NotFound(id))
 	}
 	return nil
 }
@@ -137,18 +115,18 @@ func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error
 // NotifiedAt reads only the mark (and the key, to tell "unmarked" from "missing") with a
 // strongly consistent read.
 func (s *Store) NotifiedAt(ctx context.Context, id string) (time.Time, error) {
-	if isControl(id) {
-		return time.Time{}, notFound(id)
+	if ddbjson.IsControl(id) {
+		return time.Time{}, ddbjson.NotFound(id)
 	}
 	var out item
-	err := s.client.Call(ctx, "GetItem", getItem{TableName: s.table, Key: key(id), ConsistentRead: true,
+	err := s.client.Call(ctx, "GetItem", ddbjson.GetItem{TableName: s.table, Key: ddbjson.Key(id), ConsistentRead: true,
 		ProjectionExpression:     "#id, #n",
 		ExpressionAttributeNames: map[string]string{"#id": ddbjson.AttrID, "#n": ddbjson.AttrNotifiedAt}}, &out)
 	if err != nil {
 		return time.Time{}, ddbjson.Classify(fmt.Errorf("read notified_at of %s: %w", id, err))
 	}
 	if len(out.Item) == 0 {
-		return time.Time{}, notFound(id)
+		return time.Time{}, ddbjson.NotFound(id)
 	}
 	v := out.Item[ddbjson.AttrNotifiedAt].S
 	if v == nil {
@@ -163,28 +141,14 @@ func (s *Store) NotifiedAt(ctx context.Context, id string) (time.Time, error) {
 
 // Get reads one event with a strongly consistent read, so a just-stored event is always found.
 func (s *Store) Get(ctx context.Context, id string) (*event.Record, error) {
-	if isControl(id) {
-		return nil, notFound(id) // the registry is not an event
-	}
-	var out item
-	if err := s.client.Call(ctx, "GetItem", getItem{TableName: s.table, Key: key(id), ConsistentRead: true}, &out); err != nil {
-		return nil, ddbjson.Classify(fmt.Errorf("get event %s: %w", id, err))
-	}
-	if len(out.Item) == 0 {
-		return nil, notFound(id)
-	}
-	r, err := ddbjson.Unmarshal(out.Item)
-	if err != nil {
-		return nil, fmt.Errorf("get event %s: %w", id, err)
-	}
-	return r, nil
+	return ddbjson.GetRecord(ctx, s.client, s.table, id)
 }
 
 // A digest lives in digestShards control items, "~digest#<source>#<due, unix seconds>#<n>",
 // each a string set of event ids; an id goes to shard FNV-1a(id) mod digestShards (ddbstore's
 // digest.go says why).
 func digestKey(source string, due time.Time, shard int) map[string]ddbjson.Value {
-	return key(controlPrefix + "digest#" + source + "#" + strconv.FormatInt(due.Unix(), 10) + "#" + strconv.Itoa(shard))
+	return ddbjson.Key(controlPrefix + "digest#" + source + "#" + strconv.FormatInt(due.Unix(), 10) + "#" + strconv.Itoa(shard))
 }
 
 func digestShard(id string) int {

@@ -1,0 +1,51 @@
+package ddbjson
+
+import (
+	"context"
+	"fmt"
+
+	"hookline/pkg/event"
+	"hookline/pkg/pipeline"
+)
+
+// Caller sends one operation of the DynamoDB JSON protocol (awsjson.Client).
+type Caller interface {
+	Call(ctx context.Context, op string, in, out any) error
+}
+
+// Key is the events table's key of the item id: an event's, or a control item's.
+func Key(id string) map[string]Value { return map[string]Value{AttrID: S(id)} }
+
+// GetItem is GetItem's input; ProjectionExpression and its names are left out when empty.
+type GetItem struct {
+	TableName                string
+	Key                      map[string]Value
+	ConsistentRead           bool
+	ProjectionExpression     string            `json:",omitempty"`
+	ExpressionAttributeNames map[string]string `json:",omitempty"`
+}
+
+// NotFound is both pipeline.ErrNotFound (for errors.Is) and KindNotFound (for the HTTP status).
+func NotFound(id string) error {
+	return &pipeline.Error{Kind: pipeline.KindNotFound, Detail: fmt.Sprintf("event %s not found", id), Err: pipeline.ErrNotFound}
+}
+
+// GetRecord reads event id from table with a strongly consistent read, so a just-stored event
+// is always found. A control item (the registry, a digest) is not an event: not found.
+func GetRecord(ctx context.Context, c Caller, table, id string) (*event.Record, error) {
+	if IsControl(id) {
+		return nil, NotFound(id)
+	}
+	var out struct{ Item map[string]Value }
+	if err := c.Call(ctx, "GetItem", GetItem{TableName: table, Key: Key(id), ConsistentRead: true}, &out); err != nil {
+		return nil, Classify(fmt.Errorf("get event %s: %w", id, err))
+	}
+	if len(out.Item) == 0 {
+		return nil, NotFound(id)
+	}
+	rec, err := Unmarshal(out.Item)
+	if err != nil {
+		return nil, fmt.Errorf("get event %s: %w", id, err)
+	}
+	return rec, nil
+}
