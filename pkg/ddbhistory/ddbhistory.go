@@ -11,7 +11,6 @@ package ddbhistory
 
 import (
 	"context"
-	"errors"
 
 	"hookline/pkg/ddbjson"
 	"hookline/pkg/event"
@@ -19,39 +18,34 @@ import (
 )
 
 // Caller sends one operation of the DynamoDB JSON protocol (awsjson.Client).
-type Caller interface {
-	Call(ctx context.Context, op string, in, out any) error
-}
+type Caller = ddbjson.Caller
 
 // Reader reads the events of one table.
 type Reader struct {
-	client Caller
-	table  string
+	t ddbjson.Table
 }
 
 var _ pipeline.History = (*Reader)(nil)
 
 // New returns the reader of the events table named table.
 func New(client Caller, table string) (*Reader, error) {
-	switch {
-	case client == nil:
-		return nil, errors.New("ddbhistory: client is nil")
-	case table == "":
-		return nil, errors.New("ddbhistory: table name is empty")
+	t, err := ddbjson.NewTable("ddbhistory", client, table)
+	if err != nil {
+		return nil, err
 	}
-	return &Reader{client: client, table: table}, nil
+	return &Reader{t: t}, nil
 }
 
 type item = map[string]ddbjson.Value
 
 // Get reads one event with a strongly consistent read, so a just-stored event is always found.
 func (r *Reader) Get(ctx context.Context, id string) (*event.Record, error) {
-	return ddbjson.GetRecord(ctx, r.client, r.table, id)
+	return ddbjson.GetRecord(ctx, r.t.Client, r.t.Name, id)
 }
 
 // List answers q from the history index (List).
 func (r *Reader) List(ctx context.Context, q pipeline.Query) (pipeline.Page, error) {
-	return List(ctx, jsonIndex{r}, r.table, q)
+	return List(ctx, jsonIndex{r}, r.t.Name, q)
 }
 
 // jsonIndex is List's reads as DynamoDB JSON.
@@ -59,9 +53,9 @@ type jsonIndex struct{ r *Reader }
 
 func (ix jsonIndex) Registry(ctx context.Context) ([]string, error) {
 	var out struct{ Item item }
-	in := ddbjson.GetItem{TableName: ix.r.table, Key: ddbjson.Key(groupsID), ConsistentRead: true,
+	in := ddbjson.GetItem{TableName: ix.r.t.Name, Key: ddbjson.Key(groupsID), ConsistentRead: true,
 		ProjectionExpression: "#g", ExpressionAttributeNames: map[string]string{"#g": attrGroups}}
-	if err := ix.r.client.Call(ctx, "GetItem", in, &out); err != nil {
+	if err := ix.r.t.Client.Call(ctx, "GetItem", in, &out); err != nil {
 		return nil, err
 	}
 	return out.Item[attrGroups].SS, nil
@@ -91,7 +85,7 @@ func (ix jsonIndex) Query(ctx context.Context, in *Query, start item) ([]item, i
 		Items            []item
 		LastEvaluatedKey item
 	}
-	if err := ix.r.client.Call(ctx, "Query", req, &out); err != nil {
+	if err := ix.r.t.Client.Call(ctx, "Query", req, &out); err != nil {
 		return nil, nil, err
 	}
 	return out.Items, out.LastEvaluatedKey, nil
@@ -108,15 +102,15 @@ func (ix jsonIndex) BatchGet(ctx context.Context, ids []string) ([]item, []strin
 		Responses       map[string][]item
 		UnprocessedKeys map[string]keys
 	}
-	if err := ix.r.client.Call(ctx, "BatchGetItem", struct{ RequestItems map[string]keys }{map[string]keys{ix.r.table: {ks}}}, &out); err != nil {
+	if err := ix.r.t.Client.Call(ctx, "BatchGetItem", struct{ RequestItems map[string]keys }{map[string]keys{ix.r.t.Name: {ks}}}, &out); err != nil {
 		return nil, nil, err
 	}
 	var left []string
-	for _, k := range out.UnprocessedKeys[ix.r.table].Keys {
+	for _, k := range out.UnprocessedKeys[ix.r.t.Name].Keys {
 		id, _ := ix.Str(k[ddbjson.AttrID])
 		left = append(left, id)
 	}
-	return out.Responses[ix.r.table], left, nil
+	return out.Responses[ix.r.t.Name], left, nil
 }
 
 func (jsonIndex) Str(v ddbjson.Value) (string, bool) {

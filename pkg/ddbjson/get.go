@@ -49,3 +49,20 @@ func GetRecord(ctx context.Context, c Caller, table, id string) (*event.Record, 
 	}
 	return rec, nil
 }
+
+// Table is the events table as every awsjson adapter of it holds it: the client and the name.
+type Table struct {
+	Client Caller
+	Name   string
+}
+
+// NewTable is a Table, or an error naming the adapter (pkg) when client or name is missing.
+func NewTable(pkg string, client Caller, name string) (Table, error) {
+	switch {
+	case client == nil:
+		return Table{}, fmt.Errorf("%s: client is nil", pkg)
+	case name == "":
+		return Table{}, fmt.Errorf("%s: table name is empty", pkg)
+	}
+	return Table{Client: client, Name: name}, nil
+}

@@ -28,14 +28,11 @@ const (
 )
 
 // Caller sends one operation of the DynamoDB JSON protocol (awsjson.Client).
-type Caller interface {
-	Call(ctx context.Context, op string, in, out any) error
-}
+type Caller = ddbjson.Caller
 
 // Writer keeps rejections in, and counts them in, one table.
 type Writer struct {
-	client Caller
-	table  string
+	t ddbjson.Table
 }
 
 var (
@@ -45,13 +42,11 @@ var (
 
 // New returns the writer of the events table named table.
 func New(client Caller, table string) (*Writer, error) {
-	switch {
-	case client == nil:
-		return nil, errors.New("ddbkeep: client is nil")
-	case table == "":
-		return nil, errors.New("ddbkeep: table name is empty")
+	t, err := ddbjson.NewTable("ddbkeep", client, table)
+	if err != nil {
+		return nil, err
 	}
-	return &Writer{client: client, table: table}, nil
+	return &Writer{t: t}, nil
 }
 
 // item is r's item, as ddbstore.MarshalRejection makes it.
@@ -96,8 +91,8 @@ func (w *Writer) Keep(ctx context.Context, r *pipeline.Rejection) error {
 	in := struct {
 		TableName string
 		Item      map[string]ddbjson.Value
-	}{w.table, it}
-	if err := w.client.Call(ctx, "PutItem", in, nil); err != nil {
+	}{w.t.Name, it}
+	if err := w.t.Client.Call(ctx, "PutItem", in, nil); err != nil {
 		return fmt.Errorf("keep rejection %s: %w", r.ID, err)
 	}
 	return nil
@@ -115,7 +110,7 @@ func (w *Writer) Take(ctx context.Context, key string, minute int64, limit int) 
 		ExpressionAttributeNames  map[string]string
 		ExpressionAttributeValues map[string]ddbjson.Value
 	}{
-		TableName:                w.table,
+		TableName:                w.t.Name,
 		Key:                      map[string]ddbjson.Value{"id": ddbjson.S(keptCounterPrefix + strconv.FormatInt(minute, 10) + "#" + key)},
 		UpdateExpression:         "SET #ttl = :ttl ADD #n :one",
 		ConditionExpression:      "attribute_not_exists(#n) OR #n < :limit",
@@ -124,7 +119,7 @@ func (w *Writer) Take(ctx context.Context, key string, minute int64, limit int) 
 			":one": ddbjson.N(1), ":limit": ddbjson.N(int64(limit)), ":ttl": ddbjson.N((minute + 2) * 60),
 		},
 	}
-	err := w.client.Call(ctx, "UpdateItem", in, nil)
+	err := w.t.Client.Call(ctx, "UpdateItem", in, nil)
 	switch {
 	case ddbjson.ConditionFailed(err):
 		return false, nil

@@ -11,7 +11,6 @@ package ddbnotify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -35,14 +34,11 @@ const (
 )
 
 // Caller sends one operation of the DynamoDB JSON protocol (awsjson.Client).
-type Caller interface {
-	Call(ctx context.Context, op string, in, out any) error
-}
+type Caller = ddbjson.Caller
 
 // Store is the notifier's view of one events table.
 type Store struct {
-	client Caller
-	table  string
+	t ddbjson.Table
 }
 
 var (
@@ -52,13 +48,11 @@ var (
 
 // New returns the notifier's store over the events table named table.
 func New(client Caller, table string) (*Store, error) {
-	switch {
-	case client == nil:
-		return nil, errors.New("ddbnotify: client is nil")
-	case table == "":
-		return nil, errors.New("ddbnotify: table name is empty")
+	t, err := ddbjson.NewTable("ddbnotify", client, table)
+	if err != nil {
+		return nil, err
 	}
-	return &Store{client: client, table: table}, nil
+	return &Store{t: t}, nil
 }
 
 // updateItem is UpdateItem's input; the optional fields are left out when empty.
@@ -85,8 +79,8 @@ func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error
 	if ddbjson.IsControl(id) {
 		return fmt.Errorf("mark event %s notified: %w", id, ddbjson.NotFound(id))
 	}
-	err := s.client.Call(ctx, "UpdateItem", updateItem{
-		TableName:                 s.table,
+	err := s.t.Client.Call(ctx, "UpdateItem", updateItem{
+		TableName:                 s.t.Name,
 		Key:                       ddbjson.Key(id),
 		UpdateExpression:          "SET #m0 = :m0",
 		ConditionExpression:       "attribute_exists(#id) AND attribute_not_exists(#m0)",
@@ -101,7 +95,7 @@ func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error
 	}
 	// Either it was marked before (a redelivered stream record: fine) or it does not exist.
 	var out item
-	err = s.client.Call(ctx, "GetItem", ddbjson.GetItem{TableName: s.table, Key: ddbjson.Key(id), ConsistentRead: true,
+	err = s.t.Client.Call(ctx, "GetItem", ddbjson.GetItem{TableName: s.t.Name, Key: ddbjson.Key(id), ConsistentRead: true,
 		ProjectionExpression: "#id", ExpressionAttributeNames: map[string]string{"#id": ddbjson.AttrID}}, &out)
 	switch {
 	case err != nil:
@@ -119,7 +113,7 @@ func (s *Store) NotifiedAt(ctx context.Context, id string) (time.Time, error) {
 		return time.Time{}, ddbjson.NotFound(id)
 	}
 	var out item
-	err := s.client.Call(ctx, "GetItem", ddbjson.GetItem{TableName: s.table, Key: ddbjson.Key(id), ConsistentRead: true,
+	err := s.t.Client.Call(ctx, "GetItem", ddbjson.GetItem{TableName: s.t.Name, Key: ddbjson.Key(id), ConsistentRead: true,
 		ProjectionExpression:     "#id, #n",
 		ExpressionAttributeNames: map[string]string{"#id": ddbjson.AttrID, "#n": ddbjson.AttrNotifiedAt}}, &out)
 	if err != nil {
@@ -141,7 +135,7 @@ func (s *Store) NotifiedAt(ctx context.Context, id string) (time.Time, error) {
 
 // Get reads one event with a strongly consistent read, so a just-stored event is always found.
 func (s *Store) Get(ctx context.Context, id string) (*event.Record, error) {
-	return ddbjson.GetRecord(ctx, s.client, s.table, id)
+	return ddbjson.GetRecord(ctx, s.t.Client, s.t.Name, id)
 }
 
 // A digest lives in digestShards control items, "~digest#<source>#<due, unix seconds>#<n>",
@@ -161,8 +155,8 @@ func digestTTL(due time.Time) ddbjson.Value { return ddbjson.N(due.Add(digestKee
 
 // AddToDigest lists id in the digest of source due at due (pipeline.DigestStore).
 func (s *Store) AddToDigest(ctx context.Context, source string, due time.Time, id string) error {
-	err := s.client.Call(ctx, "UpdateItem", updateItem{
-		TableName:                 s.table,
+	err := s.t.Client.Call(ctx, "UpdateItem", updateItem{
+		TableName:                 s.t.Name,
 		Key:                       digestKey(source, due, digestShard(id)),
 		UpdateExpression:          "ADD #ids :id SET #exp = :exp",
 		ConditionExpression:       "attribute_not_exists(#taken)",
@@ -183,8 +177,8 @@ func (s *Store) TakeDigest(ctx context.Context, source string, due time.Time) ([
 	var ids []string
 	for n := range digestShards {
 		var out item
-		err := s.client.Call(ctx, "UpdateItem", updateItem{
-			TableName:                 s.table,
+		err := s.t.Client.Call(ctx, "UpdateItem", updateItem{
+			TableName:                 s.t.Name,
 			Key:                       digestKey(source, due, n),
 			UpdateExpression:          "SET #taken = :t, #exp = :exp",
 			ExpressionAttributeNames:  map[string]string{"#taken": attrTaken, "#exp": ddbjson.AttrExpiresAt},
@@ -207,8 +201,8 @@ func (s *Store) TakeDigest(ctx context.Context, source string, due time.Time) ([
 // expire with their TTL.
 func (s *Store) DoneDigest(ctx context.Context, source string, due time.Time) error {
 	for n := range digestShards {
-		err := s.client.Call(ctx, "UpdateItem", updateItem{
-			TableName:        s.table,
+		err := s.t.Client.Call(ctx, "UpdateItem", updateItem{
+			TableName:        s.t.Name,
 			Key:              digestKey(source, due, n),
 			UpdateExpression: "SET #taken = :t, #done = :t, #exp = :exp REMOVE #ids",
 			ExpressionAttributeNames: map[string]string{"#taken": attrTaken, "#done": attrDone,

@@ -30,14 +30,11 @@ const (
 )
 
 // Caller sends one operation of the DynamoDB JSON protocol (awsjson.Client).
-type Caller interface {
-	Call(ctx context.Context, op string, in, out any) error
-}
+type Caller = ddbjson.Caller
 
 // Writer stores new events in one table.
 type Writer struct {
-	client    Caller
-	table     string
+	t         ddbjson.Table
 	retention time.Duration // 0: items never expire
 
 	mu     sync.Mutex
@@ -49,15 +46,14 @@ var _ pipeline.EventWriter = (*Writer)(nil)
 // New returns the writer of the events table named table; items expire retention after their
 // event was received (0: never), as ddbstore.WithRetention.
 func New(client Caller, table string, retention time.Duration) (*Writer, error) {
-	switch {
-	case client == nil:
-		return nil, errors.New("ddbput: client is nil")
-	case table == "":
-		return nil, errors.New("ddbput: table name is empty")
-	case retention < 0:
+	t, err := ddbjson.NewTable("ddbput", client, table)
+	if err != nil {
+		return nil, err
+	}
+	if retention < 0 {
 		return nil, fmt.Errorf("ddbput: retention %v is negative", retention)
 	}
-	return &Writer{client: client, table: table, retention: retention}, nil
+	return &Writer{t: t, retention: retention}, nil
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format(ddbjson.TimeFormat) }
@@ -118,8 +114,8 @@ func (w *Writer) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 		Item                     map[string]ddbjson.Value
 		ConditionExpression      string
 		ExpressionAttributeNames map[string]string
-	}{w.table, it, "attribute_not_exists(#id)", map[string]string{"#id": "id"}}
-	err = w.client.Call(ctx, "PutItem", in, nil)
+	}{w.t.Name, it, "attribute_not_exists(#id)", map[string]string{"#id": "id"}}
+	err = w.t.Client.Call(ctx, "PutItem", in, nil)
 	switch {
 	case ddbjson.ConditionFailed(err):
 		return false, nil
@@ -144,9 +140,9 @@ func (w *Writer) register(ctx context.Context, sg string) error {
 		UpdateExpression          string
 		ExpressionAttributeNames  map[string]string
 		ExpressionAttributeValues map[string]ddbjson.Value
-	}{w.table, map[string]ddbjson.Value{"id": ddbjson.S(groupsID)}, "ADD #g :g", map[string]string{"#g": attrGroups},
+	}{w.t.Name, map[string]ddbjson.Value{"id": ddbjson.S(groupsID)}, "ADD #g :g", map[string]string{"#g": attrGroups},
 		map[string]ddbjson.Value{":g": ddbjson.SS(sg)}}
-	if err := w.client.Call(ctx, "UpdateItem", in, nil); err != nil {
+	if err := w.t.Client.Call(ctx, "UpdateItem", in, nil); err != nil {
 		return ddbjson.Classify(fmt.Errorf("register history partition %s: %w", sg, err))
 	}
 	w.mu.Lock()
