@@ -74,13 +74,10 @@ func Marshal(r *event.Record, ttl time.Time) (map[string]types.AttributeValue, e
 	if r == nil || r.Event == nil {
 		return nil, errors.New("marshal item: record has no event")
 	}
+	if err := ddbjson.CheckRecord(r); err != nil {
+		return nil, err
+	}
 	e := r.Event
-	if err := e.Validate(); err != nil {
-		return nil, fmt.Errorf("marshal item %s: %w", e.ID, err)
-	}
-	if r.StoredAt.IsZero() {
-		return nil, fmt.Errorf("marshal item %s: stored_at is zero", e.ID)
-	}
 	av := map[string]types.AttributeValue{
 		AttrID:          str(e.ID),
 		AttrSource:      str(e.Source),

@@ -177,3 +177,16 @@ func StreamType(t events.DynamoDBDataType) string {
 	}
 	return fmt.Sprintf("type %d", t)
 }
+
+// CheckRecord is what an event item needs before it is written, through the SDK (ddbitem) or
+// as DynamoDB JSON (ddbput): a valid event, and the time it was stored. r.Event must be set.
+func CheckRecord(r *event.Record) error {
+	e := r.Event
+	if err := e.Validate(); err != nil {
+		return fmt.Errorf("marshal item %s: %w", e.ID, err)
+	}
+	if r.StoredAt.IsZero() {
+		return fmt.Errorf("marshal item %s: stored_at is zero", e.ID)
+	}
+	return nil
+}

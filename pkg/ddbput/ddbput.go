@@ -62,13 +62,10 @@ func sourceGroup(e *event.Event) string { return e.Source + "#" + event.TypeGrou
 
 // item is ddbitem.Marshal's item for r, as DynamoDB JSON.
 func item(r *event.Record, ttl time.Time) (map[string]ddbjson.Value, error) {
+	if err := ddbjson.CheckRecord(r); err != nil {
+		return nil, err
+	}
 	e := r.Event
-	if err := e.Validate(); err != nil {
-		return nil, fmt.Errorf("marshal item %s: %w", e.ID, err)
-	}
-	if r.StoredAt.IsZero() {
-		return nil, fmt.Errorf("marshal item %s: stored_at is zero", e.ID)
-	}
 	it := map[string]ddbjson.Value{
 		"id":           ddbjson.S(e.ID),
 		"source":       ddbjson.S(e.Source),
