@@ -188,9 +188,23 @@ func (b *browser) text(el string) (string, error) {
 	return s, err
 }
 
-// texts returns the visible text of every element matching css; a page that reloads in
-// between (stale element) is an error for waitFor to retry.
+// texts returns the visible text of every element matching css. The list page refreshes its
+// rows by itself (refresh.js), so an element found can be replaced before its text is read
+// ("stale element reference"): the whole read is then taken again, a few times, for the
+// callers outside waitFor (a loaded CI machine hit it once between find and text).
 func (b *browser) texts(css string) ([]string, error) {
+	var err error
+	for range 10 {
+		var out []string
+		if out, err = b.textsOnce(css); err == nil || !strings.Contains(err.Error(), "stale element reference") {
+			return out, err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return nil, err
+}
+
+func (b *browser) textsOnce(css string) ([]string, error) {
 	els, err := b.find(css)
 	if err != nil {
 		return nil, err
