@@ -22,15 +22,12 @@ func main() { lambdarun.Start(build) }
 func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), error) {
 	table := env.Required(wiring.EnvTable)
 	bucket := env.Required(wiring.EnvBodyBucket)
-	cfg, err := env.AWS()
-	if err != nil {
-		return nil, err
-	}
 	// DynamoDB through awsjson, not the SDK's client: the function's reads (the registry's
 	// GetItem, a Query per index partition, BatchGetItem, Get's GetItem) are ddbstore's
 	// (ddbhistory's TestSameRequestsAsDDBStore), and the SDK's DynamoDB types package was two
 	// thirds of its cold start over a hello world (README, "Cold start, and a trade we made").
-	calls, err := awsjson.New(ctx, cfg, awsjson.DynamoDB)
+	calls := env.Client(ctx, awsjson.DynamoDB)
+	cfg, err := env.AWS()
 	if err != nil {
 		return nil, err
 	}

@@ -37,21 +37,14 @@ func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (func(c
 	table := env.Required(wiring.EnvTable)
 	quarantineKey := env.Required(wiring.EnvQuarantineKey)
 	keepPerMinute := env.Int(wiring.EnvKeepPerMinute, wiring.DefaultKeepPerMinute, 1, wiring.MaxKeepPerMinute)
-	cfg, err := env.AWS()
-	if err != nil {
-		return nil, err
-	}
 	// Secrets Manager, DynamoDB, KMS and SNS through awsjson, not their SDK clients: this
 	// function makes one or two calls of each, and their SDK packages' initialisation took about
 	// a third of its cold start (README, "Cold start, and a trade we made").
-	var sm, tableCalls, keys, topicCalls *awsjson.Client
-	for _, c := range []struct {
-		client **awsjson.Client
-		svc    awsjson.Service
-	}{{&sm, awsjson.SecretsManager}, {&tableCalls, awsjson.DynamoDB}, {&keys, awsjson.KMS}, {&topicCalls, awsjson.SNS}} {
-		if *c.client, err = awsjson.New(ctx, cfg, c.svc); err != nil {
-			return nil, err
-		}
+	sm, tableCalls := env.Client(ctx, awsjson.SecretsManager), env.Client(ctx, awsjson.DynamoDB)
+	keys, topicCalls := env.Client(ctx, awsjson.KMS), env.Client(ctx, awsjson.SNS)
+	cfg, err := env.AWS()
+	if err != nil {
+		return nil, err
 	}
 	sources := &source.Refresher{
 		TTL: ttl,

@@ -31,8 +31,13 @@ func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (func(c
 	templates := env.String(wiring.EnvEmailTemplates, "") // a directory in the bundle; "" = built-in
 	maxData := env.Int(wiring.EnvEmailMaxData, wiring.DefaultEmailMaxData, wiring.MinEmailMaxData, wiring.MaxEmailMaxData)
 	policyJSON := env.String(wiring.EnvEmailPolicy, "")
-	cfg, err := env.AWS()
-	if err != nil {
+	// DynamoDB and SNS through awsjson, not the SDK's clients: the notifier's calls are a few
+	// UpdateItem and GetItem and one Publish, and the SDK's packages filled a 0.59 MB schema
+	// table and ~700 endpoint entries at every cold start (README, "Cold start, and a trade we
+	// made").
+	tableCalls := env.Client(ctx, awsjson.DynamoDB)
+	notifications := env.Client(ctx, awsjson.SNS)
+	if _, err := env.AWS(); err != nil {
 		return nil, err
 	}
 	policy, err := emailpolicy.Parse(policyJSON)
@@ -43,19 +48,7 @@ func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (func(c
 	if err != nil {
 		return nil, err
 	}
-	// DynamoDB and SNS through awsjson, not the SDK's clients: the notifier's calls are a few
-	// UpdateItem and GetItem and one Publish, and the SDK's packages filled a 0.59 MB schema
-	// table and ~700 endpoint entries at every cold start (README, "Cold start, and a trade we
-	// made").
-	tableCalls, err := awsjson.New(ctx, cfg, awsjson.DynamoDB)
-	if err != nil {
-		return nil, err
-	}
 	store, err := ddbnotify.New(tableCalls, table)
-	if err != nil {
-		return nil, err
-	}
-	notifications, err := awsjson.New(ctx, cfg, awsjson.SNS)
 	if err != nil {
 		return nil, err
 	}

@@ -23,16 +23,12 @@ func main() { lambdarun.Start(build) }
 func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), error) {
 	table := env.Required(wiring.EnvTable)
 	retention := env.Duration(wiring.EnvRetention, wiring.Retention)
-	cfg, err := env.AWS()
-	if err != nil {
-		return nil, err
-	}
 	// DynamoDB through awsjson, not the SDK's client: the function's two calls (a conditional
 	// PutItem per event, the registry's UpdateItem once per history partition) are ddbstore's
 	// (ddbput's TestSameRequestsAsDDBStore), and the SDK's DynamoDB types package was all of its
 	// cold start over a hello world (README, "Cold start, and a trade we made").
-	calls, err := awsjson.New(ctx, cfg, awsjson.DynamoDB)
-	if err != nil {
+	calls := env.Client(ctx, awsjson.DynamoDB)
+	if _, err := env.AWS(); err != nil {
 		return nil, err
 	}
 	store, err := ddbput.New(calls, table, retention)

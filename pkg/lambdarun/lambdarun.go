@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"hookline/pkg/awsjson"
 	"hookline/pkg/envconf"
 	"hookline/pkg/wiring"
 )
@@ -26,10 +27,11 @@ import (
 type Build[In, Out any] func(ctx context.Context, env *Config, log *slog.Logger) (func(context.Context, In) (Out, error), error)
 
 // Config is what a build reads its environment through: envconf's reads, which collect every
-// problem, and AWS, which ends the reading.
+// problem, Client, and AWS, which ends the reading.
 type Config struct {
 	*envconf.Reader
 	getenv func(string) string
+	errs   []error // the clients' problems
 }
 
 // NewConfig reads through getenv (Env.Getenv in Start, a map in tests).
@@ -37,12 +39,29 @@ func NewConfig(getenv func(string) string) *Config {
 	return &Config{Reader: envconf.New(getenv), getenv: getenv}
 }
 
+// Client returns an awsjson client of svc configured by AWSConfig (its endpoint
+// AWS_ENDPOINT_URL_<SERVICE> when set). It is a read like the others: nil when there is a
+// problem, which AWS reports with theirs, so a build uses it only after AWS returned no error.
+func (c *Config) Client(ctx context.Context, svc awsjson.Service) *awsjson.Client {
+	cfg, err := AWSConfig(c.getenv)
+	if err != nil {
+		return nil // AWS reports it, once
+	}
+	client, err := awsjson.New(ctx, cfg, svc)
+	if err != nil {
+		c.errs = append(c.errs, err)
+		return nil
+	}
+	return client
+}
+
 // AWS returns the function's AWS configuration (AWSConfig), or every problem of the reads made
-// so far together with AWSConfig's, so a misconfigured deploy fails with the whole list before
-// any client is built. A build makes its reads first, then calls AWS.
+// so far (the clients' included) together with AWSConfig's, so a misconfigured deploy fails
+// with the whole list before the handler is built. A build makes its reads first, then calls
+// AWS.
 func (c *Config) AWS() (aws.Config, error) {
 	cfg, err := AWSConfig(c.getenv)
-	if err = errors.Join(c.Err(), err); err != nil {
+	if err = errors.Join(c.Err(), errors.Join(c.errs...), err); err != nil {
 		return aws.Config{}, err
 	}
 	return cfg, nil

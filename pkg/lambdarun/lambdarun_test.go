@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 
 	"hookline/internal/sink"
+	"hookline/pkg/awsjson"
 )
 
 func TestUnreadNamesHooklineVariablesNobodyRead(t *testing.T) {
@@ -93,5 +96,43 @@ func TestConfigAWSEndsTheReading(t *testing.T) {
 	cfg, err := c.AWS()
 	if err != nil || cfg.Region != "eu-west-1" {
 		t.Errorf("AWS() = region %q, %v; want eu-west-1 and no error", cfg.Region, err)
+	}
+}
+
+// TestConfigClientIsARead: a client is configured by the function's environment (its service's
+// endpoint variable reaches it), and when that environment is wrong it is nil and AWS names the
+// problem once, with the other reads' problems.
+func TestConfigClientIsARead(t *testing.T) {
+	t.Parallel()
+	targets := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		targets <- r.Header.Get("X-Amz-Target")
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	c := NewConfig(NewEnv([]string{"AWS_REGION=eu-west-1", "AWS_ACCESS_KEY_ID=AKID",
+		"AWS_SECRET_ACCESS_KEY=SECRET", "AWS_ENDPOINT_URL_DYNAMODB=" + srv.URL}).Getenv)
+	client := c.Client(context.Background(), awsjson.DynamoDB)
+	if _, err := c.AWS(); err != nil || client == nil {
+		t.Fatalf("client %v, AWS() = %v; want a client and no error", client, err)
+	}
+	if err := client.Call(context.Background(), "DescribeTable", struct{}{}, &struct{}{}); err != nil {
+		t.Fatalf("call through AWS_ENDPOINT_URL_DYNAMODB: %v", err)
+	}
+	if target := <-targets; target != "DynamoDB_20120810.DescribeTable" {
+		t.Errorf("X-Amz-Target %q, want DynamoDB_20120810.DescribeTable", target)
+	}
+
+	c = NewConfig(NewEnv([]string{"AWS_ACCESS_KEY_ID=AKID", "AWS_SECRET_ACCESS_KEY=SECRET"}).Getenv)
+	c.Required("HOOKLINE_TABLE")
+	for _, svc := range []awsjson.Service{awsjson.DynamoDB, awsjson.SNS} {
+		if client := c.Client(context.Background(), svc); client != nil {
+			t.Errorf("%s client without a region: %v, want nil", svc.ID, client)
+		}
+	}
+	_, err := c.AWS()
+	if err == nil || strings.Count(err.Error(), "AWS_REGION") != 1 || !strings.Contains(err.Error(), "HOOKLINE_TABLE: required but not set") {
+		t.Errorf("AWS() = %v, want AWS_REGION named once and HOOKLINE_TABLE named", err)
 	}
 }
