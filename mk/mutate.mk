@@ -14,6 +14,10 @@
 # - --timeout-coefficient 10 (default 3): the timeout is that coefficient × the coverage run's
 #   time; on a shared 2-core machine 3× turns slow-but-passing runs into false "timed out".
 # - A failing package stops `make mutate` only after every package ran: see build/mutation/.
+# - gremlins copies the module into a work directory per worker, regular files and directories
+#   only: a symbolic link .tools/node_modules (a worktree's) is left out, so the tests that start
+#   dynalite or maildev skip under every mutant (pkg/ddbhistory in such a worktree: 34 killed,
+#   48 lived). The recipe refuses to start with that link.
 #
 # - The efficacy gate is this file's, not gremlins': v0.6.0 ignores --threshold-efficacy given
 #   as a flag (viper hands the float flag back as the string "90", gremlins type-asserts a
@@ -71,6 +75,7 @@ MUTATE_BASE ?= $(shell b=$$(git merge-base HEAD origin/main 2>/dev/null || git m
 # group; gremlins mutates copies in a temporary work directory, never the checkout) and it and
 # the packages after it are listed as not run: they do not fail the run.
 define mutate-pkgs
+	@if [ -L .tools/node_modules ]; then echo "mutate: .tools/node_modules is a symbolic link (a worktree's?), which gremlins does not copy into its work directories: the tests that start dynalite or maildev would skip under every mutant, and its mutants live. Make it a copy (cp -a), or run in a clone." >&2; exit 1; fi
 	@mkdir -p $(MUTATE_OUT); : > $(MUTATE_OUT)/summary.txt; failed=; unrun=; t0=$$SECONDS; \
 	for p in $(1); do \
 	  out=$(MUTATE_OUT)/$$(echo $$p | tr / _); start=$$SECONDS; limit=; \
