@@ -77,6 +77,18 @@ func queueSetup(t *testing.T, cfg engine.QueueConfig) *engine.Engine {
 	return queueSetupWith(t, cfg, engine.Options{})
 }
 
+// vt is clockedQueue's visibility timeout.
+const vt = 30 * time.Second
+
+// clockedQueue is queueSetup's with visibility timeout vt and maxReceives, on an engine whose
+// clock only the test moves: a received message comes back at clock.Advance(vt), never on its
+// own however long a batch takes on a busy machine.
+func clockedQueue(t *testing.T, maxReceives int) (*engine.Engine, *enginetest.Clock) {
+	clock := enginetest.NewClock()
+	cfg := engine.QueueConfig{VisibilityTimeout: vt, MaxReceiveCount: maxReceives}
+	return queueSetupWith(t, cfg, engine.Options{Clock: clock.Now}), clock
+}
+
 // queueSetupWith opens an engine with opts (a clock, say) whose topic "events" feeds queue
 // "q", which dead-letters to "dlq".
 func queueSetupWith(t *testing.T, cfg engine.QueueConfig, opts engine.Options) *engine.Engine {
@@ -122,9 +134,7 @@ func putEvents(t *testing.T, ctx context.Context, e *engine.Engine, n int) {
 func TestRunnerPartialBatchFailure(t *testing.T) {
 	t.Parallel()
 	ctx := enginetest.Context(t)
-	clock := enginetest.NewClock()
-	const vt = 30 * time.Second
-	e := queueSetupWith(t, engine.QueueConfig{VisibilityTimeout: vt, MaxReceiveCount: 5}, engine.Options{Clock: clock.Now})
+	e, clock := clockedQueue(t, 5)
 	var seen counter
 	var shape sync.Once
 	r := &Runner{
@@ -173,18 +183,29 @@ func TestRunnerPartialBatchFailure(t *testing.T) {
 	}
 }
 
+// failModes are the two ways a handler fails a record, each with what the runner then records
+// as the failure's reason.
+var failModes = []struct {
+	name   string
+	err    error // returned for the whole batch; nil: the record is listed in BatchItemFailures
+	reason string
+}{
+	{"partial", nil, "BatchItemFailures"},
+	{"error", errHandler, errHandler.Error()},
+}
+
+var errHandler = errors.New("handler failed the batch")
+
 // TestRunnerPoisonMessageGoesToDLQ: a message that always fails is delivered MaxReceiveCount
 // times, each time its visibility timeout runs out on the test's clock, and then moved to the
 // DLQ with the last reason; a good message next to it is delivered once.
 func TestRunnerPoisonMessageGoesToDLQ(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []string{"partial", "error"} {
-		t.Run(mode, func(t *testing.T) {
+	for _, mode := range failModes {
+		t.Run(mode.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := enginetest.Context(t)
-			clock := enginetest.NewClock()
-			const vt = 30 * time.Second
-			e := queueSetupWith(t, engine.QueueConfig{VisibilityTimeout: vt, MaxReceiveCount: 3}, engine.Options{Clock: clock.Now})
+			e, clock := clockedQueue(t, 3)
 			var seen counter
 			r := &Runner{
 				Engine: e, Queue: "q", PollInterval: 5 * time.Millisecond, BatchSize: 1,
@@ -193,8 +214,8 @@ func TestRunnerPoisonMessageGoesToDLQ(t *testing.T) {
 					for _, m := range ev.Records {
 						seen.add(m.Body)
 						if strings.Contains(m.Body, "poison") {
-							if mode == "error" {
-								return resp, errors.New("cannot decode poison")
+							if mode.err != nil {
+								return resp, mode.err
 							}
 							resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 						}
@@ -222,12 +243,8 @@ func TestRunnerPoisonMessageGoesToDLQ(t *testing.T) {
 			if len(dead) != 1 || string(d.Body) != `{"id":"poison"}` || d.ReceiveCount != 3 || d.SourceQueue != "q" {
 				t.Errorf("dead letters = %+v", dead)
 			}
-			want := "BatchItemFailures"
-			if mode == "error" {
-				want = "cannot decode poison"
-			}
-			if !strings.Contains(d.Reason, want) {
-				t.Errorf("reason = %q, want it to mention %q", d.Reason, want)
+			if !strings.Contains(d.Reason, mode.reason) {
+				t.Errorf("reason = %q, want it to mention %q", d.Reason, mode.reason)
 			}
 			if n := seen.get(`{"id":"poison"}`); n != 3 {
 				t.Errorf("poison delivered %d times, want MaxReceiveCount 3", n)
@@ -315,8 +332,8 @@ func TestRunnerDrainsOnCancel(t *testing.T) {
 
 func TestRunnerStreamRetriesThenRecords(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []string{"partial", "error"} {
-		t.Run(mode, func(t *testing.T) {
+	for _, mode := range failModes {
+		t.Run(mode.name, func(t *testing.T) {
 			t.Parallel()
 			ctx, e := enginetest.Start(t)
 			var seen counter
@@ -333,15 +350,15 @@ func TestRunnerStreamRetriesThenRecords(t *testing.T) {
 							return resp, err
 						}
 						if got.Event.ID == "bad" {
-							if mode == "error" {
-								return resp, errors.New("mailer down for bad")
+							if mode.err != nil {
+								return resp, mode.err
 							}
 							resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
 							continue
 						}
 						seen.add(got.Event.ID)
 					}
-					if mode == "partial" {
+					if mode.name == "partial" {
 						for _, rec := range ev.Records {
 							if got, _ := ddbitem.FromStreamImage(rec.Change.NewImage); got.Event.ID == "bad" {
 								seen.add("bad")
@@ -367,14 +384,10 @@ func TestRunnerStreamRetriesThenRecords(t *testing.T) {
 			if img, _ := ddbitem.FromStreamImage(f.Record.NewImage); img == nil || img.Event.ID != "bad" {
 				t.Errorf("recorded failure is not the bad record: %+v", f)
 			}
-			want := "BatchItemFailures"
-			if mode == "error" {
-				want = "mailer down for bad"
+			if !strings.Contains(f.Reason, mode.reason) {
+				t.Errorf("reason = %q, want it to mention %q", f.Reason, mode.reason)
 			}
-			if !strings.Contains(f.Reason, want) {
-				t.Errorf("reason = %q, want it to mention %q", f.Reason, want)
-			}
-			if mode == "partial" {
+			if mode.name == "partial" {
 				if n := seen.get("bad"); n != 3 {
 					t.Errorf("bad delivered %d times, want 1 + 2 retries", n)
 				}
@@ -382,7 +395,7 @@ func TestRunnerStreamRetriesThenRecords(t *testing.T) {
 			for _, id := range []string{"a", "b"} {
 				// Before a reported failure: checkpointed, never redelivered. A handler error
 				// fails the whole batch, so then they may come again (at-least-once).
-				if n := seen.get(id); n < 1 || (mode == "partial" && n != 1) {
+				if n := seen.get(id); n < 1 || (mode.name == "partial" && n != 1) {
 					t.Errorf("%s delivered %d times, want 1", id, n)
 				}
 			}
