@@ -334,18 +334,25 @@ func TestTopicsEncryptedAndTLSOnly(t *testing.T) {
 		if got := props(f.resources("AWS::SNS::Topic")[id])["KmsMasterKeyId"]; !cmp.Equal(got, any(key)) {
 			t.Errorf("%s topic KmsMasterKeyId = %v, want the topic key", name, got)
 		}
-		check(t, name+" topic denies publishing without TLS", func() {
-			f.template.HasResourceProperties(jsii.String("AWS::SNS::TopicPolicy"), like(obj{
-				"Topics": []any{ref(id)},
-				"PolicyDocument": like(obj{"Statement": arrayWith(like(obj{
-					"Effect": "Deny", "Action": "sns:Publish",
-					"Condition": obj{"Bool": obj{"aws:SecureTransport": "false"}},
-				}))}),
-			}))
-		})
+		f.deniesWithoutTLS(t, name+" topic", "AWS::SNS::TopicPolicy", "Topics", id, "sns:Publish")
 	}
 	check(t, "topic key rotates", func() {
 		f.template.HasResourceProperties(jsii.String("AWS::KMS::Key"), like(obj{"EnableKeyRotation": true}))
+	})
+}
+
+// deniesWithoutTLS checks that a policy of type typ listing resource id under key denies action
+// to every request made without TLS.
+func (f *fixture) deniesWithoutTLS(t *testing.T, what, typ, key, id, action string) {
+	t.Helper()
+	check(t, what+" denies "+action+" without TLS", func() {
+		f.template.HasResourceProperties(jsii.String(typ), like(obj{
+			key: []any{ref(id)},
+			"PolicyDocument": like(obj{"Statement": arrayWith(like(obj{
+				"Effect": "Deny", "Action": action,
+				"Condition": obj{"Bool": obj{"aws:SecureTransport": "false"}},
+			}))}),
+		}))
 	})
 }
 
@@ -363,15 +370,7 @@ func TestQueues(t *testing.T) {
 	}
 	for _, q := range []constructs.IConstruct{f.h.EventsQueue, f.h.EventsDLQ, f.h.NotifyFailures} {
 		id := f.logicalID(q)
-		check(t, id+" denies access without TLS", func() {
-			f.template.HasResourceProperties(jsii.String("AWS::SQS::QueuePolicy"), like(obj{
-				"Queues": []any{ref(id)},
-				"PolicyDocument": like(obj{"Statement": arrayWith(like(obj{
-					"Effect": "Deny", "Action": "sqs:*",
-					"Condition": obj{"Bool": obj{"aws:SecureTransport": "false"}},
-				}))}),
-			}))
-		})
+		f.deniesWithoutTLS(t, id, "AWS::SQS::QueuePolicy", "Queues", id, "sqs:*")
 	}
 
 	subscriberTimeout := props(f.resources("AWS::Lambda::Function")[f.logicalID(f.h.Functions[fnSubscriber])])["Timeout"].(float64)
@@ -393,18 +392,43 @@ func TestQueues(t *testing.T) {
 	}
 }
 
-func TestSubscriberEventSource(t *testing.T) {
+// TestEventSources: each event source mapping, to its function, with partial batch responses
+// (a record the handler fails is retried alone, not with its batch), and its own settings.
+func TestEventSources(t *testing.T) {
 	f := prod(t)
-	check(t, "SQS trigger: batch 10, 60 s window, partial batch failures, max concurrency", func() {
-		f.template.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), like(obj{
-			"FunctionName":                   ref(f.logicalID(f.h.Functions[fnSubscriber])),
+	for _, m := range []struct {
+		what string
+		fn   string
+		want obj
+	}{
+		{"SQS trigger: batch 10, 60 s window, max concurrency", fnSubscriber, obj{
 			"EventSourceArn":                 getAtt(f.logicalID(f.h.EventsQueue), "Arn"),
 			"BatchSize":                      wiring.SubscriberBatchSize,
 			"MaximumBatchingWindowInSeconds": wiring.SubscriberBatchWindow.Seconds(),
-			"FunctionResponseTypes":          []any{"ReportBatchItemFailures"},
 			"ScalingConfig":                  obj{"MaximumConcurrency": wiring.SubscriberMaxConcurrency},
-		}))
-	})
+		}},
+		{"stream trigger: INSERT only, bisect, bounded retries and age, on-failure queue", fnNotifier, obj{
+			"EventSourceArn":                 getAtt(f.logicalID(f.h.Table), "StreamArn"),
+			"StartingPosition":               "TRIM_HORIZON",
+			"BatchSize":                      wiring.NotifierBatchSize,
+			"MaximumBatchingWindowInSeconds": wiring.NotifierBatchWindow.Seconds(),
+			"FilterCriteria": obj{"Filters": []any{obj{
+				"Pattern": `{"dynamodb":{"NewImage":{"source_group":{"S":[{"exists":true}]}}},"eventName":["INSERT"]}`,
+			}}},
+			"BisectBatchOnFunctionError": true,
+			"MaximumRetryAttempts":       wiring.NotifierRetryAttempts,
+			"MaximumRecordAgeInSeconds":  3600,
+			"DestinationConfig": obj{"OnFailure": obj{
+				"Destination": getAtt(f.logicalID(f.h.NotifyFailures), "Arn"),
+			}},
+		}},
+	} {
+		m.want["FunctionName"] = ref(f.logicalID(f.h.Functions[m.fn]))
+		m.want["FunctionResponseTypes"] = []any{"ReportBatchItemFailures"}
+		check(t, m.what, func() {
+			f.template.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), like(m.want))
+		})
+	}
 }
 
 func TestEventsTable(t *testing.T) {
@@ -413,32 +437,27 @@ func TestEventsTable(t *testing.T) {
 	id := f.logicalID(f.h.Table)
 	p := props(f.resources("AWS::DynamoDB::Table")[id])
 
-	var gsis []any
 	attrs := map[string]bool{schema.PartitionKey: true}
-	for _, ix := range schema.Indexes {
-		attrs[ix.PartitionKey], attrs[ix.SortKey] = true, true
-		gsis = append(gsis, obj{
-			"IndexName": ix.Name,
+	gsi := func(name, partitionKey, sortKey string, nonKey ...any) obj {
+		attrs[partitionKey], attrs[sortKey] = true, true
+		return obj{
+			"IndexName": name,
 			"KeySchema": []any{
-				obj{"AttributeName": ix.PartitionKey, "KeyType": "HASH"},
-				obj{"AttributeName": ix.SortKey, "KeyType": "RANGE"},
+				obj{"AttributeName": partitionKey, "KeyType": "HASH"},
+				obj{"AttributeName": sortKey, "KeyType": "RANGE"},
 			},
-			// Only the type: the notified mark must not rewrite an index entry (pkg/cost prices
-			// it so), and list pages read their items from the base table.
-			"Projection": obj{"ProjectionType": "INCLUDE", "NonKeyAttributes": []any{"type"}},
-		})
+			"Projection": obj{"ProjectionType": "INCLUDE", "NonKeyAttributes": nonKey},
+		}
+	}
+	var gsis []any
+	for _, ix := range schema.Indexes {
+		// Only the type: the notified mark must not rewrite an index entry (pkg/cost prices
+		// it so), and list pages read their items from the base table.
+		gsis = append(gsis, gsi(ix.Name, ix.PartitionKey, ix.SortKey, "type"))
 	}
 	// The quarantine's sparse index: its keys and the two attributes List filters on.
 	rx := schema.Rejected
-	attrs[rx.PartitionKey], attrs[rx.SortKey] = true, true
-	gsis = append(gsis, obj{
-		"IndexName": rx.Name,
-		"KeySchema": []any{
-			obj{"AttributeName": rx.PartitionKey, "KeyType": "HASH"},
-			obj{"AttributeName": rx.SortKey, "KeyType": "RANGE"},
-		},
-		"Projection": obj{"ProjectionType": "INCLUDE", "NonKeyAttributes": []any{"source", "reason"}},
-	})
+	gsis = append(gsis, gsi(rx.Name, rx.PartitionKey, rx.SortKey, "source", "reason"))
 	var defs []any
 	for a := range attrs {
 		defs = append(defs, obj{"AttributeName": a, "AttributeType": "S"})
@@ -466,29 +485,6 @@ func TestEventsTable(t *testing.T) {
 	if diff := cmp.Diff(defs, p["AttributeDefinitions"], byName); diff != "" {
 		t.Errorf("AttributeDefinitions (-want +got):\n%s", diff)
 	}
-}
-
-func TestNotifierEventSource(t *testing.T) {
-	f := prod(t)
-	check(t, "stream trigger: INSERT only, partial failures, bisect, bounded retries and age, on-failure queue", func() {
-		f.template.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), like(obj{
-			"FunctionName":                   ref(f.logicalID(f.h.Functions[fnNotifier])),
-			"EventSourceArn":                 getAtt(f.logicalID(f.h.Table), "StreamArn"),
-			"StartingPosition":               "TRIM_HORIZON",
-			"BatchSize":                      wiring.NotifierBatchSize,
-			"MaximumBatchingWindowInSeconds": wiring.NotifierBatchWindow.Seconds(),
-			"FilterCriteria": obj{"Filters": []any{obj{
-				"Pattern": `{"dynamodb":{"NewImage":{"source_group":{"S":[{"exists":true}]}}},"eventName":["INSERT"]}`,
-			}}},
-			"FunctionResponseTypes":      []any{"ReportBatchItemFailures"},
-			"BisectBatchOnFunctionError": true,
-			"MaximumRetryAttempts":       wiring.NotifierRetryAttempts,
-			"MaximumRecordAgeInSeconds":  3600,
-			"DestinationConfig": obj{"OnFailure": obj{
-				"Destination": getAtt(f.logicalID(f.h.NotifyFailures), "Arn"),
-			}},
-		}))
-	})
 }
 
 func TestEmailParameterAndSubscriptions(t *testing.T) {
