@@ -11,7 +11,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -272,7 +271,11 @@ func awsReadmitter(ctx context.Context, qr *quarantine, sourcesFile, sourcesSecr
 	}
 	in := &pipeline.Ingest{Sources: sources, Publisher: &snsbus.Publisher{Client: events, TopicARN: topicARN}}
 	if bucket != "" {
-		in.Blobs, in.MaxBody = &s3blob.Store{Client: s3.NewFromConfig(qr.cfg), Bucket: bucket}, pipeline.LambdaPayloadBytes
+		bodies, err := awsjson.New(ctx, qr.cfg, awsjson.S3)
+		if err != nil {
+			return nil, err
+		}
+		in.Blobs, in.MaxBody = &s3blob.Store{Client: bodies, Bucket: bucket}, pipeline.LambdaPayloadBytes
 	}
 	keys, err := awsjson.New(ctx, qr.cfg, awsjson.KMS)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"hookline/pkg/awsjson"
 	"hookline/pkg/ddbhistory"
@@ -27,18 +26,16 @@ func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (func(c
 	// (ddbhistory's TestSameRequestsAsDDBStore), and the SDK's DynamoDB types package was two
 	// thirds of its cold start over a hello world (README, "Cold start, and a trade we made").
 	calls := env.Client(ctx, awsjson.DynamoDB)
-	cfg, err := env.AWS()
-	if err != nil {
+	// Bodies stored by reference are read back from S3, or linked (a presigned GET) when the
+	// answer would not fit Lambda's response; through awsjson too (pkg/s3blob says why).
+	bodies := env.Client(ctx, awsjson.S3)
+	if _, err := env.AWS(); err != nil {
 		return nil, err
 	}
 	store, err := ddbhistory.New(calls, table)
 	if err != nil {
 		return nil, err
 	}
-	// Bodies stored by reference are read back from S3, or linked (a presigned GET) when the
-	// answer would not fit Lambda's response.
-	s3c := s3.NewFromConfig(cfg)
-	blobs := &s3blob.Store{Client: s3c, Presign: s3.NewPresignClient(s3c), Bucket: bucket}
-	h := &lambdaio.HistoryHandler{History: store, Log: log, Blobs: blobs}
+	h := &lambdaio.HistoryHandler{History: store, Log: log, Blobs: &s3blob.Store{Client: bodies, Bucket: bucket}}
 	return h.Handle, nil
 }

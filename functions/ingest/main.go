@@ -10,7 +10,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"hookline/pkg/awsjson"
 	"hookline/pkg/ddbkeep"
@@ -37,13 +36,13 @@ func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (func(c
 	table := env.Required(wiring.EnvTable)
 	quarantineKey := env.Required(wiring.EnvQuarantineKey)
 	keepPerMinute := env.Int(wiring.EnvKeepPerMinute, wiring.DefaultKeepPerMinute, 1, wiring.MaxKeepPerMinute)
-	// Secrets Manager, DynamoDB, KMS and SNS through awsjson, not their SDK clients: this
+	// Secrets Manager, DynamoDB, KMS, SNS and S3 through awsjson, not their SDK clients: this
 	// function makes one or two calls of each, and their SDK packages' initialisation took about
 	// a third of its cold start (README, "Cold start, and a trade we made").
 	sm, tableCalls := env.Client(ctx, awsjson.SecretsManager), env.Client(ctx, awsjson.DynamoDB)
 	keys, topicCalls := env.Client(ctx, awsjson.KMS), env.Client(ctx, awsjson.SNS)
-	cfg, err := env.AWS()
-	if err != nil {
+	bodies := env.Client(ctx, awsjson.S3)
+	if _, err := env.AWS(); err != nil {
 		return nil, err
 	}
 	sources := &source.Refresher{
@@ -80,7 +79,7 @@ func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (func(c
 			Publisher: &snsbus.Publisher{Client: topicCalls, TopicARN: topic},
 			// Bodies whose envelope would not fit an SNS message go to S3 first (claim check),
 			// up to what a Lambda invocation carries.
-			Blobs:      &s3blob.Store{Client: s3.NewFromConfig(cfg), Bucket: bucket},
+			Blobs:      &s3blob.Store{Client: bodies, Bucket: bucket},
 			MaxBody:    pipeline.LambdaPayloadBytes,
 			Quarantine: keeper,
 		},

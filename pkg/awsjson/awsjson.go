@@ -1,7 +1,7 @@
 // Package awsjson makes signed calls to AWS services of the JSON protocol (DynamoDB, KMS,
-// Secrets Manager) with Call, and of the Query protocol (SNS's Publish) with Post, with the AWS
-// SDK's credentials, SigV4 signer, HTTP client and standard retryer, but without the service's
-// own SDK package.
+// Secrets Manager) with Call, of the Query protocol (SNS's Publish) with Post, and S3's object
+// calls (PutObject, GetObject, a presigned GetObject: s3.go), with the AWS SDK's credentials,
+// SigV4 signer, HTTP client and standard retryer, but without the service's own SDK package.
 //
 // Why: every linked SDK service package fills its schema and endpoint tables at package
 // initialisation, whether or not the program calls it (DynamoDB's alone is ~3,800 allocations).
@@ -9,10 +9,12 @@
 // makes once per instance (the sources secret) or only when it keeps a refused request (the
 // quarantine's PutItem, UpdateItem and GenerateDataKey). SNS's one call, Publish (ingest's
 // events, the notifier's emails), is a form: its package (~700 allocations and ~60 page faults
-// at start) buys nothing there. Everything else uses the SDK's clients.
+// at start) buys nothing there; nor does S3's (~900 allocations and ~75 page faults) for
+// ingest's one PutObject of a large body and history's reads of it. Everything else uses the
+// SDK's clients.
 //
 // What it does not do that the SDK's clients do: endpoint rule sets (FIPS, dual-stack,
-// account-based DynamoDB endpoints) — the endpoint is AWS_ENDPOINT_URL(_<SERVICE>) when set,
+// account-based DynamoDB endpoints, S3 access points) — the endpoint is AWS_ENDPOINT_URL(_<SERVICE>) when set,
 // else the service's regional endpoint; client-side retry quotas; response checksums.
 package awsjson
 
@@ -52,6 +54,7 @@ var (
 	KMS            = Service{ID: "KMS", SigningName: "kms", Target: "TrentService", Version: "1.1"}
 	SecretsManager = Service{ID: "Secrets Manager", SigningName: "secretsmanager", Target: "secretsmanager", Version: "1.1"}
 	SNS            = Service{ID: "SNS", SigningName: "sns", Version: "2010-03-31"}
+	S3             = Service{ID: "S3", SigningName: "s3"} // PutObject, GetObject, PresignGetObject (s3.go)
 )
 
 // Client calls one service in one region.
@@ -80,7 +83,10 @@ func New(ctx context.Context, cfg aws.Config, svc Service) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{svc: svc, endpoint: endpoint, region: cfg.Region, creds: cfg.Credentials,
-		http: cfg.HTTPClient, signer: v4.NewSigner(), now: time.Now}
+		http: cfg.HTTPClient, signer: v4.NewSigner(func(o *v4.SignerOptions) {
+			// An S3 object's path is signed as sent, not escaped once more (s3.go).
+			o.DisableURIPathEscaping = svc == S3
+		}), now: time.Now}
 	if c.http == nil {
 		c.http = awshttp.NewBuildableClient()
 	}
@@ -131,7 +137,8 @@ func (c *Client) Call(ctx context.Context, op string, in, out any) error {
 		return fmt.Errorf("%s %s: marshal input: %w", c.svc.ID, op, err)
 	}
 	return c.retry(ctx, func() error {
-		answer, err := c.once(ctx, op, body, c.jsonHeaders, jsonError)
+		answer, err := c.once(ctx, request{op: op, method: http.MethodPost, url: c.endpoint, body: body,
+			headers: func(h http.Header) { c.jsonHeaders(h, op) }, readError: jsonError})
 		if err != nil || out == nil {
 			return err
 		}
@@ -154,7 +161,8 @@ func (c *Client) Post(ctx context.Context, op string, form url.Values) error {
 	params.Set("Version", c.svc.Version)
 	body := []byte(params.Encode())
 	return c.retry(ctx, func() error {
-		_, err := c.once(ctx, op, body, formHeaders, queryError)
+		_, err := c.once(ctx, request{op: op, method: http.MethodPost, url: c.endpoint, body: body,
+			headers: formHeaders, readError: xmlError})
 		return err
 	})
 }
@@ -185,38 +193,65 @@ func (c *Client) jsonHeaders(h http.Header, op string) {
 	h.Set("X-Amz-Target", c.svc.Target+"."+op)
 }
 
-func formHeaders(h http.Header, _ string) {
+func formHeaders(h http.Header) {
 	h.Set("Content-Type", "application/x-www-form-urlencoded")
 }
 
-// once makes one signed POST of body and returns a 2xx answer's body; readError makes the
-// *Error of any other answer.
-func (c *Client) once(ctx context.Context, op string, body []byte, headers func(http.Header, string),
-	readError func(service, op string, resp *http.Response, body []byte) *Error) ([]byte, error) {
+// request is one HTTP call of an operation: Call and Post make POSTs to the endpoint, the S3
+// calls (s3.go) requests on an object's URL.
+type request struct {
+	op, method, url string
+	body            []byte
+	payload         string // X-Amz-Content-Sha256 for S3, else "": what is signed is the body's SHA-256
+	headers         func(http.Header)
+	readError       func(service, op string, resp *http.Response, body []byte) *Error
+	limit           int64 // the longest answer read; 0: no limit
+}
+
+// once makes one signed request and returns a 2xx answer's body; readError makes the *Error of
+// any other answer.
+func (c *Client) once(ctx context.Context, r request) ([]byte, error) {
 	creds, err := c.creds.Retrieve(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: credentials: %w", c.svc.ID, op, err)
+		return nil, fmt.Errorf("%s %s: credentials: %w", c.svc.ID, r.op, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", c.svc.ID, op, err)
+		return nil, fmt.Errorf("%s %s: %w", c.svc.ID, r.op, err)
 	}
-	headers(req.Header, op)
-	sum := sha256.Sum256(body)
-	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), c.svc.SigningName, c.region, c.now()); err != nil {
-		return nil, fmt.Errorf("%s %s: sign: %w", c.svc.ID, op, err)
+	r.headers(req.Header)
+	payload := r.payload
+	if payload == "" {
+		sum := sha256.Sum256(r.body)
+		payload = hex.EncodeToString(sum[:])
+	} else {
+		req.Header.Set("X-Amz-Content-Sha256", payload)
+	}
+	if err := c.signer.SignHTTP(ctx, creds, req, payload, c.svc.SigningName, c.region, c.now()); err != nil {
+		return nil, fmt.Errorf("%s %s: sign: %w", c.svc.ID, r.op, err)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", c.svc.ID, op, err)
+		return nil, fmt.Errorf("%s %s: %w", c.svc.ID, r.op, err)
 	}
 	defer resp.Body.Close()
-	answer, err := io.ReadAll(resp.Body)
+	in := io.Reader(resp.Body)
+	if r.limit > 0 {
+		in = io.LimitReader(resp.Body, r.limit+1)
+	}
+	answer, err := io.ReadAll(in)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: read the answer: %w", c.svc.ID, op, err)
+		return nil, fmt.Errorf("%s %s: read the answer: %w", c.svc.ID, r.op, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return nil, readError(c.svc.ID, op, resp, answer)
+		return nil, r.readError(c.svc.ID, r.op, resp, answer)
+	}
+	if r.limit > 0 && int64(len(answer)) > r.limit {
+		return nil, fmt.Errorf("%s %s: the answer is over %d bytes", c.svc.ID, r.op, r.limit)
 	}
 	return answer, nil
 }
@@ -290,22 +325,28 @@ func jsonError(service, op string, resp *http.Response, body []byte) *Error {
 		RequestID: resp.Header.Get("X-Amzn-RequestId")}
 }
 
-// queryError reads a Query-protocol error answer:
-// <ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>…</Message></Error><RequestId>…</RequestId></ErrorResponse>.
-func queryError(service, op string, resp *http.Response, body []byte) *Error {
+// xmlError reads an XML error answer, the Query protocol's
+// <ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>…</Message></Error><RequestId>…</RequestId></ErrorResponse>
+// or S3's <Error><Code>NoSuchKey</Code><Message>…</Message><RequestId>…</RequestId></Error>; an
+// answer without one (a HEAD's, a proxy's) has its status, and its request id in a header.
+func xmlError(service, op string, resp *http.Response, body []byte) *Error {
 	var doc struct {
-		Code      string `xml:"Error>Code"`
-		Message   string `xml:"Error>Message"`
+		Code      string `xml:"Code"`
+		Message   string `xml:"Message"`
+		Error     struct{ Code, Message string }
 		RequestID string `xml:"RequestId"`
 	}
 	_ = xml.Unmarshal(body, &doc) // an answer that is not XML still has a status
-	code := doc.Code
-	if code == "" {
-		code = http.StatusText(resp.StatusCode)
+	if doc.Code == "" {
+		doc.Code, doc.Message = doc.Error.Code, doc.Error.Message
 	}
-	id := doc.RequestID
-	if id == "" {
-		id = resp.Header.Get("X-Amzn-RequestId")
+	if doc.Code == "" {
+		doc.Code = http.StatusText(resp.StatusCode)
 	}
-	return &Error{Service: service, Op: op, Code: code, Message: doc.Message, Status: resp.StatusCode, RequestID: id}
+	for _, h := range []string{"X-Amzn-RequestId", "X-Amz-Request-Id"} { // SNS's, S3's
+		if doc.RequestID == "" {
+			doc.RequestID = resp.Header.Get(h)
+		}
+	}
+	return &Error{Service: service, Op: op, Code: doc.Code, Message: doc.Message, Status: resp.StatusCode, RequestID: doc.RequestID}
 }
