@@ -22,6 +22,10 @@ import (
 // style ("s3.region.amazonaws.com/bucket/key"). Not done: access points and ARNs, S3 Express,
 // Transfer Acceleration, dual-stack/FIPS endpoints, forced path style.
 
+// continueBytes is the size from which a PUT asks S3 to accept it before its body is sent
+// (Expect: 100-continue), as the SDK's S3 client does by default.
+const continueBytes = 2 << 20
+
 // emptySHA256 is the hex SHA-256 of no bytes: what a GET signs as its payload.
 const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -48,6 +52,9 @@ func (c *Client) PutObject(ctx context.Context, bucket, key string, body []byte,
 				h.Set("Content-Type", contentType)
 				h.Set("X-Amz-Checksum-Sha256", checksum)
 				h.Set("X-Amz-Sdk-Checksum-Algorithm", "SHA256")
+				if len(body) >= continueBytes {
+					h.Set("Expect", "100-continue")
+				}
 			}, readError: xmlError})
 		return err
 	})

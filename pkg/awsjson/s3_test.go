@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -105,17 +106,19 @@ func sameRequest(t *testing.T, what string, got recorded, want *http.Request, wa
 // TestSameRequestsAsTheSDK holds PutObject, GetObject and PresignGetObject to the SDK's S3
 // client's (what s3blob used before): the same URL (virtual-hosted or path style by bucket and
 // endpoint, the key's escaping, x-id), headers (payload hash, checksum, content type, session
-// token) and body, signed alike; the presigned URL byte for byte.
+// token, Expect: 100-continue from 2 MiB) and body, signed alike; the presigned URL byte for byte.
 func TestSameRequestsAsTheSDK(t *testing.T) {
 	ctx := context.Background()
 	creds := aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret", SessionToken: "token"}
-	body := []byte(`{"action":"opened","pad":"xxxx"}`)
-	sum := sha256.Sum256(body)
+	small := []byte(`{"action":"opened","pad":"xxxx"}`)
+	large := bytes.Repeat([]byte("x"), 2<<20) // from 2 MiB the SDK sends Expect: 100-continue
 	for _, endpoint := range []string{"", "http://127.0.0.1:9000", "http://localhost:9000", "https://s3.example.com/"} {
 		for _, bucket := range []string{"hookline-bodies", "my.bucket", "Upper_Case"} {
 			for _, key := range []string{"events/github/0b5e1a/01JD8Z/body", "events/gh/a b+c/é~x%2F(1)"} {
-				for _, contentType := range []string{"application/json", ""} {
-					name := endpoint + " " + bucket + " " + key + " " + contentType
+				for i, contentType := range []string{"application/json", ""} {
+					body := [][]byte{small, large}[i]
+					sum := sha256.Sum256(body)
+					name := fmt.Sprintf("%s %s %s %q %d bytes", endpoint, bucket, key, contentType, len(body))
 					sdkHTTP, ourHTTP := &recorder{body: "object"}, &recorder{body: "object"}
 					opts := s3.Options{Region: "eu-west-1", HTTPClient: sdkHTTP, Credentials: aws.NewCredentialsCache(staticCreds(creds))}
 					cfg := aws.Config{Region: "eu-west-1", HTTPClient: ourHTTP, Credentials: staticCreds(creds)}
