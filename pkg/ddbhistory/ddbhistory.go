@@ -53,12 +53,12 @@ type jsonIndex struct{ r *Reader }
 
 func (ix jsonIndex) Registry(ctx context.Context) ([]string, error) {
 	var out struct{ Item item }
-	in := ddbjson.GetItem{TableName: ix.r.t.Name, Key: ddbjson.Key(groupsID), ConsistentRead: true,
-		ProjectionExpression: "#g", ExpressionAttributeNames: map[string]string{"#g": attrGroups}}
+	in := ddbjson.GetItem{TableName: ix.r.t.Name, Key: ddbjson.Key(ddbjson.GroupsID), ConsistentRead: true,
+		ProjectionExpression: "#g", ExpressionAttributeNames: map[string]string{"#g": ddbjson.AttrGroups}}
 	if err := ix.r.t.Client.Call(ctx, "GetItem", in, &out); err != nil {
 		return nil, err
 	}
-	return out.Item[attrGroups].SS, nil
+	return out.Item[ddbjson.AttrGroups].SS, nil
 }
 
 // query is Query's input.

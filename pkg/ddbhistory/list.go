@@ -44,15 +44,6 @@ type Query struct {
 	Limit                int
 }
 
-// Names of the table's index and registry item: ddbstore's IndexByGroup, GroupsID and the
-// registry's attribute (a name changed on one side only fails TestSameRequestsAsDDBStore and
-// the contract suites on dynalite).
-const (
-	indexByGroup = "by_group"
-	groupsID     = ddbjson.ControlPrefix + "groups"
-	attrGroups   = "groups"
-)
-
 // List answers q from table's history index: one partition for a source and a type, otherwise
 // the partitions of the registry that match, merged newest first by received_key; then one
 // BatchGetItem per 100 reads the page's items. It never scans.
@@ -212,7 +203,7 @@ func queryInput[V any](table string, p *partition[V], lower, upper string, limit
 	if upper != "" {
 		values[":hi"] = upper
 	}
-	in := &Query{Table: table, Index: indexByGroup, KeyCondition: cond, Names: names, Values: values, Limit: limit}
+	in := &Query{Table: table, Index: ddbjson.IndexByGroup, KeyCondition: cond, Names: names, Values: values, Limit: limit}
 	if p.filterType != "" {
 		// The partition is one type group, so a prefix needs no group check: begins_with
 		// keeps exactly the types one segment below it (event.MatchesType).
@@ -239,7 +230,7 @@ func (l *lister[V]) fill(ctx context.Context, p *partition[V]) error {
 	for len(p.buf) == 0 && !p.done {
 		items, next, err := l.ix.Query(ctx, p.input, p.start)
 		if err != nil {
-			return ddbjson.Classify(fmt.Errorf("list events from %s %s: %w", indexByGroup, p.sourceGroup, err))
+			return ddbjson.Classify(fmt.Errorf("list events from %s %s: %w", ddbjson.IndexByGroup, p.sourceGroup, err))
 		}
 		for _, item := range items {
 			if l.upper == "" || l.str(item, ddbjson.AttrReceivedKey) < l.upper {

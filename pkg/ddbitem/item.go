@@ -44,9 +44,7 @@ func ParseReceivedKey(key string) (time.Time, string, error) { return ddbjson.Pa
 // SourceGroup is the history index's partition key of an event: its source and its type group
 // (event.TypeGroup), "github#issues" for an issues.opened from github. Source names cannot
 // contain '#' (source.ValidName), so the first '#' splits it back (SplitSourceGroup).
-func SourceGroup(source, typ string) string {
-	return source + "#" + event.TypeGroup(typ)
-}
+func SourceGroup(source, typ string) string { return ddbjson.SourceGroup(source, typ) }
 
 // SplitSourceGroup is SourceGroup's inverse.
 func SplitSourceGroup(sg string) (source, group string, ok bool) {

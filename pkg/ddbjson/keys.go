@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"hookline/pkg/event"
 )
 
 // The history index's keys and the control items' prefix, for the adapters without the SDK
 // (ddbhistory's cursor and key range); ddbitem's FormatTime, ReceivedKey, ParseReceivedKey,
-// ControlPrefix and IsControl are these.
+// SourceGroup, ControlPrefix and IsControl are these.
 
 // FormatTime formats t in UTC with TimeFormat.
 func FormatTime(t time.Time) string {
@@ -19,6 +21,13 @@ func FormatTime(t time.Time) string {
 // received in the same nanosecond still have distinct, totally ordered keys.
 func ReceivedKey(receivedAt time.Time, id string) string {
 	return FormatTime(receivedAt) + "#" + id
+}
+
+// SourceGroup is the history index's partition key of an event: its source and its type group
+// (event.TypeGroup), "github#issues" for an issues.opened from github. Source names cannot
+// contain '#' (source.ValidName), so the first '#' splits it back.
+func SourceGroup(source, typ string) string {
+	return source + "#" + event.TypeGroup(typ)
 }
 
 // ParseReceivedKey splits a ReceivedKey back into its time and id.

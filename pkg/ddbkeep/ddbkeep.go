@@ -13,18 +13,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"hookline/pkg/ddbjson"
 	"hookline/pkg/pipeline"
-)
-
-// Key and attribute names of the quarantine's items: ddbstore's and ddbitem's (the test above
-// compares whole requests, so a name changed on one side only fails it).
-const (
-	rejectedPrefix    = "~rejected#"
-	keptCounterPrefix = "~kept#"
-	dayFormat         = "2006-01-02"
 )
 
 // Caller sends one operation of the DynamoDB JSON protocol (awsjson.Client).
@@ -60,24 +51,24 @@ func item(r *pipeline.Rejection) (map[string]ddbjson.Value, error) {
 	}
 	at := r.ReceivedAt.UTC()
 	it := map[string]ddbjson.Value{
-		"id":           ddbjson.S(rejectedPrefix + r.ID),
-		"rejected_day": ddbjson.S(at.Format(dayFormat)),
-		"rejected_key": ddbjson.S(at.Format(ddbjson.TimeFormat) + "#" + r.ID),
-		"source":       ddbjson.S(r.Source),
-		"reason":       ddbjson.S(r.Reason),
-		"detail":       ddbjson.S(r.Detail),
-		"header":       ddbjson.M(header),
-		"body":         ddbjson.B(r.Body),
-		"body_size":    ddbjson.N(int64(r.BodySize)),
-		"expires_at":   ddbjson.N(at.Add(pipeline.KeptFor).Unix()),
+		ddbjson.AttrID:          ddbjson.S(ddbjson.RejectedPrefix + r.ID),
+		ddbjson.AttrRejectedDay: ddbjson.S(at.Format(ddbjson.RejectedDayFormat)),
+		ddbjson.AttrRejectedKey: ddbjson.S(ddbjson.ReceivedKey(at, r.ID)),
+		ddbjson.AttrSource:      ddbjson.S(r.Source),
+		ddbjson.AttrReason:      ddbjson.S(r.Reason),
+		ddbjson.AttrDetail:      ddbjson.S(r.Detail),
+		ddbjson.AttrHeader:      ddbjson.M(header),
+		ddbjson.AttrBody:        ddbjson.B(r.Body),
+		ddbjson.AttrBodySize:    ddbjson.N(int64(r.BodySize)),
+		ddbjson.AttrExpiresAt:   ddbjson.N(at.Add(pipeline.KeptFor).Unix()),
 	}
-	for name, v := range map[string]string{"source_ip": r.SourceIP, "raw_path": r.RawPath, "raw_query": r.RawQuery} {
+	for name, v := range map[string]string{ddbjson.AttrSourceIP: r.SourceIP, ddbjson.AttrRawPath: r.RawPath, ddbjson.AttrRawQuery: r.RawQuery} {
 		if v != "" {
 			it[name] = ddbjson.S(v)
 		}
 	}
 	if r.Sealed != nil { // an empty, non-nil slice stays, as ddbstore writes it
-		it["sealed"] = ddbjson.B(r.Sealed)
+		it[ddbjson.AttrSealed] = ddbjson.B(r.Sealed)
 	}
 	return it, nil
 }
@@ -111,10 +102,10 @@ func (w *Writer) Take(ctx context.Context, key string, minute int64, limit int) 
 		ExpressionAttributeValues map[string]ddbjson.Value
 	}{
 		TableName:                w.t.Name,
-		Key:                      map[string]ddbjson.Value{"id": ddbjson.S(keptCounterPrefix + strconv.FormatInt(minute, 10) + "#" + key)},
+		Key:                      ddbjson.Key(ddbjson.KeptCounterID(minute, key)),
 		UpdateExpression:         "SET #ttl = :ttl ADD #n :one",
 		ConditionExpression:      "attribute_not_exists(#n) OR #n < :limit",
-		ExpressionAttributeNames: map[string]string{"#n": "n", "#ttl": "expires_at"},
+		ExpressionAttributeNames: map[string]string{"#n": ddbjson.AttrKeptCount, "#ttl": ddbjson.AttrExpiresAt},
 		ExpressionAttributeValues: map[string]ddbjson.Value{
 			":one": ddbjson.N(1), ":limit": ddbjson.N(int64(limit)), ":ttl": ddbjson.N((minute + 2) * 60),
 		},

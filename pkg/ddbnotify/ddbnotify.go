@@ -12,25 +12,12 @@ package ddbnotify
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"slices"
-	"strconv"
 	"time"
 
 	"hookline/pkg/ddbjson"
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
-)
-
-// Names of the table's control items and the digests' attributes: ddbstore's (the test above
-// compares whole requests, so a name changed on one side only fails it).
-const (
-	controlPrefix = "~"
-	digestShards  = 4
-	digestKeep    = 48 * time.Hour
-	attrIDs       = "ids"
-	attrTaken     = "taken"
-	attrDone      = "done"
 )
 
 // Caller sends one operation of the DynamoDB JSON protocol (awsjson.Client).
@@ -138,29 +125,22 @@ func (s *Store) Get(ctx context.Context, id string) (*event.Record, error) {
 	return ddbjson.GetRecord(ctx, s.t.Client, s.t.Name, id)
 }
 
-// A digest lives in digestShards control items, "~digest#<source>#<due, unix seconds>#<n>",
-// each a string set of event ids; an id goes to shard FNV-1a(id) mod digestShards (ddbstore's
-// digest.go says why).
+// digestKey is the key of one shard of a digest (ddbjson.DigestID; ddbstore's digest.go says
+// why a digest has shards).
 func digestKey(source string, due time.Time, shard int) map[string]ddbjson.Value {
-	return ddbjson.Key(controlPrefix + "digest#" + source + "#" + strconv.FormatInt(due.Unix(), 10) + "#" + strconv.Itoa(shard))
+	return ddbjson.Key(ddbjson.DigestID(source, due, shard))
 }
 
-func digestShard(id string) int {
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	return int(h.Sum32() % digestShards)
-}
-
-func digestTTL(due time.Time) ddbjson.Value { return ddbjson.N(due.Add(digestKeep).Unix()) }
+func digestTTL(due time.Time) ddbjson.Value { return ddbjson.N(due.Add(ddbjson.DigestKeep).Unix()) }
 
 // AddToDigest lists id in the digest of source due at due (pipeline.DigestStore).
 func (s *Store) AddToDigest(ctx context.Context, source string, due time.Time, id string) error {
 	err := s.t.Client.Call(ctx, "UpdateItem", updateItem{
 		TableName:                 s.t.Name,
-		Key:                       digestKey(source, due, digestShard(id)),
+		Key:                       digestKey(source, due, ddbjson.DigestShard(id)),
 		UpdateExpression:          "ADD #ids :id SET #exp = :exp",
 		ConditionExpression:       "attribute_not_exists(#taken)",
-		ExpressionAttributeNames:  map[string]string{"#ids": attrIDs, "#exp": ddbjson.AttrExpiresAt, "#taken": attrTaken},
+		ExpressionAttributeNames:  map[string]string{"#ids": ddbjson.AttrDigestIDs, "#exp": ddbjson.AttrExpiresAt, "#taken": ddbjson.AttrDigestTaken},
 		ExpressionAttributeValues: map[string]ddbjson.Value{":id": ddbjson.SS(id), ":exp": digestTTL(due)},
 	}, nil)
 	switch {
@@ -175,23 +155,23 @@ func (s *Store) AddToDigest(ctx context.Context, source string, due time.Time, i
 // TakeDigest closes every shard of the digest and returns their ids (pipeline.DigestStore).
 func (s *Store) TakeDigest(ctx context.Context, source string, due time.Time) ([]string, error) {
 	var ids []string
-	for n := range digestShards {
+	for n := range ddbjson.DigestShards {
 		var out item
 		err := s.t.Client.Call(ctx, "UpdateItem", updateItem{
 			TableName:                 s.t.Name,
 			Key:                       digestKey(source, due, n),
 			UpdateExpression:          "SET #taken = :t, #exp = :exp",
-			ExpressionAttributeNames:  map[string]string{"#taken": attrTaken, "#exp": ddbjson.AttrExpiresAt},
+			ExpressionAttributeNames:  map[string]string{"#taken": ddbjson.AttrDigestTaken, "#exp": ddbjson.AttrExpiresAt},
 			ExpressionAttributeValues: map[string]ddbjson.Value{":t": ddbjson.Bool(true), ":exp": digestTTL(due)},
 			ReturnValues:              "ALL_NEW",
 		}, &out)
 		if err != nil {
 			return nil, ddbjson.Classify(fmt.Errorf("take the %s digest: %w", source, err))
 		}
-		if _, done := out.Attributes[attrDone]; done {
+		if _, done := out.Attributes[ddbjson.AttrDigestDone]; done {
 			return nil, nil
 		}
-		ids = append(ids, out.Attributes[attrIDs].SS...)
+		ids = append(ids, out.Attributes[ddbjson.AttrDigestIDs].SS...)
 	}
 	slices.Sort(ids)
 	return ids, nil
@@ -200,13 +180,13 @@ func (s *Store) TakeDigest(ctx context.Context, source string, due time.Time) ([
 // DoneDigest records that the digest's email went out (pipeline.DigestStore); its items
 // expire with their TTL.
 func (s *Store) DoneDigest(ctx context.Context, source string, due time.Time) error {
-	for n := range digestShards {
+	for n := range ddbjson.DigestShards {
 		err := s.t.Client.Call(ctx, "UpdateItem", updateItem{
 			TableName:        s.t.Name,
 			Key:              digestKey(source, due, n),
 			UpdateExpression: "SET #taken = :t, #done = :t, #exp = :exp REMOVE #ids",
-			ExpressionAttributeNames: map[string]string{"#taken": attrTaken, "#done": attrDone,
-				"#exp": ddbjson.AttrExpiresAt, "#ids": attrIDs},
+			ExpressionAttributeNames: map[string]string{"#taken": ddbjson.AttrDigestTaken, "#done": ddbjson.AttrDigestDone,
+				"#exp": ddbjson.AttrExpiresAt, "#ids": ddbjson.AttrDigestIDs},
 			ExpressionAttributeValues: map[string]ddbjson.Value{":t": ddbjson.Bool(true), ":exp": digestTTL(due)},
 		}, nil)
 		if err != nil {

@@ -21,14 +21,6 @@ import (
 	"hookline/pkg/pipeline"
 )
 
-// Names of the table's items and attributes: ddbitem's and ddbstore's (the test above compares
-// whole requests, so a name changed on one side only fails it).
-const (
-	controlPrefix = "~"
-	groupsID      = controlPrefix + "groups"
-	attrGroups    = "groups"
-)
-
 // Caller sends one operation of the DynamoDB JSON protocol (awsjson.Client).
 type Caller = ddbjson.Caller
 
@@ -56,10 +48,6 @@ func New(client Caller, table string, retention time.Duration) (*Writer, error) 
 	return &Writer{t: t, retention: retention}, nil
 }
 
-func formatTime(t time.Time) string { return t.UTC().Format(ddbjson.TimeFormat) }
-
-func sourceGroup(e *event.Event) string { return e.Source + "#" + event.TypeGroup(e.Type) }
-
 // item is ddbitem.Marshal's item for r, as DynamoDB JSON.
 func item(r *event.Record, ttl time.Time) (map[string]ddbjson.Value, error) {
 	if err := ddbjson.CheckRecord(r); err != nil {
@@ -67,19 +55,19 @@ func item(r *event.Record, ttl time.Time) (map[string]ddbjson.Value, error) {
 	}
 	e := r.Event
 	it := map[string]ddbjson.Value{
-		"id":           ddbjson.S(e.ID),
-		"source":       ddbjson.S(e.Source),
-		"type":         ddbjson.S(e.Type),
-		"stored_at":    ddbjson.S(formatTime(r.StoredAt)),
-		"envelope":     ddbjson.S(string(e.Marshal())),
-		"received_key": ddbjson.S(formatTime(e.ReceivedAt) + "#" + e.ID),
-		"source_group": ddbjson.S(sourceGroup(e)),
+		ddbjson.AttrID:          ddbjson.S(e.ID),
+		ddbjson.AttrSource:      ddbjson.S(e.Source),
+		ddbjson.AttrType:        ddbjson.S(e.Type),
+		ddbjson.AttrStoredAt:    ddbjson.S(ddbjson.FormatTime(r.StoredAt)),
+		ddbjson.AttrEnvelope:    ddbjson.S(string(e.Marshal())),
+		ddbjson.AttrReceivedKey: ddbjson.S(ddbjson.ReceivedKey(e.ReceivedAt, e.ID)),
+		ddbjson.AttrSourceGroup: ddbjson.S(ddbjson.SourceGroup(e.Source, e.Type)),
 	}
 	if !r.NotifiedAt.IsZero() {
-		it["notified_at"] = ddbjson.S(formatTime(r.NotifiedAt))
+		it[ddbjson.AttrNotifiedAt] = ddbjson.S(ddbjson.FormatTime(r.NotifiedAt))
 	}
 	if !ttl.IsZero() {
-		it["expires_at"] = ddbjson.N(ttl.Unix())
+		it[ddbjson.AttrExpiresAt] = ddbjson.N(ttl.Unix())
 	}
 	return it, nil
 }
@@ -92,8 +80,8 @@ func (w *Writer) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 		return false, errors.New("put event: record has no event")
 	}
 	id := r.Event.ID
-	if len(id) >= len(controlPrefix) && id[:len(controlPrefix)] == controlPrefix {
-		return false, pipeline.Errorf(pipeline.KindInvalid, "event id %q starts with %q, which the events table keeps for its own items", id, controlPrefix)
+	if ddbjson.IsControl(id) {
+		return false, pipeline.Errorf(pipeline.KindInvalid, "event id %q starts with %q, which the events table keeps for its own items", id, ddbjson.ControlPrefix)
 	}
 	var ttl time.Time
 	if w.retention > 0 {
@@ -103,7 +91,7 @@ func (w *Writer) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("put event %s: %w", id, err)
 	}
-	if err := w.register(ctx, sourceGroup(r.Event)); err != nil {
+	if err := w.register(ctx, ddbjson.SourceGroup(r.Event.Source, r.Event.Type)); err != nil {
 		return false, fmt.Errorf("put event %s: %w", id, err)
 	}
 	in := struct {
@@ -111,7 +99,7 @@ func (w *Writer) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 		Item                     map[string]ddbjson.Value
 		ConditionExpression      string
 		ExpressionAttributeNames map[string]string
-	}{w.t.Name, it, "attribute_not_exists(#id)", map[string]string{"#id": "id"}}
+	}{w.t.Name, it, "attribute_not_exists(#id)", map[string]string{"#id": ddbjson.AttrID}}
 	err = w.t.Client.Call(ctx, "PutItem", in, nil)
 	switch {
 	case ddbjson.ConditionFailed(err):
@@ -137,7 +125,7 @@ func (w *Writer) register(ctx context.Context, sg string) error {
 		UpdateExpression          string
 		ExpressionAttributeNames  map[string]string
 		ExpressionAttributeValues map[string]ddbjson.Value
-	}{w.t.Name, map[string]ddbjson.Value{"id": ddbjson.S(groupsID)}, "ADD #g :g", map[string]string{"#g": attrGroups},
+	}{w.t.Name, ddbjson.Key(ddbjson.GroupsID), "ADD #g :g", map[string]string{"#g": ddbjson.AttrGroups},
 		map[string]ddbjson.Value{":g": ddbjson.SS(sg)}}
 	if err := w.t.Client.Call(ctx, "UpdateItem", in, nil); err != nil {
 		return ddbjson.Classify(fmt.Errorf("register history partition %s: %w", sg, err))

@@ -3,7 +3,6 @@ package ddbstore
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"strconv"
 	"time"
@@ -13,49 +12,36 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"hookline/pkg/ddbitem"
+	"hookline/pkg/ddbjson"
 	"hookline/pkg/pipeline"
 )
 
 var _ pipeline.DigestStore = (*Store)(nil)
 
-// A digest lives in digestShards control items of the events table,
-// "~digest#<source>#<due, unix seconds>#<n>", each a string set of event ids: an id goes to
-// shard FNV-1a(id) mod digestShards, so a busy source's digest is split over items (an item
-// holds 400 KB, and every add is billed on the size of its item). Adds are refused once a shard
-// is taken (a conditional update), so an id either is in what TakeDigest read or lands in the
-// next digest. The items have no source_group: they are in no index and the notifier's stream
-// filter passes them by. They expire (TTL) two days after they are due.
-const (
-	digestShards = 4
-	digestKeep   = 48 * time.Hour
-	attrIDs      = "ids"
-	attrTaken    = "taken"
-	attrDone     = "done"
-)
-
+// digestKey is the key of one shard of a digest. A digest lives in ddbjson.DigestShards control items of the events table,
+// "~digest#<source>#<due, unix seconds>#<n>" (ddbjson.DigestID), each a string set of event
+// ids: an id goes to shard FNV-1a(id) mod DigestShards, so a busy source's digest is split over
+// items (an item holds 400 KB, and every add is billed on the size of its item). Adds are
+// refused once a shard is taken (a conditional update), so an id either is in what TakeDigest
+// read or lands in the next digest. The items have no source_group: they are in no index and
+// the notifier's stream filter passes them by. They expire (TTL) two days after they are due.
 func digestKey(source string, due time.Time, shard int) map[string]types.AttributeValue {
-	return key(ddbitem.ControlPrefix + "digest#" + source + "#" + strconv.FormatInt(due.Unix(), 10) + "#" + strconv.Itoa(shard))
-}
-
-func digestShard(id string) int {
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	return int(h.Sum32() % digestShards)
+	return key(ddbjson.DigestID(source, due, shard))
 }
 
 func digestTTL(due time.Time) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(due.Add(digestKeep).Unix(), 10)}
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(due.Add(ddbjson.DigestKeep).Unix(), 10)}
 }
 
 // AddToDigest lists id in the digest of source due at due (pipeline.DigestStore).
 func (s *Store) AddToDigest(ctx context.Context, source string, due time.Time, id string) error {
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(s.table),
-		Key:                 digestKey(source, due, digestShard(id)),
+		Key:                 digestKey(source, due, ddbjson.DigestShard(id)),
 		UpdateExpression:    aws.String("ADD #ids :id SET #exp = :exp"),
 		ConditionExpression: aws.String("attribute_not_exists(#taken)"),
 		ExpressionAttributeNames: map[string]string{
-			"#ids": attrIDs, "#exp": ddbitem.AttrExpiresAt, "#taken": attrTaken,
+			"#ids": ddbjson.AttrDigestIDs, "#exp": ddbitem.AttrExpiresAt, "#taken": ddbjson.AttrDigestTaken,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":id": &types.AttributeValueMemberSS{Value: []string{id}}, ":exp": digestTTL(due),
@@ -74,22 +60,22 @@ func (s *Store) AddToDigest(ctx context.Context, source string, due time.Time, i
 // TakeDigest closes every shard of the digest and returns their ids (pipeline.DigestStore).
 func (s *Store) TakeDigest(ctx context.Context, source string, due time.Time) ([]string, error) {
 	var ids []string
-	for n := range digestShards {
+	for n := range ddbjson.DigestShards {
 		out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                 aws.String(s.table),
 			Key:                       digestKey(source, due, n),
 			UpdateExpression:          aws.String("SET #taken = :t, #exp = :exp"),
-			ExpressionAttributeNames:  map[string]string{"#taken": attrTaken, "#exp": ddbitem.AttrExpiresAt},
+			ExpressionAttributeNames:  map[string]string{"#taken": ddbjson.AttrDigestTaken, "#exp": ddbitem.AttrExpiresAt},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":exp": digestTTL(due)},
 			ReturnValues:              types.ReturnValueAllNew,
 		})
 		if err != nil {
 			return nil, classify(fmt.Errorf("take the %s digest: %w", source, err))
 		}
-		if _, done := out.Attributes[attrDone]; done {
+		if _, done := out.Attributes[ddbjson.AttrDigestDone]; done {
 			return nil, nil
 		}
-		if ss, ok := out.Attributes[attrIDs].(*types.AttributeValueMemberSS); ok {
+		if ss, ok := out.Attributes[ddbjson.AttrDigestIDs].(*types.AttributeValueMemberSS); ok {
 			ids = append(ids, ss.Value...)
 		}
 	}
@@ -100,12 +86,12 @@ func (s *Store) TakeDigest(ctx context.Context, source string, due time.Time) ([
 // DoneDigest records that the digest's email went out (pipeline.DigestStore); its items
 // expire with their TTL.
 func (s *Store) DoneDigest(ctx context.Context, source string, due time.Time) error {
-	for n := range digestShards {
+	for n := range ddbjson.DigestShards {
 		_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                 aws.String(s.table),
 			Key:                       digestKey(source, due, n),
 			UpdateExpression:          aws.String("SET #taken = :t, #done = :t, #exp = :exp REMOVE #ids"),
-			ExpressionAttributeNames:  map[string]string{"#taken": attrTaken, "#done": attrDone, "#exp": ddbitem.AttrExpiresAt, "#ids": attrIDs},
+			ExpressionAttributeNames:  map[string]string{"#taken": ddbjson.AttrDigestTaken, "#done": ddbjson.AttrDigestDone, "#exp": ddbitem.AttrExpiresAt, "#ids": ddbjson.AttrDigestIDs},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":exp": digestTTL(due)},
 		})
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"hookline/pkg/ddbhistory"
 	"hookline/pkg/ddbitem"
+	"hookline/pkg/ddbjson"
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
 )
@@ -31,12 +32,12 @@ var _ ddbhistory.Index[types.AttributeValue] = sdkIndex{}
 func (ix sdkIndex) Registry(ctx context.Context) ([]string, error) {
 	out, err := ix.s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(ix.s.table), Key: key(GroupsID), ConsistentRead: aws.Bool(true),
-		ProjectionExpression: aws.String("#g"), ExpressionAttributeNames: map[string]string{"#g": attrGroups},
+		ProjectionExpression: aws.String("#g"), ExpressionAttributeNames: map[string]string{"#g": ddbjson.AttrGroups},
 	})
 	if err != nil {
 		return nil, err
 	}
-	if ss, ok := out.Item[attrGroups].(*types.AttributeValueMemberSS); ok {
+	if ss, ok := out.Item[ddbjson.AttrGroups].(*types.AttributeValueMemberSS); ok {
 		return ss.Value, nil
 	}
 	return nil, nil // nothing stored yet

@@ -9,16 +9,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"hookline/pkg/ddbitem"
+	"hookline/pkg/ddbjson"
 )
 
 // GroupsID is the control item that lists every history partition (source_group) the index
 // holds, in its string set attribute "groups". A List over several sources or types reads it
 // to know which partitions to merge; it is not an event (ddbitem.IsControl) and carries no
 // source_group, so it is in no index and the notifier's stream filter passes it by.
-const GroupsID = ddbitem.ControlPrefix + "groups"
-
-const attrGroups = "groups"
+const GroupsID = ddbjson.GroupsID
 
 // registered remembers the partitions this Store added to the registry: each costs one write
 // per Store (per Lambda instance), not per event.
@@ -40,7 +38,7 @@ func (s *Store) register(ctx context.Context, sg string) error {
 		TableName:                 aws.String(s.table),
 		Key:                       key(GroupsID),
 		UpdateExpression:          aws.String("ADD #g :g"),
-		ExpressionAttributeNames:  map[string]string{"#g": attrGroups},
+		ExpressionAttributeNames:  map[string]string{"#g": ddbjson.AttrGroups},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":g": &types.AttributeValueMemberSS{Value: []string{sg}}},
 	})
 	if err != nil {

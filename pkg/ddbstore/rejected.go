@@ -14,35 +14,36 @@ import (
 
 	"hookline/pkg/ddbhistory"
 	"hookline/pkg/ddbitem"
+	"hookline/pkg/ddbjson"
 	"hookline/pkg/pipeline"
 )
 
-// The quarantine in the events table (see "Refused requests" in doc.go).
+// The quarantine in the events table (see "Refused requests" in doc.go); the names are
+// ddbjson's, which ddbkeep writes with.
 const (
 	// RejectedPrefix starts the id of every kept rejection: "~rejected#<uuid>". Ids that start
 	// with "~" are never events.
-	RejectedPrefix = "~rejected#"
+	RejectedPrefix = ddbjson.RejectedPrefix
 	// KeptCounterPrefix starts the id of the per-source, per-minute counters that cap how many
 	// rejections all ingest instances keep together: "~kept#<unix minute>#<source>".
-	KeptCounterPrefix = "~kept#"
+	KeptCounterPrefix = ddbjson.KeptCounterPrefix
 	// IndexRejected lists kept rejections newest first: pk rejected_day (UTC date), sk
 	// rejected_key. Only rejections carry these attributes, so no event is copied into it.
-	IndexRejected = "rejected_by_day"
+	IndexRejected = ddbjson.IndexRejected
 )
 
 // Attribute names of a rejection item. None is a key of a history index, so a rejection is
 // never copied into one (TestRejectedItemsStayOutOfHistory checks it against TableSchema).
 const (
-	AttrRejectedDay = "rejected_day" // IndexRejected's partition key: "2006-01-02" (UTC)
-	AttrRejectedKey = "rejected_key" // IndexRejected's sort key: ddbitem.ReceivedKey(received, uuid)
-	attrCount       = "n"            // a counter's count
+	AttrRejectedDay = ddbjson.AttrRejectedDay // IndexRejected's partition key: "2006-01-02" (UTC)
+	AttrRejectedKey = ddbjson.AttrRejectedKey // IndexRejected's sort key: ddbitem.ReceivedKey(received, uuid)
 )
 
 // RejectedIndex is the quarantine's index: sparse (only rejections have its keys), projecting
 // the two attributes List filters on, so a kept rejection adds one small index write.
 func RejectedIndex() Index {
 	return Index{Name: IndexRejected, PartitionKey: AttrRejectedDay, SortKey: AttrRejectedKey,
-		Projection: ProjectInclude, NonKey: []string{ddbitem.AttrSource, attrReason}}
+		Projection: ProjectInclude, NonKey: []string{ddbitem.AttrSource, ddbjson.AttrReason}}
 }
 
 // RejectedAPI is the part of the DynamoDB client the quarantine uses.
@@ -76,24 +77,6 @@ func NewRejected(client RejectedAPI, table string) (*Rejected, error) {
 	return &Rejected{client: client, table: table, now: time.Now}, nil
 }
 
-// Attributes of a rejection item besides the keys (AttrRejectedDay, AttrRejectedKey) and
-// ddbitem's id, source and expires_at (the table's TTL attribute).
-const (
-	attrReason       = "reason"
-	attrDetail       = "detail"
-	attrSourceIP     = "source_ip"     // absent when empty
-	attrRawPath      = "raw_path"      // absent when empty
-	attrRawQuery     = "raw_query"     // absent when empty
-	attrHeader       = "header"        // a map of strings
-	attrSealed       = "sealed"        // binary, absent when nil
-	attrBody         = "body"          // binary, empty (not absent) for an empty body
-	attrBodySize     = "body_size"     // the body's size as received
-	attrReadmittedAt = "readmitted_at" // set by MarkReadmitted
-	attrEventID      = "event_id"      // set by MarkReadmitted
-)
-
-const dayFormat = "2006-01-02"
-
 // MarshalRejection is r's item. The attribute values are built here rather than by the SDK's
 // attributevalue package, which the ingest Lambda would otherwise link (with the DynamoDB
 // Streams types) and initialise at every cold start; TestRejectionItemLayout holds the two
@@ -113,23 +96,23 @@ func MarshalRejection(r *pipeline.Rejection) (map[string]types.AttributeValue, e
 	at := r.ReceivedAt.UTC()
 	item := map[string]types.AttributeValue{
 		ddbitem.AttrID:        &types.AttributeValueMemberS{Value: RejectedPrefix + r.ID},
-		AttrRejectedDay:       &types.AttributeValueMemberS{Value: at.Format(dayFormat)},
+		AttrRejectedDay:       &types.AttributeValueMemberS{Value: at.Format(ddbjson.RejectedDayFormat)},
 		AttrRejectedKey:       &types.AttributeValueMemberS{Value: ddbitem.ReceivedKey(at, r.ID)},
 		ddbitem.AttrSource:    &types.AttributeValueMemberS{Value: r.Source},
-		attrReason:            &types.AttributeValueMemberS{Value: r.Reason},
-		attrDetail:            &types.AttributeValueMemberS{Value: r.Detail},
-		attrHeader:            &types.AttributeValueMemberM{Value: header},
-		attrBody:              &types.AttributeValueMemberB{Value: body},
-		attrBodySize:          &types.AttributeValueMemberN{Value: strconv.Itoa(r.BodySize)},
+		ddbjson.AttrReason:    &types.AttributeValueMemberS{Value: r.Reason},
+		ddbjson.AttrDetail:    &types.AttributeValueMemberS{Value: r.Detail},
+		ddbjson.AttrHeader:    &types.AttributeValueMemberM{Value: header},
+		ddbjson.AttrBody:      &types.AttributeValueMemberB{Value: body},
+		ddbjson.AttrBodySize:  &types.AttributeValueMemberN{Value: strconv.Itoa(r.BodySize)},
 		ddbitem.AttrExpiresAt: &types.AttributeValueMemberN{Value: strconv.FormatInt(at.Add(pipeline.KeptFor).Unix(), 10)},
 	}
-	for name, v := range map[string]string{attrSourceIP: r.SourceIP, attrRawPath: r.RawPath, attrRawQuery: r.RawQuery} {
+	for name, v := range map[string]string{ddbjson.AttrSourceIP: r.SourceIP, ddbjson.AttrRawPath: r.RawPath, ddbjson.AttrRawQuery: r.RawQuery} {
 		if v != "" {
 			item[name] = &types.AttributeValueMemberS{Value: v}
 		}
 	}
 	if r.Sealed != nil { // as attributevalue's omitempty had it: an empty, non-nil slice stays
-		item[attrSealed] = &types.AttributeValueMemberB{Value: r.Sealed}
+		item[ddbjson.AttrSealed] = &types.AttributeValueMemberB{Value: r.Sealed}
 	}
 	return item, nil
 }
@@ -141,12 +124,12 @@ func unmarshalRejection(av map[string]types.AttributeValue) (*pipeline.Rejection
 	d := itemDecoder{av: av}
 	itemID, key := d.str(ddbitem.AttrID), d.str(AttrRejectedKey)
 	r := &pipeline.Rejection{
-		Source: d.str(ddbitem.AttrSource), Reason: d.str(attrReason), Detail: d.str(attrDetail),
-		SourceIP: d.str(attrSourceIP), RawPath: d.str(attrRawPath), RawQuery: d.str(attrRawQuery),
-		Header: d.strMap(attrHeader), Sealed: d.bin(attrSealed), Body: d.bin(attrBody),
-		BodySize: int(d.num(attrBodySize)), EventID: d.str(attrEventID),
+		Source: d.str(ddbitem.AttrSource), Reason: d.str(ddbjson.AttrReason), Detail: d.str(ddbjson.AttrDetail),
+		SourceIP: d.str(ddbjson.AttrSourceIP), RawPath: d.str(ddbjson.AttrRawPath), RawQuery: d.str(ddbjson.AttrRawQuery),
+		Header: d.strMap(ddbjson.AttrHeader), Sealed: d.bin(ddbjson.AttrSealed), Body: d.bin(ddbjson.AttrBody),
+		BodySize: int(d.num(ddbjson.AttrBodySize)), EventID: d.str(ddbjson.AttrEventID),
 	}
-	expires, readmitted := d.num(ddbitem.AttrExpiresAt), d.str(attrReadmittedAt)
+	expires, readmitted := d.num(ddbitem.AttrExpiresAt), d.str(ddbjson.AttrReadmittedAt)
 	if d.err != nil {
 		return nil, 0, fmt.Errorf("unmarshal rejection %s: %w", itemID, d.err)
 	}
@@ -297,7 +280,7 @@ func (q *Rejected) List(ctx context.Context, rq pipeline.RejectedQuery) (pipelin
 	}
 	var keys []string // rejected_key of each picked item, newest first
 	for day := last.Truncate(24 * time.Hour); !day.Before(since.UTC().Truncate(24 * time.Hour)); day = day.Add(-24 * time.Hour) {
-		got, err := q.queryDay(ctx, day.Format(dayFormat), rq, lower, upper, limit+1-len(keys))
+		got, err := q.queryDay(ctx, day.Format(ddbjson.RejectedDayFormat), rq, lower, upper, limit+1-len(keys))
 		if err != nil {
 			return pipeline.RejectedPage{}, err
 		}
@@ -338,7 +321,7 @@ func (q *Rejected) queryDay(ctx context.Context, day string, rq pipeline.Rejecte
 		filters = append(filters, "#source = :source")
 	}
 	if rq.Reason != "" {
-		names["#reason"], values[":reason"] = attrReason, &types.AttributeValueMemberS{Value: rq.Reason}
+		names["#reason"], values[":reason"] = ddbjson.AttrReason, &types.AttributeValueMemberS{Value: rq.Reason}
 		filters = append(filters, "#reason = :reason")
 	}
 	in := &dynamodb.QueryInput{
@@ -419,7 +402,7 @@ func (q *Rejected) batchGet(ctx context.Context, keys []string) ([]*pipeline.Rej
 // MarkReadmitted records that id was readmitted as eventID, unless it already was.
 func (q *Rejected) MarkReadmitted(ctx context.Context, id, eventID string, at time.Time) error {
 	marked, err := markOnce(ctx, q.client, q.table, rejectedKey(id),
-		attr{attrReadmittedAt, at.UTC().Format(time.RFC3339Nano)}, attr{attrEventID, eventID})
+		attr{ddbjson.AttrReadmittedAt, at.UTC().Format(time.RFC3339Nano)}, attr{ddbjson.AttrEventID, eventID})
 	switch {
 	case err != nil:
 		return classify(fmt.Errorf("mark rejection %s readmitted: %w", id, err))
@@ -436,14 +419,14 @@ func (q *Rejected) MarkReadmitted(ctx context.Context, id, eventID string, at ti
 // minutes): one conditional UpdateItem on the counter item, which fails once limit are kept.
 // The counter expires with the next minutes; DynamoDB's TTL deletes it within days.
 func (q *Rejected) Take(ctx context.Context, key string, minute int64, limit int) (bool, error) {
-	id := KeptCounterPrefix + strconv.FormatInt(minute, 10) + "#" + key
+	id := ddbjson.KeptCounterID(minute, key)
 	_, err := q.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(q.table),
 		Key:                 map[string]types.AttributeValue{ddbitem.AttrID: &types.AttributeValueMemberS{Value: id}},
 		UpdateExpression:    aws.String("SET #ttl = :ttl ADD #n :one"),
 		ConditionExpression: aws.String("attribute_not_exists(#n) OR #n < :limit"),
 		ExpressionAttributeNames: map[string]string{
-			"#n": attrCount, "#ttl": ddbitem.AttrExpiresAt,
+			"#n": ddbjson.AttrKeptCount, "#ttl": ddbitem.AttrExpiresAt,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":one":   &types.AttributeValueMemberN{Value: "1"},

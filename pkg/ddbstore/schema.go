@@ -11,11 +11,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"hookline/pkg/ddbitem"
+	"hookline/pkg/ddbjson"
 )
 
 // IndexByGroup is the events table's one history index: pk source_group (ddbitem.SourceGroup:
 // "github#issues"), sk received_key, projecting the keys and the type (see doc.go).
-const IndexByGroup = "by_group"
+const IndexByGroup = ddbjson.IndexByGroup
 
 // Schema describes the events table: the data the CDK stack builds the table from and the
 // tests create it with, so the two cannot drift apart. Every key attribute is a string (S).
