@@ -17,9 +17,6 @@ import (
 	"hookline/pkg/pipeline"
 )
 
-// Caller sends one operation of the DynamoDB JSON protocol (awsjson.Client).
-type Caller = ddbjson.Caller
-
 // Reader reads the events of one table.
 type Reader struct {
 	t ddbjson.Table
@@ -28,7 +25,7 @@ type Reader struct {
 var _ pipeline.History = (*Reader)(nil)
 
 // New returns the reader of the events table named table.
-func New(client Caller, table string) (*Reader, error) {
+func New(client ddbjson.Caller, table string) (*Reader, error) {
 	t, err := ddbjson.NewTable("ddbhistory", client, table)
 	if err != nil {
 		return nil, err

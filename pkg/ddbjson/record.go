@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"hookline/pkg/event"
+	"hookline/pkg/pipeline"
 )
 
 // Attribute names of an event item (pkg/ddbitem documents the item; it and ddbstore use these
@@ -176,6 +177,18 @@ func StreamType(t events.DynamoDBDataType) string {
 		return "M"
 	}
 	return fmt.Sprintf("type %d", t)
+}
+
+// CheckNew is what PutNew (ddbstore's, ddbput's) asks of r first: an event, whose id is not a
+// control item's (IsControl).
+func CheckNew(r *event.Record) error {
+	if r == nil || r.Event == nil {
+		return errors.New("put event: record has no event")
+	}
+	if id := r.Event.ID; IsControl(id) {
+		return pipeline.Errorf(pipeline.KindInvalid, "event id %q starts with %q, which the events table keeps for its own items", id, ControlPrefix)
+	}
+	return nil
 }
 
 // CheckRecord is what an event item needs before it is written, through the SDK (ddbitem) or

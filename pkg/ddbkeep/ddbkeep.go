@@ -18,9 +18,6 @@ import (
 	"hookline/pkg/pipeline"
 )
 
-// Caller sends one operation of the DynamoDB JSON protocol (awsjson.Client).
-type Caller = ddbjson.Caller
-
 // Writer keeps rejections in, and counts them in, one table.
 type Writer struct {
 	t ddbjson.Table
@@ -32,7 +29,7 @@ var (
 )
 
 // New returns the writer of the events table named table.
-func New(client Caller, table string) (*Writer, error) {
+func New(client ddbjson.Caller, table string) (*Writer, error) {
 	t, err := ddbjson.NewTable("ddbkeep", client, table)
 	if err != nil {
 		return nil, err

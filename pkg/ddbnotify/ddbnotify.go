@@ -20,9 +20,6 @@ import (
 	"hookline/pkg/pipeline"
 )
 
-// Caller sends one operation of the DynamoDB JSON protocol (awsjson.Client).
-type Caller = ddbjson.Caller
-
 // Store is the notifier's view of one events table.
 type Store struct {
 	t ddbjson.Table
@@ -34,7 +31,7 @@ var (
 )
 
 // New returns the notifier's store over the events table named table.
-func New(client Caller, table string) (*Store, error) {
+func New(client ddbjson.Caller, table string) (*Store, error) {
 	t, err := ddbjson.NewTable("ddbnotify", client, table)
 	if err != nil {
 		return nil, err

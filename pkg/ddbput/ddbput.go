@@ -11,7 +11,6 @@ package ddbput
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -20,9 +19,6 @@ import (
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
 )
-
-// Caller sends one operation of the DynamoDB JSON protocol (awsjson.Client).
-type Caller = ddbjson.Caller
 
 // Writer stores new events in one table.
 type Writer struct {
@@ -37,7 +33,7 @@ var _ pipeline.EventWriter = (*Writer)(nil)
 
 // New returns the writer of the events table named table; items expire retention after their
 // event was received (0: never), as ddbstore.WithRetention.
-func New(client Caller, table string, retention time.Duration) (*Writer, error) {
+func New(client ddbjson.Caller, table string, retention time.Duration) (*Writer, error) {
 	t, err := ddbjson.NewTable("ddbput", client, table)
 	if err != nil {
 		return nil, err
@@ -76,13 +72,10 @@ func item(r *event.Record, ttl time.Time) (map[string]ddbjson.Value, error) {
 // history partition is registered first (once per Writer), so every stored event is listable
 // (ddbstore.Store.PutNew).
 func (w *Writer) PutNew(ctx context.Context, r *event.Record) (bool, error) {
-	if r == nil || r.Event == nil {
-		return false, errors.New("put event: record has no event")
+	if err := ddbjson.CheckNew(r); err != nil {
+		return false, err
 	}
 	id := r.Event.ID
-	if ddbjson.IsControl(id) {
-		return false, pipeline.Errorf(pipeline.KindInvalid, "event id %q starts with %q, which the events table keeps for its own items", id, ddbjson.ControlPrefix)
-	}
 	var ttl time.Time
 	if w.retention > 0 {
 		ttl = r.Event.ReceivedAt.Add(w.retention)

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"hookline/pkg/ddbitem"
+	"hookline/pkg/ddbjson"
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/wiring"
@@ -66,13 +67,10 @@ func New(client API, table string, opts ...Option) (*Store, error) {
 // PutNew writes r unless an item with its id exists. A duplicate is (false, nil). The event's
 // history partition is registered first (once per Store), so every stored event is listable.
 func (s *Store) PutNew(ctx context.Context, r *event.Record) (bool, error) {
-	if r == nil || r.Event == nil {
-		return false, errors.New("put event: record has no event")
+	if err := ddbjson.CheckNew(r); err != nil {
+		return false, err
 	}
 	id := r.Event.ID
-	if ddbitem.IsControl(id) {
-		return false, pipeline.Errorf(pipeline.KindInvalid, "event id %q starts with %q, which the events table keeps for its own items", id, ddbitem.ControlPrefix)
-	}
 	var ttl time.Time
 	if s.retention > 0 {
 		ttl = r.Event.ReceivedAt.Add(s.retention)
