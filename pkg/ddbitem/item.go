@@ -116,29 +116,13 @@ func Unmarshal(av map[string]types.AttributeValue) (*event.Record, error) {
 	}, func(name string) bool { _, ok := av[name]; return ok })
 }
 
-// typeName is the DynamoDB name of v's type, as ddbjson.StreamType names a stream value's.
+// typeName is the DynamoDB name of v's type: ddbjson.StreamType of v as a stream value
+// (toStream), so the SDK's types are mapped to DynamoDB's in one place. Only an error message
+// asks for it; a value toStream refuses (a list or a map holding one) is named by its Go type.
 func typeName(v types.AttributeValue) string {
-	switch v.(type) {
-	case *types.AttributeValueMemberS:
-		return "S"
-	case *types.AttributeValueMemberN:
-		return "N"
-	case *types.AttributeValueMemberB:
-		return "B"
-	case *types.AttributeValueMemberBOOL:
-		return "BOOL"
-	case *types.AttributeValueMemberNULL:
-		return "NULL"
-	case *types.AttributeValueMemberSS:
-		return "SS"
-	case *types.AttributeValueMemberNS:
-		return "NS"
-	case *types.AttributeValueMemberBS:
-		return "BS"
-	case *types.AttributeValueMemberL:
-		return "L"
-	case *types.AttributeValueMemberM:
-		return "M"
+	s, err := toStream(v)
+	if err != nil {
+		return fmt.Sprintf("%T", v)
 	}
-	return fmt.Sprintf("%T", v)
+	return ddbjson.StreamType(s.DataType())
 }

@@ -3,6 +3,7 @@ package ddbitem_test
 import (
 	"crypto/sha256"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -301,6 +302,33 @@ func TestUnmarshalErrors(t *testing.T) {
 	}
 	if _, err := ddbitem.FromStreamImage(map[string]events.DynamoDBAttributeValue{"envelope": {}}); err == nil {
 		t.Error("FromStreamImage of a zero attribute value: no error")
+	}
+}
+
+// TestUnmarshalNamesTheType: an envelope of each other type is refused, naming the type as
+// DynamoDB does.
+func TestUnmarshalNamesTheType(t *testing.T) {
+	good, err := ddbitem.Marshal(fixtureRecord(t), fixtureTTL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for want, v := range map[string]types.AttributeValue{
+		"N":    &types.AttributeValueMemberN{Value: "1"},
+		"B":    &types.AttributeValueMemberB{Value: []byte("{}")},
+		"BOOL": &types.AttributeValueMemberBOOL{Value: true},
+		"NULL": &types.AttributeValueMemberNULL{Value: true},
+		"SS":   &types.AttributeValueMemberSS{Value: []string{"a"}},
+		"NS":   &types.AttributeValueMemberNS{Value: []string{"1"}},
+		"BS":   &types.AttributeValueMemberBS{Value: [][]byte{{1}}},
+		"L":    &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberS{Value: "a"}}},
+		"M":    &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"a": &types.AttributeValueMemberN{Value: "1"}}},
+	} {
+		item := maps.Clone(good)
+		item[ddbitem.AttrEnvelope] = v
+		_, err := ddbitem.Unmarshal(item)
+		if msg := "envelope is " + want + ", want a string (S)"; err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("envelope %T: err = %v, want one saying %q", v, err, msg)
+		}
 	}
 }
 
