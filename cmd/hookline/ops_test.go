@@ -18,9 +18,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"hookline/internal/ddbrecorder"
 	"hookline/internal/sink"
 	"hookline/internal/testenv"
-	"hookline/pkg/ddbstore"
 	"hookline/pkg/event"
 	"hookline/pkg/historyapi"
 	"hookline/pkg/localrun"
@@ -337,13 +337,7 @@ func TestEventsDynamoDB(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	ctx := context.Background()
 	client := testenv.DynamoDB(t, endpoint)
-	if err := ddbstore.CreateTable(ctx, client, "events"); err != nil {
-		t.Fatal(err)
-	}
-	store, err := ddbstore.New(client, "events")
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := ddbrecorder.Table(t, client, "events")
 	base := time.Now().Add(-time.Hour).UTC().Truncate(time.Millisecond)
 	var ids []string
 	for i, src := range []string{"github", "stripe", "github"} {

@@ -2,7 +2,8 @@
 // DynamoDB JSON adapter (ddbkeep, ddbput, ddbnotify) to the requests the SDK's client makes
 // for ddbstore: it keeps each request's target and decoded body, and answers every call alike
 // (or, for a two-call operation, the next ones as ReplyOnce says), or passes every call on to a
-// real endpoint (dynalite, Forward) and gives its answer.
+// real endpoint (dynalite, Forward) and gives its answer. Table is those tests' events table on
+// such an endpoint.
 package ddbrecorder
 
 import (
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"hookline/pkg/awsjson"
+	"hookline/pkg/ddbstore"
 )
 
 // Request is one call: its X-Amz-Target and its JSON body, decoded.
@@ -139,4 +141,18 @@ func (rec *Recorder) Clients(t testing.TB) (*dynamodb.Client, *awsjson.Client) {
 		t.Fatal(err)
 	}
 	return sdk, calls
+}
+
+// Table creates the events table named table through client (on dynalite, or a recorder that
+// forwards to it) and returns ddbstore's Store of it; the test fails if either fails.
+func Table(t testing.TB, client *dynamodb.Client, table string) *ddbstore.Store {
+	t.Helper()
+	if err := ddbstore.CreateTable(t.Context(), client, table); err != nil {
+		t.Fatal(err)
+	}
+	s, err := ddbstore.New(client, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

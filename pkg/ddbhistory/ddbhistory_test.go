@@ -62,13 +62,7 @@ func TestSameRequestsAsDDBStore(t *testing.T) {
 	ctx := context.Background()
 	endpoint := testenv.StartDynalite(t)
 	client := testenv.DynamoDB(t, endpoint)
-	if err := ddbstore.CreateTable(ctx, client, "events"); err != nil {
-		t.Fatal(err)
-	}
-	writer, err := ddbstore.New(client, "events")
-	if err != nil {
-		t.Fatal(err)
-	}
+	writer := ddbrecorder.Table(t, client, "events")
 	base := time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
 	types := []struct{ source, typ string }{
 		{"github", "issues.opened"}, {"github", "issues.closed"}, {"github", "push"},
@@ -212,13 +206,7 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) pipeline.Store {
 
 		table := fmt.Sprintf("events-%d", n.Add(1))
-		if err := ddbstore.CreateTable(context.Background(), client, table); err != nil {
-			t.Fatal(err)
-		}
-		s, err := ddbstore.New(client, table)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := ddbrecorder.Table(t, client, table)
 		h, err := ddbhistory.New(calls, table)
 		if err != nil {
 			t.Fatal(err)

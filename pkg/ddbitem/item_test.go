@@ -103,10 +103,7 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wire, err := json.Marshal(img)
-			if err != nil {
-				t.Fatal(err)
-			}
+			wire := jsonOf(t, img)
 			var back map[string]events.DynamoDBAttributeValue
 			if err := json.Unmarshal(wire, &back); err != nil {
 				t.Fatalf("lambda-go cannot read %s: %v", wire, err)

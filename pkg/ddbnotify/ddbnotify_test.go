@@ -222,16 +222,8 @@ func onDynalite(t *testing.T, endpoint string) (*ddbstore.Store, *ddbnotify.Stor
 	t.Helper()
 	client := testenv.DynamoDB(t, endpoint)
 	table := fmt.Sprintf("events-%d", tableSeq.Add(1))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := ddbstore.CreateTable(ctx, client, table); err != nil {
-		t.Fatal(err)
-	}
-	sdk, err := ddbstore.New(client, table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	calls, err := awsjson.New(ctx, aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
+	sdk := ddbrecorder.Table(t, client, table)
+	calls, err := awsjson.New(t.Context(), aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
 		Credentials: credentials.NewStaticCredentialsProvider("fake", "fake", "")}, awsjson.DynamoDB)
 	if err != nil {
 		t.Fatal(err)
