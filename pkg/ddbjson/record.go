@@ -191,6 +191,15 @@ func CheckNew(r *event.Record) error {
 	return nil
 }
 
+// Expiry is when the item of an event received at received may expire (its TTL): retention
+// later, or the zero time (never) for a retention of 0.
+func Expiry(received time.Time, retention time.Duration) time.Time {
+	if retention <= 0 {
+		return time.Time{}
+	}
+	return received.Add(retention)
+}
+
 // CheckRecord is what an event item needs before it is written, through the SDK (ddbitem) or
 // as DynamoDB JSON (ddbput): a valid event, and the time it was stored. r.Event must be set.
 func CheckRecord(r *event.Record) error {

@@ -76,11 +76,7 @@ func (w *Writer) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 		return false, err
 	}
 	id := r.Event.ID
-	var ttl time.Time
-	if w.retention > 0 {
-		ttl = r.Event.ReceivedAt.Add(w.retention)
-	}
-	it, err := item(r, ttl)
+	it, err := item(r, ddbjson.Expiry(r.Event.ReceivedAt, w.retention))
 	if err != nil {
 		return false, fmt.Errorf("put event %s: %w", id, err)
 	}

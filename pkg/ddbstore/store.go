@@ -71,11 +71,7 @@ func (s *Store) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 		return false, err
 	}
 	id := r.Event.ID
-	var ttl time.Time
-	if s.retention > 0 {
-		ttl = r.Event.ReceivedAt.Add(s.retention)
-	}
-	item, err := ddbitem.Marshal(r, ttl)
+	item, err := ddbitem.Marshal(r, ddbjson.Expiry(r.Event.ReceivedAt, s.retention))
 	if err != nil {
 		return false, fmt.Errorf("put event %s: %w", id, err)
 	}
