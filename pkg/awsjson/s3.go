@@ -127,11 +127,11 @@ func (c *Client) objectURL(bucket, key, op string) (*url.URL, error) {
 	return u, nil
 }
 
-// virtualHostable says whether bucket can be the first label of a host name: 3 to 63 lower-case
-// letters, digits and hyphens, starting and ending with a letter or digit (a name with dots is
-// addressed by path, as the SDK does, since it would not match S3's TLS certificate).
+// virtualHostable says whether the SDK puts bucket in the host name: 3 to 63 lower-case letters,
+// digits and hyphens (S3 refuses a name that starts or ends with a hyphen; the SDK does not
+// check). A name with dots is addressed by path, since it would not match S3's TLS certificate.
 func virtualHostable(bucket string) bool {
-	if len(bucket) < 3 || len(bucket) > 63 || bucket[0] == '-' || bucket[len(bucket)-1] == '-' {
+	if len(bucket) < 3 || len(bucket) > 63 {
 		return false
 	}
 	for _, r := range bucket {

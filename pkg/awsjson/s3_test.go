@@ -113,8 +113,8 @@ func TestSameRequestsAsTheSDK(t *testing.T) {
 	small := []byte(`{"action":"opened","pad":"xxxx"}`)
 	large := bytes.Repeat([]byte("x"), 2<<20) // from 2 MiB the SDK sends Expect: 100-continue
 	for _, endpoint := range []string{"", "http://127.0.0.1:9000", "http://localhost:9000", "https://s3.example.com/"} {
-		for _, bucket := range []string{"hookline-bodies", "my.bucket", "Upper_Case"} {
-			for _, key := range []string{"events/github/0b5e1a/01JD8Z/body", "events/gh/a b+c/é~x%2F(1)"} {
+		for _, bucket := range []string{"hookline-bodies", "my.bucket", "Upper_Case", "abc", "z0-9", strings.Repeat("b", 63), strings.Repeat("c", 64), "ab", "-ab", "ab-"} {
+			for _, key := range []string{"events/github/0b5e1a/01JD8Z/body", "events/gh/a b+c/é~x%2F(1)/AZaz09-_.~@`[{/"} {
 				for i, contentType := range []string{"application/json", ""} {
 					body := [][]byte{small, large}[i]
 					sum := sha256.Sum256(body)
