@@ -207,6 +207,12 @@ func FuzzQWords(f *testing.F) {
 	f.Add("=?utf-8?b?SW52b2ljZSBwYWlk?=")
 	f.Add(" a_b=c?d\t" + strings.Repeat("=?", 40))
 	f.Add("")
+	// Every printable byte: '~' and ' ' are the ends of the range written as they are.
+	printable := make([]byte, 0, '~'-' '+1)
+	for c := byte(' '); c <= '~'; c++ {
+		printable = append(printable, c)
+	}
+	f.Add(string(printable))
 	f.Fuzz(func(t *testing.T, s string) {
 		s = strings.Map(func(r rune) rune {
 			if r > '~' {
@@ -222,6 +228,24 @@ func FuzzQWords(f *testing.F) {
 			t.Errorf("qWords(%q) decodes into %q, %v", s, got, err)
 		}
 	})
+}
+
+// TestHeaderValuePlainOrEncoded: a sender's value goes into a header as it is when it is
+// printable ASCII (or tabs) without "=?" -- a '?' or an '=' apart, or an '=' at the very end,
+// keeps it plain -- and otherwise as encoded words of all of it (encodedWords); a line break
+// becomes a space.
+func TestHeaderValuePlainOrEncoded(t *testing.T) {
+	for s, want := range map[string]string{
+		"issues.opened":        "issues.opened",
+		"Why? a=b ?= ~ x\tend": "Why? a=b ?= ~ x\tend",
+		"ends with =":          "ends with =",
+		"a=?b":                 "=?utf-8?q?a=3D=3Fb?=",
+		"line\nbreak":          "line break",
+	} {
+		if got := headerValue(s); got != want {
+			t.Errorf("headerValue(%q) = %q, want %q", s, got, want)
+		}
+	}
 }
 
 // TestMessageRefusesAnUnusableEventID: the event id goes into the Message-ID as it is, so an id
