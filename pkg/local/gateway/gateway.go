@@ -198,17 +198,20 @@ func (l *requestLog) logger() *slog.Logger {
 }
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string, start time.Time, log *requestLog) (status int, handled bool) {
+	// rawPath is also every problem's instance and the path its detail names, as the handlers
+	// answer (they name the payload's rawPath): the escaped path, which cannot carry a control
+	// character into a terminal or a log.
 	rawPath := r.URL.EscapedPath()
 	rt, params, allow := g.route(r.Method, rawPath)
 	if rt == nil {
 		if len(allow) == 0 {
-			return writeProblem(w, pipeline.KindNotFound, fmt.Sprintf("no route matches %s", r.URL.Path)), false
+			return writeProblem(w, pipeline.KindNotFound, fmt.Sprintf("no route matches %s", rawPath), rawPath), false
 		}
 		if slices.Contains(allow, "ANY") {
 			allow = []string{"ANY"} // unreachable in practice: ANY matches every method
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		return writeProblem(w, pipeline.KindMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(allow, ", "))), false
+		return writeProblem(w, pipeline.KindMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s; use %s", r.Method, rawPath, strings.Join(allow, ", ")), rawPath), false
 	}
 
 	limit := g.MaxBodyBytes
@@ -216,15 +219,15 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string
 		limit = DefaultMaxBodyBytes
 	}
 	if r.ContentLength > limit {
-		return writeProblem(w, pipeline.KindTooLarge, fmt.Sprintf("the body is %d bytes; the limit is %d", r.ContentLength, limit)), false
+		return writeProblem(w, pipeline.KindTooLarge, fmt.Sprintf("the body is %d bytes; the limit is %d", r.ContentLength, limit), rawPath), false
 	}
 	body, err := readBody(http.MaxBytesReader(w, r.Body, limit), r.ContentLength)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return writeProblem(w, pipeline.KindTooLarge, fmt.Sprintf("the body is over the %d-byte limit", limit)), false
+			return writeProblem(w, pipeline.KindTooLarge, fmt.Sprintf("the body is over the %d-byte limit", limit), rawPath), false
 		}
-		return writeProblem(w, pipeline.KindInvalid, "the request body could not be read"), false
+		return writeProblem(w, pipeline.KindInvalid, "the request body could not be read", rawPath), false
 	}
 
 	req := buildRequest(r, rt, params, body, requestID, start, g.TrustProxy)
@@ -232,9 +235,9 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string
 	if err != nil {
 		// Lambda would answer 500 "Internal Server Error"; the cause stays in the log.
 		log.logger().Error("handler failed", "route", req.RouteKey, "err", err)
-		return writeProblem(w, pipeline.KindInternal, ""), false
+		return writeProblem(w, pipeline.KindInternal, "", rawPath), false
 	}
-	return writeResponse(w, resp, log), true
+	return writeResponse(w, resp, rawPath, log), true
 }
 
 // readBody reads r to its end, into one buffer of the size the request announced (io.ReadAll
@@ -438,13 +441,13 @@ func isTextContent(ct string) bool {
 	return false
 }
 
-func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse, log *requestLog) int {
+func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse, rawPath string, log *requestLog) int {
 	body := resp.Body
 	if resp.IsBase64Encoded {
 		b, err := base64.StdEncoding.DecodeString(resp.Body)
 		if err != nil {
 			log.logger().Error("handler returned an invalid base64 body", "err", err)
-			return writeProblem(w, pipeline.KindInternal, "")
+			return writeProblem(w, pipeline.KindInternal, "", rawPath)
 		}
 		body = string(b)
 	}
@@ -473,9 +476,10 @@ func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse, 
 	return status
 }
 
-// writeProblem answers with the same problem+json the handlers use (pkg/problem).
-func writeProblem(w http.ResponseWriter, kind pipeline.Kind, detail string) int {
-	return problem.Write(w, problem.For(&pipeline.Error{Kind: kind, Detail: detail}, ""))
+// writeProblem answers with the same problem+json the handlers use (pkg/problem), with the
+// request's escaped path as its instance, as theirs have.
+func writeProblem(w http.ResponseWriter, kind pipeline.Kind, detail, instance string) int {
+	return problem.Write(w, problem.For(&pipeline.Error{Kind: kind, Detail: detail}, instance))
 }
 
 // newRequestID returns an id shaped like API Gateway's (e.g. "JKJaXmPLvHcESHA=").

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"hookline/pkg/lambdaio"
 )
 
 // recorder is a handler that keeps the request it got and answers resp.
@@ -664,5 +666,54 @@ func TestGatewayLogsNothingItNeedNot(t *testing.T) {
 	var l logLine
 	if err := json.Unmarshal([]byte(buf.String()), &l); err != nil || withs != 1 || l.RequestID != resp.Header.Get("Apigw-Requestid") || l.Status != 404 {
 		t.Errorf("no route: %d With calls, log %q (%v); want one line with the request id and status 404", withs, buf.String(), err)
+	}
+}
+
+// TestGatewayProblemsNameTheirInstance: what the gateway refuses itself is answered as the
+// handlers answer, instance included (the request's escaped path, their payload's rawPath), and
+// a 405 is byte for byte the one the Lambda handler gives for the same request.
+func TestGatewayProblemsNameTheirInstance(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{resp: events.APIGatewayV2HTTPResponse{StatusCode: 200}}
+	g := newGateway(rec)
+	for _, c := range []struct {
+		name, method, target, body string
+		status                     int
+		instance                   string
+	}{
+		{"no route", "GET", "/nowhere", "", 404, "/nowhere"},
+		{"no route, empty source", "POST", "/webhooks/", "{}", 404, "/webhooks/"},
+		{"no route, escapes kept", "GET", "/x%1b%5b2J", "", 404, "/x%1b%5b2J"},
+		{"wrong method", "DELETE", "/events", "", 405, "/events"},
+		{"too large", "POST", "/webhooks/github", strings.Repeat("x", 65), 413, "/webhooks/github"},
+	} {
+		var body io.Reader
+		if c.body != "" {
+			body = strings.NewReader(c.body)
+		}
+		resp := serve(t, g, httptest.NewRequest(c.method, c.target, body))
+		if resp.StatusCode != c.status {
+			t.Errorf("%s: %d, want %d", c.name, resp.StatusCode, c.status)
+			continue
+		}
+		p := problemOf(t, resp)
+		if p["instance"] != c.instance {
+			t.Errorf("%s: instance %q, want %q (%v)", c.name, p["instance"], c.instance, p)
+		}
+		if d, _ := p["detail"].(string); strings.ContainsRune(d, 0x1b) {
+			t.Errorf("%s: detail %q carries a control character", c.name, d)
+		}
+	}
+
+	rec.resp = events.APIGatewayV2HTTPResponse{StatusCode: 200, Body: "not base64!", IsBase64Encoded: true}
+	if p := problemOf(t, serve(t, g, httptest.NewRequest("GET", "/events/abc", nil))); p["instance"] != "/events/abc" {
+		t.Errorf("invalid base64 from the handler: instance %q, want /events/abc", p["instance"])
+	}
+
+	want := lambdaio.MethodNotAllowed("DELETE", "/events", "GET")
+	resp := serve(t, g, httptest.NewRequest("DELETE", "/events", nil))
+	got, _ := io.ReadAll(resp.Body)
+	if string(got) != want.Body || resp.Header.Get("Allow") != want.Headers["Allow"] {
+		t.Errorf("gateway's 405: Allow %q, %s\nhandler's: Allow %q, %s", resp.Header.Get("Allow"), got, want.Headers["Allow"], want.Body)
 	}
 }
