@@ -242,6 +242,18 @@ func TestHistoryHandler(t *testing.T) {
 	if resp.StatusCode != 200 || hist.last.Source != "github" || hist.last.Limit != 10 || !hist.last.Since.Equal(storedAt.Add(-time.Hour)) {
 		t.Errorf("list: %d %s, query %+v", resp.StatusCode, resp.Body, hist.last)
 	}
+	// The raw query string is what shows a parameter given twice (queryStringParameters has
+	// it joined: "github,stripe") or one the route does not take; nothing is listed.
+	hist.last = pipeline.Query{}
+	for raw, want := range map[string]string{"source=github&source=stripe": "source: given 2 times", "sourse=github": `unknown query parameter \"sourse\"`} {
+		resp, _ := h.Handle(context.Background(), events.APIGatewayV2HTTPRequest{
+			RawPath: "/events", RawQueryString: raw, QueryStringParameters: map[string]string{"source": "github,stripe"},
+			RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET"}},
+		})
+		if resp.StatusCode != 400 || !strings.Contains(resp.Body, want) || hist.last != (pipeline.Query{}) {
+			t.Errorf("%s: %d %s (listed %+v); want 400 naming it, nothing listed", raw, resp.StatusCode, resp.Body, hist.last)
+		}
+	}
 	for q, want := range map[string]string{"limit=0": "limit", "since=yesterday": "since", "until=-1h": "until"} {
 		k, v, _ := strings.Cut(q, "=")
 		resp := get("/events", nil, map[string]string{k: v})

@@ -43,7 +43,7 @@ func (h *HistoryHandler) Handle(ctx context.Context, req events.APIGatewayV2HTTP
 	case one:
 		body, err = h.get(ctx, id)
 	default:
-		body, err = h.list(ctx, req.QueryStringParameters)
+		body, err = h.list(ctx, req.RawQueryString, req.QueryStringParameters)
 	}
 	status := http.StatusOK
 	var resp events.APIGatewayV2HTTPResponse
@@ -144,7 +144,10 @@ func (h *HistoryHandler) withoutData(ctx context.Context, v historyapi.EventView
 	return marshalView(v)
 }
 
-func (h *HistoryHandler) list(ctx context.Context, params map[string]string) (historyapi.ListView, error) {
+func (h *HistoryHandler) list(ctx context.Context, rawQuery string, params map[string]string) (historyapi.ListView, error) {
+	if err := pipeline.CheckRawQuery(rawQuery); err != nil {
+		return historyapi.ListView{}, err
+	}
 	now := time.Now
 	if h.Now != nil {
 		now = h.Now

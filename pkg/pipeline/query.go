@@ -1,10 +1,47 @@
 package pipeline
 
 import (
+	"maps"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
+
+// listParams are the query parameters GET /events takes, each at most once.
+var listParams = []string{"source", "type", "since", "until", "limit", "cursor"}
+
+// CheckRawQuery refuses, by name, what ParseQuery would otherwise pass over in silence: a
+// parameter GET /events does not take (a misspelt "sourse" would list everything), or one
+// given more than once (API Gateway joins repeated values with a comma, so source=a&source=b
+// would be the source "a,b" and match nothing). raw is the request's raw query string.
+func CheckRawQuery(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	vals, err := url.ParseQuery(raw)
+	if err != nil {
+		return Errorf(KindInvalid, "the query string cannot be read: %v", err)
+	}
+	for _, k := range slices.Sorted(maps.Keys(vals)) {
+		if !slices.Contains(listParams, k) {
+			return Errorf(KindInvalid, "unknown query parameter %q: GET /events takes %s", clip(k, 64), strings.Join(listParams, ", "))
+		}
+		if n := len(vals[k]); n > 1 {
+			return Errorf(KindInvalid, "%s: given %d times; it takes one value", k, n)
+		}
+	}
+	return nil
+}
+
+// clip cuts s to at most n bytes, marking the cut, so an error cannot echo a huge input.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
 
 // ParseTimeBound reads a --since/--until or ?since=/?until= value: an RFC 3339 time, or a Go
 // duration meaning that long before now ("1h", "90m"). field names the parameter in errors.

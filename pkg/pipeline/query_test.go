@@ -77,3 +77,31 @@ func TestParseQuery(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckRawQuery: a repeated parameter would reach ParseQuery joined ("a,b", as API Gateway
+// joins them) and a misspelt one not at all: both answer an empty or unfiltered list unless
+// refused, by name.
+func TestCheckRawQuery(t *testing.T) {
+	t.Parallel()
+	for _, raw := range []string{"", "source=github&type=push.&since=1h&until=2026-12-01T00:00:00Z&limit=5&cursor=abc", "source=", "&", "source=a%2Cb"} {
+		if err := pipeline.CheckRawQuery(raw); err != nil {
+			t.Errorf("%q: %v, want nil", raw, err)
+		}
+	}
+	for raw, want := range map[string]string{
+		"source=github&source=stripe":  "source: given 2 times; it takes one value",
+		"limit=1&limit=2&limit=3":      "limit: given 3 times",
+		"source=a&source=":             "source: given 2 times",
+		"sourse=github":                `unknown query parameter "sourse": GET /events takes source, type, since, until, limit, cursor`,
+		"source=github&bogus":          `unknown query parameter "bogus"`,
+		"b=1&a=1":                      `unknown query parameter "a"`, // the first by name: the same answer every time
+		"source=%zz":                   "the query string cannot be read",
+		"source=github;type=push":      "the query string cannot be read",
+		strings.Repeat("k", 100) + "=": `unknown query parameter "` + strings.Repeat("k", 64) + `…"`,
+	} {
+		err := pipeline.CheckRawQuery(raw)
+		if pipeline.KindOf(err) != pipeline.KindInvalid || !strings.Contains(pipeline.DetailOf(err), want) {
+			t.Errorf("%.40q: %v, want invalid %q", raw, err, want)
+		}
+	}
+}
