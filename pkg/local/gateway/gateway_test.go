@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -715,5 +716,37 @@ func TestGatewayProblemsNameTheirInstance(t *testing.T) {
 	got, _ := io.ReadAll(resp.Body)
 	if string(got) != want.Body || resp.Header.Get("Allow") != want.Headers["Allow"] {
 		t.Errorf("gateway's 405: Allow %q, %s\nhandler's: Allow %q, %s", resp.Header.Get("Allow"), got, want.Headers["Allow"], want.Body)
+	}
+}
+
+// TestGatewayTrailingSlash: as on AWS, where an HTTP API routes /webhooks/github/ as it does
+// /webhooks/github and passes rawPath as sent, so local and AWS agree on which source a URL
+// names (and Twilio's signature, over the URL as sent, still verifies); an empty last segment
+// does not fill {source}: /webhooks/ matches no route there either.
+func TestGatewayTrailingSlash(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{resp: events.APIGatewayV2HTTPResponse{StatusCode: 202}}
+	g := newGateway(rec)
+	for _, tt := range []struct {
+		method, path string
+		status       int
+		routeKey     string
+		params       map[string]string
+	}{
+		{"POST", "/webhooks/github/", 202, "POST /webhooks/{source}", map[string]string{"source": "github"}},
+		{"GET", "/events/", 202, "GET /events", nil},
+		{"GET", "/events/abc/", 202, "GET /events/{id}", map[string]string{"id": "abc"}},
+		{"POST", "/webhooks/", 404, "", nil},
+		{"POST", "/webhooks//", 404, "", nil},
+	} {
+		rec.got = events.APIGatewayV2HTTPRequest{}
+		resp := serve(t, g, httptest.NewRequest(tt.method, tt.path, strings.NewReader("{}")))
+		got := rec.got
+		if resp.StatusCode != tt.status || got.RouteKey != tt.routeKey || fmt.Sprint(got.PathParameters) != fmt.Sprint(tt.params) {
+			t.Errorf("%s %s: %d, route %q, parameters %v; want %d, %q, %v", tt.method, tt.path, resp.StatusCode, got.RouteKey, got.PathParameters, tt.status, tt.routeKey, tt.params)
+		}
+		if tt.status != 404 && got.RawPath != tt.path {
+			t.Errorf("%s %s: rawPath %q, want the path as sent", tt.method, tt.path, got.RawPath)
+		}
 	}
 }
