@@ -28,6 +28,19 @@ var (
 	ErrUnsupportedMedia = errors.New("unsupported media type")
 )
 
+// errTooDeep is the refusal of JSON nested past maxJSONDepth: valid by RFC 8259, which lets a
+// parser limit depth, but past what encoding/json, and so every consumer of the envelope, reads.
+// It is an ErrInvalidJSON whose text says so instead of "not valid JSON".
+var errTooDeep error = &depthError{}
+
+type depthError struct{}
+
+func (*depthError) Error() string {
+	return fmt.Sprintf("body is JSON nested more than %d levels deep; at most %d are taken", maxJSONDepth, maxJSONDepth)
+}
+
+func (*depthError) Unwrap() error { return ErrInvalidJSON }
+
 // Event is one received webhook as a CloudEvents 1.0 envelope plus hookline's extensions.
 type Event struct {
 	ID     string    // the event id: derived from the delivery or the body, or fresh (see id.go)
@@ -75,6 +88,9 @@ func (e *Event) SetData(contentType string, body []byte) error {
 			// One pass checks both; only a refusal looks again to say which one failed.
 			if !utf8.Valid(body) {
 				return fmt.Errorf("%w: it is not valid UTF-8 although Content-Type is %s", ErrInvalidJSON, mt)
+			}
+			if nestedTooDeep(body) {
+				return errTooDeep
 			}
 			return fmt.Errorf("%w although Content-Type is %s", ErrInvalidJSON, mt)
 		}

@@ -78,6 +78,23 @@ func TestSetDataErrors(t *testing.T) {
 	if err := e.SetData("application/json", []byte(`{"a":`)); !errors.Is(err, event.ErrInvalidJSON) {
 		t.Errorf("truncated JSON: err = %v, want ErrInvalidJSON", err)
 	}
+	// Nested past the depth limit: valid JSON (RFC 8259 lets a parser limit depth), so the
+	// refusal says what is wrong with it rather than "not valid JSON".
+	deep := strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000)
+	for _, body := range []string{deep, `{"a":` + deep + `}`, strings.Repeat(`{"a":`, 10_001) + "1" + strings.Repeat("}", 10_001)} {
+		err := e.SetData("application/json", []byte(body))
+		if !errors.Is(err, event.ErrInvalidJSON) || err.Error() != "body is JSON nested more than 10000 levels deep; at most 10000 are taken" {
+			t.Errorf("%.20s… nested too deep: err = %v, want an ErrInvalidJSON that says so", body, err)
+		}
+	}
+	for _, body := range []string{strings.Repeat("[", 10_000) + strings.Repeat("]", 10_000), `["` + strings.Repeat("[", 20_000) + `"]`} {
+		if err := e.SetData("application/json", []byte(body)); err != nil {
+			t.Errorf("%.20s…: %v, want it taken", body, err)
+		}
+	}
+	if err := e.SetData("application/json", []byte(`["\"`+strings.Repeat("[", 20_000)+`]`)); err == nil || strings.Contains(err.Error(), "deep") {
+		t.Errorf("malformed, brackets inside a string: %v, want not valid JSON", err)
+	}
 	if err := e.SetData("multipart/form-data; boundary=x", []byte("--x")); !errors.Is(err, event.ErrUnsupportedMedia) {
 		t.Errorf("multipart: err = %v, want ErrUnsupportedMedia", err)
 	}

@@ -217,3 +217,28 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 func isHex(c byte) bool {
 	return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
+
+// nestedTooDeep reports whether b opens more than maxJSONDepth arrays and objects at once,
+// outside strings: JSON (RFC 8259 lets a parser limit depth) that validJSON, like
+// encoding/json, refuses for its depth alone when the rest is well formed. Only a refusal
+// calls it, to say why.
+func nestedTooDeep(b []byte) bool {
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '{', '[':
+			if depth++; depth > maxJSONDepth {
+				return true
+			}
+		case '}', ']':
+			depth--
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+		}
+	}
+	return false
+}

@@ -34,8 +34,13 @@ func FuzzValidJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if got, want := validJSON(b), json.Valid(b) && utf8.Valid(b); got != want {
+		got, want := validJSON(b), json.Valid(b) && utf8.Valid(b)
+		if got != want {
 			t.Fatalf("validJSON(%q) = %v, encoding/json and unicode/utf8 say %v", b, got, want)
+		}
+		// What validJSON takes is never called too deep: the refusal's wording cannot lie.
+		if got && nestedTooDeep(b) {
+			t.Fatalf("nestedTooDeep(%q) on valid JSON", b)
 		}
 	})
 }
