@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -619,4 +620,58 @@ func TestEndToEndReplayVariantsEveryScheme(t *testing.T) {
 	if l := localruntest.List(t, s.url); len(l.Events) != len(ids) {
 		t.Errorf("history lists %d events, want %d", len(l.Events), len(ids))
 	}
+}
+
+// TestEndToEndOneServerPerDataDir: a second `hookline local` on a data dir that one serves
+// fails at once, naming the dir and the first one's pid, without listening or disturbing the
+// first; once the first stops, the dir can be served again (the lock goes with its holder).
+func TestEndToEndOneServerPerDataDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready, done := make(chan string, 1), make(chan error, 1)
+	go func() {
+		done <- localrun.Run(ctx, localrun.Config{Addr: "127.0.0.1:0", DataDir: dir, Log: slog.New(slog.DiscardHandler)}, io.Discard, ready)
+	}()
+	var first string
+	select {
+	case first = <-ready:
+	case err := <-done:
+		t.Fatalf("first server: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("first server did not listen within 20s")
+	}
+
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	second, done2 := make(chan string, 1), make(chan error, 1)
+	go func() {
+		done2 <- localrun.Run(ctx2, localrun.Config{Addr: "127.0.0.1:0", DataDir: dir, Log: slog.New(slog.DiscardHandler)}, io.Discard, second)
+	}()
+	want := fmt.Sprintf("data dir %s is in use by another hookline local (pid %d)", dir, os.Getpid())
+	select {
+	case err := <-done2:
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("second server on the same data dir: %v; want %q", err, want)
+		}
+	case addr := <-second:
+		t.Errorf("second server on the same data dir listened on %s; want %q", addr, want)
+		cancel2()
+		<-done2
+	case <-time.After(20 * time.Second):
+		t.Errorf("second server on the same data dir neither failed nor listened within 20s")
+		cancel2()
+		<-done2
+	}
+	cancel2()
+	if resp, err := http.Get("http://" + first + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("first server after the second's attempt: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("first server: %v", err)
+	}
+	localruntest.Start(t, localrun.Config{DataDir: dir}) // fails the test unless it listens
 }

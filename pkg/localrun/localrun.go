@@ -51,6 +51,8 @@ const (
 	// QuarantineKeyFile seals the secret-bearing headers of refused requests (pkg/seal); the
 	// CLI's readmit opens them with it.
 	QuarantineKeyFile = "quarantine.key"
+	// LockFile is held (flock) by the `hookline local` serving the data dir, for its life.
+	LockFile = "hookline.lock"
 )
 
 // Config is everything `hookline local` can be told.
@@ -126,6 +128,11 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 	if err := restrictDataDir(cfg.DataDir); err != nil {
 		return err
 	}
+	unlock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	sources, demo, err := loadSources(cfg)
 	if err != nil {
 		return err
