@@ -456,10 +456,25 @@ func migrate(db *sql.DB) error {
 	if v > schemaVersion {
 		return fmt.Errorf("schema version %d is newer than this binary's %d", v, schemaVersion)
 	}
-	for ; v < schemaVersion; v++ {
+	for v < schemaVersion {
 		tx, err := db.Begin()
 		if err != nil {
 			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
+		}
+		// The version again, inside the transaction: its BEGIN IMMEDIATE (the writer's
+		// _txlock) holds the write lock, so a process that opened the same fresh file at the
+		// same time has either committed this step (skip it) or waits for us. Read before the
+		// lock, both would run it: "table queues already exists".
+		if err := tx.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		if v >= schemaVersion {
+			tx.Rollback()
+			if v > schemaVersion {
+				return fmt.Errorf("schema version %d is newer than this binary's %d", v, schemaVersion)
+			}
+			return nil
 		}
 		m := migrations[v]
 		if _, err := tx.Exec(m.sql); err != nil {
@@ -479,6 +494,7 @@ func migrate(db *sql.DB) error {
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
 		}
+		v++
 	}
 	return nil
 }
