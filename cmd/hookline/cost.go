@@ -29,8 +29,20 @@ func (c *app) costCmd() *cobra.Command {
 	var asJSON bool
 	var template string
 	cmd := leafCmd("cost [flags]", "what hookline costs on AWS per month and per million events, next to a tutorial's design", costLong, positional(0, 0, ""), func(cmd *cobra.Command, _ []string) error {
-		if err := p.Validate(); err != nil {
-			return usageErrorf("%v", err)
+		// Each flag checked alone against the model's own rule, so the error names the flag.
+		for _, f := range []struct {
+			flag string
+			set  func(*cost.Params)
+		}{
+			{"events-per-month", func(q *cost.Params) { q.EventsPerMonth = p.EventsPerMonth }},
+			{"payload-bytes", func(q *cost.Params) { q.PayloadBytes = p.PayloadBytes }},
+			{"email-ratio", func(q *cost.Params) { q.EmailRatio = p.EmailRatio }},
+		} {
+			q := cost.Defaults
+			f.set(&q)
+			if err := q.Validate(); err != nil {
+				return usageErrorf("--%s: %v", f.flag, err)
+			}
 		}
 		tmpl := cost.EmbeddedTemplate()
 		if template != "" {

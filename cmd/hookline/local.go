@@ -115,8 +115,14 @@ func (c *app) localCmd() *cobra.Command {
 		switch {
 		case cfg.BatchSize < 1 || cfg.BatchSize > 10:
 			return usageErrorf("--batch-size: %d is not from 1 to 10 (SQS's limit)", cfg.BatchSize)
-		case cfg.Pollers < 1 || cfg.StreamBatch < 1 || cfg.StreamParallel < 1 || cfg.BatchWindow < 0:
-			return usageErrorf("--pollers, --stream-batch-size and --stream-parallel must be at least 1, --batch-window not negative")
+		case cfg.Pollers < 1:
+			return usageErrorf("--pollers: %d is not a positive number", cfg.Pollers)
+		case cfg.StreamBatch < 1:
+			return usageErrorf("--stream-batch-size: %d is not a positive number", cfg.StreamBatch)
+		case cfg.StreamParallel < 1:
+			return usageErrorf("--stream-parallel: %d is not a positive number", cfg.StreamParallel)
+		case cfg.BatchWindow < 0:
+			return usageErrorf("--batch-window: %v is negative", cfg.BatchWindow)
 		case cfg.MaxReceives < 1 || cfg.MaxReceives > 1000:
 			return usageErrorf("--max-receives: %d is not from 1 to 1000 (SQS's maxReceiveCount)", cfg.MaxReceives)
 		case cfg.KeepPerMinute < 1:

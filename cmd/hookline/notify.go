@@ -49,8 +49,10 @@ func (c *app) notifyCmd() *cobra.Command {
 		fs := cmd.Flags()
 		aws := hf.awsChosen()
 		switch {
-		case pending == (resend != ""):
+		case !pending && resend == "":
 			return usageErrorf("give --pending or --resend ID")
+		case pending && resend != "":
+			return usageErrorf("--pending and --resend: give one, not both")
 		case force && resend == "":
 			return usageErrorf("--force: only with --resend")
 		case resend != "" && !event.ValidID(resend):
