@@ -14,7 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+	"modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"hookline/pkg/event"
 	"hookline/pkg/wiring"
@@ -450,8 +451,20 @@ func Open(path string, opts Options) (*Engine, error) {
 
 func migrate(db *sql.DB) error {
 	var v int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
+	// The first statement on a connection switches the file to WAL (journal_mode), which needs
+	// the file to itself: processes doing so on a fresh file at once can deadlock, and SQLite
+	// then fails one at once with SQLITE_BUSY instead of waiting on busy_timeout. By the next
+	// try the other has finished.
+	for try := 0; ; try++ {
+		err := db.QueryRow(`PRAGMA user_version`).Scan(&v)
+		if err == nil {
+			break
+		}
+		var se *sqlite.Error
+		if !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || try == 50 {
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if v > schemaVersion {
 		return fmt.Errorf("schema version %d is newer than this binary's %d", v, schemaVersion)
@@ -467,7 +480,7 @@ func migrate(db *sql.DB) error {
 		// lock, both would run it: "table queues already exists".
 		if err := tx.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
 			tx.Rollback()
-			return fmt.Errorf("read schema version: %w", err)
+			return fmt.Errorf("read schema version under the write lock: %w", err)
 		}
 		if v >= schemaVersion {
 			tx.Rollback()
