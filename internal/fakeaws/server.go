@@ -60,9 +60,10 @@ type Server struct {
 	mu         sync.Mutex
 	calls      []Call
 	unanswered []string
-	topics     map[string]*topic  // by ARN
-	queues     map[string]*queue  // by ARN
-	secrets    map[string]*secret // by ARN
+	topics     map[string]*topic            // by ARN
+	queues     map[string]*queue            // by ARN
+	secrets    map[string]*secret           // by ARN
+	buckets    map[string]map[string]Object // by name, then key
 	deliveries []Delivery
 	kmsKey     []byte // wraps the data keys the fake KMS makes
 	// partitionKeys names each declared table's partition key attribute (DeclareTable).
@@ -85,6 +86,7 @@ func Start(opts Options) (*Server, error) {
 		topics:    map[string]*topic{},
 		queues:    map[string]*queue{},
 		secrets:   map[string]*secret{},
+		buckets:   map[string]map[string]Object{},
 
 		partitionKeys: map[string]string{},
 	}
@@ -133,8 +135,8 @@ type request struct {
 	accessKey string
 	region    string
 	service   string // the SigV4 signing name the request was signed for
-	want      string // the signing name of the service it went to: sns, sqs, secretsmanager, dynamodb
-	op        string // the operation: Publish, ReceiveMessage, GetSecretValue, PutItem
+	want      string // the signing name of the service it went to: sns, sqs, secretsmanager, dynamodb, s3
+	op        string // the operation: Publish, ReceiveMessage, GetSecretValue, PutItem, PutObject
 	body      []byte
 	header    http.Header
 	form      url.Values // query protocol parameters (SNS)
@@ -174,6 +176,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		req.form, _ = url.ParseQuery(string(body))
 		req.op, req.want = req.form.Get("Action"), "sns"
 		s.serveSNS(req)
+	case target == "":
+		// S3's REST calls: PUT and GET on an object's URL (s3.go).
+		req.want = "s3"
+		s.serveS3(req, r)
 	case isJSON:
 		req.op, req.want = op, jsonTarget.want
 		jsonTarget.serve(s, req, r)
@@ -225,6 +231,10 @@ func (s *Server) unknown(req *request, what string) {
 	s.mu.Unlock()
 	if req.form != nil {
 		queryError(req.w, http.StatusBadRequest, "InvalidAction", "not faked: "+what)
+		return
+	}
+	if req.want == "s3" {
+		s3Error(req.w, http.StatusNotImplemented, "NotImplemented", "not faked: "+what, "")
 		return
 	}
 	jsonError(req.w, http.StatusBadRequest, "UnknownOperationException", "not faked: "+what)
