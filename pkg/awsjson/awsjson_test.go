@@ -95,6 +95,9 @@ func TestErrors(t *testing.T) {
 		{"qualified __type", "", `{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}`, 400, "ConditionalCheckFailedException", "The conditional request failed"},
 		{"Message", "", `{"__type":"AccessDeniedException","Message":"not allowed"}`, 400, "AccessDeniedException", "not allowed"},
 		{"header first", "ResourceNotFoundException:http://internal.amazon.com/", `{"__type":"Other"}`, 400, "ResourceNotFoundException", ""},
+		// A shape id with an empty namespace: everything to the '#' goes, as the SDK's
+		// restjson.SanitizeErrorCode drops it.
+		{"empty namespace", "", `{"__type":"#ThrottlingException","message":"slow down"}`, 400, "ThrottlingException", "slow down"},
 		{"not JSON", "", `<html>bad gateway</html>`, 502, "Bad Gateway", ""},
 		{"500", "", `{"__type":"InternalServerError","message":"try again"}`, 500, "InternalServerError", "try again"},
 		{"a redirect is no answer", "", ``, 307, "Temporary Redirect", ""},
