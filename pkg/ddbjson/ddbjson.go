@@ -1,10 +1,11 @@
 // Package ddbjson is DynamoDB's JSON attribute values as the wire has them, for the adapters that
 // call DynamoDB through pkg/awsjson (ddbkeep, ddbput, ddbnotify, ddbhistory) rather than the SDK's
 // client; the events table's time format and the names of its items, attributes and indexes,
-// which ddbstore uses too (names.go); and the one decoder of an event item
-// (DecodeRecord), which reads it from DynamoDB JSON, from a stream record's NewImage (the
-// notifier's input) and, in pkg/ddbitem, from the SDK's values. It imports nothing of the SDK: its
-// DynamoDB packages' initialisation is what those adapters exist to avoid.
+// which ddbstore uses too (names.go), as it does the set of history partitions a writer has
+// registered (Registered); and the one decoder of an event item (DecodeRecord), which reads it
+// from DynamoDB JSON, from a stream record's NewImage (the notifier's input) and, in
+// pkg/ddbitem, from the SDK's values. It imports nothing of the SDK: its DynamoDB packages'
+// initialisation is what those adapters exist to avoid.
 package ddbjson
 
 import (

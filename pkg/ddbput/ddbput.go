@@ -12,7 +12,6 @@ package ddbput
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"hookline/pkg/ddbjson"
@@ -23,10 +22,8 @@ import (
 // Writer stores new events in one table.
 type Writer struct {
 	t         ddbjson.Table
-	retention time.Duration // 0: items never expire
-
-	mu     sync.Mutex
-	groups map[string]bool // history partitions this Writer has registered
+	retention time.Duration      // 0: items never expire
+	groups    ddbjson.Registered // history partitions this Writer has registered
 }
 
 var _ pipeline.EventWriter = (*Writer)(nil)
@@ -102,10 +99,7 @@ func (w *Writer) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 // register adds sg to the registry item's string set unless this Writer already did; ADD is
 // idempotent, so concurrent or repeated registrations are harmless.
 func (w *Writer) register(ctx context.Context, sg string) error {
-	w.mu.Lock()
-	done := w.groups[sg]
-	w.mu.Unlock()
-	if done {
+	if w.groups.Has(sg) {
 		return nil
 	}
 	in := struct {
@@ -119,11 +113,6 @@ func (w *Writer) register(ctx context.Context, sg string) error {
 	if err := w.t.Client.Call(ctx, "UpdateItem", in, nil); err != nil {
 		return ddbjson.Classify(fmt.Errorf("register history partition %s: %w", sg, err))
 	}
-	w.mu.Lock()
-	if w.groups == nil {
-		w.groups = map[string]bool{}
-	}
-	w.groups[sg] = true
-	w.mu.Unlock()
+	w.groups.Add(sg)
 	return nil
 }

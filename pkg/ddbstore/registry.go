@@ -3,7 +3,6 @@ package ddbstore
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -18,20 +17,10 @@ import (
 // source_group, so it is in no index and the notifier's stream filter passes it by.
 const GroupsID = ddbjson.GroupsID
 
-// registered remembers the partitions this Store added to the registry: each costs one write
-// per Store (per Lambda instance), not per event.
-type registered struct {
-	mu    sync.Mutex
-	known map[string]bool
-}
-
 // register adds sg to the registry unless this Store already did. ADD to a string set is
 // idempotent, so concurrent or repeated registrations are harmless.
 func (s *Store) register(ctx context.Context, sg string) error {
-	s.groups.mu.Lock()
-	done := s.groups.known[sg]
-	s.groups.mu.Unlock()
-	if done {
+	if s.groups.Has(sg) {
 		return nil
 	}
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -44,11 +33,6 @@ func (s *Store) register(ctx context.Context, sg string) error {
 	if err != nil {
 		return classify(fmt.Errorf("register history partition %s: %w", sg, err))
 	}
-	s.groups.mu.Lock()
-	if s.groups.known == nil {
-		s.groups.known = map[string]bool{}
-	}
-	s.groups.known[sg] = true
-	s.groups.mu.Unlock()
+	s.groups.Add(sg)
 	return nil
 }

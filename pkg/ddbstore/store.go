@@ -35,7 +35,7 @@ type Store struct {
 	client    API
 	table     string
 	retention time.Duration
-	groups    registered // the history partitions this Store has registered (registry.go)
+	groups    ddbjson.Registered // the history partitions this Store has registered (registry.go)
 }
 
 var _ pipeline.Store = (*Store)(nil)
