@@ -110,9 +110,9 @@ func (s *Store) NotifiedAt(ctx context.Context, id string) (time.Time, error) {
 	if v == nil {
 		return time.Time{}, nil
 	}
-	t, err := time.Parse(time.RFC3339Nano, *v)
+	t, err := ddbjson.ParseTime(ddbjson.AttrNotifiedAt, *v)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("read notified_at of %s: %q: %w", id, *v, err)
+		return time.Time{}, fmt.Errorf("read notified_at of %s: %w", id, err)
 	}
 	return t, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -83,6 +84,22 @@ func outcome(err error) string {
 	return "other error"
 }
 
+// stores returns the notifier's two stores of the table "events", both sending to rec:
+// ddbstore's, through the SDK's DynamoDB client, and ddbnotify's, as functions/notifier builds it.
+func stores(t *testing.T, rec *ddbrecorder.Recorder) (*ddbstore.Store, *ddbnotify.Store) {
+	t.Helper()
+	sdkClient, calls := rec.Clients(t)
+	sdk, err := ddbstore.New(sdkClient, "events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, err := ddbnotify.New(calls, "events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sdk, ours
+}
+
 // TestSameRequestsAsDDBStore: for each of the notifier's six operations, ddbnotify sends
 // ddbstore's requests through the SDK's client value for value, and reads each answer as it
 // does: the item or its absence, a mark or none, a failed condition (a duplicate mark, a taken
@@ -130,15 +147,7 @@ func TestSameRequestsAsDDBStore(t *testing.T) {
 		{"", http.StatusBadRequest, invalid},
 	}
 	rec := ddbrecorder.New(t)
-	sdkClient, calls := rec.Clients(t)
-	sdk, err := ddbstore.New(sdkClient, "events")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ours, err := ddbnotify.New(calls, "events")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sdk, ours := stores(t, rec)
 	outcomes := map[string]bool{}
 	for name, op := range ops {
 		for _, a := range answers {
@@ -179,6 +188,31 @@ func TestSameRequestsAsDDBStore(t *testing.T) {
 	} {
 		if !outcomes[want] {
 			t.Errorf("no answer made %s", want)
+		}
+	}
+}
+
+// TestNotifiedAtReadsTheTableFormat: a mark reads back as the instant it names, in UTC as the
+// table's times are (one written with an offset too), and a mark that is not RFC 3339 is an
+// error naming the attribute and its value, by ddbnotify and ddbstore alike.
+func TestNotifiedAtReadsTheTableFormat(t *testing.T) {
+	const id = "0190b4c2-0000-7000-8000-000000000001"
+	rec := ddbrecorder.New(t)
+	sdk, ours := stores(t, rec)
+	mark := func(v string) { rec.Reply(http.StatusOK, `{"Item":{"id":{"S":"`+id+`"},"notified_at":{"S":"`+v+`"}}}`) }
+	for name, s := range map[string]notifierStore{"ddbstore": sdk, "ddbnotify": ours} {
+		for v, want := range map[string]time.Time{
+			"2026-12-02T14:00:02.120000000Z": time.Date(2026, 12, 2, 14, 0, 2, 120000000, time.UTC),
+			"2026-12-02T15:00:02.5+01:00":    time.Date(2026, 12, 2, 14, 0, 2, 500000000, time.UTC),
+		} {
+			mark(v)
+			if got, err := s.NotifiedAt(context.Background(), id); err != nil || got != want {
+				t.Errorf("%s: NotifiedAt of %s = %v, %v; want %v", name, v, got, err, want)
+			}
+		}
+		mark("soon")
+		if _, err := s.NotifiedAt(context.Background(), id); err == nil || !strings.Contains(err.Error(), `notified_at "soon" is not RFC 3339`) {
+			t.Errorf("%s: NotifiedAt of soon = %v", name, err)
 		}
 	}
 }

@@ -139,8 +139,8 @@ func unmarshalRejection(av map[string]types.AttributeValue) (*pipeline.Rejection
 	}
 	r.ID, r.ReceivedAt = id, at
 	if readmitted != "" {
-		if r.ReadmittedAt, err = time.Parse(time.RFC3339Nano, readmitted); err != nil {
-			return nil, 0, fmt.Errorf("unmarshal rejection %s: readmitted_at %q: %w", id, readmitted, err)
+		if r.ReadmittedAt, err = ddbjson.ParseTime(ddbjson.AttrReadmittedAt, readmitted); err != nil {
+			return nil, 0, fmt.Errorf("unmarshal rejection %s: %w", id, err)
 		}
 	}
 	return r, expires, nil

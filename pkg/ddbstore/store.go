@@ -138,9 +138,9 @@ func (s *Store) NotifiedAt(ctx context.Context, id string) (time.Time, error) {
 	if !ok {
 		return time.Time{}, nil
 	}
-	t, err := time.Parse(time.RFC3339Nano, v.Value)
+	t, err := ddbjson.ParseTime(ddbitem.AttrNotifiedAt, v.Value)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("read notified_at of %s: %q: %w", id, v.Value, err)
+		return time.Time{}, fmt.Errorf("read notified_at of %s: %w", id, err)
 	}
 	return t, nil
 }
