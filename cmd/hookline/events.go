@@ -85,6 +85,9 @@ func (q *queryFlags) register(fs *pflag.FlagSet) {
 
 func (q *queryFlags) query(now time.Time) (pipeline.Query, error) {
 	out := pipeline.Query{Source: q.source, Type: q.typ}
+	if err := pipeline.CheckSourceFilter(q.source); err != nil {
+		return out, usageErrorf("--%s", pipeline.DetailOf(err))
+	}
 	var err error
 	out.Since, out.Until, err = timeBounds(q.since, q.until, now)
 	return out, err

@@ -390,6 +390,8 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"events", "list", "--data", empty}, "hookline events list: no hookline database in " + empty + ": run `hookline local` first", failed},
 		{[]string{"events", "list", "--data", empty, "--region", "eu-west-1"}, "--region and --endpoint: only with --table", usage},
 		{[]string{"events", "list", "--since", "yesterday"}, `--since: "yesterday" is neither`, usage},
+		{[]string{"events", "list", "--source", "GitHub"}, `--source: "GitHub" is not a source name (1-64 of a-z, 0-9, '-' and '_', starting with a letter or digit)`, usage},
+		{[]string{"events", "tail", "--source", "github,stripe"}, `--source: "github,stripe" is not a source name`, usage},
 		{[]string{"events", "list", "--until", "-1h"}, "--until: duration", usage},
 		{[]string{"events", "list", "--since", "1h", "--until", "2h"}, "--since must be before --until", usage},
 		{[]string{"events", "list", "--limit", "0"}, "--limit: 0 is not a positive number", usage},

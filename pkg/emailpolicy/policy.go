@@ -97,7 +97,7 @@ func (p Policy) Validate() error {
 	for _, name := range p.names() {
 		r := p.Sources[name]
 		if name != Any && !source.ValidName(name) {
-			return fmt.Errorf("email policy: source %q: not a source name (a-z, 0-9, '-', '_')", name)
+			return fmt.Errorf("email policy: source %q: not a source name (%s)", name, source.NameRule)
 		}
 		for _, t := range r.Types {
 			if t == "" || strings.TrimSpace(t) != t {

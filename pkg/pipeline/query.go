@@ -7,16 +7,23 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"hookline/pkg/source"
 )
 
-// listParams are the query parameters GET /events takes, each at most once.
+// listParams are the query parameters GET /events (and the web view's event list) takes,
+// each at most once.
 var listParams = []string{"source", "type", "since", "until", "limit", "cursor"}
 
 // CheckRawQuery refuses, by name, what ParseQuery would otherwise pass over in silence: a
 // parameter GET /events does not take (a misspelt "sourse" would list everything), or one
 // given more than once (API Gateway joins repeated values with a comma, so source=a&source=b
 // would be the source "a,b" and match nothing). raw is the request's raw query string.
-func CheckRawQuery(raw string) error {
+func CheckRawQuery(raw string) error { return CheckParams(raw, "the event list", listParams) }
+
+// CheckParams is CheckRawQuery for a list that takes the parameters names; list names it in
+// the error ("the rejected list").
+func CheckParams(raw, list string, names []string) error {
 	if raw == "" {
 		return nil
 	}
@@ -25,8 +32,8 @@ func CheckRawQuery(raw string) error {
 		return Errorf(KindInvalid, "the query string cannot be read: %v", err)
 	}
 	for _, k := range slices.Sorted(maps.Keys(vals)) {
-		if !slices.Contains(listParams, k) {
-			return Errorf(KindInvalid, "unknown query parameter %q: GET /events takes %s", clip(k, 64), strings.Join(listParams, ", "))
+		if !slices.Contains(names, k) {
+			return Errorf(KindInvalid, "unknown query parameter %q: %s takes %s", clip(k, 64), list, strings.Join(names, ", "))
 		}
 		if n := len(vals[k]); n > 1 {
 			return Errorf(KindInvalid, "%s: given %d times; it takes one value", k, n)
@@ -62,6 +69,16 @@ func ParseTimeBound(field, s string, now time.Time) (time.Time, error) {
 	return t.UTC(), nil
 }
 
+// CheckSourceFilter refuses a source filter that no event can have: events are stored under
+// their configured source's name, so "GitHub" or "github,stripe" (API Gateway's join of a
+// repeated parameter) would list nothing, silently. "" (no filter) is taken.
+func CheckSourceFilter(s string) error {
+	if s == "" || source.ValidName(s) {
+		return nil
+	}
+	return Errorf(KindInvalid, "source: %q is not a source name (%s)", clip(s, 64), source.NameRule)
+}
+
 // ParseQuery builds a Query from string parameters as they come from a URL or flags, with
 // errors that name the parameter.
 func ParseQuery(get func(string) string, now time.Time) (Query, error) {
@@ -70,7 +87,10 @@ func ParseQuery(get func(string) string, now time.Time) (Query, error) {
 		Type:   strings.TrimSpace(get("type")),
 		Cursor: get("cursor"),
 	}
-	var err error
+	err := CheckSourceFilter(q.Source)
+	if err != nil {
+		return Query{}, err
+	}
 	if q.Since, err = ParseTimeBound("since", get("since"), now); err != nil {
 		return Query{}, err
 	}

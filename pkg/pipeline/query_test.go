@@ -53,6 +53,11 @@ func TestParseQuery(t *testing.T) {
 	if err != nil || q != want {
 		t.Errorf("ParseQuery = %+v, %v; want %+v", q, err, want)
 	}
+	for _, name := range []string{"a", "0", "my-source_2", strings.Repeat("a", 64)} {
+		if q, err := pipeline.ParseQuery(params("source", name), queryNow); err != nil || q.Source != name {
+			t.Errorf("source %q: %+v, %v", name, q, err)
+		}
+	}
 	if q, err := pipeline.ParseQuery(params("limit", "1"), queryNow); err != nil || q.Limit != 1 {
 		t.Errorf("limit 1: %+v, %v", q, err)
 	}
@@ -70,6 +75,12 @@ func TestParseQuery(t *testing.T) {
 		{[]string{"since", "1h", "until", "2h"}, "must be before until"},
 		{[]string{"since", "x"}, "since:"},
 		{[]string{"until", "x"}, "until:"},
+		// No event is stored under a source that is not a source name: refused, not an empty list.
+		{[]string{"source", "GitHub"}, `source: "GitHub" is not a source name (1-64 of a-z, 0-9, '-' and '_', starting with a letter or digit)`},
+		{[]string{"source", "github,stripe"}, `source: "github,stripe" is not a source name`},
+		{[]string{"source", "' OR 1=1--"}, `source: "' OR 1=1--" is not a source name`},
+		{[]string{"source", "_github"}, `source: "_github"`},
+		{[]string{"source", strings.Repeat("a", 65)}, `source: "` + strings.Repeat("a", 64) + `…" is not a source name`},
 	} {
 		_, err := pipeline.ParseQuery(params(tc.kv...), queryNow)
 		if pipeline.KindOf(err) != pipeline.KindInvalid || !strings.Contains(pipeline.DetailOf(err), tc.want) {
@@ -92,7 +103,7 @@ func TestCheckRawQuery(t *testing.T) {
 		"source=github&source=stripe":  "source: given 2 times; it takes one value",
 		"limit=1&limit=2&limit=3":      "limit: given 3 times",
 		"source=a&source=":             "source: given 2 times",
-		"sourse=github":                `unknown query parameter "sourse": GET /events takes source, type, since, until, limit, cursor`,
+		"sourse=github":                `unknown query parameter "sourse": the event list takes source, type, since, until, limit, cursor`,
 		"source=github&bogus":          `unknown query parameter "bogus"`,
 		"b=1&a=1":                      `unknown query parameter "a"`, // the first by name: the same answer every time
 		"source=%zz":                   "the query string cannot be read",

@@ -208,9 +208,11 @@ type Set struct {
 	byName map[string]*Source
 }
 
-// ValidName reports whether name is 1-64 of a-z, 0-9, '-' and '_', starting with a letter or
-// digit. A loop rather than a regexp: compiling one costs every Lambda about a millisecond of
-// cold start.
+// NameRule is the rule ValidName checks, as the errors that refuse a name state it.
+const NameRule = "1-64 of a-z, 0-9, '-' and '_', starting with a letter or digit"
+
+// ValidName reports whether name follows NameRule. A loop rather than a regexp: compiling one
+// costs every Lambda about a millisecond of cold start.
 func ValidName(name string) bool {
 	if len(name) == 0 || len(name) > 64 {
 		return false
@@ -285,7 +287,7 @@ func (s *Set) Names() []string {
 
 func build(name string, c Config) (*Source, error) {
 	if !ValidName(name) {
-		return nil, errors.New("name: use 1-64 of a-z, 0-9, '-' and '_', starting with a letter or digit (it is a URL path segment)")
+		return nil, errors.New("name: use " + NameRule + " (it is a URL path segment)")
 	}
 	if len(c.Secrets) == 0 {
 		return nil, errors.New("secrets: at least one secret is required")
