@@ -122,6 +122,15 @@ func TestRejectedReadmitEndToEnd(t *testing.T) {
 	if code != 200 || !strings.Contains(page, v.ID) || !strings.Contains(page, "unauthorized") {
 		t.Errorf("GET /ui/rejected: %d, the rejection %s not listed:\n%s", code, v.ID, page)
 	}
+	// A misspelt or repeated filter is refused by name (as on the event list), not ignored.
+	for target, want := range map[string]string{
+		"/ui/rejected?reasons=forbidden":                 "unknown query parameter &#34;reasons&#34;: the rejected list takes source, reason, since, cursor",
+		"/ui/rejected?reason=forbidden&reason=not_found": "reason: given 2 times; it takes one value",
+	} {
+		if code, page := httpGet(t, url+target); code != 400 || !strings.Contains(page, want) || strings.Contains(page, v.ID) {
+			t.Errorf("GET %s: %d, want 400 %q and no rows:\n%s", target, code, want, page)
+		}
+	}
 	code, page = httpGet(t, url+"/ui/rejected/"+v.ID)
 	if code != 200 || !strings.Contains(page, "[redacted]") || strings.Contains(page, strings.TrimPrefix(signature, "sha256=")) || !strings.Contains(page, "&#34;number&#34;: 7") {
 		t.Errorf("GET /ui/rejected/%s: %d\n%s", v.ID, code, page)

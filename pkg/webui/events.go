@@ -110,7 +110,13 @@ func (u *UI) events(w http.ResponseWriter, r *http.Request) {
 	v := eventsView{Filter: f, listNav: listNav{Noun: "events", Path: "/"}}
 	p := page{Title: "Events", Nav: "events", Refresh: RefreshSeconds, Data: &v}
 
-	q, err := pipeline.ParseQuery(params.Get, u.now())
+	// The same parameters as GET /events, refused the same way: a repeated or misspelt one
+	// would otherwise be taken first-wins or ignored, and the page would answer another list.
+	err := pipeline.CheckRawQuery(r.URL.RawQuery)
+	var q pipeline.Query
+	if err == nil {
+		q, err = pipeline.ParseQuery(params.Get, u.now())
+	}
 	if err == nil {
 		q.Limit = PageSize
 		var pg pipeline.Page

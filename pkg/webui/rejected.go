@@ -36,6 +36,9 @@ type rejectedListView struct {
 	listNav
 }
 
+// rejectedParams are the query parameters the rejected list takes, each at most once.
+var rejectedParams = []string{"source", "reason", "since", "cursor"}
+
 func rejectedURL(f rejectedFilter, cursor string) string {
 	return filterURL("/ui/rejected", map[string]string{"source": f.Source, "reason": f.Reason, "since": f.Since, "cursor": cursor})
 }
@@ -49,8 +52,8 @@ func (u *UI) rejectedList(w http.ResponseWriter, r *http.Request) {
 	v := rejectedListView{Filter: f, KeptFor: "7 days", listNav: listNav{Noun: "rejections", Path: "/ui/rejected"}}
 	p := page{Title: "Rejected", Nav: "rejected", Refresh: RefreshSeconds, Data: &v}
 	q := pipeline.RejectedQuery{Source: f.Source, Reason: f.Reason, Cursor: params.Get("cursor"), Limit: PageSize}
-	var err error
-	if f.Reason != "" && !slices.Contains(pipeline.Reasons(), f.Reason) {
+	err := pipeline.CheckParams(r.URL.RawQuery, "the rejected list", rejectedParams)
+	if err == nil && f.Reason != "" && !slices.Contains(pipeline.Reasons(), f.Reason) {
 		err = pipeline.Errorf(pipeline.KindInvalid, "reason: %q is not one of the rejection reasons", f.Reason)
 	}
 	if err == nil {

@@ -179,6 +179,13 @@ func TestPages(t *testing.T) {
 		{name: "bad since keeps the form", target: "/?since=yesterday", status: 400,
 			want: []string{`role="alert"`, "since: &#34;yesterday&#34; is neither", `name="source"`}},
 		{name: "bad cursor", target: "/?cursor=zzz", status: 400, want: []string{"cursor: not one this server made"}},
+		// As GET /events: a repeated or unknown parameter is refused by name, not taken
+		// first-wins or ignored.
+		{name: "repeated parameter", target: "/?source=github&source=postman", status: 400,
+			want: []string{`role="alert"`, "source: given 2 times; it takes one value"}, notWant: []string{f.push.Event.ID, f.text.Event.ID}},
+		{name: "unknown parameter", target: "/?sourse=postman", status: 400,
+			want: []string{"unknown query parameter &#34;sourse&#34;: the event list takes source, type, since, until, limit, cursor"}, notWant: []string{f.push.Event.ID}},
+		{name: "not a source name", target: "/?source=GitHub", status: 400, want: []string{"source: &#34;GitHub&#34; is not a source name"}},
 
 		{name: "json event", target: "/ui/events/" + f.push.Event.ID, status: 200,
 			want: []string{"JSON, ", "&#34;ref&#34;: &#34;refs/heads/main&#34;,\n  &#34;commits&#34;: [", "view the email", "/events/" + f.push.Event.ID, "+45ms"}},
