@@ -17,8 +17,9 @@ import (
 //   - acceptance implies an independent oracle (written from the provider's documentation,
 //     using only the standard library) finds a correct signature made with the secret; so no
 //     input is ever accepted without the secret;
-//   - every rejection wraps exactly one sentinel, is one of the package's fixed errors and
-//     reveals neither the secret nor the expected signature.
+//   - every rejection wraps exactly one sentinel, is one of the package's fixed errors (or the
+//     staleError that says by how much a timestamp is off) and reveals neither the secret nor
+//     the expected signature.
 
 const fuzzSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -28,8 +29,12 @@ func checkRejection(t *testing.T, err error, secret string, expected []byte) {
 		t.Fatalf("error %v wraps %d sentinels", err, n)
 	}
 	var ve *verifyError
-	if !errors.As(err, &ve) {
-		t.Fatalf("error %v is not one of the package's fixed errors", err)
+	var se *staleError
+	if !errors.As(err, &ve) && !errors.As(err, &se) {
+		t.Fatalf("error %v is neither one of the package's fixed errors nor a staleError", err)
+	}
+	if se != nil && strings.Contains(err.Error(), " is -") {
+		t.Fatalf("stale refusal %q has a negative figure", err)
 	}
 	msg := err.Error()
 	forbidden := []string{secret}

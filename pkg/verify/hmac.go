@@ -37,7 +37,7 @@ type HMAC struct {
 	parts     []tmplPart
 
 	errMissing, errPrefix, errEncoding, errNoMatch *verifyError
-	errNoTS, errBadTS, errStale                    *verifyError
+	errNoTS, errBadTS                              *verifyError
 	errNoID                                        *verifyError
 }
 
@@ -161,7 +161,7 @@ func NewHMAC(cfg HMACConfig) (*HMAC, error) {
 	v.errPrefix = newErr(ErrMalformedSignature, v.header+": missing the configured prefix")
 	v.errEncoding, v.errNoMatch = sigErrs(v.header, enc)
 	v.errNoTS = absent(ErrMissingTimestamp, v.tsHeader)
-	v.errBadTS, v.errStale = timeErrs(v.tsHeader)
+	v.errBadTS = notUnix(v.tsHeader)
 	v.errNoID = newErr(ErrMalformedSignature, v.idHeader+" header absent (the signature covers it)")
 	return v, nil
 }
@@ -200,8 +200,8 @@ func (v *HMAC) Verify(h Header, body []byte, now time.Time) (Result, error) {
 		if !ok {
 			return Result{}, v.errBadTS
 		}
-		if !fresh(ts, now, v.tolerance) {
-			return Result{}, v.errStale
+		if err := checkFresh(v.tsHeader+": ", ts, now, v.tolerance); err != nil {
+			return Result{}, err
 		}
 		res.Timestamp = time.Unix(ts, 0).UTC()
 	}

@@ -65,7 +65,7 @@ var (
 	errSWNoID        = absent(ErrMalformedSignature, "webhook-id")
 	errSWNoTimestamp = absent(ErrMissingTimestamp, "webhook-timestamp")
 
-	errSWBadTime, errSWStale            = timeErrs("webhook-timestamp")
+	errSWBadTime                        = notUnix("webhook-timestamp")
 	errSWNoV1, errSWBadV1, errSWNoMatch = v1Errs("webhook-signature", b64x32)
 )
 
@@ -117,8 +117,9 @@ func (sw *StandardWebhooks) Verify(h Header, body []byte, now time.Time) (Result
 		return Result{}, errSWNoV1
 	case len(v1) == 0:
 		return Result{}, errSWBadV1
-	case !fresh(ts, now, sw.tolerance):
-		return Result{}, errSWStale
+	}
+	if err := checkFresh("webhook-timestamp: ", ts, now, sw.tolerance); err != nil {
+		return Result{}, err
 	}
 	for i, m := range sw.macs {
 		s := m.get()

@@ -32,7 +32,7 @@ var (
 	errStripeNoTimestamp = newErr(ErrMissingTimestamp, "stripe-signature: no t= timestamp")
 	errStripeDupTime     = newErr(ErrMalformedSignature, "stripe-signature: more than one t=")
 
-	errStripeBadTime, errStripeStale                = timeErrs("stripe-signature: t=")
+	errStripeBadTime                                = notUnix("stripe-signature: t=")
 	errStripeNoV1, errStripeBadV1, errStripeNoMatch = v1Errs("stripe-signature", hex32)
 )
 
@@ -74,8 +74,9 @@ func (st *Stripe) Verify(h Header, body []byte, now time.Time) (Result, error) {
 		return Result{}, errStripeNoV1
 	case !goodV1:
 		return Result{}, errStripeBadV1
-	case !fresh(ts, now, st.tolerance):
-		return Result{}, errStripeStale
+	}
+	if err := checkFresh("stripe-signature: t=", ts, now, st.tolerance); err != nil {
+		return Result{}, err
 	}
 	for i, m := range st.macs {
 		s := m.get()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,9 +75,46 @@ func newErr(kind error, detail string) *verifyError { return &verifyError{kind: 
 // absent: the header is not there, or empty.
 func absent(kind error, header string) *verifyError { return newErr(kind, header+" header absent") }
 
-// timeErrs: a signed unix-seconds timestamp that does not parse, or is too far from now.
-func timeErrs(timestamp string) (malformed, stale *verifyError) {
-	return newErr(ErrMalformedSignature, timestamp+" is not unix seconds"), newErr(ErrStaleTimestamp, timestamp+" outside tolerance")
+// notUnix: a signed timestamp that is not unix seconds. label names it ("webhook-timestamp").
+func notUnix(label string) *verifyError {
+	return newErr(ErrMalformedSignature, label+" is not unix seconds")
+}
+
+// staleError is a signed timestamp too far from now. Unlike the other refusals it is built
+// when a request is refused for it, so that it can say by how much: the sender's clock (or a
+// replay's age) is what to fix, and only the offset tells which. Accepted requests still
+// allocate nothing.
+type staleError struct {
+	label string        // the timestamp's place, value following: "stripe-signature: t=", "webhook-timestamp: "
+	ts    int64         // the signed unix seconds
+	off   time.Duration // now − ts: positive when ts is in the past
+	tol   time.Duration
+}
+
+func (e *staleError) Error() string {
+	off, when := e.off, "in the past"
+	if off < 0 {
+		off, when = -off, "in the future"
+	}
+	// Up to the next millisecond (the receipt times hookline keeps are milliseconds): readable,
+	// and never rounded down into the tolerance.
+	by := (off + time.Millisecond - 1).Truncate(time.Millisecond).String()
+	if off < 0 || off > math.MaxInt64-time.Millisecond { // time.Time.Sub saturated (-MinInt64 is itself)
+		by = "over 292 years"
+	}
+	return fmt.Sprintf("%v: %s%d is %s %s; at most %v either way is taken", ErrStaleTimestamp, e.label, e.ts, by, when, e.tol)
+}
+
+func (e *staleError) Unwrap() error { return ErrStaleTimestamp }
+
+// checkFresh is nil when ts is within tol of now, either way, else the staleError saying by
+// how much; label is staleError's.
+func checkFresh(label string, ts int64, now time.Time, tol time.Duration) error {
+	off := now.Sub(time.Unix(ts, 0))
+	if off <= tol && off >= -tol {
+		return nil
+	}
+	return &staleError{label: label, ts: ts, off: off, tol: tol}
 }
 
 // sigErrs: the one signature in header is not in encoding enc, or matches no secret.
@@ -183,11 +221,6 @@ func parseUnix(s string) (int64, bool) {
 }
 
 // fresh reports whether ts lies within tol of now, on either side.
-func fresh(ts int64, now time.Time, tol time.Duration) bool {
-	d := now.Sub(time.Unix(ts, 0))
-	return d <= tol && d >= -tol
-}
-
 // appendUnix is strconv.AppendInt, named for what it is used for.
 func appendUnix(b []byte, ts int64) []byte { return strconv.AppendInt(b, ts, 10) }
 

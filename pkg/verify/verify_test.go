@@ -217,6 +217,36 @@ func TestStripe(t *testing.T) {
 	}, old, cur, v1)
 }
 
+// TestStaleSaysByHowMuch: a stale refusal names the timestamp, how far it is from now and which
+// way, and the tolerance, so a sender can tell a slow clock from a replayed delivery.
+func TestStaleSaysByHowMuch(t *testing.T) {
+	t.Parallel()
+	st, _ := NewStripe([]string{"whsec_x"}, 0)
+	sw, _ := NewStandardWebhooks([]string{swCur}, 10*time.Second)
+	mac, _ := NewHMAC(HMACConfig{Header: "X-Sig", TimestampHeader: "X-Ts", Secrets: []string{"s"}, Tolerance: time.Minute})
+	ts := now.Unix()
+	for _, c := range []struct {
+		v    Verifier
+		h    hdr
+		at   time.Time
+		want string
+	}{
+		{st, hdr{"stripe-signature": stripeHeader("whsec_x", ts, "b")}, now.Add(612*time.Second + 249*time.Millisecond + 1),
+			"timestamp outside tolerance: stripe-signature: t=1700000000 is 10m12.25s in the past; at most 5m0s either way is taken"},
+		{sw, hdr{"webhook-id": "m", "webhook-timestamp": fmt.Sprint(ts), "webhook-signature": swSig(swCur, "m", ts, "b")}, now.Add(-11 * time.Second),
+			"timestamp outside tolerance: webhook-timestamp: 1700000000 is 11s in the future; at most 10s either way is taken"},
+		{mac, hdr{"x-sig": hex.EncodeToString(refMAC([]byte("s"), fmt.Sprint(ts), ".", "b")), "x-ts": fmt.Sprint(ts)}, now.Add(time.Minute + time.Nanosecond),
+			"timestamp outside tolerance: x-ts: 1700000000 is 1m0.001s in the past; at most 1m0s either way is taken"},
+		{st, hdr{"stripe-signature": "t=99999999999999999,v1=" + strings.Repeat("0", 64)}, now,
+			"timestamp outside tolerance: stripe-signature: t=99999999999999999 is over 292 years in the future; at most 5m0s either way is taken"},
+	} {
+		_, err := c.v.Verify(c.h, []byte("b"), c.at)
+		if !errors.Is(err, ErrStaleTimestamp) || err.Error() != c.want {
+			t.Errorf("got  %v\nwant %s", err, c.want)
+		}
+	}
+}
+
 func TestStripeTolerance(t *testing.T) {
 	v, err := NewStripe([]string{"whsec_x"}, 10*time.Second)
 	if err != nil {
