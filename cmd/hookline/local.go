@@ -115,14 +115,17 @@ func (c *app) localCmd() *cobra.Command {
 		switch {
 		case cfg.BatchSize < 1 || cfg.BatchSize > 10:
 			return usageErrorf("--batch-size: %d is not from 1 to 10 (SQS's limit)", cfg.BatchSize)
-		case cfg.Pollers < 1:
-			return usageErrorf("--pollers: %d is not a positive number", cfg.Pollers)
-		case cfg.StreamBatch < 1:
-			return usageErrorf("--stream-batch-size: %d is not a positive number", cfg.StreamBatch)
-		case cfg.StreamParallel < 1:
-			return usageErrorf("--stream-parallel: %d is not a positive number", cfg.StreamParallel)
-		case cfg.BatchWindow < 0:
-			return usageErrorf("--batch-window: %v is negative", cfg.BatchWindow)
+		// The runner's knobs stay within what the event source mappings they stand for take
+		// on AWS: a typo such as --pollers 40000 would otherwise start an idle server that
+		// burns a core (100,000 pollers: 100 % CPU and 500 MB with no traffic).
+		case cfg.Pollers < 1 || cfg.Pollers > 1000:
+			return usageErrorf("--pollers: %d is not from 1 to 1000 (an SQS event source's maximum concurrency)", cfg.Pollers)
+		case cfg.StreamBatch < 1 || cfg.StreamBatch > 10000:
+			return usageErrorf("--stream-batch-size: %d is not from 1 to 10000 (a DynamoDB stream event source's BatchSize)", cfg.StreamBatch)
+		case cfg.StreamParallel < 1 || cfg.StreamParallel > 10:
+			return usageErrorf("--stream-parallel: %d is not from 1 to 10 (Lambda's ParallelizationFactor)", cfg.StreamParallel)
+		case cfg.BatchWindow < 0 || cfg.BatchWindow > 5*time.Minute:
+			return usageErrorf("--batch-window: %v is not from 0s to 5m0s (an SQS event source's MaximumBatchingWindowInSeconds)", cfg.BatchWindow)
 		case cfg.MaxReceives < 1 || cfg.MaxReceives > 1000:
 			return usageErrorf("--max-receives: %d is not from 1 to 1000 (SQS's maxReceiveCount)", cfg.MaxReceives)
 		case cfg.KeepPerMinute < 1:
