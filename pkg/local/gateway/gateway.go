@@ -201,7 +201,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string
 	// rawPath is also every problem's instance and the path its detail names, as the handlers
 	// answer (they name the payload's rawPath): the escaped path, which cannot carry a control
 	// character into a terminal or a log.
-	rawPath := r.URL.EscapedPath()
+	rawPath := mergeSlashes(r.URL.EscapedPath())
 	rt, params, allow := g.route(r.Method, rawPath)
 	if rt == nil {
 		if len(allow) == 0 {
@@ -230,7 +230,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string
 		return writeProblem(w, pipeline.KindInvalid, "the request body could not be read", rawPath), false
 	}
 
-	req := buildRequest(r, rt, params, body, requestID, start, g.TrustProxy)
+	req := buildRequest(r, rawPath, rt, params, body, requestID, start, g.TrustProxy)
 	resp, err := invoke(r.Context(), rt.Handler, req)
 	if err != nil {
 		// Lambda would answer 500 "Internal Server Error"; the cause stays in the log.
@@ -273,8 +273,28 @@ func invoke(ctx context.Context, h Handler, req events.APIGatewayV2HTTPRequest) 
 	return h(ctx, req)
 }
 
-// buildRequest is the API Gateway HTTP API payload format 2.0 request for r.
-func buildRequest(r *http.Request, rt *Route, params map[string]string, body []byte, requestID string, at time.Time, trustProxy bool) events.APIGatewayV2HTTPRequest {
+// mergeSlashes is p with every run of slashes made one, as an HTTP API does before it routes
+// and before its Lambda sees rawPath (brefphp/symfony-bridge#53: /proxy/https://x reaches the
+// function as /proxy/https:/x; localstack#11253, #8170: /prod//orders, //hello are served):
+// POST /webhooks//github is the source github on AWS, so it is here too. A path without "//"
+// is returned as is, unallocated.
+func mergeSlashes(p string) string {
+	if !strings.Contains(p, "//") {
+		return p
+	}
+	b := make([]byte, 0, len(p))
+	for i := 0; i < len(p); i++ {
+		if p[i] == '/' && i > 0 && p[i-1] == '/' {
+			continue
+		}
+		b = append(b, p[i])
+	}
+	return string(b)
+}
+
+// buildRequest is the API Gateway HTTP API payload format 2.0 request for r, whose escaped
+// path, slashes merged, is rawPath.
+func buildRequest(r *http.Request, rawPath string, rt *Route, params map[string]string, body []byte, requestID string, at time.Time, trustProxy bool) events.APIGatewayV2HTTPRequest {
 	headers := make(map[string]string, len(r.Header)+4)
 	var cookies []string
 	for name, vals := range r.Header {
@@ -341,7 +361,7 @@ func buildRequest(r *http.Request, rt *Route, params map[string]string, body []b
 	req := events.APIGatewayV2HTTPRequest{
 		Version:               "2.0",
 		RouteKey:              routeKey,
-		RawPath:               r.URL.EscapedPath(),
+		RawPath:               rawPath,
 		RawQueryString:        r.URL.RawQuery,
 		Cookies:               cookies,
 		Headers:               headers,
@@ -359,7 +379,7 @@ func buildRequest(r *http.Request, rt *Route, params map[string]string, body []b
 			TimeEpoch:    at.UnixMilli(),
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
 				Method:    r.Method,
-				Path:      r.URL.Path,
+				Path:      mergeSlashes(r.URL.Path),
 				Protocol:  r.Proto,
 				SourceIP:  sourceIP,
 				UserAgent: r.UserAgent(),

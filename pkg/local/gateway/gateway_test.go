@@ -719,11 +719,14 @@ func TestGatewayProblemsNameTheirInstance(t *testing.T) {
 	}
 }
 
-// TestGatewayTrailingSlash: as on AWS, where an HTTP API routes /webhooks/github/ as it does
-// /webhooks/github and passes rawPath as sent, so local and AWS agree on which source a URL
-// names (and Twilio's signature, over the URL as sent, still verifies); an empty last segment
-// does not fill {source}: /webhooks/ matches no route there either.
-func TestGatewayTrailingSlash(t *testing.T) {
+// TestGatewaySlashes: as on AWS, where an HTTP API routes /webhooks/github/ as it does
+// /webhooks/github and passes rawPath with its trailing slash, so local and AWS agree on which
+// source a URL names (and Twilio's signature, over the URL as sent, still verifies); an empty
+// last segment does not fill {source}: /webhooks/ matches no route there either. A run of
+// slashes is one: an HTTP API merges them before it routes, and its function sees the merged
+// path (brefphp/symfony-bridge#53; localstack#11253, #8170), so POST /webhooks//github is the
+// source github there and here, with the same rawPath.
+func TestGatewaySlashes(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{resp: events.APIGatewayV2HTTPResponse{StatusCode: 202}}
 	g := newGateway(rec)
@@ -732,21 +735,33 @@ func TestGatewayTrailingSlash(t *testing.T) {
 		status       int
 		routeKey     string
 		params       map[string]string
+		rawPath      string
 	}{
-		{"POST", "/webhooks/github/", 202, "POST /webhooks/{source}", map[string]string{"source": "github"}},
-		{"GET", "/events/", 202, "GET /events", nil},
-		{"GET", "/events/abc/", 202, "GET /events/{id}", map[string]string{"id": "abc"}},
-		{"POST", "/webhooks/", 404, "", nil},
-		{"POST", "/webhooks//", 404, "", nil},
+		{"POST", "/webhooks/github/", 202, "POST /webhooks/{source}", map[string]string{"source": "github"}, "/webhooks/github/"},
+		{"GET", "/events/", 202, "GET /events", nil, "/events/"},
+		{"GET", "/events/abc/", 202, "GET /events/{id}", map[string]string{"id": "abc"}, "/events/abc/"},
+		{"POST", "/webhooks/", 404, "", nil, ""},
+		{"POST", "/webhooks//", 404, "", nil, ""},
+		{"POST", "/webhooks//github", 202, "POST /webhooks/{source}", map[string]string{"source": "github"}, "/webhooks/github"},
+		{"POST", "//webhooks/github", 202, "POST /webhooks/{source}", map[string]string{"source": "github"}, "/webhooks/github"},
+		{"POST", "/webhooks///github//", 202, "POST /webhooks/{source}", map[string]string{"source": "github"}, "/webhooks/github/"},
+		{"GET", "//events//abc", 202, "GET /events/{id}", map[string]string{"id": "abc"}, "/events/abc"},
+		{"GET", "/events", 202, "GET /events", nil, "/events"},
+		{"POST", "/webhooks/%2F/github", 404, "", nil, ""}, // an escaped slash is not a separator
 	} {
 		rec.got = events.APIGatewayV2HTTPRequest{}
 		resp := serve(t, g, httptest.NewRequest(tt.method, tt.path, strings.NewReader("{}")))
 		got := rec.got
-		if resp.StatusCode != tt.status || got.RouteKey != tt.routeKey || fmt.Sprint(got.PathParameters) != fmt.Sprint(tt.params) {
-			t.Errorf("%s %s: %d, route %q, parameters %v; want %d, %q, %v", tt.method, tt.path, resp.StatusCode, got.RouteKey, got.PathParameters, tt.status, tt.routeKey, tt.params)
+		if resp.StatusCode != tt.status || got.RouteKey != tt.routeKey || fmt.Sprint(got.PathParameters) != fmt.Sprint(tt.params) ||
+			got.RawPath != tt.rawPath || (tt.rawPath != "" && got.RequestContext.HTTP.Path != tt.rawPath) {
+			t.Errorf("%s %s: %d, route %q, parameters %v, rawPath %q, path %q; want %d, %q, %v, %q", tt.method, tt.path, resp.StatusCode, got.RouteKey,
+				got.PathParameters, got.RawPath, got.RequestContext.HTTP.Path, tt.status, tt.routeKey, tt.params, tt.rawPath)
 		}
-		if tt.status != 404 && got.RawPath != tt.path {
-			t.Errorf("%s %s: rawPath %q, want the path as sent", tt.method, tt.path, got.RawPath)
-		}
+	}
+}
+
+func TestMergeSlashesLeavesAPlainPathUnallocated(t *testing.T) { // not parallel: AllocsPerRun
+	if got := testing.AllocsPerRun(100, func() { mergeSlashes("/webhooks/github") }); got != 0 {
+		t.Errorf("mergeSlashes of a path without // allocates %v times", got)
 	}
 }
