@@ -80,8 +80,9 @@ func ConditionFailed(err error) bool {
 	return errors.As(err, &api) && api.ErrorCode() == "ConditionalCheckFailedException"
 }
 
-// Classify marks throttling, which awsjson has already retried, as KindThrottled so callers
-// answer 429 rather than 500 (ddbstore's classify); everything else stays as it is.
+// Classify marks throttling, which awsjson (or the SDK, for ddbstore) has already retried, as
+// KindThrottled so callers answer 429 rather than 500; everything else stays as it is, its
+// whole chain kept. It reads only the error's code, so it serves the SDK's errors and awsjson's.
 func Classify(err error) error {
 	var api interface{ ErrorCode() string }
 	if errors.As(err, &api) {

@@ -50,7 +50,7 @@ func (s *Store) AddToDigest(ctx context.Context, source string, due time.Time, i
 	added, err := written(err)
 	switch {
 	case err != nil:
-		return classify(fmt.Errorf("add %s to the %s digest: %w", id, source, err))
+		return ddbjson.Classify(fmt.Errorf("add %s to the %s digest: %w", id, source, err))
 	case !added:
 		return pipeline.ErrDigestTaken
 	}
@@ -70,7 +70,7 @@ func (s *Store) TakeDigest(ctx context.Context, source string, due time.Time) ([
 			ReturnValues:              types.ReturnValueAllNew,
 		})
 		if err != nil {
-			return nil, classify(fmt.Errorf("take the %s digest: %w", source, err))
+			return nil, ddbjson.Classify(fmt.Errorf("take the %s digest: %w", source, err))
 		}
 		if _, done := out.Attributes[ddbjson.AttrDigestDone]; done {
 			return nil, nil
@@ -95,7 +95,7 @@ func (s *Store) DoneDigest(ctx context.Context, source string, due time.Time) er
 			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":exp": digestTTL(due)},
 		})
 		if err != nil {
-			return classify(fmt.Errorf("finish the %s digest: %w", source, err))
+			return ddbjson.Classify(fmt.Errorf("finish the %s digest: %w", source, err))
 		}
 	}
 	return nil

@@ -31,7 +31,7 @@ func (s *Store) register(ctx context.Context, sg string) error {
 		ExpressionAttributeValues: map[string]types.AttributeValue{":g": &types.AttributeValueMemberSS{Value: []string{sg}}},
 	})
 	if err != nil {
-		return classify(fmt.Errorf("register history partition %s: %w", sg, err))
+		return ddbjson.Classify(fmt.Errorf("register history partition %s: %w", sg, err))
 	}
 	s.groups.Add(sg)
 	return nil

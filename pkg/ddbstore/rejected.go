@@ -218,7 +218,7 @@ func (q *Rejected) Keep(ctx context.Context, r *pipeline.Rejection) error {
 		return err
 	}
 	if _, err := q.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(q.table), Item: item}); err != nil {
-		return classify(fmt.Errorf("keep rejection %s: %w", r.ID, err))
+		return ddbjson.Classify(fmt.Errorf("keep rejection %s: %w", r.ID, err))
 	}
 	return nil
 }
@@ -232,7 +232,7 @@ func rejectedKey(id string) map[string]types.AttributeValue {
 func (q *Rejected) Get(ctx context.Context, id string) (*pipeline.Rejection, error) {
 	out, err := q.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(q.table), Key: rejectedKey(id), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return nil, classify(fmt.Errorf("get rejection %s: %w", id, err))
+		return nil, ddbjson.Classify(fmt.Errorf("get rejection %s: %w", id, err))
 	}
 	if len(out.Item) == 0 {
 		return nil, rejectionNotFound(id)
@@ -338,7 +338,7 @@ func (q *Rejected) queryDay(ctx context.Context, day string, rq pipeline.Rejecte
 	for {
 		out, err := q.client.Query(ctx, in)
 		if err != nil {
-			return nil, classify(fmt.Errorf("list rejections of %s: %w", day, err))
+			return nil, ddbjson.Classify(fmt.Errorf("list rejections of %s: %w", day, err))
 		}
 		for _, item := range out.Items {
 			k, ok := item[AttrRejectedKey].(*types.AttributeValueMemberS)
@@ -370,7 +370,7 @@ func (q *Rejected) batchGet(ctx context.Context, keys []string) ([]*pipeline.Rej
 		for wait := 50 * time.Millisecond; len(in.RequestItems) > 0; wait = min(2*wait, 2*time.Second) {
 			out, err := q.client.BatchGetItem(ctx, in)
 			if err != nil {
-				return nil, classify(fmt.Errorf("list rejections: %w", err))
+				return nil, ddbjson.Classify(fmt.Errorf("list rejections: %w", err))
 			}
 			for _, item := range out.Responses[q.table] {
 				r, _, err := unmarshalRejection(item)
@@ -405,7 +405,7 @@ func (q *Rejected) MarkReadmitted(ctx context.Context, id, eventID string, at ti
 		attr{ddbjson.AttrReadmittedAt, at.UTC().Format(time.RFC3339Nano)}, attr{ddbjson.AttrEventID, eventID})
 	switch {
 	case err != nil:
-		return classify(fmt.Errorf("mark rejection %s readmitted: %w", id, err))
+		return ddbjson.Classify(fmt.Errorf("mark rejection %s readmitted: %w", id, err))
 	case !marked:
 		// Marked before (the first mark wins), or no such rejection.
 		if _, err := q.Get(ctx, id); err != nil {
@@ -436,7 +436,7 @@ func (q *Rejected) Take(ctx context.Context, key string, minute int64, limit int
 	})
 	counted, err := written(err)
 	if err != nil {
-		return false, classify(fmt.Errorf("count kept rejections of %q: %w", key, err))
+		return false, ddbjson.Classify(fmt.Errorf("count kept rejections of %q: %w", key, err))
 	}
 	return counted, nil
 }

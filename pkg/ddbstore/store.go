@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go"
 
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/ddbjson"
@@ -86,7 +85,7 @@ func (s *Store) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 	})
 	stored, err := written(err)
 	if err != nil {
-		return false, classify(fmt.Errorf("put event %s: %w", id, err))
+		return false, ddbjson.Classify(fmt.Errorf("put event %s: %w", id, err))
 	}
 	return stored, nil
 }
@@ -95,12 +94,12 @@ func (s *Store) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 // base item: the history index does not project the mark.
 func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error {
 	if ddbitem.IsControl(id) {
-		return fmt.Errorf("mark event %s notified: %w", id, notFound(id))
+		return fmt.Errorf("mark event %s notified: %w", id, ddbjson.NotFound(id))
 	}
 	marked, err := markOnce(ctx, s.client, s.table, key(id), attr{ddbitem.AttrNotifiedAt, ddbitem.FormatTime(at)})
 	switch {
 	case err != nil:
-		return classify(fmt.Errorf("mark event %s notified: %w", id, err))
+		return ddbjson.Classify(fmt.Errorf("mark event %s notified: %w", id, err))
 	case !marked:
 		// Either it was marked before (a redelivered stream record: fine) or it does not exist.
 		out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
@@ -108,10 +107,10 @@ func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error
 			ProjectionExpression: aws.String("#id"), ExpressionAttributeNames: map[string]string{"#id": ddbitem.AttrID},
 		})
 		if err != nil {
-			return classify(fmt.Errorf("mark event %s notified: %w", id, err))
+			return ddbjson.Classify(fmt.Errorf("mark event %s notified: %w", id, err))
 		}
 		if len(out.Item) == 0 {
-			return fmt.Errorf("mark event %s notified: %w", id, notFound(id))
+			return fmt.Errorf("mark event %s notified: %w", id, ddbjson.NotFound(id))
 		}
 	}
 	return nil
@@ -121,7 +120,7 @@ func (s *Store) MarkNotified(ctx context.Context, id string, at time.Time) error
 // strongly consistent read.
 func (s *Store) NotifiedAt(ctx context.Context, id string) (time.Time, error) {
 	if ddbitem.IsControl(id) {
-		return time.Time{}, notFound(id)
+		return time.Time{}, ddbjson.NotFound(id)
 	}
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.table), Key: key(id), ConsistentRead: aws.Bool(true),
@@ -129,10 +128,10 @@ func (s *Store) NotifiedAt(ctx context.Context, id string) (time.Time, error) {
 		ExpressionAttributeNames: map[string]string{"#id": ddbitem.AttrID, "#n": ddbitem.AttrNotifiedAt},
 	})
 	if err != nil {
-		return time.Time{}, classify(fmt.Errorf("read notified_at of %s: %w", id, err))
+		return time.Time{}, ddbjson.Classify(fmt.Errorf("read notified_at of %s: %w", id, err))
 	}
 	if len(out.Item) == 0 {
-		return time.Time{}, notFound(id)
+		return time.Time{}, ddbjson.NotFound(id)
 	}
 	v, ok := out.Item[ddbitem.AttrNotifiedAt].(*types.AttributeValueMemberS)
 	if !ok {
@@ -148,16 +147,16 @@ func (s *Store) NotifiedAt(ctx context.Context, id string) (time.Time, error) {
 // Get reads one event with a strongly consistent read, so a just-stored event is always found.
 func (s *Store) Get(ctx context.Context, id string) (*event.Record, error) {
 	if ddbitem.IsControl(id) {
-		return nil, notFound(id) // the registry is not an event
+		return nil, ddbjson.NotFound(id) // the registry is not an event
 	}
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.table), Key: key(id), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return nil, classify(fmt.Errorf("get event %s: %w", id, err))
+		return nil, ddbjson.Classify(fmt.Errorf("get event %s: %w", id, err))
 	}
 	if len(out.Item) == 0 {
-		return nil, notFound(id)
+		return nil, ddbjson.NotFound(id)
 	}
 	r, err := ddbitem.Unmarshal(out.Item)
 	if err != nil {
@@ -168,11 +167,6 @@ func (s *Store) Get(ctx context.Context, id string) (*event.Record, error) {
 
 func key(id string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{ddbitem.AttrID: &types.AttributeValueMemberS{Value: id}}
-}
-
-// notFound is both pipeline.ErrNotFound (for errors.Is) and KindNotFound (for the HTTP status).
-func notFound(id string) error {
-	return &pipeline.Error{Kind: pipeline.KindNotFound, Detail: fmt.Sprintf("event %s not found", id), Err: pipeline.ErrNotFound}
 }
 
 // attr is one string attribute a mark sets.
@@ -214,15 +208,3 @@ func written(err error) (bool, error) {
 	return true, nil
 }
 
-// classify marks throttling, which the SDK has already retried, as KindThrottled so callers
-// answer 429 rather than 500; everything else stays internal. err keeps its whole chain.
-func classify(err error) error {
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		switch api.ErrorCode() {
-		case "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded":
-			return &pipeline.Error{Kind: pipeline.KindThrottled, Detail: "the event store is busy; retry later", Err: err}
-		}
-	}
-	return err
-}
