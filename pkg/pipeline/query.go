@@ -64,9 +64,21 @@ func ParseTimeBound(field, s string, now time.Time) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
+		if durationShaped(s) { // "2562048h": a duration, past the longest time.Duration
+			return time.Time{}, Errorf(KindInvalid, "%s: duration %q is longer than any hookline takes (about 292 years)", field, s)
+		}
 		return time.Time{}, Errorf(KindInvalid, "%s: %q is neither an RFC 3339 time (2026-01-02T15:04:05Z) nor a duration (1h)", field, s)
 	}
 	return t.UTC(), nil
+}
+
+// durationShaped reports whether s is written as a Go duration is (digits, '.', units), whether
+// or not it fits one.
+func durationShaped(s string) bool {
+	if s == "" || !(s[0] >= '0' && s[0] <= '9' || s[0] == '.') || !strings.ContainsAny(s[len(s)-1:], "smh") {
+		return false
+	}
+	return strings.Trim(s, "0123456789.nsuµmh") == ""
 }
 
 // CheckSourceFilter refuses a source filter that no event can have: events are stored under

@@ -32,6 +32,11 @@ func TestParseTimeBound(t *testing.T) {
 		{"2026-11-30T08:00:00.5Z", time.Date(2026, 11, 30, 8, 0, 0, 500_000_000, time.UTC), ""},
 		{"-1ns", time.Time{}, `since: duration "-1ns" must not be negative`},
 		{"yesterday", time.Time{}, `since: "yesterday" is neither an RFC 3339 time`},
+		{"2000000h", queryNow.Add(-2000000 * time.Hour).UTC(), ""},
+		{"2562048h", time.Time{}, `since: duration "2562048h" is longer than any hookline takes (about 292 years)`},
+		{"99999999999999999999ns", time.Time{}, `since: duration "99999999999999999999ns" is longer than any`},
+		{"1h2x", time.Time{}, `since: "1h2x" is neither an RFC 3339 time`},
+		{"2026", time.Time{}, `since: "2026" is neither an RFC 3339 time`},
 	} {
 		got, err := pipeline.ParseTimeBound("since", tc.in, queryNow)
 		if tc.err != "" {
