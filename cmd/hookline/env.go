@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"hookline/pkg/localrun"
 	"hookline/pkg/wiring"
 )
 
@@ -25,7 +26,7 @@ type envVar struct {
 
 var environment = []envVar{
 	{Name: "HOOKLINE_ADDR", Commands: "local", Default: "127.0.0.1:8080", Usage: "listen address (--addr)"},
-	{Name: "HOOKLINE_DATA", Commands: "local, events, dlq, sources, rejected, replay, notify", Default: ".hookline", Usage: "local state directory (--data)"},
+	{Name: "HOOKLINE_DATA", Commands: "local, events, dlq, sources, rejected, replay, notify", Default: localrun.DefaultDataDir, Usage: "local state directory (--data)"},
 	{Name: "HOOKLINE_SOURCES", Commands: "local, sources, rejected", Usage: "sources config file; unset = a generated demo source (--sources)"},
 	{Name: "HOOKLINE_ADMIN_TOKEN", Commands: "local", Usage: "admin token for every route but /webhooks/, required with --allow-remote (--admin-token)"},
 	{Name: wiring.EnvEmailPolicy, Commands: "local", Usage: "which events get an email or a digest: JSON or @FILE (--email-policy)"},

@@ -40,7 +40,7 @@ func (c *app) localCmd() *cobra.Command {
 	fs := cmd.Flags()
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "listen address")
 	bindEnv(fs, "addr", "HOOKLINE_ADDR")
-	fs.StringVar(&cfg.DataDir, "data", ".hookline", "state directory: database, outbox, demo secrets")
+	fs.StringVar(&cfg.DataDir, "data", localrun.DefaultDataDir, "state directory: database, outbox, demo secrets")
 	bindEnv(fs, "data", "HOOKLINE_DATA")
 	fs.StringVar(&cfg.SourcesFile, "sources", "", "sources config JSON file; none = a generated demo source")
 	bindEnv(fs, "sources", "HOOKLINE_SOURCES")

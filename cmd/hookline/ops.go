@@ -20,6 +20,9 @@ import (
 // running and writing it: SQLite's WAL lets both work. The CLI never sweeps expired rows
 // (that is the server's job) and never creates a database where there is none.
 func openLocal(dir string) (*engine.Engine, error) {
+	if dir == "" { // as `hookline local --data ""` takes it
+		dir = localrun.DefaultDataDir
+	}
 	path := filepath.Join(dir, localrun.DBFile)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no hookline database in %s: run `hookline local` first", dir)

@@ -388,6 +388,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"events", "purge"}, `hookline events: unknown command "purge": one of list, get, tail`, usage},
 		{[]string{"events", "list", "--data", empty, "--table", "t"}, "--data and --table: give one", usage},
 		{[]string{"events", "list", "--data", empty}, "hookline events list: no hookline database in " + empty + ": run `hookline local` first", failed},
+		{[]string{"events", "list", "--data", ""}, "hookline events list: no hookline database in .hookline: run `hookline local` first", failed}, // as local takes ""
 		{[]string{"events", "list", "--data", empty, "--region", "eu-west-1"}, "--region and --endpoint: only with --table", usage},
 		{[]string{"events", "list", "--since", "yesterday"}, `--since: "yesterday" is neither`, usage},
 		{[]string{"events", "list", "--source", "GitHub"}, `--source: "GitHub" is not a source name (1-64 of a-z, 0-9, '-' and '_', starting with a letter or digit)`, usage},

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"hookline/pkg/localrun"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/rotation"
 	"hookline/pkg/source"
@@ -52,7 +53,7 @@ func (c *app) sourcesCmd() *cobra.Command {
 		return rotation.Print(c.stdout, rows, set != nil, asJSON)
 	})
 	fs := cmd.Flags()
-	fs.StringVar(&data, "data", ".hookline", "hookline local data dir to read")
+	fs.StringVar(&data, "data", localrun.DefaultDataDir, "hookline local data dir to read")
 	bindEnv(fs, "data", "HOOKLINE_DATA")
 	fs.StringVar(&since, "since", "168h", "count events received since: a duration back from now (168h = 7 days) or an RFC 3339 time")
 	fs.StringVar(&sourcesFile, "sources", "", "the sources config, to list unused secrets too")

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"hookline/pkg/localrun"
 	"hookline/pkg/pipeline"
 	"hookline/pkg/wiring"
 )
@@ -29,7 +30,7 @@ var (
 
 func (w *whereFlags) register(fs *pflag.FlagSet, a awsFlag, dataUsage, awsUsage string) {
 	w.fs, w.aws = fs, a
-	fs.StringVar(&w.data, "data", ".hookline", dataUsage)
+	fs.StringVar(&w.data, "data", localrun.DefaultDataDir, dataUsage)
 	bindEnv(fs, "data", "HOOKLINE_DATA")
 	fs.StringVar(&w.remote, a.name, "", awsUsage)
 	bindEnv(fs, a.name, a.env)

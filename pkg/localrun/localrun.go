@@ -47,6 +47,8 @@ const (
 	EventsDLQ      = "events-dlq"
 	StreamConsumer = "notifier"
 	DBFile         = "hookline.db"
+	// DefaultDataDir is the data dir when none (or "") is given, the server's and the CLI's.
+	DefaultDataDir = ".hookline"
 	OutboxDir      = "outbox"
 	// QuarantineKeyFile seals the secret-bearing headers of refused requests (pkg/seal); the
 	// CLI's readmit opens them with it.
@@ -104,7 +106,7 @@ func (c *Config) defaults() {
 		c.Addr = "127.0.0.1:8080"
 	}
 	if c.DataDir == "" {
-		c.DataDir = ".hookline"
+		c.DataDir = DefaultDataDir
 	}
 	if c.Visibility <= 0 {
 		c.Visibility = wiring.VisibilityTimeout
@@ -306,7 +308,7 @@ func pendingAge(store *engine.Store) localmetrics.PendingAge {
 // SMTPAddr is set. `hookline notify` sends with the same one.
 func NewMailer(cfg Config) (pipeline.Mailer, error) {
 	if cfg.DataDir == "" {
-		cfg.DataDir = ".hookline"
+		cfg.DataDir = DefaultDataDir
 	}
 	if cfg.SMTPAddr == "" {
 		if cfg.SMTPRequireTLS || cfg.SMTPUser != "" || cfg.SMTPPassword != "" {
