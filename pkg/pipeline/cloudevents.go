@@ -25,6 +25,19 @@ const (
 	ceBatch      = "application/cloudevents-batch+json"
 )
 
+// MaxBatchEvents is the most events one batched post may hold. Each is published on its own,
+// so a batch must be acknowledged within the ingest function's timeout (10 s on AWS); a larger
+// one would answer 5xx after publishing part of it, and every retry would publish it again.
+// Locally a 20,000-event batch (1.8 MB) held its request 19 s.
+const MaxBatchEvents = 100
+
+// batchTooLarge refuses a batch of n > MaxBatchEvents events (413).
+type batchTooLarge struct{ n int }
+
+func (e batchTooLarge) Error() string {
+	return fmt.Sprintf("the batch holds %d events; at most %d are taken per request: send it in parts", e.n, MaxBatchEvents)
+}
+
 // incomingCE is one CloudEvent a sender posted, in any content mode.
 type incomingCE struct {
 	ID, Source, Type string
@@ -45,7 +58,11 @@ type incomingCE struct {
 func (s *Ingest) acceptCloudEvents(ctx context.Context, src *source.Source, r IngestRequest, res verify.Result, received time.Time) (Accepted, error) {
 	ces, err := parseCloudEvents(r.Header, r.Body)
 	if err != nil {
-		return Accepted{}, &Error{Kind: KindInvalid, Detail: err.Error(), Err: err}
+		kind := KindInvalid
+		if errors.As(err, new(batchTooLarge)) {
+			kind = KindTooLarge
+		}
+		return Accepted{}, &Error{Kind: kind, Detail: err.Error(), Err: err}
 	}
 	bodySum := sha256.Sum256(r.Body)
 	acc := Accepted{IDs: make([]string, 0, len(ces))}
@@ -157,6 +174,9 @@ func parseCloudEvents(h verify.Header, body []byte) ([]incomingCE, error) {
 		}
 		if len(raws) == 0 {
 			return nil, errors.New("the batch holds no events")
+		}
+		if len(raws) > MaxBatchEvents {
+			return nil, batchTooLarge{len(raws)}
 		}
 		out := make([]incomingCE, 0, len(raws))
 		seen := map[string]int{}

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -116,8 +117,23 @@ func TestCloudEventsBatch(t *testing.T) {
 			t.Errorf("batch %s: %v; want invalid, %q", body, err, want)
 		}
 	}
-	if b.Len() != 2 {
-		t.Errorf("%d published after the refused batches, want the first 2", b.Len())
+	// The most a batch may hold is taken; one more is refused whole, as too large.
+	batch := func(n int) string {
+		items := make([]string, n)
+		for i := range items {
+			items[i] = fmt.Sprintf(`{"specversion":"1.0","id":"%d","source":"urn:n%d","type":"t"}`, i, n)
+		}
+		return "[" + strings.Join(items, ",") + "]"
+	}
+	if acc, err := in.Accept(context.Background(), ceRequest("application/cloudevents-batch+json", batch(pipeline.MaxBatchEvents), nil)); err != nil || len(acc.IDs) != pipeline.MaxBatchEvents {
+		t.Errorf("a batch of %d: %v, %d ids", pipeline.MaxBatchEvents, err, len(acc.IDs))
+	}
+	_, err = in.Accept(context.Background(), ceRequest("application/cloudevents-batch+json", batch(pipeline.MaxBatchEvents+1), nil))
+	if want := "the batch holds 101 events; at most 100 are taken per request: send it in parts"; pipeline.KindOf(err) != pipeline.KindTooLarge || pipeline.DetailOf(err) != want {
+		t.Errorf("a batch of %d: %v; want too large, %q", pipeline.MaxBatchEvents+1, err, want)
+	}
+	if want := 2 + pipeline.MaxBatchEvents; b.Len() != want {
+		t.Errorf("%d published after the refused batches, want %d", b.Len(), want)
 	}
 }
 
