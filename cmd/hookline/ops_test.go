@@ -405,6 +405,8 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"send", "--source", "s", "--secret", "x", "{}"}, "--scheme: required", usage},
 		{[]string{"send", "--scheme", "github", "--source", "s", "{}"}, "--secret: required", usage},
 		{[]string{"send", "--scheme", "github", "--secret", "x", "{}"}, "--source: required", usage},
+		{[]string{"send", "--scheme", "github", "--secret", "x", "--source", "../events", "{}"}, `--source: "../events" is not a source name (1-64 of a-z, 0-9, '-' and '_', starting with a letter or digit)`, usage},
+		{[]string{"send", "--scheme", "token", "--secret", "x", "--source", "s", "@"}, "read body: @ needs a file name (@body.json)", failed},
 		{[]string{"send", "--scheme", "github", "--secret", "x", "--source", "s"}, "hookline send: missing body", usage},
 		{[]string{"send", "--scheme", "github", "--secret", "x", "--source", "s", "a", "b"}, `hookline send: unexpected argument "b"`, usage},
 		{[]string{"send", "--scheme", "github", "--secret", "x", "--source", "s", "--url", "ftp://x", "{}"}, "--url: ", usage},

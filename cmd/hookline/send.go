@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"hookline/pkg/sender"
+	"hookline/pkg/source"
 )
 
 // headerFlags collects repeated --header K:V flags.
@@ -83,6 +84,8 @@ func (c *app) sendCmd() *cobra.Command {
 			return usageErrorf("--secret: required (or set HOOKLINE_SECRET)")
 		case src == "":
 			return usageErrorf("--source: required: the name in /webhooks/<source>")
+		case !source.ValidName(src): // no configured source has it: the post could only be a 404
+			return usageErrorf("--source: %q is not a source name (%s)", src, source.NameRule)
 		case !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://"):
 			return usageErrorf("--url: %q is not an http(s) URL", url)
 		case timeout <= 0:

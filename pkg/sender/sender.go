@@ -456,6 +456,8 @@ func ReadBody(arg string, stdin io.Reader) ([]byte, error) {
 			return nil, fmt.Errorf("read body from stdin: %w", err)
 		}
 		return b, nil
+	case arg == "@":
+		return nil, errors.New("read body: @ needs a file name (@body.json)")
 	case strings.HasPrefix(arg, "@"):
 		b, err := os.ReadFile(arg[1:])
 		if err != nil {
