@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -37,7 +38,9 @@ const (
 
 // TestAWSRehearsal deploys the synthesized stack onto fakes and runs one signed webhook
 // through it with the four real bootstrap binaries: ingest → events topic → queue → subscriber
-// → table → stream → notifier → notifications topic, then reads it back through history.
+// → table → stream → notifier → notifications topic, then reads it back through history; then
+// one whose body is too large for an SNS message, which ingest puts in the body bucket (the
+// claim check) and history reads back from it.
 //
 // Everything the functions see comes from the template: their environment (references
 // resolved to the fakes' names and ARNs, nothing renamed or added but what Lambda itself sets
@@ -101,9 +104,9 @@ type rehearsal struct {
 	mu   sync.Mutex
 	keys map[string]*lambdaFunction // access key → the function whose role signs with it
 
-	table, eventsTopic, notifyTopic, eventsQueue, secret string // resolved ARNs / names
-	quarantineKey                                        string
-	email                                                string // the NotifyEmail parameter's default
+	table, eventsTopic, notifyTopic, eventsQueue, secret, bucket string // resolved ARNs / names
+	quarantineKey                                                string
+	email                                                        string // the NotifyEmail parameter's default
 }
 
 func accessKey(fn, actor string) string {
@@ -141,6 +144,7 @@ func newRehearsal(ctx context.Context, t *testing.T, f *fixture, dynalite string
 		&r.notifyTopic:   obj{"Ref": f.logicalID(f.h.NotificationsTopic)},
 		&r.eventsQueue:   getAtt(f.logicalID(f.h.EventsQueue), "Arn"),
 		&r.secret:        obj{"Ref": f.logicalID(f.h.SourcesSecret)},
+		&r.bucket:        obj{"Ref": f.logicalID(f.h.BodyBucket)},
 		&r.quarantineKey: getAtt(f.logicalID(f.h.QuarantineKey), "Arn"),
 		&r.email:         obj{"Ref": "NotifyEmail"},
 	}
@@ -168,8 +172,9 @@ func (r *rehearsal) authorize(key, action string, resources []string, keys fakea
 }
 
 // deploy creates what the template declares: the table in dynalite (its keys and indexes), the
-// topics with their keys and subscriptions, the queues with their redrive policies, and the
-// secret with its initial value; then the operator puts the real sources config.
+// topics with their keys and subscriptions, the queues with their redrive policies, the
+// buckets, and the secret with its initial value; then the operator puts the real sources
+// config.
 func (r *rehearsal) deploy() {
 	t, tmpl, a := r.t, r.tmpl, r.acct
 	t.Helper()
@@ -240,6 +245,11 @@ func (r *rehearsal) deploy() {
 		sub.FilterPolicyScope, _ = props["FilterPolicyScope"].(string)
 		topic, _ := props["TopicArn"].(string)
 		must(id, r.fake.Subscribe(topic, sub))
+	}
+	for _, id := range tmpl.ofType("AWS::S3::Bucket") {
+		name, err := a.str(tmpl, obj{"Ref": id})
+		must(id, err)
+		r.fake.AddBucket(name)
 	}
 	for _, id := range tmpl.ofType("AWS::SecretsManager::Secret") {
 		arn, err := a.str(tmpl, obj{"Ref": id})
@@ -481,7 +491,89 @@ func (r *rehearsal) run() {
 	}
 	t.Logf("history: GET /events/%s → %s, notified at %v", id, view.Status, view.NotifiedAt)
 
+	r.claimCheck(gw, queue, nm, stream)
 	r.checkMappingPermissions(sm, nm)
+}
+
+// claimCheck sends a signed webhook whose body is over the SNS message limit: ingest puts it
+// in the body bucket (s3:PutObject, the bucket named by its environment) and publishes an
+// envelope that names it, which travels as the first did; history reads the body back from
+// the bucket (s3:GetObject) into GET /events/{id}.
+func (r *rehearsal) claimCheck(gw *apiGateway, queue *queuePoller, nm *eventSourceMapping, stream *fakeaws.Stream) {
+	t, ctx := r.t, r.ctx
+	body := []byte(`{"action":"opened","number":44,"repository":{"full_name":"acme/hookline"},"diff":"` +
+		strings.Repeat("+a line of a large diff\\n", pipeline.MaxMessageBytes/24+1) + `"}`)
+	header, err := sender.Sign(sender.Request{Scheme: sender.GitHub, Secret: githubSecret, Body: body, Type: "pull_request", DeliveryID: "a1b2c3d4-cc78-11e3-81ab-4c9367dc0958"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := gw.do(ctx, http.MethodPost, "/webhooks/github", header, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted struct{ ID string }
+	if resp.StatusCode != http.StatusAccepted || json.Unmarshal([]byte(resp.Body), &accepted) != nil || accepted.ID == "" {
+		t.Fatalf("a %d-byte body: ingest answered %d %s, want 202 with an id\nlogs:\n%s", len(body), resp.StatusCode, resp.Body, logTail(r.procs[fnIngest].logs))
+	}
+	id := accepted.ID
+
+	// The envelope names the object instead of carrying the body; the bucket holds the body.
+	published := r.fake.Deliveries(r.eventsTopic)
+	var envelope struct {
+		ID, DataRef string
+		Data        json.RawMessage
+	}
+	last := published[len(published)-1].Message
+	if err := json.Unmarshal([]byte(last), &envelope); err != nil || envelope.ID != id || envelope.Data != nil {
+		t.Fatalf("events topic message %.300s (%v), want the envelope of %s without its data", last, err, id)
+	}
+	key, ok := strings.CutPrefix(envelope.DataRef, "s3://"+r.bucket+"/")
+	if !ok {
+		t.Fatalf("the envelope's dataref %q is not an object of the body bucket %s", envelope.DataRef, r.bucket)
+	}
+	if o, ok := r.fake.Object(r.bucket, key); !ok || string(o.Body) != string(body) {
+		t.Fatalf("the body bucket holds %d bytes under %s (%v), want the %d-byte body", len(o.Body), key, ok, len(body))
+	}
+	t.Logf("claim check: %d-byte body in s3://%s/%s, a %d-byte envelope on the events topic", len(body), r.bucket, key, len(last))
+
+	// Queue → subscriber → table → stream → notifier, as the first event went.
+	round, err := queue.round(ctx, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(round.delivered) != 1 || len(round.response.BatchItemFailures) != 0 {
+		t.Fatalf("the claim-checked event reached the subscriber as %d messages, failures %+v; want one, stored", len(round.delivered), round.response.BatchItemFailures)
+	}
+	sr, err := pollStream(ctx, nm, stream.Poll, r.procs[fnNotifier])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sr.delivered) != 1 {
+		t.Fatalf("stream records %v, %d delivered; want the claim-checked event's INSERT delivered", sr.records, len(sr.delivered))
+	}
+	if mails := r.fake.Deliveries(r.notifyTopic); len(mails) != 2 || !strings.Contains(mails[1].Message, id) {
+		t.Fatalf("notification topic deliveries %+v, want a second email, naming %s", mails, id)
+	}
+	if _, err := pollStream(ctx, nm, stream.Poll, r.procs[fnNotifier]); err != nil { // the notifier's MODIFY
+		t.Fatal(err)
+	}
+
+	// History reads the body back from the bucket.
+	resp, err = gw.do(ctx, http.MethodGet, "/events/"+id, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var view struct {
+		ID      string          `json:"id"`
+		Data    json.RawMessage `json:"data"`
+		DataRef string          `json:"dataref"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(resp.Body), &view) != nil || view.ID != id ||
+		view.DataRef != envelope.DataRef || !jsonEqual(view.Data, body) {
+		t.Fatalf("GET /events/%s: %d %.300s, want the event with its %d-byte body read from %s\nhistory logs:\n%s",
+			id, resp.StatusCode, resp.Body, len(body), envelope.DataRef, logTail(r.procs[fnHistory].logs))
+	}
+	t.Logf("claim check: GET /events/%s → the body from %s", id, envelope.DataRef)
 }
 
 // refused sends a request signed with a wrong secret: ingest answers 401 and keeps it in the
@@ -673,6 +765,16 @@ func (r *rehearsal) checkCalls() {
 		{fnIngest, "kms:GenerateDataKey", r.quarantineKey},
 		{fnSubscriber + " (event source mapping)", "sqs:ReceiveMessage", r.eventsQueue},
 		{fnSubscriber + " (event source mapping)", "sqs:DeleteMessage", r.eventsQueue},
+	}
+	for _, c := range r.fake.Calls() { // the claim check's object, whose key names the event
+		if c.Action == "s3:PutObject" && len(c.Resources) == 1 {
+			object := c.Resources[0]
+			want = append(want, use{fnIngest, "s3:PutObject", object}, use{fnHistory, "s3:GetObject", object})
+			break
+		}
+	}
+	if !slices.ContainsFunc(want, func(u use) bool { return u.action == "s3:PutObject" }) {
+		t.Errorf("%s never called s3:PutObject", fnIngest)
 	}
 	for _, w := range want {
 		if counts[w] == 0 {
