@@ -207,4 +207,3 @@ func written(err error) (bool, error) {
 	}
 	return true, nil
 }
-
