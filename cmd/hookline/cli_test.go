@@ -417,3 +417,25 @@ func TestSendJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalProcs: hookline local runs with at least localMinProcs Ps unless GOMAXPROCS chose,
+// and never lowers a larger count.
+func TestLocalProcs(t *testing.T) {
+	was := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(was) })
+	for _, tc := range []struct {
+		env         string
+		start, want int
+	}{{"", 1, localMinProcs}, {"", 2, localMinProcs}, {"", localMinProcs + 3, localMinProcs + 3}, {"2", 2, 2}, {"1", 1, 1}} {
+		runtime.GOMAXPROCS(tc.start)
+		localProcs(func(name string) string {
+			if name == "GOMAXPROCS" {
+				return tc.env
+			}
+			return ""
+		})
+		if got := runtime.GOMAXPROCS(0); got != tc.want {
+			t.Errorf("GOMAXPROCS=%q from %d Ps: %d, want %d", tc.env, tc.start, got, tc.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/mail"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -26,7 +27,8 @@ import (
 const localLong = `Runs the whole pipeline in one process on 127.0.0.1: the HTTP routes of API Gateway, the
 ingest, subscriber and notifier handlers, a durable SQLite engine for the topic, queues, DLQ,
 events table and its change stream, and a mailer that appends to an mbox outbox (or sends SMTP).
-Stop it with Ctrl-C: queued work resumes on the next start.`
+Stop it with Ctrl-C: queued work resumes on the next start. Unless GOMAXPROCS is set, it runs
+Go with at least 4 Ps: a request then waits less for the pipeline's own work to let it in.`
 
 func (c *app) localCmd() *cobra.Command {
 	cfg := localrun.Config{}
@@ -133,6 +135,7 @@ func (c *app) localCmd() *cobra.Command {
 		case cfg.Visibility < time.Second:
 			return usageErrorf("--visibility-timeout: %v is under 1s", cfg.Visibility)
 		}
+		localProcs(c.getenv)
 		if cpuprofile != "" {
 			f, err := os.Create(cpuprofile)
 			if err != nil {
@@ -147,6 +150,23 @@ func (c *app) localCmd() *cobra.Command {
 		return localrun.Run(cmd.Context(), cfg, c.stdout, nil)
 	}
 	return cmd
+}
+
+// localMinProcs is the fewest Ps (GOMAXPROCS) hookline local runs with unless GOMAXPROCS is
+// set. Go's scheduler looks for requests that have arrived only when a P runs out of goroutines
+// (or every 10 ms); with one P per core of a 2-core machine the pipeline's own goroutines (the
+// writer, the pollers, the notifier's batches) often keep both busy, and a request waited up to
+// ~10 ms to be read. With more Ps than cores one is free more often and the kernel shares the
+// cores: fewer requests over 7 ms at 1,000 req/s in 5 of 7 pairs at load 2-18, and flat out
+// more events accepted and processed per second at the same CPU per event
+// (docs/benchmarks/2026-12-02-issue-13-round-11-p99.md).
+const localMinProcs = 4
+
+// localProcs raises GOMAXPROCS to localMinProcs unless the environment's GOMAXPROCS chose it.
+func localProcs(getenv func(string) string) {
+	if getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) < localMinProcs {
+		runtime.GOMAXPROCS(localMinProcs)
+	}
 }
 
 // newLogger builds the slog logger of `hookline local`: text for a person at a terminal,
