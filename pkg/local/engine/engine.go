@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/url"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -572,6 +573,9 @@ type writeOp struct {
 	fn      func(w *wtx) error
 	done    chan error
 	signals []func()
+	// sibling: the op usually comes with others a few µs behind it (a subscriber batch's
+	// PutNews); taken alone, it lets them queue first (writer).
+	sibling bool
 }
 
 // wtx is what a write op sees: the batch's transaction and a way to wake waiters on commit.
@@ -645,7 +649,15 @@ const maxBatch = 256
 // write runs fn in the writer's next transaction and returns once that transaction has
 // committed (or fn failed). If ctx ends before the writer takes the op, it never runs.
 func (e *Engine) write(ctx context.Context, fn func(w *wtx) error) error {
-	op := &writeOp{fn: fn, done: make(chan error, 1)}
+	return e.send(ctx, &writeOp{fn: fn, done: make(chan error, 1)})
+}
+
+// writeSibling is write for an op that usually has siblings a few µs behind it (writeOp.sibling).
+func (e *Engine) writeSibling(ctx context.Context, fn func(w *wtx) error) error {
+	return e.send(ctx, &writeOp{fn: fn, done: make(chan error, 1), sibling: true})
+}
+
+func (e *Engine) send(ctx context.Context, op *writeOp) error {
 	select {
 	case e.ops <- op:
 	case <-ctx.Done():
@@ -671,18 +683,33 @@ func (e *Engine) writer() {
 		case <-e.closed:
 			return
 		}
-	gather: // take everyone who queued up while the previous commit ran
-		for len(batch) < maxBatch {
-			select {
-			case op := <-e.ops:
-				batch = append(batch, op)
-			default:
-				break gather
-			}
+		batch = e.gather(batch) // everyone who queued up while the previous commit ran
+		if len(batch) == 1 && batch[0].sibling {
+			// A lone op with siblings on the way: let the goroutines that are ready to run
+			// go first, then take what they queued. A subscriber batch's ten PutNews reach
+			// the writer a few µs apart, and committed one by one each pays a WAL frame for
+			// every b-tree it touches (~10); flat out, 90 % of commits were of one op. When
+			// nothing else is runnable, Gosched returns at once. Not for a publish: a client
+			// waits for its 202, and the yield doubled the p99 at 1,000 req/s.
+			runtime.Gosched()
+			batch = e.gather(batch)
 		}
 		e.commit(batch)
 		e.prepare()
 	}
+}
+
+// gather adds the ops waiting to be taken, up to maxBatch, without waiting for more.
+func (e *Engine) gather(batch []*writeOp) []*writeOp {
+	for len(batch) < maxBatch {
+		select {
+		case op := <-e.ops:
+			batch = append(batch, op)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // prepare prepares the statements first seen in the last batch, now that the connection is free.

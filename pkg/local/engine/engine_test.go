@@ -561,12 +561,12 @@ func TestDurabilitySetsSynchronous(t *testing.T) {
 }
 
 // waitingWriters counts the goroutines parked in a write request's hand-over to e's writer
-// (the select in Engine.write, whose receiver the dump prints), from a dump of every
-// goroutine's stack: other tests' engines run in parallel.
+// (the select in Engine.send, under write and writeSibling, whose receiver the dump prints),
+// from a dump of every goroutine's stack: other tests' engines run in parallel.
 func waitingWriters(e *engine.Engine) int {
 	buf := make([]byte, 16<<20)
 	buf = buf[:runtime.Stack(buf, true)]
-	frame := fmt.Sprintf("engine.(*Engine).write(%p", e)
+	frame := fmt.Sprintf("engine.(*Engine).send(%p", e)
 	n := 0
 	for _, g := range strings.Split(string(buf), "\n\n") {
 		header, _, _ := strings.Cut(g, "\n")
@@ -682,5 +682,48 @@ func TestGroupCommitRollsBackOnlyTheFailedOp(t *testing.T) {
 	}
 	if vis, _, err := e.Depth(ctx, "q"); err != nil || vis != 3 {
 		t.Fatalf("queue depth %d, %v; want 3", vis, err)
+	}
+}
+
+// TestLonePutNewWaitsForItsSiblings: a PutNew that finds the writer idle shares its commit
+// with the writes whose goroutines were ready to run when it came (the rest of a subscriber
+// batch), instead of committing alone and leaving each of them a commit of its own; a lone
+// publish does not wait (a client waits for its 202). One processor makes "ready to run"
+// exact: the other writers are runnable, not running, when the first reaches the writer.
+// Not parallel: GOMAXPROCS is the process's.
+func TestLonePutNewWaitsForItsSiblings(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	ctx := enginetest.Context(t)
+	e := enginetest.OpenSubscribed(t, engine.DurabilityProcess)
+	var commits atomic.Int32
+	e.SetCommitHook(func() { commits.Add(1) })
+	const n = 10
+	concurrently := func(write func(i int) error) int32 {
+		commits.Store(0)
+		errs := make(chan error, n)
+		for i := range n {
+			go func() { errs <- write(i) }()
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		return commits.Load()
+	}
+	at := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	c := concurrently(func(i int) error {
+		_, err := e.Events().PutNew(ctx, enginetest.Record(t, fmt.Sprint("ev-", i), "github", "push", at))
+		return err
+	})
+	if c > 2 {
+		t.Errorf("%d PutNews ready at once took %d commits, want 1 (2 if the scheduler came between)", n, c)
+	}
+	c = concurrently(func(i int) error { return e.Topic("events").Publish(ctx, enginetest.Message(fmt.Sprint("m", i))) })
+	if c < n/2 {
+		t.Errorf("%d publishes ready at once took %d commits, want about one each: the first waited for the others", n, c)
+	}
+	if vis, _, err := e.Depth(ctx, "q"); err != nil || vis != n {
+		t.Fatalf("queue depth %d, %v; want %d", vis, err, n)
 	}
 }

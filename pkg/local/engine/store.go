@@ -100,7 +100,7 @@ func (s *Store) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 		}
 	}
 	var inserted bool
-	err := s.e.write(ctx, func(w *wtx) error {
+	err := s.e.writeSibling(ctx, func(w *wtx) error {
 		res, err := w.Exec(`INSERT INTO events (id, source, type, type_group, received_key, envelope, stored_at, notified_at, expires_at, verify_key)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 			e.ID, e.Source, e.Type, event.TypeGroup(e.Type), ddbitem.ReceivedKey(e.ReceivedAt, e.ID), envelope, storedAt.UnixNano(), notified, expires, verifyKey)
