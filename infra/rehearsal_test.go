@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -311,14 +312,7 @@ func (r *rehearsal) run() {
 
 	// Hop 1: a GitHub-signed webhook through the template's route to ingest.
 	body := []byte(`{"action":"opened","number":42,"repository":{"full_name":"acme/hookline"}}`)
-	header, err := sender.Sign(sender.Request{Scheme: sender.GitHub, Secret: githubSecret, Body: body, Type: "pull_request", DeliveryID: "72d3162e-cc78-11e3-81ab-4c9367dc0958"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := gw.do(ctx, http.MethodPost, "/webhooks/github", header, body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	header, resp := r.postGitHub(gw, sender.Request{Secret: githubSecret, Body: body, Type: "pull_request", DeliveryID: "72d3162e-cc78-11e3-81ab-4c9367dc0958"})
 	var accepted struct{ ID, Status string }
 	if resp.StatusCode != http.StatusAccepted || json.Unmarshal([]byte(resp.Body), &accepted) != nil || accepted.ID == "" || accepted.Status != "accepted" {
 		t.Fatalf("ingest answered %d %s, want 202 with an id\nlogs:\n%s", resp.StatusCode, resp.Body, logTail(r.procs[fnIngest].logs))
@@ -495,6 +489,22 @@ func (r *rehearsal) run() {
 	r.checkMappingPermissions(sm, nm)
 }
 
+// postGitHub signs req as GitHub does (its Scheme is set here) and posts it through the
+// template's route to ingest; the header is returned for a retried delivery.
+func (r *rehearsal) postGitHub(gw *apiGateway, req sender.Request) (http.Header, events.APIGatewayV2HTTPResponse) {
+	r.t.Helper()
+	req.Scheme = sender.GitHub
+	header, err := sender.Sign(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	resp, err := gw.do(r.ctx, http.MethodPost, "/webhooks/github", header, req.Body)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return header, resp
+}
+
 // claimCheck sends a signed webhook whose body is over the SNS message limit: ingest puts it
 // in the body bucket (s3:PutObject, the bucket named by its environment) and publishes an
 // envelope that names it, which travels as the first did; history reads the body back from
@@ -503,14 +513,7 @@ func (r *rehearsal) claimCheck(gw *apiGateway, queue *queuePoller, nm *eventSour
 	t, ctx := r.t, r.ctx
 	body := []byte(`{"action":"opened","number":44,"repository":{"full_name":"acme/hookline"},"diff":"` +
 		strings.Repeat("+a line of a large diff\\n", pipeline.MaxMessageBytes/24+1) + `"}`)
-	header, err := sender.Sign(sender.Request{Scheme: sender.GitHub, Secret: githubSecret, Body: body, Type: "pull_request", DeliveryID: "a1b2c3d4-cc78-11e3-81ab-4c9367dc0958"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := gw.do(ctx, http.MethodPost, "/webhooks/github", header, body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, resp := r.postGitHub(gw, sender.Request{Secret: githubSecret, Body: body, Type: "pull_request", DeliveryID: "a1b2c3d4-cc78-11e3-81ab-4c9367dc0958"})
 	var accepted struct{ ID string }
 	if resp.StatusCode != http.StatusAccepted || json.Unmarshal([]byte(resp.Body), &accepted) != nil || accepted.ID == "" {
 		t.Fatalf("a %d-byte body: ingest answered %d %s, want 202 with an id\nlogs:\n%s", len(body), resp.StatusCode, resp.Body, logTail(r.procs[fnIngest].logs))
@@ -582,14 +585,7 @@ func (r *rehearsal) claimCheck(gw *apiGateway, queue *queuePoller, nm *eventSour
 func (r *rehearsal) refused(gw *apiGateway, nm *eventSourceMapping, stream *fakeaws.Stream) {
 	t, ctx := r.t, r.ctx
 	body := []byte(`{"action":"closed","number":43}`)
-	header, err := sender.Sign(sender.Request{Scheme: sender.GitHub, Secret: "rotated-wrongly-0123456789", Body: body, Type: "issues"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := gw.do(ctx, http.MethodPost, "/webhooks/github", header, body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	header, resp := r.postGitHub(gw, sender.Request{Secret: "rotated-wrongly-0123456789", Body: body, Type: "issues"})
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("a wrong secret: ingest answered %d %s, want 401", resp.StatusCode, resp.Body)
 	}
