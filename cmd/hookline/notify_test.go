@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"hookline/internal/testenv"
 	"hookline/pkg/email"
 	"hookline/pkg/local/engine"
 	"hookline/pkg/local/engine/enginetest"
@@ -42,7 +43,7 @@ func TestNotifyPendingAfterAMailerOutage(t *testing.T) {
 	}
 	for _, id := range ids {
 		eventually(t, 10*time.Second, func() string {
-			if code, b := httpGet(t, url+"/events/"+id); code != 200 || !strings.Contains(b, `"notified_at":null`) {
+			if code, b := testenv.Get(t, url+"/events/"+id); code != 200 || !strings.Contains(b, `"notified_at":null`) {
 				return fmt.Sprintf("event %s: %d %s (want stored, not notified)", id, code, b)
 			}
 			return ""
@@ -50,7 +51,7 @@ func TestNotifyPendingAfterAMailerOutage(t *testing.T) {
 	}
 	// The notifier fails on them: the failures are counted, the pending age grows.
 	eventually(t, 10*time.Second, func() string {
-		if _, b := httpGet(t, url+"/metrics"); !strings.Contains(b, `hookline_notify_failed_total{source="github"}`) {
+		if _, b := testenv.Get(t, url+"/metrics"); !strings.Contains(b, `hookline_notify_failed_total{source="github"}`) {
 			return "no notify failure counted"
 		}
 		return ""
@@ -104,12 +105,12 @@ func TestNotifyPendingAfterAMailerOutage(t *testing.T) {
 	// The restarted pipeline's notifier resumes its stream and finds every event marked.
 	url, _ = runLocal(t, data, sources)
 	for _, id := range ids {
-		if code, b := httpGet(t, url+"/events/"+id); code != 200 || !strings.Contains(b, `"notified_at":"`) {
+		if code, b := testenv.Get(t, url+"/events/"+id); code != 200 || !strings.Contains(b, `"notified_at":"`) {
 			t.Errorf("event %s after notify: %d %s", id, code, b)
 		}
 	}
 	eventually(t, 10*time.Second, func() string {
-		if _, b := httpGet(t, url+"/metrics"); !strings.Contains(b, "hookline_pending_notification_age_ms 0") {
+		if _, b := testenv.Get(t, url+"/metrics"); !strings.Contains(b, "hookline_pending_notification_age_ms 0") {
 			return "pending notifications remain"
 		}
 		return ""

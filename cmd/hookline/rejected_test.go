@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"hookline/internal/testenv"
 	"hookline/pkg/email"
 	"hookline/pkg/localrun"
 	"hookline/pkg/rejectedcli"
@@ -64,17 +65,6 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-func httpGet(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
 // TestRejectedReadmitEndToEnd: a request signed with a secret the config does not have yet is
 // refused and kept (hookline rejected list --json, the web view's Rejected page) with its
 // signature redacted; after a restart with the secret added, readmit turns it into one stored,
@@ -118,7 +108,7 @@ func TestRejectedReadmitEndToEnd(t *testing.T) {
 			t.Errorf("rejected %s shows the signature", what)
 		}
 	}
-	code, page := httpGet(t, url+"/ui/rejected")
+	code, page := testenv.Get(t, url+"/ui/rejected")
 	if code != 200 || !strings.Contains(page, v.ID) || !strings.Contains(page, "unauthorized") {
 		t.Errorf("GET /ui/rejected: %d, the rejection %s not listed:\n%s", code, v.ID, page)
 	}
@@ -127,11 +117,11 @@ func TestRejectedReadmitEndToEnd(t *testing.T) {
 		"/ui/rejected?reasons=forbidden":                 "unknown query parameter &#34;reasons&#34;: the rejected list takes source, reason, since, cursor",
 		"/ui/rejected?reason=forbidden&reason=not_found": "reason: given 2 times; it takes one value",
 	} {
-		if code, page := httpGet(t, url+target); code != 400 || !strings.Contains(page, want) || strings.Contains(page, v.ID) {
+		if code, page := testenv.Get(t, url+target); code != 400 || !strings.Contains(page, want) || strings.Contains(page, v.ID) {
 			t.Errorf("GET %s: %d, want 400 %q and no rows:\n%s", target, code, want, page)
 		}
 	}
-	code, page = httpGet(t, url+"/ui/rejected/"+v.ID)
+	code, page = testenv.Get(t, url+"/ui/rejected/"+v.ID)
 	if code != 200 || !strings.Contains(page, "[redacted]") || strings.Contains(page, strings.TrimPrefix(signature, "sha256=")) || !strings.Contains(page, "&#34;number&#34;: 7") {
 		t.Errorf("GET /ui/rejected/%s: %d\n%s", v.ID, code, page)
 	}
@@ -156,13 +146,13 @@ func TestRejectedReadmitEndToEnd(t *testing.T) {
 		return len(n)
 	}
 	eventually(t, 10*time.Second, func() string {
-		code, b := httpGet(t, url+"/events/"+id)
+		code, b := testenv.Get(t, url+"/events/"+id)
 		if code != 200 || !strings.Contains(b, `"notified_at"`) || emails() != 1 {
 			return "readmitted event " + id + " not stored and emailed: " + b
 		}
 		return ""
 	})
-	code, b := httpGet(t, url+"/events/"+id)
+	code, b := testenv.Get(t, url+"/events/"+id)
 	if code != 200 || !strings.Contains(b, `"type":"issues.opened"`) || !strings.Contains(b, `"key":1`) {
 		t.Errorf("readmitted event: %d %s", code, b)
 	}
@@ -176,7 +166,7 @@ func TestRejectedReadmitEndToEnd(t *testing.T) {
 		t.Errorf("readmit --source --since: %v\n%s", err, out)
 	}
 	eventually(t, 10*time.Second, func() string {
-		if code, b := httpGet(t, url+"/healthz"); code != 200 || !strings.Contains(b, `"queue":{"visible":0,"in_flight":0}`) {
+		if code, b := testenv.Get(t, url+"/healthz"); code != 200 || !strings.Contains(b, `"queue":{"visible":0,"in_flight":0}`) {
 			return "queue not drained: " + b
 		}
 		return ""

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"hookline/internal/testenv"
 	"hookline/pkg/email"
 	"hookline/pkg/event"
 	"hookline/pkg/local/engine"
@@ -112,7 +113,7 @@ func TestReplayToASecondSubscriber(t *testing.T) {
 	}
 	// hookline's own subscriber took every replayed message as a duplicate.
 	eventually(t, 60*time.Second, func() string {
-		_, b := httpGet(t, url+"/metrics")
+		_, b := testenv.Get(t, url+"/metrics")
 		if !strings.Contains(b, fmt.Sprintf(`hookline_duplicate_total{source="github"} %d`, n)) {
 			return "the subscriber has not counted every replay as a duplicate yet"
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"hookline/internal/testenv"
 	"hookline/pkg/awsjson"
 )
 
@@ -168,21 +169,11 @@ func TestS3Presigned(t *testing.T) {
 	s.mu.Lock()
 	s.buckets[bucketName]["events/z"] = Object{Body: []byte("zz"), ContentType: "text/plain"}
 	s.mu.Unlock()
-	get := func(link string) (int, string) {
-		t.Helper()
-		resp, err := http.Get(link)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
 	link, err := s3Client(t, s, s.URL, "AKIDHISTORY").PresignGetObject(ctx, bucketName, "events/z", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, b := get(link); st != http.StatusOK || b != "zz" {
+	if st, b := testenv.Get(t, link); st != http.StatusOK || b != "zz" {
 		t.Errorf("the presigned link: %d %q, want 200 zz", st, b)
 	}
 	if last := s.Calls()[len(s.Calls())-1]; last.AccessKey != "AKIDHISTORY" || last.Action != "s3:GetObject" || last.Region != "us-east-1" {
@@ -193,17 +184,17 @@ func TestS3Presigned(t *testing.T) {
 	date := q.Get("X-Amz-Date")
 	q.Set("X-Amz-Date", time.Now().Add(-2*time.Minute).UTC().Format("20060102T150405Z"))
 	u.RawQuery = q.Encode()
-	if st, b := get(u.String()); st != http.StatusForbidden || !strings.Contains(b, "<Code>AccessDenied</Code>") || !strings.Contains(b, "expired") {
+	if st, b := testenv.Get(t, u.String()); st != http.StatusForbidden || !strings.Contains(b, "<Code>AccessDenied</Code>") || !strings.Contains(b, "expired") {
 		t.Errorf("an expired link: %d %s, want 403 AccessDenied, expired", st, b)
 	}
 	q.Set("X-Amz-Date", date)
 	q.Set("X-Amz-Credential", strings.Replace(q.Get("X-Amz-Credential"), "/s3/", "/sns/", 1))
 	u.RawQuery = q.Encode()
-	if st, b := get(u.String()); st != http.StatusForbidden || !strings.Contains(b, "signed for service") {
+	if st, b := testenv.Get(t, u.String()); st != http.StatusForbidden || !strings.Contains(b, "signed for service") {
 		t.Errorf("a link signed for sns: %d %s, want 403", st, b)
 	}
 	other, _ := s3Client(t, s, s.URL, "AKIDOPERATOR").PresignGetObject(ctx, bucketName, "events/z", time.Minute)
-	if st, _ := get(other); st != http.StatusForbidden {
+	if st, _ := testenv.Get(t, other); st != http.StatusForbidden {
 		t.Errorf("a link signed by a role without s3:GetObject: %d, want 403", st)
 	}
 }
