@@ -143,6 +143,23 @@ func (rec *Recorder) Clients(t testing.TB) (*dynamodb.Client, *awsjson.Client) {
 	return sdk, calls
 }
 
+// Pair builds the two sides a test compares over rec: sdk's, on the SDK's DynamoDB client
+// (ddbstore's adapter), and ours, on the awsjson client (the hand-written adapter, as its
+// function builds it), both from Clients; the test fails if either constructor does.
+func Pair[S, O any](t testing.TB, rec *Recorder, sdk func(*dynamodb.Client) (S, error), ours func(*awsjson.Client) (O, error)) (S, O) {
+	t.Helper()
+	sdkClient, calls := rec.Clients(t)
+	s, err := sdk(sdkClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := ours(calls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, o
+}
+
 // Table creates the events table named table through client (on dynalite, or a recorder that
 // forwards to it) and returns ddbstore's Store of it; the test fails if either fails.
 func Table(t testing.TB, client *dynamodb.Client, table string) *ddbstore.Store {

@@ -12,10 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/go-cmp/cmp"
 
 	"hookline/internal/ddbrecorder"
 	"hookline/internal/testenv"
+	"hookline/pkg/awsjson"
 	"hookline/pkg/ddbhistory"
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/event"
@@ -27,16 +29,9 @@ import (
 // DynamoDB client, and ddbhistory's, as functions/history builds it.
 func readers(t *testing.T, rec *ddbrecorder.Recorder, table string) (*ddbstore.Store, *ddbhistory.Reader) {
 	t.Helper()
-	sdkClient, calls := rec.Clients(t)
-	sdk, err := ddbstore.New(sdkClient, table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := ddbhistory.New(calls, table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sdk, r
+	return ddbrecorder.Pair(t, rec,
+		func(c *dynamodb.Client) (*ddbstore.Store, error) { return ddbstore.New(c, table) },
+		func(c *awsjson.Client) (*ddbhistory.Reader, error) { return ddbhistory.New(c, table) })
 }
 
 // sorted orders requests by their JSON: List's first round of queries runs in parallel, so the

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/go-cmp/cmp"
 
 	"hookline/internal/ddbrecorder"
@@ -21,16 +22,9 @@ import (
 // ddbstore's, through the SDK's DynamoDB client, and ddbkeep's, as functions/ingest builds it.
 func writers(t *testing.T, rec *ddbrecorder.Recorder) (*ddbstore.Rejected, *ddbkeep.Writer) {
 	t.Helper()
-	sdkClient, calls := rec.Clients(t)
-	sdk, err := ddbstore.NewRejected(sdkClient, "events")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := ddbkeep.New(calls, "events")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sdk, w
+	return ddbrecorder.Pair(t, rec,
+		func(c *dynamodb.Client) (*ddbstore.Rejected, error) { return ddbstore.NewRejected(c, "events") },
+		func(c *awsjson.Client) (*ddbkeep.Writer, error) { return ddbkeep.New(c, "events") })
 }
 
 // TestSameRequestsAsDDBStore: ddbkeep's PutItem and UpdateItem are ddbstore's, value for value

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/go-cmp/cmp"
 
 	"hookline/internal/ddbrecorder"
@@ -88,16 +89,9 @@ func outcome(err error) string {
 // ddbstore's, through the SDK's DynamoDB client, and ddbnotify's, as functions/notifier builds it.
 func stores(t *testing.T, rec *ddbrecorder.Recorder) (*ddbstore.Store, *ddbnotify.Store) {
 	t.Helper()
-	sdkClient, calls := rec.Clients(t)
-	sdk, err := ddbstore.New(sdkClient, "events")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ours, err := ddbnotify.New(calls, "events")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sdk, ours
+	return ddbrecorder.Pair(t, rec,
+		func(c *dynamodb.Client) (*ddbstore.Store, error) { return ddbstore.New(c, "events") },
+		func(c *awsjson.Client) (*ddbnotify.Store, error) { return ddbnotify.New(c, "events") })
 }
 
 // TestSameRequestsAsDDBStore: for each of the notifier's six operations, ddbnotify sends

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/go-cmp/cmp"
 
 	"hookline/internal/ddbrecorder"
@@ -23,16 +24,11 @@ import (
 // through the SDK's DynamoDB client, and ddbput's, as functions/subscriber builds it.
 func writers(t *testing.T, rec *ddbrecorder.Recorder, retention time.Duration) (pipeline.EventWriter, pipeline.EventWriter) {
 	t.Helper()
-	sdkClient, calls := rec.Clients(t)
-	sdk, err := ddbstore.New(sdkClient, "events", ddbstore.WithRetention(retention))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := ddbput.New(calls, "events", retention)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sdk, w
+	return ddbrecorder.Pair(t, rec,
+		func(c *dynamodb.Client) (pipeline.EventWriter, error) {
+			return ddbstore.New(c, "events", ddbstore.WithRetention(retention))
+		},
+		func(c *awsjson.Client) (pipeline.EventWriter, error) { return ddbput.New(c, "events", retention) })
 }
 
 func record(t *testing.T, id, source, typ string, notified bool) *event.Record {
