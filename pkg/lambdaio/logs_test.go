@@ -2,9 +2,11 @@ package lambdaio_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,6 +63,50 @@ func TestIngestLogLevels(t *testing.T) {
 	req.Body = `{"a":2}`
 	if resp, _ := quietH.Handle(context.Background(), req); resp.StatusCode != 401 || len(logs.take(t)) != 0 {
 		t.Errorf("a 401 logged at level ERROR or above")
+	}
+}
+
+// failingBlobs refuses every body, as S3 does when it is down or the role may not write.
+type failingBlobs struct{}
+
+func (failingBlobs) Put(context.Context, string, []byte, string) (string, error) {
+	return "", errors.New("s3: AccessDenied")
+}
+
+// TestIngestFailureLogNamesEvent: when the bus or the body store fails, nothing is accepted
+// (503), and the request's log line still names the event it would have been, the id a retry
+// gets: every log line carries the event id.
+func TestIngestFailureLogNamesEvent(t *testing.T) {
+	t.Parallel()
+	logs := &logLines{}
+	large := `{"pad":"` + strings.Repeat("x", pipeline.MaxMessageBytes) + `"}`
+	for _, tc := range []struct {
+		name  string
+		body  string
+		blobs pipeline.BlobStore
+	}{
+		{"bus down", `{"a":1}`, nil},
+		{"claim check fails", large, failingBlobs{}},
+	} {
+		pub := &publishertest.Recorder{}
+		pub.Fail(errors.New("sns: 500"))
+		var h *lambdaio.IngestHandler
+		if tc.blobs == nil {
+			h = newHandler(t, pub, logs)
+		} else {
+			h = newHandler(t, &publishertest.Recorder{}, logs)
+			h.Service.Blobs = tc.blobs
+		}
+		resp, _ := h.Handle(context.Background(), githubRequest(tc.body, "d-1"))
+		lines := logs.take(t)
+		if resp.StatusCode != 503 || len(lines) != 1 {
+			t.Fatalf("%s: %d, %d log lines; want 503 and one line", tc.name, resp.StatusCode, len(lines))
+		}
+		// A GitHub delivery's id is its body's hash: the id the 202 of a retry gives.
+		want := event.BodyHashID("github", sha256.Sum256([]byte(tc.body)))
+		if l := lines[0]; l["event_id"] != want || l["level"] != "ERROR" {
+			t.Errorf("%s: log line %v, want event_id %s at ERROR", tc.name, l, want)
+		}
 	}
 }
 

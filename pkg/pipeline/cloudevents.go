@@ -114,7 +114,7 @@ func (s *Ingest) acceptCloudEvents(ctx context.Context, src *source.Source, r In
 			body = ces[i].Body
 		}
 		if err := s.publish(ctx, e, body); err != nil {
-			return Accepted{}, err
+			return Accepted{ID: e.ID, Type: e.Type}, err // the log line names the event that failed
 		}
 		acc.IDs = append(acc.IDs, e.ID)
 	}

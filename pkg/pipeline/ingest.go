@@ -101,7 +101,7 @@ type IngestRequest struct {
 // once the path named a configured source: metrics and logs may then use it as a dimension,
 // while a name nobody configured (anyone can put one in a URL) never becomes one.
 type Accepted struct {
-	ID           string
+	ID           string // also set when the publish failed, so the request's log line names it
 	Source       string
 	Type         string
 	Verification event.Verification
@@ -242,6 +242,9 @@ func (s *Ingest) admit(ctx context.Context, r IngestRequest, received time.Time,
 	}
 
 	if err := s.publish(ctx, &e, r.Body); err != nil {
+		// Nothing was accepted, but the request's log line names the event it would have been
+		// (a retry gets the same id where the id is signed).
+		known.ID, known.Type = e.ID, e.Type
 		return known, err
 	}
 	return Accepted{ID: e.ID, Source: src.Name, Type: e.Type, Verification: e.Verification}, nil
