@@ -20,6 +20,14 @@ const (
 	// MaxKeptBody is how much of a refused request's body is kept; a longer one is cut (and
 	// cannot be readmitted: its signature covers bytes that were not kept).
 	MaxKeptBody = 256 * 1024
+	// MaxKeptHeaderBytes bounds the headers kept of a refused request (names and values, the
+	// sealed ones included). API Gateway takes at most 10 KiB of them, so only `hookline local`
+	// (whose server takes 1 MiB) can be sent more; the smallest headers are kept first, so a
+	// flood of large ones still leaves the signature and the content type.
+	MaxKeptHeaderBytes = 16 * 1024
+	// HeadersCutMarker is the header a kept request carries when some of its headers were
+	// dropped (its value says how many); such a request cannot be readmitted.
+	HeadersCutMarker = "hookline-headers-cut"
 	// KeptFor is how long a refused request is kept.
 	KeptFor = 7 * 24 * time.Hour
 	// DefaultKeepPerMinute is how many refused requests per source are kept each minute when
@@ -54,6 +62,44 @@ type Rejection struct {
 
 // Truncated reports whether the body was cut.
 func (r *Rejection) Truncated() bool { return r.BodySize > len(r.Body) }
+
+// HeadersCut reports whether headers were dropped to keep the request within
+// MaxKeptHeaderBytes.
+func (r *Rejection) HeadersCut() bool { _, cut := r.Header[HeadersCutMarker]; return cut }
+
+// capHeaders returns headers within MaxKeptHeaderBytes (name and value bytes), the smallest
+// kept first (ties by name), and what the marker says about the rest; "" when nothing was
+// dropped. A header named like the marker is not the sender's to set and is dropped.
+func capHeaders(headers map[string]string) (map[string]string, string) {
+	total, marked := 0, false
+	for k, v := range headers {
+		total += len(k) + len(v)
+		marked = marked || strings.EqualFold(k, HeadersCutMarker)
+	}
+	if total <= MaxKeptHeaderBytes && !marked {
+		return headers, ""
+	}
+	names := make([]string, 0, len(headers))
+	for k := range headers {
+		names = append(names, k)
+	}
+	size := func(k string) int { return len(k) + len(headers[k]) }
+	slices.SortFunc(names, func(a, b string) int {
+		if d := size(a) - size(b); d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	kept, used, dropped, droppedBytes := make(map[string]string, len(headers)), 0, 0, 0
+	for _, k := range names {
+		if n := size(k); used+n <= MaxKeptHeaderBytes && !strings.EqualFold(k, HeadersCutMarker) {
+			kept[k], used = headers[k], used+n
+			continue
+		}
+		dropped, droppedBytes = dropped+1, droppedBytes+size(k)
+	}
+	return kept, fmt.Sprintf("%d of %d headers (%d bytes) not kept: a refused request keeps at most %d bytes of headers", dropped, len(headers), droppedBytes, MaxKeptHeaderBytes)
+}
 
 // RejectedQuery selects kept rejections, newest first. Zero values mean "any".
 type RejectedQuery struct {
@@ -109,7 +155,8 @@ type KeepQuota interface {
 
 // Keeper keeps refused requests in the quarantine: at most PerMinute per source each minute
 // (requests to names nobody configured share one allowance), secret-bearing header values
-// sealed, the body cut at MaxKeptBody. Failing to keep never changes the caller's answer.
+// sealed, the body cut at MaxKeptBody and the headers at MaxKeptHeaderBytes. Failing to keep
+// never changes the caller's answer.
 type Keeper struct {
 	Store     RejectionWriter
 	Sealer    Sealer // nil drops the secret-bearing values instead of sealing them
@@ -209,7 +256,11 @@ func (k *Keeper) rejection(ctx context.Context, r IngestRequest, reason, detail 
 	if r.SourceIP.IsValid() {
 		rej.SourceIP = r.SourceIP.Unmap().String()
 	}
-	shown, secret := Redact(r.Headers, k.SensitiveHeaders...)
+	headers, cut := capHeaders(r.Headers)
+	shown, secret := Redact(headers, k.SensitiveHeaders...)
+	if cut != "" {
+		shown[HeadersCutMarker] = cut
+	}
 	rej.Header = shown
 	// Without a Sealer the secret-bearing values are dropped: the request is kept for people
 	// to read, and a readmit of it will fail its signature check.
@@ -293,6 +344,9 @@ func Unredact(ctx context.Context, r *Rejection, o Opener) (map[string]string, e
 func RequestOf(r *Rejection, headers map[string]string) (IngestRequest, error) {
 	if r.Truncated() {
 		return IngestRequest{}, Errorf(KindTooLarge, "rejection %s: only %d of its %d body bytes were kept, and the signature covers them all", r.ID, len(r.Body), r.BodySize)
+	}
+	if r.HeadersCut() {
+		return IngestRequest{}, Errorf(KindTooLarge, "rejection %s: %s", r.ID, r.Header[HeadersCutMarker])
 	}
 	req := IngestRequest{
 		Source: r.Source, Header: mapHeader(headers), Headers: headers, Body: r.Body,

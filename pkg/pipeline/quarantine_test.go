@@ -422,6 +422,58 @@ func TestKeeperSealsOnlySecrets(t *testing.T) {
 	}
 }
 
+// TestKeeperCapsHeaders: a refused request's headers are kept up to MaxKeptHeaderBytes, the
+// smallest first (so the signature and content type survive a flood of large ones), with a
+// marker saying what was dropped; a sender's own marker header is not kept as one; and a
+// request whose headers were cut cannot be readmitted.
+func TestKeeperCapsHeaders(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, key := &memRejected{}, sealKey(t)
+	in := keepingIngest(t, &pipeline.Keeper{Store: store, Sealer: key}, nil)
+	req := githubRequest(t, "wrong-secret-0123456789", []byte(`{"a":1}`))
+	for i := range 40 { // 40 KiB of junk, and a 1 MiB header as `hookline local` takes
+		req.Headers[fmt.Sprintf("x-junk-%02d", i)] = strings.Repeat("j", 1024)
+	}
+	req.Headers["x-huge"] = strings.Repeat("h", 1<<20)
+	req.Headers[pipeline.HeadersCutMarker] = "nothing was cut"
+	if _, err := in.Accept(ctx, req); pipeline.KindOf(err) != pipeline.KindUnauthorized {
+		t.Fatalf("err = %v", err)
+	}
+	r := store.kept[0]
+	opened, err := pipeline.Unredact(ctx, r, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := 0
+	for k, v := range opened {
+		if k != pipeline.HeadersCutMarker {
+			kept += len(k) + len(v)
+		}
+	}
+	if kept > pipeline.MaxKeptHeaderBytes || kept < pipeline.MaxKeptHeaderBytes-1100 {
+		t.Errorf("kept %d bytes of headers, want at most %d and within a header of it", kept, pipeline.MaxKeptHeaderBytes)
+	}
+	if opened["x-hub-signature-256"] != req.Headers["x-hub-signature-256"] || r.Header["content-type"] != "application/json" || r.Header["x-huge"] != "" {
+		t.Errorf("kept signature %q, content type %q, x-huge %d bytes; want the small headers kept, the huge one dropped",
+			opened["x-hub-signature-256"], r.Header["content-type"], len(r.Header["x-huge"]))
+	}
+	if !r.HeadersCut() || !strings.Contains(r.Header[pipeline.HeadersCutMarker], "headers") || !strings.Contains(r.Header[pipeline.HeadersCutMarker], "not kept") {
+		t.Errorf("marker %q, want one saying headers were not kept", r.Header[pipeline.HeadersCutMarker])
+	}
+	r2 := &pipeline.Readmitter{Ingest: &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: &publishertest.Recorder{}}, Store: store, Opener: key}
+	if _, err := r2.Readmit(ctx, r.ID); pipeline.KindOf(err) != pipeline.KindTooLarge || !strings.Contains(err.Error(), "not kept") {
+		t.Errorf("readmit of a request whose headers were cut: %v", err)
+	}
+
+	// Within the cap nothing is dropped, and no marker is added.
+	small := githubRequest(t, "wrong-secret-0123456789", []byte(`{"a":2}`))
+	in.Accept(ctx, small)
+	if r := store.kept[1]; r.HeadersCut() || len(r.Header) != len(small.Headers) {
+		t.Errorf("a small request kept %d of %d headers, cut %v", len(r.Header), len(small.Headers), r.HeadersCut())
+	}
+}
+
 // TestRequestOfKeepsAddressAndQuery: the rebuilt request has the kept source address and the
 // query (repeated names joined by ','); a rejection without them gives none.
 func TestRequestOfKeepsAddressAndQuery(t *testing.T) {
