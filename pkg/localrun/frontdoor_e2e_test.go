@@ -237,6 +237,22 @@ func TestEndToEndFrontDoorRefusals(t *testing.T) {
 	resp, p = post("open", auth, "{\"name\":\"caf\xe9\"}", "")
 	problem("invalid UTF-8 JSON", resp, p, 400, "not valid UTF-8")
 
+	// 400: Content-Type sent twice; the gateway joins it as API Gateway does, and ingest
+	// refuses the list rather than guess which member the sender meant.
+	twice, _ := http.NewRequest(http.MethodPost, s.url+"/webhooks/open", strings.NewReader(`{}`))
+	twice.Header.Set("Authorization", "Bearer "+token)
+	twice.Header.Add("Content-Type", "application/json")
+	twice.Header.Add("Content-Type", "text/plain")
+	if r, err := http.DefaultClient.Do(twice); err != nil {
+		t.Fatal(err)
+	} else {
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		var p map[string]any
+		_ = json.Unmarshal(b, &p)
+		problem("Content-Type twice", r, p, 400, "Content-Type holds more than one media type")
+	}
+
 	// 421: a host name this server does not have (DNS rebinding), on the API and the web view.
 	resp, p = post("open", auth, `{}`, "attacker.example:8080")
 	problem("wrong Host", resp, p, 421, `"attacker.example:8080"`)

@@ -194,6 +194,9 @@ func (s *Ingest) admit(ctx context.Context, r IngestRequest, received time.Time,
 	if enc := r.Header.Get("content-encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
 		return known, Errorf(KindUnsupportedMedia, "Content-Encoding %q is not accepted: signatures are checked over the bytes as sent, so send the body uncompressed", enc)
 	}
+	if manyMediaTypes(r.Header.Get("content-type")) {
+		return known, Errorf(KindInvalid, "Content-Type holds more than one media type (sent more than once?); send it once: it decides how the body is kept")
+	}
 	res, err := src.Verifier.Verify(verifyHeader(src, r), r.Body, received)
 	if err != nil {
 		// verify's messages never contain secrets or expected values, so they are safe to show.
@@ -357,3 +360,25 @@ func forbidden(source string, addr netip.Addr) *Error {
 }
 
 func parseAddr(s string) (netip.Addr, error) { return netip.ParseAddr(s) }
+
+// manyMediaTypes reports whether a Content-Type value is a list: a comma outside a quoted
+// parameter value. Content-Type is a singleton field, but API Gateway (and so the local
+// gateway) joins a repeated header with commas; RFC 9110 (8.3) notes that recipients guess
+// differently at such a value, so it is refused rather than read as one of its members.
+func manyMediaTypes(ct string) bool {
+	if strings.IndexByte(ct, ',') < 0 {
+		return false
+	}
+	quoted := false
+	for i := 0; i < len(ct); i++ {
+		switch c := ct[i]; {
+		case quoted && c == '\\':
+			i++ // a quoted-pair: the next byte is literal
+		case c == '"':
+			quoted = !quoted
+		case c == ',' && !quoted:
+			return true
+		}
+	}
+	return false
+}

@@ -192,6 +192,11 @@ func TestIngestRefusals(t *testing.T) {
 			r.Header.(header)["content-type"] = "multipart/form-data; boundary=x"
 			return r
 		}, nil, pipeline.KindUnsupportedMedia, "multipart/form-data bodies are not accepted", event.ErrUnsupportedMedia},
+		{"Content-Type twice", nil, func() pipeline.IngestRequest {
+			r := handRequest(`{}`)
+			r.Header.(header)["content-type"] = "application/json,text/plain" // as API Gateway joins a repeated header
+			return r
+		}, nil, pipeline.KindInvalid, "Content-Type holds more than one media type", nil},
 		{"invalid JSON", nil, func() pipeline.IngestRequest { return handRequest(`{"a":`) }, nil,
 			pipeline.KindInvalid, "body is not valid JSON", event.ErrInvalidJSON},
 		{"bus down", nil, func() pipeline.IngestRequest { return handRequest(`{}`) }, busErr,
@@ -337,5 +342,16 @@ func TestBodyTooLargeFor(t *testing.T) {
 		if e.Kind != pipeline.KindTooLarge || !strings.Contains(e.Detail, want) {
 			t.Errorf("BodyTooLargeFor(%d, %d) = %v, %q; want %q", limit+1, limit, e.Kind, e.Detail, want)
 		}
+	}
+}
+
+// TestContentTypeQuotedComma: a comma inside a quoted parameter value is one media type, not
+// a list, so the request is accepted.
+func TestContentTypeQuotedComma(t *testing.T) {
+	t.Parallel()
+	r := handRequest(`{"a":1}`)
+	r.Header.(header)["content-type"] = `application/json; profile="https://example.com/a,b\",c"`
+	if _, err := newIngest(t, &publishertest.Recorder{}).Accept(context.Background(), r); err != nil {
+		t.Errorf("a quoted comma in a parameter: %v, want accepted", err)
 	}
 }
