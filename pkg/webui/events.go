@@ -22,8 +22,11 @@ type choice struct{ Value, Label string }
 
 type filterView struct {
 	Source, Type, Since string
-	SinceChoices        []choice
-	Active              bool // any filter set: offer "clear"
+	// Until and Limit have no field of their own in the form: given in the URL (as GET /events
+	// takes them), the form and the page links carry them on.
+	Until, Limit string
+	SinceChoices []choice
+	Active       bool // any filter set: offer "clear"
 }
 
 type eventsView struct {
@@ -104,8 +107,8 @@ type rowView struct {
 // events is GET /: the newest events, filtered like GET /events.
 func (u *UI) events(w http.ResponseWriter, r *http.Request) {
 	params := r.URL.Query()
-	f := filterView{Source: params.Get("source"), Type: params.Get("type"), Since: params.Get("since")}
-	f.Active = f.Source != "" || f.Type != "" || f.Since != ""
+	f := filterView{Source: params.Get("source"), Type: params.Get("type"), Since: params.Get("since"), Until: params.Get("until"), Limit: params.Get("limit")}
+	f.Active = f.Source != "" || f.Type != "" || f.Since != "" || f.Until != "" || f.Limit != ""
 	f.SinceChoices = sinceOptions(sinceChoices, f.Since)
 	v := eventsView{Filter: f, listNav: listNav{Noun: "events", Path: "/"}}
 	p := page{Title: "Events", Nav: "events", Refresh: RefreshSeconds, Data: &v}
@@ -118,7 +121,9 @@ func (u *UI) events(w http.ResponseWriter, r *http.Request) {
 		q, err = pipeline.ParseQuery(params.Get, u.now())
 	}
 	if err == nil {
-		q.Limit = PageSize
+		if q.Limit == 0 { // ?limit= is taken within GET /events' bounds, checked by ParseQuery
+			q.Limit = PageSize
+		}
 		var pg pipeline.Page
 		if pg, err = u.history.List(r.Context(), q); err == nil {
 			v.Rows = rows(pg.Records)
@@ -129,7 +134,7 @@ func (u *UI) events(w http.ResponseWriter, r *http.Request) {
 }
 
 func listURL(f filterView, cursor string) string {
-	return filterURL("/", map[string]string{"source": f.Source, "type": f.Type, "since": f.Since, "cursor": cursor})
+	return filterURL("/", map[string]string{"source": f.Source, "type": f.Type, "since": f.Since, "until": f.Until, "limit": f.Limit, "cursor": cursor})
 }
 
 func rows(recs []*event.Record) []rowView {

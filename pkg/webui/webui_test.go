@@ -186,6 +186,14 @@ func TestPages(t *testing.T) {
 		{name: "unknown parameter", target: "/?sourse=postman", status: 400,
 			want: []string{"unknown query parameter &#34;sourse&#34;: the event list takes source, type, since, until, limit, cursor"}, notWant: []string{f.push.Event.ID}},
 		{name: "not a source name", target: "/?source=GitHub", status: 400, want: []string{"source: &#34;GitHub&#34; is not a source name"}},
+		// ?limit= as GET /events takes it: the page size, carried on by the pager and the form.
+		{name: "limit", target: "/?limit=2", status: 200,
+			want:    []string{f.push.Event.ID, `href="/?cursor=2&amp;limit=2"`, `<input type="hidden" name="limit" value="2">`, ">clear<"},
+			notWant: []string{f.text.Event.ID}},
+		{name: "until carried on", target: "/?until=2099-01-01T00:00:00Z", status: 200,
+			want: []string{`href="/?cursor=50&amp;until=2099-01-01T00%3A00%3A00Z"`, `<input type="hidden" name="until" value="2099-01-01T00:00:00Z">`}},
+		{name: "limit zero", target: "/?limit=0", status: 400, want: []string{`role="alert"`, "limit: &#34;0&#34; is not a whole number from 1 to 1000"}},
+		{name: "limit over the maximum", target: "/?limit=1001", status: 400, want: []string{"limit: &#34;1001&#34; is not a whole number from 1 to 1000"}},
 
 		{name: "json event", target: "/ui/events/" + f.push.Event.ID, status: 200,
 			want: []string{"JSON, ", "&#34;ref&#34;: &#34;refs/heads/main&#34;,\n  &#34;commits&#34;: [", "view the email", "/events/" + f.push.Event.ID, "+45ms"}},
