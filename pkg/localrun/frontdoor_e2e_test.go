@@ -228,7 +228,8 @@ func TestEndToEndFrontDoorRefusals(t *testing.T) {
 	}
 
 	// 413: over hookline local's limit (GitHub's 25 MB; larger bodies than a bus message take
-	// the claim check), refused on its Content-Length before it is read, let alone verified.
+	// the claim check), refused on its Content-Length and never verified; it is read and
+	// dropped first, so a client that writes it all before reading gets the answer.
 	big := strings.Repeat("a", pipeline.LocalMaxBodyBytes+1)
 	resp, p = post("open", map[string]string{"Authorization": "Bearer " + token, "Content-Type": "text/plain"}, big, "")
 	problem("body over the limit", resp, p, 413, "the limit is")

@@ -219,12 +219,16 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string
 		limit = DefaultMaxBodyBytes
 	}
 	if r.ContentLength > limit {
+		if r.ContentLength-limit <= DrainOverLimit && !expectsContinue(r) {
+			drain(r.Body, r.ContentLength)
+		}
 		return writeProblem(w, pipeline.KindTooLarge, fmt.Sprintf("the body is %d bytes; the limit is %d", r.ContentLength, limit), rawPath), false
 	}
 	body, err := readBody(http.MaxBytesReader(w, r.Body, limit), r.ContentLength)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
+			drain(r.Body, DrainOverLimit) // chunked: what is left past the limit, up to the bound
 			return writeProblem(w, pipeline.KindTooLarge, fmt.Sprintf("the body is over the %d-byte limit", limit), rawPath), false
 		}
 		return writeProblem(w, pipeline.KindInvalid, "the request body could not be read", rawPath), false
@@ -238,6 +242,22 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, requestID string
 		return writeProblem(w, pipeline.KindInternal, "", rawPath), false
 	}
 	return writeResponse(w, resp, rawPath, log), true
+}
+
+// DrainOverLimit is how far past the body limit the gateway reads a refused body before it
+// answers 413. A client that writes its whole body before reading (most do, unless they send
+// Expect: 100-continue) is otherwise reset: the server closes on bytes it never read, and the
+// reset takes the 413 with it. Past this bound the body is not read (that would let anyone
+// make the server read without end) and such a client may still see a reset.
+const DrainOverLimit = 1 << 20
+
+// drain reads and drops up to n bytes of a refused body, so the connection can carry the answer.
+func drain(body io.Reader, n int64) { _, _ = io.CopyN(io.Discard, body, n) }
+
+// expectsContinue reports whether the client waits for 100 Continue before it sends the body:
+// it has sent none, and reading the body would ask it for all of it.
+func expectsContinue(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Expect"), "100-continue")
 }
 
 // readBody reads r to its end, into one buffer of the size the request announced (io.ReadAll
