@@ -577,6 +577,21 @@ func (r *rehearsal) claimCheck(gw *apiGateway, queue *queuePoller, nm *eventSour
 			id, resp.StatusCode, resp.Body, len(body), envelope.DataRef, logTail(r.procs[fnHistory].logs))
 	}
 	t.Logf("claim check: GET /events/%s → the body from %s", id, envelope.DataRef)
+
+	// The bucket's lifecycle removes the body while DynamoDB's TTL has yet to delete the event
+	// (it may take days): S3 says NoSuchKey only to a role that may list the bucket, so without
+	// s3:ListBucket history would get AccessDenied and answer 500.
+	r.fake.RemoveObject(r.bucket, key)
+	resp, err = gw.do(ctx, http.MethodGet, "/events/"+id, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var problem struct{ Detail string }
+	if resp.StatusCode != http.StatusNotFound || json.Unmarshal([]byte(resp.Body), &problem) != nil || !strings.Contains(problem.Detail, "has expired") {
+		t.Fatalf("GET /events/%s after its body expired: %d %.300s, want a 404 problem saying the event expired\nhistory logs:\n%s",
+			id, resp.StatusCode, resp.Body, logTail(r.procs[fnHistory].logs))
+	}
+	t.Logf("claim check: its body expired, GET /events/%s → %d %s", id, resp.StatusCode, problem.Detail)
 }
 
 // refused sends a request signed with a wrong secret: ingest answers 401 and keeps it in the

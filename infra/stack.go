@@ -256,7 +256,10 @@ func (h *Hookline) newQueues(retain awscdk.RemovalPolicy) {
 // newBodyBucket is the claim check's bucket: ingest puts a body whose envelope would not fit
 // an SNS message here before it answers 202, and the event carries the s3:// reference. SSE
 // (S3-managed keys), TLS only, no public access, and objects expire with the events that name
-// them (the table's retention), so a body never outlives its event by more than a day.
+// them (the table's retention). S3 counts from the put (after the receipt) and rounds up to
+// the next midnight UTC, so a body never expires before its event's TTL and outlives it by at
+// most a day; but TTL deletes an expired item within days, so history may still find an
+// event whose body is gone, and answers it as expired (404).
 func newBodyBucket(stack awscdk.Stack, retain awscdk.RemovalPolicy) awss3.Bucket {
 	return awss3.NewBucket(stack, jsii.String("BodyBucket"), &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,
@@ -276,10 +279,14 @@ func (h *Hookline) wireGrants() {
 	ingest, subscriber, notifier, history := h.Functions[fnIngest], h.Functions[fnSubscriber], h.Functions[fnNotifier], h.Functions[fnHistory]
 
 	// The claim check (pkg/s3blob): ingest only writes bodies, history only reads them, both
-	// under the events/ prefix the keys use; nobody lists or deletes (the lifecycle does).
+	// under the events/ prefix the keys use; nobody deletes (the lifecycle does).
 	bodies := []*string{h.BodyBucket.ArnForObjects(jsii.String("events/*"))}
 	grant(ingest, bodies, "s3:PutObject")
 	grant(history, bodies, "s3:GetObject")
+	// S3 answers a GetObject of a missing key with 404 NoSuchKey only to a caller that may list
+	// the bucket, else with 403 AccessDenied. The lifecycle can remove a body days before
+	// DynamoDB's TTL deletes its event, and history must tell that (a 404) from a refusal.
+	grant(history, []*string{h.BodyBucket.BucketArn()}, "s3:ListBucket")
 
 	h.EventsTopic.GrantPublish(ingest)
 	h.SourcesSecret.GrantRead(ingest, nil)

@@ -698,7 +698,7 @@ func TestLeastPrivilege(t *testing.T) {
 		fnNotifier: append(slices.Clone(base), "dynamodb:UpdateItem", "dynamodb:GetItem", "sns:Publish", "kms:Decrypt", "kms:GenerateDataKey*",
 			"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
 			"dynamodb:ListStreams", "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"),
-		fnHistory: append(slices.Clone(base), "dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "s3:GetObject"),
+		fnHistory: append(slices.Clone(base), "dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "s3:GetObject", "s3:ListBucket"),
 	}
 	for _, name := range functionNames {
 		t.Run(name, func(t *testing.T) {
@@ -741,6 +741,7 @@ func TestLeastPrivilege(t *testing.T) {
 		{fnIngest, "kms:Decrypt", []any{getAtt(f.logicalID(f.h.TopicKey), "Arn")}},
 		{fnIngest, "s3:PutObject", []any{bodies}},
 		{fnHistory, "s3:GetObject", []any{bodies}},
+		{fnHistory, "s3:ListBucket", []any{getAtt(f.logicalID(f.h.BodyBucket), "Arn")}}, // so a missing body is a 404
 		{fnSubscriber, "logs:PutLogEvents", []any{getAtt(f.logicalID(logGroupOf(f.h.Functions[fnSubscriber])), "Arn")}},
 	}
 	for _, r := range resources {

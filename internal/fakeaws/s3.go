@@ -47,6 +47,13 @@ func (s *Server) Object(bucket, key string) (Object, bool) {
 	return o, ok
 }
 
+// RemoveObject deletes the object under key in bucket, as a lifecycle expiration does.
+func (s *Server) RemoveObject(bucket, key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.buckets[bucket], key)
+}
+
 // s3Address is the bucket and key a request names.
 func s3Address(r *http.Request) (bucket, key string) {
 	host := r.Host

@@ -80,6 +80,9 @@ func Get(ctx context.Context, w io.Writer, h pipeline.History, id string, asJSON
 	// A body too large for the bus was stored by reference; a local history can read it back.
 	if b, ok := h.(interface{ Blobs() pipeline.BlobReader }); ok && r.Event.DataRef != "" {
 		e, err := pipeline.ResolveData(ctx, b.Blobs(), r.Event)
+		if pipeline.IsNotFound(err) {
+			return pipeline.BodyExpired(id, err)
+		}
 		if err != nil {
 			return fmt.Errorf("get event %s: %w", id, err)
 		}

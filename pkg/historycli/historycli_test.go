@@ -365,3 +365,27 @@ func TestSenderTextCannotDriveTheTerminal(t *testing.T) {
 		t.Errorf("list:\n%q", got)
 	}
 }
+
+// expiredBodies is a history whose claim-checked bodies are gone (the local sweep, or S3's
+// lifecycle, removed them before the event).
+type expiredBodies struct{ *fakeHistory }
+
+func (expiredBodies) Blobs() pipeline.BlobReader { return goneBlobs{} }
+
+type goneBlobs struct{}
+
+func (goneBlobs) Get(context.Context, string) ([]byte, error) { return nil, pipeline.ErrNotFound }
+
+// TestGetExpiredBody: an event whose body expired before it is reported as expired.
+func TestGetExpiredBody(t *testing.T) {
+	t.Parallel()
+	h := history(2)
+	r := rec(7, "github", "push", false)
+	r.Event.DataRef = "blob:events/github/x"
+	h.add(r)
+	var out strings.Builder
+	err := historycli.Get(context.Background(), &out, expiredBodies{h}, r.Event.ID, false)
+	if err == nil || !strings.Contains(err.Error(), `event "`+r.Event.ID+`" has expired`) || out.Len() != 0 {
+		t.Errorf("Get of an event whose body expired: %v, wrote %q; want an error saying the event expired", err, out.String())
+	}
+}

@@ -3,6 +3,7 @@ package lambdaio_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -66,6 +67,37 @@ func TestHistoryClaimCheckedBody(t *testing.T) {
 	v = get(&lambdaio.HistoryHandler{History: hist, Log: quiet(), Now: now})
 	if v.Data != nil || v.DataURL != "" {
 		t.Errorf("no blob store: data %d bytes, data_url %q; want neither", len(v.Data), v.DataURL)
+	}
+}
+
+// goneBlobs is a blob store whose bodies have all expired, as s3blob and the local blob table
+// say it: pipeline.ErrNotFound, wrapped.
+type goneBlobs struct{}
+
+func (goneBlobs) Get(_ context.Context, ref string) ([]byte, error) {
+	return nil, fmt.Errorf("s3 get %s: %w", ref, pipeline.ErrNotFound)
+}
+
+// TestHistoryExpiredBody: an event whose body the retention already removed (the bucket's
+// lifecycle can act days before DynamoDB's TTL deletes the item) is a 404 saying it expired,
+// not a 500.
+func TestHistoryExpiredBody(t *testing.T) {
+	t.Parallel()
+	hist := &fakeHistory{store: &storetest.Memory{}}
+	r := &event.Record{Event: &event.Event{ID: event.DeliveryID("github", "old"), Source: "github", Type: "push",
+		Time: storedAt, ReceivedAt: storedAt, DataContentType: "application/json", DataRef: "s3://bodies/events/github/old"}, StoredAt: storedAt}
+	hist.store.Add(r)
+	h := &lambdaio.HistoryHandler{History: hist, Log: quiet(), Now: func() time.Time { return storedAt }, Blobs: goneBlobs{}}
+	req := events.APIGatewayV2HTTPRequest{RawPath: "/events/" + r.Event.ID, PathParameters: map[string]string{"id": r.Event.ID}}
+	req.RequestContext.HTTP.Method = http.MethodGet
+	resp, err := h.Handle(context.Background(), req)
+	var p struct {
+		Status int
+		Detail string
+	}
+	if err != nil || resp.StatusCode != http.StatusNotFound || resp.Headers["Content-Type"] != "application/problem+json" ||
+		json.Unmarshal([]byte(resp.Body), &p) != nil || !strings.Contains(p.Detail, "has expired") || strings.Contains(p.Detail, "s3://") {
+		t.Errorf("GET of an event whose body expired: %v %d %v %s; want a 404 problem saying the event expired, naming no object", err, resp.StatusCode, resp.Headers, resp.Body)
 	}
 }
 

@@ -77,6 +77,14 @@ func (s *Ingest) claimCheck(ctx context.Context, e *event.Event, body []byte) er
 	return nil
 }
 
+// BodyExpired is the answer for event id whose body, stored by reference, is gone (err says
+// how it was looked for). Only retention removes a body (S3's lifecycle, the local sweep), and
+// it may do so before the event itself is deleted: DynamoDB's TTL deletes an expired item
+// within days, not at once. So the event is, as far as its reader can tell, expired.
+func BodyExpired(id string, err error) *Error {
+	return &Error{Kind: KindNotFound, Detail: fmt.Sprintf("event %q has expired: its body, stored apart from it, is no longer kept", id), Err: err}
+}
+
 // ResolveData fills a record's data from the blob store when it was stored by reference,
 // after checking it against the body's hash; records with inline data are returned as they
 // are. The record's event is copied, never changed in place.

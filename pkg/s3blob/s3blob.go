@@ -51,7 +51,9 @@ func (s *Store) Put(ctx context.Context, key string, body []byte, contentType st
 	return "s3://" + s.Bucket + "/" + key, nil
 }
 
-// Get reads the body ref names; a missing object is pipeline.ErrNotFound.
+// Get reads the body ref names; a missing object is pipeline.ErrNotFound. S3 says NoSuchKey
+// only to a caller with s3:ListBucket on the bucket (the stack grants it to history); to any
+// other a missing key is AccessDenied, which stays an error here: it may be a real refusal.
 func (s *Store) Get(ctx context.Context, ref string) ([]byte, error) {
 	key, err := s.key(ref)
 	if err != nil {
