@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -240,5 +241,18 @@ func TestCloudEventsBinaryHMAC(t *testing.T) {
 	h.header["x-sig"] = hex.EncodeToString(mac.Sum(nil))
 	if _, err := in.Accept(context.Background(), pipeline.IngestRequest{Source: "bodyonly", Header: h, Body: []byte(body)}); pipeline.KindOf(err) != pipeline.KindInvalid {
 		t.Errorf("an extension header with a name CloudEvents does not allow: %v", err)
+	}
+}
+
+// TestCloudEventsBusDownNamesTheEvent: when the bus fails, nothing is accepted (503) and the
+// result names the event that failed, for the request's log line (every line has an id).
+func TestCloudEventsBusDownNamesTheEvent(t *testing.T) {
+	t.Parallel()
+	in, b := ceIngest(t)
+	b.Fail(errors.New("sns: 500"))
+	acc, err := in.Accept(context.Background(), ceRequest("application/cloudevents-batch+json",
+		`[{"specversion":"1.0","id":"1","source":"urn:a","type":"t1"},{"specversion":"1.0","id":"2","source":"urn:a","type":"t2"}]`, nil))
+	if want := event.DeliveryID("ce", "urn:a\n1"); pipeline.KindOf(err) != pipeline.KindUnavailable || acc.ID != want || acc.Type != "t1" || acc.Source != "ce" || len(acc.IDs) != 0 {
+		t.Errorf("Accept = %+v, %v; want unavailable, naming event %s (t1) of ce and accepting no ids", acc, err, want)
 	}
 }
