@@ -849,8 +849,8 @@ func (e *Engine) sweeper() {
 	})
 }
 
-// every calls fn each d until the engine closes, then closes done: the engine's background
-// loops (sweeper, checkpointer).
+// every calls fn each d until the engine closes, then closes done: the sweeper's loop. The
+// checkpointer runs its own, which ticks for its passes and its writeback (checkpoint.go).
 func (e *Engine) every(d time.Duration, done chan struct{}, fn func()) {
 	defer close(done)
 	t := time.NewTicker(d)
