@@ -77,9 +77,18 @@ func (c *Client) GetObject(ctx context.Context, bucket, key string, limit int64)
 	return body, err
 }
 
+// maxPresignTTL is the longest a SigV4 presigned URL may last: S3 refuses an X-Amz-Expires
+// over 604,800 seconds.
+const maxPresignTTL = 7 * 24 * time.Hour
+
 // PresignGetObject returns a URL that GETs the object key in bucket without credentials for
-// ttl (whole seconds), signed now with the client's credentials.
+// ttl (whole seconds, 1 s to 7 days), signed now with the client's credentials.
 func (c *Client) PresignGetObject(ctx context.Context, bucket, key string, ttl time.Duration) (string, error) {
+	if ttl < time.Second || ttl > maxPresignTTL {
+		// X-Amz-Expires=0 (what a ttl under a second would be) or over 604800 makes a URL
+		// that S3 refuses when it is used, not here.
+		return "", fmt.Errorf("S3 presign GetObject: a link lasts 1s to %v, not %v", maxPresignTTL, ttl)
+	}
 	u, err := c.objectURL(bucket, key, "GetObject")
 	if err != nil {
 		return "", err

@@ -294,6 +294,21 @@ func TestS3Errors(t *testing.T) {
 			t.Errorf("10 bytes with a limit of 10: %q, %v", b, err)
 		}
 	})
+	t.Run("presigned link's lifetime", func(t *testing.T) {
+		// S3 takes an X-Amz-Expires of 1 to 604800 seconds; a link outside that is refused
+		// when it is used, so it is not made.
+		c := client(t, config("http://127.0.0.1:1"), awsjson.S3)
+		for _, ttl := range []time.Duration{-time.Minute, 0, 999 * time.Millisecond, 7*24*time.Hour + time.Second} {
+			if link, err := c.PresignGetObject(context.Background(), "b", "k", ttl); err == nil || !strings.Contains(err.Error(), "a link lasts 1s to 168h0m0s") {
+				t.Errorf("ttl %v: %q, %v; want it refused", ttl, link, err)
+			}
+		}
+		for ttl, want := range map[time.Duration]string{time.Second: "X-Amz-Expires=1&", 7 * 24 * time.Hour: "X-Amz-Expires=604800&"} {
+			if link, err := c.PresignGetObject(context.Background(), "b", "k", ttl); err != nil || !strings.Contains(link, want) {
+				t.Errorf("ttl %v: %q, %v; want a link with %s", ttl, link, err, want)
+			}
+		}
+	})
 	t.Run("no bucket or key", func(t *testing.T) {
 		c := client(t, config("http://127.0.0.1:1"), awsjson.S3)
 		if err := c.PutObject(context.Background(), "", "k", nil, ""); err == nil {
