@@ -72,14 +72,43 @@ func ParseTimeBound(field, s string, now time.Time) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// durationShaped reports whether s is written as a Go duration is (digits, '.', units), whether
-// or not it fits one.
+// durationShaped reports whether s is written as a Go duration is, whether or not it fits one:
+// numbers (digits, perhaps a fraction) each followed by a unit time.ParseDuration takes. Then
+// ParseDuration refused it for its size alone; "5mm" or "1.5.5h" are no durations at all.
 func durationShaped(s string) bool {
-	if s == "" || !(s[0] >= '0' && s[0] <= '9' || s[0] == '.') || !strings.ContainsAny(s[len(s)-1:], "smh") {
+	s = strings.TrimPrefix(s, "+")
+	if s == "" {
 		return false
 	}
-	return strings.Trim(s, "0123456789.nsuµmh") == ""
+	for s != "" {
+		n := len(s) // the number: digits, then perhaps '.' and digits, one digit at least
+		s = strings.TrimLeft(s, "0123456789")
+		digits := n - len(s)
+		if strings.HasPrefix(s, ".") {
+			n = len(s) - 1
+			s = strings.TrimLeft(s[1:], "0123456789")
+			digits += n - len(s)
+		}
+		if digits == 0 {
+			return false
+		}
+		unit := ""
+		for _, u := range durationUnits {
+			if strings.HasPrefix(s, u) {
+				unit = u
+				break
+			}
+		}
+		if unit == "" {
+			return false
+		}
+		s = s[len(unit):]
+	}
+	return true
 }
+
+// durationUnits are time.ParseDuration's units, each before any unit that is its prefix.
+var durationUnits = []string{"ns", "us", "\u00b5s", "\u03bcs", "ms", "s", "m", "h"}
 
 // CheckSourceFilter refuses a source filter that no event can have: events are stored under
 // their configured source's name, so "GitHub" or "github,stripe" (API Gateway's join of a

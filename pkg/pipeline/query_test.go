@@ -36,6 +36,17 @@ func TestParseTimeBound(t *testing.T) {
 		{"2562048h", time.Time{}, `since: duration "2562048h" is longer than any hookline takes (about 292 years)`},
 		{"99999999999999999999ns", time.Time{}, `since: duration "99999999999999999999ns" is longer than any`},
 		{"1h2x", time.Time{}, `since: "1h2x" is neither an RFC 3339 time`},
+		// Made of a duration's characters but not one: not "longer than any", which would
+		// send the reader looking for a smaller number.
+		{"5mm", time.Time{}, `since: "5mm" is neither an RFC 3339 time`},
+		{"1hh", time.Time{}, `since: "1hh" is neither an RFC 3339 time`},
+		{"1.5.5h", time.Time{}, `since: "1.5.5h" is neither an RFC 3339 time`},
+		{"1h.m", time.Time{}, `since: "1h.m" is neither an RFC 3339 time`},
+		{"3nh", time.Time{}, `since: "3nh" is neither an RFC 3339 time`},
+		{"2562047h47m", queryNow.Add(-2562047*time.Hour - 47*time.Minute).UTC(), ""},
+		{"2562047h48m", time.Time{}, `since: duration "2562047h48m" is longer than any`},
+		{"1h9223372036854775808ns", time.Time{}, `since: duration "1h9223372036854775808ns" is longer than any`},
+		{".5h9999999999999999µs", time.Time{}, `since: duration ".5h9999999999999999µs" is longer than any`},
 		{"2026", time.Time{}, `since: "2026" is neither an RFC 3339 time`},
 	} {
 		got, err := pipeline.ParseTimeBound("since", tc.in, queryNow)
