@@ -50,7 +50,7 @@ func FuzzMboxRecord(f *testing.F) {
 		}
 		checkReadsBack(t, msg, m, date)
 
-		rec, err := mboxRecord(m, DefaultFrom, DefaultTo, date)
+		rec, err := mboxRecord(nil, m, DefaultFrom, DefaultTo, date)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,7 +163,7 @@ func TestRenderingAllocatesTheSameForAnySize(t *testing.T) {
 	allocs := func(text string) (msg, rec float64) {
 		m := pipeline.Email{EventID: "e1", Source: "github", Type: "push", Subject: "[hookline] push from github", Text: text}
 		msg = testing.AllocsPerRun(20, func() { _, _ = Message(m, DefaultFrom, DefaultTo, date) })
-		rec = testing.AllocsPerRun(20, func() { _, _ = mboxRecord(m, DefaultFrom, DefaultTo, date) })
+		rec = testing.AllocsPerRun(20, func() { _, _ = mboxRecord(nil, m, DefaultFrom, DefaultTo, date) })
 		return msg, rec
 	}
 	line := "  \"message\": \"fix the build\",\n"
@@ -186,7 +186,7 @@ func TestTheRecordIsRenderedInOneBuffer(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	for range runs {
-		if _, err := mboxRecord(m, DefaultFrom, DefaultTo, date); err != nil {
+		if _, err := mboxRecord(nil, m, DefaultFrom, DefaultTo, date); err != nil {
 			t.Fatal(err)
 		}
 	}
