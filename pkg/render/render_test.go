@@ -3,6 +3,8 @@ package render_test
 import (
 	"bytes"
 	"encoding/json"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,7 +73,8 @@ func TestCut(t *testing.T) {
 	}
 }
 
-// FuzzIndent: JSON data is indented exactly as json.Indent indents it, whichever way Of takes.
+// FuzzIndent: JSON data is indented exactly as json.Indent indents it, whichever way Of takes,
+// and indentedLen, which sizes indent's buffer, counts what indent writes.
 func FuzzIndent(f *testing.F) {
 	for _, s := range []string{
 		`{"a":[1,2],"b":"c"}`, `{}`, `[]`, `[[],{}]`, `{"a":{}, "b" : [ ] }`, `"x"`, `1`, `-0.5e+3`, `true`, `null`,
@@ -92,6 +95,9 @@ func FuzzIndent(f *testing.F) {
 		}
 		if got := render.Of(e); got.Kind != render.JSON || got.Text != want.String() {
 			t.Fatalf("Of(%q) = %s %q; json.Indent gives %q", b, got.Kind, got.Text, want.String())
+		}
+		if n := render.IndentedLen(b); event.ValidJSON(b) && n != want.Len() {
+			t.Fatalf("IndentedLen(%q) = %d, want %d", b, n, want.Len())
 		}
 	})
 }
@@ -119,6 +125,33 @@ func TestTerminal(t *testing.T) {
 		}
 		if got := render.Terminal(tt.in, false); got != tt.wantCell {
 			t.Errorf("%s: Terminal(%q, false) = %q, want %q", tt.name, tt.in, got, tt.wantCell)
+		}
+	}
+}
+
+// TestIndentAllocatesOnce: indented data is written into one buffer of its exact size, for
+// data that grows a little when indented and for data that grows more than twice.
+func TestIndentAllocatesOnce(t *testing.T) {
+	nested := `{"a":{"b":{"c":{"d":[1,2,3,{"e":[[],{}]}]}}},"f":[{"g":1},{"h":2}]}`
+	for _, data := range []string{`{"delivery":"d-1","pad":"` + strings.Repeat("x", 1000) + `"}`, strings.Repeat(`[`+nested+`,`, 3) + `0]]]`} {
+		e := &event.Event{Data: []byte(data)}
+		got := render.Of(e)
+		if got.Kind != render.JSON {
+			t.Fatalf("Of(%q) is %s, want JSON", data, got.Kind)
+		}
+		if n := testing.AllocsPerRun(20, func() { render.Of(e) }); n != 1 {
+			t.Errorf("indenting %d bytes into %d: %v allocations, want 1", len(data), len(got.Text), n)
+		}
+		// The one allocation is the text's own size (rounded up to its size class: under 1/8 more).
+		const runs = 20
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range runs {
+			render.Of(e)
+		}
+		runtime.ReadMemStats(&after)
+		if n, size := (after.TotalAlloc-before.TotalAlloc)/runs, uint64(len(got.Text)); n > size+size/8 {
+			t.Errorf("indenting %d bytes into %d allocated %d bytes", len(data), size, n)
 		}
 	}
 }

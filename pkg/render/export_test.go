@@ -1,0 +1,4 @@
+package render
+
+// IndentedLen exposes indentedLen to FuzzIndent.
+var IndentedLen = indentedLen
