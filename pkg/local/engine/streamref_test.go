@@ -3,8 +3,11 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -219,5 +222,41 @@ func TestStreamSeqNeverGoesBack(t *testing.T) {
 	got, err := e.ReadStream(ctx, "c", 10)
 	if err != nil || len(got) != 1 || got[0].Seq != recs[1].Seq+1 {
 		t.Fatalf("ReadStream after the sweep = %+v, %v; want the new record at seq %d", got, err, recs[1].Seq+1)
+	}
+}
+
+// TestReadStreamCopiesTheEnvelopeOnce: a record that refers to its event gets the envelope
+// into its image with one copy besides the driver's own: the bytes database/sql would clone
+// for a []byte were a third copy of every event on the stream.
+func TestReadStreamCopiesTheEnvelopeOnce(t *testing.T) {
+	ctx := context.Background()
+	e := openRef(t, "", Options{})
+	now := time.Now()
+	const n = 20
+	var size int
+	for i := range n {
+		r := refRecord(t, fmt.Sprint("e", i), "push", now.Add(time.Duration(i)*time.Millisecond))
+		if err := r.Event.SetData("application/json", []byte(`{"pad":"`+strings.Repeat("x", 64<<10)+`"}`)); err != nil {
+			t.Fatal(err)
+		}
+		size = max(size, len(r.Event.Marshal()))
+		if ok, err := e.Events().PutNew(ctx, r); err != nil || !ok {
+			t.Fatalf("PutNew = %v, %v", ok, err)
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	recs, err := e.ReadStream(ctx, "c", n)
+	runtime.ReadMemStats(&after)
+	if err != nil || len(recs) != n {
+		t.Fatalf("ReadStream = %d records, %v", len(recs), err)
+	}
+	if got := recs[n-1].NewImage[ddbitem.AttrEnvelope].String(); len(got) != size {
+		t.Fatalf("envelope of %d bytes, want %d", len(got), size)
+	}
+	// Two copies and the rest of a record (its maps, a few hundred bytes) stay well under 2.5.
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > uint64(size)*5/2 {
+		t.Errorf("ReadStream allocated %d bytes per record of a %d-byte envelope: more than two copies", per, size)
 	}
 }
