@@ -142,6 +142,8 @@ func (e *Engine) Topic(name string) *Topic { return &Topic{e: e, name: name} }
 func (t *Topic) Name() string { return t.name }
 
 // Publish writes m to every subscribed queue in one transaction and returns after it commits.
+// It keeps m.Body without copying it (the queues' hand-off copies and the events the runner
+// builds from them read it as it is): the caller must not modify it afterwards.
 func (t *Topic) Publish(ctx context.Context, m pipeline.Message) error {
 	if size := m.Size(); size > pipeline.MaxMessageBytes {
 		return fmt.Errorf("publish %s to %s: message is %d bytes, over the %d-byte limit", m.ID, t.name, size, pipeline.MaxMessageBytes)

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -198,7 +199,7 @@ func SQSEvent(queue string, msgs []engine.Message) events.SQSEvent {
 		ev.Records[i] = events.SQSMessage{
 			MessageId:     m.ID,
 			ReceiptHandle: m.ReceiptHandle,
-			Body:          string(m.Body),
+			Body:          bodyString(m.Body),
 			Attributes: map[string]string{
 				"ApproximateReceiveCount":          strconv.Itoa(m.ReceiveCount),
 				"SentTimestamp":                    strconv.FormatInt(m.SentAt.UnixMilli(), 10),
@@ -212,6 +213,14 @@ func SQSEvent(queue string, msgs []engine.Message) events.SQSEvent {
 		}
 	}
 	return ev
+}
+
+// bodyString is a message's body as the event's string, without a copy: the engine never
+// modifies a message's body once published (the hand-off gives every queue's copy the
+// publisher's slice; Topic.Publish says its caller must not modify it either), so the string
+// stays what it was. A copy was ~1.4 KB of the ~41 KB the local pipeline allocated per event.
+func bodyString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 func (c *Runner) deliverSQS(ctx context.Context, msgs []engine.Message) {

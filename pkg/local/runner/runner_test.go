@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -471,6 +472,23 @@ func TestSQSEventAttributes(t *testing.T) {
 	}
 	if *m.MessageAttributes["source"].StringValue != "github" || *m.MessageAttributes["type"].StringValue != "push" {
 		t.Errorf("message attributes = %s", fmt.Sprint(m.MessageAttributes))
+	}
+}
+
+// TestSQSEventSharesTheBody: a record's Body is the message's body, read where it is (the
+// engine never modifies a published body) instead of a copy per message.
+func TestSQSEventSharesTheBody(t *testing.T) {
+	t.Parallel()
+	msgs := []engine.Message{{ID: "a", Body: []byte(`{"id":"a"}`)}, {ID: "b", Body: []byte(`{"id":"b","more":1}`)}, {ID: "c"}}
+	ev := SQSEvent("events", msgs)
+	for i, m := range msgs {
+		got := ev.Records[i].Body
+		if got != string(m.Body) {
+			t.Errorf("record %d: Body %q, want %q", i, got, m.Body)
+		}
+		if len(m.Body) > 0 && unsafe.StringData(got) != unsafe.SliceData(m.Body) {
+			t.Errorf("record %d: Body is a copy of the message's body", i)
+		}
 	}
 }
 
