@@ -74,7 +74,7 @@ type Options struct {
 const busyTimeoutMS = 10000
 
 // schemaVersion is stored in PRAGMA user_version; migrate brings older files up to it.
-const schemaVersion = 10
+const schemaVersion = 11
 
 // migration upgrades a file by one version: SQL, then (optionally) Go for what SQL cannot
 // compute, in the same transaction.
@@ -269,7 +269,30 @@ INSERT INTO stream10 (seq, event_name, keys, new_image, size_bytes, created_at)
 DROP TABLE stream;
 ALTER TABLE stream10 RENAME TO stream;
 `},
+	// 11: the sweep finds expired events through expiry_blocks instead of the index
+	// events_expires, which cost every commit that stored events a WAL frame (its newest leaf).
+	// A block is 512 consecutive rowids of events (rowid >> 9, expiryBlockShift); its row says
+	// that no event of the block with expires_at > 0 expires before min_expires. The trigger
+	// keeps that true for every insert, and writes only when an event expires before every
+	// other of its block: with one TTL, once per block, not once per commit.
+	{sql: `
+CREATE TABLE expiry_blocks (
+	block       INTEGER PRIMARY KEY,  -- events.rowid >> 9
+	min_expires INTEGER NOT NULL      -- unix seconds
+) STRICT;
+INSERT INTO expiry_blocks (block, min_expires)
+	SELECT rowid >> 9, min(expires_at) FROM events WHERE expires_at > 0 GROUP BY rowid >> 9;
+CREATE TRIGGER events_expiry AFTER INSERT ON events WHEN new.expires_at > 0 BEGIN
+	INSERT INTO expiry_blocks (block, min_expires) VALUES (new.rowid >> 9, new.expires_at)
+		ON CONFLICT (block) DO UPDATE SET min_expires = excluded.min_expires
+		WHERE excluded.min_expires < expiry_blocks.min_expires;
+END;
+DROP INDEX events_expires;
+`},
 }
+
+// expiryBlockShift makes an events rowid its block in expiry_blocks (schema 11's 9).
+const expiryBlockShift = 9
 
 // streamTrimmed is the EventName of the newest stream record once the sweep trimmed it: a
 // record without content that keeps the largest seq (schema 10). ReadStream skips it.
@@ -900,11 +923,10 @@ func (e *Engine) Sweep(ctx context.Context, now time.Time) (int64, error) {
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("find the oldest stream record's event: %w", err)
 			}
-			r, err = w.Exec(`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE expires_at > 0 AND expires_at < ? AND rowid < ? LIMIT 1000)`, now.Unix(), referred)
+			a, err := sweepEvents(w, now.Unix(), referred)
 			if err != nil {
-				return fmt.Errorf("delete expired events: %w", err)
+				return err
 			}
-			a, _ := r.RowsAffected()
 			r, err = w.Exec(`DELETE FROM blobs WHERE key IN (SELECT key FROM blobs WHERE expires_at > 0 AND expires_at < ? LIMIT 100)`, now.Unix())
 			if err != nil {
 				return fmt.Errorf("delete expired blobs: %w", err)
@@ -924,4 +946,46 @@ func (e *Engine) Sweep(ctx context.Context, now time.Time) (int64, error) {
 			return total, err
 		}
 	}
+}
+
+// sweepEvents deletes up to about 1000 events that expired before now (unix seconds) and whose
+// rowid is below referred, found through expiry_blocks (schema 11), lowest block first. After
+// each block it sets the block's bound to what is left in it, or drops the block: a bound may
+// be lower than its events' (they went some other way), and then it is raised here, so a look
+// that deletes nothing still moves on to the next block.
+func sweepEvents(w *wtx, now, referred int64) (deleted int64, err error) {
+	if referred <= 0 {
+		return 0, nil
+	}
+	last := (referred - 1) >> expiryBlockShift
+	for b := int64(-1); deleted < 1000; {
+		err := w.QueryRow(`SELECT block FROM expiry_blocks WHERE block > ? AND block <= ? AND min_expires < ? ORDER BY block LIMIT 1`, b, last, now).Scan(&b)
+		if errors.Is(err, sql.ErrNoRows) {
+			break
+		}
+		if err != nil {
+			return deleted, fmt.Errorf("find a block with expired events: %w", err)
+		}
+		lo, hi := b<<expiryBlockShift, (b+1)<<expiryBlockShift
+		r, err := w.Exec(`DELETE FROM events WHERE rowid IN (SELECT rowid FROM events
+			WHERE rowid >= ? AND rowid < ? AND rowid < ? AND expires_at > 0 AND expires_at < ? LIMIT ?)`, lo, hi, referred, now, 1000-deleted)
+		if err != nil {
+			return deleted, fmt.Errorf("delete expired events: %w", err)
+		}
+		n, _ := r.RowsAffected()
+		deleted += n
+		var left sql.NullInt64
+		if err := w.QueryRow(`SELECT min(expires_at) FROM events WHERE rowid >= ? AND rowid < ? AND expires_at > 0`, lo, hi).Scan(&left); err != nil {
+			return deleted, fmt.Errorf("bound the expiry of block %d: %w", b, err)
+		}
+		if left.Valid {
+			_, err = w.Exec(`UPDATE expiry_blocks SET min_expires = ? WHERE block = ? AND min_expires < ?`, left.Int64, b, left.Int64)
+		} else {
+			_, err = w.Exec(`DELETE FROM expiry_blocks WHERE block = ?`, b)
+		}
+		if err != nil {
+			return deleted, fmt.Errorf("bound the expiry of block %d: %w", b, err)
+		}
+	}
+	return deleted, nil
 }
