@@ -81,7 +81,7 @@ func Get(ctx context.Context, w io.Writer, h pipeline.History, id string, asJSON
 	if b, ok := h.(interface{ Blobs() pipeline.BlobReader }); ok && r.Event.DataRef != "" {
 		e, err := pipeline.ResolveData(ctx, b.Blobs(), r.Event)
 		if pipeline.IsNotFound(err) {
-			return pipeline.BodyExpired(id, err)
+			return err // the body expired (ResolveData says so, naming the event)
 		}
 		if err != nil {
 			return fmt.Errorf("get event %s: %w", id, err)

@@ -91,9 +91,6 @@ func (h *HistoryHandler) get(ctx context.Context, id string) (historyapi.EventVi
 	}
 	if r.Event.DataRef != "" && h.Blobs != nil {
 		resolved, err := pipeline.ResolveData(ctx, h.Blobs, r.Event)
-		if pipeline.IsNotFound(err) {
-			return historyapi.EventView{}, pipeline.BodyExpired(id, err)
-		}
 		if err != nil {
 			return historyapi.EventView{}, err
 		}

@@ -77,24 +77,29 @@ func (s *Ingest) claimCheck(ctx context.Context, e *event.Event, body []byte) er
 	return nil
 }
 
-// BodyExpired is the answer for event id whose body, stored by reference, is gone (err says
+// bodyExpired is the answer for event id whose body, stored by reference, is gone (err says
 // how it was looked for). Only retention removes a body (S3's lifecycle, the local sweep), and
 // it may do so before the event itself is deleted: DynamoDB's TTL deletes an expired item
 // within days, not at once. So the event is, as far as its reader can tell, expired.
-func BodyExpired(id string, err error) *Error {
+func bodyExpired(id string, err error) *Error {
 	return &Error{Kind: KindNotFound, Detail: fmt.Sprintf("event %q has expired: its body, stored apart from it, is no longer kept", id), Err: err}
 }
 
 // ResolveData fills a record's data from the blob store when it was stored by reference,
 // after checking it against the body's hash; records with inline data are returned as they
-// are. The record's event is copied, never changed in place.
+// are. A body the store no longer has is bodyExpired. The record's event is copied, never
+// changed in place.
 func ResolveData(ctx context.Context, blobs BlobReader, e *event.Event) (*event.Event, error) {
 	if e.DataRef == "" || blobs == nil {
 		return e, nil
 	}
 	body, err := blobs.Get(ctx, e.DataRef)
 	if err != nil {
-		return nil, fmt.Errorf("event %s: read %s: %w", e.ID, e.DataRef, err)
+		err = fmt.Errorf("event %s: read %s: %w", e.ID, e.DataRef, err)
+		if IsNotFound(err) {
+			return nil, bodyExpired(e.ID, err)
+		}
+		return nil, err
 	}
 	if e.Verification.Present() && sha256Of(body) != e.Verification.BodySHA256 {
 		return nil, fmt.Errorf("event %s: the body at %s does not match the event's body_sha256", e.ID, e.DataRef)
