@@ -70,28 +70,65 @@ func indent(src []byte) string {
 	// long values (~1 KB wasted per email of a 1 KiB body) and too little for nested data with
 	// many short keys (a second allocation and a copy).
 	b.Grow(indentedLen(src))
-	depth, open, started := 0, false, false // open: a '{' or '[' just written, its indent delayed
-	newline := func() {
-		b.WriteByte('\n')
-		for range depth {
-			b.WriteString("  ")
-		}
+	(&indenter{b: &b}).run(src)
+	return b.String()
+}
+
+// indentedLen is len(indent(src)): the same walk, counting instead of writing.
+func indentedLen(src []byte) int {
+	w := indenter{}
+	w.run(src)
+	return w.n
+}
+
+// indenter walks src as indent does; it counts what it would write in n, and writes it to b
+// unless b is nil, so the size and the text come from one piece of code.
+type indenter struct {
+	b     *strings.Builder
+	n     int
+	depth int
+}
+
+func (w *indenter) write(p []byte) {
+	w.n += len(p)
+	if w.b != nil {
+		w.b.Write(p)
 	}
+}
+
+func (w *indenter) writeByte(c byte) {
+	w.n++
+	if w.b != nil {
+		w.b.WriteByte(c)
+	}
+}
+
+func (w *indenter) newline() {
+	w.writeByte('\n')
+	for range w.depth {
+		w.write(twoSpaces)
+	}
+}
+
+var twoSpaces = []byte("  ")
+
+func (w *indenter) run(src []byte) {
+	open, started := false, false // open: a '{' or '[' just written, its indent delayed
 	for i := 0; i < len(src); i++ {
 		c := src[i]
 		switch c {
 		case ' ', '\t', '\n', '\r':
-			if started && depth == 0 && !open {
-				b.Write(src[i:]) // after the top-level value: kept as it is
-				return b.String()
+			if started && w.depth == 0 && !open {
+				w.write(src[i:]) // after the top-level value: kept as it is
+				return
 			}
 			continue
 		}
 		started = true
 		if open && c != '}' && c != ']' {
 			open = false
-			depth++
-			newline()
+			w.depth++
+			w.newline()
 		}
 		switch c {
 		case '"':
@@ -102,80 +139,29 @@ func indent(src []byte) string {
 				}
 				j++
 			}
-			b.Write(src[i : j+1])
+			w.write(src[i : j+1])
 			i = j
 		case '{', '[':
 			open = true
-			b.WriteByte(c)
+			w.writeByte(c)
 		case ',':
-			b.WriteByte(c)
-			newline()
+			w.writeByte(c)
+			w.newline()
 		case ':':
-			b.WriteString(": ")
+			w.writeByte(':')
+			w.writeByte(' ')
 		case '}', ']':
 			if open {
 				open = false // empty: {} and []
 			} else {
-				depth--
-				newline()
+				w.depth--
+				w.newline()
 			}
-			b.WriteByte(c)
+			w.writeByte(c)
 		default:
-			b.WriteByte(c)
+			w.writeByte(c)
 		}
 	}
-	return b.String()
-}
-
-// indentedLen is len(indent(src)), counted by indent's own steps without writing anything.
-func indentedLen(src []byte) int {
-	n, depth, open, started := 0, 0, false, false
-	for i := 0; i < len(src); i++ {
-		c := src[i]
-		switch c {
-		case ' ', '\t', '\n', '\r':
-			if started && depth == 0 && !open {
-				return n + len(src) - i
-			}
-			continue
-		}
-		started = true
-		if open && c != '}' && c != ']' {
-			open = false
-			depth++
-			n += 1 + 2*depth
-		}
-		switch c {
-		case '"':
-			j := i + 1
-			for src[j] != '"' {
-				if src[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			n += j + 1 - i
-			i = j
-		case ',':
-			n += 2 + 2*depth
-		case ':':
-			n += 2
-		case '}', ']':
-			if open {
-				open = false
-			} else {
-				depth--
-				n += 1 + 2*depth
-			}
-			n++
-		case '{', '[':
-			open = true
-			n++
-		default:
-			n++
-		}
-	}
-	return n
 }
 
 // Cut shortens s to at most max bytes without splitting a UTF-8 character, and reports
