@@ -161,13 +161,14 @@ func Pair[S, O any](t testing.TB, rec *Recorder, sdk func(*dynamodb.Client) (S, 
 }
 
 // Table creates the events table named table through client (on dynalite, or a recorder that
-// forwards to it) and returns ddbstore's Store of it; the test fails if either fails.
-func Table(t testing.TB, client *dynamodb.Client, table string) *ddbstore.Store {
+// forwards to it) and returns ddbstore's Store of it, made with opts; the test fails if either
+// fails.
+func Table(t testing.TB, client *dynamodb.Client, table string, opts ...ddbstore.Option) *ddbstore.Store {
 	t.Helper()
 	if err := ddbstore.CreateTable(t.Context(), client, table); err != nil {
 		t.Fatal(err)
 	}
-	s, err := ddbstore.New(client, table)
+	s, err := ddbstore.New(client, table, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ package ddbhistory
 
 import (
 	"context"
+	"time"
 
 	"hookline/pkg/ddbjson"
 	"hookline/pkg/event"
@@ -118,3 +119,5 @@ func (jsonIndex) Str(v ddbjson.Value) (string, bool) {
 }
 
 func (jsonIndex) Record(it item) (*event.Record, error) { return ddbjson.Unmarshal(it) }
+
+func (jsonIndex) Expired(it item, now time.Time) bool { return ddbjson.ItemPastTTL(it, now) }

@@ -210,6 +210,26 @@ func TestContract(t *testing.T) {
 	})
 }
 
+// TestExpiryContract runs the expiry suite with ddbhistory reading (dynalite has no TTL: an
+// expired event stays, as on DynamoDB until its deletion comes round).
+func TestExpiryContract(t *testing.T) {
+	endpoint := testenv.StartDynalite(t)
+	client := testenv.DynamoDB(t, endpoint)
+	rec := ddbrecorder.New(t)
+	rec.Forward(endpoint)
+	_, calls := rec.Clients(t)
+	var n atomic.Int64
+	storetest.RunExpiry(t, func(t *testing.T, retention time.Duration) pipeline.Store {
+		table := fmt.Sprintf("expiry-%d", n.Add(1))
+		s := ddbrecorder.Table(t, client, table, ddbstore.WithRetention(retention))
+		h, err := ddbhistory.New(calls, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return composite{s, h}
+	})
+}
+
 // caller answers every call with answer (JSON) and counts the calls.
 type caller struct {
 	answer string

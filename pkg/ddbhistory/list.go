@@ -33,6 +33,8 @@ type Index[V any] interface {
 	Str(v V) (string, bool)
 	// Record decodes an event item (ddbitem.Unmarshal, ddbjson.Record).
 	Record(item map[string]V) (*event.Record, error)
+	// Expired reports whether an event item is past its TTL at now (ddbjson.PastTTL).
+	Expired(item map[string]V, now time.Time) bool
 }
 
 // Query is a Query request on the history index, every value in it a string (S).
@@ -46,7 +48,8 @@ type Query struct {
 
 // List answers q from table's history index: one partition for a source and a type, otherwise
 // the partitions of the registry that match, merged newest first by received_key; then one
-// BatchGetItem per 100 reads the page's items. It never scans.
+// BatchGetItem per 100 reads the page's items. Items past their TTL are passed by, as ones
+// deleted are, and the merge reads on to fill the page. It never scans.
 func List[V any](ctx context.Context, ix Index[V], table string, q pipeline.Query) (pipeline.Page, error) {
 	limit := q.Limit
 	if limit <= 0 {
@@ -91,53 +94,80 @@ func List[V any](ctx context.Context, ix Index[V], table string, q pipeline.Quer
 		}
 	}
 
-	// Merge newest first; take one entry more than the page to know whether another page exists.
-	var picked []map[string]V
-	for len(picked) <= limit {
-		var best *partition[V]
-		for _, p := range parts {
-			if len(p.buf) == 0 && !p.done {
-				if err := l.fill(ctx, p); err != nil {
-					return pipeline.Page{}, err
-				}
-			}
-			if len(p.buf) > 0 && (best == nil || str(p.buf[0], ddbjson.AttrReceivedKey) > str(best.buf[0], ddbjson.AttrReceivedKey)) {
-				best = p
-			}
-		}
-		if best == nil {
-			break
-		}
-		picked = append(picked, best.buf[0])
-		best.buf = best.buf[1:]
-	}
-
+	// Merge newest first and read the page's items. An item past its TTL (DynamoDB deletes it
+	// only within days), or deleted since the index read, is passed by, and the merge reads on
+	// until the page is full or the index has no more.
+	now := time.Now()
 	var page pipeline.Page
-	if len(picked) > limit {
-		picked = picked[:limit]
-		page.Cursor = EncodeCursor(str(picked[limit-1], ddbjson.AttrReceivedKey))
-	}
-	ids := make([]string, len(picked))
-	for i, entry := range picked {
-		ids[i] = str(entry, ddbjson.AttrID)
-	}
-	items, err := l.batchGet(ctx, ids)
-	if err != nil {
-		return pipeline.Page{}, err
-	}
-	page.Records = make([]*event.Record, 0, len(ids))
-	for _, id := range ids {
-		item, ok := items[id]
-		if !ok {
-			continue // expired (TTL) between the index read and the item read
+	page.Records = make([]*event.Record, 0, min(limit, 64))
+	for {
+		need := limit - len(page.Records)
+		var picked []map[string]V
+		for len(picked) < need {
+			best, err := l.next(ctx, parts)
+			if err != nil {
+				return pipeline.Page{}, err
+			}
+			if best == nil {
+				break
+			}
+			picked = append(picked, best.buf[0])
+			best.buf = best.buf[1:]
 		}
-		r, err := ix.Record(item)
+		if len(picked) == 0 {
+			return page, nil
+		}
+		ids := make([]string, len(picked))
+		for i, entry := range picked {
+			ids[i] = str(entry, ddbjson.AttrID)
+		}
+		items, err := l.batchGet(ctx, ids)
 		if err != nil {
-			return pipeline.Page{}, fmt.Errorf("list events: %w", err)
+			return pipeline.Page{}, err
 		}
-		page.Records = append(page.Records, r)
+		for _, id := range ids {
+			item, ok := items[id]
+			if !ok || ix.Expired(item, now) {
+				continue
+			}
+			r, err := ix.Record(item)
+			if err != nil {
+				return pipeline.Page{}, fmt.Errorf("list events: %w", err)
+			}
+			page.Records = append(page.Records, r)
+		}
+		if len(picked) < need {
+			return page, nil // the index has no more
+		}
+		if len(page.Records) == limit {
+			// A full page: another exists if any entry is left.
+			more, err := l.next(ctx, parts)
+			if err != nil {
+				return pipeline.Page{}, err
+			}
+			if more != nil {
+				page.Cursor = EncodeCursor(str(picked[len(picked)-1], ddbjson.AttrReceivedKey))
+			}
+			return page, nil
+		}
 	}
-	return page, nil
+}
+
+// next is the partition whose first buffered entry is the newest not yet taken, refilling the
+// partitions that ran dry; nil when every one is exhausted.
+func (l *lister[V]) next(ctx context.Context, parts []*partition[V]) (*partition[V], error) {
+	var best *partition[V]
+	for _, p := range parts {
+		if len(p.buf) == 0 && !p.done {
+			if err := l.fill(ctx, p); err != nil {
+				return nil, err
+			}
+		}
+		if len(p.buf) > 0 && (best == nil || l.str(p.buf[0], ddbjson.AttrReceivedKey) > l.str(best.buf[0], ddbjson.AttrReceivedKey)) {
+			best = p
+		}
+	}
+	return best, nil
 }
 
 // partition is one index partition being read newest first.

@@ -57,6 +57,8 @@ func (*emptyIndex) Record(map[string]string) (*event.Record, error) {
 	return nil, errors.New("emptyIndex has no records")
 }
 
+func (*emptyIndex) Expired(map[string]string, time.Time) bool { return false }
+
 // TestListAsksEachPartitionForItsShare: a List over several partitions asks each for about its
 // share of the page with slack, (limit+1) × 3/2 ÷ partitions + 2, not for the whole page each
 // (which reads, and pays for, partitions × the page); one partition is asked for the page and

@@ -3,6 +3,7 @@ package ddbjson
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
@@ -31,7 +32,8 @@ func NotFound(id string) error {
 }
 
 // GetRecord reads event id from table with a strongly consistent read, so a just-stored event
-// is always found. A control item (the registry, a digest) is not an event: not found.
+// is always found. A control item (the registry, a digest) is not an event, and an event past
+// its TTL is gone (PastTTL): not found.
 func GetRecord(ctx context.Context, c Caller, table, id string) (*event.Record, error) {
 	if IsControl(id) {
 		return nil, NotFound(id)
@@ -40,7 +42,7 @@ func GetRecord(ctx context.Context, c Caller, table, id string) (*event.Record, 
 	if err := c.Call(ctx, "GetItem", GetItem{TableName: table, Key: Key(id), ConsistentRead: true}, &out); err != nil {
 		return nil, Classify(fmt.Errorf("get event %s: %w", id, err))
 	}
-	if len(out.Item) == 0 {
+	if len(out.Item) == 0 || ItemPastTTL(out.Item, time.Now()) {
 		return nil, NotFound(id)
 	}
 	rec, err := Unmarshal(out.Item)

@@ -3,6 +3,7 @@ package ddbjson
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -198,6 +199,21 @@ func Expiry(received time.Time, retention time.Duration) time.Time {
 		return time.Time{}
 	}
 	return received.Add(retention)
+}
+
+// PastTTL reports whether n, an item's expires_at (unix seconds, a DynamoDB N), is at or before
+// now. DynamoDB deletes such an item only within days, and reads return it until then, so the
+// history readers pass it by as gone, as DynamoDB advises; an N that is not a positive integer
+// never expires (DynamoDB's TTL ignores it too).
+func PastTTL(n string, now time.Time) bool {
+	s, err := strconv.ParseInt(n, 10, 64)
+	return err == nil && s > 0 && s <= now.Unix()
+}
+
+// ItemPastTTL is PastTTL of an item's expires_at; false when it has none.
+func ItemPastTTL(item map[string]Value, now time.Time) bool {
+	v := item[AttrExpiresAt]
+	return v.N != nil && PastTTL(*v.N, now)
 }
 
 // CheckRecord is what an event item needs before it is written, through the SDK (ddbitem) or

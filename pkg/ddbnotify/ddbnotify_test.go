@@ -52,7 +52,7 @@ func storedItem(t *testing.T, id string, notified bool) string {
 	if notified {
 		r.NotifiedAt = at.Add(2 * time.Second)
 	}
-	av, err := ddbitem.Marshal(r, at.Add(time.Hour))
+	av, err := ddbitem.Marshal(r, at.AddDate(10, 0, 0)) // a TTL years ahead: a live event (one past it is not found)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
+	"hookline/pkg/ddbhistory"
 	"hookline/pkg/ddbitem"
 	"hookline/pkg/ddbstore"
 	"hookline/pkg/event"
@@ -388,15 +389,21 @@ func TestListRequests(t *testing.T) {
 }
 
 // TestListReadsThePageOnce: the index gives keys and types; the page's items come from one
-// BatchGetItem, in the index's order, unprocessed keys retried and expired items skipped.
+// BatchGetItem, in the index's order, unprocessed keys retried; an item deleted since the index
+// read, or past its TTL and not deleted yet, is skipped and the page filled from the next
+// entries with one more BatchGetItem.
 func TestListReadsThePageOnce(t *testing.T) {
 	t.Parallel()
 	var recs []*event.Record
 	var entries []map[string]types.AttributeValue
 	items := map[string]map[string]types.AttributeValue{}
-	for i := range 5 {
+	for i := range 7 {
 		r := record(t, "github", "push", received.Add(time.Duration(i)*time.Second))
-		item, err := ddbitem.Marshal(r, time.Time{})
+		var ttl time.Time
+		if i == 3 {
+			ttl = time.Now().Add(-time.Minute) // past its TTL, not deleted yet
+		}
+		item, err := ddbitem.Marshal(r, ttl)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -406,7 +413,7 @@ func TestListReadsThePageOnce(t *testing.T) {
 			"id": item["id"], "source_group": item["source_group"], "received_key": item["received_key"], "type": item["type"],
 		}}, entries...) // newest first, as the index answers
 	}
-	gone := recs[2].Event.ID // expired between the index read and the item read
+	gone := recs[4].Event.ID // deleted between the index read and the item read
 	delete(items, gone)
 	batches := 0
 	s := newStore(t, &fakeAPI{
@@ -437,9 +444,9 @@ func TestListReadsThePageOnce(t *testing.T) {
 	for _, r := range page.Records {
 		got = append(got, r.Event.ID)
 	}
-	want := []string{recs[4].Event.ID, recs[3].Event.ID, recs[1].Event.ID} // newest 4, minus the expired one
-	if !slices.Equal(got, want) || batches != 2 || page.Cursor == "" {
-		t.Errorf("page %v (cursor %q) after %d BatchGetItem calls; want %v, a cursor, 2 calls", got, page.Cursor, batches, want)
+	want := []string{recs[6].Event.ID, recs[5].Event.ID, recs[2].Event.ID, recs[1].Event.ID} // the newest 4 but the deleted and the expired
+	if !slices.Equal(got, want) || batches != 3 || page.Cursor != ddbhistory.EncodeCursor(ddbitem.ReceivedKey(recs[1].Event.ReceivedAt, recs[1].Event.ID)) {
+		t.Errorf("page %v (cursor %q) after %d BatchGetItem calls; want %v, a cursor after the last, 3 calls", got, page.Cursor, batches, want)
 	}
 }
 

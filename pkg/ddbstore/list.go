@@ -1,6 +1,8 @@
 package ddbstore
 
 import (
+	"time"
+
 	"context"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -94,4 +96,9 @@ func (sdkIndex) Str(v types.AttributeValue) (string, bool) {
 
 func (sdkIndex) Record(item map[string]types.AttributeValue) (*event.Record, error) {
 	return ddbitem.Unmarshal(item)
+}
+
+func (sdkIndex) Expired(item map[string]types.AttributeValue, now time.Time) bool {
+	n, ok := item[ddbitem.AttrExpiresAt].(*types.AttributeValueMemberN)
+	return ok && ddbjson.PastTTL(n.Value, now)
 }

@@ -158,6 +158,9 @@ func (s *Store) Get(ctx context.Context, id string) (*event.Record, error) {
 	if len(out.Item) == 0 {
 		return nil, ddbjson.NotFound(id)
 	}
+	if n, ok := out.Item[ddbitem.AttrExpiresAt].(*types.AttributeValueMemberN); ok && ddbjson.PastTTL(n.Value, time.Now()) {
+		return nil, ddbjson.NotFound(id) // past its TTL, not deleted yet: gone, as for ddbjson.GetRecord
+	}
 	r, err := ddbitem.Unmarshal(out.Item)
 	if err != nil {
 		return nil, fmt.Errorf("get event %s: %w", id, err)

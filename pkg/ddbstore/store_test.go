@@ -27,6 +27,19 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) pipeline.Store { return dynaliteStore(t, client, client, "events") })
 }
 
+// TestExpiryContract: dynalite has no TTL, so an expired event stays, as on DynamoDB until its
+// deletion comes round; every read must pass it by.
+func TestExpiryContract(t *testing.T) {
+	client := testenv.DynamoDB(t, testenv.StartDynalite(t))
+	storetest.RunExpiry(t, func(t *testing.T, retention time.Duration) pipeline.Store {
+		s, err := ddbstore.New(client, newTable(t, client, "expiry"), ddbstore.WithRetention(retention))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
 // TestContractMethods runs the suite through Methods, the adapter the notifier's main uses, so
 // that adapter passes the whole suite too (a method it lacks fails to compile; one it wires
 // wrong fails here).

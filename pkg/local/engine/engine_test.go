@@ -400,6 +400,14 @@ func TestStoreContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) pipeline.Store { return enginetest.Open(t, "").Events() })
 }
 
+// TestStoreExpiryContract: events past their TTL that the sweep has not deleted yet are gone to
+// every read (the sweep is off, as if its hour had not come round).
+func TestStoreExpiryContract(t *testing.T) {
+	storetest.RunExpiry(t, func(t *testing.T, retention time.Duration) pipeline.Store {
+		return enginetest.OpenWith(t, "", engine.Options{Durability: engine.DurabilityProcess, TTL: retention, SweepInterval: -1}).Events()
+	})
+}
+
 // TestKill9LosesNothingAcknowledged runs a child process that publishes and prints each id
 // once Publish returned, kills it with SIGKILL mid-stream, and checks every printed id is there.
 func TestKill9LosesNothingAcknowledged(t *testing.T) {

@@ -179,9 +179,15 @@ func scanRecord(sc interface{ Scan(...any) error }) (*event.Record, string, erro
 	return r, key, nil
 }
 
-// Get returns the event with id, or an error wrapping pipeline.ErrNotFound.
+// live is the condition that keeps events past their TTL out of history reads: the sweep
+// deletes them only hourly (DynamoDB within days), and until then they are gone to a reader, as
+// DynamoDB advises (a TTL at or before now is past).
+const live = `(expires_at = 0 OR expires_at > ?)`
+
+// Get returns the event with id, or an error wrapping pipeline.ErrNotFound, also for an event
+// past its TTL.
 func (s *Store) Get(ctx context.Context, id string) (*event.Record, error) {
-	r, _, err := scanRecord(s.e.rdb.QueryRowContext(ctx, `SELECT `+recordColumns+`, received_key FROM events WHERE id = ?`, id))
+	r, _, err := scanRecord(s.e.rdb.QueryRowContext(ctx, `SELECT `+recordColumns+`, received_key FROM events WHERE id = ? AND `+live, id, time.Now().Unix()))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("get event %s: %w", id, pipeline.ErrNotFound)
 	}
@@ -247,11 +253,9 @@ func (s *Store) List(ctx context.Context, q pipeline.Query) (pipeline.Page, erro
 	if err != nil {
 		return pipeline.Page{}, err
 	}
-	query := `SELECT ` + recordColumns + `, received_key FROM events`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += " ORDER BY received_key DESC LIMIT ?"
+	where, args = append(where, live), append(args, time.Now().Unix())
+	query := `SELECT ` + recordColumns + `, received_key FROM events WHERE ` + strings.Join(where, " AND ") +
+		" ORDER BY received_key DESC LIMIT ?"
 	var page pipeline.Page
 	page.Records, page.Cursor, err = readPage(ctx, s.e.rdb, query, args, limit, scanRecord)
 	if err != nil {
