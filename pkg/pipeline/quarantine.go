@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"hookline/pkg/event"
 	"hookline/pkg/wiring"
@@ -28,6 +29,12 @@ const (
 	// HeadersCutMarker is the header a kept request carries when some of its headers were
 	// dropped (its value says how many); such a request cannot be readmitted.
 	HeadersCutMarker = "hookline-headers-cut"
+	// MaxKeptURLBytes bounds a refused request's RawPath and RawQuery together, the path kept
+	// first. API Gateway takes about 10 KiB of request line and headers, `hookline local` 1 MiB.
+	MaxKeptURLBytes = 8 * 1024
+	// URLCutMarker is the header a kept request carries when its path or query was cut (its
+	// value says how much was kept); such a request cannot be readmitted.
+	URLCutMarker = "hookline-url-cut"
 	// KeptFor is how long a refused request is kept.
 	KeptFor = 7 * 24 * time.Hour
 	// DefaultKeepPerMinute is how many refused requests per source are kept each minute when
@@ -67,14 +74,46 @@ func (r *Rejection) Truncated() bool { return r.BodySize > len(r.Body) }
 // MaxKeptHeaderBytes.
 func (r *Rejection) HeadersCut() bool { _, cut := r.Header[HeadersCutMarker]; return cut }
 
+// URLCut reports whether the path or the query was cut to MaxKeptURLBytes.
+func (r *Rejection) URLCut() bool { _, cut := r.Header[URLCutMarker]; return cut }
+
+// isMarker reports whether a header is named like one of the quarantine's markers, which are
+// not the sender's to set.
+func isMarker(name string) bool {
+	return strings.EqualFold(name, HeadersCutMarker) || strings.EqualFold(name, URLCutMarker)
+}
+
+// capURL returns path and query within MaxKeptURLBytes together, the path first, each cut
+// before a UTF-8 sequence rather than inside one (a DynamoDB string must be UTF-8), and what
+// the marker says about the cut; "" when nothing was cut.
+func capURL(path, query string) (string, string, string) {
+	if len(path)+len(query) <= MaxKeptURLBytes {
+		return path, query, ""
+	}
+	p := cutUTF8(path, MaxKeptURLBytes)
+	q := cutUTF8(query, MaxKeptURLBytes-len(p))
+	return p, q, fmt.Sprintf("%d of %d path bytes and %d of %d query bytes kept: a refused request keeps at most %d bytes of its URL", len(p), len(path), len(q), len(query), MaxKeptURLBytes)
+}
+
+// cutUTF8 is s cut to at most n bytes, never inside a UTF-8 sequence.
+func cutUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
 // capHeaders returns headers within MaxKeptHeaderBytes (name and value bytes), the smallest
 // kept first (ties by name), and what the marker says about the rest; "" when nothing was
-// dropped. A header named like the marker is not the sender's to set and is dropped.
+// dropped. A header named like a marker (isMarker) is not the sender's to set and is dropped.
 func capHeaders(headers map[string]string) (map[string]string, string) {
 	total, marked := 0, false
 	for k, v := range headers {
 		total += len(k) + len(v)
-		marked = marked || strings.EqualFold(k, HeadersCutMarker)
+		marked = marked || isMarker(k)
 	}
 	if total <= MaxKeptHeaderBytes && !marked {
 		return headers, ""
@@ -92,7 +131,7 @@ func capHeaders(headers map[string]string) (map[string]string, string) {
 	})
 	kept, used, dropped, droppedBytes := make(map[string]string, len(headers)), 0, 0, 0
 	for _, k := range names {
-		if n := size(k); used+n <= MaxKeptHeaderBytes && !strings.EqualFold(k, HeadersCutMarker) {
+		if n := size(k); used+n <= MaxKeptHeaderBytes && !isMarker(k) {
 			kept[k], used = headers[k], used+n
 			continue
 		}
@@ -155,7 +194,8 @@ type KeepQuota interface {
 
 // Keeper keeps refused requests in the quarantine: at most PerMinute per source each minute
 // (requests to names nobody configured share one allowance), secret-bearing header values
-// sealed, the body cut at MaxKeptBody and the headers at MaxKeptHeaderBytes. Failing to keep
+// sealed, the body cut at MaxKeptBody, the headers at MaxKeptHeaderBytes and the path and query
+// at MaxKeptURLBytes. Failing to keep
 // never changes the caller's answer.
 type Keeper struct {
 	Store     RejectionWriter
@@ -250,8 +290,8 @@ func (k *Keeper) rejection(ctx context.Context, r IngestRequest, reason, detail 
 	}
 	rej := &Rejection{
 		ID: id, Source: r.Source, Reason: reason, Detail: detail, ReceivedAt: received,
-		RawPath: r.RawPath, RawQuery: r.RawQuery, BodySize: len(r.Body),
-		Body: append([]byte(nil), r.Body[:min(len(r.Body), MaxKeptBody)]...),
+		BodySize: len(r.Body),
+		Body:     append([]byte(nil), r.Body[:min(len(r.Body), MaxKeptBody)]...),
 	}
 	if r.SourceIP.IsValid() {
 		rej.SourceIP = r.SourceIP.Unmap().String()
@@ -260,6 +300,10 @@ func (k *Keeper) rejection(ctx context.Context, r IngestRequest, reason, detail 
 	shown, secret := Redact(headers, k.SensitiveHeaders...)
 	if cut != "" {
 		shown[HeadersCutMarker] = cut
+	}
+	var urlCut string
+	if rej.RawPath, rej.RawQuery, urlCut = capURL(r.RawPath, r.RawQuery); urlCut != "" {
+		shown[URLCutMarker] = urlCut
 	}
 	rej.Header = shown
 	// Without a Sealer the secret-bearing values are dropped: the request is kept for people
@@ -347,6 +391,9 @@ func RequestOf(r *Rejection, headers map[string]string) (IngestRequest, error) {
 	}
 	if r.HeadersCut() {
 		return IngestRequest{}, Errorf(KindTooLarge, "rejection %s: %s", r.ID, r.Header[HeadersCutMarker])
+	}
+	if r.URLCut() {
+		return IngestRequest{}, Errorf(KindTooLarge, "rejection %s: %s", r.ID, r.Header[URLCutMarker])
 	}
 	req := IngestRequest{
 		Source: r.Source, Header: mapHeader(headers), Headers: headers, Body: r.Body,

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
@@ -471,6 +472,55 @@ func TestKeeperCapsHeaders(t *testing.T) {
 	in.Accept(ctx, small)
 	if r := store.kept[1]; r.HeadersCut() || len(r.Header) != len(small.Headers) {
 		t.Errorf("a small request kept %d of %d headers, cut %v", len(r.Header), len(small.Headers), r.HeadersCut())
+	}
+}
+
+// TestKeeperCapsURL: a refused request's path and query are kept up to MaxKeptURLBytes
+// together, the path first, never cut inside a UTF-8 sequence, with a marker saying what was
+// kept; such a request cannot be readmitted; a request within the cap keeps its URL whole,
+// and a sender's own marker header is dropped, not kept as one.
+func TestKeeperCapsURL(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, key := &memRejected{}, sealKey(t)
+	in := keepingIngest(t, &pipeline.Keeper{Store: store, Sealer: key}, nil)
+	for _, tc := range []struct {
+		name            string
+		path, query     string
+		keptPath, keptQ int
+	}{
+		// 1 MiB of query, as `hookline local` takes; the cut falls inside a 3-byte "€".
+		{"long query", "/webhooks/github", "q=" + strings.Repeat("€", 1<<18), 16, (pipeline.MaxKeptURLBytes-16-2)/3*3 + 2},
+		{"long path", "/webhooks/github/" + strings.Repeat("p", 1<<20), "a=1", pipeline.MaxKeptURLBytes, 0},
+	} {
+		req := githubRequest(t, "wrong-secret-0123456789", []byte(`{"a":1}`))
+		req.RawPath, req.RawQuery = tc.path, tc.query
+		n := len(store.kept)
+		if _, err := in.Accept(ctx, req); pipeline.KindOf(err) != pipeline.KindUnauthorized {
+			t.Fatalf("%s: err = %v", tc.name, err)
+		}
+		r := store.kept[n]
+		if r.RawPath != tc.path[:tc.keptPath] || r.RawQuery != tc.query[:tc.keptQ] || !utf8.ValidString(r.RawQuery) {
+			t.Errorf("%s: kept %d path bytes and %d query bytes (valid UTF-8 %v); want %d and %d", tc.name, len(r.RawPath), len(r.RawQuery), utf8.ValidString(r.RawQuery), tc.keptPath, tc.keptQ)
+		}
+		want := fmt.Sprintf("%d of %d path bytes and %d of %d query bytes kept", tc.keptPath, len(tc.path), tc.keptQ, len(tc.query))
+		if !r.URLCut() || !strings.HasPrefix(r.Header[pipeline.URLCutMarker], want) {
+			t.Errorf("%s: marker %q, want it to begin %q", tc.name, r.Header[pipeline.URLCutMarker], want)
+		}
+		r2 := &pipeline.Readmitter{Ingest: &pipeline.Ingest{Sources: sources(t, qSecret), Publisher: &publishertest.Recorder{}}, Store: store, Opener: key}
+		if _, err := r2.Readmit(ctx, r.ID); pipeline.KindOf(err) != pipeline.KindTooLarge || !strings.Contains(err.Error(), "of its URL") {
+			t.Errorf("%s: readmit of a request whose URL was cut: %v", tc.name, err)
+		}
+	}
+
+	small := githubRequest(t, "wrong-secret-0123456789", []byte(`{"a":2}`))
+	small.RawPath, small.RawQuery = "/webhooks/github", "a="+strings.Repeat("x", pipeline.MaxKeptURLBytes-len("/webhooks/github")-2)
+	small.Headers[pipeline.URLCutMarker] = "nothing was cut"
+	n := len(store.kept)
+	in.Accept(ctx, small)
+	if r := store.kept[n]; r.URLCut() || r.RawPath != small.RawPath || r.RawQuery != small.RawQuery || !r.HeadersCut() {
+		t.Errorf("a request of exactly MaxKeptURLBytes with its own %s header: URL cut %v, kept %d + %d bytes, headers cut %v; want the URL whole and the header dropped",
+			pipeline.URLCutMarker, r.URLCut(), len(r.RawPath), len(r.RawQuery), r.HeadersCut())
 	}
 }
 
