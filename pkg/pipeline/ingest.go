@@ -144,7 +144,7 @@ func (s *Ingest) Accept(ctx context.Context, r IngestRequest) (Accepted, error) 
 	received := now().UTC()
 	acc, err := s.admit(ctx, r, received, false)
 	if err != nil && s.Quarantine != nil && (r.Method == "" || r.Method == http.MethodPost) {
-		s.Quarantine.Keep(ctx, r, acc.Source != "", received, err)
+		s.Quarantine.Keep(ctx, r, acc, received, err)
 	}
 	return acc, err
 }
@@ -241,6 +241,9 @@ func (s *Ingest) admit(ctx context.Context, r IngestRequest, received time.Time,
 		if errors.Is(err, event.ErrUnsupportedMedia) {
 			kind = KindUnsupportedMedia
 		}
+		// Refused, but the request's log line and the quarantine's name the event it would
+		// have been, as for a failed publish below.
+		known.ID, known.Type = e.ID, e.Type
 		return known, &Error{Kind: kind, Detail: err.Error(), Err: err}
 	}
 

@@ -212,9 +212,12 @@ func TestIngestRefusals(t *testing.T) {
 				in.Sources = tt.sources
 			}
 			acc, err := in.Accept(context.Background(), tt.req())
-			// Only a failed publish names the event it would have been (for the log line).
-			if err == nil || (acc.ID != "") != (tt.busErr != nil) {
-				t.Fatalf("Accept = %+v, %v; want a refusal, with the event's id only when the bus failed", acc, err)
+			// A failed publish, and a body that does not fit its Content-Type (refused once the
+			// id is known), name the event they would have been (for the log lines); nothing
+			// refused earlier has an id.
+			named := tt.busErr != nil || errors.Is(tt.cause, event.ErrUnsupportedMedia) || errors.Is(tt.cause, event.ErrInvalidJSON)
+			if err == nil || (acc.ID != "") != named {
+				t.Fatalf("Accept = %+v, %v; want a refusal, with the event's id %v", acc, err, named)
 			}
 			if k := pipeline.KindOf(err); k != tt.kind {
 				t.Errorf("kind %v, want %v (%v)", k, tt.kind, err)

@@ -216,14 +216,16 @@ type Keeper struct {
 }
 
 // Keep keeps r, refused at received with err, unless err is no rejection or the source's
-// allowance for this minute is spent. configured says the path named a configured source.
-func (k *Keeper) Keep(ctx context.Context, r IngestRequest, configured bool, received time.Time, err error) {
+// allowance for this minute is spent. acc is what ingest answered with the refusal: its Source
+// is set once the path named a configured source, its ID once the request had an event id
+// (the request's own log line names it, and so does Keep's).
+func (k *Keeper) Keep(ctx context.Context, r IngestRequest, acc Accepted, received time.Time, err error) {
 	reason, ok := RejectReason(err)
 	if !ok {
 		return
 	}
 	key := ""
-	if configured {
+	if acc.Source != "" {
 		key = r.Source
 	}
 	ok, perr := k.allow(ctx, key, received)
@@ -242,8 +244,12 @@ func (k *Keeper) Keep(ctx context.Context, r IngestRequest, configured bool, rec
 		if log == nil {
 			log = slog.Default()
 		}
-		log.LogAttrs(ctx, slog.LevelError, "could not keep a refused request", slog.String("event_id", ""),
-			slog.String("source", r.Source), slog.String("reason", reason), slog.String("error", perr.Error()))
+		rejID := ""
+		if rej != nil {
+			rejID = rej.ID
+		}
+		log.LogAttrs(ctx, slog.LevelError, "could not keep a refused request", slog.String("event_id", acc.ID),
+			slog.String("rejection_id", rejID), slog.String("source", r.Source), slog.String("reason", reason), slog.String("error", perr.Error()))
 	}
 }
 

@@ -1,9 +1,13 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -524,6 +528,44 @@ func TestKeeperCapsURL(t *testing.T) {
 	}
 }
 
+// failingRejected refuses every Keep.
+type failingRejected struct{}
+
+func (failingRejected) Keep(context.Context, *pipeline.Rejection) error {
+	return errors.New("table unavailable")
+}
+
+// TestKeeperLogNamesTheEvent: when a refused request cannot be kept, the log line names the
+// event id the request had (a signed body that is not JSON has one: its body hash), as the
+// request's own line does, and the rejection's id; a request refused before it had an id has
+// none in either.
+func TestKeeperLogNamesTheEvent(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	k := &pipeline.Keeper{Store: failingRejected{}, Log: slog.New(slog.NewJSONHandler(&buf, nil))}
+	in := keepingIngest(t, k, nil)
+	body := []byte(`{"a":`)
+	acc, err := in.Accept(t.Context(), githubRequest(t, qSecret, body))
+	want := event.BodyHashID("github", sha256.Sum256(body))
+	if pipeline.KindOf(err) != pipeline.KindInvalid || acc.ID != want {
+		t.Fatalf("Accept = %+v, %v; want KindInvalid naming %s", acc, err, want)
+	}
+	in.Accept(t.Context(), githubRequest(t, "wrong-secret-0123456789", []byte(`{}`)))
+	var lines []struct{ Msg, EventID, RejectionID string }
+	for _, l := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+		var v map[string]any
+		if err := json.Unmarshal(l, &v); err != nil {
+			t.Fatal(err)
+		}
+		e, _ := v["event_id"].(string)
+		r, _ := v["rejection_id"].(string)
+		lines = append(lines, struct{ Msg, EventID, RejectionID string }{v["msg"].(string), e, r})
+	}
+	if len(lines) != 2 || lines[0].EventID != want || lines[0].RejectionID == "" || lines[1].EventID != "" || lines[1].RejectionID == "" {
+		t.Errorf("log lines %+v; want the first naming event %s, the second none, both a rejection", lines, want)
+	}
+}
+
 // TestRequestOfKeepsAddressAndQuery: the rebuilt request has the kept source address and the
 // query (repeated names joined by ','); a rejection without them gives none.
 func TestRequestOfKeepsAddressAndQuery(t *testing.T) {
@@ -562,7 +604,7 @@ func keepingIngest(t *testing.T, k *pipeline.Keeper, now *time.Time) *pipeline.I
 // "hooks" with headers, received at at.
 func refuse(t *testing.T, k *pipeline.Keeper, at time.Time, headers map[string]string) {
 	req := pipeline.IngestRequest{Source: "hooks", Headers: headers, Body: []byte(`{}`)}
-	k.Keep(t.Context(), req, true, at, pipeline.Errorf(pipeline.KindUnauthorized, "no signature"))
+	k.Keep(t.Context(), req, pipeline.Accepted{Source: "hooks"}, at, pipeline.Errorf(pipeline.KindUnauthorized, "no signature"))
 }
 
 // sealKey is a fresh sealing key in the test's temporary directory.
