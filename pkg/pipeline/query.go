@@ -42,12 +42,14 @@ func CheckParams(raw, list string, names []string) error {
 	return nil
 }
 
-// clip cuts s to at most n bytes, marking the cut, so an error cannot echo a huge input.
+// clip cuts s to at most n bytes, marking the cut, so an error cannot echo a huge input. It
+// cuts before a UTF-8 sequence, never inside one (which %q would show as \x bytes the sender
+// never sent).
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n] + "…"
+	return cutUTF8(s, n) + "…"
 }
 
 // ParseTimeBound reads a --since/--until or ?since=/?until= value: an RFC 3339 time, or a Go

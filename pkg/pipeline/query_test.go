@@ -125,6 +125,8 @@ func TestCheckRawQuery(t *testing.T) {
 		"source=%zz":                   "the query string cannot be read",
 		"source=github;type=push":      "the query string cannot be read",
 		strings.Repeat("k", 100) + "=": `unknown query parameter "` + strings.Repeat("k", 64) + `…"`,
+		// The 64-byte cut falls inside "€": clipped before it, not into \xe2 bytes.
+		strings.Repeat("k", 63) + "%E2%82%AC%E2%82%AC=": `unknown query parameter "` + strings.Repeat("k", 63) + `…"`,
 	} {
 		err := pipeline.CheckRawQuery(raw)
 		if pipeline.KindOf(err) != pipeline.KindInvalid || !strings.Contains(pipeline.DetailOf(err), want) {
