@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -240,7 +241,9 @@ func (c *Client) once(ctx context.Context, r request) ([]byte, error) {
 	}
 	defer resp.Body.Close()
 	in := io.Reader(resp.Body)
-	if r.limit > 0 {
+	if r.limit > 0 && r.limit < math.MaxInt64 {
+		// One byte past the limit tells an answer over it; at MaxInt64 that would overflow to
+		// a negative count, which reads nothing, and no answer can be over it anyway.
 		in = io.LimitReader(resp.Body, r.limit+1)
 	}
 	answer, err := io.ReadAll(in)

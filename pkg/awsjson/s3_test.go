@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -292,6 +293,10 @@ func TestS3Errors(t *testing.T) {
 		}
 		if b, err := c.GetObject(context.Background(), "b", "k", 10); err != nil || string(b) != "0123456789" {
 			t.Errorf("10 bytes with a limit of 10: %q, %v", b, err)
+		}
+		// The largest limit there is: the whole answer, not an overflowed count that reads nothing.
+		if b, err := c.GetObject(context.Background(), "b", "k", math.MaxInt64); err != nil || string(b) != "0123456789" {
+			t.Errorf("10 bytes with a limit of MaxInt64: %q, %v", b, err)
 		}
 	})
 	t.Run("presigned link's lifetime", func(t *testing.T) {
