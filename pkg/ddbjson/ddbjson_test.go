@@ -63,7 +63,9 @@ func TestParseTimeUTC(t *testing.T) {
 	if want := time.Date(2026, 12, 2, 9, 0, 0, 500000000, time.UTC); err != nil || got != want {
 		t.Errorf("ParseTime = %v, %v; want %v", got, err, want)
 	}
-	if _, err := ddbjson.ParseTime("stored_at", "yesterday"); err == nil || !strings.Contains(err.Error(), "stored_at") {
-		t.Errorf("ParseTime(yesterday) = %v", err)
+	// The parse error stays in the chain, for errors.As.
+	var perr *time.ParseError
+	if _, err := ddbjson.ParseTime("stored_at", "yesterday"); err == nil || !strings.Contains(err.Error(), "stored_at") || !errors.As(err, &perr) {
+		t.Errorf("ParseTime(yesterday) = %v; want an error naming stored_at, wrapping the *time.ParseError", err)
 	}
 }

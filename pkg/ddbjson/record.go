@@ -71,7 +71,7 @@ func DecodeRecord(str func(name string) (string, error), has func(name string) b
 func ParseTime(name, s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("item attribute %s %q is not RFC 3339", name, s)
+		return time.Time{}, fmt.Errorf("item attribute %s %q is not RFC 3339: %w", name, s, err)
 	}
 	return t.UTC(), nil
 }
