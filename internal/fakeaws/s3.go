@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -85,8 +86,8 @@ func (s *Server) serveS3(req *request, r *http.Request) {
 		if m := presignedCredential(cred); m != nil {
 			req.accessKey, req.region, req.service = m[0], m[1], m[2]
 		}
-		if why := presignExpired(q.Get("X-Amz-Date"), q.Get("X-Amz-Expires"), time.Now()); why != "" {
-			s3Error(req.w, http.StatusForbidden, "AccessDenied", why, key)
+		if code, why := presignRefusal(q.Get("X-Amz-Date"), q.Get("X-Amz-Expires"), time.Now()); why != "" {
+			s3Error(req.w, http.StatusForbidden, code, why, key)
 			return
 		}
 	}
@@ -162,21 +163,39 @@ func presignedCredential(cred string) []string {
 	return []string{p[0], p[2], p[3]}
 }
 
-// presignExpired is S3's reason to refuse a presigned URL used after X-Amz-Date +
-// X-Amz-Expires, or whose dates are not SigV4's; "" when it is valid at now.
-func presignExpired(date, expires string, now time.Time) string {
+// maxPresignSeconds is the longest X-Amz-Expires S3 takes: SigV4's seven days.
+const maxPresignSeconds = 7 * 24 * 60 * 60
+
+// presignRefusal is S3's refusal of a presigned URL, its code and message: an X-Amz-Expires
+// that is not a number of seconds from 0 to a week (AuthorizationQueryParametersError, with
+// S3's messages), dates that are not SigV4's, or use after X-Amz-Date + X-Amz-Expires
+// (AccessDenied); "" when it is valid at now.
+func presignRefusal(date, expires string, now time.Time) (code, msg string) {
+	const badQuery = "AuthorizationQueryParametersError"
+	secs, err := strconv.ParseInt(expires, 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		// A number all the same, beyond int64: out of range the way its sign says.
+		secs, err = maxPresignSeconds+1, nil
+		if strings.HasPrefix(expires, "-") {
+			secs = -1
+		}
+	}
+	switch {
+	case err != nil:
+		return badQuery, "X-Amz-Expires should be a number"
+	case secs < 0:
+		return badQuery, "X-Amz-Expires must be non-negative"
+	case secs > maxPresignSeconds:
+		return badQuery, fmt.Sprintf("X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than %d seconds", maxPresignSeconds)
+	}
 	signed, err := time.Parse("20060102T150405Z", date)
 	if err != nil {
-		return fmt.Sprintf("X-Amz-Date %q is not a SigV4 date", date)
-	}
-	secs, err := strconv.Atoi(expires)
-	if err != nil {
-		return fmt.Sprintf("X-Amz-Expires %q is not a number of seconds", expires)
+		return "AccessDenied", fmt.Sprintf("X-Amz-Date %q is not a SigV4 date", date)
 	}
 	if now.After(signed.Add(time.Duration(secs) * time.Second)) {
-		return "Request has expired"
+		return "AccessDenied", "Request has expired"
 	}
-	return ""
+	return "", ""
 }
 
 // etag is S3's ETag of an object put in one part: its MD5, quoted.

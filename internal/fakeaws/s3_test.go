@@ -152,7 +152,8 @@ func TestS3RefusalsAnswerLikeS3(t *testing.T) {
 }
 
 // TestS3Presigned: a presigned GET carries its signer's credential in the query: it is
-// authorized as the signer's s3:GetObject and refused once it has expired.
+// authorized as the signer's s3:GetObject and refused once it has expired, or when its
+// X-Amz-Expires is one S3 refuses.
 func TestS3Presigned(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -188,6 +189,27 @@ func TestS3Presigned(t *testing.T) {
 		t.Errorf("an expired link: %d %s, want 403 AccessDenied, expired", st, b)
 	}
 	q.Set("X-Amz-Date", date)
+	// An X-Amz-Expires S3 refuses whatever the time: not a number, negative, over a week.
+	for expires, want := range map[string]string{
+		"":                      "should be a number",
+		"60s":                   "should be a number",
+		"1.5":                   "should be a number",
+		"-60":                   "must be non-negative",
+		"-99999999999999999999": "must be non-negative",
+		"604801":                "must be less than a week",
+		"99999999999999999999":  "must be less than a week",
+	} {
+		q.Set("X-Amz-Expires", expires)
+		u.RawQuery = q.Encode()
+		if st, b := testenv.Get(t, u.String()); st != http.StatusForbidden || !strings.Contains(b, "<Code>AuthorizationQueryParametersError</Code>") || !strings.Contains(b, want) {
+			t.Errorf("X-Amz-Expires=%q: %d %s, want 403 AuthorizationQueryParametersError, %q", expires, st, b, want)
+		}
+	}
+	q.Set("X-Amz-Expires", "604800") // a week, the longest S3 takes
+	u.RawQuery = q.Encode()
+	if st, b := testenv.Get(t, u.String()); st != http.StatusOK || b != "zz" {
+		t.Errorf("a link for a week: %d %q, want 200 zz", st, b)
+	}
 	q.Set("X-Amz-Credential", strings.Replace(q.Get("X-Amz-Credential"), "/s3/", "/sns/", 1))
 	u.RawQuery = q.Encode()
 	if st, b := testenv.Get(t, u.String()); st != http.StatusForbidden || !strings.Contains(b, "signed for service") {
