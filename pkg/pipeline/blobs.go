@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -69,12 +70,28 @@ func BodyTooLargeFor(n, limit int) *Error {
 
 // claimCheck moves e's data into the blob store and leaves the reference in the envelope.
 func (s *Ingest) claimCheck(ctx context.Context, e *event.Event, body []byte) error {
-	ref, err := s.Blobs.Put(ctx, blobKey(e), body, e.DataContentType)
+	ref, err := s.Blobs.Put(ctx, blobKey(e), body, blobContentType(e))
 	if err != nil {
 		return &Error{Kind: KindUnavailable, Detail: "the body store is unavailable; nothing was accepted, retry later", Err: fmt.Errorf("claim check for event %s: %w", e.ID, err)}
 	}
 	e.Data, e.DataBase64, e.DataRef = nil, nil, ref
 	return nil
+}
+
+// blobContentType is the Content-Type a body is stored under: one of three, by how e keeps
+// its data (JSON kept as JSON, text as text, anything else as bytes), never the sender's own
+// header. On AWS S3 serves the object with it to whoever follows the history's data_url, so a
+// sender's "text/html" or "image/svg+xml" would have a browser run the body's script; the
+// envelope's datacontenttype keeps what was sent. JSON is kept byte for byte (Body returns
+// the data itself); text becomes a JSON string (Body returns it decoded).
+func blobContentType(e *event.Event) string {
+	switch {
+	case e.DataBase64 != nil:
+		return "application/octet-stream"
+	case bytes.Equal(e.Body(), e.Data):
+		return "application/json"
+	}
+	return "text/plain; charset=utf-8"
 }
 
 // bodyExpired is the answer for event id whose body, stored by reference, is gone (err says

@@ -13,14 +13,57 @@ import (
 )
 
 // blobs is a BlobStore that keeps what it is given.
-type blobs struct{ put map[string][]byte }
+type blobs struct {
+	put   map[string][]byte
+	type_ map[string]string // the content type each body was put with
+}
 
-func (b *blobs) Put(_ context.Context, key string, body []byte, _ string) (string, error) {
+func (b *blobs) Put(_ context.Context, key string, body []byte, contentType string) (string, error) {
 	if b.put == nil {
-		b.put = map[string][]byte{}
+		b.put, b.type_ = map[string][]byte{}, map[string]string{}
 	}
-	b.put[key] = body
+	b.put[key], b.type_[key] = body, contentType
 	return "blob:" + key, nil
+}
+
+// TestClaimCheckContentType: a claim-checked body is stored as JSON, text or bytes, by how the
+// envelope keeps it, whatever Content-Type the sender gave (S3 serves the object with it to
+// whoever follows data_url, and a browser would run an HTML or SVG body's script); the
+// envelope keeps the sender's.
+func TestClaimCheckContentType(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("x", pipeline.MaxMessageBytes)
+	for _, tc := range []struct{ sent, body, stored string }{
+		{"application/json", `{"a":"` + big + `"}`, "application/json"},
+		{"application/vnd.api+json; charset=utf-8", `"` + big + `"`, "application/json"}, // a JSON string is still JSON
+		{"", `{"a":"` + big + `"}`, "application/json"},
+		{"text/html; charset=utf-8", "<script>alert(1)</script>" + big, "text/plain; charset=utf-8"},
+		{"image/svg+xml", `<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">` + big + "</svg>", "text/plain; charset=utf-8"},
+		{"text/plain", big, "text/plain; charset=utf-8"},
+		{"text/html", "\xff<script>alert(1)</script>" + big, "application/octet-stream"}, // not UTF-8: bytes
+		{"application/pdf", "%PDF-1.7" + big, "application/octet-stream"},
+		{"text/html\x7fx", big, "text/plain; charset=utf-8"},
+	} {
+		bus, store := &publishertest.Recorder{}, &blobs{}
+		in := &pipeline.Ingest{Sources: ingestSources(t), Publisher: bus, Blobs: store, MaxBody: pipeline.LambdaPayloadBytes,
+			Now: newIngest(t, bus).Now}
+		req := handRequest(tc.body)
+		req.Header.(header)["content-type"] = tc.sent
+		if _, err := in.Accept(context.Background(), req); err != nil {
+			t.Fatalf("%q: %v", tc.sent, err)
+		}
+		e, err := event.Decode(bus.All()[0].Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := strings.TrimPrefix(e.DataRef, "blob:")
+		if got := store.type_[key]; e.DataRef == "" || got != tc.stored || string(store.put[key]) != tc.body {
+			t.Errorf("sent as %q: stored as %q (dataref %q); want %q, the body as sent", tc.sent, got, e.DataRef, tc.stored)
+		}
+		if want := tc.sent; want != "" && e.DataContentType != want {
+			t.Errorf("sent as %q: the envelope says %q", tc.sent, e.DataContentType)
+		}
+	}
 }
 
 // TestClaimCheckBoundary: with a blob store, a body whose envelope would be one byte over a
