@@ -100,10 +100,17 @@ func List[V any](ctx context.Context, ix Index[V], table string, q pipeline.Quer
 	now := time.Now()
 	var page pipeline.Page
 	page.Records = make([]*event.Record, 0, min(limit, 64))
-	for {
+	for round := 0; ; round++ {
 		need := limit - len(page.Records)
+		want := need
+		if round > 0 {
+			// Some were passed by: read on in whole BatchGetItem requests, not a key at a time
+			// through a backlog of expired items. What is read past the page's last record is
+			// read again for the next page.
+			want = max(need, BatchGetMax)
+		}
 		var picked []map[string]V
-		for len(picked) < need {
+		for len(picked) < want {
 			best, err := l.next(ctx, parts)
 			if err != nil {
 				return pipeline.Page{}, err
@@ -125,7 +132,11 @@ func List[V any](ctx context.Context, ix Index[V], table string, q pipeline.Quer
 		if err != nil {
 			return pipeline.Page{}, err
 		}
-		for _, id := range ids {
+		last := -1 // the index in picked of the page's last record
+		for i, id := range ids {
+			if len(page.Records) == limit {
+				break
+			}
 			item, ok := items[id]
 			if !ok || ix.Expired(item, now) {
 				continue
@@ -134,22 +145,27 @@ func List[V any](ctx context.Context, ix Index[V], table string, q pipeline.Quer
 			if err != nil {
 				return pipeline.Page{}, fmt.Errorf("list events: %w", err)
 			}
-			page.Records = append(page.Records, r)
+			page.Records, last = append(page.Records, r), i
 		}
-		if len(picked) < need {
-			return page, nil // the index has no more
+		if len(page.Records) < limit {
+			if len(picked) < want {
+				return page, nil // the index has no more
+			}
+			continue
 		}
-		if len(page.Records) == limit {
-			// A full page: another exists if any entry is left.
-			more, err := l.next(ctx, parts)
+		// A full page: another follows if an entry was read past its last record, or is left.
+		more := last < len(picked)-1
+		if !more {
+			nx, err := l.next(ctx, parts)
 			if err != nil {
 				return pipeline.Page{}, err
 			}
-			if more != nil {
-				page.Cursor = EncodeCursor(str(picked[len(picked)-1], ddbjson.AttrReceivedKey))
-			}
-			return page, nil
+			more = nx != nil
 		}
+		if more {
+			page.Cursor = EncodeCursor(str(picked[last], ddbjson.AttrReceivedKey))
+		}
+		return page, nil
 	}
 }
 

@@ -450,6 +450,59 @@ func TestListReadsThePageOnce(t *testing.T) {
 	}
 }
 
+// TestListReadsOnThroughExpired: a backlog of items past their TTL that DynamoDB has not
+// deleted yet (it may take days) between two live events is read through in whole
+// BatchGetItem requests, not one key at a time, and the page holds the two.
+func TestListReadsOnThroughExpired(t *testing.T) {
+	t.Parallel()
+	var entries []map[string]types.AttributeValue
+	items := map[string]map[string]types.AttributeValue{}
+	var live []string
+	const expired = 250
+	for i := range expired + 2 {
+		r := record(t, "github", "push", received.Add(time.Duration(i)*time.Second))
+		ttl := time.Now().Add(-time.Hour)
+		if i == 0 || i == expired+1 {
+			ttl = time.Time{}
+			live = append([]string{r.Event.ID}, live...)
+		}
+		item, err := ddbitem.Marshal(r, ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items[r.Event.ID] = item
+		entries = append([]map[string]types.AttributeValue{{
+			"id": item["id"], "source_group": item["source_group"], "received_key": item["received_key"], "type": item["type"],
+		}}, entries...) // newest first
+	}
+	batches := 0
+	s := newStore(t, &fakeAPI{
+		query: func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+			return &dynamodb.QueryOutput{Items: entries}, nil
+		},
+		batch: func(in *dynamodb.BatchGetItemInput) (*dynamodb.BatchGetItemOutput, error) {
+			batches++
+			out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{}}
+			for _, k := range in.RequestItems["events"].Keys {
+				out.Responses["events"] = append(out.Responses["events"], items[k["id"].(*types.AttributeValueMemberS).Value])
+			}
+			return out, nil
+		},
+	})
+	page, err := s.List(context.Background(), pipeline.Query{Source: "github", Type: "push", Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range page.Records {
+		got = append(got, r.Event.ID)
+	}
+	// 2 keys, then 100, 100 and the last 51: four requests.
+	if !slices.Equal(got, live) || page.Cursor != "" || batches != 4 {
+		t.Errorf("page %v (cursor %q) after %d BatchGetItem calls; want %v, no cursor, 4 calls", got, page.Cursor, batches, live)
+	}
+}
+
 // TestListFilteredEmptyPages: with a filter DynamoDB may return a page with no items but a
 // LastEvaluatedKey; List must keep reading rather than stop early.
 func TestListFilteredEmptyPages(t *testing.T) {
