@@ -148,10 +148,11 @@ func (t *Topic) Publish(ctx context.Context, m pipeline.Message) error {
 	if size := m.Size(); size > pipeline.MaxMessageBytes {
 		return fmt.Errorf("publish %s to %s: message is %d bytes, over the %d-byte limit", m.ID, t.name, size, pipeline.MaxMessageBytes)
 	}
-	attrs, err := json.Marshal(m.Attributes())
+	attrsJSON, err := json.Marshal(m.Attributes())
 	if err != nil {
 		return fmt.Errorf("publish %s to %s: %w", m.ID, t.name, err)
 	}
+	attrs := string(attrsJSON) // converted here, not in the writer
 	t.e.mu.RLock()
 	queues := t.e.subs[t.name]
 	t.e.mu.RUnlock()
@@ -194,7 +195,7 @@ func (t *Topic) Publish(ctx context.Context, m pipeline.Message) error {
 			if lines[i] != nil {
 				r, err := w.Exec(`INSERT INTO messages (queue, message_id, body, attrs, sent_at, visible_at, receive_count, first_received_at, receipt)
 					VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-					q, ids[i], m.Body, string(attrs), now, copies[i].until.UnixNano(), now, copies[i].m.ReceiptHandle)
+					q, ids[i], m.Body, attrs, now, copies[i].until.UnixNano(), now, copies[i].m.ReceiptHandle)
 				if err != nil {
 					return fmt.Errorf("enqueue to %s: %w", q, err)
 				}
@@ -208,7 +209,7 @@ func (t *Topic) Publish(ctx context.Context, m pipeline.Message) error {
 				continue
 			}
 			if _, err := w.Exec(`INSERT INTO messages (queue, message_id, body, attrs, sent_at, visible_at) VALUES (?, ?, ?, ?, ?, ?)`,
-				q, ids[i], m.Body, string(attrs), now, now); err != nil {
+				q, ids[i], m.Body, attrs, now, now); err != nil {
 				return fmt.Errorf("enqueue to %s: %w", q, err)
 			}
 			if h := t.e.handoffOf(q); h != nil {
@@ -254,15 +255,31 @@ func (e *Engine) Receive(ctx context.Context, queue string, max int) ([]Message,
 }
 
 // receiveTable receives from the table: visible messages, hidden for the visibility timeout.
+// What needs no write (the receipt's token, the attributes' JSON) is done outside the writer.
 func (e *Engine) receiveTable(ctx context.Context, queue string, cfg QueueConfig, max int) ([]Message, error) {
-	var out []Message
-	err := e.write(ctx, func(w *wtx) error {
+	token, err := newToken()
+	if err != nil {
+		return nil, fmt.Errorf("receive from %s: %w", queue, err)
+	}
+	var got []received
+	err = e.write(ctx, func(w *wtx) error {
 		var err error
-		out, err = e.receiveTx(w, queue, cfg, max)
+		got, err = e.receiveTx(w, queue, cfg, max, token)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("receive from %s: %w", queue, err)
+	}
+	out := make([]Message, len(got))
+	for i, r := range got {
+		if err := json.Unmarshal([]byte(r.attrs), &out[i].Attributes); err != nil {
+			// The messages stay hidden and come back when their visibility timeout ends, as
+			// when a receiver dies holding them.
+			return nil, fmt.Errorf("receive from %s: message %s attributes: %w", queue, r.id, err)
+		}
+		out[i].ID, out[i].ReceiptHandle, out[i].Body = r.id, receiptHandle(r.seq, token), r.body
+		out[i].ReceiveCount = int(r.receiveCount)
+		out[i].SentAt, out[i].FirstReceivedAt = time.Unix(0, r.sentAt), time.Unix(0, r.firstAt)
 	}
 	if h := e.handoffOf(queue); h != nil {
 		h.lastLook.Store(e.opts.Clock().UnixNano())
@@ -354,17 +371,40 @@ func (e *Engine) hasVisible(ctx context.Context, queue string) (bool, error) {
 	return true, nil
 }
 
-type candidate struct {
+// received is a message as receiveTx read it: the writer does no more than the statements.
+type received struct {
 	seq                           int64
 	id, attrs, reason             string
 	body                          []byte
 	sentAt, firstAt, receiveCount int64
 }
 
-func (e *Engine) receiveTx(w *wtx, queue string, cfg QueueConfig, max int) ([]Message, error) {
+// inList is "?, ?, …" with n placeholders.
+func inList(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+// maxInList bounds the placeholders of one statement that names rows by seq, so the writer
+// prepares at most this many variants of it; longer lists take several statements.
+const maxInList = 16
+
+// hideSQL[n] receives n messages named by seq (?4…): hidden until ?1 with receipt token ?2,
+// the receive counted, the first receive set at ?3 unless it was earlier.
+var hideSQL = func() (q [maxInList + 1]string) {
+	for n := 1; n <= maxInList; n++ {
+		q[n] = `UPDATE messages SET visible_at = ?, receipt = ?, receive_count = receive_count + 1,
+			first_received_at = CASE first_received_at WHEN 0 THEN ?3 ELSE first_received_at END
+			WHERE seq IN (` + inList(n) + `)`
+	}
+	return q
+}()
+
+// receiveTx receives up to max messages: per round one read of the visible messages, each
+// dead-lettered one moved, and one statement that hides the others. All messages of one
+// receive share token: each has its own seq, and the token is new with every receive, so
+// every earlier receipt handle of each is stale.
+func (e *Engine) receiveTx(w *wtx, queue string, cfg QueueConfig, max int, token string) ([]received, error) {
 	now := e.opts.Clock()
-	var out []Message
 	dlq := cfg.DeadLetterQueue != "" && cfg.MaxReceiveCount > 0
+	var out []received
 	moved := false
 	for len(out) < max {
 		rows, err := w.Query(`SELECT seq, message_id, body, attrs, sent_at, first_received_at, receive_count, reason
@@ -372,9 +412,9 @@ func (e *Engine) receiveTx(w *wtx, queue string, cfg QueueConfig, max int) ([]Me
 		if err != nil {
 			return nil, fmt.Errorf("select visible: %w", err)
 		}
-		var cs []candidate
+		var cs []received
 		for rows.Next() {
-			var c candidate
+			var c received
 			if err := rows.Scan(&c.seq, &c.id, &c.body, &c.attrs, &c.sentAt, &c.firstAt, &c.receiveCount, &c.reason); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("scan message: %w", err)
@@ -388,6 +428,7 @@ func (e *Engine) receiveTx(w *wtx, queue string, cfg QueueConfig, max int) ([]Me
 		if len(cs) == 0 {
 			break
 		}
+		first := len(out)
 		for _, c := range cs {
 			if dlq && c.receiveCount >= int64(cfg.MaxReceiveCount) {
 				reason := c.reason
@@ -401,26 +442,23 @@ func (e *Engine) receiveTx(w *wtx, queue string, cfg QueueConfig, max int) ([]Me
 				moved = true
 				continue
 			}
-			token, err := newToken()
-			if err != nil {
-				return nil, err
-			}
 			if c.firstAt == 0 {
 				c.firstAt = now.UnixNano()
 			}
-			if _, err := w.Exec(`UPDATE messages SET visible_at = ?, receive_count = receive_count + 1, first_received_at = ?, receipt = ? WHERE seq = ?`,
-				now.Add(cfg.VisibilityTimeout).UnixNano(), c.firstAt, token, c.seq); err != nil {
-				return nil, fmt.Errorf("hide message %s: %w", c.id, err)
+			c.receiveCount++
+			out = append(out, c)
+		}
+		for hide := out[first:]; len(hide) > 0; {
+			n := min(len(hide), maxInList)
+			args := make([]any, 3, 3+n)
+			args[0], args[1], args[2] = now.Add(cfg.VisibilityTimeout).UnixNano(), token, now.UnixNano()
+			for _, c := range hide[:n] {
+				args = append(args, c.seq)
 			}
-			var attrs map[string]string
-			if err := json.Unmarshal([]byte(c.attrs), &attrs); err != nil {
-				return nil, fmt.Errorf("message %s attributes: %w", c.id, err)
+			if _, err := w.Exec(hideSQL[n], args...); err != nil {
+				return nil, fmt.Errorf("hide messages: %w", err)
 			}
-			out = append(out, Message{
-				ID: c.id, ReceiptHandle: receiptHandle(c.seq, token), Body: c.body, Attributes: attrs,
-				ReceiveCount: int(c.receiveCount) + 1,
-				SentAt:       time.Unix(0, c.sentAt), FirstReceivedAt: time.Unix(0, c.firstAt),
-			})
+			hide = hide[n:]
 		}
 	}
 	if moved {
@@ -431,7 +469,8 @@ func (e *Engine) receiveTx(w *wtx, queue string, cfg QueueConfig, max int) ([]Me
 
 // newToken makes the random part of a receipt handle, which changes with every receive, so a
 // stale handle matches nothing. The row keeps the token; the handle is "<seq>-<token>", so
-// Delete is a primary-key lookup. A seq is used again once its message is gone (no
+// Delete is a primary-key lookup. The messages of one receive share a token; their seqs
+// tell their handles apart. A seq is used again once its message is gone (no
 // AUTOINCREMENT, schema 9): the token is what tells the two messages' handles apart.
 func newToken() (string, error) {
 	var b [12]byte
@@ -466,6 +505,17 @@ func (e *Engine) DeleteBatch(ctx context.Context, queue string, receiptHandles [
 	return e.Settle(ctx, queue, receiptHandles, nil)
 }
 
+// deleteSQL[n] deletes n messages, each named by seq and receipt token (n pairs of
+// arguments), of the queue named by the last argument: a message whose row has another token
+// (a stale handle) stays.
+var deleteSQL = func() (q [maxInList + 1]string) {
+	for n := 1; n <= maxInList; n++ {
+		q[n] = `DELETE FROM messages WHERE seq IN (SELECT m.seq FROM (VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", ") + `) AS v
+			JOIN messages AS m ON m.seq = v.column1 AND m.receipt = v.column2 AND m.queue = ?)`
+	}
+	return q
+}()
+
 // Settle deletes the succeeded messages and records why the failed ones failed (reasons by
 // receipt handle), in one transaction: what the runner does after every batch.
 func (e *Engine) Settle(ctx context.Context, queue string, deletes []string, reasons map[string]string) error {
@@ -499,10 +549,27 @@ func (e *Engine) Settle(ctx context.Context, queue string, deletes []string, rea
 		}
 		fails = append(fails, failure{r, reason})
 	}
+	// The deletes as statements of up to maxInList messages each, their arguments built here
+	// rather than in the writer. Each (seq, token) pair deletes on its own, as one statement
+	// each did: of a stale and a fresh handle of one message, the fresh one deletes it.
+	type deleteStmt struct {
+		query string
+		args  []any
+	}
+	var deleteStmts []deleteStmt
+	for len(dels) > 0 {
+		n := min(len(dels), maxInList)
+		args := make([]any, 0, 2*n+1)
+		for _, d := range dels[:n] {
+			args = append(args, d.seq, d.token)
+		}
+		deleteStmts = append(deleteStmts, deleteStmt{deleteSQL[n], append(args, queue)})
+		dels = dels[n:]
+	}
 	err := e.write(ctx, func(w *wtx) error {
-		for _, d := range dels {
-			if _, err := w.Exec(`DELETE FROM messages WHERE seq = ? AND queue = ? AND receipt = ?`, d.seq, queue, d.token); err != nil {
-				return fmt.Errorf("delete message: %w", err)
+		for _, d := range deleteStmts {
+			if _, err := w.Exec(d.query, d.args...); err != nil {
+				return fmt.Errorf("delete messages: %w", err)
 			}
 		}
 		for _, f := range fails {

@@ -261,3 +261,76 @@ func TestAReusedSeqLeavesOldReceiptsStale(t *testing.T) {
 		t.Fatalf("the new message's own receipt left %d messages", vis+inflight)
 	}
 }
+
+// TestABatchIsHiddenAndSettledMessageByMessage: one receive hides every message of its batch
+// (one statement for all), counts the receive of each and gives each a handle that settles it
+// alone; the next receive makes every handle of the first stale, and a settle deletes exactly
+// the messages whose handles are fresh, also when a stale and a fresh handle of one message
+// come in one call.
+func TestABatchIsHiddenAndSettledMessageByMessage(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	clock := enginetest.NewClock()
+	e := enginetest.OpenWith(t, "", engine.Options{Clock: clock.Now})
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: time.Minute})
+	enginetest.Subscribe(t, e, "t", "q")
+	for _, id := range []string{"a", "b", "c"} {
+		if err := e.Topic("t").Publish(ctx, enginetest.Message(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	receive := func(want int, count int) []engine.Message {
+		t.Helper()
+		got, err := e.Receive(ctx, "q", 3)
+		if err != nil || len(got) != want {
+			t.Fatalf("Receive(3) = %v, %v; want %d messages", bodies(got), err, want)
+		}
+		for _, m := range got {
+			if m.ReceiveCount != count || m.Attributes["type"] != "push" || m.Attributes["source"] != "github" {
+				t.Fatalf("received %s: count %d, attributes %v; want count %d, type push, source github", m.Body, m.ReceiveCount, m.Attributes, count)
+			}
+		}
+		return got
+	}
+	depth := func(wantVisible, wantInflight int) {
+		t.Helper()
+		if vis, inflight, err := e.Depth(ctx, "q"); err != nil || vis != wantVisible || inflight != wantInflight {
+			t.Fatalf("depth %d visible, %d in flight, %v; want %d, %d", vis, inflight, err, wantVisible, wantInflight)
+		}
+	}
+	first := receive(3, 1)
+	if want := []string{`{"id":"a"}`, `{"id":"b"}`, `{"id":"c"}`}; !slices.Equal(bodies(first), want) {
+		t.Fatalf("first batch %v, want %v", bodies(first), want)
+	}
+	depth(0, 3)
+	clock.Advance(time.Minute) // the batch's visibility timeout ends
+	second := receive(3, 2)
+	if !slices.Equal(bodies(second), bodies(first)) {
+		t.Fatalf("second batch %v, want %v", bodies(second), bodies(first))
+	}
+	depth(0, 3)
+	for i := range second {
+		if second[i].ReceiptHandle == first[i].ReceiptHandle {
+			t.Fatalf("message %s kept its receipt handle %s across receives", second[i].Body, first[i].ReceiptHandle)
+		}
+		if !second[i].FirstReceivedAt.Equal(first[i].FirstReceivedAt) {
+			t.Errorf("message %s: FirstReceivedAt %v, then %v", second[i].Body, first[i].FirstReceivedAt, second[i].FirstReceivedAt)
+		}
+	}
+	stale := []string{first[0].ReceiptHandle, first[1].ReceiptHandle, first[2].ReceiptHandle}
+	if err := e.Settle(ctx, "q", stale, nil); err != nil {
+		t.Fatal(err)
+	}
+	depth(0, 3)
+	// b's stale handle before its fresh one, a's fresh one, c's stale one alone.
+	if err := e.Settle(ctx, "q", []string{first[1].ReceiptHandle, second[1].ReceiptHandle, second[0].ReceiptHandle, first[2].ReceiptHandle}, nil); err != nil {
+		t.Fatal(err)
+	}
+	depth(0, 1)
+	if err := e.ChangeVisibility(ctx, "q", second[2].ReceiptHandle, 0); err != nil {
+		t.Fatalf("c's fresh handle after the settle: %v", err)
+	}
+	if got := receive(1, 3); !slices.Equal(bodies(got), []string{`{"id":"c"}`}) {
+		t.Fatalf("what is left: %v, want c", bodies(got))
+	}
+}
