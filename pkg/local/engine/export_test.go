@@ -133,3 +133,24 @@ const MaxBatch = maxBatch
 
 // WriterPos is where the writer's next WAL frame goes, as readAhead reads it.
 func (e *Engine) WriterPos() (int64, bool) { return e.writerPos() }
+
+// HoldWriter makes the writer run an op that waits until release is called: what is sent to
+// the writer meanwhile queues up and goes into the next group commit.
+func (e *Engine) HoldWriter(ctx context.Context) (release func(), err error) {
+	held, hold := make(chan struct{}), make(chan struct{})
+	errs := make(chan error, 1)
+	go func() { errs <- e.write(ctx, func(*wtx) error { close(held); <-hold; return nil }) }()
+	select {
+	case <-held:
+		return func() { close(hold); <-errs }, nil
+	case err := <-errs:
+		return func() {}, err
+	}
+}
+
+// MarksPending is how many MarkNotified calls wait for their write.
+func (s *Store) MarksPending() int {
+	s.marks.mu.Lock()
+	defer s.marks.mu.Unlock()
+	return len(s.marks.pending)
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,8 +63,18 @@ func (s *Store) writeMarks() {
 	// Not the caller's ctx: the marks of other callers ride on this write.
 	err := s.e.write(context.Background(), func(w *wtx) error {
 		take()
-		for _, m := range taken {
-			m.err = markTx(w, m.id, m.at)
+		for rest := taken; len(rest) > 0; {
+			n := 0 // up to maxInList marks of distinct events
+		chunk:
+			for ; n < len(rest) && n < maxInList; n++ {
+				for _, m := range rest[:n] {
+					if m.id == rest[n].id {
+						break chunk
+					}
+				}
+			}
+			markTx(w, rest[:n])
+			rest = rest[n:]
 		}
 		return nil
 	})
@@ -78,16 +89,46 @@ func (s *Store) writeMarks() {
 	}
 }
 
-func markTx(w *wtx, id string, at int64) error {
-	res, err := w.Exec(`UPDATE events SET notified_at = ? WHERE id = ? AND notified_at IS NULL`, at, id)
+// markSQL[n] marks n events (pairs of id and time) unless marked already.
+var markSQL = func() (q [maxInList + 1]string) {
+	for n := 1; n <= maxInList; n++ {
+		q[n] = `UPDATE events SET notified_at = v.column2 FROM (VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", ") + `) AS v
+			WHERE events.id = v.column1 AND events.notified_at IS NULL`
+	}
+	return q
+}()
+
+// markTx writes up to maxInList marks in one statement and sets each one's outcome: nil when
+// the event is marked (by it or before), pipeline.ErrNotFound when there is no such event.
+// Marks of one event are written one per statement, so the first one's time stays.
+func markTx(w *wtx, ms []*mark) {
+	args := make([]any, 0, 2*len(ms))
+	for _, m := range ms {
+		args = append(args, m.id, m.at)
+	}
+	res, err := w.Exec(markSQL[len(ms)], args...)
+	var n int64
+	if err == nil {
+		n, err = res.RowsAffected()
+	}
 	if err != nil {
-		return err
+		for _, m := range ms {
+			m.err = err
+		}
+		return
 	}
-	if n, _ := res.RowsAffected(); n > 0 {
-		return nil
+	if n == int64(len(ms)) {
+		return // each marked its event
 	}
+	for _, m := range ms { // some events were marked before, or are not there
+		m.err = markedBefore(w, m.id)
+	}
+}
+
+// markedBefore tells a mark that changed nothing whether its event exists (it was marked before).
+func markedBefore(w *wtx, id string) error {
 	var one int
-	err = w.QueryRow(`SELECT 1 FROM events WHERE id = ?`, id).Scan(&one)
+	err := w.QueryRow(`SELECT 1 FROM events WHERE id = ?`, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return pipeline.ErrNotFound
 	}

@@ -1,11 +1,13 @@
 package engine_test
 
 import (
+	"errors"
 	"sync"
 	"testing"
 	"time"
 
 	"hookline/pkg/local/engine/enginetest"
+	"hookline/pkg/pipeline"
 )
 
 // TestMarkRightAfterTheInsertCommits: once an insert commits, its stream record is readable,
@@ -55,5 +57,51 @@ func TestMarkRightAfterTheInsertCommits(t *testing.T) {
 	}
 	if at.IsZero() {
 		t.Fatal("NotifiedAt says the event is unmarked after its mark was written: a redelivered stream record would send a second email")
+	}
+}
+
+// TestMarksOfOneWrite: marks that queue up while the writer is busy are written together;
+// each keeps its own outcome and time. Of two marks of one event the first one's time stays,
+// an event marked before keeps its time and its mark succeeds, and a mark of an event that
+// is not there is ErrNotFound without failing the others.
+func TestMarksOfOneWrite(t *testing.T) {
+	t.Parallel()
+	ctx, e := enginetest.Start(t)
+	s := e.Events()
+	received := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	ids := []string{"0193a0a0-0000-7000-8000-00000000000a", "0193a0a0-0000-7000-8000-00000000000b", "0193a0a0-0000-7000-8000-00000000000c"}
+	for _, id := range ids {
+		enginetest.Put(t, e, enginetest.Record(t, id, "github", "push", received))
+	}
+	at := func(minutes int) time.Time { return received.Add(time.Duration(minutes) * time.Minute) }
+	if err := s.MarkNotified(ctx, ids[2], at(1)); err != nil {
+		t.Fatal(err)
+	}
+	release, err := e.HoldWriter(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marks := []struct {
+		id string
+		at time.Time
+	}{{ids[0], at(2)}, {ids[0], at(3)}, {"0193a0a0-0000-7000-8000-0000000000ff", at(4)}, {ids[1], at(5)}, {ids[2], at(6)}}
+	errs := make([]chan error, len(marks))
+	for i, m := range marks {
+		errs[i] = make(chan error, 1)
+		go func() { errs[i] <- s.MarkNotified(ctx, m.id, m.at) }()
+		enginetest.WaitFor(t, enginetest.Hang, "the mark to queue", func() bool { return s.MarksPending() == i+1 })
+	}
+	release()
+	for i, m := range marks {
+		err := enginetest.Await(t, errs[i], "MarkNotified did not return")
+		if wantMissing := i == 2; errors.Is(err, pipeline.ErrNotFound) != wantMissing || (err != nil && !wantMissing) {
+			t.Errorf("mark %d of %s: %v", i, m.id, err)
+		}
+	}
+	for id, want := range map[string]time.Time{ids[0]: at(2), ids[1]: at(5), ids[2]: at(1)} {
+		r, err := s.Get(ctx, id)
+		if err != nil || !r.NotifiedAt.Equal(want) {
+			t.Errorf("%s: notified at %v (%v), want %v", id, r.NotifiedAt, err, want)
+		}
 	}
 }
