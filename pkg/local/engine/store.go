@@ -99,11 +99,12 @@ func (s *Store) PutNew(ctx context.Context, r *event.Record) (bool, error) {
 			return false, fmt.Errorf("put event %s: stream image: %w", e.ID, err)
 		}
 	}
+	typeGroup, receivedKey := event.TypeGroup(e.Type), ddbitem.ReceivedKey(e.ReceivedAt, e.ID) // outside the writer too
 	var inserted bool
 	err := s.e.writeSibling(ctx, func(w *wtx) error {
 		res, err := w.Exec(`INSERT INTO events (id, source, type, type_group, received_key, envelope, stored_at, notified_at, expires_at, verify_key)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			e.ID, e.Source, e.Type, event.TypeGroup(e.Type), ddbitem.ReceivedKey(e.ReceivedAt, e.ID), envelope, storedAt.UnixNano(), notified, expires, verifyKey)
+			e.ID, e.Source, e.Type, typeGroup, receivedKey, envelope, storedAt.UnixNano(), notified, expires, verifyKey)
 		if err != nil {
 			return err
 		}
