@@ -32,9 +32,15 @@ const (
 	// MaxKeptURLBytes bounds a refused request's RawPath and RawQuery together, the path kept
 	// first. API Gateway takes about 10 KiB of request line and headers, `hookline local` 1 MiB.
 	MaxKeptURLBytes = 8 * 1024
-	// URLCutMarker is the header a kept request carries when its path or query was cut (its
-	// value says how much was kept); such a request cannot be readmitted.
+	// URLCutMarker is the header a kept request carries when its path, query or source name
+	// was cut (its value says how much was kept); such a request cannot be readmitted.
 	URLCutMarker = "hookline-url-cut"
+	// MaxKeptSourceBytes bounds the kept source name, the path's segment: twice the longest
+	// name a source can have (source.ValidName), so a longer one was never configured.
+	MaxKeptSourceBytes = 128
+	// MaxKeptDetailBytes bounds the kept problem detail, which may quote what the caller sent
+	// (a source name, a Content-Type).
+	MaxKeptDetailBytes = 1024
 	// KeptFor is how long a refused request is kept.
 	KeptFor = 7 * 24 * time.Hour
 	// DefaultKeepPerMinute is how many refused requests per source are kept each minute when
@@ -74,7 +80,8 @@ func (r *Rejection) Truncated() bool { return r.BodySize > len(r.Body) }
 // MaxKeptHeaderBytes.
 func (r *Rejection) HeadersCut() bool { _, cut := r.Header[HeadersCutMarker]; return cut }
 
-// URLCut reports whether the path or the query was cut to MaxKeptURLBytes.
+// URLCut reports whether the path or the query was cut to MaxKeptURLBytes, or the source
+// name to MaxKeptSourceBytes.
 func (r *Rejection) URLCut() bool { _, cut := r.Header[URLCutMarker]; return cut }
 
 // isMarker reports whether a header is named like one of the quarantine's markers, which are
@@ -295,7 +302,7 @@ func (k *Keeper) rejection(ctx context.Context, r IngestRequest, reason, detail 
 		return nil, err
 	}
 	rej := &Rejection{
-		ID: id, Source: r.Source, Reason: reason, Detail: detail, ReceivedAt: received,
+		ID: id, Source: cutUTF8(r.Source, MaxKeptSourceBytes), Reason: reason, Detail: clip(detail, MaxKeptDetailBytes), ReceivedAt: received,
 		BodySize: len(r.Body),
 		Body:     append([]byte(nil), r.Body[:min(len(r.Body), MaxKeptBody)]...),
 	}
@@ -308,7 +315,11 @@ func (k *Keeper) rejection(ctx context.Context, r IngestRequest, reason, detail 
 		shown[HeadersCutMarker] = cut
 	}
 	var urlCut string
-	if rej.RawPath, rej.RawQuery, urlCut = capURL(r.RawPath, r.RawQuery); urlCut != "" {
+	rej.RawPath, rej.RawQuery, urlCut = capURL(r.RawPath, r.RawQuery)
+	if len(rej.Source) < len(r.Source) {
+		urlCut = strings.TrimPrefix(urlCut+"; ", "; ") + fmt.Sprintf("%d of %d source name bytes kept: a refused request keeps at most %d", len(rej.Source), len(r.Source), MaxKeptSourceBytes)
+	}
+	if urlCut != "" {
 		shown[URLCutMarker] = urlCut
 	}
 	rej.Header = shown

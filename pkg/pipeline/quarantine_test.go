@@ -517,10 +517,25 @@ func TestKeeperCapsURL(t *testing.T) {
 		}
 	}
 
+	// A source name nobody configured, 1 MiB of it in the path: kept cut, as is the detail
+	// that quotes it.
+	long := githubRequest(t, "wrong-secret-0123456789", []byte(`{"a":3}`))
+	long.Source = strings.Repeat("s", 1<<20)
+	long.RawPath = "/webhooks/" + long.Source
+	n := len(store.kept)
+	if _, err := in.Accept(ctx, long); pipeline.KindOf(err) != pipeline.KindNotFound {
+		t.Fatalf("an unknown 1 MiB source: %v", err)
+	}
+	if r := store.kept[n]; len(r.Source) != pipeline.MaxKeptSourceBytes || len(r.Detail) > pipeline.MaxKeptDetailBytes+len("…") || len(r.RawPath) != pipeline.MaxKeptURLBytes ||
+		!strings.Contains(r.Header[pipeline.URLCutMarker], fmt.Sprintf("%d of %d source name bytes kept", pipeline.MaxKeptSourceBytes, len(long.Source))) {
+		t.Errorf("an unknown 1 MiB source: kept %d bytes of its name, %d of the detail, %d of the path, marker %q",
+			len(r.Source), len(r.Detail), len(r.RawPath), r.Header[pipeline.URLCutMarker])
+	}
+
 	small := githubRequest(t, "wrong-secret-0123456789", []byte(`{"a":2}`))
 	small.RawPath, small.RawQuery = "/webhooks/github", "a="+strings.Repeat("x", pipeline.MaxKeptURLBytes-len("/webhooks/github")-2)
 	small.Headers[pipeline.URLCutMarker] = "nothing was cut"
-	n := len(store.kept)
+	n = len(store.kept)
 	in.Accept(ctx, small)
 	if r := store.kept[n]; r.URLCut() || r.RawPath != small.RawPath || r.RawQuery != small.RawQuery || !r.HeadersCut() {
 		t.Errorf("a request of exactly MaxKeptURLBytes with its own %s header: URL cut %v, kept %d + %d bytes, headers cut %v; want the URL whole and the header dropped",
