@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -332,5 +333,65 @@ func TestABatchIsHiddenAndSettledMessageByMessage(t *testing.T) {
 	}
 	if got := receive(1, 3); !slices.Equal(bodies(got), []string{`{"id":"c"}`}) {
 		t.Fatalf("what is left: %v, want c", bodies(got))
+	}
+}
+
+// TestBatchesLongerThanOneStatement: a receive, a settle and a write of marks of more messages
+// or events than one statement names (maxInList, 16) take several statements and leave none
+// out.
+func TestBatchesLongerThanOneStatement(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	e := enginetest.OpenSubscribed(t, engine.DurabilityProcess)
+	const n = 40
+	for i := range n {
+		if err := e.Topic("events").Publish(ctx, enginetest.Message(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := e.Receive(ctx, "q", n)
+	if err != nil || len(got) != n {
+		t.Fatalf("Receive(%d) = %d messages, %v", n, len(got), err)
+	}
+	if vis, inflight, err := e.Depth(ctx, "q"); err != nil || vis != 0 || inflight != n {
+		t.Fatalf("after the receive: %d visible, %d in flight, %v; want 0, %d", vis, inflight, err, n)
+	}
+	handles := make([]string, n)
+	for i, m := range got {
+		handles[i] = m.ReceiptHandle
+	}
+	if err := e.Settle(ctx, "q", handles, nil); err != nil {
+		t.Fatal(err)
+	}
+	if vis, inflight, err := e.Depth(ctx, "q"); err != nil || vis+inflight != 0 {
+		t.Fatalf("after the settle: %d visible, %d in flight, %v; want none", vis, inflight, err)
+	}
+
+	s := e.Events()
+	received := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("0193a0a0-0000-7000-8000-%012d", i)
+		enginetest.Put(t, e, enginetest.Record(t, ids[i], "github", "push", received))
+	}
+	release, err := e.HoldWriter(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, n)
+	for _, id := range ids {
+		go func() { errs <- s.MarkNotified(ctx, id, received.Add(time.Minute)) }()
+	}
+	enginetest.WaitFor(t, enginetest.Hang, "the marks to queue", func() bool { return s.MarksPending() == n })
+	release()
+	for range ids {
+		if err := enginetest.Await(t, errs, "MarkNotified did not return"); err != nil {
+			t.Error(err)
+		}
+	}
+	for _, id := range ids {
+		if at, err := s.NotifiedAt(ctx, id); err != nil || at.IsZero() {
+			t.Fatalf("%s: notified at %v, %v; want marked", id, at, err)
+		}
 	}
 }
