@@ -1,7 +1,9 @@
 package event
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -92,5 +94,117 @@ func TestScanEnds(t *testing.T) {
 		if got := scanNumber([]byte(tc.in), 0); got != tc.want {
 			t.Errorf("scanNumber(%q) = %d, want %d", tc.in, got, tc.want)
 		}
+	}
+}
+
+// scanValidStringBytes is scanValidString a byte at a time: the reference the fast path is
+// held to (FuzzScanValidString).
+func scanValidStringBytes(b []byte, i int) int {
+	for j := i + 1; j < len(b); {
+		c := b[j]
+		if strSafe[c] {
+			j++
+			continue
+		}
+		switch {
+		case c == '"':
+			return j + 1
+		case c == '\\':
+			if j = scanEscape(b, j); j < 0 {
+				return -1
+			}
+		case c < 0x20:
+			return -1
+		default:
+			r, size := utf8.DecodeRune(b[j:])
+			if r == utf8.RuneError && size == 1 {
+				return -1
+			}
+			j += size
+		}
+	}
+	return -1
+}
+
+// FuzzScanValidString: scanValidString, which skips plain bytes a word at a time, returns what
+// the byte-at-a-time scan returns, for a string starting at each of the first 9 offsets (every
+// alignment of the words it reads against the input's end).
+func FuzzScanValidString(f *testing.F) {
+	for _, s := range validJSONSeeds {
+		f.Add([]byte(s))
+	}
+	for _, s := range []string{
+		`"abcdefgh"`, `"abcdefghijklmnopq"`, `"abcdefghijklmnop`, "\"abcdefg\x1fhijk\"", "\"abcdefgh\x7f\"",
+		`"abcdefg\"hijklmn"`, `"abcdefg\\hijklmn"`, "\"abcdefghéijklmnop\"", "\"abcdefgh\x80ijklmnop\"",
+		"\"abcdefgh\x00\"", "\"a!#[]~ \x7f\x7f\"", `"12345678\u00e9abcdefgh"`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for i := 0; i < len(b) && i < 9; i++ {
+			if b[i] != '"' {
+				continue
+			}
+			if got, want := scanValidString(b, i), scanValidStringBytes(b, i); got != want {
+				t.Fatalf("scanValidString(%q, %d) = %d, a byte at a time %d", b, i, got, want)
+			}
+		}
+		// The same bytes behind an opening quote, so every input is a string's body.
+		s := append([]byte{'"'}, b...)
+		if got, want := scanValidString(s, 0), scanValidStringBytes(s, 0); got != want {
+			t.Fatalf("scanValidString(%q, 0) = %d, a byte at a time %d", s, got, want)
+		}
+	})
+}
+
+// TestNotPlain: each byte value in each lane of a word otherwise plain is marked exactly when
+// strSafe says it is not plain, and the lowest lane marked is the first byte that is not plain
+// when several are.
+func TestNotPlain(t *testing.T) {
+	for lane := range 8 {
+		for c := range 256 {
+			w := []byte("abcdefgh")
+			w[lane] = byte(c)
+			want := uint64(0)
+			if !strSafe[c] {
+				want = 0x80 << (8 * lane)
+			}
+			if got := notPlain(binary.LittleEndian.Uint64(w)); got != want {
+				t.Errorf("notPlain(%q) = %#x, want %#x", w, got, want)
+			}
+		}
+	}
+	// Lanes that are not plain next to each other and above plain ones, where a borrow could
+	// move the first.
+	for _, tc := range []struct {
+		w     string
+		first int
+	}{
+		{"\x00\x00\x00\x00\x00\x00\x00\x00", 0}, {"ab\x1f\x20\"\x21\\\x80", 2}, {"\x20\x20\x20\x20\x20\x20\x20\x1f", 7},
+		{"abc\"\"\x00\x00\x00", 3}, {"a\x7f\x7f\x7f\\\x01\xff\x00", 4}, {"\x21\x21\x21\x21\x21\x21\x80\x00", 6},
+	} {
+		m := notPlain(binary.LittleEndian.Uint64([]byte(tc.w)))
+		if got := bits.TrailingZeros64(m) / 8; got != tc.first {
+			t.Errorf("notPlain(%q) = %#x: first byte not plain %d, want %d", tc.w, m, got, tc.first)
+		}
+	}
+}
+
+// BenchmarkValidJSON: validJSON over the load generator's body (a 1 KiB string of plain
+// bytes) and over an envelope with that body as its data.
+func BenchmarkValidJSON(b *testing.B) {
+	body := []byte(`{"delivery":"0b7c6f2e-4f0a-4c55-9a53-3c1d2e4f5a6b","pad":"` + strings.Repeat("x", 964) + `"}`)
+	for _, tc := range []struct {
+		name string
+		in   []byte
+	}{{"body", body}, {"github", []byte(validJSONSeeds[1])}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(tc.in)))
+			for b.Loop() {
+				if !validJSON(tc.in) {
+					b.Fatal("not valid")
+				}
+			}
+		})
 	}
 }
