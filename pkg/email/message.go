@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"mime"
-	"mime/quotedprintable"
 	"net/mail"
 	"strings"
 	"time"
@@ -72,39 +71,30 @@ func appendMessage(dst []byte, m pipeline.Email, from, to string, date time.Time
 	header("X-Hookline-Source", headerValue(m.Source))
 	header("X-Hookline-Type", headerValue(m.Type))
 	b.WriteString("\r\n")
-	qp := quotedprintable.NewWriter(b)
+	out := b.Bytes()
+	qp := newQPEncoder(out)
 	// Every line break of the text, "\r\n", "\n" or a lone "\r" (which has no place in a
 	// mail's text, RFC 5322 2.3, and which the encoder itself takes for a break), is sent as one
 	// "\r\n". The encoder does that for a "\n" itself, but drops the "\n" of "\r=\n" (an
 	// escaped byte after a "\r" keeps it waiting for the "\n" of a "\r\n"), so it never sees a
 	// "\r": it gets the text between them, and a "\r\n" for each "\r" or "\r\n". Its output
-	// depends only on the bytes it is given, not on how they are split between Writes. It reads
-	// the text's own bytes: a Writer neither modifies nor keeps what it is given (io.Writer), so
-	// no copy is needed.
+	// depends only on the bytes it is given, not on how they are split between calls. It reads
+	// the text's own bytes, which it only copies, so no copy is needed.
 	text := unsafe.Slice(unsafe.StringData(m.Text), len(m.Text))
 	for {
 		i := bytes.IndexByte(text, '\r')
 		if i < 0 {
 			break
 		}
-		if _, err := qp.Write(text[:i]); err != nil {
-			return nil, fmt.Errorf("encode body: %w", err)
-		}
-		if _, err := qp.Write(crlf); err != nil {
-			return nil, fmt.Errorf("encode body: %w", err)
-		}
+		out = qp.append(out, text[:i])
+		out = qp.append(out, crlf)
 		text = text[i+1:]
 		if len(text) > 0 && text[0] == '\n' {
 			text = text[1:] // the "\n" of a "\r\n": one break
 		}
 	}
-	if _, err := qp.Write(text); err != nil {
-		return nil, fmt.Errorf("encode body: %w", err)
-	}
-	if err := qp.Close(); err != nil {
-		return nil, fmt.Errorf("encode body: %w", err)
-	}
-	return b.Bytes(), nil
+	out = qp.append(out, text)
+	return qp.close(out), nil
 }
 
 // sizeHint is room for m's message or mbox record in one allocation: the headers and the "From "
