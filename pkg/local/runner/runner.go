@@ -64,9 +64,12 @@ type Runner struct {
 // Defaults of the settings that are local tuning; batch sizes and the batch window default to
 // the stack's own (pkg/wiring). cmd/hookline's flags default to these too.
 const (
-	// Measured: 2 pollers feeding a subscriber that stores records one by one reach ~1,700
-	// events/s here, 4 reach ~2,100.
-	DefaultConcurrency = 4
+	// Subscriber batches in flight. More of them put more of the subscriber's writes into
+	// each group commit and take more published messages from the hand-off line, so the
+	// writer does less per event: flat out, 16 pollers used ~25 % less server CPU per processed
+	// event than 4 (docs/benchmarks/2026-12-03-issue-13-round-13-pollers.md). Lambda's SQS
+	// pollers scale the same way on AWS; this is local tuning only.
+	DefaultConcurrency = 16
 	// Lambda's maximum ParallelizationFactor (AWS defaults to 1), so a notifier that handles
 	// records one by one keeps up locally. Checkpoints only ever cover records whose
 	// predecessors are all done.
