@@ -192,42 +192,38 @@ func (c composite) List(ctx context.Context, q pipeline.Query) (pipeline.Page, e
 // TestContract runs the shared store suite against dynalite with ddbhistory reading everything
 // the suite reads.
 func TestContract(t *testing.T) {
-	endpoint := testenv.StartDynalite(t)
-	client := testenv.DynamoDB(t, endpoint)
-	rec := ddbrecorder.New(t)
-	rec.Forward(endpoint)
-	_, calls := rec.Clients(t)
-	var n atomic.Int64
-	storetest.Run(t, func(t *testing.T) pipeline.Store {
-
-		table := fmt.Sprintf("events-%d", n.Add(1))
-		s := ddbrecorder.Table(t, client, table)
-		h, err := ddbhistory.New(calls, table)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return composite{s, h}
-	})
+	open := onDynalite(t, "events")
+	storetest.Run(t, func(t *testing.T) pipeline.Store { return open(t) })
 }
 
 // TestExpiryContract runs the expiry suite with ddbhistory reading (dynalite has no TTL: an
 // expired event stays, as on DynamoDB until its deletion comes round).
 func TestExpiryContract(t *testing.T) {
+	open := onDynalite(t, "expiry")
+	storetest.RunExpiry(t, func(t *testing.T, retention time.Duration) pipeline.Store {
+		return open(t, ddbstore.WithRetention(retention))
+	})
+}
+
+// onDynalite starts dynalite and returns a function that makes a new table on it (prefix-1,
+// prefix-2, …) and a store whose writes are ddbstore's, with opts, and whose history reads
+// are ddbhistory's, through the recorder.
+func onDynalite(t *testing.T, prefix string) func(*testing.T, ...ddbstore.Option) pipeline.Store {
 	endpoint := testenv.StartDynalite(t)
 	client := testenv.DynamoDB(t, endpoint)
 	rec := ddbrecorder.New(t)
 	rec.Forward(endpoint)
 	_, calls := rec.Clients(t)
 	var n atomic.Int64
-	storetest.RunExpiry(t, func(t *testing.T, retention time.Duration) pipeline.Store {
-		table := fmt.Sprintf("expiry-%d", n.Add(1))
-		s := ddbrecorder.Table(t, client, table, ddbstore.WithRetention(retention))
+	return func(t *testing.T, opts ...ddbstore.Option) pipeline.Store {
+		table := fmt.Sprintf("%s-%d", prefix, n.Add(1))
+		s := ddbrecorder.Table(t, client, table, opts...)
 		h, err := ddbhistory.New(calls, table)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return composite{s, h}
-	})
+	}
 }
 
 // caller answers every call with answer (JSON) and counts the calls.

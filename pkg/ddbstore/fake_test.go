@@ -394,45 +394,25 @@ func TestListRequests(t *testing.T) {
 // entries with one more BatchGetItem.
 func TestListReadsThePageOnce(t *testing.T) {
 	t.Parallel()
-	var recs []*event.Record
-	var entries []map[string]types.AttributeValue
-	items := map[string]map[string]types.AttributeValue{}
-	for i := range 7 {
-		r := record(t, "github", "push", received.Add(time.Duration(i)*time.Second))
-		var ttl time.Time
+	h := newHistoryTable(t, 7, func(i int) time.Time {
 		if i == 3 {
-			ttl = time.Now().Add(-time.Minute) // past its TTL, not deleted yet
+			return time.Now().Add(-time.Minute) // past its TTL, not deleted yet
 		}
-		item, err := ddbitem.Marshal(r, ttl)
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, r)
-		items[r.Event.ID] = item
-		entries = append([]map[string]types.AttributeValue{{
-			"id": item["id"], "source_group": item["source_group"], "received_key": item["received_key"], "type": item["type"],
-		}}, entries...) // newest first, as the index answers
-	}
-	gone := recs[4].Event.ID // deleted between the index read and the item read
-	delete(items, gone)
+		return time.Time{}
+	})
+	recs := h.recs
+	delete(h.items, recs[4].Event.ID) // deleted between the index read and the item read
 	batches := 0
 	s := newStore(t, &fakeAPI{
-		query: func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
-			return &dynamodb.QueryOutput{Items: entries}, nil
-		},
+		query: h.query,
 		batch: func(in *dynamodb.BatchGetItemInput) (*dynamodb.BatchGetItemOutput, error) {
 			batches++
 			keys := in.RequestItems["events"].Keys
-			out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{}}
-			for i, k := range keys {
-				if batches == 1 && i == 0 { // the first answer leaves one key unprocessed
-					out.UnprocessedKeys = map[string]types.KeysAndAttributes{"events": {Keys: []map[string]types.AttributeValue{k}}}
-					continue
-				}
-				if item, ok := items[k["id"].(*types.AttributeValueMemberS).Value]; ok {
-					out.Responses["events"] = append(out.Responses["events"], item)
-				}
+			if batches > 1 {
+				return h.answer(keys), nil
 			}
+			out := h.answer(keys[1:]) // the first answer leaves one key unprocessed
+			out.UnprocessedKeys = map[string]types.KeysAndAttributes{"events": {Keys: keys[:1]}}
 			return out, nil
 		},
 	})
@@ -455,38 +435,20 @@ func TestListReadsThePageOnce(t *testing.T) {
 // BatchGetItem requests, not one key at a time, and the page holds the two.
 func TestListReadsOnThroughExpired(t *testing.T) {
 	t.Parallel()
-	var entries []map[string]types.AttributeValue
-	items := map[string]map[string]types.AttributeValue{}
-	var live []string
 	const expired = 250
-	for i := range expired + 2 {
-		r := record(t, "github", "push", received.Add(time.Duration(i)*time.Second))
-		ttl := time.Now().Add(-time.Hour)
+	h := newHistoryTable(t, expired+2, func(i int) time.Time {
 		if i == 0 || i == expired+1 {
-			ttl = time.Time{}
-			live = append([]string{r.Event.ID}, live...)
+			return time.Time{}
 		}
-		item, err := ddbitem.Marshal(r, ttl)
-		if err != nil {
-			t.Fatal(err)
-		}
-		items[r.Event.ID] = item
-		entries = append([]map[string]types.AttributeValue{{
-			"id": item["id"], "source_group": item["source_group"], "received_key": item["received_key"], "type": item["type"],
-		}}, entries...) // newest first
-	}
+		return time.Now().Add(-time.Hour)
+	})
+	live := []string{h.recs[expired+1].Event.ID, h.recs[0].Event.ID} // newest first
 	batches := 0
 	s := newStore(t, &fakeAPI{
-		query: func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
-			return &dynamodb.QueryOutput{Items: entries}, nil
-		},
+		query: h.query,
 		batch: func(in *dynamodb.BatchGetItemInput) (*dynamodb.BatchGetItemOutput, error) {
 			batches++
-			out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{}}
-			for _, k := range in.RequestItems["events"].Keys {
-				out.Responses["events"] = append(out.Responses["events"], items[k["id"].(*types.AttributeValueMemberS).Value])
-			}
-			return out, nil
+			return h.answer(in.RequestItems["events"].Keys), nil
 		},
 	})
 	page, err := s.List(context.Background(), pipeline.Query{Source: "github", Type: "push", Limit: 2})
@@ -577,41 +539,65 @@ func TestListEmptyRange(t *testing.T) {
 
 // indexEntries makes n events of github/push, newest first, as the index answers, and their
 // items by id.
-func indexEntries(t *testing.T, n int) ([]map[string]types.AttributeValue, map[string]map[string]types.AttributeValue) {
+// historyTable is a fake events table with its history index, for List: the index has an
+// entry per event, newest first (as DynamoDB answers), and the table the items it still holds.
+type historyTable struct {
+	entries []map[string]types.AttributeValue
+	items   map[string]map[string]types.AttributeValue // by id
+	recs    []*event.Record                            // oldest first
+}
+
+// newHistoryTable stores n events a second apart; expires gives event i's TTL (nil: none).
+func newHistoryTable(t *testing.T, n int, expires func(i int) time.Time) *historyTable {
 	t.Helper()
-	var entries []map[string]types.AttributeValue
-	items := map[string]map[string]types.AttributeValue{}
+	h := &historyTable{items: map[string]map[string]types.AttributeValue{}}
 	for i := range n {
-		item, err := ddbitem.Marshal(record(t, "github", "push", received.Add(time.Duration(i)*time.Second)), time.Time{})
+		r := record(t, "github", "push", received.Add(time.Duration(i)*time.Second))
+		var ttl time.Time
+		if expires != nil {
+			ttl = expires(i)
+		}
+		item, err := ddbitem.Marshal(r, ttl)
 		if err != nil {
 			t.Fatal(err)
 		}
-		items[item["id"].(*types.AttributeValueMemberS).Value] = item
-		entries = append([]map[string]types.AttributeValue{{
+		h.recs = append(h.recs, r)
+		h.items[r.Event.ID] = item
+		h.entries = append([]map[string]types.AttributeValue{{
 			"id": item["id"], "source_group": item["source_group"], "received_key": item["received_key"], "type": item["type"],
-		}}, entries...)
+		}}, h.entries...)
 	}
-	return entries, items
+	return h
+}
+
+// query answers every query with the whole index.
+func (h *historyTable) query(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+	return &dynamodb.QueryOutput{Items: h.entries}, nil
+}
+
+// answer is a BatchGetItem's answer to keys: the items the table holds, in the keys' order.
+func (h *historyTable) answer(keys []map[string]types.AttributeValue) *dynamodb.BatchGetItemOutput {
+	out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{}}
+	for _, k := range keys {
+		if item, ok := h.items[k["id"].(*types.AttributeValueMemberS).Value]; ok {
+			out.Responses["events"] = append(out.Responses["events"], item)
+		}
+	}
+	return out
 }
 
 // TestListBatchGetsAtMostAHundred: a page of 150 is read with two BatchGetItem requests, of 100
 // and 50 keys (BatchGetItem's limit), in the index's order.
 func TestListBatchGetsAtMostAHundred(t *testing.T) {
 	t.Parallel()
-	entries, items := indexEntries(t, 150)
+	h := newHistoryTable(t, 150, nil)
 	var sizes []int
 	s := newStore(t, &fakeAPI{
-		query: func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
-			return &dynamodb.QueryOutput{Items: entries}, nil
-		},
+		query: h.query,
 		batch: func(in *dynamodb.BatchGetItemInput) (*dynamodb.BatchGetItemOutput, error) {
 			keys := in.RequestItems["events"].Keys
 			sizes = append(sizes, len(keys))
-			out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{}}
-			for _, k := range keys {
-				out.Responses["events"] = append(out.Responses["events"], items[k["id"].(*types.AttributeValueMemberS).Value])
-			}
-			return out, nil
+			return h.answer(keys), nil
 		},
 	})
 	page, err := s.List(context.Background(), pipeline.Query{Source: "github", Type: "push", Limit: 150})
@@ -622,7 +608,7 @@ func TestListBatchGetsAtMostAHundred(t *testing.T) {
 		t.Fatalf("BatchGetItem sizes %v, %d records, cursor %q; want [100 50], 150, none", sizes, len(page.Records), page.Cursor)
 	}
 	for i, r := range page.Records {
-		if want := entries[i]["id"].(*types.AttributeValueMemberS).Value; r.Event.ID != want {
+		if want := h.entries[i]["id"].(*types.AttributeValueMemberS).Value; r.Event.ID != want {
 			t.Fatalf("record %d is %s, want %s (the index's order)", i, r.Event.ID, want)
 		}
 	}
@@ -632,12 +618,9 @@ func TestListBatchGetsAtMostAHundred(t *testing.T) {
 // times in all (with back-off), then the List fails as throttled (429), not internal.
 func TestListGivesUpOnUnprocessedKeys(t *testing.T) {
 	t.Parallel()
-	entries, _ := indexEntries(t, 2)
 	calls := 0
 	s := newStore(t, &fakeAPI{
-		query: func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
-			return &dynamodb.QueryOutput{Items: entries}, nil
-		},
+		query: newHistoryTable(t, 2, nil).query,
 		batch: func(in *dynamodb.BatchGetItemInput) (*dynamodb.BatchGetItemOutput, error) {
 			if calls++; calls > 20 { // a List that never gives up would loop here for ever
 				return nil, errors.New("still asking after 20 calls")
