@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"database/sql"
 	"encoding/binary"
 	"fmt"
@@ -251,17 +252,18 @@ func (e *Engine) askRestart() error {
 func (e *Engine) restartWAL() error {
 	now := e.checkpointClock()
 	start := now()
-	if _, err := e.wdb.Exec(`PRAGMA busy_timeout = 0`); err != nil {
+	ctx := context.Background()
+	if _, err := e.wconn.ExecContext(ctx, `PRAGMA busy_timeout = 0`); err != nil {
 		return fmt.Errorf("restart the WAL: %w", err)
 	}
 	defer func() {
-		if _, err := e.wdb.Exec(`PRAGMA busy_timeout = ` + strconv.Itoa(busyTimeoutMS)); err != nil {
+		if _, err := e.wconn.ExecContext(ctx, `PRAGMA busy_timeout = `+strconv.Itoa(busyTimeoutMS)); err != nil {
 			e.log.Warn("restore the busy timeout after restarting the WAL", "err", err)
 		}
 	}()
 	for tries := 1; ; tries++ {
 		var busy, frames, copied int
-		if err := e.wdb.QueryRow(`PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &frames, &copied); err != nil {
+		if err := e.wconn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &frames, &copied); err != nil {
 			return fmt.Errorf("restart the WAL: %w", err)
 		}
 		if busy == 0 || now().Sub(start) >= restartPatience {

@@ -735,3 +735,33 @@ func TestLonePutNewWaitsForItsSiblings(t *testing.T) {
 		t.Fatalf("queue depth %d, %v; want %d", vis, err, n)
 	}
 }
+
+// TestCloseRemovesTheWAL: the writer holds the write connection while it runs and gives it
+// back when it stops, so Close closes it last, which checkpoints the WAL and removes it.
+func TestCloseRemovesTheWAL(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "hookline.db")
+	e, err := engine.Open(path, engine.Options{Log: enginetest.QuietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := enginetest.Context(t)
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{})
+	enginetest.Subscribe(t, e, "events", "q")
+	if err := e.Topic("events").Publish(ctx, enginetest.Message("a")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + "-wal"); err != nil {
+		t.Fatalf("no WAL while open: %v", err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + "-wal"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("after Close the WAL is still there (%v)", err)
+	}
+	e = enginetest.Open(t, path)
+	if vis, _, err := e.Depth(ctx, "q"); err != nil || vis != 1 {
+		t.Fatalf("reopened: %d visible, %v; want the message", vis, err)
+	}
+}
