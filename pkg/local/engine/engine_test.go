@@ -3,6 +3,7 @@ package engine_test
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -763,5 +764,35 @@ func TestCloseRemovesTheWAL(t *testing.T) {
 	e = enginetest.Open(t, path)
 	if vis, _, err := e.Depth(ctx, "q"); err != nil || vis != 1 {
 		t.Fatalf("reopened: %d visible, %v; want the message", vis, err)
+	}
+}
+
+// TestOpenFailsWhenTheTopologyDoesNotLoad: a file whose subscriptions table is gone is refused
+// by Open with the reason, rather than opened with no subscriptions.
+func TestOpenFailsWhenTheTopologyDoesNotLoad(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "hookline.db")
+	e, err := engine.Open(path, engine.Options{Log: enginetest.QuietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DROP TABLE subscriptions`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	e, err = engine.Open(path, engine.Options{Log: enginetest.QuietLog()})
+	if err == nil {
+		e.Close()
+		t.Fatal("Open succeeded without a subscriptions table")
+	}
+	if !strings.Contains(err.Error(), "load subscriptions") {
+		t.Fatalf("Open: %v; want it to say the subscriptions did not load", err)
 	}
 }
