@@ -2,6 +2,7 @@ package event
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -101,6 +102,67 @@ func TestEachTopLevelTruncated(t *testing.T) {
 	for _, empty := range []string{"{}", "{ }"} {
 		if !eachTopLevel([]byte(empty), func(_, _ []byte) { t.Errorf("%s: a key", empty) }) {
 			t.Errorf("%s: not accepted", empty)
+		}
+	}
+}
+
+// scanStringBytes is scanString a byte at a time: the reference the word-at-a-time scan is
+// held to (FuzzScanString).
+func scanStringBytes(b []byte, i int) (end int, plain bool) {
+	plain = true
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			plain = false
+			j++
+		case '"':
+			return j, plain
+		}
+	}
+	return -1, false
+}
+
+// FuzzScanString: scanString, which looks for '"' and '\\' a word at a time, returns what the
+// byte-at-a-time scan returns, for a string starting at each of the first 9 offsets and behind
+// an added quote.
+func FuzzScanString(f *testing.F) {
+	for _, s := range []string{
+		`"abcdefgh"`, `"abcdefghijklmnopq"`, `"abcdefghijklmnop`, `"abcdefg\"hijklmn"`, `"abcdefg\\hijklmn"`,
+		`"abcdefgh\`, `"abcdefg\`, "\"abcdefgh\xff\x80\x00\"", `"12345678\u00e9abcdefgh"`, `""`, `"\""`, `"a\\"b"`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		check := func(b []byte, i int) {
+			gotEnd, gotPlain := scanString(b, i)
+			wantEnd, wantPlain := scanStringBytes(b, i)
+			if gotEnd != wantEnd || gotPlain != wantPlain {
+				t.Fatalf("scanString(%q, %d) = %d, %v; a byte at a time %d, %v", b, i, gotEnd, gotPlain, wantEnd, wantPlain)
+			}
+		}
+		for i := 0; i < len(b) && i < 9; i++ {
+			if b[i] == '"' {
+				check(b, i)
+			}
+		}
+		check(append([]byte{'"'}, b...), 0)
+	})
+}
+
+// TestQuoteOrBackslash: each byte value in each lane of a word otherwise of neither is marked
+// exactly when it is '"' or '\\'.
+func TestQuoteOrBackslash(t *testing.T) {
+	for lane := range 8 {
+		for c := range 256 {
+			w := []byte("abcdefgh")
+			w[lane] = byte(c)
+			want := uint64(0)
+			if c == '"' || c == '\\' {
+				want = 0x80 << (8 * lane)
+			}
+			if got := quoteOrBackslash(binary.LittleEndian.Uint64(w)); got != want {
+				t.Errorf("quoteOrBackslash(%q) = %#x, want %#x", w, got, want)
+			}
 		}
 	}
 }
