@@ -39,7 +39,7 @@ const tableLookEvery = 100 * time.Millisecond
 // messages at full speed, about 16 MB of 1 KiB events. A message that finds the line full goes
 // the table's way and costs the writer a receive update more; with 1,024 places a flat-out
 // run overflowed the line within a second and most messages went that way (server CPU per
-// processed event ~5 % higher than with 16,384: docs/benchmarks/2026-12-03-issue-13-round-13-pollers.md).
+// processed event 10–15 % higher than with 16,384: docs/benchmarks/2026-12-03-issue-13-round-13-pollers.md).
 const DefaultHandOff = 16384
 
 type handed struct {

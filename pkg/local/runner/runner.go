@@ -64,12 +64,12 @@ type Runner struct {
 // Defaults of the settings that are local tuning; batch sizes and the batch window default to
 // the stack's own (pkg/wiring). cmd/hookline's flags default to these too.
 const (
-	// Subscriber batches in flight. More of them put more of the subscriber's writes into
-	// each group commit and take more published messages from the hand-off line, so the
-	// writer does less per event: flat out, 16 pollers used ~25 % less server CPU per processed
-	// event than 4 (docs/benchmarks/2026-12-03-issue-13-round-13-pollers.md). Lambda's SQS
-	// pollers scale the same way on AWS; this is local tuning only.
-	DefaultConcurrency = 16
+	// Subscriber batches in flight. Measured flat out on the final engine of round 13 (a
+	// table receive is two statements per batch): 4 pollers accepted ~7,000 requests/s and
+	// processed ~5,300 events/s, 16 pollers ~5,400 and ~5,200 — 16 keep up with ingest but
+	// take smaller batches, so the writer does more per event and the 202s wait longer
+	// (docs/benchmarks/2026-12-03-issue-13-round-13-pollers.md).
+	DefaultConcurrency = 4
 	// Lambda's maximum ParallelizationFactor (AWS defaults to 1), so a notifier that handles
 	// records one by one keeps up locally. Checkpoints only ever cover records whose
 	// predecessors are all done.
