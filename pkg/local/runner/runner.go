@@ -64,12 +64,13 @@ type Runner struct {
 // Defaults of the settings that are local tuning; batch sizes and the batch window default to
 // the stack's own (pkg/wiring). cmd/hookline's flags default to these too.
 const (
-	// Subscriber batches in flight. Measured flat out on the final engine of round 13 (a
-	// table receive is two statements per batch): 4 pollers accepted ~7,000 requests/s and
-	// processed ~5,300 events/s, 16 pollers ~5,400 and ~5,200 — 16 keep up with ingest but
-	// take smaller batches, so the writer does more per event and the 202s wait longer
-	// (docs/benchmarks/2026-12-03-issue-13-round-13-pollers.md).
-	DefaultConcurrency = 4
+	// Subscriber batches in flight. 16 keep up with ingest, so a 30 s flat-out run of `make
+	// bench` leaves little to drain: on the round's final engine it processed 5,175 events/s
+	// with 16 and 4,450 with 4, whose backlog took the drain to 30 s; 4 accept more per second
+	// in 20 s runs (~7,000 against ~5,400) but not by enough to offset it
+	// (docs/benchmarks/2026-12-03-issue-13-round-13-pollers.md). Lambda scales its SQS pollers
+	// itself on AWS; this is local tuning only.
+	DefaultConcurrency = 16
 	// Lambda's maximum ParallelizationFactor (AWS defaults to 1), so a notifier that handles
 	// records one by one keeps up locally. Checkpoints only ever cover records whose
 	// predecessors are all done.
