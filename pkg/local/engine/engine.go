@@ -57,6 +57,10 @@ type Options struct {
 	// process's receivers (handoff.go): such a message costs its receiver no write. 0 turns
 	// it off: every message is received from the table.
 	HandOff int
+	// HandOffBytes bounds the bodies waiting in one queue's line (0 means DefaultHandOffBytes):
+	// a message that would pass it goes the table's way, so a burst of large bodies cannot
+	// hold HandOff × 256 KiB in memory.
+	HandOffBytes int64
 	// Clock is the time queues run on: when a message was sent and when its visibility timeout
 	// ends. nil means time.Now. Tests pass a clock they advance, so a message reappears when the
 	// test says so rather than when a short timeout happens to run out on a busy machine.

@@ -15,6 +15,8 @@ import (
 type handoff struct {
 	ch     chan handed
 	queued atomic.Int64 // places taken in ch, by publishes under way and messages waiting
+	bytes  atomic.Int64 // the bodies of those messages
+	max    int64        // bound on bytes
 	// tabled counts messages of this queue published the table's way (the line was full)
 	// and not yet received: while there are any, new ones go the table's way too, so the
 	// line cannot overtake them indefinitely.
@@ -37,10 +39,14 @@ const tableLookEvery = 100 * time.Millisecond
 
 // DefaultHandOff is the hand-off line `hookline local` uses per queue: a few seconds of
 // messages at full speed, about 16 MB of 1 KiB events. A message that finds the line full goes
-// the table's way and costs the writer a receive update more; with 1,024 places a flat-out
-// run overflowed the line within a second and most messages went that way (server CPU per
-// processed event 10–15 % higher than with 16,384: docs/benchmarks/2026-12-03-issue-13-round-13-pollers.md).
+// the table's way and costs the writer a table receive; a flat-out backlog outgrows 1,024
+// places within a second, and server CPU per processed event was 8–16 % higher with 1,024
+// than with 16,384 (docs/benchmarks/2026-12-03-issue-13-round-13-pollers.md).
 const DefaultHandOff = 16384
+
+// DefaultHandOffBytes bounds the bodies waiting in one line: 16,384 bodies of 1 KiB fit,
+// 256 of the largest a queue takes (256 KiB).
+const DefaultHandOffBytes = 64 << 20
 
 type handed struct {
 	m     Message
@@ -48,15 +54,19 @@ type handed struct {
 	half  time.Duration
 }
 
-func newHandoff(capacity int) *handoff {
-	h := &handoff{ch: make(chan handed, capacity)}
+func newHandoff(capacity int, maxBytes int64) *handoff {
+	if maxBytes <= 0 {
+		maxBytes = DefaultHandOffBytes
+	}
+	h := &handoff{ch: make(chan handed, capacity), max: maxBytes}
 	h.emptyAt.Store(noLook)
 	return h
 }
 
-// reserve takes a place in the line for a publish about to commit; false when it is full
-// (receivers are behind, so the message goes the table's way).
-func (h *handoff) reserve() bool {
+// reserve takes a place in the line for a publish of a size-byte body about to commit; false
+// when the line is full, in places or in bytes (receivers are behind, so the message goes the
+// table's way).
+func (h *handoff) reserve(size int64) bool {
 	if h.tabled.Load() > 0 {
 		return false
 	}
@@ -66,12 +76,21 @@ func (h *handoff) reserve() bool {
 			return false
 		}
 		if h.queued.CompareAndSwap(n, n+1) {
-			return true
+			break
 		}
 	}
+	if h.bytes.Add(size) > h.max && size > 0 {
+		h.release(size)
+		return false
+	}
+	return true
 }
 
-func (h *handoff) release() { h.queued.Add(-1) }
+// release gives back the place and the bytes of a size-byte body.
+func (h *handoff) release(size int64) {
+	h.bytes.Add(-size)
+	h.queued.Add(-1)
+}
 
 // received counts n messages received from the table.
 func (h *handoff) received(n int) {
@@ -98,7 +117,7 @@ func (e *Engine) take(h *handoff, max int, first *handed) []Message {
 	var out []Message
 	now := e.opts.Clock()
 	keep := func(m handed) {
-		h.release()
+		h.release(int64(len(m.m.Body)))
 		if m.fresh(now) {
 			out = append(out, m.m)
 		}
@@ -131,7 +150,7 @@ func (e *Engine) handoffOf(queue string) *handoff {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if h = e.handoffs[queue]; h == nil {
-		h = newHandoff(e.opts.HandOff)
+		h = newHandoff(e.opts.HandOff, e.opts.HandOffBytes)
 		e.handoffs[queue] = h
 	}
 	return h

@@ -278,3 +278,41 @@ func TestHandOffLongPollWaitsForAPublish(t *testing.T) {
 		t.Fatalf("long poll returned %v, want m1", bodies(msgs))
 	}
 }
+
+// TestHandOffBoundsBytes: the line takes a message only while the bodies waiting in it stay
+// within HandOffBytes, however many places it has; the next goes the table's way, and the
+// bytes a receive takes out of the line are free again.
+func TestHandOffBoundsBytes(t *testing.T) {
+	t.Parallel()
+	ctx := enginetest.Context(t)
+	clock := enginetest.NewClock()
+	body := int64(len(enginetest.Message("m1").Body))
+	e := enginetest.OpenWith(t, "", engine.Options{Clock: clock.Now, HandOff: 100, HandOffBytes: 2*body + body/2})
+	enginetest.CreateQueue(t, e, "q", engine.QueueConfig{VisibilityTimeout: time.Minute})
+	enginetest.Subscribe(t, e, "events", "q")
+	top := e.Topic("events")
+	for _, id := range []string{"m1", "m2", "m3"} { // two bodies fit: m3 goes the table's way
+		if err := top.Publish(ctx, enginetest.Message(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if visible, inflight, err := e.Depth(ctx, "q"); err != nil || visible != 1 || inflight != 2 {
+		t.Fatalf("depth = %d visible, %d in flight (%v); want m3 visible, m1 and m2 in flight in the line", visible, inflight, err)
+	}
+	var ids []string
+	for len(ids) < 3 {
+		got, err := e.Receive(ctx, "q", 10)
+		if err != nil || len(got) == 0 {
+			t.Fatalf("receive = %v, %v after %v; want m1, m2 and m3", got, err, ids)
+		}
+		for _, m := range got {
+			ids = append(ids, string(m.Body))
+		}
+	}
+	if err := top.Publish(ctx, enginetest.Message("m4")); err != nil {
+		t.Fatal(err)
+	}
+	if visible, inflight, err := e.Depth(ctx, "q"); err != nil || visible != 0 || inflight != 4 {
+		t.Fatalf("after the line emptied: depth = %d visible, %d in flight (%v); want m4 in flight in the line", visible, inflight, err)
+	}
+}

@@ -170,17 +170,17 @@ func (t *Topic) Publish(ctx context.Context, m pipeline.Message) error {
 	copies := make([]handed, len(queues))
 	for i, q := range queues {
 		h := t.e.handoffOf(q)
-		if h == nil || !h.reserve() {
+		if h == nil || !h.reserve(int64(len(m.Body))) {
 			continue
 		}
 		cfg, err := t.e.Queue(q)
 		if err != nil {
-			h.release()
+			h.release(int64(len(m.Body)))
 			continue
 		}
 		token, err := newToken()
 		if err != nil {
-			h.release()
+			h.release(int64(len(m.Body)))
 			return fmt.Errorf("publish %s to %s: %w", m.ID, t.name, err)
 		}
 		lines[i] = h
@@ -222,7 +222,7 @@ func (t *Topic) Publish(ctx context.Context, m pipeline.Message) error {
 	if err != nil {
 		for _, h := range lines {
 			if h != nil {
-				h.release()
+				h.release(int64(len(m.Body)))
 			}
 		}
 		return fmt.Errorf("publish %s to %s: %w", m.ID, t.name, err)
