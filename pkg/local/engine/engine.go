@@ -87,6 +87,24 @@ type migration struct {
 	fn  func(tx *sql.Tx) error
 }
 
+// messagesColumns are the messages table's columns after seq, as migration 0 created them and
+// migration 9 copies them (only seq's AUTOINCREMENT goes). Changing them changes both migrations,
+// which files already ran: TestMigrationsAreHistory pins every migration's SQL.
+const messagesColumns = `
+	queue             TEXT NOT NULL,
+	message_id        TEXT NOT NULL,
+	body              BLOB NOT NULL,
+	attrs             TEXT NOT NULL,
+	sent_at           INTEGER NOT NULL,  -- unix nanos
+	visible_at        INTEGER NOT NULL,  -- unix nanos; in flight while in the future
+	receive_count     INTEGER NOT NULL DEFAULT 0,
+	first_received_at INTEGER NOT NULL DEFAULT 0,
+	receipt           TEXT NOT NULL DEFAULT '',
+	reason            TEXT NOT NULL DEFAULT '',
+	dead_from         TEXT NOT NULL DEFAULT '',  -- the queue it was dead-lettered from
+	dead_at           INTEGER NOT NULL DEFAULT 0
+`
+
 // migrations[i] upgrades a file from user_version i to i+1.
 var migrations = []migration{
 	{sql: `
@@ -102,20 +120,7 @@ CREATE TABLE subscriptions (
 	PRIMARY KEY (topic, queue)
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE messages (
-	seq               INTEGER PRIMARY KEY AUTOINCREMENT,
-	queue             TEXT NOT NULL,
-	message_id        TEXT NOT NULL,
-	body              BLOB NOT NULL,
-	attrs             TEXT NOT NULL,
-	sent_at           INTEGER NOT NULL,  -- unix nanos
-	visible_at        INTEGER NOT NULL,  -- unix nanos; in flight while in the future
-	receive_count     INTEGER NOT NULL DEFAULT 0,
-	first_received_at INTEGER NOT NULL DEFAULT 0,
-	receipt           TEXT NOT NULL DEFAULT '',
-	reason            TEXT NOT NULL DEFAULT '',
-	dead_from         TEXT NOT NULL DEFAULT '',  -- the queue it was dead-lettered from
-	dead_at           INTEGER NOT NULL DEFAULT 0
-) STRICT;
+	seq               INTEGER PRIMARY KEY AUTOINCREMENT,` + messagesColumns + `) STRICT;
 CREATE INDEX messages_visible ON messages (queue, visible_at, seq);
 CREATE INDEX messages_id ON messages (queue, message_id);
 CREATE TABLE events (
@@ -229,20 +234,7 @@ ALTER TABLE stream ADD COLUMN event_id TEXT;
 	// a receipt handle still names one receive of one message, by its random token.
 	{sql: `
 CREATE TABLE messages9 (
-	seq               INTEGER PRIMARY KEY,
-	queue             TEXT NOT NULL,
-	message_id        TEXT NOT NULL,
-	body              BLOB NOT NULL,
-	attrs             TEXT NOT NULL,
-	sent_at           INTEGER NOT NULL,  -- unix nanos
-	visible_at        INTEGER NOT NULL,  -- unix nanos; in flight while in the future
-	receive_count     INTEGER NOT NULL DEFAULT 0,
-	first_received_at INTEGER NOT NULL DEFAULT 0,
-	receipt           TEXT NOT NULL DEFAULT '',
-	reason            TEXT NOT NULL DEFAULT '',
-	dead_from         TEXT NOT NULL DEFAULT '',  -- the queue it was dead-lettered from
-	dead_at           INTEGER NOT NULL DEFAULT 0
-) STRICT;
+	seq               INTEGER PRIMARY KEY,` + messagesColumns + `) STRICT;
 INSERT INTO messages9 SELECT seq, queue, message_id, body, attrs, sent_at, visible_at, receive_count,
 	first_received_at, receipt, reason, dead_from, dead_at FROM messages;
 DROP TABLE messages;

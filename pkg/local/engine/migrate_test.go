@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -17,6 +19,34 @@ import (
 	"hookline/pkg/event"
 	"hookline/pkg/pipeline"
 )
+
+// TestMigrationsAreHistory: a migration's SQL is what files already ran to reach its version,
+// so none may change, a shared piece (messagesColumns) included; a new version is a new
+// migration, with its hash added here.
+func TestMigrationsAreHistory(t *testing.T) {
+	want := []string{
+		"72fccceb1e7ff3a414f5602342258a5018acb27b21455b695ddb81a13d2a40b6",
+		"a0218ffa8318e1e24b923c3d2761f8ba829323df96f833af5dbd21d33d31aec3",
+		"808a99c5f652ce0eebba3cd62249f3e8e1f54583dadff4fbd75ecf4e7d503da7",
+		"cdd8565298739f1de4c831876fa8e98d680b385a408deb48499e66c180b4a359",
+		"081534d380e44e7f22f125ba197228675b7ae1c1ed64aca6f64f61167a3dbd31",
+		"fa297d5c8a2e1903d8924cd81453ea49365c7274614675bc65947f81cd82435b",
+		"83943fb17c46e8b82656d570cef6032cf5a6ab785ddbb99426b92b0e2064ecf4",
+		"ad54616a39c37b7864cbc220b4151d1507010c0c083153bf64fb74de58be65ca",
+		"375c981743846f0a3cb700c264463c722e5b7b06dc11cbe256bd8ba3324422b4",
+		"354fa938654bf952543befb74650512a0850f82b38cff41f16eb3e0b0f62bb1b",
+		"f76935e13cd4fefc4ea6ae2a607ac9b77cb090349de5fe88abc42221226bad25",
+	}
+	if len(migrations) != len(want) {
+		t.Fatalf("%d migrations, %d pinned: pin the new one's SQL hash here", len(migrations), len(want))
+	}
+	for i, m := range migrations {
+		sum := sha256.Sum256([]byte(m.sql))
+		if got := hex.EncodeToString(sum[:]); got != want[i] {
+			t.Errorf("migrations[%d] (to version %d): SQL sha256 %s, was %s: files at version %d ran the old SQL", i, i+1, got, want[i], i+1)
+		}
+	}
+}
 
 // TestMigrateV2: a file written by schema 2 gets type groups for its events (so
 // ?type= and type prefixes find them) and the blob table.
