@@ -2,7 +2,6 @@ package event
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -133,36 +132,18 @@ func FuzzScanString(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		check := func(b []byte, i int) {
+		atStringStarts(b, func(b []byte, i int) {
 			gotEnd, gotPlain := scanString(b, i)
 			wantEnd, wantPlain := scanStringBytes(b, i)
 			if gotEnd != wantEnd || gotPlain != wantPlain {
 				t.Fatalf("scanString(%q, %d) = %d, %v; a byte at a time %d, %v", b, i, gotEnd, gotPlain, wantEnd, wantPlain)
 			}
-		}
-		for i := 0; i < len(b) && i < 9; i++ {
-			if b[i] == '"' {
-				check(b, i)
-			}
-		}
-		check(append([]byte{'"'}, b...), 0)
+		})
 	})
 }
 
 // TestQuoteOrBackslash: each byte value in each lane of a word otherwise of neither is marked
 // exactly when it is '"' or '\\'.
 func TestQuoteOrBackslash(t *testing.T) {
-	for lane := range 8 {
-		for c := range 256 {
-			w := []byte("abcdefgh")
-			w[lane] = byte(c)
-			want := uint64(0)
-			if c == '"' || c == '\\' {
-				want = 0x80 << (8 * lane)
-			}
-			if got := quoteOrBackslash(binary.LittleEndian.Uint64(w)); got != want {
-				t.Errorf("quoteOrBackslash(%q) = %#x, want %#x", w, got, want)
-			}
-		}
-	}
+	checkLanes(t, "quoteOrBackslash", quoteOrBackslash, func(c byte) bool { return c == '"' || c == '\\' })
 }

@@ -97,38 +97,33 @@ func TestScanEnds(t *testing.T) {
 	}
 }
 
-// scanValidStringBytes is scanValidString a byte at a time: the reference the fast path is
-// held to (FuzzScanValidString).
-func scanValidStringBytes(b []byte, i int) int {
-	for j := i + 1; j < len(b); {
-		c := b[j]
-		if strSafe[c] {
-			j++
-			continue
-		}
-		switch {
-		case c == '"':
-			return j + 1
-		case c == '\\':
-			if j = scanEscape(b, j); j < 0 {
-				return -1
-			}
-		case c < 0x20:
-			return -1
-		default:
-			r, size := utf8.DecodeRune(b[j:])
-			if r == utf8.RuneError && size == 1 {
-				return -1
-			}
-			j += size
+// scanValidStringJSON is where the JSON string starting at b[i] ends, found by encoding/json and
+// unicode/utf8 instead of a scan: just past the shortest b[i:k] ending in '"' that is valid JSON
+// and valid UTF-8, or -1. No other k can be the end: a string's first unescaped '"' closes it,
+// and whatever is malformed before that quote makes every longer prefix invalid too.
+func scanValidStringJSON(b []byte, i int) int {
+	for k := i + 2; k <= len(b); k++ {
+		if b[k-1] == '"' && json.Valid(b[i:k]) && utf8.Valid(b[i:k]) {
+			return k
 		}
 	}
 	return -1
 }
 
-// FuzzScanValidString: scanValidString, which skips plain bytes a word at a time, returns what
-// the byte-at-a-time scan returns, for a string starting at each of the first 9 offsets (every
-// alignment of the words it reads against the input's end).
+// atStringStarts calls check for a string starting at each of the first 9 offsets of b that hold
+// a '"' (every alignment of the words a scanner reads against the input's end), and for b behind
+// an added quote, so every input is a string's body.
+func atStringStarts(b []byte, check func(b []byte, i int)) {
+	for i := 0; i < len(b) && i < 9; i++ {
+		if b[i] == '"' {
+			check(b, i)
+		}
+	}
+	check(append([]byte{'"'}, b...), 0)
+}
+
+// FuzzScanValidString: scanValidString, which skips plain bytes a word at a time, ends each
+// string where encoding/json and unicode/utf8 say it ends (scanValidStringJSON).
 func FuzzScanValidString(f *testing.F) {
 	for _, s := range validJSONSeeds {
 		f.Add([]byte(s))
@@ -137,43 +132,44 @@ func FuzzScanValidString(f *testing.F) {
 		`"abcdefgh"`, `"abcdefghijklmnopq"`, `"abcdefghijklmnop`, "\"abcdefg\x1fhijk\"", "\"abcdefgh\x7f\"",
 		`"abcdefg\"hijklmn"`, `"abcdefg\\hijklmn"`, "\"abcdefghéijklmnop\"", "\"abcdefgh\x80ijklmnop\"",
 		"\"abcdefgh\x00\"", "\"a!#[]~ \x7f\x7f\"", `"12345678\u00e9abcdefgh"`,
+		// The closing quote in the second word of a 16-byte step (index 24 from the opening one).
+		`"abcdefghijklmnopqrstuvw"`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for i := 0; i < len(b) && i < 9; i++ {
-			if b[i] != '"' {
-				continue
+		atStringStarts(b, func(b []byte, i int) {
+			if got, want := scanValidString(b, i), scanValidStringJSON(b, i); got != want {
+				t.Fatalf("scanValidString(%q, %d) = %d, encoding/json and unicode/utf8 say %d", b, i, got, want)
 			}
-			if got, want := scanValidString(b, i), scanValidStringBytes(b, i); got != want {
-				t.Fatalf("scanValidString(%q, %d) = %d, a byte at a time %d", b, i, got, want)
-			}
-		}
-		// The same bytes behind an opening quote, so every input is a string's body.
-		s := append([]byte{'"'}, b...)
-		if got, want := scanValidString(s, 0), scanValidStringBytes(s, 0); got != want {
-			t.Fatalf("scanValidString(%q, 0) = %d, a byte at a time %d", s, got, want)
-		}
+		})
 	})
+}
+
+// checkLanes: mask marks each byte value c in each lane of a word otherwise plain ("abcdefgh")
+// exactly when marked(c), with the lane's top bit.
+func checkLanes(t *testing.T, name string, mask func(uint64) uint64, marked func(c byte) bool) {
+	t.Helper()
+	for lane := range 8 {
+		for c := range 256 {
+			w := []byte("abcdefgh")
+			w[lane] = byte(c)
+			want := uint64(0)
+			if marked(byte(c)) {
+				want = 0x80 << (8 * lane)
+			}
+			if got := mask(binary.LittleEndian.Uint64(w)); got != want {
+				t.Errorf("%s(%q) = %#x, want %#x", name, w, got, want)
+			}
+		}
+	}
 }
 
 // TestNotPlain: each byte value in each lane of a word otherwise plain is marked exactly when
 // strSafe says it is not plain, and the lowest lane marked is the first byte that is not plain
 // when several are.
 func TestNotPlain(t *testing.T) {
-	for lane := range 8 {
-		for c := range 256 {
-			w := []byte("abcdefgh")
-			w[lane] = byte(c)
-			want := uint64(0)
-			if !strSafe[c] {
-				want = 0x80 << (8 * lane)
-			}
-			if got := notPlain(binary.LittleEndian.Uint64(w)); got != want {
-				t.Errorf("notPlain(%q) = %#x, want %#x", w, got, want)
-			}
-		}
-	}
+	checkLanes(t, "notPlain", notPlain, func(c byte) bool { return !strSafe[c] })
 	// Lanes that are not plain next to each other and above plain ones, where a borrow could
 	// move the first.
 	for _, tc := range []struct {
