@@ -4,39 +4,24 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 )
 
 // Buffer is an io.Writer that goroutines (a server's log, a command's output) write while the
-// test reads it; the zero value is empty.
-type Buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// test reads it; the zero value is empty. It is a Sink of the writes, so it locks as a Sink does.
+type Buffer struct{ writes Sink[[]byte] }
 
-func (s *Buffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
+// Write keeps a copy of p (a writer may reuse p once Write returns).
+func (b *Buffer) Write(p []byte) (int, error) {
+	return len(p), b.writes.Put(bytes.Clone(p))
 }
 
 // String returns what was written so far.
-func (s *Buffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+func (b *Buffer) String() string { return string(bytes.Join(b.writes.All(), nil)) }
 
 // Take returns what was written since the last Take (or since the start) and empties the
 // buffer, in one step, so no write falls between the read and the reset.
-func (s *Buffer) Take() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := s.b.String()
-	s.b.Reset()
-	return out
-}
+func (b *Buffer) Take() string { return string(bytes.Join(b.writes.Take(), nil)) }
 
 // JSONLines decodes each non-empty line of s (a JSON log: what a Buffer holds) into a map, and
 // fails t on a line that is not a JSON object.

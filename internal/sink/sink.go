@@ -37,6 +37,16 @@ func (s *Sink[T]) All() []T {
 	return append([]T(nil), s.got...)
 }
 
+// Take returns what was kept since the last Take (or since the start), oldest first, and
+// empties the sink, in one step, so nothing put falls between the read and the reset.
+func (s *Sink[T]) Take() []T {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	got := s.got
+	s.got = nil
+	return got
+}
+
 // Len returns how many values were kept so far.
 func (s *Sink[T]) Len() int {
 	s.mu.Lock()

@@ -64,3 +64,16 @@ func TestBufferTakeEmpties(t *testing.T) {
 		t.Errorf("second Take = %q, then String = %q; want %q, empty", got, all, "two\n")
 	}
 }
+
+// A writer may reuse its slice once Write returns (io.Writer): what the Buffer holds stays as
+// written.
+func TestBufferKeepsACopy(t *testing.T) {
+	t.Parallel()
+	var b sink.Buffer
+	p := []byte("one\n")
+	_, _ = b.Write(p)
+	copy(p, "two\n")
+	if got := b.String(); got != "one\n" {
+		t.Errorf("String after the writer reused its slice = %q, want %q", got, "one\n")
+	}
+}
