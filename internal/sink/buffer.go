@@ -23,6 +23,18 @@ func (b *Buffer) String() string { return string(bytes.Join(b.writes.All(), nil)
 // buffer, in one step, so no write falls between the read and the reset.
 func (b *Buffer) Take() string { return string(bytes.Join(b.writes.Take(), nil)) }
 
+// Lines decodes what was written so far as a JSON log (JSONLines).
+func (b *Buffer) Lines(t testing.TB) []map[string]any {
+	t.Helper()
+	return JSONLines(t, b.String())
+}
+
+// TakeLines decodes what was written since the last Take or TakeLines as a JSON log.
+func (b *Buffer) TakeLines(t testing.TB) []map[string]any {
+	t.Helper()
+	return JSONLines(t, b.Take())
+}
+
 // JSONLines decodes each non-empty line of s (a JSON log: what a Buffer holds) into a map, and
 // fails t on a line that is not a JSON object.
 func JSONLines(t testing.TB, s string) []map[string]any {

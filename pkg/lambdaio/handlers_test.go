@@ -288,7 +288,7 @@ func TestNotifierPanicFailsOnlyThatRecord(t *testing.T) {
 	var ev events.DynamoDBEvent
 	golden.ReadJSON(t, "../ddbitem/testdata/stream_insert.json", &ev)
 	composer, _ := email.NewComposer("", 0)
-	logs := &logLines{}
+	logs := &sink.Buffer{}
 	h := &lambdaio.NotifierHandler{DecodeImage: ddbitem.FromStreamImage, Service: &pipeline.Notify{Store: &storetest.Memory{}, Composer: composer, Mailer: panickyMailer{}},
 		Log: slog.New(slog.NewJSONHandler(logs, nil))}
 	resp, err := h.Handle(context.Background(), ev)
@@ -297,7 +297,7 @@ func TestNotifierPanicFailsOnlyThatRecord(t *testing.T) {
 	}
 	// The panic is logged once, as an error naming the record and the panic.
 	var panics []map[string]any
-	for _, l := range logs.take(t) {
+	for _, l := range logs.TakeLines(t) {
 		if l["panic"] != nil {
 			panics = append(panics, l)
 		}
@@ -368,7 +368,7 @@ func TestNotifierInvoke(t *testing.T) {
 	clock := time.Date(2026, 12, 1, 12, 0, 10, 0, time.UTC)
 	now := func() time.Time { return clock }
 	digests := &digesttest.Memory{}
-	logs := &logLines{}
+	logs := &sink.Buffer{}
 	h := &lambdaio.NotifierHandler{
 		DecodeImage: ddbitem.FromStreamImage, Log: slog.New(slog.NewJSONHandler(logs, nil)),
 		Service: &pipeline.Notify{Store: store, Composer: composer, Mailer: box, Now: now, Policy: policy.Decide, Digests: digests},
@@ -391,7 +391,7 @@ func TestNotifierInvoke(t *testing.T) {
 	}
 	// A tick that sent something says how many; a tick with nothing due says nothing.
 	sentLines := func() (n int, sent []any) {
-		for _, l := range logs.take(t) {
+		for _, l := range logs.TakeLines(t) {
 			if l["msg"] == "digests sent" {
 				n, sent = n+1, append(sent, l["sent"])
 			}

@@ -19,17 +19,11 @@ import (
 	"hookline/pkg/pipeline/publishertest"
 )
 
-// logLines collects a handler's JSON log lines.
-type logLines struct{ sink.Buffer }
-
-// take returns the lines logged since the last take, decoded.
-func (l *logLines) take(t *testing.T) []map[string]any { return sink.JSONLines(t, l.Take()) }
-
 // TestIngestLogLevels: one line per request, at a level an operator can alert on: server-side
 // failures are errors, refusals warnings, acceptances info.
 func TestIngestLogLevels(t *testing.T) {
 	t.Parallel()
-	logs := &logLines{}
+	logs := &sink.Buffer{}
 	for _, tc := range []struct {
 		name   string
 		pubErr error
@@ -48,7 +42,7 @@ func TestIngestLogLevels(t *testing.T) {
 		pub := &publishertest.Recorder{}
 		pub.Fail(tc.pubErr)
 		resp, _ := newHandler(t, pub, logs).Handle(context.Background(), req)
-		lines := logs.take(t)
+		lines := logs.TakeLines(t)
 		if resp.StatusCode != tc.status || len(lines) != 1 {
 			t.Fatalf("%s: status %d, %d log lines; want %d and one line", tc.name, resp.StatusCode, len(lines), tc.status)
 		}
@@ -61,7 +55,7 @@ func TestIngestLogLevels(t *testing.T) {
 	quietH.Log = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelError}))
 	req := githubRequest(`{"a":1}`, "d-1")
 	req.Body = `{"a":2}`
-	if resp, _ := quietH.Handle(context.Background(), req); resp.StatusCode != 401 || len(logs.take(t)) != 0 {
+	if resp, _ := quietH.Handle(context.Background(), req); resp.StatusCode != 401 || len(logs.TakeLines(t)) != 0 {
 		t.Errorf("a 401 logged at level ERROR or above")
 	}
 }
@@ -78,7 +72,7 @@ func (failingBlobs) Put(context.Context, string, []byte, string) (string, error)
 // gets: every log line carries the event id.
 func TestIngestFailureLogNamesEvent(t *testing.T) {
 	t.Parallel()
-	logs := &logLines{}
+	logs := &sink.Buffer{}
 	large := `{"pad":"` + strings.Repeat("x", pipeline.MaxMessageBytes) + `"}`
 	for _, tc := range []struct {
 		name  string
@@ -98,7 +92,7 @@ func TestIngestFailureLogNamesEvent(t *testing.T) {
 			h.Service.Blobs = tc.blobs
 		}
 		resp, _ := h.Handle(context.Background(), githubRequest(tc.body, "d-1"))
-		lines := logs.take(t)
+		lines := logs.TakeLines(t)
 		if resp.StatusCode != 503 || len(lines) != 1 {
 			t.Fatalf("%s: %d, %d log lines; want 503 and one line", tc.name, resp.StatusCode, len(lines))
 		}
@@ -121,7 +115,7 @@ func (f failingHistory) List(context.Context, pipeline.Query) (pipeline.Page, er
 // TestHistoryLogLevels: a store failure is an error in the log, a caller's mistake is not.
 func TestHistoryLogLevels(t *testing.T) {
 	t.Parallel()
-	logs := &logLines{}
+	logs := &sink.Buffer{}
 	id := event.DeliveryID("github", "d")
 	for _, tc := range []struct {
 		name   string
@@ -142,7 +136,7 @@ func TestHistoryLogLevels(t *testing.T) {
 			RawPath: "/events", PathParameters: tc.params, QueryStringParameters: tc.query,
 			RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET"}},
 		})
-		lines := logs.take(t)
+		lines := logs.TakeLines(t)
 		if err != nil || resp.StatusCode != tc.status || len(lines) != 1 {
 			t.Fatalf("%s: %d (%v), %d log lines; want %d and one line", tc.name, resp.StatusCode, err, len(lines), tc.status)
 		}

@@ -148,7 +148,7 @@ type logLines struct{ sink.Buffer }
 func (l *logLines) records(t *testing.T, msg string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
-	for _, r := range sink.JSONLines(t, l.String()) {
+	for _, r := range l.Lines(t) {
 		if msg == "" || r["msg"] == msg {
 			out = append(out, r)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"runtime"
@@ -21,14 +22,10 @@ import (
 	"hookline/pkg/local/engine/enginetest"
 )
 
-// logBuffer collects a logger's JSON lines; safe for the runner's goroutines (sink.Buffer).
-type logBuffer struct{ sink.Buffer }
-
-// lines returns the logged lines as maps.
-func (l *logBuffer) lines(t *testing.T) []map[string]any { return sink.JSONLines(t, l.String()) }
-
-func (l *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+// debugLogger logs JSON lines at debug and up to w (a sink.Buffer: the runner's goroutines
+// write while the test reads).
+func debugLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // TestRunnerCleanRunIsQuiet: a run where every handler succeeds, stopped by its context, logs
@@ -38,10 +35,10 @@ func TestRunnerCleanRunIsQuiet(t *testing.T) {
 	t.Parallel()
 	ctx := enginetest.Context(t)
 	e := queueSetup(t, engine.QueueConfig{})
-	var logs logBuffer
+	var logs sink.Buffer
 	got := make(chan string, 10)
 	r := &Runner{
-		Engine: e, Queue: "q", StreamConsumer: "notifier", Concurrency: 1, Log: logs.logger(),
+		Engine: e, Queue: "q", StreamConsumer: "notifier", Concurrency: 1, Log: debugLogger(&logs),
 		PollInterval: time.Microsecond, BatchWindow: time.Microsecond,
 		Subscriber: func(_ context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 			if len(ev.Records) == 0 {
@@ -71,7 +68,7 @@ func TestRunnerCleanRunIsQuiet(t *testing.T) {
 		}
 	}
 	stop()
-	for _, l := range logs.lines(t) {
+	for _, l := range logs.Lines(t) {
 		if l["level"] == "WARN" || l["level"] == "ERROR" {
 			t.Errorf("a clean run logged %v", l)
 		}
@@ -86,13 +83,13 @@ func TestDeliverSQSLogsFailures(t *testing.T) {
 	e := queueSetup(t, engine.QueueConfig{VisibilityTimeout: time.Hour})
 	publish(t, ctx, e, "a", "b", "c")
 	msgs := receiveAll(t, ctx, e, 3)
-	var logs logBuffer
-	c := configured(t, &Runner{Engine: e, Queue: "q", Log: logs.logger(),
+	var logs sink.Buffer
+	c := configured(t, &Runner{Engine: e, Queue: "q", Log: debugLogger(&logs),
 		Subscriber: func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 			return events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{{ItemIdentifier: msgs[2].ID}}}, nil
 		}})
 	c.deliverSQS(ctx, msgs)
-	lines := logs.lines(t)
+	lines := logs.Lines(t)
 	if len(lines) != 1 || lines[0]["level"] != "WARN" || lines[0]["msg"] != "subscriber batch had failures" ||
 		lines[0]["batch"] != float64(3) || lines[0]["failed"] != float64(1) || lines[0]["queue"] != "q" {
 		t.Errorf("log = %v; want one warning: batch 3, failed 1", lines)
@@ -184,8 +181,8 @@ func TestRunnerReportsUnreadableInput(t *testing.T) {
 	if _, err := db.Exec(`INSERT INTO messages (queue, message_id, body, attrs, sent_at, visible_at) VALUES ('q', 'm', x'00', 'not json', 0, 0)`); err != nil {
 		t.Fatal(err)
 	}
-	var logs logBuffer
-	r := &Runner{Engine: e, Queue: "q", StreamConsumer: "n", Concurrency: 1, Log: logs.logger(),
+	var logs sink.Buffer
+	r := &Runner{Engine: e, Queue: "q", StreamConsumer: "n", Concurrency: 1, Log: debugLogger(&logs),
 		Subscriber: func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 			t.Error("subscriber invoked for an unreadable message")
 			return events.SQSEventResponse{}, nil
@@ -197,7 +194,7 @@ func TestRunnerReportsUnreadableInput(t *testing.T) {
 	startRunner(t, r)
 	for _, want := range [][2]string{{"receive failed", "queue"}, {"read stream failed", "consumer"}} {
 		enginetest.WaitFor(t, enginetest.Hang, want[0]+" logged", func() bool {
-			for _, l := range logs.lines(t) {
+			for _, l := range logs.Lines(t) {
 				if l["level"] == "ERROR" && l["msg"] == want[0] && (l[want[1]] == "q" || l[want[1]] == "n") {
 					return true
 				}
