@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -19,26 +20,19 @@ import (
 	"hookline/pkg/local/engine/enginetest"
 )
 
-// counter counts deliveries by key.
-type counter struct {
-	mu sync.Mutex
-	n  map[string]int
-}
+// counter counts deliveries by key; the runner's goroutines add while the test reads.
+type counter struct{ n sync.Map } // key → *atomic.Int64
 
 func (c *counter) add(k string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.n == nil {
-		c.n = map[string]int{}
-	}
-	c.n[k]++
-	return c.n[k]
+	n, _ := c.n.LoadOrStore(k, new(atomic.Int64))
+	return int(n.(*atomic.Int64).Add(1))
 }
 
 func (c *counter) get(k string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n[k]
+	if n, ok := c.n.Load(k); ok {
+		return int(n.(*atomic.Int64).Load())
+	}
+	return 0
 }
 
 // startRunner runs r until the test ends and returns a func that cancels it and waits.
