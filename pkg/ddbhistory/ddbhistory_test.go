@@ -25,14 +25,10 @@ import (
 	"hookline/pkg/pipeline/storetest"
 )
 
-// readers returns the two readers of table, both sending to rec: ddbstore's, through the SDK's
-// DynamoDB client, and ddbhistory's, as functions/history builds it.
-func readers(t *testing.T, rec *ddbrecorder.Recorder, table string) (*ddbstore.Store, *ddbhistory.Reader) {
-	t.Helper()
-	return ddbrecorder.Pair(t, rec,
-		func(c *dynamodb.Client) (*ddbstore.Store, error) { return ddbstore.New(c, table) },
-		func(c *awsjson.Client) (*ddbhistory.Reader, error) { return ddbhistory.New(c, table) })
-}
+// The two readers of the table "events", which ddbrecorder.Pair builds over one recorder:
+// ddbstore's, through the SDK's DynamoDB client, and ddbhistory's, as functions/history builds it.
+func sdkReader(c *dynamodb.Client) (*ddbstore.Store, error)       { return ddbstore.New(c, "events") }
+func historyReader(c *awsjson.Client) (*ddbhistory.Reader, error) { return ddbhistory.New(c, "events") }
 
 // sorted orders requests by their JSON: List's first round of queries runs in parallel, so the
 // order of its requests is not the code's.
@@ -87,7 +83,7 @@ func TestSameRequestsAsDDBStore(t *testing.T) {
 
 	rec := ddbrecorder.New(t)
 	rec.Forward(endpoint)
-	sdk, hist := readers(t, rec, "events")
+	sdk, hist := ddbrecorder.Pair(t, rec, sdkReader, historyReader)
 
 	for _, id := range []string{ids[0], ids[3], "0190b4c2-0000-7000-8000-999999999999", ddbstore.GroupsID} {
 		var got [2][]ddbrecorder.Request

@@ -18,14 +18,13 @@ import (
 	"hookline/pkg/pipeline"
 )
 
-// writers returns the quarantine's two writers of the table "events", both sending to rec:
-// ddbstore's, through the SDK's DynamoDB client, and ddbkeep's, as functions/ingest builds it.
-func writers(t *testing.T, rec *ddbrecorder.Recorder) (*ddbstore.Rejected, *ddbkeep.Writer) {
-	t.Helper()
-	return ddbrecorder.Pair(t, rec,
-		func(c *dynamodb.Client) (*ddbstore.Rejected, error) { return ddbstore.NewRejected(c, "events") },
-		func(c *awsjson.Client) (*ddbkeep.Writer, error) { return ddbkeep.New(c, "events") })
+// The quarantine's two writers of the table "events", which ddbrecorder.Pair builds over one
+// recorder: ddbstore's, through the SDK's DynamoDB client, and ddbkeep's, as functions/ingest
+// builds it.
+func sdkWriter(c *dynamodb.Client) (*ddbstore.Rejected, error) {
+	return ddbstore.NewRejected(c, "events")
 }
+func keepWriter(c *awsjson.Client) (*ddbkeep.Writer, error) { return ddbkeep.New(c, "events") }
 
 // TestSameRequestsAsDDBStore: ddbkeep's PutItem and UpdateItem are ddbstore's, value for value
 // — the items `hookline rejected` reads and the counters every ingest instance shares — and
@@ -33,7 +32,7 @@ func writers(t *testing.T, rec *ddbrecorder.Recorder) (*ddbstore.Rejected, *ddbk
 func TestSameRequestsAsDDBStore(t *testing.T) {
 	ctx := context.Background()
 	rec := ddbrecorder.New(t)
-	sdk, keep := writers(t, rec)
+	sdk, keep := ddbrecorder.Pair(t, rec, sdkWriter, keepWriter)
 	at := time.Date(2026, 12, 2, 9, 30, 0, 123456789, time.FixedZone("CET", 3600))
 	full := &pipeline.Rejection{
 		ID: "01a2a000-0000-7000-8000-000000000001", Source: "github", Reason: pipeline.ReasonUnauthorized,
@@ -96,7 +95,7 @@ func TestSameRequestsAsDDBStore(t *testing.T) {
 
 func TestNew(t *testing.T) {
 	rec := ddbrecorder.New(t)
-	_, keep := writers(t, rec)
+	_, keep := ddbrecorder.Pair(t, rec, sdkWriter, keepWriter)
 	if keep == nil {
 		t.Fatal("no writer")
 	}

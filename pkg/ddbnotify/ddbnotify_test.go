@@ -85,14 +85,11 @@ func outcome(err error) string {
 	return "other error"
 }
 
-// stores returns the notifier's two stores of the table "events", both sending to rec:
-// ddbstore's, through the SDK's DynamoDB client, and ddbnotify's, as functions/notifier builds it.
-func stores(t *testing.T, rec *ddbrecorder.Recorder) (*ddbstore.Store, *ddbnotify.Store) {
-	t.Helper()
-	return ddbrecorder.Pair(t, rec,
-		func(c *dynamodb.Client) (*ddbstore.Store, error) { return ddbstore.New(c, "events") },
-		func(c *awsjson.Client) (*ddbnotify.Store, error) { return ddbnotify.New(c, "events") })
-}
+// The notifier's two stores of the table "events", which ddbrecorder.Pair builds over one
+// recorder: ddbstore's, through the SDK's DynamoDB client, and ddbnotify's, as
+// functions/notifier builds it.
+func sdkStore(c *dynamodb.Client) (*ddbstore.Store, error)    { return ddbstore.New(c, "events") }
+func notifyStore(c *awsjson.Client) (*ddbnotify.Store, error) { return ddbnotify.New(c, "events") }
 
 // TestSameRequestsAsDDBStore: for each of the notifier's six operations, ddbnotify sends
 // ddbstore's requests through the SDK's client value for value, and reads each answer as it
@@ -141,7 +138,7 @@ func TestSameRequestsAsDDBStore(t *testing.T) {
 		{"", http.StatusBadRequest, invalid},
 	}
 	rec := ddbrecorder.New(t)
-	sdk, ours := stores(t, rec)
+	sdk, ours := ddbrecorder.Pair(t, rec, sdkStore, notifyStore)
 	outcomes := map[string]bool{}
 	for name, op := range ops {
 		for _, a := range answers {
@@ -192,7 +189,7 @@ func TestSameRequestsAsDDBStore(t *testing.T) {
 func TestNotifiedAtReadsTheTableFormat(t *testing.T) {
 	const id = "0190b4c2-0000-7000-8000-000000000001"
 	rec := ddbrecorder.New(t)
-	sdk, ours := stores(t, rec)
+	sdk, ours := ddbrecorder.Pair(t, rec, sdkStore, notifyStore)
 	mark := func(v string) { rec.Reply(http.StatusOK, `{"Item":{"id":{"S":"`+id+`"},"notified_at":{"S":"`+v+`"}}}`) }
 	for name, s := range map[string]notifierStore{"ddbstore": sdk, "ddbnotify": ours} {
 		for v, want := range map[string]time.Time{
