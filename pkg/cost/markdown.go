@@ -147,7 +147,7 @@ func WriteMarkdown(w io.Writer, template []byte, logs Measured) error {
 
 	pr("## Prices used\n\n")
 	pr("Read on %s from stored copies; none is newer than 2026-09, several show no date. Check the\n", PricesRead)
-	pr("AWS Pricing Calculator before budgeting. The table is `cost.Prices` in `pkg/cost/prices.go`.\n\n")
+	pr("AWS Pricing Calculator before budgeting. The table is `cost.Prices`, read from `pkg/cost/prices.json`.\n\n")
 	pr("| price (%s) | source | date shown |\n| --- | --- | --- |\n", Region)
 	v := reflect.ValueOf(Prices)
 	for i := range v.NumField() {

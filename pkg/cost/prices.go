@@ -1,5 +1,14 @@
 package cost
 
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+)
+
 // Price is one list price with where it was read. USD is the price of Per units of Unit.
 type Price struct {
 	USD    float64
@@ -20,8 +29,15 @@ const PricesRead = "2026-11-23"
 const Region = "us-east-1"
 
 // Prices are us-east-1 list prices, first tier, free tiers ignored. Each names its source so a
-// reader can check it; Assumptions lists what no AWS page in the stored copies says.
-var Prices = struct {
+// reader can check it; Assumptions lists what no AWS page in the stored copies says. They are
+// data, kept in prices.json: one object per field of priceList, every field present.
+var Prices = mustPrices(pricesJSON)
+
+//go:embed prices.json
+var pricesJSON []byte
+
+// priceList is the priced items, in the order docs/cost.md lists them.
+type priceList struct {
 	HTTPAPIRequest, RESTAPIRequest                           Price
 	LambdaRequest, LambdaGBSecondARM, LambdaGBSecondX86      Price
 	SNSPublish, SNSEmail, SESEmail                           Price
@@ -31,34 +47,35 @@ var Prices = struct {
 	LogsIngestion                                            Price
 	XRayTrace                                                Price
 	KMSKey, KMSRequest, Secret, SecretCall, Alarm, Dashboard Price
-}{
-	HTTPAPIRequest: Price{1.00, 1e6, "HTTP API request (first 300 M; each 512 KB one request)",
-		"https://docs.aws.amazon.com/whitepapers/latest/best-practices-api-gateway-private-apis-integration/cost-optimization.html; transcription of https://aws.amazon.com/api-gateway/pricing/ (https://raw.githubusercontent.com/api-evangelist/amazon-web-services/refs/heads/main/plans/amazon-web-services-plans-pricing.yml)", "transcription read 2026-09-20"},
-	RESTAPIRequest: Price{3.50, 1e6, "REST API request (first 333 M)",
-		"https://docs.aws.amazon.com/whitepapers/latest/best-practices-api-gateway-private-apis-integration/cost-optimization.html", ""},
-	LambdaRequest:     Price{0.20, 1e6, "Lambda request", "https://cloudchipr.com/blog/aws-lambda-pricing", "\"Ultimate Guide 2025\""},
-	LambdaGBSecondARM: Price{0.0000133334, 1, "Lambda GB-second, arm64", "https://cloudchipr.com/blog/aws-lambda-pricing", "\"Ultimate Guide 2025\""},
-	LambdaGBSecondX86: Price{0.0000166667, 1, "Lambda GB-second, x86_64", "https://cloudchipr.com/blog/aws-lambda-pricing", "\"Ultimate Guide 2025\""},
-	SNSPublish:        Price{0.50, 1e6, "SNS publish (each 64 KB chunk one request)", "https://www.factualminds.com/blog/amazon-sns-pricing-publishes-fanout-protocols/", "2026-06-13"},
-	SNSEmail:          Price{2.00, 1e5, "SNS email delivery", "https://www.factualminds.com/blog/amazon-sns-pricing-publishes-fanout-protocols/", "2026-06-13"},
-	SESEmail: Price{0.10, 1e3, "SES email (à la carte; Essentials, the default for new accounts since 2026-07-21, is $0.16)",
-		"https://raw.githubusercontent.com/api-evangelist/amazon-ses/refs/heads/main/plans/amazon-ses-plans-pricing.yml (transcribed from the AWS Price List API)", "Price List 2026-07-22"},
-	SQSRequest: Price{0.40, 1e6, "SQS standard request (each 64 KB chunk one request)", "https://cloudburn.io/blog/amazon-sqs-pricing; https://www.factualminds.com/blog/amazon-sqs-pricing-64kb-rule-fifo-vs-standard/", "2026-03-14; 2026-06-13"},
-	DynamoWRU:  Price{0.625, 1e6, "DynamoDB on-demand write request unit (1 KB)", "https://airbyte.com/data-engineering-resources/dynamodb-pricing (units: https://aws.amazon.com/dynamodb/pricing/on-demand/)", ""},
-	DynamoRRU:  Price{0.125, 1e6, "DynamoDB on-demand read request unit (4 KB strongly consistent, 2 × 4 KB eventually)", "https://airbyte.com/data-engineering-resources/dynamodb-pricing", ""},
-	DynamoWCUHour: Price{0.00065, 1, "DynamoDB provisioned write capacity unit-hour (1 KB writes a second for an hour)",
-		"https://aws.amazon.com/dynamodb/pricing/provisioned/ (the stored copy has the units, not the rendered rates); rate: https://www.rubydoc.info/gems/dynamo-autoscale/0.3.5/DynamoAutoscale/UnitCost ($0.0065 per 10 WCU-hours, us-east-1, read off aws.amazon.com/dynamodb/pricing/)", "not shown (an old copy; third-party copies from 2024 give the same rate)"},
-	DynamoRCUHour: Price{0.00013, 1, "DynamoDB provisioned read capacity unit-hour (one 4 KB strongly consistent read a second for an hour)",
-		"https://aws.amazon.com/dynamodb/pricing/provisioned/ (the stored copy has the units, not the rendered rates); rate: https://www.rubydoc.info/gems/dynamo-autoscale/0.3.5/DynamoAutoscale/UnitCost ($0.0065 per 50 RCU-hours, us-east-1)", "not shown (an old copy; third-party copies from 2024 give the same rate)"},
-	DynamoStorage: Price{0.25, 1, "DynamoDB GB-month (items + 100 B each, per index too)", "https://aws.amazon.com/dynamodb/pricing/ (an old copy)", ""},
-	LogsIngestion: Price{0.50, 1, "CloudWatch Logs GB ingested (first tier; Lambda logs tiered since 2025-05-01)", "https://www.duckbillgroup.com/?p=9080", ""},
-	XRayTrace:     Price{5.00, 1e6, "X-Ray trace recorded (first 100,000 free, ignored)", "https://aws.amazon.com/de/xray/pricing/", ""},
-	KMSKey:        Price{1.00, 1, "KMS key-month (+$1 per rotated backing key kept)", "https://aws.amazon.com/kms/pricing/", ""},
-	KMSRequest:    Price{0.03, 1e4, "KMS request (20,000 free a month)", "https://www.wring.co/blog/aws-kms-pricing-guide", "2026-03-15"},
-	Secret:        Price{0.40, 1, "Secrets Manager secret-month", "https://hivebook.wiki/wiki/aws-secrets-manager-rotated-secrets-dynamic-db-credentials-kms (third-party)", ""},
-	SecretCall:    Price{0.05, 1e4, "Secrets Manager API call", "https://hivebook.wiki/wiki/aws-secrets-manager-rotated-secrets-dynamic-db-credentials-kms (third-party)", ""},
-	Alarm:         Price{0.10, 1, "CloudWatch alarm-month (standard resolution)", "https://c3x.dev/resources/aws/aws_cloudwatch_metric_alarm", ""},
-	Dashboard:     Price{3.00, 1, "CloudWatch dashboard-month (first 3 per account free, ignored)", "https://www.factualminds.com/blog/amazon-cloudwatch-pricing-metrics-logs-alarms-dashboards/", "2026-06-13"},
+}
+
+// decodePrices reads a price list: no unknown item or field (a misspelt name), and no item
+// without a price, a unit count, a unit or a source (a missing one).
+func decodePrices(b []byte) (priceList, error) {
+	var l priceList
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&l); err != nil {
+		return l, fmt.Errorf("prices.json: %w", err)
+	}
+	if dec.More() {
+		return l, errors.New("prices.json: more than one JSON value")
+	}
+	v := reflect.ValueOf(l)
+	for i := range v.NumField() {
+		if p := v.Field(i).Interface().(Price); p.USD <= 0 || p.Per <= 0 || p.Unit == "" || p.Source == "" {
+			return l, fmt.Errorf("prices.json: %s needs a USD and a Per above 0, a Unit and a Source", v.Type().Field(i).Name)
+		}
+	}
+	return l, nil
+}
+
+func mustPrices(b []byte) priceList {
+	l, err := decodePrices(b)
+	if err != nil {
+		panic(err)
+	}
+	return l
 }
 
 // Rule is a documented fact the model applies (not a price).
