@@ -28,14 +28,14 @@ func TestErrorTexts(t *testing.T) {
 		name string
 		err  error
 	}{
-		{"github missing", errGitHubMissing}, {"github prefix", errGitHubPrefix}, {"github hex", errGitHubHex}, {"github no match", errGitHubNoMatch},
+		{"github missing", githubSignature.missing}, {"github prefix", errGitHubPrefix}, {"github hex", errGitHubHex}, {"github no match", errGitHubNoMatch},
 		{"sw missing", errSWMissing}, {"sw no id", errSWNoID}, {"sw no timestamp", errSWNoTimestamp}, {"sw bad time", errSWBadTime},
 		{"sw stale", staleAt("webhook-timestamp: ", -10*time.Minute-1500*time.Millisecond, 0)}, {"sw no v1", errSWNoV1}, {"sw bad v1", errSWBadV1}, {"sw no match", errSWNoMatch},
-		{"stripe missing", errStripeMissing}, {"stripe no timestamp", errStripeNoTimestamp}, {"stripe bad time", errStripeBadTime},
+		{"stripe missing", stripeSignature.missing}, {"stripe no timestamp", errStripeNoTimestamp}, {"stripe bad time", errStripeBadTime},
 		{"stripe dup time", errStripeDupTime}, {"stripe no v1", errStripeNoV1}, {"stripe bad v1", errStripeBadV1},
 		{"stripe stale", staleAt("stripe-signature: t=", 5*time.Minute+time.Nanosecond, 0)}, {"stripe no match", errStripeNoMatch},
-		{"token missing", errTokenMissing}, {"token scheme", errTokenScheme}, {"token no match", errTokenNoMatch},
-		{"twilio missing", errTwilioMissing}, {"twilio url", errTwilioURL}, {"twilio enc", errTwilioEnc}, {"twilio form", errTwilioForm},
+		{"token missing", tokenAuthorization.missing}, {"token scheme", errTokenScheme}, {"token no match", errTokenNoMatch},
+		{"twilio missing", twilioSignature.missing}, {"twilio url", errTwilioURL}, {"twilio enc", errTwilioEnc}, {"twilio form", errTwilioForm},
 		{"twilio body", errTwilioBody}, {"twilio no match", errTwilioNoMatch},
 		{"hmac missing", hexHMAC.errMissing}, {"hmac prefix", hexHMAC.errPrefix}, {"hmac hex", hexHMAC.errEncoding},
 		{"hmac base64", b64HMAC.errEncoding}, {"hmac no match", hexHMAC.errNoMatch}, {"hmac no timestamp", hexHMAC.errNoTS},

@@ -22,8 +22,8 @@ func NewGitHub(secrets []string) (*GitHub, error) {
 }
 
 var (
-	errGitHubMissing = newErr(ErrMissingSignature, "x-hub-signature-256 header absent (sha1 x-hub-signature is not accepted)")
-	errGitHubPrefix  = newErr(ErrMalformedSignature, githubHeader+": want "+githubSignaturePre+"<"+hex32+">")
+	githubSignature = sigHeader{githubHeader, newErr(ErrMissingSignature, githubHeader+" header absent (sha1 x-hub-signature is not accepted)")}
+	errGitHubPrefix = newErr(ErrMalformedSignature, githubHeader+": want "+githubSignaturePre+"<"+hex32+">")
 
 	errGitHubHex, errGitHubNoMatch = sigErrs(githubHeader, hex32)
 )
@@ -36,9 +36,9 @@ const (
 // Verify implements Verifier. The Result has no timestamp and no id: GitHub signs neither
 // (X-GitHub-Delivery is not covered by the signature).
 func (g *GitHub) Verify(h Header, body []byte, _ time.Time) (Result, error) {
-	v := trimOWS(h.Get(githubHeader))
-	if v == "" {
-		return Result{}, errGitHubMissing
+	v, err := githubSignature.in(h)
+	if err != nil {
+		return Result{}, err
 	}
 	hexSig, ok := strings.CutPrefix(v, githubSignaturePre)
 	if !ok {

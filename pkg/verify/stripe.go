@@ -28,7 +28,7 @@ func NewStripe(secrets []string, tolerance time.Duration) (*Stripe, error) {
 }
 
 var (
-	errStripeMissing     = absent(ErrMissingSignature, "stripe-signature")
+	stripeSignature      = signatureHeader("stripe-signature")
 	errStripeNoTimestamp = newErr(ErrMissingTimestamp, "stripe-signature: no t= timestamp")
 	errStripeDupTime     = newErr(ErrMalformedSignature, "stripe-signature: more than one t=")
 
@@ -39,9 +39,9 @@ var (
 // Verify implements Verifier; Result.Timestamp is the signed t=. Result.ID stays empty: Stripe's
 // id is the body's "id", which the signature covers with the rest of the body (pkg/source reads it).
 func (st *Stripe) Verify(h Header, body []byte, now time.Time) (Result, error) {
-	v := h.Get("stripe-signature")
-	if trimOWS(v) == "" {
-		return Result{}, errStripeMissing
+	v, err := stripeSignature.in(h)
+	if err != nil {
+		return Result{}, err
 	}
 	// First pass: the timestamp, and whether any v1 value is usable.
 	var ts int64

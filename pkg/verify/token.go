@@ -37,16 +37,16 @@ func NewToken(secrets []string) (*Token, error) {
 }
 
 var (
-	errTokenMissing = absent(ErrMissingSignature, "authorization")
-	errTokenScheme  = newErr(ErrMalformedSignature, "authorization: want Bearer <token>")
-	errTokenNoMatch = newErr(ErrNoMatch, "authorization: bearer token matches no secret")
+	tokenAuthorization = signatureHeader("authorization")
+	errTokenScheme     = newErr(ErrMalformedSignature, "authorization: want Bearer <token>")
+	errTokenNoMatch    = newErr(ErrNoMatch, "authorization: bearer token matches no secret")
 )
 
 // Verify implements Verifier. The Result has no timestamp and no id: a token signs nothing.
 func (t *Token) Verify(h Header, _ []byte, _ time.Time) (Result, error) {
-	v := trimOWS(h.Get("authorization"))
-	if v == "" {
-		return Result{}, errTokenMissing
+	v, err := tokenAuthorization.in(h)
+	if err != nil {
+		return Result{}, err
 	}
 	scheme, tok, _ := strings.Cut(v, " ")
 	tok = trimOWS(tok)

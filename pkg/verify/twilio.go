@@ -41,7 +41,7 @@ type URLHeader interface {
 }
 
 var (
-	errTwilioMissing = absent(ErrMissingSignature, "x-twilio-signature")
+	twilioSignature  = signatureHeader("x-twilio-signature")
 	errTwilioURL     = newErr(ErrMalformedSignature, "x-twilio-signature: the request URL is unknown")
 	errTwilioEnc     = newErr(ErrMalformedSignature, "x-twilio-signature: not base64 of 20 bytes")
 	errTwilioForm    = newErr(ErrMalformedSignature, "x-twilio-signature: the form body does not parse")
@@ -51,9 +51,9 @@ var (
 
 // Verify implements Verifier; h must be a URLHeader. The Result has no timestamp and no id.
 func (t *Twilio) Verify(h Header, body []byte, _ time.Time) (Result, error) {
-	sig := trimOWS(h.Get("x-twilio-signature"))
-	if sig == "" {
-		return Result{}, errTwilioMissing
+	sig, err := twilioSignature.in(h)
+	if err != nil {
+		return Result{}, err
 	}
 	uh, ok := h.(URLHeader)
 	if !ok || uh.URL() == "" {

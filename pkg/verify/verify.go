@@ -75,6 +75,27 @@ func newErr(kind error, detail string) *verifyError { return &verifyError{kind: 
 // absent: the header is not there, or empty.
 func absent(kind error, header string) *verifyError { return newErr(kind, header+" header absent") }
 
+// sigHeader is a built-in scheme's signature header with its refusal when absent or blank, so
+// the refusal always names the header that was read.
+type sigHeader struct {
+	name    string
+	missing *verifyError
+}
+
+// signatureHeader is the header name, refused in the shared wording (absent) when missing.
+func signatureHeader(name string) sigHeader {
+	return sigHeader{name: name, missing: absent(ErrMissingSignature, name)}
+}
+
+// in returns the header's value in h without optional white space, or the refusal when that
+// is empty.
+func (s sigHeader) in(h Header) (string, error) {
+	if v := trimOWS(h.Get(s.name)); v != "" {
+		return v, nil
+	}
+	return "", s.missing
+}
+
 // notUnix: a signed timestamp that is not unix seconds. label names it ("webhook-timestamp").
 func notUnix(label string) *verifyError {
 	return newErr(ErrMalformedSignature, label+" is not unix seconds")
