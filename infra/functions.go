@@ -54,7 +54,7 @@ var specs = map[string]functionSpec{
 	// Nobody waits: 128 MB does ≤ 10 conditional PutItems; the queue's visibility timeout is 6×
 	// its timeout plus the batch window (wiring.VisibilityTimeout).
 	fnSubscriber: {"hookline: stores queued events in DynamoDB (conditional put: effectively once)", 128, wiring.SubscriberTimeout},
-	// Nobody waits: 128 MB for ≤ 10 records, each one SNS publish and one UpdateItem.
+	// Nobody waits: 128 MB for ≤ wiring.NotifierBatchSize (30) records, each one SNS publish and one UpdateItem.
 	fnNotifier: {"hookline: emails each newly stored event and marks it notified", 128, wiring.NotifierTimeout},
 	// An operator waits: 256 MB to page through Query results and encode JSON quickly.
 	fnHistory: {"hookline: lists and reads stored events for operators", 256, wiring.HistoryTimeout},

@@ -98,7 +98,12 @@ const (
 
 // The notifier's stream event source (INSERT records of the events table).
 const (
-	NotifierBatchSize = 10
+	// Up to 30 records per invocation. The one notifier instance paces its emails at 10 a
+	// second (SNS's email limit), so a full batch is 3 s of sending, a tenth of its timeout;
+	// under load it takes a third of the invocations 10 would. `hookline local` mirrors it, and
+	// there a batch of 30 cut CPU per event from 263 to 249 µs (three flat-out runs each,
+	// docs/benchmarks/2026-12-03-issue-13-round-14-ingest-first.md).
+	NotifierBatchSize = 30
 	// Gather stream records up to 10 s before invoking: at low rates several emails share an
 	// invocation (`hookline cost` prices it), ≤ 10 s later than without.
 	NotifierBatchWindow = 10 * time.Second

@@ -281,7 +281,7 @@ func TestRetryDelay(t *testing.T) {
 func TestDefaults(t *testing.T) {
 	t.Parallel()
 	c := configured(t, &Runner{Engine: enginetest.Open(t, "")})
-	if c.BatchSize != wiring.SubscriberBatchSize || c.BatchWindow != wiring.SubscriberBatchWindow || c.Concurrency != 16 || c.StreamBatchSize != 10 ||
+	if c.BatchSize != wiring.SubscriberBatchSize || c.BatchWindow != wiring.SubscriberBatchWindow || c.Concurrency != 16 || c.StreamBatchSize != wiring.NotifierBatchSize ||
 		c.ParallelizationFactor != 10 || c.StreamRetries != 10 || c.PollInterval != 100*time.Millisecond {
 		t.Errorf("defaults = %+v", c)
 	}
