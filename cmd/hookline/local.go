@@ -55,6 +55,7 @@ func (c *app) localCmd() *cobra.Command {
 	fs.IntVar(&cfg.BatchSize, "batch-size", wiring.SubscriberBatchSize, "messages per subscriber batch (SQS event source BatchSize)")
 	fs.DurationVar(&cfg.BatchWindow, "batch-window", wiring.SubscriberBatchWindow, "longest wait to fill a subscriber batch; never delays messages already waiting")
 	fs.IntVar(&cfg.Pollers, "pollers", runner.DefaultConcurrency, "concurrent subscriber batches")
+	fs.IntVar(&cfg.BusyPollers, "busy-pollers", runner.DefaultBusyConcurrency, "subscriber batches while webhooks arrive: the other pollers wait for the burst to end, or for an event to wait "+wiring.SubscriberBatchWindow.String()+" (--busy-pollers ≥ --pollers: never wait)")
 	fs.IntVar(&cfg.StreamBatch, "stream-batch-size", wiring.NotifierBatchSize, "records per notifier batch (stream event source BatchSize)")
 	fs.IntVar(&cfg.StreamParallel, "stream-parallel", runner.DefaultParallelizationFactor, "notifier batches in flight at once (Lambda's ParallelizationFactor)")
 	fs.IntVar(&cfg.KeepPerMinute, "keep-per-minute", pipeline.DefaultKeepPerMinute, "refused requests kept per source per minute, 7 days each (hookline rejected)")
@@ -122,6 +123,8 @@ func (c *app) localCmd() *cobra.Command {
 		// burns a core (100,000 pollers: 100 % CPU and 500 MB with no traffic).
 		case cfg.Pollers < 1 || cfg.Pollers > 1000:
 			return usageErrorf("--pollers: %d is not from 1 to 1000 (an SQS event source's maximum concurrency)", cfg.Pollers)
+		case cfg.BusyPollers < 1 || cfg.BusyPollers > 1000:
+			return usageErrorf("--busy-pollers: %d is not from 1 to 1000", cfg.BusyPollers)
 		case cfg.StreamBatch < 1 || cfg.StreamBatch > 10000:
 			return usageErrorf("--stream-batch-size: %d is not from 1 to 10000 (a DynamoDB stream event source's BatchSize)", cfg.StreamBatch)
 		case cfg.StreamParallel < 1 || cfg.StreamParallel > 10:

@@ -466,6 +466,8 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"local", "--batch-size", "11"}, "--batch-size: 11 is not from 1 to 10", usage},
 		{[]string{"local", "--pollers", "0"}, "--pollers: 0 is not from 1 to 1000 (an SQS event source's maximum concurrency)", usage},
 		{[]string{"local", "--pollers", "100000"}, "--pollers: 100000 is not from 1 to 1000", usage},
+		{[]string{"local", "--busy-pollers", "0"}, "--busy-pollers: 0 is not from 1 to 1000", usage},
+		{[]string{"local", "--busy-pollers", "1001"}, "--busy-pollers: 1001 is not from 1 to 1000", usage},
 		{[]string{"local", "--stream-batch-size", "0"}, "--stream-batch-size: 0 is not from 1 to 10000 (a DynamoDB stream event source's BatchSize)", usage},
 		{[]string{"local", "--stream-batch-size", "10001"}, "--stream-batch-size: 10001 is not from 1 to 10000", usage},
 		{[]string{"local", "--stream-parallel", "-2"}, "--stream-parallel: -2 is not from 1 to 10 (Lambda's ParallelizationFactor)", usage},

@@ -77,6 +77,7 @@ type Config struct {
 	BatchSize      int
 	BatchWindow    time.Duration
 	Pollers        int
+	BusyPollers    int // pollers that keep working while webhooks arrive (runner.Runner.BusyConcurrency)
 	StreamBatch    int
 	StreamParallel int
 	Log            *slog.Logger
@@ -184,8 +185,9 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 		notifier.Digest = &pipeline.Digest{Every: every, Store: store, Events: store, Marker: store, Composer: composer, Mailer: mailer}
 	}
 
+	arrived := newArrivals()
 	gw := &gateway.Gateway{Log: log, TrustProxy: cfg.TrustProxy, MaxBodyBytes: pipeline.LocalMaxBodyBytes, Routes: []gateway.Route{
-		{Method: "ANY", Pattern: "/webhooks/{source}", Handler: ingest.Handle},
+		{Method: "ANY", Pattern: "/webhooks/{source}", Handler: arrived.note(ingest.Handle)},
 		{Method: http.MethodGet, Pattern: "/events", Handler: history.Handle},
 		{Method: http.MethodGet, Pattern: "/events/{id}", Handler: history.Handle},
 		{Method: http.MethodGet, Pattern: "/healthz", Handler: healthz(eng)},
@@ -218,6 +220,9 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string)
 		StreamConsumer: StreamConsumer, Notifier: notifier.Handle, Log: log,
 		BatchSize: cfg.BatchSize, BatchWindow: cfg.BatchWindow, Concurrency: cfg.Pollers, StreamBatchSize: cfg.StreamBatch,
 		ParallelizationFactor: cfg.StreamParallel,
+		// Ingest first: a burst is acknowledged at the front door's speed and processed
+		// right after it, within the stack's own batch window (runner.Runner.Busy).
+		Busy: arrived.busy, BusyConcurrency: cfg.BusyPollers,
 	}
 	runnerDone := make(chan error, 1)
 	go func() { runnerDone <- runner.Run(runCtx) }()

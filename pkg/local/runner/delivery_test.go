@@ -282,7 +282,8 @@ func TestDefaults(t *testing.T) {
 	t.Parallel()
 	c := configured(t, &Runner{Engine: enginetest.Open(t, "")})
 	if c.BatchSize != wiring.SubscriberBatchSize || c.BatchWindow != wiring.SubscriberBatchWindow || c.Concurrency != 16 || c.StreamBatchSize != wiring.NotifierBatchSize ||
-		c.ParallelizationFactor != 10 || c.StreamRetries != 10 || c.PollInterval != 100*time.Millisecond {
+		c.ParallelizationFactor != 10 || c.StreamRetries != 10 || c.PollInterval != 100*time.Millisecond ||
+		c.BusyConcurrency != 4 || c.MaxLag != wiring.SubscriberBatchWindow || c.Busy != nil {
 		t.Errorf("defaults = %+v", c)
 	}
 	if n := configured(t, &Runner{Engine: enginetest.Open(t, ""), StreamRetries: -1}).StreamRetries; n != 0 {

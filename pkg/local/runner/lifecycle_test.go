@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"hookline/internal/sink"
 	"hookline/pkg/local/engine"
 	"hookline/pkg/local/engine/enginetest"
+	"hookline/pkg/pipeline"
 )
 
 // debugLogger logs JSON lines at debug and up to w (a sink.Buffer: the runner's goroutines
@@ -276,5 +278,83 @@ func allStacks() string {
 			return string(buf[:n])
 		}
 		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// TestIngestFirst: while Busy, only BusyConcurrency pollers receive and the others pause and
+// look again; when Busy ends they all work. A received message that waited past MaxLag makes
+// every poller work at once, busy or not.
+func TestIngestFirst(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		waited  time.Duration // how long the messages seem to have waited when received
+		lagging bool
+	}{{"fresh messages", 0, false}, {"messages that waited past MaxLag", 2 * time.Minute, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := enginetest.Context(t)
+			e := queueSetup(t, engine.QueueConfig{})
+			publish(t, ctx, e, "a", "b", "c")
+			var busy atomic.Bool
+			busy.Store(true)
+			var inFlight atomic.Int32
+			release := make(chan struct{})
+			pauses := make(chan struct{}, 1)
+			r := &Runner{Engine: e, Queue: "q", Concurrency: 3, BusyConcurrency: 1, BatchSize: 1, MaxLag: time.Minute,
+				PollInterval: 5 * time.Millisecond, Busy: busy.Load,
+				Subscriber: func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+					inFlight.Add(1)
+					<-release
+					return events.SQSEventResponse{}, nil
+				},
+				now: func() time.Time { return time.Now().Add(tc.waited) },
+				sleep: func(ctx context.Context, d time.Duration) error {
+					if d == busyPause {
+						select {
+						case pauses <- struct{}{}:
+						default:
+						}
+					}
+					return pipeline.Sleep(ctx, d)
+				},
+			}
+			stop := startRunner(t, r)
+			defer stop()
+			defer close(release)
+			if tc.lagging {
+				enginetest.WaitFor(t, enginetest.Hang, "every poller delivering while busy, the first batch having waited past MaxLag", func() bool {
+					return inFlight.Load() == 3
+				})
+				return
+			}
+			enginetest.WaitFor(t, enginetest.Hang, "the one working poller delivering", func() bool { return inFlight.Load() == 1 })
+			// Two pauses taken after that: the others looked at Busy and went on waiting.
+			for range 2 {
+				<-pauses
+			}
+			if n := inFlight.Load(); n != 1 {
+				t.Fatalf("%d batches in flight while busy, want 1 (BusyConcurrency)", n)
+			}
+			busy.Store(false)
+			enginetest.WaitFor(t, enginetest.Hang, "every poller delivering once not busy", func() bool { return inFlight.Load() == 3 })
+		})
+	}
+}
+
+// TestNoteLag: lagging is set past MaxLag and cleared only under half of it.
+func TestNoteLag(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_000_000, 0)
+	c := configured(t, &Runner{Engine: enginetest.Open(t, ""), MaxLag: time.Minute})
+	c.now = func() time.Time { return now }
+	for _, step := range []struct {
+		waited time.Duration
+		want   bool
+	}{{59 * time.Second, false}, {61 * time.Second, true}, {45 * time.Second, true}, {31 * time.Second, true}, {29 * time.Second, false}, {45 * time.Second, false}} {
+		c.noteLag(now.Add(-step.waited))
+		if got := c.lagging.Load(); got != step.want {
+			t.Fatalf("after a batch that waited %v: lagging %v, want %v", step.waited, got, step.want)
+		}
 	}
 }
