@@ -6,8 +6,6 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"hookline/pkg/awsjson"
 	"hookline/pkg/ddbhistory"
 	"hookline/pkg/lambdaio"
@@ -18,7 +16,7 @@ import (
 
 func main() { lambdarun.Start(build) }
 
-func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), error) {
+func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (lambdarun.HTTPHandler, error) {
 	table := env.Required(wiring.EnvTable)
 	bucket := env.Required(wiring.EnvBodyBucket)
 	// DynamoDB through awsjson, not the SDK's client: the function's reads (the registry's

@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"hookline/pkg/awsjson"
 	"hookline/pkg/ddbkeep"
 	"hookline/pkg/kmsseal"
@@ -28,7 +26,7 @@ func main() { lambdarun.Start(build) }
 
 // build reads the configuration once and wires the handler: clients are built here, never per
 // request.
-func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), error) {
+func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (lambdarun.HTTPHandler, error) {
 	topic := env.Required(wiring.EnvTopicARN)
 	secretARN := env.Required(wiring.EnvSourcesSecretARN)
 	ttl := env.Duration(wiring.EnvSourcesTTL, wiring.DefaultSourcesTTL)
@@ -93,7 +91,7 @@ func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (func(c
 		_, _, err := sources.Lookup(ctx, "")
 		return err
 	}}
-	return lambdaio.ByRoute(map[string]func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error){
+	return lambdaio.ByRoute(map[string]lambdarun.HTTPHandler{
 		"GET /healthz": health.Handle,
 	}, h.Handle), nil
 }

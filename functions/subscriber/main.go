@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"hookline/pkg/awsjson"
 	"hookline/pkg/ddbput"
 	"hookline/pkg/lambdaio"
@@ -20,7 +18,7 @@ import (
 
 func main() { lambdarun.Start(build) }
 
-func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), error) {
+func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (lambdarun.SQSHandler, error) {
 	table := env.Required(wiring.EnvTable)
 	retention := env.Duration(wiring.EnvRetention, wiring.Retention)
 	// DynamoDB through awsjson, not the SDK's client: the function's two calls (a conditional

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -24,7 +25,17 @@ import (
 )
 
 // Build makes a function's handler from its environment; it runs once per cold start.
-type Build[In, Out any] func(ctx context.Context, env *Config, log *slog.Logger) (func(context.Context, In) (Out, error), error)
+type Build[In, Out any] func(ctx context.Context, env *Config, log *slog.Logger) (Handler[In, Out], error)
+
+// Handler serves one invocation: its event in, its response out.
+type Handler[In, Out any] = func(context.Context, In) (Out, error)
+
+// The handlers of the functions by their trigger: the HTTP API's requests (ingest, history),
+// and a batch of queue messages answered with the ones that failed (subscriber).
+type (
+	HTTPHandler = Handler[events.APIGatewayV2HTTPRequest, events.APIGatewayV2HTTPResponse]
+	SQSHandler  = Handler[events.SQSEvent, events.SQSEventResponse]
+)
 
 // Config is what a build reads its environment through: envconf's reads, which collect every
 // problem, Client, and AWS, which ends the reading.
@@ -90,7 +101,7 @@ type coldStartKey struct{}
 
 // FirstInvocation returns h with the context of its first call marked cold (initMs: how long
 // the process took to get ready), which ColdStartHandler turns into log attributes.
-func FirstInvocation[In, Out any](h func(context.Context, In) (Out, error), initMs float64) func(context.Context, In) (Out, error) {
+func FirstInvocation[In, Out any](h Handler[In, Out], initMs float64) Handler[In, Out] {
 	var first atomic.Bool
 	first.Store(true)
 	return func(ctx context.Context, in In) (Out, error) {
