@@ -5,53 +5,48 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
+	"io"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 	"time"
 
 	"hookline/internal/bench/report"
+	"hookline/internal/cli"
 )
 
-func main() {
+func main() { cli.Main("hookline-bench", run) }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("hookline-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	var cfg report.Config
-	flag.StringVar(&cfg.Bin, "bin", "build/hookline", "the hookline binary to run")
-	flag.DurationVar(&cfg.Duration, "duration", 30*time.Second, "length of each load run")
-	flag.IntVar(&cfg.Rate, "rate", 1000, "requests per second of the fixed-rate run")
-	serveFloor := flag.String("serve-floor", "", "serve the floor (a bare net/http 202 server) on this address and nothing else; the load runs start it so")
-	flag.BoolVar(&cfg.SkipLoad, "skip-load", false, "only the history query run")
-	sizes := flag.String("history", "1000,100000", "comma-separated table sizes for history query latency")
-	flag.Parse()
+	fs.StringVar(&cfg.Bin, "bin", "build/hookline", "the hookline binary to run")
+	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "length of each load run")
+	fs.IntVar(&cfg.Rate, "rate", 1000, "requests per second of the fixed-rate run")
+	serveFloor := fs.String("serve-floor", "", "serve the floor (a bare net/http 202 server) on this address and nothing else; the load runs start it so")
+	fs.BoolVar(&cfg.SkipLoad, "skip-load", false, "only the history query run")
+	sizes := fs.String("history", "1000,100000", "comma-separated table sizes for history query latency")
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
 	if *serveFloor != "" {
-		if err := report.ServeFloor(*serveFloor); err != nil {
-			fmt.Fprintln(os.Stderr, "hookline-bench:", err)
-			os.Exit(1)
-		}
-		return
+		return report.ServeFloor(*serveFloor)
 	}
-	self, err := os.Executable()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "hookline-bench:", err)
-		os.Exit(1)
-	}
-	cfg.Floor = []string{self, "-serve-floor"}
 	for _, s := range strings.Split(*sizes, ",") {
 		if s = strings.TrimSpace(s); s == "" {
 			continue
 		}
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			fmt.Fprintf(os.Stderr, "hookline-bench: --history: %q is not a positive count\n", s)
-			os.Exit(2)
+			return cli.Usagef("--history: %q is not a positive count", s)
 		}
 		cfg.HistorySizes = append(cfg.HistorySizes, n)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := report.Run(ctx, cfg, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "hookline-bench:", err)
-		os.Exit(1)
+	self, err := os.Executable()
+	if err != nil {
+		return err
 	}
+	cfg.Floor = []string{self, "-serve-floor"}
+	return report.Run(ctx, cfg, stdout)
 }

@@ -6,41 +6,41 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
-	"os/signal"
 	"strings"
 	"time"
 
 	"hookline/internal/bench/loadgen"
+	"hookline/internal/cli"
 )
 
-func main() {
+func main() { cli.Main("hookline-load", run) }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("hookline-load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	var cfg loadgen.Config
-	flag.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080", "hookline base URL (loopback only)")
-	flag.StringVar(&cfg.Source, "source", "demo", "a github-scheme source")
-	secretFile := flag.String("secret-file", ".hookline/demo-secret", "file holding the source's secret")
-	flag.IntVar(&cfg.Rate, "rate", 500, "requests per second (0 = as fast as the workers go)")
-	flag.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long to send")
-	flag.IntVar(&cfg.Workers, "workers", 64, "concurrent connections")
-	flag.IntVar(&cfg.BodySize, "body", 1024, "JSON body size in bytes")
-	flag.DurationVar(&cfg.Settle, "settle", 60*time.Second, "how long to wait for processing to finish")
-	flag.Parse()
+	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080", "hookline base URL (loopback only)")
+	fs.StringVar(&cfg.Source, "source", "demo", "a github-scheme source")
+	secretFile := fs.String("secret-file", ".hookline/demo-secret", "file holding the source's secret")
+	fs.IntVar(&cfg.Rate, "rate", 500, "requests per second (0 = as fast as the workers go)")
+	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long to send")
+	fs.IntVar(&cfg.Workers, "workers", 64, "concurrent connections")
+	fs.IntVar(&cfg.BodySize, "body", 1024, "JSON body size in bytes")
+	fs.DurationVar(&cfg.Settle, "settle", 60*time.Second, "how long to wait for processing to finish")
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
 	if !strings.HasPrefix(cfg.URL, "http://127.") && !strings.HasPrefix(cfg.URL, "http://localhost") {
-		fmt.Fprintln(os.Stderr, "hookline-load: --url must be a loopback address")
-		os.Exit(2)
+		return cli.Usagef("--url must be a loopback address")
 	}
 	b, err := os.ReadFile(*secretFile)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "hookline-load:", err)
-		os.Exit(2)
+		return cli.Usagef("%w", err)
 	}
 	cfg.Secret = strings.TrimSpace(string(b))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	res, err := loadgen.Run(ctx, cfg)
-	fmt.Println(res)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "hookline-load:", err)
-		os.Exit(1)
-	}
+	fmt.Fprintln(stdout, res)
+	return err
 }
