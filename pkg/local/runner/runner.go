@@ -104,6 +104,13 @@ const (
 	DefaultPollInterval  = 100 * time.Millisecond
 )
 
+// orDefault sets an unset (zero or negative) setting to its default.
+func orDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
 func (r *Runner) defaults() (*Runner, error) {
 	c := *r
 	if c.Engine == nil {
@@ -120,42 +127,22 @@ func (r *Runner) defaults() (*Runner, error) {
 			return nil, fmt.Errorf("runner: %w", err)
 		}
 	}
-	if c.BatchSize <= 0 {
-		c.BatchSize = wiring.SubscriberBatchSize
-	}
-	if c.BatchWindow <= 0 {
-		c.BatchWindow = wiring.SubscriberBatchWindow
-	}
-	if c.Concurrency <= 0 {
-		c.Concurrency = DefaultConcurrency
-	}
-	if c.BusyConcurrency <= 0 {
-		c.BusyConcurrency = DefaultBusyConcurrency
-	}
-	if c.MaxLag <= 0 {
-		c.MaxLag = wiring.SubscriberBatchWindow
-	}
-	if c.StreamBatchSize <= 0 {
-		c.StreamBatchSize = wiring.NotifierBatchSize
-	}
-	if c.ParallelizationFactor <= 0 {
-		c.ParallelizationFactor = DefaultParallelizationFactor
-	}
+	orDefault(&c.BatchSize, wiring.SubscriberBatchSize)
+	orDefault(&c.BatchWindow, wiring.SubscriberBatchWindow)
+	orDefault(&c.Concurrency, DefaultConcurrency)
+	orDefault(&c.BusyConcurrency, DefaultBusyConcurrency)
+	orDefault(&c.MaxLag, wiring.SubscriberBatchWindow)
+	orDefault(&c.StreamBatchSize, wiring.NotifierBatchSize)
+	orDefault(&c.ParallelizationFactor, DefaultParallelizationFactor)
 	switch {
 	case c.StreamRetries < 0:
 		c.StreamRetries = 0
 	case c.StreamRetries == 0:
 		c.StreamRetries = DefaultStreamRetries
 	}
-	if c.MaxRetryDelay <= 0 {
-		c.MaxRetryDelay = DefaultMaxRetryDelay
-	}
-	if c.RetryDelay <= 0 {
-		c.RetryDelay = DefaultRetryDelay
-	}
-	if c.PollInterval <= 0 {
-		c.PollInterval = DefaultPollInterval
-	}
+	orDefault(&c.MaxRetryDelay, DefaultMaxRetryDelay)
+	orDefault(&c.RetryDelay, DefaultRetryDelay)
+	orDefault(&c.PollInterval, DefaultPollInterval)
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
