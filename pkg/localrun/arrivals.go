@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"hookline/pkg/local/gateway"
 )
 
 // burstGap is how recently a webhook must have arrived for the front door to count as busy
@@ -28,7 +30,7 @@ func newArrivals() *arrivals {
 }
 
 // note wraps a route's handler so that every request it gets counts as an arrival.
-func (a *arrivals) note(h func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+func (a *arrivals) note(h gateway.Handler) gateway.Handler {
 	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		a.last.Store(int64(a.since()))
 		return h(ctx, req)
