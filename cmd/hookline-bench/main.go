@@ -15,11 +15,11 @@ import (
 	"hookline/internal/cli"
 )
 
-func main() { cli.Main("hookline-bench", run) }
+var command = cli.Command{Name: "hookline-bench", Run: run}
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("hookline-bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func main() { command.Main() }
+
+func run(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	var cfg report.Config
 	fs.StringVar(&cfg.Bin, "bin", "build/hookline", "the hookline binary to run")
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "length of each load run")

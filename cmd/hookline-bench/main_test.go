@@ -3,10 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"testing"
-
-	"hookline/internal/cli"
 )
 
 // TestRefusesABadHistorySize: a --history entry that is not a positive count ends the command
@@ -14,8 +11,7 @@ import (
 func TestRefusesABadHistorySize(t *testing.T) {
 	for _, sizes := range []string{"1000,x", "0", "100,-5"} {
 		var stdout, stderr bytes.Buffer
-		err := run(context.Background(), []string{"-bin", "/nonexistent/hookline", "-history", sizes}, &stdout, io.Discard)
-		if got := cli.Exit(&stderr, "hookline-bench", err); got != 2 || !bytes.Contains(stderr.Bytes(), []byte("is not a positive count")) || stdout.Len() != 0 {
+		if got := command.Call(context.Background(), []string{"-bin", "/nonexistent/hookline", "-history", sizes}, &stdout, &stderr); got != 2 || !bytes.Contains(stderr.Bytes(), []byte("is not a positive count")) || stdout.Len() != 0 {
 			t.Errorf("--history %s: status %d, stderr %q, stdout %q; want 2 and the entry named", sizes, got, stderr.String(), stdout.String())
 		}
 	}

@@ -15,11 +15,11 @@ import (
 	"hookline/internal/cli"
 )
 
-func main() { cli.Main("hookline-load", run) }
+var command = cli.Command{Name: "hookline-load", Run: run}
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("hookline-load", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func main() { command.Main() }
+
+func run(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	var cfg loadgen.Config
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080", "hookline base URL (loopback only)")
 	fs.StringVar(&cfg.Source, "source", "demo", "a github-scheme source")

@@ -3,12 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"hookline/internal/cli"
 )
 
 // TestRefusesBeforeSending: a URL off the loopback or an unreadable secret file ends the
@@ -23,8 +20,7 @@ func TestRefusesBeforeSending(t *testing.T) {
 		{[]string{"-secret-file", missing}, "hookline-load: open " + missing + ": no such file or directory\n"},
 	} {
 		var stdout, stderr bytes.Buffer
-		err := run(context.Background(), c.args, &stdout, io.Discard)
-		if got := cli.Exit(&stderr, "hookline-load", err); got != 2 || stderr.String() != c.want || stdout.Len() != 0 {
+		if got := command.Call(context.Background(), c.args, &stdout, &stderr); got != 2 || stderr.String() != c.want || stdout.Len() != 0 {
 			t.Errorf("%s: status %d, stderr %q, stdout %q; want 2, %q and nothing", strings.Join(c.args, " "), got, stderr.String(), stdout.String(), c.want)
 		}
 	}

@@ -1,7 +1,7 @@
 // Package cli is the start of the flag-driven developer commands (hookline-bench,
-// hookline-load): the command is a run function of its arguments and streams, so a test calls
-// it as main does, and main turns its error into the exit status those commands have always
-// had: 0, 1 for a failed run, 2 for a bad flag or value.
+// hookline-load): a Command is a name and a run function of its flag set, arguments and
+// streams, so a test calls it as main does (Call), and its error becomes the exit status those
+// commands have always had: 0, 1 for a failed run, 2 for a bad flag or value.
 package cli
 
 import (
@@ -14,16 +14,30 @@ import (
 	"os/signal"
 )
 
-// Run is a command: its arguments (without the program name) and where it writes.
-type Run func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+// Command is a flag-driven command: its name, said once, and its run. Run gets a flag set made
+// for it (the command's name, ContinueOnError, its output the command's stderr), defines its
+// flags on it and parses args with Parse; so usage and flag errors go where the rest of the
+// command's errors go, and a test sees them as a user would.
+type Command struct {
+	Name string
+	Run  func(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error
+}
 
-// Main runs run on the process's arguments, with a context cancelled on interrupt, and exits
-// with the status Exit gives its error.
-func Main(name string, run Run) {
+// Main calls the command on the process's arguments, with a context cancelled on interrupt,
+// and exits with the status Call returns.
+func (c Command) Main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	status := c.Call(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	os.Exit(Exit(os.Stderr, name, err))
+	os.Exit(status)
+}
+
+// Call runs the command as Main does (args without the program name) and returns its exit
+// status, its error reported on stderr as Exit does.
+func (c Command) Call(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet(c.Name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return Exit(stderr, c.Name, c.Run(ctx, fs, args, stdout, stderr))
 }
 
 // usageError is a bad flag or value: exit status 2. reported: the flag set has printed it (and
