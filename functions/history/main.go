@@ -16,7 +16,7 @@ import (
 
 func main() { lambdarun.Start(build) }
 
-func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (lambdarun.HTTPHandler, error) {
+func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (lambdaio.HTTPHandler, error) {
 	table := env.Required(wiring.EnvTable)
 	bucket := env.Required(wiring.EnvBodyBucket)
 	// DynamoDB through awsjson, not the SDK's client: the function's reads (the registry's

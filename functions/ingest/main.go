@@ -26,7 +26,7 @@ func main() { lambdarun.Start(build) }
 
 // build reads the configuration once and wires the handler: clients are built here, never per
 // request.
-func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (lambdarun.HTTPHandler, error) {
+func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (lambdaio.HTTPHandler, error) {
 	topic := env.Required(wiring.EnvTopicARN)
 	secretARN := env.Required(wiring.EnvSourcesSecretARN)
 	ttl := env.Duration(wiring.EnvSourcesTTL, wiring.DefaultSourcesTTL)
@@ -91,7 +91,7 @@ func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (lambda
 		_, _, err := sources.Lookup(ctx, "")
 		return err
 	}}
-	return lambdaio.ByRoute(map[string]lambdarun.HTTPHandler{
+	return lambdaio.ByRoute(map[string]lambdaio.HTTPHandler{
 		"GET /healthz": health.Handle,
 	}, h.Handle), nil
 }

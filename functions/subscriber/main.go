@@ -18,7 +18,7 @@ import (
 
 func main() { lambdarun.Start(build) }
 
-func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (lambdarun.SQSHandler, error) {
+func build(ctx context.Context, env *lambdarun.Config, log *slog.Logger) (lambdaio.SQSHandler, error) {
 	table := env.Required(wiring.EnvTable)
 	retention := env.Duration(wiring.EnvRetention, wiring.Retention)
 	// DynamoDB through awsjson, not the SDK's client: the function's two calls (a conditional

@@ -35,7 +35,7 @@ func (h *HealthHandler) Handle(ctx context.Context, req events.APIGatewayV2HTTPR
 
 // ByRoute dispatches API Gateway requests by route key ("GET /healthz") to routes, and every
 // other request to fallback: one function can serve several routes of the HTTP API.
-func ByRoute(routes map[string]func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), fallback func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+func ByRoute(routes map[string]HTTPHandler, fallback HTTPHandler) HTTPHandler {
 	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		if h, ok := routes[req.RouteKey]; ok {
 			return h(ctx, req)

@@ -16,7 +16,7 @@ func TestHealthByRoute(t *testing.T) {
 	var checkErr error
 	health := &lambdaio.HealthHandler{Check: func(context.Context) error { return checkErr }, Log: quiet()}
 	webhooks := 0
-	h := lambdaio.ByRoute(map[string]func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error){
+	h := lambdaio.ByRoute(map[string]lambdaio.HTTPHandler{
 		"GET /healthz": health.Handle,
 	}, func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		webhooks++

@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -29,13 +28,6 @@ type Build[In, Out any] func(ctx context.Context, env *Config, log *slog.Logger)
 
 // Handler serves one invocation: its event in, its response out.
 type Handler[In, Out any] = func(context.Context, In) (Out, error)
-
-// The handlers of the functions by their trigger: the HTTP API's requests (ingest, history),
-// and a batch of queue messages answered with the ones that failed (subscriber).
-type (
-	HTTPHandler = Handler[events.APIGatewayV2HTTPRequest, events.APIGatewayV2HTTPResponse]
-	SQSHandler  = Handler[events.SQSEvent, events.SQSEventResponse]
-)
 
 // Config is what a build reads its environment through: envconf's reads, which collect every
 // problem, Client, and AWS, which ends the reading.

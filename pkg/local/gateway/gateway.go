@@ -31,7 +31,8 @@ import (
 	"hookline/pkg/problem"
 )
 
-// Handler is a Lambda handler behind an HTTP API route.
+// Handler is a Lambda handler behind an HTTP API route: lambdaio.HTTPHandler, declared here so
+// the local gateway does not import the Lambda adapters it serves.
 type Handler = func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
 
 // Route maps an API Gateway route key to a Lambda handler.
