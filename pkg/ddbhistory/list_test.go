@@ -143,3 +143,135 @@ func TestKeyRangeBounds(t *testing.T) {
 		}
 	}
 }
+
+// eventIndex is an Index over one history partition holding items newest first (each an id,
+// its received_key, and "expired" set for one past its TTL), answering Query in pages of the
+// request's Limit; it records the size of every BatchGet.
+type eventIndex struct {
+	items   []map[string]string
+	batches []int
+}
+
+func newEventIndex(expired ...bool) *eventIndex {
+	ix := &eventIndex{}
+	for i, x := range expired {
+		id := fmt.Sprintf("e%04d", i)
+		// Newest first: received_key descends with i.
+		item := map[string]string{ddbjson.AttrID: id, ddbjson.AttrReceivedKey: fmt.Sprintf("2026-12-03T%05d#%s", 99999-i, id)}
+		if x {
+			item["expired"] = "1"
+		}
+		ix.items = append(ix.items, item)
+	}
+	return ix
+}
+
+func (ix *eventIndex) Registry(context.Context) ([]string, error) {
+	return nil, errors.New("eventIndex: List with a source and a type reads no registry")
+}
+
+func (ix *eventIndex) Query(_ context.Context, in *ddbhistory.Query, start map[string]string) ([]map[string]string, map[string]string, error) {
+	from := 0
+	if start != nil {
+		fmt.Sscan(start["next"], &from)
+	}
+	to := min(from+in.Limit, len(ix.items))
+	var next map[string]string
+	if to < len(ix.items) {
+		next = map[string]string{"next": fmt.Sprint(to)}
+	}
+	return ix.items[from:to], next, nil
+}
+
+func (ix *eventIndex) BatchGet(_ context.Context, ids []string) ([]map[string]string, []string, error) {
+	ix.batches = append(ix.batches, len(ids))
+	var out []map[string]string
+	for _, id := range ids {
+		var n int
+		fmt.Sscanf(id, "e%d", &n)
+		out = append(out, ix.items[n])
+	}
+	return out, nil, nil
+}
+
+func (*eventIndex) Str(v string) (string, bool) { return v, true }
+
+func (*eventIndex) Record(item map[string]string) (*event.Record, error) {
+	return &event.Record{Event: &event.Event{ID: item[ddbjson.AttrID]}}, nil
+}
+
+func (*eventIndex) Expired(item map[string]string, _ time.Time) bool { return item["expired"] != "" }
+
+// TestListReadsOnThroughExpired: List passes by items past their TTL and reads on until the
+// page is full or the index has no more. After the first round (the page's own size) it asks
+// for at least 100 entries at a time, or for what the page still needs when that is more: a
+// backlog of expired items (DynamoDB deletes them within days) costs whole BatchGetItem
+// requests, not one per key. The cursor stays at the page's last record.
+func TestListReadsOnThroughExpired(t *testing.T) {
+	t.Parallel()
+	run := func(n int, expired func(i int) bool) []bool {
+		xs := make([]bool, n)
+		for i := range xs {
+			xs[i] = expired(i)
+		}
+		return xs
+	}
+	for _, tc := range []struct {
+		name    string
+		items   []bool
+		limit   int
+		records int   // the page's records: the first that many live items, in order
+		cursor  bool  // a page follows
+		batches []int // the size of each BatchGet
+	}{
+		{
+			// Two live events around 250 expired ones: 2 keys, then 100, 100 and the last 50.
+			name:  "a backlog at the end",
+			items: run(252, func(i int) bool { return i > 0 && i < 251 }), limit: 2,
+			records: 2, batches: []int{2, 100, 100, 50},
+		},
+		{
+			// 10 live, 200 expired, 400 live, a page of 250: the first round reads 250 (50
+			// live), the second the 200 the page still needs, and one more live entry is left.
+			name:  "more needed than a batch",
+			items: run(610, func(i int) bool { return i >= 10 && i < 210 }), limit: 250,
+			records: 250, cursor: true, batches: []int{100, 100, 50, 100, 100},
+		},
+		{
+			// Exactly the page's size, one of them expired: the index has no more.
+			name:  "short by one at the end",
+			items: run(5, func(i int) bool { return i == 2 }), limit: 5,
+			records: 4, batches: []int{5},
+		},
+		{
+			// A full first round with one expired: one more entry read fills the page, and a
+			// batch of 100 reads what is left (2 entries), one of them past the page.
+			name:  "read on after a full round",
+			items: run(7, func(i int) bool { return i == 1 }), limit: 5,
+			records: 5, cursor: true, batches: []int{5, 2},
+		},
+	} {
+		ix := newEventIndex(tc.items...)
+		page, err := ddbhistory.List(context.Background(), ix, "events", pipeline.Query{Source: "github", Type: "push", Limit: tc.limit})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var got, want []string
+		for _, r := range page.Records {
+			got = append(got, r.Event.ID)
+		}
+		var last map[string]string
+		for _, it := range ix.items {
+			if it["expired"] == "" && len(want) < tc.records {
+				want, last = append(want, it[ddbjson.AttrID]), it
+			}
+		}
+		wantCursor := ""
+		if tc.cursor {
+			wantCursor = ddbhistory.EncodeCursor(last[ddbjson.AttrReceivedKey])
+		}
+		if !slices.Equal(got, want) || page.Cursor != wantCursor || !slices.Equal(ix.batches, tc.batches) {
+			t.Errorf("%s: page %v, cursor %q, BatchGet sizes %v; want %v, %q, %v", tc.name, got, page.Cursor, ix.batches, want, wantCursor, tc.batches)
+		}
+	}
+}
